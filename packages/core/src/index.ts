@@ -1,0 +1,28 @@
+/**
+ * @hindsight/core — the event model, canonical JSON, hashing and the query-language parser.
+ * No I/O: used by the server, the SDK, the console and the offline verifier alike.
+ */
+export { canonicalJson } from './canonical-json.js';
+export { type IpAddress, type IpRange, parseIp, parseIpRange } from './ip.js';
+export {
+  commitment,
+  hashedView,
+  inputDigest,
+  leafHash,
+  makeSalts,
+  normalizeEvent,
+  personalValues,
+  SALT_BYTES,
+  type Salts,
+  sealEvent,
+} from './leaf.js';
+export * from './query.js';
+export * from './schema.js';
+export { searchableTexts, searchTokens } from './text.js';
+export {
+  jsonBytes,
+  parseRfc3339,
+  type ValidateOptions,
+  type ValidationIssue,
+  validateEvent,
+} from './validate.js';

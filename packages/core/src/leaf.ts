@@ -1,0 +1,160 @@
+/**
+ * From a validated producer event to a sealed, hashed stored event (SPEC §2, §6).
+ *
+ * The leaf hash is `SHA-256(0x00 || canonicalJson(view))`, where `view` is the stored event
+ * without `hash`, `context.location` and `context.client`, and with every personal value
+ * replaced by its commitment `hex(SHA-256(salt || canonicalJson(value)))`. The salts are kept
+ * beside the event, so erasing a value together with its salt keeps every proof valid.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import { parseIp } from './ip.js';
+import { DEFAULT_CATEGORY, type EventInput, type StoredEvent, type UnsealedEvent } from './schema.js';
+import { parseRfc3339 } from './validate.js';
+
+/** Salts of one event's personal values, keyed by JSON Pointer (`/actor/email`), hex. */
+export type Salts = Record<string, string>;
+
+/** Bytes of each salt. */
+export const SALT_BYTES = 16;
+
+/**
+ * Turns validated input into the stored form: defaults applied, `time` normalised to UTC
+ * milliseconds, the IP in canonical text form, sensitive change values dropped.
+ * @example normalizeEvent(input, { id: '01J…', receivedAt: new Date() }).category // 'changes'
+ */
+export function normalizeEvent(
+  input: EventInput,
+  server: { id: string; receivedAt: Date },
+): UnsealedEvent {
+  const receivedAt = server.receivedAt.toISOString();
+  const timeMs = input.time === undefined ? null : parseRfc3339(input.time);
+  const event: UnsealedEvent = {
+    id: input.id ?? server.id,
+    tenant: input.tenant,
+    category: input.category ?? DEFAULT_CATEGORY,
+    action: input.action,
+    time: timeMs === null ? receivedAt : new Date(timeMs).toISOString(),
+    receivedAt,
+    actor: { ...input.actor, type: input.actor.type ?? 'user' },
+    outcome: input.outcome ?? 'success',
+  };
+  if (input.targets !== undefined) event.targets = input.targets.map((t) => ({ ...t }));
+  if (input.channel !== undefined) event.channel = input.channel;
+  if (input.status !== undefined) event.status = input.status;
+  if (input.description !== undefined) event.description = input.description;
+  if (input.changes !== undefined) {
+    event.changes = input.changes.map((c) =>
+      c.sensitive ? { field: c.field, sensitive: true } : { ...c },
+    );
+  }
+  if (input.context !== undefined) {
+    const { ip, ...rest } = input.context;
+    event.context = { ...rest };
+    if (ip !== undefined) event.context.ip = parseIp(ip)?.text ?? ip;
+  }
+  if (input.metadata !== undefined) event.metadata = input.metadata;
+  return event;
+}
+
+type Personal = { path: string; value: unknown };
+
+/**
+ * The personal values of an event and their JSON Pointers: actor name and e-mail, target names,
+ * IP, user agent and `changes` values.
+ */
+export function personalValues(event: UnsealedEvent): Personal[] {
+  const out: Personal[] = [];
+  const add = (path: string, value: unknown) => {
+    if (value !== undefined) out.push({ path, value });
+  };
+  add('/actor/name', event.actor.name);
+  add('/actor/email', event.actor.email);
+  event.targets?.forEach((t, i) => {
+    add(`/targets/${i}/name`, t.name);
+  });
+  add('/context/ip', event.context?.ip);
+  add('/context/userAgent', event.context?.userAgent);
+  event.changes?.forEach((c, i) => {
+    add(`/changes/${i}/before`, c.before);
+    add(`/changes/${i}/after`, c.after);
+  });
+  return out;
+}
+
+function sha256(...parts: Array<Uint8Array | string>): Buffer {
+  const h = createHash('sha256');
+  for (const part of parts) h.update(part);
+  return h.digest();
+}
+
+/**
+ * The commitment to one personal value: `hex(SHA-256(salt || canonicalJson(value)))`.
+ * @example commitment('a3…(32 hex)', 'ann@acme.test')
+ */
+export function commitment(saltHex: string, value: unknown): string {
+  return sha256(Buffer.from(saltHex, 'hex'), canonicalJson(value)).toString('hex');
+}
+
+function setAt(root: Record<string, unknown>, pointer: string, value: unknown): void {
+  const keys = pointer.split('/').slice(1);
+  let node: Record<string, unknown> = root;
+  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[keys[keys.length - 1] as string] = value;
+}
+
+/**
+ * The object a leaf hash is computed over: a deep copy of the event without `hash`,
+ * `context.location`, `context.client`, with each personal value replaced by its commitment.
+ * A personal value with no salt must already be a commitment (an erased value).
+ */
+export function hashedView(event: UnsealedEvent & { seq: number }, salts: Salts): unknown {
+  const { hash: _hash, ...rest } = event as StoredEvent;
+  const view = structuredClone(rest) as Record<string, unknown> & { context?: Record<string, unknown> };
+  if (view.context) {
+    delete view.context['location'];
+    delete view.context['client'];
+  }
+  for (const { path, value } of personalValues(event)) {
+    const salt = salts[path];
+    if (salt !== undefined) setAt(view, path, commitment(salt, value));
+  }
+  return view;
+}
+
+/**
+ * RFC 9162 leaf hash of an event: `SHA-256(0x00 || canonicalJson(hashedView))`, hex.
+ */
+export function leafHash(event: UnsealedEvent & { seq: number }, salts: Salts): string {
+  return sha256(LEAF_PREFIX, canonicalJson(hashedView(event, salts))).toString('hex');
+}
+
+const LEAF_PREFIX = new Uint8Array([0]);
+
+/**
+ * Fresh salts for an event's personal values, drawn from `random` (hex, {@link SALT_BYTES} each).
+ */
+export function makeSalts(event: UnsealedEvent, random: (bytes: number) => Uint8Array): Salts {
+  const salts: Salts = {};
+  const values = personalValues(event);
+  if (values.length === 0) return salts;
+  const pool = Buffer.from(random(values.length * SALT_BYTES));
+  values.forEach(({ path }, i) => {
+    salts[path] = pool.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES).toString('hex');
+  });
+  return salts;
+}
+
+/** Seals an event with its `seq` and leaf hash. */
+export function sealEvent(event: UnsealedEvent, seq: number, salts: Salts): StoredEvent {
+  const numbered = { ...event, seq };
+  return { ...numbered, hash: leafHash(numbered, salts) };
+}
+
+/**
+ * Digest of a producer's input as sent, used to tell an idempotent retry (same digest) from a
+ * conflicting reuse of the same `id` (different digest).
+ */
+export function inputDigest(input: EventInput): string {
+  return sha256(canonicalJson(input)).toString('hex');
+}

@@ -1,0 +1,45 @@
+/**
+ * Search text: which words of an event are searchable (SPEC §5) and how text is cut into
+ * tokens, shared by every store so that indexing and querying always agree.
+ */
+import type { UnsealedEvent } from './schema.js';
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const MARKS = /\p{M}+/gu;
+
+/**
+ * Lower-cased, accent-free words of a text: letters and digits, split at everything else, so
+ * `CUS-123456` gives `cus 123456` and `ann@acme.test` gives `ann acme test`; searching for the
+ * same text as a phrase therefore finds identifiers and e-mail addresses whole.
+ * @example searchTokens('Zoë sent CUS-42') // ['zoe', 'sent', 'cus', '42']
+ */
+export function searchTokens(text: string): string[] {
+  return text.normalize('NFKD').replace(MARKS, '').toLowerCase().match(WORD) ?? [];
+}
+
+function collectValues(value: unknown, out: string[]): void {
+  if (typeof value === 'string') out.push(value);
+  else if (typeof value === 'number' || typeof value === 'boolean') out.push(String(value));
+  else if (Array.isArray(value)) for (const v of value) collectValues(v, out);
+  else if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) collectValues(v, out);
+  }
+}
+
+/**
+ * The searchable texts of an event: description, action, actor name/e-mail/id, target names
+ * and ids, metadata values.
+ */
+export function searchableTexts(event: UnsealedEvent): string[] {
+  const out: string[] = [event.action];
+  const { actor } = event;
+  for (const v of [actor.id, actor.name, actor.email, event.description, event.status]) {
+    if (v !== undefined) out.push(v);
+  }
+  for (const t of event.targets ?? []) {
+    out.push(t.id);
+    if (t.name !== undefined) out.push(t.name);
+  }
+  if (event.metadata !== undefined) collectValues(event.metadata, out);
+  return out;
+}

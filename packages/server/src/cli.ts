@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+/**
+ * The `hindsight` command line (SPEC §7): `serve` and `keys create`.
+ */
+import { parseArgs } from 'node:util';
+import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
+import { startServer } from './server.js';
+import { openStore, type StoreLocation } from './store/index.js';
+
+const USAGE = `Usage:
+  hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
+                  [--geoip-db FILE | --no-geoip]
+  hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
+                        [--data DIR | --database-url URL]
+
+Scopes: ${SCOPES.join(', ')}
+Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_HOST,
+             HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL`;
+
+/** A mistake in how the command was called: message, usage, exit code 2. */
+class UsageError extends Error {}
+
+const storeOptions = {
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+} as const;
+
+function storeLocation(values: { data?: string; 'database-url'?: string }): StoreLocation {
+  const databaseUrl = values['database-url'] ?? process.env['HINDSIGHT_DATABASE_URL'];
+  const data = values.data ?? process.env['HINDSIGHT_DATA'];
+  if (values.data !== undefined && values['database-url'] !== undefined) {
+    throw new UsageError('Give either --data or --database-url, not both.');
+  }
+  return {
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(data ? { data } : {}),
+  };
+}
+
+function portOf(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`Invalid port "${text}".`);
+  return port;
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...storeOptions,
+      port: { type: 'string' },
+      host: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      'geoip-db': { type: 'string' },
+      'no-geoip': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
+  const geo = values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
+  const server = await startServer(
+    {
+      ...storeLocation(values),
+      port: portOf(values.port ?? process.env['HINDSIGHT_PORT'] ?? '3100'),
+      host: values.host ?? process.env['HINDSIGHT_HOST'] ?? '127.0.0.1',
+      demo: values.demo,
+      logLevel: process.env['HINDSIGHT_LOG_LEVEL'] ?? 'info',
+      ...(geo === undefined ? {} : { geo }),
+    },
+    (line) => process.stdout.write(`${line}\n`),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function keysCreate(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...storeOptions,
+      scope: { type: 'string', multiple: true },
+      tenant: { type: 'string' },
+      name: { type: 'string' },
+    },
+    strict: true,
+  });
+  const scopes = values.scope ?? [];
+  if (scopes.length === 0) throw new UsageError('Give at least one --scope.');
+  const unknown = scopes.filter((s) => !isScope(s));
+  if (unknown.length > 0) {
+    throw new UsageError(`Unknown scope "${unknown[0]}"; use one of ${SCOPES.join(', ')}.`);
+  }
+  if (values.tenant !== undefined && !/^[A-Za-z0-9._:@-]{1,128}$/.test(values.tenant)) {
+    throw new UsageError(`Invalid tenant "${values.tenant}".`);
+  }
+  const store = await openStore(storeLocation(values));
+  try {
+    const { token, record } = await createApiKey(store, {
+      scopes: scopes as Scope[],
+      tenant: values.tenant ?? null,
+      ...(values.name === undefined ? {} : { name: values.name }),
+    });
+    process.stderr.write(
+      `Created key ${record.id} with scopes ${record.scopes.join(', ')}` +
+        `${record.tenant ? ` for tenant ${record.tenant}` : ''}. It is shown only once:\n`,
+    );
+    process.stdout.write(`${token}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'serve') return serve(rest);
+  if (command === 'keys' && rest[0] === 'create') return keysCreate(rest.slice(1));
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  throw new UsageError(`Unknown command "${argv.join(' ')}".`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  process.stderr.write(`hindsight: ${(error as Error).message ?? String(error)}\n`);
+  if (usage) process.stderr.write(`\n${USAGE}\n`);
+  process.exit(usage ? 2 : 1);
+});

@@ -1,0 +1,86 @@
+/**
+ * Group commit: batches from concurrent requests are coalesced into one store transaction, and
+ * each request's promise settles only after that transaction is durable.
+ */
+import type { AppendOutcome, PreparedEvent, Store } from './store/types.js';
+
+interface Pending {
+  readonly batch: readonly PreparedEvent[];
+  readonly resolve: (outcome: AppendOutcome) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Options for {@link CommitQueue}. */
+export interface CommitQueueOptions {
+  /** Most events in one transaction; more wait for the next one. Default 10,000. */
+  readonly maxEvents?: number;
+}
+
+/**
+ * Coalesces appends. While one transaction runs, new batches queue; when it ends, all queued
+ * batches go into the next one.
+ * @example const outcome = await queue.submit(preparedEvents);
+ */
+export class CommitQueue {
+  readonly #store: Store;
+  readonly #maxEvents: number;
+  #pending: Pending[] = [];
+  #scheduled = false;
+  #running: Promise<void> | null = null;
+
+  constructor(store: Store, options: CommitQueueOptions = {}) {
+    this.#store = store;
+    this.#maxEvents = options.maxEvents ?? 10_000;
+  }
+
+  /** Queues a batch; resolves once it is durable (or refused as a whole). */
+  submit(batch: readonly PreparedEvent[]): Promise<AppendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ batch, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves when everything queued so far has been committed or refused. */
+  async drain(): Promise<void> {
+    while (this.#running || this.#pending.length > 0 || this.#scheduled) {
+      if (this.#running) await this.#running;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#running) return;
+    this.#scheduled = true;
+    // setImmediate lets requests that arrived meanwhile join this transaction.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#running = this.#flush().finally(() => {
+        this.#running = null;
+        if (this.#pending.length > 0) this.#schedule();
+      });
+    });
+  }
+
+  async #flush(): Promise<void> {
+    let events = 0;
+    let take = 0;
+    while (take < this.#pending.length) {
+      events += this.#pending[take]?.batch.length ?? 0;
+      take++;
+      if (events >= this.#maxEvents) break;
+    }
+    const group = this.#pending.slice(0, take);
+    this.#pending = this.#pending.slice(take);
+    try {
+      const outcomes = await this.#store.append(group.map((p) => p.batch));
+      group.forEach((p, i) => {
+        const outcome = outcomes[i];
+        if (outcome) p.resolve(outcome);
+        else p.reject(new Error('the store returned fewer outcomes than batches'));
+      });
+    } catch (error) {
+      for (const p of group) p.reject(error);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The one catalogue of error codes the API returns. Each code has one HTTP status and a
+ * description; `docs/errors.md` documents every code and a test keeps the two in step.
+ */
+
+/** Every stable error code, with its HTTP status and what a client should do about it. */
+export const ERROR_CODES = {
+  invalid_json: {
+    status: 400,
+    description: 'The body is not valid UTF-8 JSON. Send `Content-Type: application/json`.',
+  },
+  invalid_event: {
+    status: 400,
+    description:
+      'One or more events break SPEC §2. `details` lists `{ index, path, message }` for each ' +
+      'problem; nothing of the request was stored.',
+  },
+  invalid_request: {
+    status: 400,
+    description: 'A path or query parameter is missing, unknown or malformed; see `details`.',
+  },
+  invalid_query: {
+    status: 400,
+    description:
+      'The `q` search query is malformed; `details[0].position` is the offset of the problem.',
+  },
+  invalid_cursor: {
+    status: 400,
+    description:
+      'The `cursor` was not issued by this server for this query. Restart from the first page.',
+  },
+  unauthorized: {
+    status: 401,
+    description: 'No API key, or an unknown or revoked one. Send `Authorization: Bearer <key>`.',
+  },
+  forbidden: {
+    status: 403,
+    description:
+      'The key is valid but lacks the scope this route needs, or is limited to another tenant.',
+  },
+  not_found: { status: 404, description: 'No such route, or no such event in this tenant.' },
+  method_not_allowed: { status: 405, description: 'The route exists but not for this method.' },
+  conflict: {
+    status: 409,
+    description:
+      'An event reuses an `id` already stored for the tenant with different content; nothing ' +
+      'of the batch was stored. Retries with identical content are not conflicts.',
+  },
+  payload_too_large: { status: 413, description: 'The body is larger than 4 MiB. Split the batch.' },
+  unsupported_media_type: {
+    status: 415,
+    description: 'The body is not `application/json`.',
+  },
+  rate_limited: {
+    status: 429,
+    description: 'Too many requests; retry after the number of seconds in `Retry-After`.',
+  },
+  internal_error: {
+    status: 500,
+    description: 'An unexpected server error. It is logged with the request id; please report it.',
+  },
+  store_unavailable: {
+    status: 503,
+    description:
+      'The database cannot be reached or is busy; nothing of the request was stored. Retry ' +
+      'with the same event ids.',
+  },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+/** A stable error code, e.g. `invalid_event`. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One entry of an error's `details`. */
+export type ErrorDetail = Record<string, string | number>;
+
+/**
+ * The one error type the HTTP layer maps to `{ error: { code, message, details? } }`.
+ * @example throw new HindsightError('not_found', 'No event "e1" in tenant "acme".')
+ */
+export class HindsightError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { details?: ErrorDetail[]; cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HindsightError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = options?.details;
+  }
+
+  /** The JSON body the API answers with. */
+  toBody(): { error: { code: ErrorCode; message: string; details?: ErrorDetail[] } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details === undefined ? {} : { details: this.details }),
+      },
+    };
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Builds the HTTP application without listening: tests drive it with `inject()`, and only
+ * `serve` (see `../server.ts`) binds a port.
+ */
+import { isUtf8 } from 'node:buffer';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { CommitQueue } from '../commit-queue.js';
+import type { Enricher } from '../enrich.js';
+import { HindsightError } from '../errors.js';
+import type { Store } from '../store/types.js';
+import { openApiDocument } from './openapi.js';
+import { ROUTES, type RouteContext, type RouteSpec } from './routes.js';
+
+/** The largest request body accepted (SPEC §3). */
+export const BODY_LIMIT = 4 * 1024 * 1024;
+const VERSION = '0.1.0';
+
+/** What the app is built from. */
+export interface AppOptions {
+  readonly store: Store;
+  readonly enricher: Enricher;
+  /** Fastify logger options; off by default (tests). */
+  readonly logger?: FastifyServerOptions['logger'];
+}
+
+/** The routes the app adds beside the v1 API: health and OpenAPI. */
+function builtinRoutes(getDocument: () => unknown): RouteSpec[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/openapi.json',
+      operationId: 'openApi',
+      summary: 'This API as OpenAPI 3.1',
+      scope: null,
+      success: { status: 200, description: 'The OpenAPI document.', schema: Type.Object({}) },
+      errors: [],
+      handler: async () => getDocument(),
+    },
+    {
+      method: 'GET',
+      path: '/healthz',
+      operationId: 'health',
+      summary: 'Liveness and readiness',
+      description: 'Answers 200 when the store answers, 503 `store_unavailable` otherwise.',
+      scope: null,
+      success: {
+        status: 200,
+        description: 'Serving.',
+        schema: Type.Object({
+          status: Type.Literal('ok'),
+          store: Type.String(),
+          geoSource: Type.Union([Type.String(), Type.Null()]),
+        }),
+      },
+      errors: ['store_unavailable'],
+      handler: async (ctx) => {
+        try {
+          await ctx.store.ping();
+        } catch (cause) {
+          throw new HindsightError('store_unavailable', 'The event store does not answer.', {
+            cause,
+          });
+        }
+        return {
+          status: 'ok',
+          store: ctx.store.kind,
+          geoSource: ctx.enricher.geoSource?.attribution ?? null,
+        };
+      },
+    },
+  ];
+}
+
+/** Maps any error to the API's error body. */
+function toHindsightError(error: FastifyError | HindsightError | Error): HindsightError {
+  if (error instanceof HindsightError) return error;
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    const context = fe.validationContext ?? 'request';
+    return new HindsightError('invalid_request', `Invalid ${context}: ${fe.message}.`, {
+      details: fe.validation.map((v) => ({
+        path: `/${context}${v.instancePath}${
+          v.keyword === 'additionalProperties'
+            ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}`
+            : ''
+        }`,
+        message: v.message ?? 'is invalid',
+      })),
+      cause: error,
+    });
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HindsightError('payload_too_large', 'The body is larger than 4 MiB.', {
+        cause: error,
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HindsightError('unsupported_media_type', 'Send the body as application/json.', {
+        cause: error,
+      });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HindsightError('invalid_json', 'The body is empty; send a JSON event.', {
+        cause: error,
+      });
+    default:
+      if (fe.statusCode === 413) {
+        return new HindsightError('payload_too_large', 'The body is too large.', { cause: error });
+      }
+      if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+        return new HindsightError('invalid_request', fe.message, { cause: error });
+      }
+      return new HindsightError('internal_error', 'Something went wrong on our side.', {
+        cause: error,
+      });
+  }
+}
+
+/**
+ * Builds the Fastify app for a store.
+ * @example const app = await createApp({ store, enricher }); await app.inject({ url: '/healthz' });
+ */
+export async function createApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    disableRequestLogging: true,
+    bodyLimit: BODY_LIMIT,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  const queue = new CommitQueue(options.store);
+  const ctx: RouteContext = { store: options.store, enricher: options.enricher, queue };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    const buffer = body as Buffer;
+    if (!isUtf8(buffer)) {
+      done(new HindsightError('invalid_json', 'The body is not valid UTF-8.'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(buffer.toString('utf8')));
+    } catch (error) {
+      done(
+        new HindsightError('invalid_json', `The body is not valid JSON: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError | HindsightError, request, reply) => {
+    const mapped = toHindsightError(error);
+    if (mapped.status >= 500) request.log.error({ err: error }, mapped.message);
+    void reply.code(mapped.status).send(mapped.toBody());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new HindsightError(
+      'not_found',
+      `No route ${request.method} ${request.url.split('?')[0]}. See GET /v1/openapi.json.`,
+    );
+    void reply.code(404).send(error.toBody());
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onClose', async () => {
+    await queue.drain();
+  });
+
+  let document: unknown;
+  const routes = [...ROUTES, ...builtinRoutes(() => document)];
+  document = openApiDocument(routes, VERSION);
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      schema: {
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.querystring ? { querystring: route.querystring } : {}),
+      },
+      handler: (req, reply) => route.handler(ctx, req, reply),
+    });
+  }
+  return app;
+}

@@ -1,0 +1,198 @@
+/**
+ * The query string of `GET /v1/tenants/{tenant}/events` (and exports): its schema, its
+ * translation into query clauses, and the opaque, query-bound page cursor.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CATEGORY_PATTERN,
+  Category,
+  Channel,
+  canonicalJson,
+  Outcome,
+  parseIpRange,
+  parseQuery,
+  parseTimeBound,
+  type QueryClause,
+  QueryError,
+} from '@hindsight/core';
+import { type Static, Type } from '@sinclair/typebox';
+import { HindsightError } from '../errors.js';
+import type { EventQuery } from '../store/types.js';
+
+/** Filters shared by the list and export routes (SPEC §3). */
+export const EventFilters = Type.Object(
+  {
+    category: Type.Optional(Category),
+    action: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 129,
+        pattern: '^[a-z0-9_.-]+\\*?$',
+        description: 'Exact action, or a prefix ending in `*` (`user.*`).',
+      }),
+    ),
+    actor: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 320, description: 'Actor id or e-mail.' }),
+    ),
+    target: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Target id.' })),
+    outcome: Type.Optional(Outcome),
+    status: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    channel: Type.Optional(Channel),
+    ip: Type.Optional(
+      Type.String({ minLength: 2, maxLength: 64, description: 'An address or a CIDR range.' }),
+    ),
+    since: Type.Optional(
+      Type.String({ description: 'Inclusive lower time bound: a date or RFC 3339 timestamp.' }),
+    ),
+    until: Type.Optional(
+      Type.String({ description: 'Exclusive upper time bound: a date or RFC 3339 timestamp.' }),
+    ),
+    q: Type.Optional(
+      Type.String({ maxLength: 1000, description: 'Search query (SPEC §5), e.g. `-outcome:success "admin rights"`.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** The list route's query string: filters plus paging. */
+export const EventListQuery = Type.Composite(
+  [
+    EventFilters,
+    Type.Object({
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+      cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+      order: Type.Optional(
+        Type.Union([Type.Literal('desc'), Type.Literal('asc')], { default: 'desc' }),
+      ),
+    }),
+  ],
+  { additionalProperties: false },
+);
+
+export type EventFilters = Static<typeof EventFilters>;
+export type EventListQuery = Static<typeof EventListQuery>;
+
+const CATEGORY = new RegExp(CATEGORY_PATTERN);
+
+function badParam(name: string, message: string): HindsightError {
+  return new HindsightError('invalid_request', `Query parameter "${name}" ${message}.`, {
+    details: [{ path: `/querystring/${name}`, message }],
+  });
+}
+
+function timeBound(name: 'since' | 'until', value: string): QueryClause {
+  const timeMs = parseTimeBound(value);
+  if (timeMs === null) {
+    throw badParam(name, 'must be a date (2026-01-31) or an RFC 3339 timestamp with offset');
+  }
+  return { kind: name === 'since' ? 'after' : 'before', value, timeMs, negate: false, position: 0 };
+}
+
+/**
+ * Turns the filters and `q` into clauses; throws `invalid_request` or `invalid_query`.
+ * @example filterClauses({ actor: 'ann@acme.test', q: '-outcome:success' })
+ */
+export function filterClauses(filters: EventFilters): QueryClause[] {
+  const base = { negate: false, position: 0 } as const;
+  const clauses: QueryClause[] = [];
+  if (filters.category !== undefined) {
+    if (!CATEGORY.test(filters.category)) throw badParam('category', 'is not a category name');
+    clauses.push({ kind: 'category', value: filters.category, ...base });
+  }
+  if (filters.action !== undefined) {
+    const prefix = filters.action.endsWith('*');
+    clauses.push({
+      kind: 'action',
+      value: prefix ? filters.action.slice(0, -1) : filters.action,
+      prefix,
+      ...base,
+    });
+  }
+  for (const kind of ['actor', 'target', 'status'] as const) {
+    const value = filters[kind];
+    if (value !== undefined) clauses.push({ kind, value, ...base });
+  }
+  if (filters.outcome !== undefined) clauses.push({ kind: 'outcome', value: filters.outcome, ...base });
+  if (filters.channel !== undefined) clauses.push({ kind: 'channel', value: filters.channel, ...base });
+  if (filters.ip !== undefined) {
+    const range = parseIpRange(filters.ip);
+    if (!range) throw badParam('ip', 'must be an IPv4/IPv6 address or CIDR range');
+    clauses.push({ kind: 'ip', value: filters.ip, range, ...base });
+  }
+  if (filters.since !== undefined) clauses.push(timeBound('since', filters.since));
+  if (filters.until !== undefined) clauses.push(timeBound('until', filters.until));
+  if (filters.q !== undefined) {
+    try {
+      clauses.push(...parseQuery(filters.q).clauses);
+    } catch (error) {
+      if (!(error instanceof QueryError)) throw error;
+      throw new HindsightError('invalid_query', error.message, {
+        details: [{ position: error.position, message: error.message }],
+        cause: error,
+      });
+    }
+  }
+  return clauses;
+}
+
+/** A short digest of what a cursor is valid for: the tenant, filters and order. */
+function queryDigest(tenant: string, filters: EventFilters, order: string): string {
+  return createHash('sha256')
+    .update(canonicalJson({ tenant, filters, order }))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+function invalidCursor(cause?: unknown): HindsightError {
+  return new HindsightError(
+    'invalid_cursor',
+    'The cursor is malformed or belongs to another query. Restart from the first page.',
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/** Encodes a store position as a cursor bound to this query. */
+export function encodeCursor(
+  position: string,
+  tenant: string,
+  filters: EventFilters,
+  order: string,
+): string {
+  return Buffer.from(
+    JSON.stringify({ p: position, d: queryDigest(tenant, filters, order) }),
+  ).toString('base64url');
+}
+
+function decodeCursor(cursor: string, tenant: string, filters: EventFilters, order: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (error) {
+    throw invalidCursor(error);
+  }
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    typeof (parsed as { p?: unknown }).p !== 'string' ||
+    (parsed as { d?: unknown }).d !== queryDigest(tenant, filters, order)
+  ) {
+    throw invalidCursor();
+  }
+  return (parsed as { p: string }).p;
+}
+
+/** The list route's query string as a store query. */
+export function toEventQuery(tenant: string, query: EventListQuery): EventQuery {
+  const { limit = 50, cursor, order = 'desc', ...filters } = query;
+  const clauses = filterClauses(filters);
+  const base = { clauses, limit, order };
+  return cursor === undefined
+    ? base
+    : { ...base, after: decodeCursor(cursor, tenant, filters, order) };
+}
+
+/** Splits the list route's query string into filters and order, for cursor encoding. */
+export function cursorScope(query: EventListQuery): { filters: EventFilters; order: string } {
+  const { limit: _limit, cursor: _cursor, order = 'desc', ...filters } = query;
+  return { filters, order };
+}

@@ -1,0 +1,86 @@
+/**
+ * The Store contract: the one file every storage backend implements. Nothing outside `store/`
+ * knows which database runs; the shared conformance suite checks every backend against this.
+ */
+import type { QueryClause, Salts, StoredEvent, UnsealedEvent } from '@hindsight/core';
+import type { HindsightError } from '../errors.js';
+
+/** An event ready to store: validated, normalised, enriched, with salts and input digest. */
+export interface PreparedEvent {
+  readonly event: UnsealedEvent;
+  readonly salts: Salts;
+  /** Digest of the input as sent; same id + same digest = an idempotent retry. */
+  readonly digest: string;
+}
+
+/** What a producer gets back for each stored (or already stored) event. */
+export interface EventRef {
+  readonly id: string;
+  readonly tenant: string;
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** The outcome of one batch of a group commit: all its events stored, or none. */
+export type AppendOutcome =
+  | { readonly ok: true; readonly events: EventRef[] }
+  | { readonly ok: false; readonly error: HindsightError };
+
+/** A page request over one tenant's events. */
+export interface EventQuery {
+  /** Conditions, all of which must hold (SPEC §3 filters and §5 `q`, already parsed). */
+  readonly clauses: readonly QueryClause[];
+  readonly limit: number;
+  readonly order: 'asc' | 'desc';
+  /** Opaque position from a previous page's `next`; results start strictly after it. */
+  readonly after?: string;
+}
+
+/** One page of events and the position to continue from (`null` at the end). */
+export interface EventPage {
+  readonly events: StoredEvent[];
+  readonly next: string | null;
+}
+
+/** An API key as stored: the secret exists only as its SHA-256 hash. */
+export interface ApiKeyRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly secretHash: Buffer;
+  readonly scopes: readonly string[];
+  /** When set, the key may only read or write this tenant. */
+  readonly tenant: string | null;
+  readonly createdAt: string;
+  readonly revokedAt: string | null;
+}
+
+/** The storage contract. Every method is safe to call concurrently. */
+export interface Store {
+  /** Which backend this is, for health output; never for branching outside `store/`. */
+  readonly kind: string;
+
+  /**
+   * Appends batches in one durable transaction. Each batch is atomic on its own: a batch that
+   * conflicts (same tenant + id, different digest) is left out whole and reported, the others
+   * are stored. Resolves only once everything reported `ok` is durable; rejects (storing
+   * nothing) when the database fails.
+   */
+  append(batches: readonly (readonly PreparedEvent[])[]): Promise<AppendOutcome[]>;
+
+  /** One event of a tenant by id, or `null`. */
+  getEvent(tenant: string, id: string): Promise<StoredEvent | null>;
+
+  /**
+   * A page of a tenant's events, newest first (`desc`) or oldest first (`asc`), by time and
+   * then `seq`. Throws `HindsightError('invalid_cursor')` for a position it did not issue.
+   */
+  queryEvents(tenant: string, query: EventQuery): Promise<EventPage>;
+
+  createKey(key: ApiKeyRecord): Promise<void>;
+  findKey(id: string): Promise<ApiKeyRecord | null>;
+  countKeys(): Promise<number>;
+
+  /** Resolves when the database answers; used by `/healthz`. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

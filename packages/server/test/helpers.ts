@@ -1,0 +1,75 @@
+/**
+ * Test fixtures: a real SQLite store in a temporary directory, the real app driven by
+ * `inject()`, and keys made through the real key path.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EventInput } from '@hindsight/core';
+import type { FastifyInstance } from 'fastify';
+import { createApiKey, type Scope } from '../src/auth.js';
+import { createEnricher, type Enricher } from '../src/enrich.js';
+import { createApp } from '../src/http/app.js';
+import { openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/types.js';
+
+/** A temporary directory removed by the returned function. */
+export function tempDir(prefix = 'hindsight-test-'): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+let sharedEnricher: Enricher | undefined;
+/** One enricher (with the bundled geo database) for the whole test process. */
+export function testEnricher(): Enricher {
+  sharedEnricher ??= createEnricher();
+  return sharedEnricher;
+}
+
+/** An app over a fresh SQLite store, with an admin key. */
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly store: Store;
+  readonly admin: string;
+  /** Makes a key with these scopes (and tenant limit). */
+  key(scopes: Scope[], tenant?: string): Promise<string>;
+  /** POSTs a body to /v1/events with a key (admin by default). */
+  post(body: unknown, key?: string): ReturnType<FastifyInstance['inject']>;
+  /** GETs a URL with a key (admin by default). */
+  get(url: string, key?: string): ReturnType<FastifyInstance['inject']>;
+  close(): Promise<void>;
+}
+
+export async function testApp(): Promise<TestApp> {
+  const tmp = tempDir();
+  const store = await openStore({ data: tmp.dir });
+  const app = await createApp({ store, enricher: testEnricher() });
+  const key = async (scopes: Scope[], tenant?: string) =>
+    (await createApiKey(store, { scopes, tenant: tenant ?? null })).token;
+  const admin = await key(['admin']);
+  return {
+    app,
+    store,
+    admin,
+    key,
+    post: (body, k = admin) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
+        payload: typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    get: (url, k = admin) =>
+      app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${k}` } }),
+    close: async () => {
+      await app.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
+}
+
+/** A minimal valid event, with overrides. */
+export function event(overrides: Partial<EventInput> = {}): EventInput {
+  return { tenant: 'acme', action: 'user.created', actor: { id: 'u1' }, ...overrides };
+}

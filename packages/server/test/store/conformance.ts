@@ -1,0 +1,378 @@
+/**
+ * The Store conformance suite: every backend runs it from a ten-line test file. It checks the
+ * contract of `src/store/types.ts` through its public methods only.
+ */
+import { type EventInput, parseQuery, type StoredEvent } from '@hindsight/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HindsightError } from '../../src/errors.js';
+import { prepareEvents } from '../../src/ingest.js';
+import type { EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
+import { testEnricher } from '../helpers.js';
+
+/** How a backend's test file opens a fresh, empty store. */
+export type OpenStore = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+
+const NOW = new Date('2026-06-15T12:00:00.000Z');
+
+function prepare(events: EventInput[], now = NOW): PreparedEvent[] {
+  return prepareEvents({ events }, testEnricher(), now);
+}
+
+function ev(tenant: string, overrides: Partial<EventInput> = {}): EventInput {
+  return { tenant, action: 'user.updated', actor: { id: 'u1' }, ...overrides };
+}
+
+function minutesAgo(n: number): string {
+  return new Date(NOW.getTime() - n * 60_000).toISOString();
+}
+
+/** Runs the whole suite against one backend. */
+export function storeConformance(name: string, open: OpenStore): void {
+  describe(`Store conformance: ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    let counter = 0;
+    /** A tenant name no other test uses, so tests stay independent in one store. */
+    const freshTenant = () => `t${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+
+    async function append(events: EventInput[]) {
+      const [outcome] = await store.append([prepare(events)]);
+      if (!outcome?.ok) throw outcome?.error ?? new Error('no outcome');
+      return outcome.events;
+    }
+
+    async function all(tenant: string, query: Partial<EventQuery> = {}): Promise<StoredEvent[]> {
+      const out: StoredEvent[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = await store.queryEvents(tenant, {
+          clauses: [],
+          limit: 500,
+          order: 'desc',
+          ...query,
+          ...(after === undefined ? {} : { after }),
+        });
+        out.push(...page.events);
+        if (page.next === null) return out;
+        after = page.next;
+      }
+    }
+
+    async function search(tenant: string, q: string, extra: Partial<EventQuery> = {}) {
+      return (await all(tenant, { clauses: parseQuery(q).clauses, ...extra })).map((e) => e.id);
+    }
+
+    beforeAll(async () => {
+      ({ store, cleanup } = await open());
+    });
+    afterAll(async () => {
+      await cleanup?.();
+    });
+
+    describe('append', () => {
+      it('numbers each tenant consecutively from 1 and hashes every event', async () => {
+        const a = freshTenant();
+        const b = freshTenant();
+        const refs = await append([ev(a), ev(b), ev(a), ev(a), ev(b)]);
+        expect(refs.map((r) => [r.tenant === a ? 'a' : 'b', r.seq])).toEqual([
+          ['a', 1],
+          ['b', 1],
+          ['a', 2],
+          ['a', 3],
+          ['b', 2],
+        ]);
+        for (const r of refs) expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
+        const stored = await store.getEvent(a, refs[2]?.id ?? '');
+        expect(stored?.seq).toBe(2);
+        expect(stored?.hash).toBe(refs[2]?.hash);
+      });
+
+      it('keeps seq gap-free across many concurrent group commits', async () => {
+        const t = freshTenant();
+        const batches = Array.from({ length: 40 }, (_, i) =>
+          prepare(Array.from({ length: 1 + (i % 7) }, () => ev(t))),
+        );
+        const results = await Promise.all(
+          Array.from({ length: 8 }, (_, g) => store.append(batches.slice(g * 5, g * 5 + 5))),
+        );
+        const seqs = results
+          .flat()
+          .flatMap((o) => (o.ok ? o.events.map((e) => e.seq) : []))
+          .sort((x, y) => x - y);
+        const total = batches.reduce((n, b) => n + b.length, 0);
+        expect(seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+        expect((await all(t)).map((e) => e.seq)).toEqual(seqs.slice().reverse());
+      });
+
+      it('returns the original event for an identical retry and stores nothing new', async () => {
+        const t = freshTenant();
+        const input = ev(t, { id: 'evt-1', description: 'first' });
+        const [first] = await append([input]);
+        const [again] = await append([input]);
+        expect(again).toEqual(first);
+        expect(await all(t)).toHaveLength(1);
+      });
+
+      it('refuses a batch that reuses an id with different content, storing none of it', async () => {
+        const t = freshTenant();
+        await append([ev(t, { id: 'evt-1', description: 'first' })]);
+        const [outcome] = await store.append([
+          prepare([ev(t, { id: 'evt-2' }), ev(t, { id: 'evt-1', description: 'changed' })]),
+        ]);
+        expect(outcome?.ok).toBe(false);
+        if (outcome && !outcome.ok) {
+          expect(outcome.error).toBeInstanceOf(HindsightError);
+          expect(outcome.error.code).toBe('conflict');
+          expect(outcome.error.details?.[0]).toMatchObject({ index: 1, path: '/events/1/id' });
+        }
+        expect((await all(t)).map((e) => e.id)).toEqual(['evt-1']);
+        // The refused batch left no gap: the next event is seq 2.
+        const [next] = await append([ev(t)]);
+        expect(next?.seq).toBe(2);
+      });
+
+      it('isolates a conflicting batch from the others in the same group commit', async () => {
+        const t = freshTenant();
+        await append([ev(t, { id: 'x', description: 'one' })]);
+        const outcomes = await store.append([
+          prepare([ev(t, { id: 'a' })]),
+          prepare([ev(t, { id: 'x', description: 'two' })]),
+          prepare([ev(t, { id: 'b' })]),
+        ]);
+        expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+        expect((await all(t, { order: 'asc' })).map((e) => [e.id, e.seq])).toEqual([
+          ['x', 1],
+          ['a', 2],
+          ['b', 3],
+        ]);
+      });
+
+      it('treats a repeated id inside one batch as a retry when identical', async () => {
+        const t = freshTenant();
+        const refs = await append([ev(t, { id: 'd' }), ev(t, { id: 'd' })]);
+        expect(refs[0]).toEqual(refs[1]);
+        expect(await all(t)).toHaveLength(1);
+      });
+
+      it('round-trips large values and unicode exactly', async () => {
+        const t = freshTenant();
+        const input = ev(t, {
+          id: 'ünï-😀',
+          description: `Zoë 日本語 — ${'x'.repeat(1900)}`,
+          actor: { id: 'u-ü', name: 'Zoë Ørsted', email: 'zoe@acme.test' },
+          metadata: { nested: { a: [1, 2, { b: 'ß' }] }, big: 'y'.repeat(15000) },
+          changes: [{ field: 'plan', before: { tier: 'free' }, after: { tier: 'pro' } }],
+        });
+        await append([input]);
+        const stored = await store.getEvent(t, 'ünï-😀');
+        expect(stored).toMatchObject({
+          description: input.description,
+          actor: { ...input.actor, type: 'user' },
+          metadata: input.metadata,
+          changes: input.changes,
+        });
+        expect(await search(t, 'zoe 日本語')).toEqual(['ünï-😀']);
+      });
+
+      it('gives null for an unknown id or tenant', async () => {
+        expect(await store.getEvent(freshTenant(), 'nope')).toBeNull();
+      });
+    });
+
+    describe('queries', () => {
+      const t = `q-${Math.random().toString(36).slice(2, 8)}`;
+      const other = `${t}-other`;
+      beforeAll(async () => {
+        await append([
+          ev(t, {
+            id: 'e1',
+            time: minutesAgo(60),
+            action: 'user.created',
+            category: 'users',
+            actor: { id: 'admin-1', email: 'ann@acme.test', name: 'Ann Lee' },
+            targets: [{ type: 'user', id: 'CUS-123456', name: 'Bob Stone' }],
+            channel: 'ui',
+            description: 'Created user with admin rights',
+            context: { ip: '81.2.69.142' },
+          }),
+          ev(t, {
+            id: 'e2',
+            time: minutesAgo(50),
+            action: 'login.failed',
+            category: 'logins',
+            outcome: 'failure',
+            actor: { id: 'u-bob', email: 'bob@acme.test' },
+            context: { ip: '10.1.2.3' },
+            description: 'Wrong password',
+          }),
+          ev(t, {
+            id: 'e3',
+            time: minutesAgo(40),
+            action: 'message.delivered',
+            category: 'communications',
+            status: 'delivered',
+            channel: 'system',
+            actor: { type: 'system' },
+            targets: [{ type: 'message', id: 'msg-9' }],
+            metadata: { subject: 'Invoice March', receiver: 'carol@customer.test' },
+          }),
+          ev(t, {
+            id: 'e4',
+            time: minutesAgo(30),
+            action: 'user.admin_rights.updated',
+            category: 'users',
+            actor: { id: 'admin-1', email: 'ann@acme.test' },
+            targets: [{ type: 'user', id: 'CUS-123456' }],
+            channel: 'api',
+            description: 'Granted admin rights',
+            context: { ip: '2001:db8::7' },
+          }),
+          ev(t, {
+            id: 'e5',
+            time: minutesAgo(20),
+            action: 'integration.sync_failed',
+            category: 'integrations',
+            status: 'error',
+            outcome: 'failure',
+            channel: 'integration',
+            actor: { type: 'integration', id: 'xero' },
+            description: 'Delivery of invoices failed',
+          }),
+        ]);
+        await append([ev(other, { id: 'e1', description: 'Created user with admin rights' })]);
+      });
+
+      const cases: Array<[string, string, string[]]> = [
+        ['actor by id', 'actor:admin-1', ['e4', 'e1']],
+        ['actor by e-mail', 'actor:bob@acme.test', ['e2']],
+        ['exact action', 'action:login.failed', ['e2']],
+        ['action prefix', 'action:user.*', ['e4', 'e1']],
+        ['target', 'target:CUS-123456', ['e4', 'e1']],
+        ['category', 'category:users', ['e4', 'e1']],
+        ['outcome', 'outcome:failure', ['e5', 'e2']],
+        ['status', 'status:delivered', ['e3']],
+        ['channel', 'channel:api', ['e4']],
+        ['ip address', 'ip:81.2.69.142', ['e1']],
+        ['ip CIDR v4', 'ip:10.0.0.0/8', ['e2']],
+        ['ip CIDR v6', 'ip:2001:db8::/32', ['e4']],
+        ['after', `after:${minutesAgo(35)}`, ['e5', 'e4']],
+        ['before', `before:${minutesAgo(45)}`, ['e2', 'e1']],
+        ['free word', 'rights', ['e4', 'e1']],
+        ['word in metadata', 'invoice', ['e3']],
+        ['phrase', '"admin rights"', ['e4', 'e1']],
+        ['phrase order matters', '"rights admin"', []],
+        ['identifier as a whole', 'CUS-123456', ['e4', 'e1']],
+        ['e-mail as a whole', 'carol@customer.test', ['e3']],
+        ['prefix word', 'deliv*', ['e5', 'e3']],
+        ['negated qualifier', '-outcome:success', ['e5', 'e2']],
+        ['negated word', '-rights', ['e5', 'e3', 'e2']],
+        ['negated word with positive word', 'admin -granted', ['e1']],
+        ['negated nullable column keeps nulls', '-status:delivered', ['e5', 'e4', 'e2', 'e1']],
+        ['negated ip keeps events without ip', '-ip:10.0.0.0/8', ['e5', 'e4', 'e3', 'e1']],
+        [
+          'SPEC §5 example shape',
+          `actor:ann@acme.test action:user.* -outcome:failure "admin rights" after:${minutesAgo(45)}`,
+          ['e4'],
+        ],
+        ['case and accents fold', 'ÍNVOICE', ['e3']],
+        ['no match', 'nonexistentword', []],
+      ];
+      it.each(cases)('filters by %s', async (_label, q, expected) => {
+        expect(await search(t, q)).toEqual(expected);
+      });
+
+      it('orders oldest first on request', async () => {
+        expect(await search(t, '', { order: 'asc' })).toEqual(['e1', 'e2', 'e3', 'e4', 'e5']);
+      });
+
+      it("never returns another tenant's events, also for keyword search", async () => {
+        expect(await search(other, 'rights')).toEqual(['e1']);
+        expect((await all(other)).every((e) => e.tenant === other)).toBe(true);
+        expect(await store.getEvent(other, 'e2')).toBeNull();
+      });
+
+      it('binds values: SQL and FTS syntax in values are plain text', async () => {
+        for (const q of [
+          'actor:"x\' OR 1=1 --"',
+          '"NEAR(a b)"',
+          'target:"*"',
+          'status:"\');DROP TABLE events;--"',
+        ]) {
+          await expect(search(t, q)).resolves.toEqual([]);
+        }
+      });
+
+      it('rejects a position it did not issue', async () => {
+        for (const after of ['abc', '1.5', '99999999999999999999']) {
+          await expect(
+            store.queryEvents(t, { clauses: [], limit: 10, order: 'desc', after }),
+          ).rejects.toMatchObject({ code: 'invalid_cursor' });
+        }
+      });
+    });
+
+    describe('pagination', () => {
+      it('pages without repeating or skipping while events are inserted', async () => {
+        const t = freshTenant();
+        await append(
+          Array.from({ length: 95 }, (_, i) => ev(t, { id: `p${i}`, time: minutesAgo(500 - i) })),
+        );
+        for (const order of ['desc', 'asc'] as const) {
+          const seen: string[] = [];
+          let after: string | undefined;
+          let round = 0;
+          for (;;) {
+            const page = await store.queryEvents(t, {
+              clauses: [],
+              limit: 10,
+              order,
+              ...(after === undefined ? {} : { after }),
+            });
+            seen.push(...page.events.map((e) => e.id));
+            // New events arrive between pages: newer ones, and one with an old time.
+            await append([
+              ev(t, { id: `${order}-new-${round}` }),
+              ev(t, { id: `${order}-old-${round}`, time: minutesAgo(10_000) }),
+            ]);
+            round++;
+            if (page.next === null) break;
+            after = page.next;
+          }
+          const original = seen.filter((id) => /^p\d+$/.test(id));
+          expect(new Set(seen).size).toBe(seen.length);
+          expect(original).toHaveLength(95);
+          const expected = Array.from({ length: 95 }, (_, i) => `p${i}`);
+          expect(original).toEqual(order === 'asc' ? expected : expected.reverse());
+        }
+      });
+
+      it('orders events with the same time by seq', async () => {
+        const t = freshTenant();
+        const time = minutesAgo(5);
+        await append(Array.from({ length: 30 }, (_, i) => ev(t, { id: `s${i}`, time })));
+        await append([ev(t, { id: 's30', time })]);
+        const asc = await all(t, { order: 'asc' });
+        expect(asc.map((e) => e.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+      });
+    });
+
+    describe('keys', () => {
+      it('stores keys by id with their hash, scopes and tenant', async () => {
+        const before = await store.countKeys();
+        const record = {
+          id: `k${Math.random().toString(16).slice(2, 17).padEnd(15, '0')}`,
+          name: 'ci',
+          secretHash: Buffer.alloc(32, 7),
+          scopes: ['events:read', 'events:write'],
+          tenant: 'acme',
+          createdAt: NOW.toISOString(),
+          revokedAt: null,
+        };
+        await store.createKey(record);
+        expect(await store.findKey(record.id)).toEqual(record);
+        expect(await store.findKey('missing')).toBeNull();
+        expect(await store.countKeys()).toBe(before + 1);
+      });
+    });
+  });
+}
