@@ -48,7 +48,11 @@ describe('demoEvents', () => {
 
   it('keeps every time in the 90 days before now, in ascending order', () => {
     // Midnight and just after it are the edges of the day arithmetic.
-    for (const now of [NOW, new Date('2026-01-01T00:00:00.000Z'), new Date('2025-07-06T00:00:30Z')]) {
+    for (const now of [
+      NOW,
+      new Date('2026-01-01T00:00:00.000Z'),
+      new Date('2025-07-06T00:00:30Z'),
+    ]) {
       const times = demoEvents(now).map((e) => Date.parse(e.time ?? ''));
       for (const [i, t] of times.entries()) {
         expect(t).toBeGreaterThan(now.getTime() - 90 * DAY_MS);
@@ -131,7 +135,9 @@ describe('demoEvents', () => {
       const day = (e.time ?? '').slice(0, 10);
       days.set(day, (days.get(day) ?? new Set()).add(e.context?.ip ?? ''));
     }
-    const both = [...days.values()].some((ips) => ips.has('81.2.69.142') && ips.has('89.160.20.112'));
+    const both = [...days.values()].some(
+      (ips) => ips.has('81.2.69.142') && ips.has('89.160.20.112'),
+    );
     expect(both).toBe(true);
   });
 
@@ -149,7 +155,12 @@ describe('demoEvents', () => {
     const users = inCategory('users');
     expect(new Set(users.map((e) => e.channel))).toEqual(new Set(['ui', 'api', 'import']));
     expect(new Set(users.map((e) => e.action))).toEqual(
-      new Set(['user.created', 'user.deleted', 'user.license.updated', 'user.admin_rights.updated']),
+      new Set([
+        'user.created',
+        'user.deleted',
+        'user.license.updated',
+        'user.admin_rights.updated',
+      ]),
     );
     const license = users.find((e) => e.action === 'user.license.updated');
     expect(license?.changes?.[0]).toMatchObject({ field: 'license', before: expect.any(String) });

@@ -19,6 +19,7 @@ type Context = NonNullable<EventInput['context']>;
 /** An event before the tenant, id and time are filled in. */
 type Draft = Omit<EventInput, 'tenant' | 'id' | 'time'>;
 
+const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** The oldest day offset used: every event falls on or after midnight 88 days ago. */
 const OLDEST_DAY = 88;
@@ -149,7 +150,11 @@ function customer(
   phone: string,
   rings: readonly [string, string, string][],
 ): Customer {
-  const keyRings = rings.map(([ring, label, code]) => ({ id: ring, name: `${name} — ${label}`, code }));
+  const keyRings = rings.map(([ring, label, code]) => ({
+    id: ring,
+    name: `${name} — ${label}`,
+    code,
+  }));
   return { id, name, email, phone, keyRings };
 }
 
@@ -235,9 +240,13 @@ const fenwick = customer(
   '+447700900164',
   [['KR-034', 'warehouse office', 'key safe code']],
 );
-const larsen = customer('CUS-109584', 'Ingrid Larsen', 'ingrid.larsen@mail.example', '+447700900286', [
-  ['KR-036', 'flat 4B', 'key safe code'],
-]);
+const larsen = customer(
+  'CUS-109584',
+  'Ingrid Larsen',
+  'ingrid.larsen@mail.example',
+  '+447700900286',
+  [['KR-036', 'flat 4B', 'key safe code']],
+);
 const blueDoor = customer(
   'CUS-110203',
   'Blue Door Estate Agents',
@@ -362,8 +371,15 @@ class Demo {
     return this.workday((p.left ?? -1) + 1, Math.min(OLDEST_DAY, (p.joined ?? OLDEST_DAY + 1) - 1));
   }
 
+  /** Records a draft at `ms`; one that would lie after `now` has not happened yet and is left out. */
   add(ms: number, draft: Draft): void {
-    this.#drafts.push({ ms: Math.min(ms, this.#now), order: this.#drafts.length, draft });
+    if (ms > this.#now) return;
+    this.#drafts.push({ ms: Math.floor(ms / 1000) * 1000, order: this.#drafts.length, draft });
+  }
+
+  /** Epoch ms `minutes` before now. */
+  ago(minutes: number): number {
+    return this.#now - minutes * MINUTE_MS - this.int(0, 59) * 1000;
   }
 
   events(tenant: string): EventInput[] {
@@ -376,8 +392,6 @@ class Demo {
     }));
   }
 }
-
-const MINUTE_MS = 60_000;
 
 function actorOf(p: Person): Actor {
   return { id: p.id, name: p.name, email: p.email, role: p.role };
@@ -417,7 +431,7 @@ const PAGES: readonly ((d: Demo) => { method: string; url: string; what: string 
   () => ({ method: 'GET', url: '/keys/overview', what: 'opened Keys › Overview' }),
   () => ({ method: 'GET', url: '/invoices?status=open', what: 'opened Invoices' }),
   (d) => {
-    const invoice = `INV-2025-${String(d.int(380, 520)).padStart(4, '0')}`;
+    const invoice = `INV-${d.int(10_380, 10_520)}`;
     return { method: 'POST', url: `/invoices/${invoice}/send`, what: `sent invoice ${invoice}` };
   },
   () => ({ method: 'GET', url: '/reports/hours?period=month', what: 'opened the hours report' }),
@@ -469,7 +483,12 @@ function httpRequest(
     context: contextOf(p, ip, {
       sessionId,
       requestId: `req_${d.hex(16)}`,
-      http: { method: page.method, url: page.url, status, durationMs: d.int(18, 140) * d.int(1, 6) },
+      http: {
+        method: page.method,
+        url: page.url,
+        status,
+        durationMs: d.int(18, 140) * d.int(1, 6),
+      },
     }),
   });
 }
@@ -483,7 +502,7 @@ function officeSession(d: Demo, p: Person, day = d.dayFor(p), ip = p.ip): void {
     ms += d.int(8, 40) * 1000;
   }
   loginSucceeded(d, ms, p, ip, sessionId);
-  const pages = d.int(2, 6);
+  const pages = d.int(1, 5);
   for (let i = 0; i < pages; i++) {
     ms += d.int(4, 300) * 1000;
     const page = d.pick(PAGES)(d);
@@ -503,7 +522,12 @@ function codeAccessed(d: Demo, ms: number, p: Person, c: Customer, ring: KeyRing
       ? `${p.name} viewed the ${ring.code} of key ring ${ring.id} (${c.name})`
       : `${p.name} was refused the ${ring.code} of key ring ${ring.id} (${c.name}): no task at this customer today`,
     targets: [
-      { type: 'key_ring', id: ring.id, name: ring.name, url: `${APP}/keys/overview?keyRing=${ring.id}` },
+      {
+        type: 'key_ring',
+        id: ring.id,
+        name: ring.name,
+        url: `${APP}/keys/overview?keyRing=${ring.id}`,
+      },
       customerTarget(c),
     ],
     context: contextOf(p),
@@ -578,7 +602,7 @@ function failedLoginBurst(d: Demo, day: number): void {
 }
 
 function loginsAndActivity(d: Demo, burstDay: number): void {
-  for (let i = 0; i < 52; i++) {
+  for (let i = 0; i < 44; i++) {
     const p = d.pick(OFFICE_STAFF);
     // Tomasz worked from Warsaw for a few days; Lars spent a week in Stockholm.
     const day = d.dayFor(p);
@@ -599,7 +623,7 @@ function loginsAndActivity(d: Demo, burstDay: number): void {
   loginSucceeded(d, lon, lars, IP.office, `sess_${d.hex(20)}`);
   loginSucceeded(d, lon + 36 * MINUTE_MS, lars, IP.stockholm, `sess_${d.hex(20)}`);
 
-  for (let i = 0; i < 46; i++) fieldShift(d, d.pick(FIELD_STAFF));
+  for (let i = 0; i < 42; i++) fieldShift(d, d.pick(FIELD_STAFF));
   // Olumide checks his schedule from Lagos while on leave.
   for (const day of [52, 51]) {
     const ms = d.at(day, 18);
@@ -726,7 +750,8 @@ function configurationChanges(d: Demo, burstDay: number): void {
   c(85, 10, alice, {
     action: 'account_settings.updated',
     module: 'Account & CRM settings',
-    description: 'Alice Hughes set the time zone to Europe/London and the date format to DD/MM/YYYY',
+    description:
+      'Alice Hughes set the time zone to Europe/London and the date format to DD/MM/YYYY',
     targets: [accountSettings],
     changes: [
       { field: 'timezone', before: 'UTC', after: 'Europe/London' },
@@ -901,7 +926,8 @@ function configurationChanges(d: Demo, burstDay: number): void {
   c(40, 15, priya, {
     action: 'account_settings.updated',
     module: 'Account & CRM settings',
-    description: 'Priya Raman changed lead scoring, profile enrichment and Do-not-disturb e-mail rules',
+    description:
+      'Priya Raman changed lead scoring, profile enrichment and Do-not-disturb e-mail rules',
     targets: [accountSettings],
     changes: [
       { field: 'intelligent_lead_scoring', before: false, after: true },
@@ -922,7 +948,8 @@ function configurationChanges(d: Demo, burstDay: number): void {
   c(35, 16, tomasz, {
     action: 'assignment_rule.updated',
     module: 'Auto-assignment',
-    description: 'Tomasz Kowalski added Aisha Khan to the round-robin of "Office contracts round-robin"',
+    description:
+      'Tomasz Kowalski added Aisha Khan to the round-robin of "Office contracts round-robin"',
     targets: [
       {
         type: 'assignment_rule',
@@ -951,7 +978,8 @@ function configurationChanges(d: Demo, burstDay: number): void {
   c(30, 9, alice, {
     action: 'product.updated',
     module: 'Products',
-    description: 'Alice Hughes raised the price of "Window cleaning (per visit)" from £28.00 to £32.00',
+    description:
+      'Alice Hughes raised the price of "Window cleaning (per visit)" from £28.00 to £32.00',
     targets: [
       {
         type: 'product',
@@ -1018,8 +1046,8 @@ function configurationChanges(d: Demo, burstDay: number): void {
     action: 'sales_sequence.deleted',
     module: 'Sales Sequence',
     description: 'Lars Eriksson deleted the sales sequence "Summer promo 2024"',
-    targets: [sequence('SEQ-188', 'Summer promo 2024')],
-    changes: [{ field: 'name', before: 'Summer promo 2024' }],
+    targets: [sequence('SEQ-188', 'Summer promo')],
+    changes: [{ field: 'name', before: 'Summer promo' }],
   });
 
   // Weekly recurring tasks, generated by the system every Monday night.
@@ -1073,7 +1101,7 @@ function configurationChanges(d: Demo, burstDay: number): void {
   for (let i = 0; i < 8; i++) {
     const c2 = d.pick(CUSTOMERS);
     const key = d.chance(0.5) ? BOOKING_KEY : ZAPIER_KEY;
-    const phone = `+4477009${d.int(10_000, 99_999)}`;
+    const phone = `+447700900${d.int(100, 999)}`;
     change(d, d.at(d.workday(), d.int(6, 21)), key, {
       action: 'customer.updated',
       module: 'Customers',
@@ -1180,7 +1208,10 @@ function message(d: Demo, ms: number, spec: MessageSpec): void {
       type: spec.type,
       mode,
       subject: spec.subject,
-      receivers: spec.receipts.map((r) => ({ name: r.customer.name, address: address(r.customer) })),
+      receivers: spec.receipts.map((r) => ({
+        name: r.customer.name,
+        address: address(r.customer),
+      })),
     },
   });
   for (const receipt of spec.receipts) {
@@ -1195,7 +1226,7 @@ function message(d: Demo, ms: number, spec: MessageSpec): void {
         channel: 'system',
         ...(rule.failed ? { outcome: 'failure' as const } : {}),
         status,
-        description: `${kind} "${spec.subject}" to ${c.name}: ${status.replace(/_/g, ' ')}`,
+        description: `${kind === 'SMS' ? kind : 'E-mail'} "${spec.subject}" to ${c.name}: ${status.replace(/_/g, ' ')}`,
         targets: [messageTarget, customerTarget(c)],
         metadata: {
           type: spec.type,
@@ -1224,7 +1255,7 @@ function communications(d: Demo): void {
     [8, [harbourView, northgate, kingsleyWebb, oakwood, stAnnes, copperKettle, fenwick]],
   ] as const) {
     for (const c of customers) {
-      const invoice = `INV-2025-${String(d.next('invoice', 401)).padStart(4, '0')}`;
+      const invoice = `INV-${d.next('invoice', 10_401)}`;
       const statuses: DeliveryStatus[] =
         c === oakwood && day > 64
           ? ['invalid_email']
@@ -1248,13 +1279,11 @@ function communications(d: Demo): void {
     const c = d.pick([patel, larsen, brightFutures, copperKettle, greenleaf]);
     const sms = d.chance(0.6);
     const day = d.int(1, OLDEST_DAY);
-    const status: DeliveryStatus =
-      c === larsen && sms && i % 4 === 0 ? 'blocked' : d.chance(0.08) ? 'external_error' : 'delivered';
     message(d, d.at(day, 17, d.int(0, 5)), {
       sender: null,
       type: sms ? 'sms' : 'email',
       subject: sms ? 'Reminder: your cleaner visits tomorrow' : 'Reminder: cleaning visit tomorrow',
-      receipts: one(c, status),
+      receipts: one(c),
     });
   }
   message(d, d.at(47, 17, 2), {
@@ -1262,6 +1291,20 @@ function communications(d: Demo): void {
     type: 'sms',
     subject: 'Reminder: your cleaner visits tomorrow',
     receipts: one(patel, 'internal_error'),
+  });
+  // The Patels' number was a landline: the carrier could not deliver the SMS.
+  message(d, d.at(73, 17, 4), {
+    sender: null,
+    type: 'sms',
+    subject: 'Reminder: your cleaner visits tomorrow',
+    receipts: one(patel, 'external_error'),
+  });
+  // Ingrid Larsen blocked SMS from Acme after a week of reminders.
+  message(d, d.at(57, 17, 1), {
+    sender: null,
+    type: 'sms',
+    subject: 'Reminder: your cleaner visits tomorrow',
+    receipts: one(larsen, 'blocked'),
   });
   // A reminder whose handset has not reported back yet.
   message(d, d.at(1, 17, 3), {
@@ -1295,7 +1338,7 @@ function communications(d: Demo): void {
   message(d, d.at(29, 10, 12, 40), {
     sender: priya,
     type: 'email',
-    subject: 'Spring offer: 20% off window cleaning',
+    subject: 'This month: 20% off window cleaning',
     receipts: [
       { customer: harbourView, statuses: ['delivered'] },
       { customer: northgate, statuses: ['delivered'] },
@@ -1333,7 +1376,7 @@ function smsCampaign(
   };
   let ms = start;
   for (let i = 0; i < campaign.size; i++) {
-    const phone = `+4477009${String(d.int(0, 999)).padStart(3, '0')}${d.int(10, 99)}`;
+    const phone = `+447700900${String(d.int(0, 999)).padStart(3, '0')}`;
     const messageId = `SM${d.hex(32)}`;
     const failure =
       i < authFailures
@@ -1368,7 +1411,7 @@ function smsCampaign(
 function smsLog(d: Demo): void {
   smsCampaign(d, d.at(62, 10, 0, 0), {
     id: 'CMP-2041',
-    name: 'Spring deep-clean offer',
+    name: 'Deep-clean offer: 15% off',
     gateway: 'Twilio UK',
     size: 24,
     failureRate: 0.12,
@@ -1378,7 +1421,7 @@ function smsLog(d: Demo): void {
     d.at(33, 10, 0, 5),
     {
       id: 'CMP-2057',
-      name: 'Appointment reminders — week 23',
+      name: 'Appointment reminders',
       gateway: 'Twilio UK',
       size: 18,
       failureRate: 0.05,
@@ -1402,7 +1445,12 @@ const GCAL: Actor = { type: 'integration', id: 'google-calendar', name: 'Google 
 
 function integrationTarget(system: Actor): Target {
   const id = system.id ?? 'unknown';
-  return { type: 'integration', id, name: system.name ?? id, url: `${APP}/settings/integrations/${id}` };
+  return {
+    type: 'integration',
+    id,
+    name: system.name ?? id,
+    url: `${APP}/settings/integrations/${id}`,
+  };
 }
 
 function integration(
@@ -1458,7 +1506,7 @@ function integrations(d: Demo): void {
     const count = d.int(3, 14);
     const ms = d.at(day, 2, d.int(0, 10));
     if (d.chance(0.15)) {
-      const invoice = `INV-2025-${String(d.int(380, 520)).padStart(4, '0')}`;
+      const invoice = `INV-${d.int(10_380, 10_520)}`;
       integration(d, ms, XERO, null, {
         action: 'integration.invoice_export_failed',
         status: 'error',
@@ -1507,7 +1555,9 @@ function integrations(d: Demo): void {
     action: 'integration.settings.updated',
     status: 'ok',
     description: 'Lars Eriksson re-shared the calendar "Acme field team" with Acme Cleaning',
-    changes: [{ field: 'calendar', before: 'Acme field team (not shared)', after: 'Acme field team' }],
+    changes: [
+      { field: 'calendar', before: 'Acme field team (not shared)', after: 'Acme field team' },
+    ],
   });
   integration(d, d.at(19, 9, 20), GCAL, null, {
     action: 'integration.sync_resumed',
@@ -1542,6 +1592,10 @@ function apiRequest(d: Demo, ms: number, key: Actor, ip: string, ua: string, cal
   });
 }
 
+function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
 function apiTraffic(d: Demo): void {
   const bookingUa = 'acme-booking/2.4.1 (+https://www.acme.test/book)';
   for (let i = 0; i < 46; i++) {
@@ -1549,7 +1603,7 @@ function apiTraffic(d: Demo): void {
     const call: ApiCall = d.chance(0.55)
       ? {
           method: 'GET',
-          url: `/api/v1/availability?postcode=E14&date=2025-0${d.int(4, 6)}-${d.int(10, 28)}`,
+          url: `/api/v1/availability?postcode=E14&date=${isoDate(ms + d.int(1, 14) * DAY_MS)}`,
           status: d.chance(0.05) ? 429 : 200,
         }
       : { method: 'POST', url: '/api/v1/bookings', status: d.chance(0.1) ? 422 : 201 };
@@ -1561,7 +1615,11 @@ function apiTraffic(d: Demo): void {
     const roll = d.int(0, 9);
     const call: ApiCall =
       roll < 6
-        ? { method: 'GET', url: '/api/v1/customers?updated_since=-1h', status: 200 }
+        ? {
+            method: 'GET',
+            url: `/api/v1/customers?updated_since=${new Date(ms - 3_600_000).toISOString()}`,
+            status: 200,
+          }
         : roll < 8
           ? { method: 'PUT', url: `/api/v1/customers/${c.id}`, status: 200 }
           : roll < 9
@@ -1576,13 +1634,29 @@ function apiTraffic(d: Demo): void {
       status: 200,
     });
   }
+  // The booking form keeps working while the demo runs: the newest events are minutes old.
+  for (const minutes of [3, 17, 41, 58, 96, 133, 170, 224]) {
+    const ms = d.ago(minutes);
+    apiRequest(d, ms, BOOKING_KEY, IP.bookingHost, bookingUa, {
+      method: 'GET',
+      url: `/api/v1/availability?postcode=N1&date=${isoDate(ms + d.int(1, 14) * DAY_MS)}`,
+      status: 200,
+    });
+  }
   // A reporting script still running with a revoked key.
   for (let i = 0; i < 6; i++) {
-    apiRequest(d, d.at(d.int(2, 20), 7, 0, d.int(0, 5)), LEGACY_KEY, IP.legacyScript, 'curl/8.5.0', {
-      method: 'GET',
-      url: '/api/v1/reports/hours?period=week',
-      status: 401,
-    });
+    apiRequest(
+      d,
+      d.at(d.int(2, 20), 7, 0, d.int(0, 5)),
+      LEGACY_KEY,
+      IP.legacyScript,
+      'curl/8.5.0',
+      {
+        method: 'GET',
+        url: '/api/v1/reports/hours?period=week',
+        status: 401,
+      },
+    );
   }
 }
 
@@ -1673,7 +1747,8 @@ function userManagement(d: Demo): void {
   userEvent(d, d.at(36, 15, 40, 3), tomasz, mei, {
     action: 'user.license.updated',
     channel: 'import',
-    description: 'License of Mei Chen changed from Field to Field Plus by the import of licenses.csv',
+    description:
+      'License of Mei Chen changed from Field to Field Plus by the import of licenses.csv',
     changes: [{ field: 'license', before: 'Field', after: 'Field Plus' }],
     metadata: { file: 'licenses.csv', row: 2 },
   });
@@ -1772,7 +1847,10 @@ function auditTrail(d: Demo, burstDay: number): void {
  * const events = demoEvents(new Date());
  * // events[0] → { tenant: 'acme', id: 'demo-000001', time: '…Z', category: 'integrations', … }
  */
-export function demoEvents(now: Date, options: { tenant?: string; seed?: number } = {}): EventInput[] {
+export function demoEvents(
+  now: Date,
+  options: { tenant?: string; seed?: number } = {},
+): EventInput[] {
   const d = new Demo(now, options.seed ?? 20_250_601);
   const burstDay = 17;
   loginsAndActivity(d, burstDay);

@@ -489,7 +489,7 @@ function buildQuery(
   for (const c of query.clauses) {
     const cond = clauseCondition(c, tenantId, posCol);
     if (!cond) continue;
-    where.push(c.negate ? `NOT coalesce((${cond.sql}), 0)` : cond.sql);
+    where.push(c.negate ? `NOT coalesce((${cond.sql}), 0)` : `(${cond.sql})`);
     params.push(...cond.params);
   }
   const from = useFts ? 'events_fts f CROSS JOIN events e ON e.pos = f.rowid' : 'events e';

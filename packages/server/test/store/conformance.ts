@@ -245,6 +245,8 @@ export function storeConformance(name: string, open: OpenStore): void {
       const cases: Array<[string, string, string[]]> = [
         ['actor by id', 'actor:admin-1', ['e4', 'e1']],
         ['actor by e-mail', 'actor:bob@acme.test', ['e2']],
+        // regression: an OR inside one filter once escaped the AND with the tenant condition.
+        ['actor combined with another filter', 'actor:ann@acme.test channel:ui', ['e1']],
         ['exact action', 'action:login.failed', ['e2']],
         ['action prefix', 'action:user.*', ['e4', 'e1']],
         ['target', 'target:CUS-123456', ['e4', 'e1']],

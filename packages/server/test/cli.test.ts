@@ -1,0 +1,189 @@
+/**
+ * The `hindsight` binary as an operator runs it: real processes, a real port, real files.
+ */
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+
+interface Served {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly url: string;
+  readonly output: () => string;
+}
+
+const children: ChildProcessWithoutNullStreams[] = [];
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/** Starts `hindsight serve` on a free port and waits until it listens. */
+async function serve(dataDir: string, ...args: string[]): Promise<Served> {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--port', '0', '--data', dataDir, '--no-geoip', ...args],
+    { env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' } },
+  );
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    output += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 20_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[^\s]+) /.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on('data', check);
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+  });
+  return { child, url, output: () => output };
+}
+
+function adminKeyOf(output: string): string {
+  const m = /^\s+(hsk_\S+)$/m.exec(output);
+  if (!m?.[1]) throw new Error(`no admin key in:\n${output}`);
+  return m[1];
+}
+
+async function stop(served: Served): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => served.child.on('exit', resolve));
+  served.child.kill('SIGTERM');
+  return exited;
+}
+
+const auth = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+
+describe('hindsight serve', () => {
+  it('prints the first admin key once, and only on the first start', async () => {
+    const tmp = tempDir();
+    const first = await serve(tmp.dir);
+    const key = adminKeyOf(first.output());
+    const health = await fetch(`${first.url}/healthz`);
+    expect(health.status).toBe(200);
+    const list = await fetch(`${first.url}/v1/tenants/acme/events`, { headers: auth(key) });
+    expect(list.status).toBe(200);
+    expect(await stop(first)).toBe(0);
+
+    const second = await serve(tmp.dir);
+    expect(second.output()).not.toMatch(/hsk_/);
+    await stop(second);
+    tmp.remove();
+  });
+
+  it('loads the demo tenant with --demo, once', async () => {
+    const tmp = tempDir();
+    const served = await serve(tmp.dir, '--demo');
+    const key = adminKeyOf(served.output());
+    expect(served.output()).toMatch(/Loaded the demo tenant "acme" with \d+ events/);
+    const res = await fetch(`${served.url}/v1/tenants/acme/events?category=logins&outcome=failure`, {
+      headers: auth(key),
+    });
+    const body = (await res.json()) as { events: unknown[] };
+    expect(body.events.length).toBeGreaterThan(0);
+    await stop(served);
+    const again = await serve(tmp.dir, '--demo');
+    expect(again.output()).not.toMatch(/Loaded the demo tenant/);
+    await stop(again);
+    tmp.remove();
+  });
+
+  it('never loses an event it answered 202 for, even when killed', async () => {
+    const tmp = tempDir();
+    const served = await serve(tmp.dir);
+    const key = adminKeyOf(served.output());
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, b) =>
+        fetch(`${served.url}/v1/events`, {
+          method: 'POST',
+          headers: auth(key),
+          body: JSON.stringify({
+            events: Array.from({ length: 50 }, (_, i) => ({
+              tenant: 'durable',
+              id: `b${b}-e${i}`,
+              action: 'record.created',
+              actor: { id: 'u1' },
+            })),
+          }),
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
+    served.child.kill('SIGKILL');
+    await new Promise((resolve) => served.child.on('exit', resolve));
+
+    const restarted = await serve(tmp.dir);
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const qs: string = cursor ? `&cursor=${cursor}` : '';
+      const res = await fetch(`${restarted.url}/v1/tenants/durable/events?limit=500${qs}`, {
+        headers: auth(key),
+      });
+      const page = (await res.json()) as { events: Array<{ id: string }>; nextCursor: string | null };
+      ids.push(...page.events.map((e) => e.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(new Set(ids).size).toBe(1000);
+    await stop(restarted);
+    tmp.remove();
+  });
+});
+
+describe('hindsight keys create', () => {
+  it('makes a key that a running server accepts at once', async () => {
+    const tmp = tempDir();
+    const served = await serve(tmp.dir);
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'keys',
+      'create',
+      '--scope',
+      'events:write',
+      '--scope',
+      'events:read',
+      '--tenant',
+      'acme',
+      '--name',
+      'ci',
+      '--data',
+      tmp.dir,
+    ]);
+    const key = stdout.trim().split('\n').pop() ?? '';
+    expect(key).toMatch(/^hsk_[a-z0-9]{16}_[A-Za-z0-9_-]{43}$/);
+    const post = await fetch(`${served.url}/v1/events`, {
+      method: 'POST',
+      headers: auth(key),
+      body: JSON.stringify({ tenant: 'acme', action: 'user.created', actor: { id: 'u1' } }),
+    });
+    expect(post.status).toBe(202);
+    const other = await fetch(`${served.url}/v1/tenants/other/events`, { headers: auth(key) });
+    expect(other.status).toBe(403);
+    await stop(served);
+    tmp.remove();
+  });
+
+  it('refuses unknown scopes and missing scopes with exit code 2', async () => {
+    const tmp = tempDir();
+    for (const args of [['--scope', 'events:everything'], []]) {
+      const result = await run(process.execPath, [CLI, 'keys', 'create', ...args, '--data', tmp.dir]).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/scope/);
+    }
+    tmp.remove();
+  });
+});

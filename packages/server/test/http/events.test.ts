@@ -1,0 +1,365 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ERROR_CODES } from '../../src/errors.js';
+import { event, type TestApp, testApp } from '../helpers.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await testApp();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** Every event id stored for a tenant, oldest first. */
+async function storedIds(tenant: string): Promise<string[]> {
+  const res = await t.get(`/v1/tenants/${tenant}/events?order=asc&limit=500`);
+  return (res.json() as { events: Array<{ id: string }> }).events.map((e) => e.id);
+}
+
+function expectError(res: Awaited<ReturnType<TestApp['get']>>, status: number, code: string) {
+  expect(res.statusCode, res.body).toBe(status);
+  const body = res.json() as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(10);
+  expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status).toBe(status);
+  return body.error;
+}
+
+describe('POST /v1/events', () => {
+  it('stores an event and reads it back with seq, hash, location and client', async () => {
+    const res = await t.post(
+      event({
+        tenant: 'read-back',
+        id: 'evt-1',
+        actor: { id: 'u1', name: 'Ann Lee', email: 'ann@acme.test' },
+        context: {
+          ip: '81.2.69.142',
+          userAgent:
+            'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
+        },
+      }),
+    );
+    expect(res.statusCode).toBe(202);
+    const [ref] = (res.json() as { events: Array<Record<string, unknown>> }).events;
+    expect(ref).toMatchObject({ id: 'evt-1', tenant: 'read-back', seq: 1 });
+    expect(ref?.['hash']).toMatch(/^[0-9a-f]{64}$/);
+
+    const got = await t.get('/v1/tenants/read-back/events/evt-1');
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toMatchObject({
+      id: 'evt-1',
+      seq: 1,
+      hash: ref?.['hash'],
+      category: 'changes',
+      outcome: 'success',
+      actor: { type: 'user', id: 'u1' },
+      context: {
+        ip: '81.2.69.142',
+        location: { country: 'GB', city: 'London' },
+        client: { browser: 'Chrome 126', os: 'Windows 10', device: 'desktop' },
+      },
+    });
+    expect(got.headers['content-type']).toMatch(/^application\/json/);
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('assigns a ULID when the producer sends no id', async () => {
+    const res = await t.post(event({ tenant: 'ulid' }));
+    const [ref] = (res.json() as { events: Array<{ id: string }> }).events;
+    expect(ref?.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+  });
+
+  it('accepts a batch and answers in order', async () => {
+    const events = Array.from({ length: 1000 }, (_, i) => event({ tenant: 'batch', id: `b${i}` }));
+    const res = await t.post({ events });
+    expect(res.statusCode).toBe(202);
+    const refs = (res.json() as { events: Array<{ id: string; seq: number }> }).events;
+    expect(refs.map((r) => r.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    expect(refs[999]?.id).toBe('b999');
+  });
+
+  it('keeps seq gap-free and unique under 50 concurrent requests', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        t.post({ events: Array.from({ length: 1 + (i % 5) }, () => event({ tenant: 'conc' })) }),
+      ),
+    );
+    const seqs = responses
+      .flatMap((r) => (r.json() as { events: Array<{ seq: number }> }).events.map((e) => e.seq))
+      .sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  });
+
+  it('answers an identical retry with the original, and a changed reuse with 409', async () => {
+    const first = await t.post(event({ tenant: 'idem', id: 'same', description: 'one' }));
+    const retry = await t.post(event({ tenant: 'idem', id: 'same', description: 'one' }));
+    expect(retry.statusCode).toBe(202);
+    expect(retry.json()).toEqual(first.json());
+    const changed = await t.post({
+      events: [
+        event({ tenant: 'idem', id: 'new' }),
+        event({ tenant: 'idem', id: 'same', description: 'two' }),
+      ],
+    });
+    expectError(changed, 409, 'conflict');
+    expect(await storedIds('idem')).toEqual(['same']);
+  });
+});
+
+describe('bad input gets its documented code and stores nothing', () => {
+  const tenant = 'bad-input';
+  const cases: Array<[string, unknown, number, string, string?]> = [
+    ['malformed JSON', '{"tenant": "bad-input", ', 400, 'invalid_json'],
+    ['wrong types', event({ tenant, action: 42 as unknown as string }), 400, 'invalid_event', '/action'],
+    ['unknown top-level field', { ...event({ tenant }), colour: 'red' }, 400, 'invalid_event', '/colour'],
+    ['unknown actor field', event({ tenant, actor: { id: 'u', age: 3 } as never }), 400, 'invalid_event', '/actor/age'],
+    [
+      'a 5,000-event batch',
+      { events: Array.from({ length: 5000 }, () => event({ tenant })) },
+      400,
+      'invalid_event',
+      '/events',
+    ],
+    ['invalid IPv4', event({ tenant, context: { ip: '300.1.2.3' } }), 400, 'invalid_event', '/context/ip'],
+    ['invalid IPv6', event({ tenant, context: { ip: '2001:db8:::1' } }), 400, 'invalid_event', '/context/ip'],
+    ['control character in id', event({ tenant, id: 'a\u0000b' }), 400, 'invalid_event', '/id'],
+    ['newline in actor id', event({ tenant, actor: { id: 'u\n1' } }), 400, 'invalid_event', '/actor/id'],
+    [
+      '__proto__ key in metadata',
+      `{"tenant":"${tenant}","action":"a.b","actor":{"id":"u"},"metadata":{"x":{"__proto__":{"admin":true}}}}`,
+      400,
+      'invalid_event',
+      '/metadata/x/__proto__',
+    ],
+    [
+      'constructor key in metadata',
+      event({ tenant, metadata: { constructor: { prototype: 1 } } }),
+      400,
+      'invalid_event',
+      '/metadata/constructor',
+    ],
+    [
+      'future timestamp',
+      event({ tenant, time: new Date(Date.now() + 3_600_000).toISOString() }),
+      400,
+      'invalid_event',
+      '/time',
+    ],
+    ['timestamp without offset', event({ tenant, time: '2026-01-01T10:00:00' }), 400, 'invalid_event', '/time'],
+    ['missing actor id for a user', event({ tenant, actor: { name: 'x' } }), 400, 'invalid_event', '/actor/id'],
+    ['action without a dot', event({ tenant, action: 'login' }), 400, 'invalid_event', '/action'],
+    ['javascript: deep link', event({ tenant, targets: [{ type: 'user', id: 'u', url: 'javascript:alert(1)' }] }), 400, 'invalid_event', '/targets/0/url'],
+    [
+      'metadata deeper than 5 levels',
+      event({ tenant, metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } }),
+      400,
+      'invalid_event',
+      '/metadata/a/b/c/d/e',
+    ],
+    ['lone surrogate', `{"tenant":"${tenant}","action":"a.b","actor":{"id":"\\ud800"}}`, 400, 'invalid_event', '/actor/id'],
+    ['an array body', [event({ tenant })], 400, 'invalid_event'],
+    ['an empty batch', { events: [] }, 400, 'invalid_event', '/events'],
+  ];
+
+  it.each(cases)('%s', async (_label, body, status, code, path) => {
+    const res = await t.post(body);
+    const error = expectError(res, status, code) as { details?: Array<{ path: string }> };
+    if (path !== undefined) expect(error.details?.map((d) => d.path)).toContain(path);
+    expect(await storedIds(tenant)).toEqual([]);
+  });
+
+  it('refuses a whole batch when one event is invalid, naming its index and path', async () => {
+    const res = await t.post({
+      events: [event({ tenant }), event({ tenant }), event({ tenant, actor: {} as never })],
+    });
+    const error = expectError(res, 400, 'invalid_event') as {
+      details: Array<{ index: number; path: string }>;
+    };
+    expect(error.details).toContainEqual(
+      expect.objectContaining({ index: 2, path: '/events/2/actor/id' }),
+    );
+    expect(await storedIds(tenant)).toEqual([]);
+  });
+
+  it('rejects invalid UTF-8', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/json' },
+      payload: Buffer.concat([Buffer.from('{"tenant":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+    });
+    expectError(res, 400, 'invalid_json');
+  });
+
+  it('answers 413 to a 10 MiB body', async () => {
+    const big = JSON.stringify({ ...event({ tenant }), description: 'x'.repeat(10 * 1024 * 1024) });
+    expectError(await t.post(big), 413, 'payload_too_large');
+    expect(await storedIds(tenant)).toEqual([]);
+  });
+
+  it('answers 415 to a body that is not JSON', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'text/plain' },
+      payload: 'hello',
+    });
+    expectError(res, 415, 'unsupported_media_type');
+  });
+
+  it('keeps serving after all of that', async () => {
+    expect((await t.post(event({ tenant: 'still-alive' }))).statusCode).toBe(202);
+  });
+});
+
+describe('keys and scopes', () => {
+  it('refuses requests without a key, with an unknown key or a malformed header', async () => {
+    for (const authorization of [undefined, 'Bearer nope', 'Basic abc', `Bearer ${t.admin}x`]) {
+      const res = await t.app.inject({
+        method: 'GET',
+        url: '/v1/tenants/acme/events',
+        headers: authorization === undefined ? {} : { authorization },
+      });
+      expectError(res, 401, 'unauthorized');
+    }
+  });
+
+  it('enforces scopes', async () => {
+    const reader = await t.key(['events:read']);
+    const writer = await t.key(['events:write']);
+    expectError(await t.post(event({ tenant: 'scopes' }), reader), 403, 'forbidden');
+    expectError(await t.get('/v1/tenants/scopes/events', writer), 403, 'forbidden');
+    expect((await t.post(event({ tenant: 'scopes' }), writer)).statusCode).toBe(202);
+    expect((await t.get('/v1/tenants/scopes/events', reader)).statusCode).toBe(200);
+  });
+
+  it('limits a tenant key to its tenant, refusing a mixed batch whole', async () => {
+    const key = await t.key(['events:write', 'events:read'], 'tenant-a');
+    expect((await t.post(event({ tenant: 'tenant-a' }), key)).statusCode).toBe(202);
+    const mixed = await t.post(
+      { events: [event({ tenant: 'tenant-a', id: 'm1' }), event({ tenant: 'tenant-b', id: 'm2' })] },
+      key,
+    );
+    expectError(mixed, 403, 'forbidden');
+    expect(await storedIds('tenant-b')).toEqual([]);
+    expect(await storedIds('tenant-a')).not.toContain('m1');
+    expectError(await t.get('/v1/tenants/tenant-b/events', key), 403, 'forbidden');
+    expectError(await t.get('/v1/tenants/tenant-b/events/m2', key), 403, 'forbidden');
+  });
+});
+
+describe('GET /v1/tenants/{tenant}/events', () => {
+  const tenant = 'search';
+  const base = Date.now() - 3_600_000;
+  beforeAll(async () => {
+    const events = Array.from({ length: 120 }, (_, i) =>
+      event({
+        tenant,
+        id: `s${i}`,
+        time: new Date(base + i * 1000).toISOString(),
+        action: i % 3 === 0 ? 'login.failed' : 'user.updated',
+        category: i % 3 === 0 ? 'logins' : 'users',
+        outcome: i % 3 === 0 ? 'failure' : 'success',
+        actor: { id: `u${i % 4}`, email: `user${i % 4}@acme.test` },
+        description: i % 10 === 0 ? 'Bulk export of invoices' : 'Updated profile',
+        context: { ip: `10.0.${i % 2}.${i}` },
+      }),
+    );
+    expect((await t.post({ events })).statusCode).toBe(202);
+  });
+
+  async function pageAll(query: string): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const suffix: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const res = await t.get(`/v1/tenants/${tenant}/events?${query}${suffix}`);
+      expect(res.statusCode, res.body).toBe(200);
+      const body = res.json() as { events: Array<{ id: string }>; nextCursor: string | null };
+      ids.push(...body.events.map((e) => e.id));
+      cursor = body.nextCursor;
+    } while (cursor !== null);
+    return ids;
+  }
+
+  it('filters with query parameters and q together', async () => {
+    const ids = await pageAll(
+      `limit=7&category=logins&actor=user0@acme.test&ip=10.0.0.0/24&q=${encodeURIComponent('-invoices')}`,
+    );
+    const expected = Array.from({ length: 120 }, (_, i) => i)
+      .filter((i) => i % 3 === 0 && i % 4 === 0 && i % 2 === 0 && i % 10 !== 0)
+      .reverse()
+      .map((i) => `s${i}`);
+    expect(ids).toEqual(expected);
+  });
+
+  it('pages newest first by default and oldest first with order=asc', async () => {
+    const desc = await pageAll('limit=50');
+    expect(desc).toHaveLength(120);
+    expect(desc[0]).toBe('s119');
+    expect(await pageAll('limit=33&order=asc')).toEqual(desc.slice().reverse());
+  });
+
+  it('supports action prefixes and time bounds', async () => {
+    const since = new Date(base + 100_000).toISOString();
+    const ids = await pageAll(`action=login.*&since=${encodeURIComponent(since)}&limit=500`);
+    expect(ids.every((id) => Number(id.slice(1)) % 3 === 0 && Number(id.slice(1)) >= 100)).toBe(true);
+    expect(ids).toEqual(['s117', 's114', 's111', 's108', 's105', 's102']);
+  });
+
+  it('answers a malformed q with invalid_query and the position', async () => {
+    const res = await t.get(`/v1/tenants/${tenant}/events?q=${encodeURIComponent('actor:ann "open')}`);
+    const error = expectError(res, 400, 'invalid_query') as { details: Array<{ position: number }> };
+    expect(error.details[0]?.position).toBe(10);
+  });
+
+  it('refuses a forged cursor and a cursor reused with other filters', async () => {
+    expectError(await t.get(`/v1/tenants/${tenant}/events?cursor=not-a-cursor`), 400, 'invalid_cursor');
+    const forged = Buffer.from(JSON.stringify({ p: '1', d: 'x' })).toString('base64url');
+    expectError(await t.get(`/v1/tenants/${tenant}/events?cursor=${forged}`), 400, 'invalid_cursor');
+    const first = (await t.get(`/v1/tenants/${tenant}/events?limit=5`)).json() as { nextCursor: string };
+    const reused = await t.get(`/v1/tenants/${tenant}/events?limit=5&category=users&cursor=${first.nextCursor}`);
+    expectError(reused, 400, 'invalid_cursor');
+  });
+
+  it('rejects unknown and malformed parameters', async () => {
+    for (const qs of ['actr=x', 'limit=0', 'limit=501', 'order=up', 'outcome=maybe', 'ip=1.2.3', 'since=yesterday']) {
+      expectError(await t.get(`/v1/tenants/${tenant}/events?${qs}`), 400, 'invalid_request');
+    }
+    expectError(await t.get('/v1/tenants/bad%20tenant/events'), 400, 'invalid_request');
+  });
+
+  it('answers 404 for an unknown event and an unknown route', async () => {
+    expectError(await t.get(`/v1/tenants/${tenant}/events/nope`), 404, 'not_found');
+    expectError(await t.get('/v1/nothing-here'), 404, 'not_found');
+  });
+});
+
+describe('public routes', () => {
+  it('serves health without a key', async () => {
+    const res = await t.app.inject({ url: '/healthz' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ok', store: 'sqlite' });
+    expect((res.json() as { geoSource: string }).geoSource).toMatch(/DB-IP/);
+  });
+
+  it('serves an OpenAPI 3.1 document naming every route and error code', async () => {
+    const res = await t.app.inject({ url: '/v1/openapi.json' });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json() as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/healthz',
+      '/v1/events',
+      '/v1/openapi.json',
+      '/v1/tenants/{tenant}/events',
+      '/v1/tenants/{tenant}/events/{id}',
+    ]);
+    expect(Object.keys(doc.paths['/v1/events']?.['post']?.responses ?? {})).toEqual(
+      expect.arrayContaining(['202', '400', '401', '403', '409', '413', '415', '503']),
+    );
+  });
+});
