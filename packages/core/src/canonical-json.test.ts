@@ -21,6 +21,7 @@ describe('canonicalJson (RFC 8785)', () => {
 
   it('serialises the RFC 8785 §3.2.2 sample exactly', () => {
     const input = {
+      // biome-ignore lint/correctness/noPrecisionLoss: the RFC's sample is exactly this literal.
       numbers: [333333333.33333329, 1e30, 4.5, 2e-3, 0.000000000000000000000000001],
       string: '\u20ac$\u000F\u000aA\'\u0042\u0022\u005c\\"/',
       literals: [null, true, false],

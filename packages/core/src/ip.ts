@@ -55,6 +55,8 @@ function parseIpv6(text: string): Uint8Array | null {
 }
 
 function formatIpv6(bytes: Uint8Array): string {
+  // RFC 5952 §5: IPv4-mapped addresses keep the dotted quad.
+  if (V4_PREFIX.every((b, i) => bytes[i] === b)) return `::ffff:${bytes.slice(12).join('.')}`;
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0));
   // RFC 5952: compress the longest run (length ≥ 2) of zero groups, the first one on a tie.

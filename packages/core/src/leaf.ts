@@ -9,7 +9,12 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import { parseIp } from './ip.js';
-import { DEFAULT_CATEGORY, type EventInput, type StoredEvent, type UnsealedEvent } from './schema.js';
+import {
+  DEFAULT_CATEGORY,
+  type EventInput,
+  type StoredEvent,
+  type UnsealedEvent,
+} from './schema.js';
 import { parseRfc3339 } from './validate.js';
 
 /** Salts of one event's personal values, keyed by JSON Pointer (`/actor/email`), hex. */
@@ -110,7 +115,9 @@ function setAt(root: Record<string, unknown>, pointer: string, value: unknown): 
  */
 export function hashedView(event: UnsealedEvent & { seq: number }, salts: Salts): unknown {
   const { hash: _hash, ...rest } = event as StoredEvent;
-  const view = structuredClone(rest) as Record<string, unknown> & { context?: Record<string, unknown> };
+  const view = structuredClone(rest) as Record<string, unknown> & {
+    context?: Record<string, unknown>;
+  };
   if (view.context) {
     delete view.context['location'];
     delete view.context['client'];

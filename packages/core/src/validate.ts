@@ -24,9 +24,11 @@ const compiled = TypeCompiler.Compile(EventInput);
 const encoder = new TextEncoder();
 const MAX_ISSUES = 20;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-// C0 controls, DEL and C1 controls. Multi-line fields allow tab and newline.
+// C0 controls, DEL and C1 controls. Multi-line fields allow tab, newline and carriage return.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_MULTILINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
@@ -45,8 +47,10 @@ export function parseRfc3339(text: string): number | null {
     number,
     number,
   ];
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return null;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  // Leap seconds (:60) are refused: JavaScript time cannot represent them.
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
   if (day < 1 || day > daysInMonth) return null;
   if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return null;
   const ms = Date.parse(text.replace(/t/, 'T').replace(/z$/, 'Z'));
@@ -72,7 +76,8 @@ function checkFreeJson(
 ): void {
   if (issues.length >= MAX_ISSUES) return;
   if (typeof value === 'string') {
-    if (!value.isWellFormed()) issues.push({ path, message: 'must be valid Unicode (lone surrogate)' });
+    if (!value.isWellFormed())
+      issues.push({ path, message: 'must be valid Unicode (lone surrogate)' });
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -99,19 +104,21 @@ function checkFreeJson(
 
 function checkLine(value: unknown, path: string, issues: ValidationIssue[], multiline = false) {
   if (typeof value !== 'string') return;
-  if (!value.isWellFormed()) issues.push({ path, message: 'must be valid Unicode (lone surrogate)' });
+  if (!value.isWellFormed())
+    issues.push({ path, message: 'must be valid Unicode (lone surrogate)' });
   else if ((multiline ? CONTROL_MULTILINE : CONTROL).test(value)) {
     issues.push({
       path,
       message: multiline
-        ? 'must not contain control characters other than tab and newline'
+        ? 'must not contain control characters other than tab and line breaks'
         : 'must not contain control characters',
     });
   }
 }
 
 function isDeepLink(url: string): boolean {
-  if (url.startsWith('/')) return !url.startsWith('//');
+  // `//host` and `/\host` are read by browsers as links to another site.
+  if (url.startsWith('/')) return !url.startsWith('//') && !url.startsWith('/\\');
   return /^https?:\/\/[^\s/]+/i.test(url);
 }
 
@@ -125,7 +132,10 @@ function checkSemantics(event: EventInput, prefix: string, now: Date, issues: Va
   const actor = event.actor;
   const actorType = actor.type ?? 'user';
   if (actor.id === undefined && actorType !== 'system' && actorType !== 'anonymous') {
-    issues.push({ path: p('/actor/id'), message: `is required for an actor of type "${actorType}"` });
+    issues.push({
+      path: p('/actor/id'),
+      message: `is required for an actor of type "${actorType}"`,
+    });
   }
   for (const key of ['id', 'name', 'email', 'role'] as const) {
     checkLine(actor[key], p(`/actor/${key}`), issues);
@@ -180,13 +190,19 @@ function checkSemantics(event: EventInput, prefix: string, now: Date, issues: Va
 
   if (event.metadata !== undefined) {
     if (jsonBytes(event.metadata) > LIMITS.metadataBytes) {
-      issues.push({ path: p('/metadata'), message: `is larger than ${LIMITS.metadataBytes} bytes` });
+      issues.push({
+        path: p('/metadata'),
+        message: `is larger than ${LIMITS.metadataBytes} bytes`,
+      });
     }
     checkFreeJson(event.metadata, p('/metadata'), 1, LIMITS.metadataDepth, issues);
   }
 
   if (jsonBytes(event) > LIMITS.eventBytes) {
-    issues.push({ path: prefix || '/', message: `event is larger than ${LIMITS.eventBytes} bytes` });
+    issues.push({
+      path: prefix,
+      message: `event is larger than ${LIMITS.eventBytes} bytes`,
+    });
   }
 }
 

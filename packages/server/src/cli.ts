@@ -57,7 +57,8 @@ async function serve(args: string[]): Promise<void> {
     strict: true,
   });
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
-  const geo = values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
+  const geo =
+    values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
   const server = await startServer(
     {
       ...storeLocation(values),
@@ -134,7 +135,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+  const usage =
+    error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
   process.stderr.write(`hindsight: ${(error as Error).message ?? String(error)}\n`);
   if (usage) process.stderr.write(`\n${USAGE}\n`);
   process.exit(usage ? 2 : 1);

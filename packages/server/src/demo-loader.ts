@@ -11,7 +11,11 @@ import type { Store } from './store/types.js';
  * Stores the demo tenant's events when that tenant has none; returns how many were stored.
  * @example await loadDemo(store, enricher) // 742 on first start, 0 after
  */
-export async function loadDemo(store: Store, enricher: Enricher, now = new Date()): Promise<number> {
+export async function loadDemo(
+  store: Store,
+  enricher: Enricher,
+  now = new Date(),
+): Promise<number> {
   const existing = await store.queryEvents(DEMO_TENANT, { clauses: [], limit: 1, order: 'desc' });
   if (existing.events.length > 0) return 0;
   const events = demoEvents(now);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type EventInput, validateEvent } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
 import { DEMO_TENANT, demoEvents } from './demo.js';
@@ -196,5 +197,41 @@ describe('demoEvents', () => {
         (e) => e.targets?.[0]?.type === 'key_ring' && e.targets[1]?.type === 'customer',
       ),
     ).toBe(true);
+  });
+
+  it('gives every event a channel and a description, and client context for people and keys', () => {
+    expect(events.every((e) => e.channel !== undefined && (e.description ?? '') !== '')).toBe(true);
+    const byClients = events.filter((e) => ['user', 'api_key', undefined].includes(e.actor.type));
+    expect(byClients.filter((e) => !e.context?.ip || !e.context.userAgent)).toEqual([]);
+  });
+});
+
+describe('docs/event-conventions.md', () => {
+  const doc = readFileSync(new URL('../../../docs/event-conventions.md', import.meta.url), 'utf8');
+
+  it('has only valid examples', () => {
+    const examples = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) =>
+      JSON.parse(m[1] ?? ''),
+    );
+    expect(examples.length).toBeGreaterThanOrEqual(CATEGORIES.length);
+    const issues = examples.flatMap((e, i) =>
+      validateEvent({ tenant: DEMO_TENANT, ...e }, { now: NOW, path: `/examples/${i}` }),
+    );
+    expect(issues).toEqual([]);
+  });
+
+  it('documents every action the demo uses', () => {
+    const undocumented = new Set<string>();
+    for (const e of events) {
+      // `changes` and `integrations` document their resources and the `integration.` prefix.
+      const name =
+        e.category === 'changes'
+          ? e.action.split('.')[0]
+          : e.category === 'integrations'
+            ? 'integration.<event>'
+            : e.action;
+      if (!doc.includes(`\`${name}\``)) undocumented.add(`${e.category}: ${name}`);
+    }
+    expect([...undocumented]).toEqual([]);
   });
 });

@@ -679,18 +679,29 @@ interface ChangeSpec {
   readonly metadata?: Record<string, unknown>;
 }
 
-function change(d: Demo, ms: number, by: Person | Actor, spec: ChangeSpec): void {
-  const isPerson = 'license' in by;
-  const channel = spec.channel ?? (isPerson ? 'ui' : by.type === 'system' ? 'system' : 'api');
+/** Who did something: a person, a program with an API key, or the system. */
+type By = Person | ApiClient | Actor;
+
+/** The actor, default channel and client context of whoever did something. */
+function who(by: By): { actor: Actor; channel: 'ui' | 'api' | 'system'; context?: Context } {
+  if ('license' in by) return { actor: actorOf(by), channel: 'ui', context: contextOf(by) };
+  if ('key' in by) {
+    return { actor: by.key, channel: 'api', context: { ip: by.ip, userAgent: by.userAgent } };
+  }
+  return { actor: by, channel: 'system' };
+}
+
+function change(d: Demo, ms: number, by: By, spec: ChangeSpec): void {
+  const { actor, channel, context } = who(by);
   d.add(ms, {
     action: spec.action,
     category: 'changes',
-    actor: isPerson ? actorOf(by) : by,
-    channel,
+    actor,
+    channel: spec.channel ?? channel,
     description: spec.description,
     targets: [...spec.targets],
     ...(spec.changes ? { changes: [...spec.changes] } : {}),
-    ...(isPerson && channel === 'ui' ? { context: contextOf(by) } : {}),
+    ...(context ? { context } : {}),
     metadata: { module: spec.module, ...spec.metadata },
   });
 }
@@ -732,10 +743,33 @@ const sequence = (id: string, name: string): Target => ({
   url: `${APP}/sales/sequences/${id}`,
 });
 
-const BOOKING_KEY: Actor = { type: 'api_key', id: 'key_7hq2m', name: 'Website booking form' };
-const ZAPIER_KEY: Actor = { type: 'api_key', id: 'key_zp91x', name: 'Zapier' };
-const HR_KEY: Actor = { type: 'api_key', id: 'key_hr55b', name: 'BambooHR sync' };
-const LEGACY_KEY: Actor = { type: 'api_key', id: 'key_old01', name: 'Legacy reporting script' };
+/** A program calling the product's API with its own key. */
+interface ApiClient {
+  readonly key: { type: 'api_key'; id: string; name: string };
+  readonly ip: string;
+  readonly userAgent: string;
+}
+
+const BOOKING: ApiClient = {
+  key: { type: 'api_key', id: 'key_7hq2m', name: 'Website booking form' },
+  ip: IP.bookingHost,
+  userAgent: 'acme-booking/2.4.1 (+https://www.acme.test/book)',
+};
+const ZAPIER: ApiClient = {
+  key: { type: 'api_key', id: 'key_zp91x', name: 'Zapier' },
+  ip: IP.zapier,
+  userAgent: 'Zapier',
+};
+const HR_SYNC: ApiClient = {
+  key: { type: 'api_key', id: 'key_hr55b', name: 'BambooHR sync' },
+  ip: IP.hrSync,
+  userAgent: 'BambooHR-Sync/3.2',
+};
+const LEGACY_SCRIPT: ApiClient = {
+  key: { type: 'api_key', id: 'key_old01', name: 'Legacy reporting script' },
+  ip: IP.legacyScript,
+  userAgent: 'curl/8.5.0',
+};
 
 function configurationChanges(d: Demo, burstDay: number): void {
   const c = (day: number, hour: number, by: Person | Actor, spec: ChangeSpec) =>
@@ -1100,12 +1134,12 @@ function configurationChanges(d: Demo, burstDay: number): void {
   // Contact details updated by the booking form and by Zapier.
   for (let i = 0; i < 8; i++) {
     const c2 = d.pick(CUSTOMERS);
-    const key = d.chance(0.5) ? BOOKING_KEY : ZAPIER_KEY;
+    const client = d.chance(0.5) ? BOOKING : ZAPIER;
     const phone = `+447700900${d.int(100, 999)}`;
-    change(d, d.at(d.workday(), d.int(6, 21)), key, {
+    change(d, d.at(d.workday(), d.int(6, 21)), client, {
       action: 'customer.updated',
       module: 'Customers',
-      description: `${key.name ?? 'An API key'} updated the phone number of ${c2.name}`,
+      description: `${client.key.name} updated the phone number of ${c2.name}`,
       targets: [customerTarget(c2)],
       changes: [{ field: 'phone', before: c2.phone, after: phone }],
     });
@@ -1575,17 +1609,17 @@ interface ApiCall {
   readonly status: number;
 }
 
-function apiRequest(d: Demo, ms: number, key: Actor, ip: string, ua: string, call: ApiCall): void {
+function apiRequest(d: Demo, ms: number, client: ApiClient, call: ApiCall): void {
   d.add(ms, {
     action: 'api.request',
     category: 'api',
-    actor: key,
+    actor: client.key,
     channel: 'api',
     ...(call.status >= 400 ? { outcome: 'failure' as const } : {}),
-    description: `${key.name ?? 'API key'}: ${call.method} ${call.url.split('?')[0] ?? call.url} → ${call.status}`,
+    description: `${client.key.name}: ${call.method} ${call.url.split('?')[0] ?? call.url} → ${call.status}`,
     context: {
-      ip,
-      userAgent: ua,
+      ip: client.ip,
+      userAgent: client.userAgent,
       requestId: `req_${d.hex(16)}`,
       http: { ...call, durationMs: d.int(12, 90) * d.int(1, 8) },
     },
@@ -1597,7 +1631,6 @@ function isoDate(ms: number): string {
 }
 
 function apiTraffic(d: Demo): void {
-  const bookingUa = 'acme-booking/2.4.1 (+https://www.acme.test/book)';
   for (let i = 0; i < 46; i++) {
     const ms = d.at(d.int(0, OLDEST_DAY), d.int(6, 22));
     const call: ApiCall = d.chance(0.55)
@@ -1607,7 +1640,7 @@ function apiTraffic(d: Demo): void {
           status: d.chance(0.05) ? 429 : 200,
         }
       : { method: 'POST', url: '/api/v1/bookings', status: d.chance(0.1) ? 422 : 201 };
-    apiRequest(d, ms, BOOKING_KEY, IP.bookingHost, bookingUa, call);
+    apiRequest(d, ms, BOOKING, call);
   }
   for (let i = 0; i < 44; i++) {
     const ms = d.at(d.int(0, OLDEST_DAY), d.int(0, 23));
@@ -1625,10 +1658,10 @@ function apiTraffic(d: Demo): void {
           : roll < 9
             ? { method: 'POST', url: '/api/v1/customers', status: 201 }
             : { method: 'GET', url: '/api/v1/customers/CUS-099999', status: 404 };
-    apiRequest(d, ms, ZAPIER_KEY, IP.zapier, 'Zapier', call);
+    apiRequest(d, ms, ZAPIER, call);
   }
   for (let day = 1; day <= OLDEST_DAY; day += 7) {
-    apiRequest(d, d.at(day, 4, 0), HR_KEY, IP.hrSync, 'BambooHR-Sync/3.2', {
+    apiRequest(d, d.at(day, 4, 0), HR_SYNC, {
       method: 'GET',
       url: '/api/v1/users',
       status: 200,
@@ -1637,7 +1670,7 @@ function apiTraffic(d: Demo): void {
   // The booking form keeps working while the demo runs: the newest events are minutes old.
   for (const minutes of [3, 17, 41, 58, 96, 133, 170, 224]) {
     const ms = d.ago(minutes);
-    apiRequest(d, ms, BOOKING_KEY, IP.bookingHost, bookingUa, {
+    apiRequest(d, ms, BOOKING, {
       method: 'GET',
       url: `/api/v1/availability?postcode=N1&date=${isoDate(ms + d.int(1, 14) * DAY_MS)}`,
       status: 200,
@@ -1645,18 +1678,11 @@ function apiTraffic(d: Demo): void {
   }
   // A reporting script still running with a revoked key.
   for (let i = 0; i < 6; i++) {
-    apiRequest(
-      d,
-      d.at(d.int(2, 20), 7, 0, d.int(0, 5)),
-      LEGACY_KEY,
-      IP.legacyScript,
-      'curl/8.5.0',
-      {
-        method: 'GET',
-        url: '/api/v1/reports/hours?period=week',
-        status: 401,
-      },
-    );
+    apiRequest(d, d.at(d.int(2, 20), 7, 0, d.int(0, 5)), LEGACY_SCRIPT, {
+      method: 'GET',
+      url: '/api/v1/reports/hours?period=week',
+      status: 401,
+    });
   }
 }
 
@@ -1666,7 +1692,7 @@ function apiTraffic(d: Demo): void {
 function userEvent(
   d: Demo,
   ms: number,
-  by: Person | Actor,
+  by: Person | ApiClient,
   subject: Person,
   spec: {
     action: string;
@@ -1677,17 +1703,17 @@ function userEvent(
     metadata?: Record<string, unknown>;
   },
 ): void {
-  const isPerson = 'license' in by;
+  const { actor, context } = who(by);
   d.add(ms, {
     action: spec.action,
     category: 'users',
-    actor: isPerson ? actorOf(by) : by,
+    actor,
     channel: spec.channel,
     ...(spec.failed ? { outcome: 'failure' as const } : {}),
     description: spec.description,
     targets: [userTarget(subject)],
     ...(spec.changes ? { changes: [...spec.changes] } : {}),
-    ...(isPerson ? { context: contextOf(by) } : {}),
+    ...(context ? { context } : {}),
     ...(spec.metadata ? { metadata: spec.metadata } : {}),
   });
 }
@@ -1713,12 +1739,12 @@ function userManagement(d: Demo): void {
     });
   }
   const hrCreate = d.at(45, 4, 1, 12);
-  apiRequest(d, hrCreate - 300, HR_KEY, IP.hrSync, 'BambooHR-Sync/3.2', {
+  apiRequest(d, hrCreate - 300, HR_SYNC, {
     method: 'POST',
     url: '/api/v1/users',
     status: 201,
   });
-  userEvent(d, hrCreate, HR_KEY, aisha, {
+  userEvent(d, hrCreate, HR_SYNC, aisha, {
     action: 'user.created',
     channel: 'api',
     description: `BambooHR sync created the user ${aisha.name} (${aisha.email})`,
@@ -1752,7 +1778,7 @@ function userManagement(d: Demo): void {
     changes: [{ field: 'license', before: 'Field', after: 'Field Plus' }],
     metadata: { file: 'licenses.csv', row: 2 },
   });
-  userEvent(d, d.at(25, 4, 1, 40), HR_KEY, lars, {
+  userEvent(d, d.at(25, 4, 1, 40), HR_SYNC, lars, {
     action: 'user.license.updated',
     channel: 'api',
     description: 'BambooHR sync changed the license of Lars Eriksson from Office to Office Plus',
@@ -1770,12 +1796,12 @@ function userManagement(d: Demo): void {
     changes: [{ field: 'admin', before: true, after: false }],
   });
   const hrDelete = d.at(9, 4, 2, 8);
-  apiRequest(d, hrDelete - 250, HR_KEY, IP.hrSync, 'BambooHR-Sync/3.2', {
+  apiRequest(d, hrDelete - 250, HR_SYNC, {
     method: 'DELETE',
     url: `/api/v1/users/${rafael.id}`,
     status: 204,
   });
-  userEvent(d, hrDelete, HR_KEY, rafael, {
+  userEvent(d, hrDelete, HR_SYNC, rafael, {
     action: 'user.deleted',
     channel: 'api',
     description: 'BambooHR sync deleted the user Rafael Costa (contract ended)',

@@ -39,21 +39,19 @@ export const ERROR_CODES = {
       'The key is valid but lacks the scope this route needs, or is limited to another tenant.',
   },
   not_found: { status: 404, description: 'No such route, or no such event in this tenant.' },
-  method_not_allowed: { status: 405, description: 'The route exists but not for this method.' },
   conflict: {
     status: 409,
     description:
       'An event reuses an `id` already stored for the tenant with different content; nothing ' +
       'of the batch was stored. Retries with identical content are not conflicts.',
   },
-  payload_too_large: { status: 413, description: 'The body is larger than 4 MiB. Split the batch.' },
+  payload_too_large: {
+    status: 413,
+    description: 'The body is larger than 4 MiB. Split the batch.',
+  },
   unsupported_media_type: {
     status: 415,
     description: 'The body is not `application/json`.',
-  },
-  rate_limited: {
-    status: 429,
-    description: 'Too many requests; retry after the number of seconds in `Retry-After`.',
   },
   internal_error: {
     status: 500,

@@ -43,7 +43,11 @@ function eventsOf(body: unknown): { events: unknown[]; batch: boolean } {
  * Validates and prepares a request body. Throws `invalid_event` listing every problem as
  * `{ index, path, message }` when any event is invalid, so nothing of the batch is stored.
  */
-export function prepareEvents(body: unknown, enricher: Enricher, now = new Date()): PreparedEvent[] {
+export function prepareEvents(
+  body: unknown,
+  enricher: Enricher,
+  now = new Date(),
+): PreparedEvent[] {
   const { events, batch } = eventsOf(body);
   const details: ErrorDetail[] = [];
   events.forEach((event, index) => {

@@ -63,7 +63,10 @@ async function stop(served: Served): Promise<number | null> {
   return exited;
 }
 
-const auth = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+const auth = (key: string) => ({
+  authorization: `Bearer ${key}`,
+  'content-type': 'application/json',
+});
 
 describe('hindsight serve', () => {
   it('prints the first admin key once, and only on the first start', async () => {
@@ -87,9 +90,12 @@ describe('hindsight serve', () => {
     const served = await serve(tmp.dir, '--demo');
     const key = adminKeyOf(served.output());
     expect(served.output()).toMatch(/Loaded the demo tenant "acme" with \d+ events/);
-    const res = await fetch(`${served.url}/v1/tenants/acme/events?category=logins&outcome=failure`, {
-      headers: auth(key),
-    });
+    const res = await fetch(
+      `${served.url}/v1/tenants/acme/events?category=logins&outcome=failure`,
+      {
+        headers: auth(key),
+      },
+    );
     const body = (await res.json()) as { events: unknown[] };
     expect(body.events.length).toBeGreaterThan(0);
     await stop(served);
@@ -131,7 +137,10 @@ describe('hindsight serve', () => {
       const res = await fetch(`${restarted.url}/v1/tenants/durable/events?limit=500${qs}`, {
         headers: auth(key),
       });
-      const page = (await res.json()) as { events: Array<{ id: string }>; nextCursor: string | null };
+      const page = (await res.json()) as {
+        events: Array<{ id: string }>;
+        nextCursor: string | null;
+      };
       ids.push(...page.events.map((e) => e.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -177,7 +186,14 @@ describe('hindsight keys create', () => {
   it('refuses unknown scopes and missing scopes with exit code 2', async () => {
     const tmp = tempDir();
     for (const args of [['--scope', 'events:everything'], []]) {
-      const result = await run(process.execPath, [CLI, 'keys', 'create', ...args, '--data', tmp.dir]).then(
+      const result = await run(process.execPath, [
+        CLI,
+        'keys',
+        'create',
+        ...args,
+        '--data',
+        tmp.dir,
+      ]).then(
         () => ({ code: 0, stderr: '' }),
         (error: { code: number; stderr: string }) => error,
       );

@@ -4,7 +4,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
 import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
@@ -141,7 +145,10 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       done(null, JSON.parse(buffer.toString('utf8')));
     } catch (error) {
       done(
-        new HindsightError('invalid_json', `The body is not valid JSON: ${(error as Error).message}`),
+        new HindsightError(
+          'invalid_json',
+          `The body is not valid JSON: ${(error as Error).message}`,
+        ),
         undefined,
       );
     }

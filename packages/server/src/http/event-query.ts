@@ -48,7 +48,10 @@ export const EventFilters = Type.Object(
       Type.String({ description: 'Exclusive upper time bound: a date or RFC 3339 timestamp.' }),
     ),
     q: Type.Optional(
-      Type.String({ maxLength: 1000, description: 'Search query (SPEC §5), e.g. `-outcome:success "admin rights"`.' }),
+      Type.String({
+        maxLength: 1000,
+        description: 'Search query (SPEC §5), e.g. `-outcome:success "admin rights"`.',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -112,8 +115,10 @@ export function filterClauses(filters: EventFilters): QueryClause[] {
     const value = filters[kind];
     if (value !== undefined) clauses.push({ kind, value, ...base });
   }
-  if (filters.outcome !== undefined) clauses.push({ kind: 'outcome', value: filters.outcome, ...base });
-  if (filters.channel !== undefined) clauses.push({ kind: 'channel', value: filters.channel, ...base });
+  if (filters.outcome !== undefined)
+    clauses.push({ kind: 'outcome', value: filters.outcome, ...base });
+  if (filters.channel !== undefined)
+    clauses.push({ kind: 'channel', value: filters.channel, ...base });
   if (filters.ip !== undefined) {
     const range = parseIpRange(filters.ip);
     if (!range) throw badParam('ip', 'must be an IPv4/IPv6 address or CIDR range');
@@ -163,7 +168,12 @@ export function encodeCursor(
   ).toString('base64url');
 }
 
-function decodeCursor(cursor: string, tenant: string, filters: EventFilters, order: string): string {
+function decodeCursor(
+  cursor: string,
+  tenant: string,
+  filters: EventFilters,
+  order: string,
+): string {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

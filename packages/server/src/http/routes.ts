@@ -33,9 +33,17 @@ export interface RouteSpec {
   readonly params?: TObject;
   readonly querystring?: TObject;
   readonly body?: TSchema;
-  readonly success: { readonly status: number; readonly description: string; readonly schema: TSchema };
+  readonly success: {
+    readonly status: number;
+    readonly description: string;
+    readonly schema: TSchema;
+  };
   readonly errors: readonly ErrorCode[];
-  readonly handler: (ctx: RouteContext, req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  readonly handler: (
+    ctx: RouteContext,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ) => Promise<unknown>;
 }
 
 const EventRef = Type.Object({

@@ -15,9 +15,9 @@ import {
   parseRfc3339,
   type QueryClause,
   type StoredEvent,
+  sealEvent,
   searchableTexts,
   searchTokens,
-  sealEvent,
 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
@@ -245,8 +245,12 @@ class SqliteStore implements Store {
       keyCount: p('SELECT count(*) FROM api_keys').pluck(),
       ping: p('SELECT 1').pluck(),
     };
-    this.#appendBatch = db.transaction((batch: readonly PreparedEvent[], tx: TxState) => this.#insertBatch(batch, tx));
-    this.#appendAll = db.transaction((batches: readonly (readonly PreparedEvent[])[]) => this.#insertAll(batches));
+    this.#appendBatch = db.transaction((batch: readonly PreparedEvent[], tx: TxState) =>
+      this.#insertBatch(batch, tx),
+    );
+    this.#appendAll = db.transaction((batches: readonly (readonly PreparedEvent[])[]) =>
+      this.#insertAll(batches),
+    );
   }
 
   async append(batches: readonly (readonly PreparedEvent[])[]): Promise<AppendOutcome[]> {
@@ -474,9 +478,7 @@ function buildQuery(
   const params: unknown[] = [tenantId];
   if (useFts) {
     where.unshift('events_fts MATCH ?');
-    params.unshift(
-      positive.join(' AND ') + negative.map((n) => ` NOT ${n}`).join(''),
-    );
+    params.unshift(positive.join(' AND ') + negative.map((n) => ` NOT ${n}`).join(''));
   } else if (negative.length > 0) {
     where.push('e.pos NOT IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)');
     params.push(negative.join(' OR '));

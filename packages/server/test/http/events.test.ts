@@ -110,9 +110,27 @@ describe('bad input gets its documented code and stores nothing', () => {
   const tenant = 'bad-input';
   const cases: Array<[string, unknown, number, string, string?]> = [
     ['malformed JSON', '{"tenant": "bad-input", ', 400, 'invalid_json'],
-    ['wrong types', event({ tenant, action: 42 as unknown as string }), 400, 'invalid_event', '/action'],
-    ['unknown top-level field', { ...event({ tenant }), colour: 'red' }, 400, 'invalid_event', '/colour'],
-    ['unknown actor field', event({ tenant, actor: { id: 'u', age: 3 } as never }), 400, 'invalid_event', '/actor/age'],
+    [
+      'wrong types',
+      event({ tenant, action: 42 as unknown as string }),
+      400,
+      'invalid_event',
+      '/action',
+    ],
+    [
+      'unknown top-level field',
+      { ...event({ tenant }), colour: 'red' },
+      400,
+      'invalid_event',
+      '/colour',
+    ],
+    [
+      'unknown actor field',
+      event({ tenant, actor: { id: 'u', age: 3 } as never }),
+      400,
+      'invalid_event',
+      '/actor/age',
+    ],
     [
       'a 5,000-event batch',
       { events: Array.from({ length: 5000 }, () => event({ tenant })) },
@@ -120,10 +138,28 @@ describe('bad input gets its documented code and stores nothing', () => {
       'invalid_event',
       '/events',
     ],
-    ['invalid IPv4', event({ tenant, context: { ip: '300.1.2.3' } }), 400, 'invalid_event', '/context/ip'],
-    ['invalid IPv6', event({ tenant, context: { ip: '2001:db8:::1' } }), 400, 'invalid_event', '/context/ip'],
+    [
+      'invalid IPv4',
+      event({ tenant, context: { ip: '300.1.2.3' } }),
+      400,
+      'invalid_event',
+      '/context/ip',
+    ],
+    [
+      'invalid IPv6',
+      event({ tenant, context: { ip: '2001:db8:::1' } }),
+      400,
+      'invalid_event',
+      '/context/ip',
+    ],
     ['control character in id', event({ tenant, id: 'a\u0000b' }), 400, 'invalid_event', '/id'],
-    ['newline in actor id', event({ tenant, actor: { id: 'u\n1' } }), 400, 'invalid_event', '/actor/id'],
+    [
+      'newline in actor id',
+      event({ tenant, actor: { id: 'u\n1' } }),
+      400,
+      'invalid_event',
+      '/actor/id',
+    ],
     [
       '__proto__ key in metadata',
       `{"tenant":"${tenant}","action":"a.b","actor":{"id":"u"},"metadata":{"x":{"__proto__":{"admin":true}}}}`,
@@ -145,10 +181,28 @@ describe('bad input gets its documented code and stores nothing', () => {
       'invalid_event',
       '/time',
     ],
-    ['timestamp without offset', event({ tenant, time: '2026-01-01T10:00:00' }), 400, 'invalid_event', '/time'],
-    ['missing actor id for a user', event({ tenant, actor: { name: 'x' } }), 400, 'invalid_event', '/actor/id'],
+    [
+      'timestamp without offset',
+      event({ tenant, time: '2026-01-01T10:00:00' }),
+      400,
+      'invalid_event',
+      '/time',
+    ],
+    [
+      'missing actor id for a user',
+      event({ tenant, actor: { name: 'x' } }),
+      400,
+      'invalid_event',
+      '/actor/id',
+    ],
     ['action without a dot', event({ tenant, action: 'login' }), 400, 'invalid_event', '/action'],
-    ['javascript: deep link', event({ tenant, targets: [{ type: 'user', id: 'u', url: 'javascript:alert(1)' }] }), 400, 'invalid_event', '/targets/0/url'],
+    [
+      'javascript: deep link',
+      event({ tenant, targets: [{ type: 'user', id: 'u', url: 'javascript:alert(1)' }] }),
+      400,
+      'invalid_event',
+      '/targets/0/url',
+    ],
     [
       'metadata deeper than 5 levels',
       event({ tenant, metadata: { a: { b: { c: { d: { e: { f: 1 } } } } } } }),
@@ -156,7 +210,13 @@ describe('bad input gets its documented code and stores nothing', () => {
       'invalid_event',
       '/metadata/a/b/c/d/e',
     ],
-    ['lone surrogate', `{"tenant":"${tenant}","action":"a.b","actor":{"id":"\\ud800"}}`, 400, 'invalid_event', '/actor/id'],
+    [
+      'lone surrogate',
+      `{"tenant":"${tenant}","action":"a.b","actor":{"id":"\\ud800"}}`,
+      400,
+      'invalid_event',
+      '/actor/id',
+    ],
     ['an array body', [event({ tenant })], 400, 'invalid_event'],
     ['an empty batch', { events: [] }, 400, 'invalid_event', '/events'],
   ];
@@ -186,7 +246,11 @@ describe('bad input gets its documented code and stores nothing', () => {
       method: 'POST',
       url: '/v1/events',
       headers: { authorization: `Bearer ${t.admin}`, 'content-type': 'application/json' },
-      payload: Buffer.concat([Buffer.from('{"tenant":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]),
+      payload: Buffer.concat([
+        Buffer.from('{"tenant":"'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}'),
+      ]),
     });
     expectError(res, 400, 'invalid_json');
   });
@@ -237,7 +301,9 @@ describe('keys and scopes', () => {
     const key = await t.key(['events:write', 'events:read'], 'tenant-a');
     expect((await t.post(event({ tenant: 'tenant-a' }), key)).statusCode).toBe(202);
     const mixed = await t.post(
-      { events: [event({ tenant: 'tenant-a', id: 'm1' }), event({ tenant: 'tenant-b', id: 'm2' })] },
+      {
+        events: [event({ tenant: 'tenant-a', id: 'm1' }), event({ tenant: 'tenant-b', id: 'm2' })],
+      },
       key,
     );
     expectError(mixed, 403, 'forbidden');
@@ -303,27 +369,53 @@ describe('GET /v1/tenants/{tenant}/events', () => {
   it('supports action prefixes and time bounds', async () => {
     const since = new Date(base + 100_000).toISOString();
     const ids = await pageAll(`action=login.*&since=${encodeURIComponent(since)}&limit=500`);
-    expect(ids.every((id) => Number(id.slice(1)) % 3 === 0 && Number(id.slice(1)) >= 100)).toBe(true);
+    expect(ids.every((id) => Number(id.slice(1)) % 3 === 0 && Number(id.slice(1)) >= 100)).toBe(
+      true,
+    );
     expect(ids).toEqual(['s117', 's114', 's111', 's108', 's105', 's102']);
   });
 
   it('answers a malformed q with invalid_query and the position', async () => {
-    const res = await t.get(`/v1/tenants/${tenant}/events?q=${encodeURIComponent('actor:ann "open')}`);
-    const error = expectError(res, 400, 'invalid_query') as { details: Array<{ position: number }> };
+    const res = await t.get(
+      `/v1/tenants/${tenant}/events?q=${encodeURIComponent('actor:ann "open')}`,
+    );
+    const error = expectError(res, 400, 'invalid_query') as {
+      details: Array<{ position: number }>;
+    };
     expect(error.details[0]?.position).toBe(10);
   });
 
   it('refuses a forged cursor and a cursor reused with other filters', async () => {
-    expectError(await t.get(`/v1/tenants/${tenant}/events?cursor=not-a-cursor`), 400, 'invalid_cursor');
+    expectError(
+      await t.get(`/v1/tenants/${tenant}/events?cursor=not-a-cursor`),
+      400,
+      'invalid_cursor',
+    );
     const forged = Buffer.from(JSON.stringify({ p: '1', d: 'x' })).toString('base64url');
-    expectError(await t.get(`/v1/tenants/${tenant}/events?cursor=${forged}`), 400, 'invalid_cursor');
-    const first = (await t.get(`/v1/tenants/${tenant}/events?limit=5`)).json() as { nextCursor: string };
-    const reused = await t.get(`/v1/tenants/${tenant}/events?limit=5&category=users&cursor=${first.nextCursor}`);
+    expectError(
+      await t.get(`/v1/tenants/${tenant}/events?cursor=${forged}`),
+      400,
+      'invalid_cursor',
+    );
+    const first = (await t.get(`/v1/tenants/${tenant}/events?limit=5`)).json() as {
+      nextCursor: string;
+    };
+    const reused = await t.get(
+      `/v1/tenants/${tenant}/events?limit=5&category=users&cursor=${first.nextCursor}`,
+    );
     expectError(reused, 400, 'invalid_cursor');
   });
 
   it('rejects unknown and malformed parameters', async () => {
-    for (const qs of ['actr=x', 'limit=0', 'limit=501', 'order=up', 'outcome=maybe', 'ip=1.2.3', 'since=yesterday']) {
+    for (const qs of [
+      'actr=x',
+      'limit=0',
+      'limit=501',
+      'order=up',
+      'outcome=maybe',
+      'ip=1.2.3',
+      'since=yesterday',
+    ]) {
       expectError(await t.get(`/v1/tenants/${tenant}/events?${qs}`), 400, 'invalid_request');
     }
     expectError(await t.get('/v1/tenants/bad%20tenant/events'), 400, 'invalid_request');

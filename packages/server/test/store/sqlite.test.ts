@@ -5,5 +5,9 @@ import { storeConformance } from './conformance.js';
 storeConformance('sqlite', async () => {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
-  return { store, cleanup: async () => (await store.close(), tmp.remove()) };
+  const cleanup = async () => {
+    await store.close();
+    tmp.remove();
+  };
+  return { store, cleanup };
 });
