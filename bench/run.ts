@@ -29,7 +29,7 @@ import {
   INSERT_FTS_SQL,
   INSERT_TARGET_SQL,
   migrateSqlite,
-} from '../packages/server/src/store/sqlite.js';
+} from '../packages/server/src/store/sqlite-schema.js';
 import {
   ACTORS_PER_TENANT,
   BIG_TENANT,

@@ -19,19 +19,23 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-      const entries = Object.keys(value)
-        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-        .sort(compareUtf16)
-        .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-      return `{${entries.join(',')}}`;
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++)
+          out += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+        return `${out}]`;
+      }
+      // Array.prototype.sort without a comparator orders by UTF-16 code units, as RFC 8785 asks.
+      const keys = Object.keys(value).sort();
+      let out = '{';
+      for (const key of keys) {
+        const member = (value as Record<string, unknown>)[key];
+        if (member === undefined) continue;
+        out += `${out.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
   }
-}
-
-/** Orders strings by UTF-16 code units (not by code points or locale), as RFC 8785 requires. */
-function compareUtf16(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

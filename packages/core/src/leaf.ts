@@ -101,32 +101,49 @@ export function commitment(saltHex: string, value: unknown): string {
   return sha256(Buffer.from(saltHex, 'hex'), canonicalJson(value)).toString('hex');
 }
 
-function setAt(root: Record<string, unknown>, pointer: string, value: unknown): void {
-  const keys = pointer.split('/').slice(1);
-  let node: Record<string, unknown> = root;
-  for (const key of keys.slice(0, -1)) node = node[key] as Record<string, unknown>;
-  node[keys[keys.length - 1] as string] = value;
-}
-
 /**
- * The object a leaf hash is computed over: a deep copy of the event without `hash`,
- * `context.location`, `context.client`, with each personal value replaced by its commitment.
- * A personal value with no salt must already be a commitment (an erased value).
+ * The object a leaf hash is computed over: the event without `hash`, `context.location`,
+ * `context.client`, with each personal value of {@link personalValues} replaced by its
+ * commitment. A personal value with no salt must already be a commitment (an erased value).
+ * Copies only what it changes; the event is not modified.
  */
-export function hashedView(event: UnsealedEvent & { seq: number }, salts: Salts): unknown {
-  const { hash: _hash, ...rest } = event as StoredEvent;
-  const view = structuredClone(rest) as Record<string, unknown> & {
-    context?: Record<string, unknown>;
-  };
-  if (view.context) {
-    delete view.context['location'];
-    delete view.context['client'];
-  }
-  for (const { path, value } of personalValues(event)) {
+export function hashedView(
+  event: UnsealedEvent & { seq: number },
+  salts: Salts,
+): Record<string, unknown> {
+  const commit = (path: string, value: unknown) => {
     const salt = salts[path];
-    if (salt !== undefined) setAt(view, path, commitment(salt, value));
+    return salt === undefined ? value : commitment(salt, value);
+  };
+  const { hash: _hash, ...view } = event as StoredEvent;
+  const out: Record<string, unknown> = view;
+  const actor: Record<string, unknown> = { ...event.actor };
+  if (event.actor.name !== undefined) actor['name'] = commit('/actor/name', event.actor.name);
+  if (event.actor.email !== undefined) actor['email'] = commit('/actor/email', event.actor.email);
+  out['actor'] = actor;
+  if (event.targets) {
+    out['targets'] = event.targets.map((t, i) =>
+      t.name === undefined ? t : { ...t, name: commit(`/targets/${i}/name`, t.name) },
+    );
   }
-  return view;
+  if (event.context) {
+    const { location: _location, client: _client, ...context } = event.context;
+    const c: Record<string, unknown> = context;
+    if (context.ip !== undefined) c['ip'] = commit('/context/ip', context.ip);
+    if (context.userAgent !== undefined) {
+      c['userAgent'] = commit('/context/userAgent', context.userAgent);
+    }
+    out['context'] = c;
+  }
+  if (event.changes) {
+    out['changes'] = event.changes.map((change, i) => {
+      const c: Record<string, unknown> = { ...change };
+      if (change.before !== undefined) c['before'] = commit(`/changes/${i}/before`, change.before);
+      if (change.after !== undefined) c['after'] = commit(`/changes/${i}/after`, change.after);
+      return c;
+    });
+  }
+  return out;
 }
 
 /**

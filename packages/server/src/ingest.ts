@@ -2,7 +2,6 @@
  * From a `POST /v1/events` body to events ready to store: shape check, validation of every
  * event (all problems reported at once), normalisation, enrichment, salts and input digest.
  */
-import { randomBytes } from 'node:crypto';
 import {
   type EventInput,
   inputDigest,
@@ -12,9 +11,9 @@ import {
   type ValidationIssue,
   validateEvent,
 } from '@hindsight/core';
-import { ulid } from 'ulid';
 import type { Enricher } from './enrich.js';
 import { type ErrorDetail, HindsightError } from './errors.js';
+import { newUlid, secureRandom } from './ids.js';
 import type { PreparedEvent } from './store/types.js';
 
 const MAX_DETAILS = 100;
@@ -71,7 +70,7 @@ export function prepareEvents(
 }
 
 function prepareEvent(input: EventInput, enricher: Enricher, receivedAt: Date): PreparedEvent {
-  const event = normalizeEvent(input, { id: ulid(receivedAt.getTime()), receivedAt });
+  const event = normalizeEvent(input, { id: newUlid(receivedAt.getTime()), receivedAt });
   const context = event.context;
   if (context) {
     if (context.ip !== undefined) {
@@ -83,5 +82,5 @@ function prepareEvent(input: EventInput, enricher: Enricher, receivedAt: Date): 
       if (client) context.client = client;
     }
   }
-  return { event, salts: makeSalts(event, randomBytes), digest: inputDigest(input) };
+  return { event, salts: makeSalts(event, secureRandom), digest: inputDigest(input) };
 }

@@ -1,0 +1,228 @@
+/**
+ * The SQLite store's writer: numbers, hashes and inserts batches in one durable transaction.
+ * It runs on a worker thread of its own (see `sqlite.ts`), so that HTTP parsing and validation
+ * on the main thread overlap with inserts and fsyncs here, and reads are never blocked by them.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { sealEvent } from '@hindsight/core';
+import Database from 'better-sqlite3';
+import type { ErrorCode, ErrorDetail } from '../errors.js';
+import {
+  eventRow,
+  ftsWords,
+  INSERT_EVENT_SQL,
+  INSERT_FTS_SQL,
+  INSERT_TARGET_SQL,
+  migrateSqlite,
+  SLOTS_PER_MS,
+  timeMs,
+} from './sqlite-schema.js';
+import type { EventRef, PreparedEvent } from './types.js';
+
+/** A batch outcome as it crosses the thread boundary (errors as plain data). */
+export type WireOutcome =
+  | { readonly ok: true; readonly events: EventRef[] }
+  | {
+      readonly ok: false;
+      readonly error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
+    };
+
+/** Messages to the writer thread. */
+export type WriterRequest =
+  | { readonly type: 'append'; readonly id: number; readonly batches: PreparedEvent[][] }
+  | { readonly type: 'close' };
+
+/** Messages from the writer thread. */
+export type WriterResponse =
+  | { readonly id: number; readonly outcomes: WireOutcome[] }
+  | { readonly id: number; readonly failure: string };
+
+/** What the writer thread is started with. */
+export interface WriterData {
+  readonly hindsightSqliteWriter: true;
+  readonly path: string;
+}
+
+type ExistingRow = { seq: number; hash: Buffer; digest: Buffer };
+
+interface TxState {
+  /** Tenant sizes as of this transaction's latest batch. */
+  readonly sizes: Map<number, number>;
+  /** The last `pos` handed out per millisecond in this transaction. */
+  readonly lastPos: Map<number, number>;
+  /** Tenants created in this transaction, cached once it commits. */
+  readonly tenantIds: Map<string, number>;
+  /** The highest pos stored when this transaction began, read on first need. */
+  maxPos?: number;
+}
+
+class BatchConflict extends Error {
+  constructor(readonly outcome: WireOutcome & { ok: false }) {
+    super(outcome.error.message);
+  }
+}
+
+/**
+ * Appends batches to a SQLite database: each batch atomic (a savepoint), all of them in one
+ * `BEGIN IMMEDIATE` transaction, so `seq` stays gap-free even with other processes writing.
+ */
+export class SqliteWriter {
+  readonly #db: Database.Database;
+  readonly #tenantIds = new Map<string, number>();
+  readonly #stmt;
+  readonly #appendAll: Database.Transaction<
+    (batches: readonly (readonly PreparedEvent[])[]) => WireOutcome[]
+  >;
+  readonly #appendBatch: Database.Transaction<
+    (batch: readonly PreparedEvent[], tx: TxState) => EventRef[]
+  >;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const p = (sql: string) => db.prepare(sql);
+    this.#stmt = {
+      tenantInsert: p('INSERT INTO tenants (name) VALUES (?) ON CONFLICT (name) DO NOTHING'),
+      tenantId: p('SELECT id FROM tenants WHERE name = ?').pluck(),
+      tenantSize: p('SELECT size FROM tenants WHERE id = ?').pluck(),
+      tenantSetSize: p('UPDATE tenants SET size = ? WHERE id = ?'),
+      existing: p('SELECT seq, hash, digest FROM events WHERE tenant_id = ? AND id = ?'),
+      maxPos: p('SELECT max(pos) FROM events WHERE pos >= ? AND pos < ?').pluck(),
+      maxPosAll: p('SELECT max(pos) FROM events').pluck(),
+      insertEvent: p(INSERT_EVENT_SQL),
+      insertTarget: p(INSERT_TARGET_SQL),
+      insertFts: p(INSERT_FTS_SQL),
+    };
+    this.#appendBatch = db.transaction((batch: readonly PreparedEvent[], tx: TxState) =>
+      this.#insertBatch(batch, tx),
+    );
+    this.#appendAll = db.transaction((batches: readonly (readonly PreparedEvent[])[]) =>
+      this.#insertAll(batches),
+    );
+  }
+
+  /** Appends in one durable transaction; throws (storing nothing) when the database fails. */
+  append(batches: readonly (readonly PreparedEvent[])[]): WireOutcome[] {
+    return this.#appendAll.immediate(batches);
+  }
+
+  close(): void {
+    this.#db.pragma('optimize');
+    this.#db.close();
+  }
+
+  #insertAll(batches: readonly (readonly PreparedEvent[])[]): WireOutcome[] {
+    const tx: TxState = { sizes: new Map(), lastPos: new Map(), tenantIds: new Map() };
+    // Tenants are created before any batch savepoint, so a rolled-back batch never leaves a
+    // cached id for a tenant row that does not exist.
+    for (const batch of batches) for (const p of batch) this.#tenantId(p.event.tenant, tx);
+    const outcomes: WireOutcome[] = [];
+    for (const batch of batches) {
+      try {
+        outcomes.push({ ok: true, events: this.#appendBatch(batch, tx) });
+      } catch (error) {
+        if (!(error instanceof BatchConflict)) throw error;
+        tx.sizes.clear();
+        outcomes.push(error.outcome);
+      }
+    }
+    for (const [name, id] of tx.tenantIds) this.#tenantIds.set(name, id);
+    return outcomes;
+  }
+
+  #tenantId(name: string, tx: TxState): number {
+    const known = this.#tenantIds.get(name) ?? tx.tenantIds.get(name);
+    if (known !== undefined) return known;
+    this.#stmt.tenantInsert.run(name);
+    const id = this.#stmt.tenantId.get(name) as number;
+    tx.tenantIds.set(name, id);
+    return id;
+  }
+
+  #insertBatch(batch: readonly PreparedEvent[], tx: TxState): EventRef[] {
+    const refs: EventRef[] = [];
+    const touched = new Set<number>();
+    batch.forEach((prepared, index) => {
+      const { event } = prepared;
+      const tenantId = this.#tenantId(event.tenant, tx);
+      const existing = this.#stmt.existing.get(tenantId, event.id) as ExistingRow | undefined;
+      if (existing) {
+        if (existing.digest.toString('hex') !== prepared.digest) {
+          throw new BatchConflict({
+            ok: false,
+            error: {
+              code: 'conflict',
+              message: `Event id "${event.id}" is already stored for tenant "${event.tenant}" with different content.`,
+              details: [{ index, path: `/events/${index}/id`, message: 'id already used' }],
+            },
+          });
+        }
+        refs.push({
+          id: event.id,
+          tenant: event.tenant,
+          seq: existing.seq,
+          hash: existing.hash.toString('hex'),
+        });
+        return;
+      }
+      const seq = (tx.sizes.get(tenantId) ?? (this.#stmt.tenantSize.get(tenantId) as number)) + 1;
+      tx.sizes.set(tenantId, seq);
+      touched.add(tenantId);
+      const sealed = sealEvent(event, seq, prepared.salts);
+      const pos = this.#allocatePos(timeMs(sealed.time), tx);
+      this.#stmt.insertEvent.run(eventRow(tenantId, pos, sealed, prepared));
+      if (sealed.targets) {
+        for (const t of sealed.targets) this.#stmt.insertTarget.run(tenantId, t.id, pos);
+      }
+      this.#stmt.insertFts.run(pos, ftsWords(tenantId, sealed));
+      refs.push({ id: sealed.id, tenant: sealed.tenant, seq, hash: sealed.hash });
+    });
+    for (const tenantId of touched) {
+      this.#stmt.tenantSetSize.run(tx.sizes.get(tenantId), tenantId);
+    }
+    return refs;
+  }
+
+  /** The next free `pos` in the event's millisecond (the next millisecond's when full). */
+  #allocatePos(ms: number, tx: TxState): number {
+    for (let t = ms; ; t++) {
+      const base = t * SLOTS_PER_MS;
+      let last = tx.lastPos.get(t);
+      if (last === undefined) {
+        // Live events are newer than everything stored: their millisecond is empty, and one
+        // read of the highest pos per transaction tells so without a look-up per event.
+        tx.maxPos ??= (this.#stmt.maxPosAll.get() as number | null) ?? Number.NEGATIVE_INFINITY;
+        const max =
+          base > tx.maxPos
+            ? null
+            : (this.#stmt.maxPos.get(base, base + SLOTS_PER_MS) as number | null);
+        last = max ?? base - 1;
+      }
+      if (last + 1 < base + SLOTS_PER_MS) {
+        tx.lastPos.set(t, last + 1);
+        return last + 1;
+      }
+    }
+  }
+}
+
+// The worker thread's entry: one writer, one message at a time, in order.
+if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWriter && parentPort) {
+  const port = parentPort;
+  const db = new Database((workerData as WriterData).path);
+  migrateSqlite(db);
+  const writer = new SqliteWriter(db);
+  port.on('message', (message: WriterRequest) => {
+    if (message.type === 'close') {
+      writer.close();
+      port.close();
+      return;
+    }
+    let response: WriterResponse;
+    try {
+      response = { id: message.id, outcomes: writer.append(message.batches) };
+    } catch (error) {
+      response = { id: message.id, failure: String((error as Error).message ?? error) };
+    }
+    port.postMessage(response);
+  });
+}
