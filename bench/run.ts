@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseRfc3339, sealEvent } from '@hindsight/core';
+import { leafHashOf } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { createEnricher } from '../packages/server/src/enrich.js';
 import { prepareEvents } from '../packages/server/src/ingest.js';
@@ -29,6 +29,7 @@ import {
   INSERT_FTS_SQL,
   INSERT_TARGET_SQL,
   migrateSqlite,
+  writerEvent,
 } from '../packages/server/src/store/sqlite-schema.js';
 import {
   ACTORS_PER_TENANT,
@@ -105,17 +106,17 @@ function rawBaseline(dir: string): { seconds: number; eventsPerSecond: number } 
       }
       const seq = (sizes.get(tenant) ?? 0) + 1;
       sizes.set(tenant, seq);
-      const sealed = sealEvent(p.event, seq, p.salts);
-      const ms = parseRfc3339(sealed.time) ?? 0;
-      const pos = ms === lastPos.ms ? lastPos.pos + 1 : ms * 2048;
-      lastPos.ms = ms;
+      const w = writerEvent(p);
+      const hash = leafHashOf(p.hashParts, seq);
+      const pos = w.timeMs === lastPos.ms ? lastPos.pos + 1 : w.timeMs * 2048;
+      lastPos.ms = w.timeMs;
       lastPos.pos = pos;
       pending.push({
-        params: eventRow(tenantId, pos, sealed, p),
-        targets: (sealed.targets ?? []).map((t) => t.id),
+        params: eventRow(tenantId, pos, seq, hash, w),
+        targets: w.targets,
         pos,
         tenantId,
-        words: ftsWords(tenantId, sealed),
+        words: ftsWords(tenantId, w.searchText),
       });
     }
     flush();

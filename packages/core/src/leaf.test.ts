@@ -6,6 +6,8 @@ import {
   hashedView,
   inputDigest,
   leafHash,
+  leafHashOf,
+  leafHashParts,
   makeSalts,
   normalizeEvent,
   personalValues,
@@ -601,5 +603,28 @@ describe('inputDigest', () => {
     expect(inputDigest({ ...input, actor: { id: 'u1' } })).not.toBe(digest);
     // The same instant written differently is still a different input.
     expect(inputDigest({ ...input, time: '2026-01-02T03:04:05.600Z' })).not.toBe(digest);
+  });
+});
+
+describe('leafHashParts', () => {
+  it('splits the canonical view exactly where seq goes, for any seq', () => {
+    const event = normalizeEvent(
+      {
+        tenant: 'acme',
+        action: 'user.created',
+        actor: { id: 'u1', name: 'Ann', email: 'ann@acme.test' },
+        metadata: { seq: 99, z: 1 },
+        changes: [{ field: 'f', before: 1, after: 2 }],
+      },
+      { id: 'e1', receivedAt: new Date('2026-01-01T00:00:00Z') },
+    );
+    const salts = makeSalts(event, (n) => new Uint8Array(n).fill(7));
+    const parts = leafHashParts(event, salts);
+    for (const seq of [1, 42, 9_007_199_254_740_991]) {
+      expect(`${parts.head}${seq}${parts.tail}`).toBe(
+        canonicalJson(hashedView({ ...event, seq }, salts)),
+      );
+      expect(leafHashOf(parts, seq)).toBe(leafHash({ ...event, seq }, salts));
+    }
   });
 });

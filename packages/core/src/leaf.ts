@@ -147,10 +147,47 @@ export function hashedView(
 }
 
 /**
+ * The canonical JSON of an event's hashed view, split where its `seq` goes: the canonical text
+ * is `head + seq + tail`. Everything but the number can be computed before the store assigns
+ * it, so the store's write path only concatenates and hashes.
+ * @example const { head, tail } = leafHashParts(event, salts); leafHashOf({ head, tail }, 7)
+ */
+export function leafHashParts(event: UnsealedEvent, salts: Salts): LeafHashParts {
+  const view = hashedView({ ...event, seq: 0 }, salts);
+  let head = '{';
+  let tail = '';
+  let afterSeq = false;
+  for (const key of Object.keys(view).sort()) {
+    const value = view[key];
+    if (value === undefined) continue;
+    if (key === 'seq') {
+      head += `${head.length === 1 ? '' : ','}"seq":`;
+      afterSeq = true;
+      continue;
+    }
+    const member = `${JSON.stringify(key)}:${canonicalJson(value)}`;
+    if (afterSeq) tail += `,${member}`;
+    else head += `${head.length === 1 ? '' : ','}${member}`;
+  }
+  return { head, tail: `${tail}}` };
+}
+
+/** The canonical text of an event's hashed view around its `seq`; see {@link leafHashParts}. */
+export interface LeafHashParts {
+  readonly head: string;
+  readonly tail: string;
+}
+
+/** The leaf hash (hex) of an event from its {@link leafHashParts} and `seq`. */
+export function leafHashOf(parts: LeafHashParts, seq: number): string {
+  return sha256(LEAF_PREFIX, `${parts.head}${seq}${parts.tail}`).toString('hex');
+}
+
+/**
  * RFC 9162 leaf hash of an event: `SHA-256(0x00 || canonicalJson(hashedView))`, hex.
  */
 export function leafHash(event: UnsealedEvent & { seq: number }, salts: Salts): string {
-  return sha256(LEAF_PREFIX, canonicalJson(hashedView(event, salts))).toString('hex');
+  return leafHashOf(leafHashParts(event, salts), event.seq);
 }
 
 const LEAF_PREFIX = new Uint8Array([0]);

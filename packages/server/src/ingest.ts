@@ -6,8 +6,11 @@ import {
   type EventInput,
   inputDigest,
   LIMITS,
+  leafHashParts,
   makeSalts,
   normalizeEvent,
+  searchableTexts,
+  searchTokens,
   type ValidationIssue,
   validateEvent,
 } from '@hindsight/core';
@@ -82,5 +85,13 @@ function prepareEvent(input: EventInput, enricher: Enricher, receivedAt: Date): 
       if (client) context.client = client;
     }
   }
-  return { event, salts: makeSalts(event, secureRandom), digest: inputDigest(input) };
+  const salts = makeSalts(event, secureRandom);
+  return {
+    event,
+    salts,
+    digest: inputDigest(input),
+    hashParts: leafHashParts(event, salts),
+    json: JSON.stringify(event),
+    searchText: searchableTexts(event).flatMap(searchTokens).join(' '),
+  };
 }

@@ -9,13 +9,7 @@
  * carry the tenant (`t<id>_word`), so a keyword search reads only that tenant's posting list,
  * newest first, restricted by `pos` range for time and cursor.
  */
-import {
-  parseIp,
-  parseRfc3339,
-  type StoredEvent,
-  searchableTexts,
-  searchTokens,
-} from '@hindsight/core';
+import { parseIp, parseRfc3339 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import type { PreparedEvent } from './types.js';
 
@@ -109,42 +103,89 @@ export function migrateSqlite(db: Database.Database): void {
   }).immediate();
 }
 
-/** The row values stored for one sealed event, shared by the store and the raw benchmark. */
+/**
+ * What the writer needs of one prepared event, flat and small so that it crosses to the writer
+ * thread cheaply: every column but `pos`, `seq` and `hash`, which the writer assigns.
+ */
+export interface WriterEvent {
+  readonly tenant: string;
+  readonly id: string;
+  readonly timeMs: number;
+  readonly category: string;
+  readonly action: string;
+  readonly actorId: string | null;
+  readonly actorEmail: string | null;
+  readonly outcome: string;
+  readonly channel: string | null;
+  readonly status: string | null;
+  readonly ip: Uint8Array | null;
+  readonly targets: string[];
+  readonly digest: string;
+  readonly hashHead: string;
+  readonly hashTail: string;
+  readonly json: string;
+  readonly salts: string | null;
+  readonly searchText: string;
+}
+
+/** The writer's view of a prepared event. */
+export function writerEvent(prepared: PreparedEvent): WriterEvent {
+  const { event } = prepared;
+  const ip = event.context?.ip === undefined ? null : parseIp(event.context.ip);
+  return {
+    tenant: event.tenant,
+    id: event.id,
+    timeMs: timeMs(event.time),
+    category: event.category,
+    action: event.action,
+    actorId: event.actor.id ?? null,
+    actorEmail: event.actor.email ?? null,
+    outcome: event.outcome,
+    channel: event.channel ?? null,
+    status: event.status ?? null,
+    ip: ip ? ip.bytes : null,
+    targets: event.targets?.map((t) => t.id) ?? [],
+    digest: prepared.digest,
+    hashHead: prepared.hashParts.head,
+    hashTail: prepared.hashParts.tail,
+    json: prepared.json,
+    salts: Object.keys(prepared.salts).length === 0 ? null : JSON.stringify(prepared.salts),
+    searchText: prepared.searchText,
+  };
+}
+
+/** The `events` row of an event, in the column order of {@link INSERT_EVENT_SQL}. */
 export function eventRow(
   tenantId: number,
   pos: number,
-  event: StoredEvent,
-  prepared: PreparedEvent,
+  seq: number,
+  hash: string,
+  e: WriterEvent,
 ): unknown[] {
-  const ip = event.context?.ip;
   return [
     pos,
     tenantId,
-    event.seq,
-    event.id,
-    event.category,
-    event.action,
-    event.actor.id ?? null,
-    event.actor.email ?? null,
-    event.outcome,
-    event.channel ?? null,
-    event.status ?? null,
-    ip === undefined ? null : ipKey(ip),
-    Buffer.from(prepared.digest, 'hex'),
-    Buffer.from(event.hash, 'hex'),
-    JSON.stringify(event),
-    Object.keys(prepared.salts).length === 0 ? null : JSON.stringify(prepared.salts),
+    seq,
+    e.id,
+    e.category,
+    e.action,
+    e.actorId,
+    e.actorEmail,
+    e.outcome,
+    e.channel,
+    e.status,
+    e.ip,
+    Buffer.from(e.digest, 'hex'),
+    Buffer.from(hash, 'hex'),
+    e.json,
+    e.salts,
   ];
 }
 
 /** The FTS5 document of an event: its search tokens, each carrying the tenant. */
-export function ftsWords(tenantId: number, event: StoredEvent): string {
+export function ftsWords(tenantId: number, searchText: string): string {
   const prefix = `t${tenantId}_`;
-  const words: string[] = [];
-  for (const text of searchableTexts(event)) {
-    for (const token of searchTokens(text)) words.push(prefix + token);
-  }
-  return words.join(' ');
+  return searchText === '' ? '' : prefix + searchText.replaceAll(' ', ` ${prefix}`);
 }
 
 export const INSERT_EVENT_SQL =
@@ -154,11 +195,6 @@ export const INSERT_EVENT_SQL =
 export const INSERT_TARGET_SQL =
   'INSERT OR IGNORE INTO event_targets (tenant_id, target_id, pos) VALUES (?, ?, ?)';
 export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
-
-function ipKey(text: string): Buffer | null {
-  const ip = parseIp(text);
-  return ip ? Buffer.from(ip.bytes) : null;
-}
 
 /** Epoch milliseconds of a stored event's normalised time. */
 export function timeMs(iso: string): number {

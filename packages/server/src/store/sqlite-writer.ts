@@ -4,7 +4,7 @@
  * on the main thread overlap with inserts and fsyncs here, and reads are never blocked by them.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { sealEvent } from '@hindsight/core';
+import { leafHashOf } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import type { ErrorCode, ErrorDetail } from '../errors.js';
 import {
@@ -15,9 +15,9 @@ import {
   INSERT_TARGET_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
-  timeMs,
+  type WriterEvent,
 } from './sqlite-schema.js';
-import type { EventRef, PreparedEvent } from './types.js';
+import type { EventRef } from './types.js';
 
 /** A batch outcome as it crosses the thread boundary (errors as plain data). */
 export type WireOutcome =
@@ -29,7 +29,7 @@ export type WireOutcome =
 
 /** Messages to the writer thread. */
 export type WriterRequest =
-  | { readonly type: 'append'; readonly id: number; readonly batches: PreparedEvent[][] }
+  | { readonly type: 'append'; readonly id: number; readonly batches: WriterEvent[][] }
   | { readonly type: 'close' };
 
 /** Messages from the writer thread. */
@@ -71,10 +71,10 @@ export class SqliteWriter {
   readonly #tenantIds = new Map<string, number>();
   readonly #stmt;
   readonly #appendAll: Database.Transaction<
-    (batches: readonly (readonly PreparedEvent[])[]) => WireOutcome[]
+    (batches: readonly (readonly WriterEvent[])[]) => WireOutcome[]
   >;
   readonly #appendBatch: Database.Transaction<
-    (batch: readonly PreparedEvent[], tx: TxState) => EventRef[]
+    (batch: readonly WriterEvent[], tx: TxState) => EventRef[]
   >;
 
   constructor(db: Database.Database) {
@@ -92,16 +92,16 @@ export class SqliteWriter {
       insertTarget: p(INSERT_TARGET_SQL),
       insertFts: p(INSERT_FTS_SQL),
     };
-    this.#appendBatch = db.transaction((batch: readonly PreparedEvent[], tx: TxState) =>
+    this.#appendBatch = db.transaction((batch: readonly WriterEvent[], tx: TxState) =>
       this.#insertBatch(batch, tx),
     );
-    this.#appendAll = db.transaction((batches: readonly (readonly PreparedEvent[])[]) =>
+    this.#appendAll = db.transaction((batches: readonly (readonly WriterEvent[])[]) =>
       this.#insertAll(batches),
     );
   }
 
   /** Appends in one durable transaction; throws (storing nothing) when the database fails. */
-  append(batches: readonly (readonly PreparedEvent[])[]): WireOutcome[] {
+  append(batches: readonly (readonly WriterEvent[])[]): WireOutcome[] {
     return this.#appendAll.immediate(batches);
   }
 
@@ -110,11 +110,11 @@ export class SqliteWriter {
     this.#db.close();
   }
 
-  #insertAll(batches: readonly (readonly PreparedEvent[])[]): WireOutcome[] {
+  #insertAll(batches: readonly (readonly WriterEvent[])[]): WireOutcome[] {
     const tx: TxState = { sizes: new Map(), lastPos: new Map(), tenantIds: new Map() };
     // Tenants are created before any batch savepoint, so a rolled-back batch never leaves a
     // cached id for a tenant row that does not exist.
-    for (const batch of batches) for (const p of batch) this.#tenantId(p.event.tenant, tx);
+    for (const batch of batches) for (const e of batch) this.#tenantId(e.tenant, tx);
     const outcomes: WireOutcome[] = [];
     for (const batch of batches) {
       try {
@@ -138,15 +138,14 @@ export class SqliteWriter {
     return id;
   }
 
-  #insertBatch(batch: readonly PreparedEvent[], tx: TxState): EventRef[] {
+  #insertBatch(batch: readonly WriterEvent[], tx: TxState): EventRef[] {
     const refs: EventRef[] = [];
     const touched = new Set<number>();
-    batch.forEach((prepared, index) => {
-      const { event } = prepared;
+    batch.forEach((event, index) => {
       const tenantId = this.#tenantId(event.tenant, tx);
       const existing = this.#stmt.existing.get(tenantId, event.id) as ExistingRow | undefined;
       if (existing) {
-        if (existing.digest.toString('hex') !== prepared.digest) {
+        if (existing.digest.toString('hex') !== event.digest) {
           throw new BatchConflict({
             ok: false,
             error: {
@@ -167,14 +166,12 @@ export class SqliteWriter {
       const seq = (tx.sizes.get(tenantId) ?? (this.#stmt.tenantSize.get(tenantId) as number)) + 1;
       tx.sizes.set(tenantId, seq);
       touched.add(tenantId);
-      const sealed = sealEvent(event, seq, prepared.salts);
-      const pos = this.#allocatePos(timeMs(sealed.time), tx);
-      this.#stmt.insertEvent.run(eventRow(tenantId, pos, sealed, prepared));
-      if (sealed.targets) {
-        for (const t of sealed.targets) this.#stmt.insertTarget.run(tenantId, t.id, pos);
-      }
-      this.#stmt.insertFts.run(pos, ftsWords(tenantId, sealed));
-      refs.push({ id: sealed.id, tenant: sealed.tenant, seq, hash: sealed.hash });
+      const hash = leafHashOf({ head: event.hashHead, tail: event.hashTail }, seq);
+      const pos = this.#allocatePos(event.timeMs, tx);
+      this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
+      for (const target of event.targets) this.#stmt.insertTarget.run(tenantId, target, pos);
+      this.#stmt.insertFts.run(pos, ftsWords(tenantId, event.searchText));
+      refs.push({ id: event.id, tenant: event.tenant, seq, hash });
     });
     for (const tenantId of touched) {
       this.#stmt.tenantSetSize.run(tx.sizes.get(tenantId), tenantId);

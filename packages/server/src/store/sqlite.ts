@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { type QueryClause, type StoredEvent, searchTokens } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
-import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
+import { migrateSqlite, SLOTS_PER_MS, writerEvent } from './sqlite-schema.js';
 import type { WireOutcome, WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
 import type {
   ApiKeyRecord,
@@ -26,7 +26,7 @@ export interface SqliteStoreOptions {
   readonly path: string;
 }
 
-type EventRow = { body: string };
+type EventRow = { seq: number; hash: Buffer; body: string };
 type KeyRow = {
   id: string;
   name: string;
@@ -88,7 +88,7 @@ class SqliteStore implements Store {
     const p = (sql: string) => db.prepare(sql);
     this.#stmt = {
       tenantId: p('SELECT id FROM tenants WHERE name = ?').pluck(),
-      getEvent: p('SELECT body FROM events WHERE tenant_id = ? AND id = ?'),
+      getEvent: p('SELECT seq, hash, body FROM events WHERE tenant_id = ? AND id = ?'),
       keyInsert: p(
         'INSERT INTO api_keys (id, name, secret_hash, scopes, tenant, created_at, revoked_at) ' +
           'VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -109,7 +109,11 @@ class SqliteStore implements Store {
     const id = this.#nextRequest++;
     const response = await new Promise<WriterResponse>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      const request: WriterRequest = { type: 'append', id, batches: batches as PreparedEvent[][] };
+      const request: WriterRequest = {
+        type: 'append',
+        id,
+        batches: batches.map((b) => b.map(writerEvent)),
+      };
       this.#writer.postMessage(request);
     }).catch((error: unknown) => {
       throw unavailable(error);
@@ -123,7 +127,7 @@ class SqliteStore implements Store {
     const tenantId = this.#knownTenantId(tenant);
     if (tenantId === null) return null;
     const row = this.#s('getEvent').get(tenantId, id) as EventRow | undefined;
-    return row ? (JSON.parse(row.body) as StoredEvent) : null;
+    return row ? toEvent(row) : null;
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {
@@ -136,7 +140,7 @@ class SqliteStore implements Store {
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
-      events: page.map((r) => JSON.parse(r.body) as StoredEvent),
+      events: page.map(toEvent),
       next: rows.length > query.limit && last ? String(last.pos) : null,
     };
   }
@@ -208,6 +212,12 @@ class SqliteStore implements Store {
   #assertOpen(): void {
     if (this.#closed) throw new HindsightError('store_unavailable', 'The event store is closed.');
   }
+}
+
+/** A stored row as readers get it: the body with `seq` after `id` and `hash` last. */
+function toEvent(row: EventRow): StoredEvent {
+  const { id, ...rest } = JSON.parse(row.body) as Omit<StoredEvent, 'seq' | 'hash'>;
+  return { id, seq: row.seq, ...rest, hash: row.hash.toString('hex') };
 }
 
 function fromWire(outcome: WireOutcome): AppendOutcome {
@@ -282,7 +292,7 @@ function buildQuery(
   }
   const from = useFts ? 'events_fts f CROSS JOIN events e ON e.pos = f.rowid' : 'events e';
   const sql =
-    `SELECT e.pos AS pos, e.body AS body FROM ${from} WHERE ${where.join(' AND ')} ` +
+    `SELECT e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body FROM ${from} WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${posCol} ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
   params.push(query.limit + 1);
   return { sql, params };

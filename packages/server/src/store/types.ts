@@ -2,7 +2,13 @@
  * The Store contract: the one file every storage backend implements. Nothing outside `store/`
  * knows which database runs; the shared conformance suite checks every backend against this.
  */
-import type { QueryClause, Salts, StoredEvent, UnsealedEvent } from '@hindsight/core';
+import type {
+  LeafHashParts,
+  QueryClause,
+  Salts,
+  StoredEvent,
+  UnsealedEvent,
+} from '@hindsight/core';
 import type { HindsightError } from '../errors.js';
 
 /** An event ready to store: validated, normalised, enriched, with salts and input digest. */
@@ -11,6 +17,12 @@ export interface PreparedEvent {
   readonly salts: Salts;
   /** Digest of the input as sent; same id + same digest = an idempotent retry. */
   readonly digest: string;
+  /** The event's canonical hashed text around its future `seq` (leaf hash = hash of it). */
+  readonly hashParts: LeafHashParts;
+  /** `JSON.stringify(event)`: the stored body, without `seq` and `hash`. */
+  readonly json: string;
+  /** The event's search tokens (SPEC §5), space-separated. */
+  readonly searchText: string;
 }
 
 /** What a producer gets back for each stored (or already stored) event. */
