@@ -12,8 +12,14 @@ interface Pending {
 
 /** Options for {@link CommitQueue}. */
 export interface CommitQueueOptions {
-  /** Most events in one transaction; more wait for the next one. Default 10,000. */
+  /** Most events handed to the store at once; more wait for the next call. Default 10,000. */
   readonly maxEvents?: number;
+  /**
+   * Store calls that may be under way at once. Above 1, the next group is handed over while
+   * the previous one commits, for stores that pipeline (the SQLite writer thread coalesces
+   * what queues up into its next transaction). Default 4.
+   */
+  readonly maxInFlight?: number;
 }
 
 /**
@@ -24,13 +30,15 @@ export interface CommitQueueOptions {
 export class CommitQueue {
   readonly #store: Store;
   readonly #maxEvents: number;
+  readonly #maxInFlight: number;
   #pending: Pending[] = [];
   #scheduled = false;
-  #running: Promise<void> | null = null;
+  readonly #running = new Set<Promise<void>>();
 
   constructor(store: Store, options: CommitQueueOptions = {}) {
     this.#store = store;
     this.#maxEvents = options.maxEvents ?? 10_000;
+    this.#maxInFlight = options.maxInFlight ?? 4;
   }
 
   /** Queues a batch; resolves once it is durable (or refused as a whole). */
@@ -43,22 +51,23 @@ export class CommitQueue {
 
   /** Resolves when everything queued so far has been committed or refused. */
   async drain(): Promise<void> {
-    while (this.#running || this.#pending.length > 0 || this.#scheduled) {
-      if (this.#running) await this.#running;
+    while (this.#running.size > 0 || this.#pending.length > 0 || this.#scheduled) {
+      if (this.#running.size > 0) await Promise.race(this.#running);
       else await new Promise((r) => setImmediate(r));
     }
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#running) return;
+    if (this.#scheduled || this.#running.size >= this.#maxInFlight) return;
     this.#scheduled = true;
-    // setImmediate lets requests that arrived meanwhile join this transaction.
+    // setImmediate lets requests that arrived meanwhile join this group.
     setImmediate(() => {
       this.#scheduled = false;
-      this.#running = this.#flush().finally(() => {
-        this.#running = null;
+      const run: Promise<void> = this.#flush().finally(() => {
+        this.#running.delete(run);
         if (this.#pending.length > 0) this.#schedule();
       });
+      this.#running.add(run);
     });
   }
 

@@ -202,24 +202,47 @@ export class SqliteWriter {
   }
 }
 
-// The worker thread's entry: one writer, one message at a time, in order.
+// The worker thread's entry. Messages that arrive while a transaction runs are coalesced into
+// the next one (one fsync for all of them); each gets its own response, in order.
 if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWriter && parentPort) {
   const port = parentPort;
   const db = new Database((workerData as WriterData).path);
   migrateSqlite(db);
   const writer = new SqliteWriter(db);
-  port.on('message', (message: WriterRequest) => {
-    if (message.type === 'close') {
+  let queue: Array<WriterRequest & { type: 'append' }> = [];
+  let closing = false;
+  const run = () => {
+    const requests = queue;
+    queue = [];
+    let responses: WriterResponse[];
+    try {
+      const outcomes = writer.append(requests.flatMap((r) => r.batches));
+      let next = 0;
+      responses = requests.map((r) => {
+        const mine = outcomes.slice(next, next + r.batches.length);
+        next += r.batches.length;
+        return { id: r.id, outcomes: mine };
+      });
+    } catch (error) {
+      const failure = String((error as Error).message ?? error);
+      responses = requests.map((r) => ({ id: r.id, failure }));
+    }
+    for (const response of responses) port.postMessage(response);
+    if (closing) {
       writer.close();
       port.close();
+    }
+  };
+  port.on('message', (message: WriterRequest) => {
+    if (message.type === 'close') {
+      closing = true;
+      if (queue.length === 0) {
+        writer.close();
+        port.close();
+      }
       return;
     }
-    let response: WriterResponse;
-    try {
-      response = { id: message.id, outcomes: writer.append(message.batches) };
-    } catch (error) {
-      response = { id: message.id, failure: String((error as Error).message ?? error) };
-    }
-    port.postMessage(response);
+    if (queue.length === 0) setImmediate(run);
+    queue.push(message);
   });
 }
