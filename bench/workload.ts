@@ -3,18 +3,10 @@
  * 10%, with a common word (in ≥ 10% of that tenant's events) and a rare one to search for.
  */
 import type { EventInput } from '@hindsight/core';
+import { mulberry32 } from '../packages/server/src/demo.js';
 
-/** A deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The workload's deterministic PRNG. */
+export const prng = mulberry32;
 
 export const BIG_TENANT = 'tenant-000';
 export const COMMON_WORD = 'invoice';

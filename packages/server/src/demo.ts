@@ -293,8 +293,11 @@ const HAPPY_CUSTOMERS = [
 // ---------------------------------------------------------------------------------------------
 // The generator
 
-/** mulberry32: a tiny, fast, well-distributed 32-bit PRNG; good enough for demo data. */
-function mulberry32(seed: number): () => number {
+/**
+ * mulberry32: a tiny, fast, well-distributed 32-bit PRNG for reproducible demo and benchmark
+ * data (never for anything secret).
+ */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -10,9 +10,17 @@ describe('newUlid', () => {
     for (const id of ids) expect(id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
   });
 
-  it('draws fresh randomness for every id', () => {
-    const ids = new Set(Array.from({ length: 10_000 }, () => newUlid(1)));
-    expect(ids.size).toBe(10_000);
+  it('counts up within a millisecond, so ids sort in creation order', () => {
+    const ids = Array.from({ length: 10_000 }, () => newUlid(5));
+    expect(new Set(ids).size).toBe(10_000);
+    expect(ids.slice().sort()).toEqual(ids);
+  });
+
+  it('draws fresh randomness for each millisecond', () => {
+    const a = newUlid(10).slice(10);
+    const b = newUlid(11).slice(10);
+    const c = newUlid(12).slice(10);
+    expect(new Set([a, b, c]).size).toBe(3);
   });
 });
 

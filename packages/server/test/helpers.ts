@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EventInput } from '@hindsight/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApiKey, type Scope } from '../src/auth.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
 import { createApp } from '../src/http/app.js';
@@ -34,9 +34,9 @@ export interface TestApp {
   /** Makes a key with these scopes (and tenant limit). */
   key(scopes: Scope[], tenant?: string): Promise<string>;
   /** POSTs a body to /v1/events with a key (admin by default). */
-  post(body: unknown, key?: string): ReturnType<FastifyInstance['inject']>;
+  post(body: unknown, key?: string): Promise<LightMyRequestResponse>;
   /** GETs a URL with a key (admin by default). */
-  get(url: string, key?: string): ReturnType<FastifyInstance['inject']>;
+  get(url: string, key?: string): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 

@@ -80,7 +80,8 @@ export function migrateSqlite(db: Database.Database): void {
   // Every commit is fsynced before a 202 is sent.
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 10000');
-  db.pragma('cache_size = -262144');
+  // Up to 512 MiB of page cache per connection, allocated only as the database grows.
+  db.pragma('cache_size = -524288');
   db.pragma('temp_store = MEMORY');
   // Checkpoint every ~80 MB of WAL rather than every 4 MB: index pages dirtied by many
   // transactions are then copied back once, not once per transaction.

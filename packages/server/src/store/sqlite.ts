@@ -64,6 +64,8 @@ class SqliteStore implements Store {
   >();
   readonly #tenantIds = new Map<string, number>();
   readonly #stmt: Record<string, Database.Statement>;
+  /** Query statements by SQL text: a query's shape, not its values, decides the text. */
+  readonly #queries = new Map<string, Database.Statement>();
   #nextRequest = 0;
   #writerFailure: Error | null = null;
   #closed = false;
@@ -136,7 +138,7 @@ class SqliteStore implements Store {
     const tenantId = this.#knownTenantId(tenant);
     if (tenantId === null) return { events: [], next: null };
     const { sql, params } = buildQuery(tenantId, query, after);
-    const rows = this.#db.prepare(sql).all(...params) as Array<EventRow & { pos: number }>;
+    const rows = this.#prepared(sql).all(...params) as Array<EventRow & { pos: number }>;
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return {
@@ -201,6 +203,16 @@ class SqliteStore implements Store {
     await exited;
     this.#db.pragma('optimize');
     this.#db.close();
+  }
+
+  #prepared(sql: string): Database.Statement {
+    let stmt = this.#queries.get(sql);
+    if (!stmt) {
+      if (this.#queries.size >= 200) this.#queries.clear();
+      stmt = this.#db.prepare(sql);
+      this.#queries.set(sql, stmt);
+    }
+    return stmt;
   }
 
   #s(name: string): Database.Statement {
@@ -307,7 +319,14 @@ function clauseCondition(
     case 'text':
       return null;
     case 'actor':
-      return { sql: 'e.actor_id = ? OR e.actor_email = ?', params: [c.value, c.value] };
+      // A union of two covering index scans: an OR over the two columns would read every
+      // matching row before sorting, where this reads only the page's rows.
+      return {
+        sql:
+          'e.pos IN (SELECT pos FROM events WHERE tenant_id = ? AND actor_id = ? ' +
+          'UNION SELECT pos FROM events WHERE tenant_id = ? AND actor_email = ?)',
+        params: [tenantId, c.value, tenantId, c.value],
+      };
     case 'target':
       return {
         sql: 'e.pos IN (SELECT pos FROM event_targets WHERE tenant_id = ? AND target_id = ?)',

@@ -16,9 +16,15 @@ async function storedIds(tenant: string): Promise<string[]> {
   return (res.json() as { events: Array<{ id: string }> }).events.map((e) => e.id);
 }
 
+interface ErrorBody {
+  code: string;
+  message: string;
+  details?: Array<{ index?: number; path?: string; position?: number; message: string }>;
+}
+
 function expectError(res: Awaited<ReturnType<TestApp['get']>>, status: number, code: string) {
   expect(res.statusCode, res.body).toBe(status);
-  const body = res.json() as { error: { code: string; message: string } };
+  const body = res.json() as { error: ErrorBody };
   expect(body.error.code).toBe(code);
   expect(body.error.message.length).toBeGreaterThan(10);
   expect(ERROR_CODES[code as keyof typeof ERROR_CODES].status).toBe(status);
@@ -223,7 +229,7 @@ describe('bad input gets its documented code and stores nothing', () => {
 
   it.each(cases)('%s', async (_label, body, status, code, path) => {
     const res = await t.post(body);
-    const error = expectError(res, status, code) as { details?: Array<{ path: string }> };
+    const error = expectError(res, status, code);
     if (path !== undefined) expect(error.details?.map((d) => d.path)).toContain(path);
     expect(await storedIds(tenant)).toEqual([]);
   });
@@ -232,9 +238,7 @@ describe('bad input gets its documented code and stores nothing', () => {
     const res = await t.post({
       events: [event({ tenant }), event({ tenant }), event({ tenant, actor: {} as never })],
     });
-    const error = expectError(res, 400, 'invalid_event') as {
-      details: Array<{ index: number; path: string }>;
-    };
+    const error = expectError(res, 400, 'invalid_event');
     expect(error.details).toContainEqual(
       expect.objectContaining({ index: 2, path: '/events/2/actor/id' }),
     );
@@ -379,10 +383,8 @@ describe('GET /v1/tenants/{tenant}/events', () => {
     const res = await t.get(
       `/v1/tenants/${tenant}/events?q=${encodeURIComponent('actor:ann "open')}`,
     );
-    const error = expectError(res, 400, 'invalid_query') as {
-      details: Array<{ position: number }>;
-    };
-    expect(error.details[0]?.position).toBe(10);
+    const error = expectError(res, 400, 'invalid_query');
+    expect(error.details?.[0]?.position).toBe(10);
   });
 
   it('refuses a forged cursor and a cursor reused with other filters', async () => {
