@@ -45,7 +45,7 @@ const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     tenants: { type: 'string', default: '100' },
-    concurrency: { type: 'string', default: '8' },
+    concurrency: { type: 'string', default: '16' },
     batch: { type: 'string', default: '100' },
     store: { type: 'string', default: 'sqlite' },
   },

@@ -89,7 +89,7 @@ function prepareEvent(input: EventInput, enricher: Enricher, receivedAt: Date): 
   return {
     event,
     salts,
-    digest: inputDigest(input),
+    digest: input.id === undefined ? null : inputDigest(input),
     hashParts: leafHashParts(event, salts),
     json: JSON.stringify(event),
     searchText: searchableTexts(event).flatMap(searchTokens).join(' '),

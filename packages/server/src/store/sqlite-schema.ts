@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS events (
   channel TEXT,
   status TEXT,
   ip BLOB,
-  digest BLOB NOT NULL,
+  digest BLOB,
   hash BLOB NOT NULL,
   body TEXT NOT NULL,
   salts TEXT
@@ -121,7 +121,7 @@ export interface WriterEvent {
   readonly status: string | null;
   readonly ip: Uint8Array | null;
   readonly targets: string[];
-  readonly digest: string;
+  readonly digest: string | null;
   readonly hashHead: string;
   readonly hashTail: string;
   readonly json: string;
@@ -176,7 +176,7 @@ export function eventRow(
     e.channel,
     e.status,
     e.ip,
-    Buffer.from(e.digest, 'hex'),
+    e.digest === null ? null : Buffer.from(e.digest, 'hex'),
     Buffer.from(hash, 'hex'),
     e.json,
     e.salts,

@@ -43,7 +43,7 @@ export interface WriterData {
   readonly path: string;
 }
 
-type ExistingRow = { seq: number; hash: Buffer; digest: Buffer };
+type ExistingRow = { seq: number; hash: Buffer; digest: Buffer | null };
 
 interface TxState {
   /** Tenant sizes as of this transaction's latest batch. */
@@ -143,9 +143,13 @@ export class SqliteWriter {
     const touched = new Set<number>();
     batch.forEach((event, index) => {
       const tenantId = this.#tenantId(event.tenant, tx);
-      const existing = this.#stmt.existing.get(tenantId, event.id) as ExistingRow | undefined;
+      // A server-assigned id is new by construction; the unique index still guards it.
+      const existing =
+        event.digest === null
+          ? undefined
+          : (this.#stmt.existing.get(tenantId, event.id) as ExistingRow | undefined);
       if (existing) {
-        if (existing.digest.toString('hex') !== event.digest) {
+        if (existing.digest?.toString('hex') !== event.digest) {
           throw new BatchConflict({
             ok: false,
             error: {

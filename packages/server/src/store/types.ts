@@ -15,8 +15,11 @@ import type { HindsightError } from '../errors.js';
 export interface PreparedEvent {
   readonly event: UnsealedEvent;
   readonly salts: Salts;
-  /** Digest of the input as sent; same id + same digest = an idempotent retry. */
-  readonly digest: string;
+  /**
+   * Digest of the input as sent, when the producer chose the `id`: same id + same digest is an
+   * idempotent retry. `null` for a server-assigned id, which no retry can repeat.
+   */
+  readonly digest: string | null;
   /** The event's canonical hashed text around its future `seq` (leaf hash = hash of it). */
   readonly hashParts: LeafHashParts;
   /** `JSON.stringify(event)`: the stored body, without `seq` and `hash`. */
