@@ -38,7 +38,7 @@ export class CommitQueue {
   constructor(store: Store, options: CommitQueueOptions = {}) {
     this.#store = store;
     this.#maxEvents = options.maxEvents ?? 10_000;
-    this.#maxInFlight = options.maxInFlight ?? 4;
+    this.#maxInFlight = options.maxInFlight ?? 64;
   }
 
   /** Queues a batch; resolves once it is durable (or refused as a whole). */

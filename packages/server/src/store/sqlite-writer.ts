@@ -44,26 +44,23 @@ export interface WriterData {
 }
 
 type ExistingRow = { seq: number; hash: Buffer; digest: Buffer | null };
+type StoredId = { seq: number; hash: string; digest: string | null };
 
 interface TxState {
-  /** Tenant sizes as of this transaction's latest batch. */
+  /** Tenant sizes as of this transaction's latest batch; written once, at its end. */
   readonly sizes: Map<number, number>;
   /** The last `pos` handed out per millisecond in this transaction. */
   readonly lastPos: Map<number, number>;
   /** Tenants created in this transaction, cached once it commits. */
   readonly tenantIds: Map<string, number>;
+  /** Producer-chosen ids stored in this transaction, by `tenantId NUL id`. */
+  readonly stored: Map<string, StoredId>;
   /** The highest pos stored when this transaction began, read on first need. */
   maxPos?: number;
 }
 
-class BatchConflict extends Error {
-  constructor(readonly outcome: WireOutcome & { ok: false }) {
-    super(outcome.error.message);
-  }
-}
-
 /**
- * Appends batches to a SQLite database: each batch atomic (a savepoint), all of them in one
+ * Appends batches to a SQLite database: each batch all or nothing, all of them in one
  * `BEGIN IMMEDIATE` transaction, so `seq` stays gap-free even with other processes writing.
  */
 export class SqliteWriter {
@@ -72,9 +69,6 @@ export class SqliteWriter {
   readonly #stmt;
   readonly #appendAll: Database.Transaction<
     (batches: readonly (readonly WriterEvent[])[]) => WireOutcome[]
-  >;
-  readonly #appendBatch: Database.Transaction<
-    (batch: readonly WriterEvent[], tx: TxState) => EventRef[]
   >;
 
   constructor(db: Database.Database) {
@@ -92,9 +86,6 @@ export class SqliteWriter {
       insertTarget: p(INSERT_TARGET_SQL),
       insertFts: p(INSERT_FTS_SQL),
     };
-    this.#appendBatch = db.transaction((batch: readonly WriterEvent[], tx: TxState) =>
-      this.#insertBatch(batch, tx),
-    );
     this.#appendAll = db.transaction((batches: readonly (readonly WriterEvent[])[]) =>
       this.#insertAll(batches),
     );
@@ -111,20 +102,15 @@ export class SqliteWriter {
   }
 
   #insertAll(batches: readonly (readonly WriterEvent[])[]): WireOutcome[] {
-    const tx: TxState = { sizes: new Map(), lastPos: new Map(), tenantIds: new Map() };
-    // Tenants are created before any batch savepoint, so a rolled-back batch never leaves a
-    // cached id for a tenant row that does not exist.
-    for (const batch of batches) for (const e of batch) this.#tenantId(e.tenant, tx);
-    const outcomes: WireOutcome[] = [];
-    for (const batch of batches) {
-      try {
-        outcomes.push({ ok: true, events: this.#appendBatch(batch, tx) });
-      } catch (error) {
-        if (!(error instanceof BatchConflict)) throw error;
-        tx.sizes.clear();
-        outcomes.push(error.outcome);
-      }
-    }
+    const tx: TxState = {
+      sizes: new Map(),
+      lastPos: new Map(),
+      tenantIds: new Map(),
+      stored: new Map(),
+    };
+    const outcomes = batches.map((batch) => this.#insertBatch(batch, tx));
+    // One size update per tenant and transaction, not per batch.
+    for (const [tenantId, size] of tx.sizes) this.#stmt.tenantSetSize.run(size, tenantId);
     for (const [name, id] of tx.tenantIds) this.#tenantIds.set(name, id);
     return outcomes;
   }
@@ -138,49 +124,75 @@ export class SqliteWriter {
     return id;
   }
 
-  #insertBatch(batch: readonly WriterEvent[], tx: TxState): EventRef[] {
-    const refs: EventRef[] = [];
-    const touched = new Set<number>();
-    batch.forEach((event, index) => {
-      const tenantId = this.#tenantId(event.tenant, tx);
+  /**
+   * Stores one batch, or nothing of it. Conflicts are found before the first insert, so a
+   * refused batch needs no savepoint (savepoints would make FTS5 flush its buffer each time).
+   */
+  #insertBatch(batch: readonly WriterEvent[], tx: TxState): WireOutcome {
+    // Pass 1: which events are retries of stored ones, and is any id reused with other content?
+    const retries = new Map<number, EventRef>();
+    const seen = new Map<string, StoredId>();
+    for (const [index, event] of batch.entries()) {
       // A server-assigned id is new by construction; the unique index still guards it.
-      const existing =
-        event.digest === null
-          ? undefined
-          : (this.#stmt.existing.get(tenantId, event.id) as ExistingRow | undefined);
-      if (existing) {
-        if (existing.digest?.toString('hex') !== event.digest) {
-          throw new BatchConflict({
-            ok: false,
-            error: {
-              code: 'conflict',
-              message: `Event id "${event.id}" is already stored for tenant "${event.tenant}" with different content.`,
-              details: [{ index, path: `/events/${index}/id`, message: 'id already used' }],
-            },
-          });
-        }
-        refs.push({
+      if (event.digest === null) continue;
+      const tenantId = this.#tenantId(event.tenant, tx);
+      const key = `${tenantId}\u0000${event.id}`;
+      const earlier = seen.get(key) ?? tx.stored.get(key) ?? this.#storedId(tenantId, event.id);
+      if (!earlier) {
+        seen.set(key, { seq: 0, hash: '', digest: event.digest });
+        continue;
+      }
+      if (earlier.digest !== event.digest) {
+        return {
+          ok: false,
+          error: {
+            code: 'conflict',
+            message: `Event id "${event.id}" is already stored for tenant "${event.tenant}" with different content.`,
+            details: [{ index, path: `/events/${index}/id`, message: 'id already used' }],
+          },
+        };
+      }
+      if (earlier.seq > 0) {
+        retries.set(index, {
           id: event.id,
           tenant: event.tenant,
-          seq: existing.seq,
-          hash: existing.hash.toString('hex'),
+          seq: earlier.seq,
+          hash: earlier.hash,
         });
-        return;
+      }
+    }
+    // Pass 2: number, hash and insert the new events.
+    const refs: EventRef[] = [];
+    for (const [index, event] of batch.entries()) {
+      const tenantId = this.#tenantId(event.tenant, tx);
+      const key = `${tenantId}\u0000${event.id}`;
+      const retry = retries.get(index) ?? (event.digest === null ? undefined : tx.stored.get(key));
+      if (retry) {
+        refs.push({ id: event.id, tenant: event.tenant, seq: retry.seq, hash: retry.hash });
+        continue;
       }
       const seq = (tx.sizes.get(tenantId) ?? (this.#stmt.tenantSize.get(tenantId) as number)) + 1;
       tx.sizes.set(tenantId, seq);
-      touched.add(tenantId);
       const hash = leafHashOf({ head: event.hashHead, tail: event.hashTail }, seq);
       const pos = this.#allocatePos(event.timeMs, tx);
       this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
       for (const target of event.targets) this.#stmt.insertTarget.run(tenantId, target, pos);
       this.#stmt.insertFts.run(pos, ftsWords(tenantId, event.searchText));
+      if (event.digest !== null) tx.stored.set(key, { seq, hash, digest: event.digest });
       refs.push({ id: event.id, tenant: event.tenant, seq, hash });
-    });
-    for (const tenantId of touched) {
-      this.#stmt.tenantSetSize.run(tx.sizes.get(tenantId), tenantId);
     }
-    return refs;
+    return { ok: true, events: refs };
+  }
+
+  /** The seq, hash and digest of a stored event, by tenant and id. */
+  #storedId(tenantId: number, id: string): StoredId | undefined {
+    const row = this.#stmt.existing.get(tenantId, id) as ExistingRow | undefined;
+    if (!row) return undefined;
+    return {
+      seq: row.seq,
+      hash: row.hash.toString('hex'),
+      digest: row.digest?.toString('hex') ?? null,
+    };
   }
 
   /** The next free `pos` in the event's millisecond (the next millisecond's when full). */
@@ -221,6 +233,10 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     let responses: WriterResponse[];
     try {
       const outcomes = writer.append(requests.flatMap((r) => r.batches));
+      if (process.env['HS_DEBUG'])
+        process.stderr.write(
+          `tx ${requests.reduce((n, r) => n + r.batches.reduce((m, b) => m + b.length, 0), 0)}\n`,
+        );
       let next = 0;
       responses = requests.map((r) => {
         const mine = outcomes.slice(next, next + r.batches.length);

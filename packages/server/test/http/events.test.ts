@@ -457,3 +457,14 @@ describe('public routes', () => {
     );
   });
 });
+
+describe('when the store is gone', () => {
+  it('answers 503 store_unavailable to writes, reads and health, and stores nothing', async () => {
+    const other = await testApp();
+    await other.store.close();
+    expectError(await other.post(event({ tenant: 'gone' })), 503, 'store_unavailable');
+    expectError(await other.get('/v1/tenants/gone/events'), 503, 'store_unavailable');
+    expectError(await other.app.inject({ url: '/healthz' }), 503, 'store_unavailable');
+    await other.close();
+  });
+});
