@@ -59,6 +59,9 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : options.port;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
     print(`Hindsight is listening on ${url} (store: ${store.kind}).`);
+    if (options.demo) {
+      print(`Try: curl -H "Authorization: Bearer $KEY" "${url}/v1/tenants/acme/events?limit=5"`);
+    }
     return {
       app,
       store,

@@ -8,6 +8,7 @@ import Fastify, {
   type FastifyError,
   type FastifyInstance,
   type FastifyServerOptions,
+  LogController,
 } from 'fastify';
 import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
@@ -127,7 +128,8 @@ function toHindsightError(error: FastifyError | HindsightError | Error): Hindsig
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    // Request lines are not logged: they would carry search queries of customers' logs.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });

@@ -233,10 +233,6 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     let responses: WriterResponse[];
     try {
       const outcomes = writer.append(requests.flatMap((r) => r.batches));
-      if (process.env['HS_DEBUG'])
-        process.stderr.write(
-          `tx ${requests.reduce((n, r) => n + r.batches.reduce((m, b) => m + b.length, 0), 0)}\n`,
-        );
       let next = 0;
       responses = requests.map((r) => {
         const mine = outcomes.slice(next, next + r.batches.length);

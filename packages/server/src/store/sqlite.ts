@@ -296,8 +296,19 @@ function buildQuery(
     where.push(`${posCol} ${desc ? '<' : '>'} ?`);
     params.push(after);
   }
+  // The page's pos range, which also bounds the sub-queries of actor and target filters.
+  const range = { lo: Number.MIN_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER };
   for (const c of query.clauses) {
-    const cond = clauseCondition(c, tenantId, posCol);
+    if (c.negate) continue;
+    if (c.kind === 'after') range.lo = Math.max(range.lo, c.timeMs * SLOTS_PER_MS);
+    if (c.kind === 'before') range.hi = Math.min(range.hi, c.timeMs * SLOTS_PER_MS);
+  }
+  if (after !== undefined) {
+    if (desc) range.hi = Math.min(range.hi, after);
+    else range.lo = Math.max(range.lo, after + 1);
+  }
+  for (const c of query.clauses) {
+    const cond = clauseCondition(c, tenantId, posCol, range);
     if (!cond) continue;
     where.push(c.negate ? `NOT coalesce((${cond.sql}), 0)` : `(${cond.sql})`);
     params.push(...cond.params);
@@ -314,6 +325,7 @@ function clauseCondition(
   c: QueryClause,
   tenantId: number,
   posCol: string,
+  range: { lo: number; hi: number },
 ): { sql: string; params: unknown[] } | null {
   switch (c.kind) {
     case 'text':
@@ -324,13 +336,16 @@ function clauseCondition(
       return {
         sql:
           'e.pos IN (SELECT pos FROM events WHERE tenant_id = ? AND actor_id = ? ' +
-          'UNION SELECT pos FROM events WHERE tenant_id = ? AND actor_email = ?)',
-        params: [tenantId, c.value, tenantId, c.value],
+          'AND pos >= ? AND pos < ? UNION SELECT pos FROM events WHERE tenant_id = ? ' +
+          'AND actor_email = ? AND pos >= ? AND pos < ?)',
+        params: [tenantId, c.value, range.lo, range.hi, tenantId, c.value, range.lo, range.hi],
       };
     case 'target':
       return {
-        sql: 'e.pos IN (SELECT pos FROM event_targets WHERE tenant_id = ? AND target_id = ?)',
-        params: [tenantId, c.value],
+        sql:
+          'e.pos IN (SELECT pos FROM event_targets WHERE tenant_id = ? AND target_id = ? ' +
+          'AND pos >= ? AND pos < ?)',
+        params: [tenantId, c.value, range.lo, range.hi],
       };
     case 'category':
       return { sql: 'e.category = ?', params: [c.value] };
