@@ -41,7 +41,7 @@ export function normalizeEvent(
     action: input.action,
     time: timeMs === null ? receivedAt : new Date(timeMs).toISOString(),
     receivedAt,
-    actor: { ...input.actor, type: input.actor.type ?? 'user' },
+    actor: { type: input.actor.type ?? 'user', ...input.actor },
     outcome: input.outcome ?? 'success',
   };
   if (input.targets !== undefined) event.targets = input.targets.map((t) => ({ ...t }));
@@ -54,8 +54,8 @@ export function normalizeEvent(
     );
   }
   if (input.context !== undefined) {
-    const { ip, ...rest } = input.context;
-    event.context = { ...rest };
+    event.context = { ...input.context };
+    const { ip } = input.context;
     if (ip !== undefined) event.context.ip = parseIp(ip)?.text ?? ip;
   }
   if (input.metadata !== undefined) event.metadata = input.metadata;
