@@ -17,7 +17,8 @@ export interface CommitQueueOptions {
   /**
    * Store calls that may be under way at once. Above 1, the next group is handed over while
    * the previous one commits, for stores that pipeline (the SQLite writer thread coalesces
-   * what queues up into its next transaction). Default 4.
+   * whatever queued into its next transaction, so the writer never waits for the main thread).
+   * Default 64, which only bounds memory; measured faster than 4 on a 1M-event store.
    */
   readonly maxInFlight?: number;
 }

@@ -9,7 +9,7 @@ import type { Store } from './store/types.js';
 
 /**
  * Stores the demo tenant's events when that tenant has none; returns how many were stored.
- * @example await loadDemo(store, enricher) // 742 on first start, 0 after
+ * @example await loadDemo(store, enricher) // 838 on first start, 0 after
  */
 export async function loadDemo(
   store: Store,
