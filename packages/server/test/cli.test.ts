@@ -150,6 +150,42 @@ describe('hindsight serve', () => {
   });
 });
 
+describe('two servers on one data directory', () => {
+  it('keep each tenant gap-free while both write concurrently', async () => {
+    const tmp = tempDir();
+    const first = await serve(tmp.dir);
+    const key = adminKeyOf(first.output());
+    const second = await serve(tmp.dir);
+    const post = (url: string, b: number) =>
+      fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: auth(key),
+        body: JSON.stringify({
+          events: Array.from({ length: 20 }, (_, i) => ({
+            tenant: i % 2 === 0 ? 'shared-a' : 'shared-b',
+            action: 'record.created',
+            actor: { id: `u${b}` },
+          })),
+        }),
+      });
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, b) => post(b % 2 === 0 ? first.url : second.url, b)),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(202));
+    for (const tenant of ['shared-a', 'shared-b']) {
+      const res = await fetch(`${second.url}/v1/tenants/${tenant}/events?limit=500&order=asc`, {
+        headers: auth(key),
+      });
+      const { events } = (await res.json()) as { events: Array<{ seq: number }> };
+      const seqs = events.map((e) => e.seq).sort((x, y) => x - y);
+      expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    }
+    await stop(first);
+    await stop(second);
+    tmp.remove();
+  });
+});
+
 describe('hindsight keys create', () => {
   it('makes a key that a running server accepts at once', async () => {
     const tmp = tempDir();
@@ -180,6 +216,43 @@ describe('hindsight keys create', () => {
     const other = await fetch(`${served.url}/v1/tenants/other/events`, { headers: auth(key) });
     expect(other.status).toBe(403);
     await stop(served);
+    tmp.remove();
+  });
+
+  it('reads the data directory and port from the environment', async () => {
+    const tmp = tempDir();
+    const child = spawn(process.execPath, [CLI, 'serve', '--no-geoip'], {
+      env: {
+        ...process.env,
+        HINDSIGHT_DATA: tmp.dir,
+        HINDSIGHT_PORT: '0',
+        HINDSIGHT_HOST: '127.0.0.1',
+        HINDSIGHT_LOG_LEVEL: 'silent',
+      },
+    });
+    children.push(child);
+    const listening = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        const url = /listening on (http:\/\/\S+) /.exec(out)?.[1];
+        if (url) resolve(url);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    expect(listening).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const { stdout } = await run(
+      process.execPath,
+      [CLI, 'keys', 'create', '--scope', 'events:read'],
+      {
+        env: { ...process.env, HINDSIGHT_DATA: tmp.dir },
+      },
+    );
+    const key = stdout.trim().split('\n').pop() ?? '';
+    const res = await fetch(`${listening}/v1/tenants/acme/events`, { headers: auth(key) });
+    expect(res.status).toBe(200);
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.on('exit', resolve));
     tmp.remove();
   });
 
