@@ -185,6 +185,8 @@ function checkSemantics(event: EventInput, prefix: string, now: Date, issues: Va
       });
     } else if (ms > now.getTime() + LIMITS.futureSkewMs) {
       issues.push({ path: p('/time'), message: 'is more than 5 minutes in the future' });
+    } else if (ms < 0) {
+      issues.push({ path: p('/time'), message: 'is before 1970-01-01T00:00:00Z' });
     }
   }
 

@@ -194,6 +194,14 @@ describe('bad input gets its documented code and stores nothing', () => {
       'invalid_event',
       '/time',
     ],
+    // regression: a time before 1970 once made a position the store could not hold.
+    [
+      'timestamp before 1970',
+      event({ tenant, time: '0001-01-01T00:00:00Z' }),
+      400,
+      'invalid_event',
+      '/time',
+    ],
     [
       'missing actor id for a user',
       event({ tenant, actor: { name: 'x' } }),
