@@ -32,10 +32,8 @@ export type WriterRequest =
   | { readonly type: 'append'; readonly id: number; readonly batches: WriterEvent[][] }
   | { readonly type: 'close' };
 
-/** Messages from the writer thread. */
-export type WriterResponse =
-  | { readonly id: number; readonly outcomes: WireOutcome[] }
-  | { readonly id: number; readonly failure: string };
+/** Messages from the writer thread: one outcome per batch of the request, in order. */
+export type WriterResponse = { readonly id: number; readonly outcomes: WireOutcome[] };
 
 /** What the writer thread is started with. */
 export interface WriterData {
@@ -227,21 +225,40 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
   const writer = new SqliteWriter(db);
   let queue: Array<WriterRequest & { type: 'append' }> = [];
   let closing = false;
+  const commit = (requests: Array<WriterRequest & { type: 'append' }>): WriterResponse[] => {
+    const outcomes = writer.append(requests.flatMap((r) => r.batches));
+    let next = 0;
+    return requests.map((r) => {
+      const mine = outcomes.slice(next, next + r.batches.length);
+      next += r.batches.length;
+      return { id: r.id, outcomes: mine };
+    });
+  };
   const run = () => {
     const requests = queue;
     queue = [];
     let responses: WriterResponse[];
     try {
-      const outcomes = writer.append(requests.flatMap((r) => r.batches));
-      let next = 0;
-      responses = requests.map((r) => {
-        const mine = outcomes.slice(next, next + r.batches.length);
-        next += r.batches.length;
-        return { id: r.id, outcomes: mine };
-      });
-    } catch (error) {
-      const failure = String((error as Error).message ?? error);
-      responses = requests.map((r) => ({ id: r.id, failure }));
+      responses = commit(requests);
+    } catch {
+      // One batch the database refuses must not fail the others it was coalesced with: commit
+      // each on its own, so only a failing batch is answered with the failure.
+      responses = requests.map((r) => ({
+        id: r.id,
+        outcomes: r.batches.map((batch): WireOutcome => {
+          try {
+            return writer.append([batch])[0] as WireOutcome;
+          } catch {
+            return {
+              ok: false,
+              error: {
+                code: 'store_unavailable',
+                message: 'The event store could not commit the batch; nothing of it was stored.',
+              },
+            };
+          }
+        }),
+      }));
     }
     for (const response of responses) port.postMessage(response);
     if (closing) {

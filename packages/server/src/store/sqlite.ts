@@ -120,7 +120,6 @@ class SqliteStore implements Store {
     }).catch((error: unknown) => {
       throw unavailable(error);
     });
-    if ('failure' in response) throw unavailable(new Error(response.failure));
     return response.outcomes.map(fromWire);
   }
 
