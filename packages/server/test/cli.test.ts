@@ -256,6 +256,12 @@ describe('hindsight keys create', () => {
     tmp.remove();
   });
 
+  it('runs as the installed `hindsight` command', async () => {
+    const bin = fileURLToPath(new URL('../bin/hindsight.js', import.meta.url));
+    const { stdout } = await run(process.execPath, [bin, '--help']);
+    expect(stdout).toMatch(/^Usage:\n {2}hindsight serve/);
+  });
+
   it('refuses unknown scopes and missing scopes with exit code 2', async () => {
     const tmp = tempDir();
     for (const args of [['--scope', 'events:everything'], []]) {
