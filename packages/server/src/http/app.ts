@@ -7,9 +7,11 @@ import { Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import { authenticate, authorize, type Principal } from '../auth.js';
 import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
@@ -179,7 +181,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   let document: unknown;
   const routes = [...ROUTES, ...builtinRoutes(() => document)];
   document = openApiDocument(routes, VERSION);
+  // Who is calling, per request: set before the body is read, so that an unauthenticated
+  // request never costs a body parse.
+  const principals = new WeakMap<FastifyRequest, Principal>();
   for (const route of routes) {
+    const { scope } = route;
     app.route({
       method: route.method,
       url: route.path,
@@ -187,7 +193,17 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         ...(route.params ? { params: route.params } : {}),
         ...(route.querystring ? { querystring: route.querystring } : {}),
       },
-      handler: (req, reply) => route.handler(ctx, req, reply),
+      ...(scope === null
+        ? {}
+        : {
+            onRequest: async (req: FastifyRequest) => {
+              const principal = await authenticate(options.store, req.headers.authorization);
+              const { tenant } = req.params as { tenant?: string };
+              authorize(principal, scope, tenant);
+              principals.set(req, principal);
+            },
+          }),
+      handler: (req, reply) => route.handler(ctx, req, reply, principals.get(req) ?? null),
     });
   }
   return app;

@@ -300,6 +300,16 @@ describe('keys and scopes', () => {
     }
   });
 
+  it('refuses a caller without a key before reading the body', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ ...event(), description: 'x'.repeat(10 * 1024 * 1024) }),
+    });
+    expectError(res, 401, 'unauthorized');
+  });
+
   it('enforces scopes', async () => {
     const reader = await t.key(['events:read']);
     const writer = await t.key(['events:write']);
