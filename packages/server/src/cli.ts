@@ -3,6 +3,7 @@
  * The `hindsight` command line (SPEC §7): `serve` and `keys create`.
  */
 import { parseArgs } from 'node:util';
+import { TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
 import { startServer } from './server.js';
 import { openStore, type StoreLocation } from './store/index.js';
@@ -103,7 +104,7 @@ async function keysCreate(args: string[]): Promise<void> {
   if (unknown.length > 0) {
     throw new UsageError(`Unknown scope "${unknown[0]}"; use one of ${SCOPES.join(', ')}.`);
   }
-  if (values.tenant !== undefined && !/^[A-Za-z0-9._:@-]{1,128}$/.test(values.tenant)) {
+  if (values.tenant !== undefined && !new RegExp(TENANT_PATTERN).test(values.tenant)) {
     throw new UsageError(`Invalid tenant "${values.tenant}".`);
   }
   const store = await openStore(storeLocation(values));

@@ -22,19 +22,20 @@ export function sqlitePath(dataDir: string): string {
  * @example const store = await openStore({ data: './hindsight-data' });
  */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  if (location.databaseUrl !== undefined && location.databaseUrl !== '') {
-    const scheme = location.databaseUrl.split(':')[0];
-    if (scheme === 'sqlite' || scheme === 'file') {
-      const { openSqliteStore } = await import('./sqlite.js');
-      return openSqliteStore({ path: new URL(location.databaseUrl).pathname });
+  const { databaseUrl } = location;
+  let path = sqlitePath(location.data ?? 'hindsight-data');
+  if (databaseUrl !== undefined && databaseUrl !== '') {
+    const scheme = databaseUrl.split(':')[0];
+    if (scheme !== 'sqlite' && scheme !== 'file') {
+      throw new Error(
+        `Unsupported database URL scheme "${scheme}:". This version stores events in embedded ` +
+          'SQLite: use --data DIR (or a sqlite: URL).',
+      );
     }
-    throw new Error(
-      `Unsupported database URL scheme "${scheme}:". This version stores events in embedded ` +
-        'SQLite: use --data DIR (or a sqlite: URL).',
-    );
+    path = new URL(databaseUrl).pathname;
   }
   const { openSqliteStore } = await import('./sqlite.js');
-  return openSqliteStore({ path: sqlitePath(location.data ?? 'hindsight-data') });
+  return openSqliteStore({ path });
 }
 
 export type * from './types.js';

@@ -9,7 +9,7 @@
  * carry the tenant (`t<id>_word`), so a keyword search reads only that tenant's posting list,
  * newest first, restricted by `pos` range for time and cursor.
  */
-import { parseIp, parseRfc3339 } from '@hindsight/core';
+import { parseIp } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import type { PreparedEvent } from './types.js';
 
@@ -197,7 +197,7 @@ export const INSERT_TARGET_SQL =
   'INSERT OR IGNORE INTO event_targets (tenant_id, target_id, pos) VALUES (?, ?, ?)';
 export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
 
-/** Epoch milliseconds of a stored event's normalised time. */
+/** Epoch milliseconds of a stored event's time, which `normalizeEvent` wrote as UTC ISO. */
 export function timeMs(iso: string): number {
-  return parseRfc3339(iso) ?? Date.parse(iso);
+  return Date.parse(iso);
 }

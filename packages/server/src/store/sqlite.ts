@@ -63,7 +63,7 @@ class SqliteStore implements Store {
     { resolve: (r: WriterResponse) => void; reject: (e: unknown) => void }
   >();
   readonly #tenantIds = new Map<string, number>();
-  readonly #stmt: Record<string, Database.Statement>;
+  readonly #stmt;
   /** Query statements by SQL text: a query's shape, not its values, decides the text. */
   readonly #queries = new Map<string, Database.Statement>();
   #nextRequest = 0;
@@ -127,7 +127,7 @@ class SqliteStore implements Store {
     this.#assertOpen();
     const tenantId = this.#knownTenantId(tenant);
     if (tenantId === null) return null;
-    const row = this.#s('getEvent').get(tenantId, id) as EventRow | undefined;
+    const row = this.#stmt.getEvent.get(tenantId, id) as EventRow | undefined;
     return row ? toEvent(row) : null;
   }
 
@@ -149,7 +149,7 @@ class SqliteStore implements Store {
   #knownTenantId(name: string): number | null {
     const cached = this.#tenantIds.get(name);
     if (cached !== undefined) return cached;
-    const id = this.#s('tenantId').get(name) as number | undefined;
+    const id = this.#stmt.tenantId.get(name) as number | undefined;
     if (id === undefined) return null;
     this.#tenantIds.set(name, id);
     return id;
@@ -157,7 +157,7 @@ class SqliteStore implements Store {
 
   async createKey(key: ApiKeyRecord): Promise<void> {
     this.#assertOpen();
-    this.#s('keyInsert').run(
+    this.#stmt.keyInsert.run(
       key.id,
       key.name,
       key.secretHash,
@@ -170,7 +170,7 @@ class SqliteStore implements Store {
 
   async findKey(id: string): Promise<ApiKeyRecord | null> {
     this.#assertOpen();
-    const row = this.#s('keyFind').get(id) as KeyRow | undefined;
+    const row = this.#stmt.keyFind.get(id) as KeyRow | undefined;
     if (!row) return null;
     return {
       id: row.id,
@@ -185,12 +185,12 @@ class SqliteStore implements Store {
 
   async countKeys(): Promise<number> {
     this.#assertOpen();
-    return this.#s('keyCount').get() as number;
+    return this.#stmt.keyCount.get() as number;
   }
 
   async ping(): Promise<void> {
     this.#assertOpen();
-    this.#s('ping').get();
+    this.#stmt.ping.get();
   }
 
   async close(): Promise<void> {
@@ -211,12 +211,6 @@ class SqliteStore implements Store {
       stmt = this.#db.prepare(sql);
       this.#queries.set(sql, stmt);
     }
-    return stmt;
-  }
-
-  #s(name: string): Database.Statement {
-    const stmt = this.#stmt[name];
-    if (!stmt) throw new Error(`unknown statement ${name}`);
     return stmt;
   }
 

@@ -435,6 +435,7 @@ describe('GET /v1/tenants/{tenant}/events', () => {
       'outcome=maybe',
       'ip=1.2.3',
       'since=yesterday',
+      'category=Not%20A%20Category',
     ]) {
       expectError(await t.get(`/v1/tenants/${tenant}/events?${qs}`), 400, 'invalid_request');
     }
