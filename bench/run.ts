@@ -22,6 +22,7 @@ import { leafHashOf } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { createEnricher } from '../packages/server/src/enrich.js';
 import { prepareEvents } from '../packages/server/src/ingest.js';
+import { writerEvent } from '../packages/server/src/store/append-plan.js';
 import {
   eventRow,
   ftsWords,
@@ -29,7 +30,6 @@ import {
   INSERT_FTS_SQL,
   INSERT_TARGET_SQL,
   migrateSqlite,
-  writerEvent,
 } from '../packages/server/src/store/sqlite-schema.js';
 import {
   ACTORS_PER_TENANT,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseIpRange } from './ip.js';
-import { type ParsedQuery, parseQuery, QueryError } from './query.js';
+import { type ParsedQuery, parseQuery, prefixEnd, QueryError } from './query.js';
 
 /** Parses a query that must be rejected and returns the error. */
 function errorOf(q: string): QueryError {
@@ -354,5 +354,15 @@ describe('parseQuery', () => {
     // Both paths must be exercised for the property to mean anything.
     expect(parsed).toBeGreaterThan(100);
     expect(parsed).toBeLessThan(2000);
+  });
+});
+
+describe('prefixEnd', () => {
+  it('bounds exactly the strings that start with the prefix', () => {
+    const end = prefixEnd('user.');
+    expect(end).toBe('user/');
+    for (const s of ['user.', 'user.created', 'user.\uffff'])
+      expect(s < end && s >= 'user.').toBe(true);
+    for (const s of ['user/', 'users', 'user', 'usex']) expect(s >= 'user.' && s < end).toBe(false);
   });
 });

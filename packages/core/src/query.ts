@@ -431,3 +431,13 @@ export function parseQuery(q: string): ParsedQuery {
   }
   return { clauses };
 }
+
+/**
+ * The smallest string greater than every string that starts with `prefix`, in code-unit order:
+ * stores turn a prefix (`action:user.*`) into the index range `[prefix, prefixEnd(prefix))`.
+ * @example prefixEnd('user.') // 'user/'
+ */
+export function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}

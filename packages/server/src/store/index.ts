@@ -18,18 +18,24 @@ export function sqlitePath(dataDir: string): string {
 }
 
 /**
- * Opens the store a location names.
+ * Opens the store a location names: PostgreSQL for a `postgres://` URL, embedded SQLite for a
+ * data directory or a `sqlite:` URL. Each backend's client is loaded only when it is used.
  * @example const store = await openStore({ data: './hindsight-data' });
+ * @example const store = await openStore({ databaseUrl: 'postgres://localhost/hindsight' });
  */
 export async function openStore(location: StoreLocation): Promise<Store> {
   const { databaseUrl } = location;
   let path = sqlitePath(location.data ?? 'hindsight-data');
   if (databaseUrl !== undefined && databaseUrl !== '') {
     const scheme = databaseUrl.split(':')[0];
+    if (scheme === 'postgres' || scheme === 'postgresql') {
+      const { openPostgresStore } = await import('./postgres.js');
+      return openPostgresStore({ url: databaseUrl });
+    }
     if (scheme !== 'sqlite' && scheme !== 'file') {
       throw new Error(
-        `Unsupported database URL scheme "${scheme}:". This version stores events in embedded ` +
-          'SQLite: use --data DIR (or a sqlite: URL).',
+        `Unsupported database URL scheme "${scheme}:". Use postgres://… for PostgreSQL, or ` +
+          '--data DIR (or a sqlite: URL) for embedded SQLite.',
       );
     }
     path = new URL(databaseUrl).pathname;

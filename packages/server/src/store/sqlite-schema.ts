@@ -9,9 +9,8 @@
  * carry the tenant (`t<id>_word`), so a keyword search reads only that tenant's posting list,
  * newest first, restricted by `pos` range for time and cursor.
  */
-import { parseIp } from '@hindsight/core';
 import type Database from 'better-sqlite3';
-import type { PreparedEvent } from './types.js';
+import type { WriterEvent } from './append-plan.js';
 
 /** Positions per millisecond. */
 export const SLOTS_PER_MS = 2048;
@@ -104,57 +103,6 @@ export function migrateSqlite(db: Database.Database): void {
   }).immediate();
 }
 
-/**
- * What the writer needs of one prepared event, flat and small so that it crosses to the writer
- * thread cheaply: every column but `pos`, `seq` and `hash`, which the writer assigns.
- */
-export interface WriterEvent {
-  readonly tenant: string;
-  readonly id: string;
-  readonly timeMs: number;
-  readonly category: string;
-  readonly action: string;
-  readonly actorId: string | null;
-  readonly actorEmail: string | null;
-  readonly outcome: string;
-  readonly channel: string | null;
-  readonly status: string | null;
-  readonly ip: Uint8Array | null;
-  readonly targets: string[];
-  readonly digest: string | null;
-  readonly hashHead: string;
-  readonly hashTail: string;
-  readonly json: string;
-  readonly salts: string | null;
-  readonly searchText: string;
-}
-
-/** The writer's view of a prepared event. */
-export function writerEvent(prepared: PreparedEvent): WriterEvent {
-  const { event } = prepared;
-  const ip = event.context?.ip === undefined ? null : parseIp(event.context.ip);
-  return {
-    tenant: event.tenant,
-    id: event.id,
-    timeMs: timeMs(event.time),
-    category: event.category,
-    action: event.action,
-    actorId: event.actor.id ?? null,
-    actorEmail: event.actor.email ?? null,
-    outcome: event.outcome,
-    channel: event.channel ?? null,
-    status: event.status ?? null,
-    ip: ip ? ip.bytes : null,
-    targets: event.targets?.map((t) => t.id) ?? [],
-    digest: prepared.digest,
-    hashHead: prepared.hashParts.head,
-    hashTail: prepared.hashParts.tail,
-    json: prepared.json,
-    salts: Object.keys(prepared.salts).length === 0 ? null : JSON.stringify(prepared.salts),
-    searchText: prepared.searchText,
-  };
-}
-
 /** The `events` row of an event, in the column order of {@link INSERT_EVENT_SQL}. */
 export function eventRow(
   tenantId: number,
@@ -196,8 +144,3 @@ export const INSERT_EVENT_SQL =
 export const INSERT_TARGET_SQL =
   'INSERT OR IGNORE INTO event_targets (tenant_id, target_id, pos) VALUES (?, ?, ?)';
 export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
-
-/** Epoch milliseconds of a stored event's time, which `normalizeEvent` wrote as UTC ISO. */
-export function timeMs(iso: string): number {
-  return Date.parse(iso);
-}

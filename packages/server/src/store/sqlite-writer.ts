@@ -4,9 +4,16 @@
  * on the main thread overlap with inserts and fsyncs here, and reads are never blocked by them.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { leafHashOf } from '@hindsight/core';
 import Database from 'better-sqlite3';
-import type { ErrorCode, ErrorDetail } from '../errors.js';
+import {
+  newPlanState,
+  type PlanSource,
+  type PlanState,
+  planBatch,
+  type StoredId,
+  type WireOutcome,
+  type WriterEvent,
+} from './append-plan.js';
 import {
   eventRow,
   ftsWords,
@@ -15,17 +22,7 @@ import {
   INSERT_TARGET_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
-  type WriterEvent,
 } from './sqlite-schema.js';
-import type { EventRef } from './types.js';
-
-/** A batch outcome as it crosses the thread boundary (errors as plain data). */
-export type WireOutcome =
-  | { readonly ok: true; readonly events: EventRef[] }
-  | {
-      readonly ok: false;
-      readonly error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
-    };
 
 /** Messages to the writer thread. */
 export type WriterRequest =
@@ -42,17 +39,12 @@ export interface WriterData {
 }
 
 type ExistingRow = { seq: number; hash: Buffer; digest: Buffer | null };
-type StoredId = { seq: number; hash: string; digest: string | null };
 
-interface TxState {
-  /** Tenant sizes as of this transaction's latest batch; written once, at its end. */
-  readonly sizes: Map<number, number>;
+interface TxState extends PlanState {
   /** The last `pos` handed out per millisecond in this transaction. */
   readonly lastPos: Map<number, number>;
   /** Tenants created in this transaction, cached once it commits. */
   readonly tenantIds: Map<string, number>;
-  /** Producer-chosen ids stored in this transaction, by `tenantId NUL id`. */
-  readonly stored: Map<string, StoredId>;
   /** The highest pos stored when this transaction began, read on first need. */
   maxPos?: number;
 }
@@ -100,13 +92,25 @@ export class SqliteWriter {
   }
 
   #insertAll(batches: readonly (readonly WriterEvent[])[]): WireOutcome[] {
-    const tx: TxState = {
-      sizes: new Map(),
-      lastPos: new Map(),
-      tenantIds: new Map(),
-      stored: new Map(),
+    const tx: TxState = { ...newPlanState(), lastPos: new Map(), tenantIds: new Map() };
+    const source: PlanSource = {
+      tenantId: (name) => this.#tenantId(name, tx),
+      size: (tenantId) => this.#stmt.tenantSize.get(tenantId) as number,
+      stored: (tenantId, id) => this.#storedId(tenantId, id),
     };
-    const outcomes = batches.map((batch) => this.#insertBatch(batch, tx));
+    const outcomes = batches.map((batch): WireOutcome => {
+      // Conflicts are found before the first insert, so a refused batch needs no savepoint
+      // (savepoints would make FTS5 flush its buffer each time).
+      const plan = planBatch(batch, source, tx);
+      if (!plan.ok) return plan.outcome;
+      for (const { event, tenantId, seq, hash } of plan.inserts) {
+        const pos = this.#allocatePos(event.timeMs, tx);
+        this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
+        for (const target of event.targets) this.#stmt.insertTarget.run(tenantId, target, pos);
+        this.#stmt.insertFts.run(pos, ftsWords(tenantId, event.searchText));
+      }
+      return { ok: true, events: plan.refs };
+    });
     // One size update per tenant and transaction, not per batch.
     for (const [tenantId, size] of tx.sizes) this.#stmt.tenantSetSize.run(size, tenantId);
     for (const [name, id] of tx.tenantIds) this.#tenantIds.set(name, id);
@@ -120,66 +124,6 @@ export class SqliteWriter {
     const id = this.#stmt.tenantId.get(name) as number;
     tx.tenantIds.set(name, id);
     return id;
-  }
-
-  /**
-   * Stores one batch, or nothing of it. Conflicts are found before the first insert, so a
-   * refused batch needs no savepoint (savepoints would make FTS5 flush its buffer each time).
-   */
-  #insertBatch(batch: readonly WriterEvent[], tx: TxState): WireOutcome {
-    // Pass 1: which events are retries of stored ones, and is any id reused with other content?
-    const retries = new Map<number, EventRef>();
-    const seen = new Map<string, StoredId>();
-    for (const [index, event] of batch.entries()) {
-      // A server-assigned id is new by construction; the unique index still guards it.
-      if (event.digest === null) continue;
-      const tenantId = this.#tenantId(event.tenant, tx);
-      const key = `${tenantId}\u0000${event.id}`;
-      const earlier = seen.get(key) ?? tx.stored.get(key) ?? this.#storedId(tenantId, event.id);
-      if (!earlier) {
-        seen.set(key, { seq: 0, hash: '', digest: event.digest });
-        continue;
-      }
-      if (earlier.digest !== event.digest) {
-        return {
-          ok: false,
-          error: {
-            code: 'conflict',
-            message: `Event id "${event.id}" is already stored for tenant "${event.tenant}" with different content.`,
-            details: [{ index, path: `/events/${index}/id`, message: 'id already used' }],
-          },
-        };
-      }
-      if (earlier.seq > 0) {
-        retries.set(index, {
-          id: event.id,
-          tenant: event.tenant,
-          seq: earlier.seq,
-          hash: earlier.hash,
-        });
-      }
-    }
-    // Pass 2: number, hash and insert the new events.
-    const refs: EventRef[] = [];
-    for (const [index, event] of batch.entries()) {
-      const tenantId = this.#tenantId(event.tenant, tx);
-      const key = `${tenantId}\u0000${event.id}`;
-      const retry = retries.get(index) ?? (event.digest === null ? undefined : tx.stored.get(key));
-      if (retry) {
-        refs.push({ id: event.id, tenant: event.tenant, seq: retry.seq, hash: retry.hash });
-        continue;
-      }
-      const seq = (tx.sizes.get(tenantId) ?? (this.#stmt.tenantSize.get(tenantId) as number)) + 1;
-      tx.sizes.set(tenantId, seq);
-      const hash = leafHashOf({ head: event.hashHead, tail: event.hashTail }, seq);
-      const pos = this.#allocatePos(event.timeMs, tx);
-      this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
-      for (const target of event.targets) this.#stmt.insertTarget.run(tenantId, target, pos);
-      this.#stmt.insertFts.run(pos, ftsWords(tenantId, event.searchText));
-      if (event.digest !== null) tx.stored.set(key, { seq, hash, digest: event.digest });
-      refs.push({ id: event.id, tenant: event.tenant, seq, hash });
-    }
-    return { ok: true, events: refs };
   }
 
   /** The seq, hash and digest of a stored event, by tenant and id. */

@@ -6,11 +6,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { type QueryClause, type StoredEvent, searchTokens } from '@hindsight/core';
+import { prefixEnd, type QueryClause, type StoredEvent, searchTokens } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
-import { migrateSqlite, SLOTS_PER_MS, writerEvent } from './sqlite-schema.js';
-import type { WireOutcome, WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
+import { type WireOutcome, writerEvent } from './append-plan.js';
+import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
+import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
 import type {
   ApiKeyRecord,
   AppendOutcome,
@@ -362,10 +363,4 @@ function clauseCondition(
     case 'before':
       return { sql: `${posCol} < ?`, params: [c.timeMs * SLOTS_PER_MS] };
   }
-}
-
-/** The smallest string greater than every string starting with `prefix`. */
-function prefixEnd(prefix: string): string {
-  const last = prefix.charCodeAt(prefix.length - 1);
-  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }

@@ -5,9 +5,13 @@ import { storeConformance } from './conformance.js';
 storeConformance('sqlite', async () => {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
-  const cleanup = async () => {
-    await store.close();
-    tmp.remove();
+  const another = () => openStore({ data: tmp.dir });
+  return {
+    store,
+    another,
+    cleanup: async () => {
+      await store.close();
+      tmp.remove();
+    },
   };
-  return { store, cleanup };
 });

@@ -1,0 +1,334 @@
+/**
+ * The PostgreSQL schema: versioned migrations, monthly partitions, and how an event becomes a
+ * row. Shared by the store and the benchmark's raw baseline.
+ *
+ * `events` and `event_targets` are partitioned by month of the event's `time`, so that retention
+ * can later drop whole months. A tenant's events are ordered by `(time, seq)`; every index is
+ * `(tenant_id, column, time, seq)` or leads with it, so a newest-first page is one ordered index
+ * scan per month, newest month first. Text columns use the "C" collation: byte order, so prefix
+ * ranges use the indexes and no locale changes the order. Keyword search uses a GIN index on a `tsvector` built by
+ * Hindsight itself (not by a text-search parser): its lexemes are the tokens of `core`'s
+ * `searchTokens`, each carrying the tenant (`t<id>_word`), with positions for phrases.
+ */
+import type { PoolClient } from 'pg';
+import type { WriterEvent } from './append-plan.js';
+
+/** One migration: applied once, in order, in one transaction. */
+interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE tenants (
+  id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  size bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE events (
+  tenant_id integer NOT NULL,
+  time timestamptz NOT NULL,
+  seq bigint NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  category text COLLATE "C" NOT NULL,
+  action text COLLATE "C" NOT NULL,
+  actor_id text COLLATE "C",
+  actor_email text COLLATE "C",
+  outcome text COLLATE "C" NOT NULL,
+  channel text COLLATE "C",
+  status text COLLATE "C",
+  ip bytea,
+  digest bytea,
+  hash bytea NOT NULL,
+  body text COLLATE "C" NOT NULL,
+  salts text COLLATE "C",
+  words tsvector NOT NULL,
+  PRIMARY KEY (tenant_id, time, seq)
+) PARTITION BY RANGE (time);
+CREATE INDEX events_id ON events (tenant_id, id);
+CREATE INDEX events_category ON events (tenant_id, category, time, seq);
+CREATE INDEX events_action ON events (tenant_id, action, time, seq);
+CREATE INDEX events_actor ON events (tenant_id, actor_id, time, seq);
+CREATE INDEX events_email ON events (tenant_id, actor_email, time, seq)
+  WHERE actor_email IS NOT NULL;
+CREATE INDEX events_ip ON events (tenant_id, ip) WHERE ip IS NOT NULL;
+CREATE INDEX events_words ON events USING gin (words);
+CREATE TABLE event_targets (
+  tenant_id integer NOT NULL,
+  target_id text COLLATE "C" NOT NULL,
+  time timestamptz NOT NULL,
+  seq bigint NOT NULL,
+  PRIMARY KEY (tenant_id, target_id, time, seq)
+) PARTITION BY RANGE (time);
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  secret_hash bytea NOT NULL,
+  scopes text NOT NULL,
+  tenant text,
+  created_at text NOT NULL,
+  revoked_at text
+);`,
+  },
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Tables partitioned by month of `time`. */
+export const PARTITIONED_TABLES = ['events', 'event_targets'] as const;
+
+/** Any constant both servers agree on: serialises migrations and partition creation. */
+const MIGRATION_LOCK = 0x48_53_4d_47; // "HSMG"
+const PARTITION_LOCK = 0x48_53_50_54; // "HSPT"
+
+/**
+ * Applies the migrations this database lacks, in one transaction under an advisory lock, so
+ * that servers starting at once apply each exactly once. Idempotent.
+ */
+export async function migratePostgres(client: PoolClient): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS hindsight_migrations ' +
+        '(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ v: number | null }>(
+      'SELECT max(version) AS v FROM hindsight_migrations',
+    );
+    const current = rows[0]?.v ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `The database has schema version ${current}, newer than this Hindsight (${SCHEMA_VERSION}). Upgrade Hindsight.`,
+      );
+    }
+    for (const m of MIGRATIONS) {
+      if (m.version <= current) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO hindsight_migrations (version) VALUES ($1)', [m.version]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/** The month (`YYYYMM` as a number, UTC) an epoch-milliseconds time falls in. */
+export function monthOf(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
+}
+
+/**
+ * Creates the monthly partitions these months need, where missing. Each is created apart and
+ * then attached, which locks the parent only against other DDL, never against inserts or reads.
+ */
+export async function createPartitions(
+  client: PoolClient,
+  months: Iterable<number>,
+): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
+    for (const month of months) {
+      const year = Math.floor(month / 100);
+      const m = month % 100;
+      const from = `${year}-${String(m).padStart(2, '0')}-01T00:00:00Z`;
+      const to =
+        m === 12
+          ? `${year + 1}-01-01T00:00:00Z`
+          : `${year}-${String(m + 1).padStart(2, '0')}-01T00:00:00Z`;
+      for (const table of PARTITIONED_TABLES) {
+        // Names and bounds are built from numbers only, never from input text.
+        const name = `${table}_y${year}m${String(m).padStart(2, '0')}`;
+        const { rowCount } = await client.query(
+          'SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relname = $1',
+          [name],
+        );
+        if (rowCount) continue;
+        await client.query(
+          `CREATE TABLE IF NOT EXISTS ${name} (LIKE ${table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+        );
+        await client.query(
+          `ALTER TABLE ${table} ATTACH PARTITION ${name} FOR VALUES FROM ('${from}') TO ('${to}')`,
+        );
+      }
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  }
+}
+
+/** PostgreSQL keeps at most 256 positions of a lexeme, each at most 16383. */
+const MAX_POSITIONS = 256;
+const MAX_POSITION = 16383;
+/**
+ * Tokens are cut to this many characters (PostgreSQL refuses lexemes over 2 KiB); a search for
+ * a longer word cuts it the same way, so it is still found.
+ */
+const MAX_TOKEN = 200;
+
+/**
+ * The lexeme of a search token in a tenant, for the index and for queries alike.
+ * @example lexeme(3, 'invoice') // "'t3_invoice'"
+ */
+export function lexeme(tenantId: number, token: string): string {
+  return `'t${tenantId}_${token.length > MAX_TOKEN ? token.slice(0, MAX_TOKEN) : token}'`;
+}
+
+/**
+ * The `tsvector` text of an event's search tokens: each token carries the tenant, with its
+ * positions (for phrases). Tokens are letters and digits only, so quoting never escapes.
+ * @example tsvectorText(3, 'ann acme test') // "'t3_ann':1 't3_acme':2 't3_test':3"
+ */
+export function tsvectorText(tenantId: number, searchText: string): string {
+  if (searchText === '') return '';
+  const positions = new Map<string, number[]>();
+  let position = 0;
+  for (const token of searchText.split(' ')) {
+    position = Math.min(position + 1, MAX_POSITION);
+    const list = positions.get(token);
+    if (!list) positions.set(token, [position]);
+    else if (list.length < MAX_POSITIONS) list.push(position);
+  }
+  const parts: string[] = [];
+  for (const [token, list] of positions) parts.push(`${lexeme(tenantId, token)}:${list.join(',')}`);
+  return parts.join(' ');
+}
+
+/** Column arrays for one multi-row insert into `events` (see {@link INSERT_EVENTS_SQL}). */
+export interface EventColumns {
+  tenantId: number[];
+  time: string[];
+  seq: number[];
+  id: string[];
+  category: string[];
+  action: string[];
+  actorId: (string | null)[];
+  actorEmail: (string | null)[];
+  outcome: string[];
+  channel: (string | null)[];
+  status: (string | null)[];
+  ip: (Buffer | null)[];
+  digest: (Buffer | null)[];
+  hash: Buffer[];
+  body: string[];
+  salts: (string | null)[];
+  words: string[];
+}
+
+/** Column arrays for `event_targets`. */
+export interface TargetColumns {
+  tenantId: number[];
+  targetId: string[];
+  time: string[];
+  seq: number[];
+}
+
+export function emptyColumns(): { events: EventColumns; targets: TargetColumns } {
+  return {
+    events: {
+      tenantId: [],
+      time: [],
+      seq: [],
+      id: [],
+      category: [],
+      action: [],
+      actorId: [],
+      actorEmail: [],
+      outcome: [],
+      channel: [],
+      status: [],
+      ip: [],
+      digest: [],
+      hash: [],
+      body: [],
+      salts: [],
+      words: [],
+    },
+    targets: { tenantId: [], targetId: [], time: [], seq: [] },
+  };
+}
+
+/** Adds one numbered, hashed event (and its targets) to the column arrays. */
+export function addRow(
+  columns: { events: EventColumns; targets: TargetColumns },
+  tenantId: number,
+  seq: number,
+  hash: string,
+  e: WriterEvent,
+): void {
+  const c = columns.events;
+  const time = new Date(e.timeMs).toISOString();
+  c.tenantId.push(tenantId);
+  c.time.push(time);
+  c.seq.push(seq);
+  c.id.push(e.id);
+  c.category.push(e.category);
+  c.action.push(e.action);
+  c.actorId.push(e.actorId);
+  c.actorEmail.push(e.actorEmail);
+  c.outcome.push(e.outcome);
+  c.channel.push(e.channel);
+  c.status.push(e.status);
+  c.ip.push(e.ip === null ? null : Buffer.from(e.ip));
+  c.digest.push(e.digest === null ? null : Buffer.from(e.digest, 'hex'));
+  c.hash.push(Buffer.from(hash, 'hex'));
+  c.body.push(e.json);
+  c.salts.push(e.salts);
+  c.words.push(tsvectorText(tenantId, e.searchText));
+  const t = columns.targets;
+  for (const target of e.targets) {
+    t.tenantId.push(tenantId);
+    t.targetId.push(target);
+    t.time.push(time);
+    t.seq.push(seq);
+  }
+}
+
+/** The parameters of {@link INSERT_EVENTS_SQL}, in order. */
+export function eventParams(c: EventColumns): unknown[] {
+  return [
+    c.tenantId,
+    c.time,
+    c.seq,
+    c.id,
+    c.category,
+    c.action,
+    c.actorId,
+    c.actorEmail,
+    c.outcome,
+    c.channel,
+    c.status,
+    c.ip,
+    c.digest,
+    c.hash,
+    c.body,
+    c.salts,
+    c.words,
+  ];
+}
+
+/** Inserts many events in one statement: one array per column. */
+export const INSERT_EVENTS_SQL =
+  'INSERT INTO events (tenant_id, time, seq, id, category, action, actor_id, actor_email, ' +
+  'outcome, channel, status, ip, digest, hash, body, salts, words) ' +
+  'SELECT u.tenant_id, u.time, u.seq, u.id, u.category, u.action, u.actor_id, u.actor_email, ' +
+  'u.outcome, u.channel, u.status, u.ip, u.digest, u.hash, u.body, u.salts, u.words::tsvector ' +
+  'FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], ' +
+  '$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], ' +
+  '$13::bytea[], $14::bytea[], $15::text[], $16::text[], $17::text[]) AS u(tenant_id, time, ' +
+  'seq, id, category, action, actor_id, actor_email, outcome, channel, status, ip, digest, ' +
+  'hash, body, salts, words)';
+
+export const INSERT_TARGETS_SQL =
+  'INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +
+  'SELECT * FROM unnest($1::integer[], $2::text[], $3::timestamptz[], $4::bigint[]) ' +
+  'ON CONFLICT DO NOTHING';

@@ -1,0 +1,515 @@
+/**
+ * The production store: PostgreSQL through a `pg` connection pool. Several Hindsight servers
+ * may share one database: a group commit locks the rows of its tenants (in id order, so two
+ * servers never deadlock) before it reads their sizes and stored ids, so `seq` stays gap-free
+ * and idempotency race-free across servers. The schema is in `postgres-schema.ts`.
+ */
+import { prefixEnd, type QueryClause, type StoredEvent, searchTokens } from '@hindsight/core';
+import type { Pool, PoolClient } from 'pg';
+import { HindsightError } from '../errors.js';
+import {
+  newPlanState,
+  type PlanSource,
+  planBatch,
+  producerIds,
+  type StoredId,
+  type WireOutcome,
+  type WriterEvent,
+  writerEvent,
+} from './append-plan.js';
+import {
+  addRow,
+  createPartitions,
+  emptyColumns,
+  eventParams,
+  INSERT_EVENTS_SQL,
+  INSERT_TARGETS_SQL,
+  lexeme,
+  migratePostgres,
+  monthOf,
+} from './postgres-schema.js';
+import type {
+  ApiKeyRecord,
+  AppendOutcome,
+  EventPage,
+  EventQuery,
+  PreparedEvent,
+  Store,
+} from './types.js';
+
+/** Options for {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** A `postgres://` or `postgresql://` URL. */
+  readonly url: string;
+  /** Most connections this server opens (default 10); more requests wait for one. */
+  readonly poolSize?: number;
+  /** How long a request waits for a free connection before `503 store_unavailable` (ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+type EventRow = { seq: string; hash: Buffer; body: string };
+type KeyRow = {
+  id: string;
+  name: string;
+  secret_hash: Buffer;
+  scopes: string;
+  tenant: string | null;
+  created_at: string;
+  revoked_at: string | null;
+};
+
+/**
+ * Opens a PostgreSQL store, applying any missing migrations; `pg` is loaded lazily.
+ * @example const store = await openPostgresStore({ url: 'postgres://localhost/hindsight' });
+ */
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const { default: pg } = await import('pg');
+  // bigint (seq) arrives as text by default; every seq fits a double exactly.
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    application_name: 'hindsight',
+  });
+  // An idle connection that the database drops (a restart) must not crash the process; the
+  // next query opens a new one.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    try {
+      await migratePostgres(client);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end();
+    throw unavailable('The PostgreSQL database could not be opened.', error);
+  }
+  return new PostgresStore(pool);
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  readonly #pool: Pool;
+  readonly #tenantIds = new Map<string, number>();
+  /** Months whose partitions are known to exist. */
+  readonly #months = new Set<number>();
+  #closed = false;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  async append(batches: readonly (readonly PreparedEvent[])[]): Promise<AppendOutcome[]> {
+    this.#assertOpen();
+    const flat = batches.map((b) => b.map(writerEvent));
+    const outcomes = await this.#withClient(async (client) => {
+      await this.#ensurePartitions(client, flat);
+      try {
+        return await this.#transaction(client, flat);
+      } catch (error) {
+        if (isUnavailable(error)) throw error;
+        // One batch the database refuses must not fail the others it was grouped with:
+        // commit each on its own, so only a failing batch is answered with the failure.
+        const alone: WireOutcome[] = [];
+        for (const batch of flat) {
+          try {
+            alone.push(...(await this.#transaction(client, [batch])));
+          } catch (batchError) {
+            if (isUnavailable(batchError)) throw batchError;
+            alone.push({
+              ok: false,
+              error: {
+                code: 'store_unavailable',
+                message: 'The event store could not commit the batch; nothing of it was stored.',
+              },
+            });
+          }
+        }
+        return alone;
+      }
+    }, 'The event store could not commit the batch; nothing of it was stored.');
+    return outcomes.map((o) =>
+      o.ok
+        ? o
+        : {
+            ok: false,
+            error: new HindsightError(
+              o.error.code,
+              o.error.message,
+              o.error.details ? { details: o.error.details } : undefined,
+            ),
+          },
+    );
+  }
+
+  /** One durable transaction for all batches; rolls back and throws when the database fails. */
+  async #transaction(
+    client: PoolClient,
+    batches: readonly (readonly WriterEvent[])[],
+  ): Promise<WireOutcome[]> {
+    await client.query('BEGIN');
+    try {
+      const outcomes = await this.#insertAll(client, batches);
+      await client.query('COMMIT');
+      return outcomes;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  }
+
+  async #insertAll(
+    client: PoolClient,
+    batches: readonly (readonly WriterEvent[])[],
+  ): Promise<WireOutcome[]> {
+    const names = [...new Set(batches.flatMap((b) => b.map((e) => e.tenant)))].sort();
+    const unknown = names.filter((n) => !this.#tenantIds.has(n));
+    if (unknown.length > 0) {
+      await client.query(
+        'INSERT INTO tenants (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING',
+        [unknown],
+      );
+    }
+    // Lock the tenants in id order: concurrent group commits (also from other servers) of the
+    // same tenant wait here, then see each other's committed sizes and ids.
+    const locked = await client.query<{ id: number; name: string; size: string }>(
+      'SELECT id, name, size FROM tenants WHERE name = ANY($1::text[]) ORDER BY id FOR UPDATE',
+      [names],
+    );
+    const ids = new Map<string, number>();
+    const sizes = new Map<number, number>();
+    for (const row of locked.rows) {
+      ids.set(row.name, row.id);
+      sizes.set(row.id, Number(row.size));
+    }
+    const stored = await this.#storedIds(client, batches, ids);
+    const source: PlanSource = {
+      tenantId: (name) => ids.get(name) as number,
+      size: (tenantId) => sizes.get(tenantId) ?? 0,
+      stored: (tenantId, id) => stored.get(`${tenantId}\u0000${id}`),
+    };
+    const state = newPlanState();
+    const columns = emptyColumns();
+    const outcomes = batches.map((batch): WireOutcome => {
+      const plan = planBatch(batch, source, state);
+      if (!plan.ok) return plan.outcome;
+      for (const { event, tenantId, seq, hash } of plan.inserts) {
+        addRow(columns, tenantId, seq, hash, event);
+      }
+      return { ok: true, events: plan.refs };
+    });
+    if (columns.events.seq.length > 0) {
+      await client.query(INSERT_EVENTS_SQL, eventParams(columns.events));
+      const t = columns.targets;
+      if (t.seq.length > 0) {
+        await client.query(INSERT_TARGETS_SQL, [t.tenantId, t.targetId, t.time, t.seq]);
+      }
+      await client.query(
+        'UPDATE tenants SET size = v.size FROM unnest($1::integer[], $2::bigint[]) AS v(id, size) ' +
+          'WHERE tenants.id = v.id',
+        [[...state.sizes.keys()], [...state.sizes.values()]],
+      );
+    }
+    for (const [name, id] of ids) this.#tenantIds.set(name, id);
+    return outcomes;
+  }
+
+  /** The stored events whose ids producers chose again in these batches. */
+  async #storedIds(
+    client: PoolClient,
+    batches: readonly (readonly WriterEvent[])[],
+    ids: Map<string, number>,
+  ): Promise<Map<string, StoredId>> {
+    const wanted = producerIds(batches);
+    const out = new Map<string, StoredId>();
+    if (wanted.size === 0) return out;
+    const tenantIds: number[] = [];
+    const eventIds: string[] = [];
+    for (const [tenant, list] of wanted) {
+      for (const id of list) {
+        tenantIds.push(ids.get(tenant) as number);
+        eventIds.push(id);
+      }
+    }
+    const { rows } = await client.query<{
+      tenant_id: number;
+      id: string;
+      seq: string;
+      hash: Buffer;
+      digest: Buffer | null;
+    }>(
+      'SELECT e.tenant_id, e.id, e.seq, e.hash, e.digest FROM events e ' +
+        'JOIN unnest($1::integer[], $2::text[]) AS w(tenant_id, id) ' +
+        'ON e.tenant_id = w.tenant_id AND e.id = w.id',
+      [tenantIds, eventIds],
+    );
+    for (const r of rows) {
+      out.set(`${r.tenant_id}\u0000${r.id}`, {
+        seq: Number(r.seq),
+        hash: r.hash.toString('hex'),
+        digest: r.digest?.toString('hex') ?? null,
+      });
+    }
+    return out;
+  }
+
+  async #ensurePartitions(
+    client: PoolClient,
+    batches: readonly (readonly WriterEvent[])[],
+  ): Promise<void> {
+    const missing = new Set<number>();
+    for (const batch of batches) {
+      for (const e of batch) {
+        const month = monthOf(e.timeMs);
+        if (!this.#months.has(month)) missing.add(month);
+      }
+    }
+    if (missing.size === 0) return;
+    await createPartitions(client, missing);
+    for (const m of missing) this.#months.add(m);
+  }
+
+  async getEvent(tenant: string, id: string): Promise<StoredEvent | null> {
+    this.#assertOpen();
+    const { rows } = await this.#query<EventRow>(
+      'SELECT e.seq, e.hash, e.body FROM events e JOIN tenants t ON t.id = e.tenant_id ' +
+        'WHERE t.name = $1 AND e.id = $2 LIMIT 1',
+      [tenant, id],
+    );
+    const row = rows[0];
+    return row ? toEvent(row) : null;
+  }
+
+  async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {
+    this.#assertOpen();
+    const after = query.after === undefined ? undefined : parsePosition(query.after);
+    const tenantId = await this.#knownTenantId(tenant);
+    if (tenantId === null) return { events: [], next: null };
+    const { sql, params } = buildQuery(tenantId, query, after);
+    const { rows } = await this.#query<EventRow>(sql, params);
+    const page = rows.slice(0, query.limit);
+    const events = page.map(toEvent);
+    const last = events[events.length - 1];
+    return {
+      events,
+      next: rows.length > query.limit && last ? `${Date.parse(last.time)}:${last.seq}` : null,
+    };
+  }
+
+  async #knownTenantId(name: string): Promise<number | null> {
+    const cached = this.#tenantIds.get(name);
+    if (cached !== undefined) return cached;
+    const { rows } = await this.#query<{ id: number }>('SELECT id FROM tenants WHERE name = $1', [
+      name,
+    ]);
+    const id = rows[0]?.id;
+    if (id === undefined) return null;
+    this.#tenantIds.set(name, id);
+    return id;
+  }
+
+  async createKey(key: ApiKeyRecord): Promise<void> {
+    this.#assertOpen();
+    await this.#query(
+      'INSERT INTO api_keys (id, name, secret_hash, scopes, tenant, created_at, revoked_at) ' +
+        'VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [
+        key.id,
+        key.name,
+        key.secretHash,
+        JSON.stringify(key.scopes),
+        key.tenant,
+        key.createdAt,
+        key.revokedAt,
+      ],
+    );
+  }
+
+  async findKey(id: string): Promise<ApiKeyRecord | null> {
+    this.#assertOpen();
+    const { rows } = await this.#query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row.id,
+      name: row.name,
+      secretHash: row.secret_hash,
+      scopes: JSON.parse(row.scopes) as string[],
+      tenant: row.tenant,
+      createdAt: row.created_at,
+      revokedAt: row.revoked_at,
+    };
+  }
+
+  async countKeys(): Promise<number> {
+    this.#assertOpen();
+    const { rows } = await this.#query<{ n: string }>('SELECT count(*) AS n FROM api_keys');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    await this.#query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  /** One statement on a pooled connection; a lost database becomes `store_unavailable`. */
+  async #query<R extends object>(sql: string, params: unknown[] = []): Promise<{ rows: R[] }> {
+    return this.#withClient(
+      (client) => client.query<R>({ text: sql, values: params }),
+      'The event store is unavailable.',
+    );
+  }
+
+  async #withClient<T>(work: (client: PoolClient) => Promise<T>, message: string): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw unavailable(message, error);
+    }
+    let broken: unknown;
+    try {
+      return await work(client);
+    } catch (error) {
+      if (isUnavailable(error)) {
+        broken = error;
+        throw unavailable(message, error);
+      }
+      throw error;
+    } finally {
+      // A connection that failed is dropped from the pool, not reused.
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new HindsightError('store_unavailable', 'The event store is closed.');
+  }
+}
+
+function unavailable(message: string, cause: unknown): HindsightError {
+  return new HindsightError('store_unavailable', message, { cause });
+}
+
+/**
+ * Whether an error means the database cannot be reached or is going away (so a retry later can
+ * succeed), rather than that it refused this statement.
+ */
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // SQLSTATE classes: 08 connection exception, 53 insufficient resources, 57 operator
+    // intervention (shutdown, crash recovery), 58 system error. Node's errors: ECONNREFUSED…
+    if (/^(08|53|57|58)/.test(code) || /^E[A-Z]+$/.test(code)) return true;
+  }
+  return /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed/i.test(
+    error.message,
+  );
+}
+
+/** A stored row as readers get it: the body with `seq` after `id` and `hash` last. */
+function toEvent(row: EventRow): StoredEvent {
+  const { id, ...rest } = JSON.parse(row.body) as Omit<StoredEvent, 'seq' | 'hash'>;
+  return { id, seq: Number(row.seq), ...rest, hash: row.hash.toString('hex') };
+}
+
+/** A page position: the last event's time (epoch ms) and seq. */
+interface Position {
+  readonly timeMs: number;
+  readonly seq: number;
+}
+
+function parsePosition(text: string): Position {
+  const match = /^(\d{1,15}):(\d{1,15})$/.exec(text);
+  if (!match) {
+    throw new HindsightError('invalid_cursor', 'The cursor does not name a position in this log.');
+  }
+  return { timeMs: Number(match[1]), seq: Number(match[2]) };
+}
+
+/** The `tsquery` of a text clause: its tokens as a phrase, each carrying the tenant. */
+function tsquery(tenantId: number, tokens: readonly string[], prefix: boolean): string {
+  const lexemes = tokens.map((t) => lexeme(tenantId, t));
+  if (prefix) lexemes[lexemes.length - 1] += ':*';
+  return lexemes.length === 1 ? (lexemes[0] as string) : `(${lexemes.join(' <-> ')})`;
+}
+
+/** Builds one page's SQL from constant fragments; every value is a bound parameter. */
+function buildQuery(
+  tenantId: number,
+  query: EventQuery,
+  after: Position | undefined,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [tenantId];
+  const bind = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const where: string[] = ['e.tenant_id = $1'];
+  const desc = query.order === 'desc';
+  if (after !== undefined) {
+    where.push(
+      `(e.time, e.seq) ${desc ? '<' : '>'} (${bind(new Date(after.timeMs).toISOString())}::timestamptz, ${bind(after.seq)}::bigint)`,
+    );
+  }
+  for (const c of query.clauses) {
+    const cond = clauseCondition(c, tenantId, bind);
+    if (cond === null) continue;
+    where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
+  }
+  const dir = desc ? 'DESC' : 'ASC';
+  const sql =
+    `SELECT e.seq, e.hash, e.body FROM events e WHERE ${where.join(' AND ')} ` +
+    `ORDER BY e.time ${dir}, e.seq ${dir} LIMIT ${bind(query.limit + 1)}`;
+  return { sql, params };
+}
+
+function clauseCondition(
+  c: QueryClause,
+  tenantId: number,
+  bind: (value: unknown) => string,
+): string | null {
+  switch (c.kind) {
+    case 'text': {
+      const tokens = searchTokens(c.text);
+      if (tokens.length === 0) return null;
+      return `e.words @@ ${bind(tsquery(tenantId, tokens, c.prefix))}::tsquery`;
+    }
+    case 'actor': {
+      const v = bind(c.value);
+      return `e.actor_id = ${v} OR e.actor_email = ${v}`;
+    }
+    case 'target':
+      return (
+        '(e.time, e.seq) IN (SELECT x.time, x.seq FROM event_targets x ' +
+        `WHERE x.tenant_id = e.tenant_id AND x.target_id = ${bind(c.value)})`
+      );
+    case 'category':
+      return `e.category = ${bind(c.value)}`;
+    case 'status':
+      return `e.status = ${bind(c.value)}`;
+    case 'outcome':
+      return `e.outcome = ${bind(c.value)}`;
+    case 'channel':
+      return `e.channel = ${bind(c.value)}`;
+    case 'action':
+      // A range on the text ("C" collation) uses the index, where `starts_with` would not.
+      return c.prefix
+        ? `e.action >= ${bind(c.value)} AND e.action < ${bind(prefixEnd(c.value))}`
+        : `e.action = ${bind(c.value)}`;
+    case 'ip':
+      return `e.ip BETWEEN ${bind(Buffer.from(c.range.start))} AND ${bind(Buffer.from(c.range.end))}`;
+    case 'after':
+      return `e.time >= ${bind(new Date(c.timeMs).toISOString())}::timestamptz`;
+    case 'before':
+      return `e.time < ${bind(new Date(c.timeMs).toISOString())}::timestamptz`;
+  }
+}

