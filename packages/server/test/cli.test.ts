@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
+import { providedPostgres, testDatabase } from './postgres.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const run = promisify(execFile);
@@ -21,11 +22,15 @@ afterEach(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
-/** Starts `hindsight serve` on a free port and waits until it listens. */
-async function serve(dataDir: string, ...args: string[]): Promise<Served> {
+/**
+ * Starts `hindsight serve` on a free port and waits until it listens; `location` is a data
+ * directory or a PostgreSQL URL.
+ */
+async function serve(location: string, ...args: string[]): Promise<Served> {
+  const store = location.startsWith('postgres') ? '--database-url' : '--data';
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--port', '0', '--data', dataDir, '--no-geoip', ...args],
+    [CLI, 'serve', '--port', '0', store, location, '--no-geoip', ...args],
     { env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' } },
   );
   children.push(child);
@@ -183,6 +188,54 @@ describe('two servers on one data directory', () => {
     await stop(first);
     await stop(second);
     tmp.remove();
+  });
+});
+
+const provided = providedPostgres();
+describe.skipIf('skip' in provided)('hindsight serve --database-url postgres://', () => {
+  it('serves the demo tenant from PostgreSQL, and a second server shares it gap-free', async () => {
+    const db = await testDatabase('url' in provided ? provided.url : '');
+    const first = await serve(db.url, '--demo');
+    expect(first.output()).toMatch(/store: postgres/);
+    expect(first.output()).toMatch(/Loaded the demo tenant "acme" with \d+ events/);
+    const key = adminKeyOf(first.output());
+    const failed = await fetch(
+      `${first.url}/v1/tenants/acme/events?category=logins&outcome=failure`,
+      {
+        headers: auth(key),
+      },
+    );
+    expect(((await failed.json()) as { events: unknown[] }).events.length).toBeGreaterThan(0);
+
+    // A second server on the same database: no second admin key, no second demo.
+    const second = await serve(db.url, '--demo');
+    expect(second.output()).not.toMatch(/hsk_|Loaded the demo tenant/);
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, b) =>
+        fetch(`${(b % 2 === 0 ? first : second).url}/v1/events`, {
+          method: 'POST',
+          headers: auth(key),
+          body: JSON.stringify({
+            events: Array.from({ length: 10 }, () => ({
+              tenant: 'shared',
+              action: 'record.created',
+              actor: { id: `u${b}` },
+            })),
+          }),
+        }),
+      ),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(202));
+    const res = await fetch(`${second.url}/v1/tenants/shared/events?limit=500`, {
+      headers: auth(key),
+    });
+    const { events } = (await res.json()) as { events: Array<{ seq: number; hash: string }> };
+    expect(events.map((e) => e.seq).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    await stop(first);
+    await stop(second);
+    await db.drop();
   });
 });
 

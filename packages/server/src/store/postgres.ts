@@ -71,9 +71,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     application_name: 'hindsight',
   });
-  // An idle connection that the database drops (a restart) must not crash the process; the
-  // next query opens a new one.
+  // A connection that the database drops (a restart) must not crash the process: an idle one
+  // reports on the pool, a busy one on itself and fails its query. The next query opens anew.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     try {

@@ -14,6 +14,8 @@ export interface StoreHarness {
   readonly store: Store;
   /** Opens another store on the same database (its own connections, as a second server). */
   another(): Promise<Store>;
+  /** Makes the database itself refuse to store any event with this id (a trigger). */
+  refuse(id: string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -236,6 +238,25 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect(await search(t, 'zoe 日本語')).toEqual(['ünï-😀']);
         // A very long word is found too (PostgreSQL caps the length of a lexeme).
         expect(await search(t, 'w'.repeat(900))).toEqual(['ünï-😀']);
+      });
+
+      it('fails only the batch the database refuses, not those committed with it', async () => {
+        const t = freshTenant();
+        await harness.refuse('poison');
+        const outcomes = await store.append([
+          prepare([ev(t, { id: 'a1' }), ev(t, { id: 'a2' })]),
+          prepare([ev(t, { id: 'b1' }), ev(t, { id: 'poison' })]),
+          prepare([ev(t, { id: 'c1' })]),
+        ]);
+        expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+        const failed = outcomes[1];
+        if (failed && !failed.ok) expect(failed.error.code).toBe('store_unavailable');
+        expect((await all(t, { order: 'asc' })).map((e) => [e.id, e.seq])).toEqual([
+          ['a1', 1],
+          ['a2', 2],
+          ['c1', 3],
+        ]);
+        expect(await store.getEvent(t, 'b1')).toBeNull();
       });
 
       it('gives null for an unknown id or tenant', async () => {

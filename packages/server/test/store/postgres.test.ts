@@ -1,19 +1,29 @@
+import pg from 'pg';
 import { openStore } from '../../src/store/index.js';
 import { providedPostgres, testDatabase } from '../postgres.js';
 import { storeConformance } from './conformance.js';
 
-const pg = providedPostgres();
+const server = providedPostgres();
 storeConformance(
   'postgres',
-  'skip' in pg
-    ? pg.skip
+  'skip' in server
+    ? server.skip
     : async () => {
-        const db = await testDatabase(pg.url);
+        const db = await testDatabase(server.url);
         const store = await openStore({ databaseUrl: db.url });
-        const another = () => openStore({ databaseUrl: db.url });
         return {
           store,
-          another,
+          another: () => openStore({ databaseUrl: db.url }),
+          refuse: async (id) => {
+            const client = new pg.Client({ connectionString: db.url });
+            await client.connect();
+            await client.query(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF NEW.id = ${client.escapeLiteral(id)} THEN RAISE EXCEPTION 'refused by test trigger'; END IF; RETURN NEW; END $$`);
+            await client.query(
+              'CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse()',
+            );
+            await client.end();
+          },
           cleanup: async () => {
             await store.close();
             await db.drop();
