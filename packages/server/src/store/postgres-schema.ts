@@ -55,7 +55,7 @@ CREATE INDEX events_actor ON events (tenant_id, actor_id, time, seq);
 CREATE INDEX events_email ON events (tenant_id, actor_email, time, seq)
   WHERE actor_email IS NOT NULL;
 CREATE INDEX events_ip ON events (tenant_id, ip) WHERE ip IS NOT NULL;
-CREATE INDEX events_words ON events USING gin (words);
+CREATE INDEX events_words ON events USING gin (words) WITH (gin_pending_list_limit = 256);
 CREATE TABLE event_targets (
   tenant_id integer NOT NULL,
   target_id text COLLATE "C" NOT NULL,
@@ -124,6 +124,11 @@ export function monthOf(ms: number): number {
   return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
 }
 
+/** The name of a table's partition for a month (`events_y2026m11`): numbers only, never input. */
+export function partitionName(table: (typeof PARTITIONED_TABLES)[number], month: number): string {
+  return `${table}_y${Math.floor(month / 100)}m${String(month % 100).padStart(2, '0')}`;
+}
+
 /**
  * Creates the monthly partitions these months need, where missing. Each is created apart and
  * then attached, which locks the parent only against other DDL, never against inserts or reads.
@@ -145,7 +150,7 @@ export async function createPartitions(
           : `${year}-${String(m + 1).padStart(2, '0')}-01T00:00:00Z`;
       for (const table of PARTITIONED_TABLES) {
         // Names and bounds are built from numbers only, never from input text.
-        const name = `${table}_y${year}m${String(m).padStart(2, '0')}`;
+        const name = partitionName(table, month);
         const { rowCount } = await client.query(
           'SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relname = $1',
           [name],

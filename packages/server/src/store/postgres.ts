@@ -27,6 +27,8 @@ import {
   lexeme,
   migratePostgres,
   monthOf,
+  PARTITIONED_TABLES,
+  partitionName,
 } from './postgres-schema.js';
 import type {
   ApiKeyRecord,
@@ -45,6 +47,11 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** How long a request waits for a free connection before `503 store_unavailable` (ms). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Group-commit transactions under way at once (default 2: one commits while the next one
+   * locks and inserts; more would only queue on the tenants' row locks).
+   */
+  readonly appendConcurrency?: number;
 }
 
 type EventRow = { seq: string; hash: Buffer; body: string };
@@ -86,19 +93,23 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await pool.end();
     throw unavailable('The PostgreSQL database could not be opened.', error);
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, options.appendConcurrency ?? 2);
 }
 
 class PostgresStore implements Store {
   readonly kind = 'postgres';
+  readonly appendConcurrency: number;
   readonly #pool: Pool;
   readonly #tenantIds = new Map<string, number>();
   /** Months whose partitions are known to exist. */
   readonly #months = new Set<number>();
+  /** Events this server appended per month, to refresh the planner's statistics as it grows. */
+  readonly #appended = new Map<number, number>();
   #closed = false;
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, appendConcurrency: number) {
     this.#pool = pool;
+    this.appendConcurrency = appendConcurrency;
   }
 
   async append(batches: readonly (readonly PreparedEvent[])[]): Promise<AppendOutcome[]> {
@@ -130,6 +141,7 @@ class PostgresStore implements Store {
         return alone;
       }
     }, 'The event store could not commit the batch; nothing of it was stored.');
+    this.#countAppended(flat, outcomes);
     return outcomes.map((o) =>
       o.ok
         ? o
@@ -271,6 +283,29 @@ class PostgresStore implements Store {
     for (const m of missing) this.#months.add(m);
   }
 
+  /**
+   * Re-analyses a month's partitions in the background each time the events this server wrote
+   * to it pass a power of ten (1,000, 10,000, …). Until autovacuum gets to a young, fast-growing
+   * partition, the planner would otherwise take it for nearly empty and sort where it should
+   * walk an index.
+   */
+  #countAppended(batches: readonly (readonly WriterEvent[])[], outcomes: readonly WireOutcome[]) {
+    const due = new Set<number>();
+    batches.forEach((batch, i) => {
+      if (!outcomes[i]?.ok) return;
+      for (const e of batch) {
+        const month = monthOf(e.timeMs);
+        const count = (this.#appended.get(month) ?? 0) + 1;
+        this.#appended.set(month, count);
+        if (count >= 1000 && /^10+$/.test(String(count))) due.add(month);
+      }
+    });
+    for (const month of due) {
+      const tables = PARTITIONED_TABLES.map((t) => partitionName(t, month)).join(', ');
+      this.#query(`ANALYZE ${tables}`).catch(() => {});
+    }
+  }
+
   async getEvent(tenant: string, id: string): Promise<StoredEvent | null> {
     this.#assertOpen();
     const { rows } = await this.#query<EventRow>(
@@ -287,8 +322,14 @@ class PostgresStore implements Store {
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = await this.#knownTenantId(tenant);
     if (tenantId === null) return { events: [], next: null };
-    const { sql, params } = buildQuery(tenantId, query, after);
-    const { rows } = await this.#query<EventRow>(sql, params);
+    const plan = buildQuery(tenantId, query, after);
+    let rows: EventRow[] | undefined;
+    if (plan.probe) {
+      const probed = (await this.#query<EventRow>(plan.probe.sql, plan.probe.params)).rows;
+      // A full page among the newest candidates is the answer; fewer proves nothing.
+      if (probed.length > query.limit) rows = probed;
+    }
+    rows ??= (await this.#query<EventRow>(plan.sql, plan.params)).rows;
     const page = rows.slice(0, query.limit);
     const events = page.map(toEvent);
     const last = events[events.length - 1];
@@ -443,18 +484,37 @@ function tsquery(tenantId: number, tokens: readonly string[], prefix: boolean): 
   return lexemes.length === 1 ? (lexemes[0] as string) : `(${lexemes.join(' <-> ')})`;
 }
 
-/** Builds one page's SQL from constant fragments; every value is a bound parameter. */
+/** Rows a keyword probe examines: a few index pages of the tenant's newest events. */
+const PROBE_ROWS = 1000;
+
+/** A statement and its bound values. */
+interface Sql {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+/**
+ * Builds one page's SQL from constant fragments; every value is a bound parameter.
+ *
+ * A keyword query also gets a probe. GIN finds matches but not in time order, so a common word
+ * would fetch and sort every match of the tenant; and the planner cannot see that a lexeme
+ * carrying the tenant is ten times more frequent within it, so it picks that plan. The probe
+ * reads the newest `PROBE_ROWS` events that pass the other conditions, in index order, and
+ * keeps those with the words: a full page there is the answer (a common word, at the cost of a
+ * short index scan); otherwise the GIN query runs (a rare word, cheap by nature).
+ */
 function buildQuery(
   tenantId: number,
   query: EventQuery,
   after: Position | undefined,
-): { sql: string; params: unknown[] } {
+): Sql & { readonly probe?: Sql } {
   const params: unknown[] = [tenantId];
   const bind = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
   const where: string[] = ['e.tenant_id = $1'];
+  const words: string[] = [];
   const desc = query.order === 'desc';
   if (after !== undefined) {
     where.push(
@@ -464,13 +524,21 @@ function buildQuery(
   for (const c of query.clauses) {
     const cond = clauseCondition(c, tenantId, bind);
     if (cond === null) continue;
-    where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
+    if (c.kind === 'text' && !c.negate) words.push(`(${cond})`);
+    else where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
   }
   const dir = desc ? 'DESC' : 'ASC';
+  const order = `ORDER BY e.time ${dir}, e.seq ${dir}`;
+  const limit = bind(query.limit + 1);
   const sql =
-    `SELECT e.seq, e.hash, e.body FROM events e WHERE ${where.join(' AND ')} ` +
-    `ORDER BY e.time ${dir}, e.seq ${dir} LIMIT ${bind(query.limit + 1)}`;
-  return { sql, params };
+    `SELECT e.seq, e.hash, e.body FROM events e WHERE ${[...where, ...words].join(' AND ')} ` +
+    `${order} LIMIT ${limit}`;
+  if (words.length === 0) return { sql, params };
+  const probe =
+    'SELECT e.seq, e.hash, e.body FROM (SELECT e.time, e.seq, e.hash, e.body, e.words ' +
+    `FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) AS e ` +
+    `WHERE ${words.join(' AND ')} ${order} LIMIT ${limit}`;
+  return { sql, params, probe: { sql: probe, params } };
 }
 
 function clauseCondition(

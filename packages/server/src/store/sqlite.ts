@@ -57,6 +57,11 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
 
 class SqliteStore implements Store {
   readonly kind = 'sqlite';
+  /**
+   * The writer thread coalesces whatever queued into its next transaction, so it never waits
+   * for the main thread; 64 only bounds memory (measured faster than 4 on a 1M-event store).
+   */
+  readonly appendConcurrency = 64;
   readonly #db: Database.Database;
   readonly #writer: Worker;
   readonly #pending = new Map<

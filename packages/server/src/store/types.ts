@@ -75,6 +75,14 @@ export interface Store {
   readonly kind: string;
 
   /**
+   * How many `append` calls the store wants under way at once; the group commit holds back the
+   * rest, so that they share the next transaction. A store that coalesces on its own (SQLite's
+   * writer thread) takes many; PostgreSQL, whose transactions of one tenant wait on each
+   * other's row lock, takes few and gets bigger transactions.
+   */
+  readonly appendConcurrency: number;
+
+  /**
    * Appends batches in one durable transaction. Each batch is atomic on its own: a batch that
    * conflicts (same tenant + id, different digest) is left out whole and reported, the others
    * are stored. Resolves only once everything reported `ok` is durable; rejects (storing

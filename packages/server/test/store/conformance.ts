@@ -433,6 +433,44 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         }
       });
 
+      it('pages through keyword matches, common ones and those far back alike', async () => {
+        const t = freshTenant();
+        // 1,200 events: every third has "common"; only the three oldest have "needle".
+        for (let chunk = 0; chunk < 3; chunk++) {
+          await append(
+            Array.from({ length: 400 }, (_, j) => {
+              const i = chunk * 400 + j;
+              const words = [i % 3 === 0 ? 'common' : 'plain', i < 3 ? 'needle' : 'hay'];
+              return ev(t, {
+                id: `k${i}`,
+                time: minutesAgo(2000 - i),
+                description: words.join(' '),
+              });
+            }),
+          );
+        }
+        const pages = async (q: string, limit: number, order: 'asc' | 'desc') => {
+          const ids: string[] = [];
+          let after: string | undefined;
+          do {
+            const page = await store.queryEvents(t, {
+              clauses: parseQuery(q).clauses,
+              limit,
+              order,
+              ...(after === undefined ? {} : { after }),
+            });
+            ids.push(...page.events.map((e) => e.id));
+            after = page.next ?? undefined;
+          } while (after !== undefined);
+          return ids;
+        };
+        const common = Array.from({ length: 400 }, (_, i) => `k${i * 3}`);
+        expect(await pages('common', 37, 'desc')).toEqual(common.slice().reverse());
+        expect(await pages('common', 50, 'asc')).toEqual(common);
+        expect(await pages('needle', 2, 'desc')).toEqual(['k2', 'k1', 'k0']);
+        expect(await pages('common -needle', 500, 'asc')).toEqual(common.slice(1));
+      });
+
       it('orders events with the same time by seq', async () => {
         const t = freshTenant();
         const time = minutesAgo(5);

@@ -1,0 +1,101 @@
+/**
+ * The PostgreSQL raw baseline: the workload's rows loaded with COPY straight into the store's
+ * schema (same tables, partitions and indexes), 1,000 rows per transaction, in one connection.
+ * Only the COPYs and commits are timed.
+ */
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import {
+  createPartitions,
+  migratePostgres,
+  monthOf,
+  tsvectorText,
+} from '../packages/server/src/store/postgres-schema.js';
+import { generateEvents, numberedEvents, type WorkloadOptions } from './workload.js';
+
+const EVENT_COLUMNS =
+  'tenant_id, time, seq, id, category, action, actor_id, actor_email, outcome, channel, ' +
+  'status, ip, digest, hash, body, salts, words';
+
+/** A value in COPY's text format. */
+function field(value: string | number | Uint8Array | null): string {
+  if (value === null) return '\\N';
+  if (typeof value === 'number') return String(value);
+  if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString('hex')}`;
+  return value.replace(/[\\\t\n\r]/g, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+  );
+}
+
+export async function rawPostgres(
+  url: string,
+  workload: WorkloadOptions,
+  now: Date,
+): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await migratePostgres(client as unknown as pg.PoolClient);
+  // Untimed set-up: the tenants and the months' partitions.
+  const tenants = new Set<string>();
+  const months = new Set<number>();
+  for (const batch of generateEvents(workload, 10_000)) {
+    for (const e of batch) {
+      tenants.add(e.tenant);
+      months.add(monthOf(Date.parse(e.time ?? '')));
+    }
+  }
+  const { rows } = await client.query<{ id: number; name: string }>(
+    'INSERT INTO tenants (name) SELECT unnest($1::text[]) RETURNING id, name',
+    [[...tenants].sort()],
+  );
+  const tenantIds = new Map(rows.map((r) => [r.name, r.id]));
+  await createPartitions(client as unknown as pg.PoolClient, months);
+
+  const copy = async (sql: string, text: string) => {
+    await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
+  };
+  let ms = 0;
+  for (const group of numberedEvents(workload, 1000, now)) {
+    let events = '';
+    let targets = '';
+    for (const { event: e, seq, hash } of group) {
+      const tenantId = tenantIds.get(e.tenant) as number;
+      const time = new Date(e.timeMs).toISOString();
+      events += `${[
+        tenantId,
+        time,
+        seq,
+        e.id,
+        e.category,
+        e.action,
+        e.actorId,
+        e.actorEmail,
+        e.outcome,
+        e.channel,
+        e.status,
+        e.ip,
+        e.digest === null ? null : Buffer.from(e.digest, 'hex'),
+        Buffer.from(hash, 'hex'),
+        e.json,
+        e.salts,
+        tsvectorText(tenantId, e.searchText),
+      ]
+        .map(field)
+        .join('\t')}\n`;
+      for (const target of e.targets) targets += `${tenantId}\t${field(target)}\t${time}\t${seq}\n`;
+    }
+    const t0 = performance.now();
+    await client.query('BEGIN');
+    await copy(`COPY events (${EVENT_COLUMNS}) FROM STDIN`, events);
+    if (targets !== '') {
+      await copy('COPY event_targets (tenant_id, target_id, time, seq) FROM STDIN', targets);
+    }
+    await client.query('COMMIT');
+    ms += performance.now() - t0;
+  }
+  await client.end();
+  return ms / 1000;
+}
