@@ -35,14 +35,40 @@ export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
 }
 
+/** What a new key is for. */
+export interface KeyOptions {
+  readonly scopes: readonly Scope[];
+  readonly tenant?: string | null;
+  readonly name?: string;
+}
+
 /**
  * Creates a key and stores its hash; the returned `token` is the only copy of the secret.
  * @example const { token } = await createApiKey(store, { scopes: ['events:write'], tenant: 'acme' });
  */
 export async function createApiKey(
   store: Store,
-  options: { scopes: readonly Scope[]; tenant?: string | null; name?: string },
+  options: KeyOptions,
 ): Promise<{ token: string; record: ApiKeyRecord }> {
+  const key = newKey(options);
+  await store.createKey(key.record);
+  return key;
+}
+
+/**
+ * Creates the store's first key, unless it has one (also when servers start at once); `null`
+ * when a key existed.
+ * @example const first = await createFirstApiKey(store, { scopes: ['admin'], name: 'admin' });
+ */
+export async function createFirstApiKey(
+  store: Store,
+  options: KeyOptions,
+): Promise<{ token: string; record: ApiKeyRecord } | null> {
+  const key = newKey(options);
+  return (await store.createKey(key.record, { ifNoKeys: true })) ? key : null;
+}
+
+function newKey(options: KeyOptions): { token: string; record: ApiKeyRecord } {
   const id = randomBytes(10).toString('hex').slice(0, 16);
   const secret = randomBytes(32).toString('base64url');
   const record: ApiKeyRecord = {
@@ -54,7 +80,6 @@ export async function createApiKey(
     createdAt: new Date().toISOString(),
     revokedAt: null,
   };
-  await store.createKey(record);
   return { token: `hsk_${id}_${secret}`, record };
 }
 

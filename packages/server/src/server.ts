@@ -3,7 +3,7 @@
  * asked, and listens. The only place that binds a port.
  */
 import type { FastifyInstance } from 'fastify';
-import { createApiKey } from './auth.js';
+import { createFirstApiKey } from './auth.js';
 import { loadDemo } from './demo-loader.js';
 import { createEnricher, type EnricherOptions } from './enrich.js';
 import { createApp } from './http/app.js';
@@ -40,10 +40,10 @@ export async function startServer(
   const store = await openStore(options);
   try {
     const enricher = createEnricher(options.geo === undefined ? {} : { geo: options.geo });
-    if ((await store.countKeys()) === 0) {
-      const { token } = await createApiKey(store, { scopes: ['admin'], name: 'admin' });
+    const first = await createFirstApiKey(store, { scopes: ['admin'], name: 'admin' });
+    if (first) {
       print('Created the first API key (scope admin). It is shown only this once; keep it safe:');
-      print(`  ${token}`);
+      print(`  ${first.token}`);
     }
     if (options.demo) {
       const count = await loadDemo(store, enricher);

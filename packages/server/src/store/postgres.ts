@@ -17,6 +17,7 @@ import {
   type WriterEvent,
   writerEvent,
 } from './append-plan.js';
+import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import {
   addRow,
   createPartitions,
@@ -55,15 +56,6 @@ export interface PostgresStoreOptions {
 }
 
 type EventRow = { seq: string; hash: Buffer; body: string };
-type KeyRow = {
-  id: string;
-  name: string;
-  secret_hash: Buffer;
-  scopes: string;
-  tenant: string | null;
-  created_at: string;
-  revoked_at: string | null;
-};
 
 /**
  * Opens a PostgreSQL store, applying any missing migrations; `pg` is loaded lazily.
@@ -91,7 +83,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     }
   } catch (error) {
     await pool.end();
-    throw unavailable('The PostgreSQL database could not be opened.', error);
+    // Where, without the password; and why, in the driver's words.
+    const url = new URL(options.url);
+    const why = error instanceof Error ? error.message : String(error);
+    throw unavailable(
+      `The PostgreSQL database ${url.hostname}:${url.port || 5432}${url.pathname} could not be opened: ${why}`,
+      error,
+    );
   }
   return new PostgresStore(pool, options.appendConcurrency ?? 2);
 }
@@ -351,43 +349,34 @@ class PostgresStore implements Store {
     return id;
   }
 
-  async createKey(key: ApiKeyRecord): Promise<void> {
+  async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
-    await this.#query(
-      'INSERT INTO api_keys (id, name, secret_hash, scopes, tenant, created_at, revoked_at) ' +
-        'VALUES ($1, $2, $3, $4, $5, $6, $7)',
-      [
-        key.id,
-        key.name,
-        key.secretHash,
-        JSON.stringify(key.scopes),
-        key.tenant,
-        key.createdAt,
-        key.revokedAt,
-      ],
-    );
+    const insert = `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;
+    if (!options.ifNoKeys) {
+      await this.#query(insert, keyParams(key));
+      return true;
+    }
+    return this.#withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        // Servers starting at once wait here; the first creates the key, the others see it.
+        await client.query('LOCK TABLE api_keys IN SHARE ROW EXCLUSIVE MODE');
+        const { rowCount } = await client.query('SELECT 1 FROM api_keys LIMIT 1');
+        if (!rowCount) await client.query(insert, keyParams(key));
+        await client.query('COMMIT');
+        return !rowCount;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    }, 'The key store is unavailable.');
   }
 
   async findKey(id: string): Promise<ApiKeyRecord | null> {
     this.#assertOpen();
     const { rows } = await this.#query<KeyRow>('SELECT * FROM api_keys WHERE id = $1', [id]);
     const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row.id,
-      name: row.name,
-      secretHash: row.secret_hash,
-      scopes: JSON.parse(row.scopes) as string[],
-      tenant: row.tenant,
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at,
-    };
-  }
-
-  async countKeys(): Promise<number> {
-    this.#assertOpen();
-    const { rows } = await this.#query<{ n: string }>('SELECT count(*) AS n FROM api_keys');
-    return Number(rows[0]?.n ?? 0);
+    return row ? keyRecord(row) : null;
   }
 
   async ping(): Promise<void> {

@@ -10,6 +10,7 @@ import { prefixEnd, type QueryClause, type StoredEvent, searchTokens } from '@hi
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
 import { type WireOutcome, writerEvent } from './append-plan.js';
+import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
 import type {
@@ -28,15 +29,6 @@ export interface SqliteStoreOptions {
 }
 
 type EventRow = { seq: number; hash: Buffer; body: string };
-type KeyRow = {
-  id: string;
-  name: string;
-  secret_hash: Buffer;
-  scopes: string;
-  tenant: string | null;
-  created_at: string;
-  revoked_at: string | null;
-};
 
 /**
  * Opens (creating if needed) a SQLite store; better-sqlite3 is loaded lazily.
@@ -97,12 +89,13 @@ class SqliteStore implements Store {
     this.#stmt = {
       tenantId: p('SELECT id FROM tenants WHERE name = ?').pluck(),
       getEvent: p('SELECT seq, hash, body FROM events WHERE tenant_id = ? AND id = ?'),
-      keyInsert: p(
-        'INSERT INTO api_keys (id, name, secret_hash, scopes, tenant, created_at, revoked_at) ' +
-          'VALUES (?, ?, ?, ?, ?, ?, ?)',
+      keyInsert: p(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      // One statement: SQLite's write lock makes the check and the insert atomic.
+      keyInsertFirst: p(
+        `INSERT INTO api_keys (${KEY_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ? ` +
+          'WHERE NOT EXISTS (SELECT 1 FROM api_keys)',
       ),
       keyFind: p('SELECT * FROM api_keys WHERE id = ?'),
-      keyCount: p('SELECT count(*) FROM api_keys').pluck(),
       ping: p('SELECT 1').pluck(),
     };
   }
@@ -161,37 +154,16 @@ class SqliteStore implements Store {
     return id;
   }
 
-  async createKey(key: ApiKeyRecord): Promise<void> {
+  async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
-    this.#stmt.keyInsert.run(
-      key.id,
-      key.name,
-      key.secretHash,
-      JSON.stringify(key.scopes),
-      key.tenant,
-      key.createdAt,
-      key.revokedAt,
-    );
+    const insert = options.ifNoKeys ? this.#stmt.keyInsertFirst : this.#stmt.keyInsert;
+    return insert.run(keyParams(key)).changes === 1;
   }
 
   async findKey(id: string): Promise<ApiKeyRecord | null> {
     this.#assertOpen();
     const row = this.#stmt.keyFind.get(id) as KeyRow | undefined;
-    if (!row) return null;
-    return {
-      id: row.id,
-      name: row.name,
-      secretHash: row.secret_hash,
-      scopes: JSON.parse(row.scopes) as string[],
-      tenant: row.tenant,
-      createdAt: row.created_at,
-      revokedAt: row.revoked_at,
-    };
-  }
-
-  async countKeys(): Promise<number> {
-    this.#assertOpen();
-    return this.#stmt.keyCount.get() as number;
+    return row ? keyRecord(row) : null;
   }
 
   async ping(): Promise<void> {

@@ -99,9 +99,12 @@ export interface Store {
    */
   queryEvents(tenant: string, query: EventQuery): Promise<EventPage>;
 
-  createKey(key: ApiKeyRecord): Promise<void>;
+  /**
+   * Stores a key; with `ifNoKeys`, only when the store holds no key at all (atomically, also
+   * with several servers starting at once). Resolves whether it was stored.
+   */
+  createKey(key: ApiKeyRecord, options?: { readonly ifNoKeys?: boolean }): Promise<boolean>;
   findKey(id: string): Promise<ApiKeyRecord | null>;
-  countKeys(): Promise<number>;
 
   /** Resolves when the database answers; used by `/healthz`. */
   ping(): Promise<void>;
