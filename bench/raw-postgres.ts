@@ -9,16 +9,15 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
+  addRow,
   createPartitions,
+  EVENT_COLUMNS,
+  emptyColumns,
+  eventParams,
   migratePostgres,
   monthOf,
-  tsvectorText,
 } from '../packages/server/src/store/postgres-schema.js';
 import { generateEvents, numberedEvents, type WorkloadOptions } from './workload.js';
-
-const EVENT_COLUMNS =
-  'tenant_id, time, seq, id, category, action, actor_id, actor_email, outcome, channel, ' +
-  'status, ip, digest, hash, body, salts, words';
 
 /** A value in COPY's text format. */
 function field(value: string | number | Uint8Array | null): string {
@@ -59,33 +58,20 @@ export async function rawPostgres(
   };
   let ms = 0;
   for (const group of numberedEvents(workload, 1000, now)) {
+    // The same rows as the server's insert builds, written as COPY text.
+    const columns = emptyColumns();
+    for (const { event, seq, hash } of group) {
+      addRow(columns, tenantIds.get(event.tenant) as number, seq, hash, event);
+    }
+    const eventColumns = eventParams(columns.events) as Array<Array<Parameters<typeof field>[0]>>;
     let events = '';
+    for (let i = 0; i < group.length; i++) {
+      events += `${eventColumns.map((column) => field(column[i] ?? null)).join('\t')}\n`;
+    }
+    const t = columns.targets;
     let targets = '';
-    for (const { event: e, seq, hash } of group) {
-      const tenantId = tenantIds.get(e.tenant) as number;
-      const time = new Date(e.timeMs).toISOString();
-      events += `${[
-        tenantId,
-        time,
-        seq,
-        e.id,
-        e.category,
-        e.action,
-        e.actorId,
-        e.actorEmail,
-        e.outcome,
-        e.channel,
-        e.status,
-        e.ip,
-        e.digest === null ? null : Buffer.from(e.digest, 'hex'),
-        Buffer.from(hash, 'hex'),
-        e.json,
-        e.salts,
-        tsvectorText(tenantId, e.searchText),
-      ]
-        .map(field)
-        .join('\t')}\n`;
-      for (const target of e.targets) targets += `${tenantId}\t${field(target)}\t${time}\t${seq}\n`;
+    for (let i = 0; i < t.seq.length; i++) {
+      targets += `${t.tenantId[i]}\t${field(t.targetId[i] ?? null)}\t${t.time[i]}\t${t.seq[i]}\n`;
     }
     const t0 = performance.now();
     await client.query('BEGIN');

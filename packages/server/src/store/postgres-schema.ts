@@ -321,10 +321,14 @@ export function eventParams(c: EventColumns): unknown[] {
   ];
 }
 
+/** The `events` columns, in the order of {@link eventParams}. */
+export const EVENT_COLUMNS =
+  'tenant_id, time, seq, id, category, action, actor_id, actor_email, outcome, channel, ' +
+  'status, ip, digest, hash, body, salts, words';
+
 /** Inserts many events in one statement: one array per column. */
 export const INSERT_EVENTS_SQL =
-  'INSERT INTO events (tenant_id, time, seq, id, category, action, actor_id, actor_email, ' +
-  'outcome, channel, status, ip, digest, hash, body, salts, words) ' +
+  `INSERT INTO events (${EVENT_COLUMNS}) ` +
   'SELECT u.tenant_id, u.time, u.seq, u.id, u.category, u.action, u.actor_id, u.actor_email, ' +
   'u.outcome, u.channel, u.status, u.ip, u.digest, u.hash, u.body, u.salts, u.words::tsvector ' +
   'FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], ' +
