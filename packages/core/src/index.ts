@@ -19,6 +19,7 @@ export {
   type Salts,
   sealEvent,
 } from './leaf.js';
+export * as merkle from './merkle.js';
 export * from './query.js';
 export * from './schema.js';
 export { searchableTexts, searchTokens } from './text.js';

@@ -1,0 +1,216 @@
+/**
+ * The RFC 9162 (§2.1) Merkle tree over a tenant's leaf hashes: node hashing with the 0x00 / 0x01
+ * domain prefixes, the root of any size, inclusion and consistency proofs, and their verifiers.
+ * Proof generation here works over the full list of leaf hashes (the offline verifier and tests
+ * have it); a store answers the same proofs from stored subtree hashes.
+ *
+ * All hashes are 32-byte `Uint8Array`s; a verifier returns `false` for anything it cannot prove,
+ * including hashes of the wrong length, and never throws.
+ */
+import { hash } from 'node:crypto';
+
+/** Bytes in every hash of the tree (SHA-256). */
+export const HASH_BYTES = 32;
+
+const LEAF_PREFIX = Uint8Array.of(0);
+const NODE_PREFIX = Uint8Array.of(1);
+
+function sha256(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(hash('sha256', Buffer.concat(parts), 'buffer'));
+}
+
+/**
+ * The leaf hash of an entry: `SHA-256(0x00 || data)`.
+ * @example merkle.leafHash(new Uint8Array()) // 6e340b9c…
+ */
+export function leafHash(data: Uint8Array): Uint8Array {
+  return sha256(LEAF_PREFIX, data);
+}
+
+/** The hash of an interior node: `SHA-256(0x01 || left || right)`. */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  return sha256(NODE_PREFIX, left, right);
+}
+
+/** The root of the empty tree: the SHA-256 of nothing. */
+export function emptyRoot(): Uint8Array {
+  return sha256();
+}
+
+/** The largest power of two smaller than `n` (n ≥ 2): where RFC 9162 splits a tree. */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/**
+ * The Merkle tree hash (MTH) of a list of leaf hashes, in one pass with a stack of complete
+ * subtrees, O(n) hashes and O(log n) memory.
+ * @example merkle.rootHash(leaves.map(merkle.leafHash))
+ */
+export function rootHash(leafHashes: readonly Uint8Array[]): Uint8Array {
+  if (leafHashes.length === 0) return emptyRoot();
+  const stack: Uint8Array[] = [];
+  leafHashes.forEach((leaf, i) => {
+    stack.push(leaf);
+    // Leaf i completes one subtree per trailing one bit of i: merge them.
+    for (let done = i + 1; done % 2 === 0; done /= 2) {
+      const right = stack.pop() as Uint8Array;
+      const left = stack.pop() as Uint8Array;
+      stack.push(nodeHash(left, right));
+    }
+  });
+  let root = stack.pop() as Uint8Array;
+  while (stack.length > 0) root = nodeHash(stack.pop() as Uint8Array, root);
+  return root;
+}
+
+/**
+ * The inclusion proof (audit path) of the leaf at `index` in the tree of all `leafHashes`:
+ * sibling hashes from the leaf up. Throws `RangeError` for an index outside the tree.
+ * @example merkle.inclusionProof(leafHashes, 5)
+ */
+export function inclusionProof(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= leafHashes.length) {
+    throw new RangeError(`Leaf ${index} is not in a tree of size ${leafHashes.length}.`);
+  }
+  const path = (m: number, d: readonly Uint8Array[]): Uint8Array[] => {
+    if (d.length <= 1) return [];
+    const k = splitPoint(d.length);
+    return m < k
+      ? [...path(m, d.slice(0, k)), rootHash(d.slice(k))]
+      : [...path(m - k, d.slice(k)), rootHash(d.slice(0, k))];
+  };
+  return path(index, leafHashes);
+}
+
+/**
+ * The consistency proof that the tree of the first `oldSize` leaves is a prefix of the tree of
+ * all `leafHashes`. Empty when `oldSize` is 0 or the full size. Throws `RangeError` for a size
+ * outside the tree.
+ * @example merkle.consistencyProof(leafHashes, 3)
+ */
+export function consistencyProof(leafHashes: readonly Uint8Array[], oldSize: number): Uint8Array[] {
+  if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > leafHashes.length) {
+    throw new RangeError(`Size ${oldSize} is not a prefix of a tree of size ${leafHashes.length}.`);
+  }
+  if (oldSize === 0) return [];
+  const subproof = (m: number, d: readonly Uint8Array[], complete: boolean): Uint8Array[] => {
+    if (m === d.length) return complete ? [] : [rootHash(d)];
+    const k = splitPoint(d.length);
+    return m <= k
+      ? [...subproof(m, d.slice(0, k), complete), rootHash(d.slice(k))]
+      : [...subproof(m - k, d.slice(k), false), rootHash(d.slice(0, k))];
+  };
+  return subproof(oldSize, leafHashes, true);
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function wellFormed(hashes: readonly Uint8Array[]): boolean {
+  return hashes.every((h) => h instanceof Uint8Array && h.length === HASH_BYTES);
+}
+
+function validSize(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/**
+ * The root an inclusion proof leads to (RFC 9162 §2.1.3.2), or `null` when the proof cannot
+ * belong to a leaf at `index` in a tree of `size` (too short, too long, index out of range).
+ */
+export function rootFromInclusionProof(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+): Uint8Array | null {
+  if (!validSize(index) || !validSize(size) || index >= size) return null;
+  if (!wellFormed([leaf, ...proof])) return null;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(p, r);
+      // Climb past the levels where this node has no right sibling.
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      r = nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : null;
+}
+
+/**
+ * Whether `proof` proves the leaf hash `leaf` at `index` (0-based; `seq` 1 is index 0) in the
+ * tree of `size` leaves with root `root`.
+ * @example merkle.verifyInclusion(5, 8, leafHash, proof, root) // true
+ */
+export function verifyInclusion(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  if (!wellFormed([root])) return false;
+  const computed = rootFromInclusionProof(index, size, leaf, proof);
+  return computed !== null && equal(computed, root);
+}
+
+/**
+ * Whether `proof` proves that the tree of `oldSize` leaves with root `oldRoot` is a prefix of
+ * the tree of `newSize` leaves with root `newRoot` (RFC 9162 §2.1.4.2).
+ * @example merkle.verifyConsistency(3, 8, proof, oldRoot, newRoot) // true
+ */
+export function verifyConsistency(
+  oldSize: number,
+  newSize: number,
+  proof: readonly Uint8Array[],
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+): boolean {
+  if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) return false;
+  if (!wellFormed(proof)) return false;
+  // The empty tree is a prefix of every tree; a tree is consistent only with itself.
+  if (oldSize === 0) return proof.length === 0;
+  if (!wellFormed([oldRoot, newRoot])) return false;
+  if (oldSize === newSize) return proof.length === 0 && equal(oldRoot, newRoot);
+  if (proof.length === 0) return false;
+  // When the old tree is a complete subtree, it is the proof's implicit first node.
+  const path = Number.isInteger(Math.log2(oldSize)) ? [oldRoot, ...proof] : [...proof];
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0] as Uint8Array;
+  let sr = fr;
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = nodeHash(c, fr);
+      sr = nodeHash(c, sr);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = nodeHash(sr, c);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equal(fr, oldRoot) && equal(sr, newRoot);
+}
