@@ -331,3 +331,64 @@ describe('merkle: properties over random trees', () => {
       expect(hex(roots[n] as Uint8Array)).toBe(hex(mth(tree.slice(0, n))));
   });
 });
+
+describe('merkle: a tree kept as stored subtrees', () => {
+  const rand = prng(6962);
+  const tree = Array.from({ length: 100 }, () => merkle.leafHash(Buffer.from(rand().toString())));
+  const rangeHash = (a: number, b: number) => merkle.rootHash(tree.slice(a, b));
+
+  it('appends leaves in any grouping and keeps every complete subtree, leaves included', () => {
+    for (const chunk of [1, 3, 7, 100]) {
+      const frontier = new Map<number, Uint8Array>();
+      const nodes = new Map<string, Uint8Array>();
+      for (let size = 0; size < tree.length; size += chunk) {
+        const added = merkle.appendLeaves(frontier, size, tree.slice(size, size + chunk));
+        for (const n of added) nodes.set(`${n.level}/${n.index}`, n.hash);
+        const now = Math.min(size + chunk, tree.length);
+        // The frontier is the tree's right edge: its fold is the root.
+        const edge = merkle.frontierIds(now).map((id) => frontier.get(id.level) as Uint8Array);
+        expect(hex(merkle.foldRange(edge))).toBe(hex(rangeHash(0, now)));
+      }
+      // Every complete subtree of the 100-leaf tree, and nothing else.
+      let expected = 0;
+      for (let level = 0; 2 ** level <= tree.length; level++) {
+        for (let index = 0; (index + 1) * 2 ** level <= tree.length; index++) {
+          expected++;
+          const hash = nodes.get(`${level}/${index}`) as Uint8Array;
+          expect(hex(hash)).toBe(hex(rangeHash(index * 2 ** level, (index + 1) * 2 ** level)));
+        }
+      }
+      expect(nodes.size).toBe(expected);
+    }
+  });
+
+  it('answers every proof from stored subtrees exactly as from the leaves', () => {
+    const frontier = new Map<number, Uint8Array>();
+    const nodes = new Map<string, Uint8Array>();
+    for (const n of merkle.appendLeaves(frontier, 0, tree))
+      nodes.set(`${n.level}/${n.index}`, n.hash);
+    const fromNodes = ([a, b]: merkle.LeafRange) =>
+      hex(
+        merkle.foldRange(
+          merkle.rangeNodes(a, b).map((id) => nodes.get(`${id.level}/${id.index}`) as Uint8Array),
+        ),
+      );
+    for (let size = 1; size <= tree.length; size += 7) {
+      for (let index = 0; index < size; index += 3) {
+        expect(merkle.inclusionRanges(index, size).map(fromNodes)).toEqual(
+          merkle.inclusionProof(tree.slice(0, size), index).map(hex),
+        );
+      }
+      for (let old = 0; old <= size; old += 5) {
+        expect(merkle.consistencyRanges(old, size).map(fromNodes)).toEqual(
+          merkle.consistencyProof(tree.slice(0, size), old).map(hex),
+        );
+      }
+      expect(fromNodes([0, size])).toBe(hex(merkle.rootHash(tree.slice(0, size))));
+    }
+  });
+
+  it('refuses to append without the frontier it needs', () => {
+    expect(() => merkle.appendLeaves(new Map(), 1, [tree[0] as Uint8Array])).toThrow(/frontier/);
+  });
+});

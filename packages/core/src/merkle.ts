@@ -66,23 +66,87 @@ export function rootHash(leafHashes: readonly Uint8Array[]): Uint8Array {
   return root;
 }
 
+/** A complete subtree: `2^level` leaves starting at leaf `index × 2^level`. */
+export interface NodeId {
+  readonly level: number;
+  readonly index: number;
+}
+
+/** A range of leaves `[start, end)`, whose Merkle tree hash a proof carries. */
+export type LeafRange = readonly [start: number, end: number];
+
+/**
+ * The complete subtrees that make up leaves `[start, end)`, left to right, as RFC 9162 splits
+ * them (largest power of two first). Every range of a proof starts at a multiple of its own
+ * split point, so this is exact; the range's hash is {@link foldRange} of their hashes.
+ * @example rangeNodes(0, 6) // [{ level: 2, index: 0 }, { level: 1, index: 2 }]
+ */
+export function rangeNodes(start: number, end: number): NodeId[] {
+  const out: NodeId[] = [];
+  let at = start;
+  while (at < end) {
+    let size = 1;
+    while (at % (size * 2) === 0 && at + size * 2 <= end) size *= 2;
+    out.push({ level: Math.log2(size), index: at / size });
+    at += size;
+  }
+  return out;
+}
+
+/** The hash of a range from the hashes of its {@link rangeNodes}: right to left. */
+export function foldRange(nodes: readonly Uint8Array[]): Uint8Array {
+  if (nodes.length === 0) return emptyRoot();
+  let hash = nodes[nodes.length - 1] as Uint8Array;
+  for (let i = nodes.length - 2; i >= 0; i--) hash = nodeHash(nodes[i] as Uint8Array, hash);
+  return hash;
+}
+
+/**
+ * The leaf ranges whose hashes form the inclusion proof of leaf `index` in a tree of `size`,
+ * in proof order (from the leaf up). Throws `RangeError` for an index outside the tree.
+ */
+export function inclusionRanges(index: number, size: number): LeafRange[] {
+  if (!validSize(index) || !validSize(size) || index >= size) {
+    throw new RangeError(`Leaf ${index} is not in a tree of size ${size}.`);
+  }
+  const path = (m: number, start: number, end: number): LeafRange[] => {
+    if (end - start <= 1) return [];
+    const k = splitPoint(end - start);
+    return m < k
+      ? [...path(m, start, start + k), [start + k, end]]
+      : [...path(m - k, start + k, end), [start, start + k]];
+  };
+  return path(index, 0, size);
+}
+
+/**
+ * The leaf ranges whose hashes form the consistency proof from a tree of `oldSize` to one of
+ * `newSize`. Throws `RangeError` unless `0 ≤ oldSize ≤ newSize`.
+ */
+export function consistencyRanges(oldSize: number, newSize: number): LeafRange[] {
+  if (!validSize(oldSize) || !validSize(newSize) || oldSize > newSize) {
+    throw new RangeError(`Size ${oldSize} is not a prefix of a tree of size ${newSize}.`);
+  }
+  if (oldSize === 0) return [];
+  const subproof = (m: number, start: number, end: number, complete: boolean): LeafRange[] => {
+    if (m === end - start) return complete ? [] : [[start, end]];
+    const k = splitPoint(end - start);
+    return m <= k
+      ? [...subproof(m, start, start + k, complete), [start + k, end]]
+      : [...subproof(m - k, start + k, end, false), [start, start + k]];
+  };
+  return subproof(oldSize, 0, newSize, true);
+}
+
 /**
  * The inclusion proof (audit path) of the leaf at `index` in the tree of all `leafHashes`:
  * sibling hashes from the leaf up. Throws `RangeError` for an index outside the tree.
  * @example merkle.inclusionProof(leafHashes, 5)
  */
 export function inclusionProof(leafHashes: readonly Uint8Array[], index: number): Uint8Array[] {
-  if (!Number.isSafeInteger(index) || index < 0 || index >= leafHashes.length) {
-    throw new RangeError(`Leaf ${index} is not in a tree of size ${leafHashes.length}.`);
-  }
-  const path = (m: number, d: readonly Uint8Array[]): Uint8Array[] => {
-    if (d.length <= 1) return [];
-    const k = splitPoint(d.length);
-    return m < k
-      ? [...path(m, d.slice(0, k)), rootHash(d.slice(k))]
-      : [...path(m - k, d.slice(k)), rootHash(d.slice(0, k))];
-  };
-  return path(index, leafHashes);
+  return inclusionRanges(index, leafHashes.length).map(([a, b]) =>
+    rootHash(leafHashes.slice(a, b)),
+  );
 }
 
 /**
@@ -92,18 +156,50 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], index: number)
  * @example merkle.consistencyProof(leafHashes, 3)
  */
 export function consistencyProof(leafHashes: readonly Uint8Array[], oldSize: number): Uint8Array[] {
-  if (!Number.isSafeInteger(oldSize) || oldSize < 0 || oldSize > leafHashes.length) {
-    throw new RangeError(`Size ${oldSize} is not a prefix of a tree of size ${leafHashes.length}.`);
-  }
-  if (oldSize === 0) return [];
-  const subproof = (m: number, d: readonly Uint8Array[], complete: boolean): Uint8Array[] => {
-    if (m === d.length) return complete ? [] : [rootHash(d)];
-    const k = splitPoint(d.length);
-    return m <= k
-      ? [...subproof(m, d.slice(0, k), complete), rootHash(d.slice(k))]
-      : [...subproof(m - k, d.slice(k), false), rootHash(d.slice(0, k))];
-  };
-  return subproof(oldSize, leafHashes, true);
+  return consistencyRanges(oldSize, leafHashes.length).map(([a, b]) =>
+    rootHash(leafHashes.slice(a, b)),
+  );
+}
+
+/**
+ * The complete subtrees on the right edge of a tree of `size` leaves (one per set bit of the
+ * size, highest level first): all a writer needs to append, and to compute the root.
+ * @example frontierIds(6) // [{ level: 2, index: 0 }, { level: 1, index: 2 }]
+ */
+export function frontierIds(size: number): NodeId[] {
+  return rangeNodes(0, size);
+}
+
+/**
+ * Appends leaves to a tree kept as its frontier (level → hash of the right-edge subtree at that
+ * level), and returns every complete subtree the new leaves complete, leaves included, for a
+ * store to keep. `frontier` is updated in place.
+ * @example const nodes = appendLeaves(frontier, size, [leafHash]);
+ */
+export function appendLeaves(
+  frontier: Map<number, Uint8Array>,
+  size: number,
+  leaves: readonly Uint8Array[],
+): Array<NodeId & { hash: Uint8Array }> {
+  const out: Array<NodeId & { hash: Uint8Array }> = [];
+  leaves.forEach((leaf, i) => {
+    let index = size + i;
+    let level = 0;
+    let hash = leaf;
+    out.push({ level, index, hash });
+    while (index % 2 === 1) {
+      const left = frontier.get(level);
+      if (!left)
+        throw new Error(`The frontier lacks level ${level} for a tree of size ${size + i}.`);
+      frontier.delete(level);
+      hash = nodeHash(left, hash);
+      index = (index - 1) / 2;
+      level++;
+      out.push({ level, index, hash });
+    }
+    frontier.set(level, hash);
+  });
+  return out;
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
