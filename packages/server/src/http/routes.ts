@@ -11,6 +11,7 @@ import type { Enricher } from '../enrich.js';
 import { type ErrorCode, HindsightError } from '../errors.js';
 import { prepareEvents } from '../ingest.js';
 import type { Store } from '../store/types.js';
+import { consistencyProof, inclusionProof } from '../tree.js';
 import { cursorScope, EventListQuery, encodeCursor, toEventQuery } from './event-query.js';
 
 /** What route handlers need. */
@@ -153,4 +154,101 @@ export const ROUTES: readonly RouteSpec[] = [
       return event;
     },
   },
+  {
+    method: 'GET',
+    path: '/v1/tenants/:tenant/proofs/inclusion',
+    operationId: 'inclusionProof',
+    summary: 'RFC 9162 inclusion proof of one event in the tenant log',
+    description:
+      "Proves that the event with `seq` is leaf `seq - 1` of the tenant's Merkle tree of `size` " +
+      'leaves (default: the whole log). Verify it against the root of a checkpoint of that size.',
+    scope: 'events:read',
+    params: TenantParams,
+    querystring: Type.Object(
+      {
+        seq: Type.Integer({ minimum: 1, description: 'The event to prove.' }),
+        size: Type.Optional(
+          Type.Integer({ minimum: 1, description: 'Tree size; default the current log size.' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    success: {
+      status: 200,
+      description: 'The proof: sibling hashes from the leaf up, hex.',
+      schema: Type.Object({
+        seq: Type.Integer(),
+        size: Type.Integer(),
+        leafHash: Type.String(),
+        proof: Type.Array(Type.String()),
+      }),
+    },
+    errors: ['invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req) => {
+      const { tenant } = req.params as { tenant: string };
+      const { seq, size: asked } = req.query as { seq: number; size?: number };
+      const size = await treeSize(ctx.store, tenant, asked);
+      if (seq > size) {
+        throw new HindsightError('invalid_request', `seq ${seq} is not in a tree of size ${size}.`);
+      }
+      const { leafHash, proof } = await inclusionProof(ctx.store, tenant, seq, size);
+      return { seq, size, leafHash: hex(leafHash), proof: proof.map(hex) };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/tenants/:tenant/proofs/consistency',
+    operationId: 'consistencyProof',
+    summary: 'RFC 9162 consistency proof between two sizes of the tenant log',
+    description:
+      'Proves that the tree of `from` leaves is a prefix of the tree of `to` leaves (default: ' +
+      'the whole log): nothing in the older log was changed, removed or reordered since.',
+    scope: 'events:read',
+    params: TenantParams,
+    querystring: Type.Object(
+      {
+        from: Type.Integer({ minimum: 0, description: 'The older tree size.' }),
+        to: Type.Optional(
+          Type.Integer({ minimum: 0, description: 'The newer size; default the current size.' }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    success: {
+      status: 200,
+      description: 'The proof, hex.',
+      schema: Type.Object({
+        from: Type.Integer(),
+        to: Type.Integer(),
+        proof: Type.Array(Type.String()),
+      }),
+    },
+    errors: ['invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req) => {
+      const { tenant } = req.params as { tenant: string };
+      const { from, to: asked } = req.query as { from: number; to?: number };
+      const to = await treeSize(ctx.store, tenant, asked);
+      if (from > to) {
+        throw new HindsightError('invalid_request', `from (${from}) is larger than to (${to}).`);
+      }
+      const proof = await consistencyProof(ctx.store, tenant, from, to);
+      return { from, to, proof: proof.map(hex) };
+    },
+  },
 ];
+
+/** The tree size a proof request names: the asked size, at most the log's, or the log's. */
+async function treeSize(store: Store, tenant: string, asked: number | undefined): Promise<number> {
+  const size = await store.logSize(tenant);
+  if (asked !== undefined && asked > size) {
+    throw new HindsightError(
+      'invalid_request',
+      `The log of tenant "${tenant}" has ${size} events; a tree size must not exceed it.`,
+    );
+  }
+  return asked ?? size;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}

@@ -5,7 +5,7 @@
  * each new event gets. Backends differ only in how they read what is stored and insert rows.
  */
 import { leafHashOf, parseIp } from '@hindsight/core';
-import type { ErrorCode, ErrorDetail } from '../errors.js';
+import { type ErrorCode, type ErrorDetail, HindsightError } from '../errors.js';
 import type { EventRef, PreparedEvent } from './types.js';
 
 /**
@@ -184,4 +184,60 @@ export function producerIds(batches: readonly (readonly WriterEvent[])[]): Map<s
     }
   }
   return out;
+}
+
+/** The leaves a transaction adds to each tenant's tree: the size before them, in seq order. */
+export interface TreeGrowth {
+  readonly size: number;
+  readonly leaves: Uint8Array[];
+}
+
+/**
+ * Groups the inserts of a transaction by tenant as leaves of its Merkle tree. The seqs a
+ * transaction hands out per tenant are consecutive, so the first one tells the size before.
+ */
+export function treeGrowth(inserts: readonly PlannedInsert[]): Map<number, TreeGrowth> {
+  const byTenant = new Map<number, PlannedInsert[]>();
+  for (const insert of inserts) {
+    const list = byTenant.get(insert.tenantId);
+    if (list) list.push(insert);
+    else byTenant.set(insert.tenantId, [insert]);
+  }
+  const out = new Map<number, TreeGrowth>();
+  for (const [tenantId, list] of byTenant) {
+    list.sort((a, b) => a.seq - b.seq);
+    out.set(tenantId, {
+      size: (list[0]?.seq ?? 1) - 1,
+      leaves: list.map((i) => Buffer.from(i.hash, 'hex')),
+    });
+  }
+  return out;
+}
+
+/**
+ * Each tenant's tree frontier as of the last transaction this writer committed, so that the
+ * next one need not read it back. An entry is used only while the stored size still matches
+ * (another writer may have appended in between); otherwise the backend reads the frontier.
+ */
+export class FrontierCache {
+  readonly #entries = new Map<number, { size: number; frontier: Map<number, Uint8Array> }>();
+
+  /** A copy of the frontier of a tree of `size`, if this cache holds that exact state. */
+  get(tenantId: number, size: number): Map<number, Uint8Array> | undefined {
+    const entry = this.#entries.get(tenantId);
+    return entry && entry.size === size ? new Map(entry.frontier) : undefined;
+  }
+
+  /** Remembers a committed state. */
+  set(tenantId: number, size: number, frontier: Map<number, Uint8Array>): void {
+    this.#entries.set(tenantId, { size, frontier });
+  }
+}
+
+/** The error for a subtree a tenant's tree does not have. */
+export function missingNode(tenant: string, level: number, index: number): HindsightError {
+  return new HindsightError(
+    'not_found',
+    `The log of tenant "${tenant}" has no subtree ${level}/${index}: it is not that long.`,
+  );
 }

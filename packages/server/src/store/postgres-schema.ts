@@ -63,6 +63,13 @@ CREATE TABLE event_targets (
   seq bigint NOT NULL,
   PRIMARY KEY (tenant_id, target_id, time, seq)
 ) PARTITION BY RANGE (time);
+CREATE TABLE tree_nodes (
+  tenant_id integer NOT NULL,
+  level smallint NOT NULL,
+  idx bigint NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (tenant_id, level, idx)
+);
 CREATE TABLE api_keys (
   id text PRIMARY KEY,
   name text NOT NULL,

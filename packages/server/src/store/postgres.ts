@@ -4,15 +4,25 @@
  * servers never deadlock) before it reads their sizes and stored ids, so `seq` stays gap-free
  * and idempotency race-free across servers. The schema is in `postgres-schema.ts`.
  */
-import { prefixEnd, type QueryClause, type StoredEvent, searchTokens } from '@hindsight/core';
+import {
+  merkle,
+  prefixEnd,
+  type QueryClause,
+  type StoredEvent,
+  searchTokens,
+} from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
 import {
+  FrontierCache,
+  missingNode,
   newPlanState,
+  type PlannedInsert,
   type PlanSource,
   planBatch,
   producerIds,
   type StoredId,
+  treeGrowth,
   type WireOutcome,
   type WriterEvent,
   writerEvent,
@@ -39,6 +49,9 @@ import type {
   PreparedEvent,
   Store,
 } from './types.js';
+
+/** Tree frontiers a transaction leaves behind, remembered once it commits. */
+type Frontiers = Array<[tenantId: number, size: number, frontier: Map<number, Uint8Array>]>;
 
 /** Options for {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -101,6 +114,7 @@ class PostgresStore implements Store {
   readonly #tenantIds = new Map<string, number>();
   /** Months whose partitions are known to exist. */
   readonly #months = new Set<number>();
+  readonly #frontiers = new FrontierCache();
   /** Events this server appended per month, to refresh the planner's statistics as it grows. */
   readonly #appended = new Map<number, number>();
   #closed = false;
@@ -161,8 +175,11 @@ class PostgresStore implements Store {
   ): Promise<WireOutcome[]> {
     await client.query('BEGIN');
     try {
-      const outcomes = await this.#insertAll(client, batches);
+      const { outcomes, frontiers } = await this.#insertAll(client, batches);
       await client.query('COMMIT');
+      for (const [tenantId, size, frontier] of frontiers) {
+        this.#frontiers.set(tenantId, size, frontier);
+      }
       return outcomes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -173,7 +190,7 @@ class PostgresStore implements Store {
   async #insertAll(
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
-  ): Promise<WireOutcome[]> {
+  ): Promise<{ outcomes: WireOutcome[]; frontiers: Frontiers }> {
     const names = [...new Set(batches.flatMap((b) => b.map((e) => e.tenant)))].sort();
     const unknown = names.filter((n) => !this.#tenantIds.has(n));
     if (unknown.length > 0) {
@@ -202,14 +219,17 @@ class PostgresStore implements Store {
     };
     const state = newPlanState();
     const columns = emptyColumns();
+    const inserted: PlannedInsert[] = [];
     const outcomes = batches.map((batch): WireOutcome => {
       const plan = planBatch(batch, source, state);
       if (!plan.ok) return plan.outcome;
       for (const { event, tenantId, seq, hash } of plan.inserts) {
         addRow(columns, tenantId, seq, hash, event);
       }
+      inserted.push(...plan.inserts);
       return { ok: true, events: plan.refs };
     });
+    const frontiers = await this.#growTrees(client, inserted);
     if (columns.events.seq.length > 0) {
       await client.query(INSERT_EVENTS_SQL, eventParams(columns.events));
       const t = columns.targets;
@@ -223,7 +243,61 @@ class PostgresStore implements Store {
       );
     }
     for (const [name, id] of ids) this.#tenantIds.set(name, id);
-    return outcomes;
+    return { outcomes, frontiers };
+  }
+
+  /**
+   * Adds the new leaves to their tenants' trees, storing every subtree they complete. Runs
+   * under the tenants' row locks, so the frontier read here is the committed one.
+   */
+  async #growTrees(client: PoolClient, inserted: readonly PlannedInsert[]): Promise<Frontiers> {
+    const growth = treeGrowth(inserted);
+    const frontiers: Frontiers = [];
+    const missing: Array<{ tenantId: number; level: number; index: number }> = [];
+    const known = new Map<number, Map<number, Uint8Array>>();
+    for (const [tenantId, g] of growth) {
+      const cached = this.#frontiers.get(tenantId, g.size);
+      if (cached) known.set(tenantId, cached);
+      else for (const id of merkle.frontierIds(g.size)) missing.push({ tenantId, ...id });
+    }
+    if (missing.length > 0) {
+      const { rows } = await client.query<{ tenant_id: number; level: number; hash: Buffer }>(
+        'SELECT n.tenant_id, n.level, n.hash FROM tree_nodes n JOIN unnest($1::integer[], ' +
+          '$2::smallint[], $3::bigint[]) AS w(tenant_id, level, idx) ON n.tenant_id = w.tenant_id ' +
+          'AND n.level = w.level AND n.idx = w.idx',
+        [missing.map((m) => m.tenantId), missing.map((m) => m.level), missing.map((m) => m.index)],
+      );
+      if (rows.length !== missing.length) throw new Error('A tenant tree frontier is incomplete.');
+      for (const row of rows) {
+        const frontier = known.get(row.tenant_id) ?? new Map<number, Uint8Array>();
+        frontier.set(row.level, row.hash);
+        known.set(row.tenant_id, frontier);
+      }
+    }
+    const nodes = {
+      tenantId: [] as number[],
+      level: [] as number[],
+      index: [] as number[],
+      hash: [] as Buffer[],
+    };
+    for (const [tenantId, g] of growth) {
+      const frontier = known.get(tenantId) ?? new Map<number, Uint8Array>();
+      for (const node of merkle.appendLeaves(frontier, g.size, g.leaves)) {
+        nodes.tenantId.push(tenantId);
+        nodes.level.push(node.level);
+        nodes.index.push(node.index);
+        nodes.hash.push(Buffer.from(node.hash));
+      }
+      frontiers.push([tenantId, g.size + g.leaves.length, frontier]);
+    }
+    if (nodes.tenantId.length > 0) {
+      await client.query(
+        'INSERT INTO tree_nodes (tenant_id, level, idx, hash) SELECT * FROM unnest($1::integer[], ' +
+          '$2::smallint[], $3::bigint[], $4::bytea[])',
+        [nodes.tenantId, nodes.level, nodes.index, nodes.hash],
+      );
+    }
+    return frontiers;
   }
 
   /** The stored events whose ids producers chose again in these batches. */
@@ -347,6 +421,34 @@ class PostgresStore implements Store {
     if (id === undefined) return null;
     this.#tenantIds.set(name, id);
     return id;
+  }
+
+  async logSize(tenant: string): Promise<number> {
+    this.#assertOpen();
+    const { rows } = await this.#query<{ size: string }>(
+      'SELECT size FROM tenants WHERE name = $1',
+      [tenant],
+    );
+    return Number(rows[0]?.size ?? 0);
+  }
+
+  async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(tenant);
+    const { rows } =
+      tenantId === null || ids.length === 0
+        ? { rows: [] }
+        : await this.#query<{ level: number; idx: string; hash: Buffer }>(
+            'SELECT level, idx, hash FROM tree_nodes WHERE tenant_id = $1 AND (level, idx) IN ' +
+              '(SELECT * FROM unnest($2::smallint[], $3::bigint[]))',
+            [tenantId, ids.map((i) => i.level), ids.map((i) => i.index)],
+          );
+    const found = new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hash]));
+    return ids.map(({ level, index }) => {
+      const hash = found.get(`${level}/${index}`);
+      if (!hash) throw missingNode(tenant, level, index);
+      return hash;
+    });
   }
 
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {

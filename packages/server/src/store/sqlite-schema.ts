@@ -9,12 +9,13 @@
  * carry the tenant (`t<id>_word`), so a keyword search reads only that tenant's posting list,
  * newest first, restricted by `pos` range for time and cursor.
  */
+import { merkle } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import type { WriterEvent } from './append-plan.js';
 
 /** Positions per millisecond. */
 export const SLOTS_PER_MS = 2048;
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -60,6 +61,13 @@ CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
   words, content = '', contentless_delete = 1,
   tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
 );
+CREATE TABLE IF NOT EXISTS tree_nodes (
+  tenant_id INTEGER NOT NULL,
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (tenant_id, level, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -96,11 +104,26 @@ export function migrateSqlite(db: Database.Database): void {
         `The database has schema version ${version}, newer than this Hindsight (${SCHEMA_VERSION}). Upgrade Hindsight.`,
       );
     }
+    // Version 2 keeps each tenant's Merkle tree: build it for the events stored before.
+    if (version === 1) buildTrees(db);
     db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
       'schema_version',
       String(SCHEMA_VERSION),
     );
   }).immediate();
+}
+
+/** Stores every complete subtree of every tenant's tree, from the leaf hashes in `seq` order. */
+function buildTrees(db: Database.Database): void {
+  const insert = db.prepare(INSERT_NODE_SQL);
+  const hashes = db.prepare('SELECT hash FROM events WHERE tenant_id = ? ORDER BY seq').pluck();
+  const tenants = db.prepare('SELECT id FROM tenants').pluck().all() as number[];
+  for (const tenantId of tenants) {
+    const leaves = hashes.all(tenantId) as Buffer[];
+    for (const node of merkle.appendLeaves(new Map(), 0, leaves)) {
+      insert.run(tenantId, node.level, node.index, node.hash);
+    }
+  }
 }
 
 /** The `events` row of an event, in the column order of {@link INSERT_EVENT_SQL}. */
@@ -144,3 +167,5 @@ export const INSERT_EVENT_SQL =
 export const INSERT_TARGET_SQL =
   'INSERT OR IGNORE INTO event_targets (tenant_id, target_id, pos) VALUES (?, ?, ?)';
 export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
+export const INSERT_NODE_SQL =
+  'INSERT INTO tree_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)';

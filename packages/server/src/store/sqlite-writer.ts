@@ -4,13 +4,17 @@
  * on the main thread overlap with inserts and fsyncs here, and reads are never blocked by them.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import {
+  FrontierCache,
   newPlanState,
+  type PlannedInsert,
   type PlanSource,
   type PlanState,
   planBatch,
   type StoredId,
+  treeGrowth,
   type WireOutcome,
   type WriterEvent,
 } from './append-plan.js';
@@ -19,6 +23,7 @@ import {
   ftsWords,
   INSERT_EVENT_SQL,
   INSERT_FTS_SQL,
+  INSERT_NODE_SQL,
   INSERT_TARGET_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
@@ -56,6 +61,9 @@ interface TxState extends PlanState {
 export class SqliteWriter {
   readonly #db: Database.Database;
   readonly #tenantIds = new Map<string, number>();
+  readonly #frontiers = new FrontierCache();
+  /** Frontiers of the transaction under way, remembered once it commits. */
+  #committing: Array<[tenantId: number, size: number, frontier: Map<number, Uint8Array>]> = [];
   readonly #stmt;
   readonly #appendAll: Database.Transaction<
     (batches: readonly (readonly WriterEvent[])[]) => WireOutcome[]
@@ -75,6 +83,8 @@ export class SqliteWriter {
       insertEvent: p(INSERT_EVENT_SQL),
       insertTarget: p(INSERT_TARGET_SQL),
       insertFts: p(INSERT_FTS_SQL),
+      insertNode: p(INSERT_NODE_SQL),
+      node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
     };
     this.#appendAll = db.transaction((batches: readonly (readonly WriterEvent[])[]) =>
       this.#insertAll(batches),
@@ -83,7 +93,12 @@ export class SqliteWriter {
 
   /** Appends in one durable transaction; throws (storing nothing) when the database fails. */
   append(batches: readonly (readonly WriterEvent[])[]): WireOutcome[] {
-    return this.#appendAll.immediate(batches);
+    this.#committing = [];
+    const outcomes = this.#appendAll.immediate(batches);
+    for (const [tenantId, size, frontier] of this.#committing) {
+      this.#frontiers.set(tenantId, size, frontier);
+    }
+    return outcomes;
   }
 
   close(): void {
@@ -98,11 +113,13 @@ export class SqliteWriter {
       size: (tenantId) => this.#stmt.tenantSize.get(tenantId) as number,
       stored: (tenantId, id) => this.#storedId(tenantId, id),
     };
+    const inserted: PlannedInsert[] = [];
     const outcomes = batches.map((batch): WireOutcome => {
       // Conflicts are found before the first insert, so a refused batch needs no savepoint
       // (savepoints would make FTS5 flush its buffer each time).
       const plan = planBatch(batch, source, tx);
       if (!plan.ok) return plan.outcome;
+      inserted.push(...plan.inserts);
       for (const { event, tenantId, seq, hash } of plan.inserts) {
         const pos = this.#allocatePos(event.timeMs, tx);
         this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
@@ -111,10 +128,33 @@ export class SqliteWriter {
       }
       return { ok: true, events: plan.refs };
     });
+    this.#growTrees(inserted);
     // One size update per tenant and transaction, not per batch.
     for (const [tenantId, size] of tx.sizes) this.#stmt.tenantSetSize.run(size, tenantId);
     for (const [name, id] of tx.tenantIds) this.#tenantIds.set(name, id);
     return outcomes;
+  }
+
+  /** Adds the new leaves to their tenants' trees, storing every subtree they complete. */
+  #growTrees(inserted: readonly PlannedInsert[]): void {
+    for (const [tenantId, growth] of treeGrowth(inserted)) {
+      const frontier =
+        this.#frontiers.get(tenantId, growth.size) ?? this.#readFrontier(tenantId, growth.size);
+      for (const node of merkle.appendLeaves(frontier, growth.size, growth.leaves)) {
+        this.#stmt.insertNode.run(tenantId, node.level, node.index, node.hash);
+      }
+      this.#committing.push([tenantId, growth.size + growth.leaves.length, frontier]);
+    }
+  }
+
+  #readFrontier(tenantId: number, size: number): Map<number, Uint8Array> {
+    const frontier = new Map<number, Uint8Array>();
+    for (const { level, index } of merkle.frontierIds(size)) {
+      const hash = this.#stmt.node.get(tenantId, level, index) as Buffer | undefined;
+      if (!hash) throw new Error(`Tree node ${level}/${index} of tenant ${tenantId} is missing.`);
+      frontier.set(level, hash);
+    }
+    return frontier;
   }
 
   #tenantId(name: string, tx: TxState): number {

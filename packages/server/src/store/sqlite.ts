@@ -6,10 +6,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { prefixEnd, type QueryClause, type StoredEvent, searchTokens } from '@hindsight/core';
+import {
+  type merkle,
+  prefixEnd,
+  type QueryClause,
+  type StoredEvent,
+  searchTokens,
+} from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
-import { type WireOutcome, writerEvent } from './append-plan.js';
+import { missingNode, type WireOutcome, writerEvent } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
@@ -96,6 +102,8 @@ class SqliteStore implements Store {
           'WHERE NOT EXISTS (SELECT 1 FROM api_keys)',
       ),
       keyFind: p('SELECT * FROM api_keys WHERE id = ?'),
+      logSize: p('SELECT size FROM tenants WHERE name = ?').pluck(),
+      node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
       ping: p('SELECT 1').pluck(),
     };
   }
@@ -152,6 +160,24 @@ class SqliteStore implements Store {
     if (id === undefined) return null;
     this.#tenantIds.set(name, id);
     return id;
+  }
+
+  async logSize(tenant: string): Promise<number> {
+    this.#assertOpen();
+    return (this.#stmt.logSize.get(tenant) as number | undefined) ?? 0;
+  }
+
+  async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    return ids.map(({ level, index }) => {
+      const hash =
+        tenantId === null
+          ? undefined
+          : (this.#stmt.node.get(tenantId, level, index) as Buffer | undefined);
+      if (!hash) throw missingNode(tenant, level, index);
+      return hash;
+    });
   }
 
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {

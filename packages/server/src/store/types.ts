@@ -4,6 +4,7 @@
  */
 import type {
   LeafHashParts,
+  merkle,
   QueryClause,
   Salts,
   StoredEvent,
@@ -103,6 +104,16 @@ export interface Store {
    * Stores a key; with `ifNoKeys`, only when the store holds no key at all (atomically, also
    * with several servers starting at once). Resolves whether it was stored.
    */
+  /** The number of events in a tenant's log (its highest `seq`); 0 for an unknown tenant. */
+  logSize(tenant: string): Promise<number>;
+
+  /**
+   * Hashes of complete subtrees of a tenant's Merkle tree (SPEC §6), in the order asked. The
+   * store keeps every complete subtree, so any root or proof of any past size is O(log n)
+   * reads. Throws `not_found` for a subtree the log does not have (yet).
+   */
+  treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]>;
+
   createKey(key: ApiKeyRecord, options?: { readonly ifNoKeys?: boolean }): Promise<boolean>;
   findKey(id: string): Promise<ApiKeyRecord | null>;
 

@@ -470,6 +470,8 @@ describe('public routes', () => {
       '/v1/openapi.json',
       '/v1/tenants/{tenant}/events',
       '/v1/tenants/{tenant}/events/{id}',
+      '/v1/tenants/{tenant}/proofs/consistency',
+      '/v1/tenants/{tenant}/proofs/inclusion',
     ]);
     expect(Object.keys(doc.paths['/v1/events']?.['post']?.responses ?? {})).toEqual(
       expect.arrayContaining(['202', '400', '401', '403', '409', '413', '415', '503']),

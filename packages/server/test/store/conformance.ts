@@ -2,11 +2,12 @@
  * The Store conformance suite: every backend runs it from a ten-line test file. It checks the
  * contract of `src/store/types.ts` through its public methods only.
  */
-import { type EventInput, parseQuery, type StoredEvent } from '@hindsight/core';
+import { type EventInput, merkle, parseQuery, type StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HindsightError } from '../../src/errors.js';
 import { prepareEvents } from '../../src/ingest.js';
 import type { EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
+import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { testEnricher } from '../helpers.js';
 
 /** A fresh, empty store of one backend, and more connections to the same database. */
@@ -478,6 +479,97 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         await append([ev(t, { id: 's30', time })]);
         const asc = await all(t, { order: 'asc' });
         expect(asc.map((e) => e.seq)).toEqual(Array.from({ length: 31 }, (_, i) => i + 1));
+      });
+    });
+
+    describe('Merkle tree', () => {
+      /** The tenant's leaf hashes in seq order, read back from its events. */
+      async function leavesOf(t: string): Promise<Uint8Array[]> {
+        const events = (await all(t)).sort((a, b) => a.seq - b.seq);
+        expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+        return events.map((e) => new Uint8Array(Buffer.from(e.hash, 'hex')));
+      }
+
+      it('keeps every root and proof of every past size, also with two writers', async () => {
+        const t = freshTenant();
+        const second = await harness.another();
+        try {
+          // Groups of several sizes, alternating writers: each must notice the other's appends.
+          for (const [i, n] of [1, 2, 5, 1, 7, 3, 8, 1, 4].entries()) {
+            const writer = i % 3 === 1 ? second : store;
+            const [outcome] = await writer.append([
+              prepare(Array.from({ length: n }, () => ev(t))),
+            ]);
+            expect(outcome?.ok).toBe(true);
+          }
+          await Promise.all([
+            store.append([prepare([ev(t), ev(t)])]),
+            second.append([prepare([ev(t), ev(t), ev(t)])]),
+          ]);
+        } finally {
+          await second.close();
+        }
+        const leaves = await leavesOf(t);
+        expect(leaves).toHaveLength(37);
+        expect(await store.logSize(t)).toBe(37);
+        const roots: Uint8Array[] = [];
+        for (let size = 0; size <= leaves.length; size++) {
+          const root = await treeRoot(store, t, size);
+          expect(Buffer.from(root).toString('hex')).toBe(
+            Buffer.from(merkle.rootHash(leaves.slice(0, size))).toString('hex'),
+          );
+          roots.push(root);
+        }
+        for (const [seq, size] of [
+          [1, 1],
+          [1, 37],
+          [37, 37],
+          [16, 17],
+          [17, 32],
+          [5, 20],
+        ] as const) {
+          const { leafHash, proof } = await inclusionProof(store, t, seq, size);
+          expect(Buffer.from(leafHash).equals(leaves[seq - 1] as Uint8Array)).toBe(true);
+          expect(
+            merkle.verifyInclusion(seq - 1, size, leafHash, proof, roots[size] as Uint8Array),
+          ).toBe(true);
+        }
+        for (const [from, to] of [
+          [1, 37],
+          [16, 32],
+          [17, 37],
+          [36, 37],
+          [0, 5],
+          [37, 37],
+        ] as const) {
+          const proof = await consistencyProof(store, t, from, to);
+          expect(
+            merkle.verifyConsistency(
+              from,
+              to,
+              proof,
+              roots[from] as Uint8Array,
+              roots[to] as Uint8Array,
+            ),
+          ).toBe(true);
+        }
+      });
+
+      it('has no subtree beyond the log, and an empty log for an unknown tenant', async () => {
+        const t = freshTenant();
+        await append([ev(t), ev(t), ev(t)]);
+        await expect(store.treeNodes(t, [{ level: 2, index: 0 }])).rejects.toMatchObject({
+          code: 'not_found',
+        });
+        await expect(store.treeNodes(t, [{ level: 0, index: 3 }])).rejects.toMatchObject({
+          code: 'not_found',
+        });
+        expect(await store.logSize(freshTenant())).toBe(0);
+        await expect(
+          store.treeNodes(freshTenant(), [{ level: 0, index: 0 }]),
+        ).rejects.toMatchObject({
+          code: 'not_found',
+        });
       });
     });
 
