@@ -20,6 +20,7 @@ export {
   sealEvent,
 } from './leaf.js';
 export * as merkle from './merkle.js';
+export * as note from './note.js';
 export * from './query.js';
 export * from './schema.js';
 export { searchableTexts, searchTokens } from './text.js';

@@ -1,0 +1,224 @@
+/**
+ * C2SP signed notes with Ed25519 keys, and the `tlog-checkpoint` body they carry — byte-exact
+ * to the format of `golang.org/x/mod/sumdb/note`, so transparency-log tooling and witnesses
+ * verify Hindsight's checkpoints unchanged (SPEC §6).
+ *
+ *   <origin>\n<tree size>\n<base64 root hash>\n        ← the note text (a checkpoint)
+ *   \n
+ *   — <key name> <base64(key hash ‖ Ed25519 signature)>\n
+ *
+ * Keys are written as the Go tooling writes them: a verifier key
+ * `<name>+<hex key hash>+<base64(0x01 ‖ public key)>`, and a signer key
+ * `PRIVATE+KEY+<name>+<hex key hash>+<base64(0x01 ‖ seed)>`.
+ */
+import { createPrivateKey, createPublicKey, hash, type KeyObject, sign, verify } from 'node:crypto';
+
+const ALG_ED25519 = 1;
+const SIG_PREFIX = '\u2014 ';
+/** PKCS #8 DER of an Ed25519 private key, up to its 32-byte seed (RFC 8410). */
+const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** Why a key, note or checkpoint was refused. */
+export class NoteError extends Error {
+  override readonly name = 'NoteError';
+}
+
+/** A key that signs notes. */
+export interface NoteSigner {
+  readonly name: string;
+  /** The key hash: first 4 bytes of SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key), big-endian. */
+  readonly keyHash: number;
+  readonly publicKey: Uint8Array;
+  /** The signer key text (keep it secret). */
+  readonly privateKeyText: string;
+  sign(message: Uint8Array): Uint8Array;
+}
+
+/** A key that verifies notes. */
+export interface NoteVerifier {
+  readonly name: string;
+  readonly keyHash: number;
+  readonly publicKey: Uint8Array;
+}
+
+function validName(name: string): boolean {
+  return name.length > 0 && !/[\s+]/u.test(name) && /^[\x21-\x7e\u0080-\u{10ffff}]+$/u.test(name);
+}
+
+function keyHashOf(name: string, publicKey: Uint8Array): number {
+  const digest = hash(
+    'sha256',
+    Buffer.concat([Buffer.from(`${name}\n`), Uint8Array.of(ALG_ED25519), publicKey]),
+    'buffer',
+  );
+  return digest.readUInt32BE(0);
+}
+
+const hex8 = (n: number) => n.toString(16).padStart(8, '0');
+
+function publicKeyOf(key: KeyObject): Uint8Array {
+  const jwk = key.export({ format: 'jwk' });
+  return new Uint8Array(Buffer.from(jwk.x ?? '', 'base64url'));
+}
+
+/**
+ * A signer from a 32-byte Ed25519 seed.
+ * @example const signer = signerFromSeed('hindsight.example', randomBytes(32));
+ */
+export function signerFromSeed(name: string, seed: Uint8Array): NoteSigner {
+  if (!validName(name)) throw new NoteError(`"${name}" is not a valid key name.`);
+  if (seed.length !== 32) throw new NoteError('An Ed25519 seed has 32 bytes.');
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const publicKey = publicKeyOf(createPublicKey(privateKey));
+  const keyHash = keyHashOf(name, publicKey);
+  const encoded = Buffer.concat([Uint8Array.of(ALG_ED25519), seed]).toString('base64');
+  return {
+    name,
+    keyHash,
+    publicKey,
+    privateKeyText: `PRIVATE+KEY+${name}+${hex8(keyHash)}+${encoded}`,
+    sign: (message) => new Uint8Array(sign(null, message, privateKey)),
+  };
+}
+
+/** Splits `<prefix>name+hash+base64` into its parts, checking the hash against the key. */
+function parseKeyText(
+  text: string,
+  prefix: string,
+): { name: string; keyHash: number; key: Buffer } {
+  if (!text.startsWith(prefix)) throw new NoteError('Malformed key.');
+  // name+hash+key, where only the key (base64) may itself contain "+".
+  const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text.slice(prefix.length));
+  const [, name, hashHex, encoded] = match ?? [];
+  if (name === undefined || hashHex === undefined || encoded === undefined) {
+    throw new NoteError('Malformed key.');
+  }
+  const key = Buffer.from(encoded, 'base64');
+  if (
+    !validName(name) ||
+    !/^[0-9a-f]{8}$/.test(hashHex) ||
+    key.toString('base64') !== encoded ||
+    key.length !== 33 ||
+    key[0] !== ALG_ED25519
+  ) {
+    throw new NoteError('Malformed key.');
+  }
+  return { name, keyHash: Number.parseInt(hashHex, 16), key: key.subarray(1) };
+}
+
+/**
+ * A signer from its key text (`PRIVATE+KEY+name+hash+base64`), as Go's `note.NewSigner` reads it.
+ */
+export function parseSignerKey(text: string): NoteSigner {
+  const { name, keyHash, key } = parseKeyText(text.trim(), 'PRIVATE+KEY+');
+  const signer = signerFromSeed(name, key);
+  if (signer.keyHash !== keyHash) throw new NoteError('The key hash does not match the key.');
+  return signer;
+}
+
+/** The verifier key text of a signer or verifier: `name+hash+base64(0x01 ‖ public key)`. */
+export function verifierKeyText(key: NoteVerifier): string {
+  const encoded = Buffer.concat([Uint8Array.of(ALG_ED25519), key.publicKey]).toString('base64');
+  return `${key.name}+${hex8(key.keyHash)}+${encoded}`;
+}
+
+/** A verifier from its key text, as Go's `note.NewVerifier` reads it. */
+export function parseVerifierKey(text: string): NoteVerifier {
+  const { name, keyHash, key } = parseKeyText(text.trim(), '');
+  if (key.length !== 32 || keyHashOf(name, key) !== keyHash) {
+    throw new NoteError('The key hash does not match the key.');
+  }
+  return { name, keyHash, publicKey: new Uint8Array(key) };
+}
+
+/**
+ * Signs a note text (non-empty, ending in a newline, no blank line's worth of ambiguity):
+ * the text, a blank line, and one signature line.
+ * @example signNote('example.com/log\n5\nq6…=\n', signer)
+ */
+export function signNote(text: string, signer: NoteSigner): string {
+  if (text === '' || !text.endsWith('\n') || text.includes('\n\n')) {
+    throw new NoteError('A note text is non-empty, ends with a newline and has no blank line.');
+  }
+  const signature = signer.sign(Buffer.from(text));
+  const payload = Buffer.concat([Buffer.alloc(4), signature]);
+  payload.writeUInt32BE(signer.keyHash, 0);
+  return `${text}\n${SIG_PREFIX}${signer.name} ${payload.toString('base64')}\n`;
+}
+
+/** A note whose signature by the verifier's key was checked. */
+export interface OpenedNote {
+  readonly text: string;
+}
+
+/**
+ * Checks a signed note against a verifier key and returns its text. Throws `NoteError` when
+ * the note is malformed or carries no valid signature by that key (other signatures, such
+ * as a witness's cosignature, are allowed and ignored).
+ */
+export function openNote(message: string, verifier: NoteVerifier): OpenedNote {
+  const split = message.lastIndexOf('\n\n');
+  if (split < 0 || !message.endsWith('\n')) throw new NoteError('Malformed note.');
+  const text = message.slice(0, split + 1);
+  const lines = message.slice(split + 2, -1).split('\n');
+  let verified = false;
+  for (const line of lines) {
+    if (!line.startsWith(SIG_PREFIX)) throw new NoteError('Malformed note.');
+    const [name, encoded, ...rest] = line.slice(SIG_PREFIX.length).split(' ');
+    if (name === undefined || encoded === undefined || rest.length > 0 || !validName(name)) {
+      throw new NoteError('Malformed note.');
+    }
+    const payload = Buffer.from(encoded, 'base64');
+    if (payload.toString('base64') !== encoded || payload.length < 5) {
+      throw new NoteError('Malformed note.');
+    }
+    if (name !== verifier.name || payload.readUInt32BE(0) !== verifier.keyHash) continue;
+    const publicKey = createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(verifier.publicKey).toString('base64url') },
+      format: 'jwk',
+    });
+    if (!verify(null, Buffer.from(text), publicKey, payload.subarray(4))) {
+      throw new NoteError(`Invalid signature for key ${name}+${hex8(verifier.keyHash)}.`);
+    }
+    verified = true;
+  }
+  if (!verified) throw new NoteError('The note has no signature by this key.');
+  return { text };
+}
+
+/** A checkpoint of a log: its origin, size and root hash (C2SP `tlog-checkpoint`). */
+export interface Checkpoint {
+  readonly origin: string;
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+}
+
+/**
+ * The note text of a checkpoint.
+ * @example checkpointText({ origin: 'hindsight.example/acme', size: 3, rootHash }) // "hindsight.example/acme\n3\n…=\n"
+ */
+export function checkpointText(checkpoint: Checkpoint): string {
+  if (checkpoint.origin === '' || /[\n]/.test(checkpoint.origin)) {
+    throw new NoteError('A checkpoint origin is one non-empty line.');
+  }
+  return `${checkpoint.origin}\n${checkpoint.size}\n${Buffer.from(checkpoint.rootHash).toString('base64')}\n`;
+}
+
+/** Reads a checkpoint note text (extension lines after the root are allowed and ignored). */
+export function parseCheckpoint(text: string): Checkpoint {
+  const [origin, size, root] = text.split('\n');
+  const rootHash = Buffer.from(root ?? '', 'base64');
+  if (
+    !origin ||
+    !/^(0|[1-9]\d{0,15})$/.test(size ?? '') ||
+    rootHash.length !== 32 ||
+    rootHash.toString('base64') !== root
+  ) {
+    throw new NoteError('Malformed checkpoint.');
+  }
+  return { origin, size: Number(size), rootHash: new Uint8Array(rootHash) };
+}
