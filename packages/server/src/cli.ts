@@ -10,13 +10,13 @@ import { openStore, type StoreLocation } from './store/index.js';
 
 const USAGE = `Usage:
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
-                  [--geoip-db FILE | --no-geoip]
+                  [--geoip-db FILE | --no-geoip] [--origin NAME] [--signing-key FILE]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
 
 Scopes: ${SCOPES.join(', ')}
 Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_HOST,
-             HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL`;
+             HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL, HINDSIGHT_ORIGIN, HINDSIGHT_SIGNING_KEY`;
 
 /** A mistake in how the command was called: message, usage, exit code 2. */
 class UsageError extends Error {}
@@ -54,9 +54,18 @@ async function serve(args: string[]): Promise<void> {
       demo: { type: 'boolean', default: false },
       'geoip-db': { type: 'string' },
       'no-geoip': { type: 'boolean', default: false },
+      'signing-key': { type: 'string' },
+      origin: { type: 'string' },
     },
     strict: true,
   });
+  const origin = values.origin ?? process.env['HINDSIGHT_ORIGIN'];
+  if (origin !== undefined && !/^[\x21-\x2a\x2c-\x7e]+$/.test(origin)) {
+    throw new UsageError(
+      `Invalid origin "${origin}": use a schema-less URL such as audit.example.com (no spaces or "+").`,
+    );
+  }
+  const signingKey = values['signing-key'] ?? process.env['HINDSIGHT_SIGNING_KEY'];
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -67,6 +76,8 @@ async function serve(args: string[]): Promise<void> {
       host: values.host ?? process.env['HINDSIGHT_HOST'] ?? '127.0.0.1',
       demo: values.demo,
       logLevel: process.env['HINDSIGHT_LOG_LEVEL'] ?? 'info',
+      ...(origin === undefined ? {} : { origin }),
+      ...(signingKey === undefined ? {} : { signingKey }),
       ...(geo === undefined ? {} : { geo }),
     },
     (line) => process.stdout.write(`${line}\n`),

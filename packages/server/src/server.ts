@@ -2,8 +2,12 @@
  * `hindsight serve`: opens the store, makes the first admin key, loads the demo tenant when
  * asked, and listens. The only place that binds a port.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { note } from '@hindsight/core';
 import type { FastifyInstance } from 'fastify';
 import { createFirstApiKey } from './auth.js';
+import { DEFAULT_ORIGIN, loadOrCreateSigner } from './checkpoints.js';
 import { loadDemo } from './demo-loader.js';
 import { createEnricher, type EnricherOptions } from './enrich.js';
 import { createApp } from './http/app.js';
@@ -18,6 +22,13 @@ export interface ServeOptions extends StoreLocation {
   readonly geo?: EnricherOptions['geo'];
   /** Pino log level; `silent` turns logging off. */
   readonly logLevel?: string;
+  /** Checkpoint origin prefix (default `hindsight`); checkpoints name `<origin>/<tenant>`. */
+  readonly origin?: string;
+  /**
+   * The checkpoint signer key file (`PRIVATE+KEY+…`, as Go's note tooling writes it). Default
+   * `<data>/signing.key`, created on first start.
+   */
+  readonly signingKey?: string;
 }
 
 /** A running server. */
@@ -37,6 +48,21 @@ export async function startServer(
   options: ServeOptions,
   print: (line: string) => void,
 ): Promise<RunningServer> {
+  const origin = options.origin ?? DEFAULT_ORIGIN;
+  let signer: note.NoteSigner;
+  if (options.signingKey !== undefined) {
+    if (!existsSync(options.signingKey)) {
+      throw new Error(`No signing key file at ${options.signingKey}.`);
+    }
+    signer = loadOrCreateSigner(options.signingKey, origin).signer;
+  } else {
+    const file = join(resolve(options.data ?? 'hindsight-data'), 'signing.key');
+    const loaded = loadOrCreateSigner(file, origin);
+    signer = loaded.signer;
+    if (loaded.created) {
+      print(`Created the checkpoint signing key ${file} (keep it secret, and back it up).`);
+    }
+  }
   const store = await openStore(options);
   try {
     const enricher = createEnricher(options.geo === undefined ? {} : { geo: options.geo });
@@ -52,12 +78,14 @@ export async function startServer(
     const app = await createApp({
       store,
       enricher,
+      checkpoints: { signer, origin },
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    print(`Checkpoints are signed by ${note.verifierKeyText(signer)}`);
     print(`Hindsight is listening on ${url} (store: ${store.kind}).`);
     if (options.demo) {
       print(`Try: curl -H "Authorization: Bearer $KEY" "${url}/v1/tenants/acme/events?limit=5"`);

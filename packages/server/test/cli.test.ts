@@ -2,6 +2,8 @@
  * The `hindsight` binary as an operator runs it: real processes, a real port, real files.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -151,6 +153,51 @@ describe('hindsight serve', () => {
     } while (cursor);
     expect(new Set(ids).size).toBe(1000);
     await stop(restarted);
+    tmp.remove();
+  });
+});
+
+describe('checkpoint signing key', () => {
+  it('is created once under the data directory, kept secret, and reused', async () => {
+    const tmp = tempDir();
+    const first = await serve(tmp.dir, '--origin', 'audit.example.com');
+    expect(first.output()).toMatch(/Created the checkpoint signing key/);
+    const vkey = /Checkpoints are signed by (\S+)/.exec(first.output())?.[1];
+    expect(vkey).toMatch(/^audit\.example\.com\+[0-9a-f]{8}\+/);
+    const file = join(tmp.dir, 'signing.key');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).toMatch(/^PRIVATE\+KEY\+audit\.example\.com\+/);
+    const key = adminKeyOf(first.output());
+    await fetch(`${first.url}/v1/events`, {
+      method: 'POST',
+      headers: auth(key),
+      body: JSON.stringify({ tenant: 'acme', action: 'a.b', actor: { id: 'u' } }),
+    });
+    const signed = await (
+      await fetch(`${first.url}/v1/tenants/acme/checkpoint`, { headers: auth(key) })
+    ).text();
+    expect(signed.startsWith('audit.example.com/acme\n1\n')).toBe(true);
+    await stop(first);
+    const again = await serve(tmp.dir, '--origin', 'audit.example.com');
+    expect(again.output()).not.toMatch(/Created the checkpoint signing key/);
+    expect(again.output()).toContain(`Checkpoints are signed by ${vkey}`);
+    await stop(again);
+    tmp.remove();
+  });
+
+  it('refuses a missing key file and a malformed origin', async () => {
+    const tmp = tempDir();
+    const fail = (args: string[]) =>
+      run(process.execPath, [CLI, 'serve', '--port', '0', '--data', tmp.dir, ...args]).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+    const missing = await fail(['--signing-key', join(tmp.dir, 'nope.key')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/No signing key file/);
+    const origin = await fail(['--origin', 'has space']);
+    expect(origin.code).toBe(2);
+    expect(origin.stderr).toMatch(/Invalid origin/);
     tmp.remove();
   });
 });

@@ -3,6 +3,8 @@
  * `serve` (see `../server.ts`) binds a port.
  */
 import { isUtf8 } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
+import { note } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
@@ -12,6 +14,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import { authenticate, authorize, type Principal } from '../auth.js';
+import { Checkpointer, type CheckpointOptions, DEFAULT_ORIGIN } from '../checkpoints.js';
 import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
@@ -27,6 +30,11 @@ const VERSION = '0.1.0';
 export interface AppOptions {
   readonly store: Store;
   readonly enricher: Enricher;
+  /**
+   * How checkpoints are signed. `hindsight serve` passes the server's key; without it (tests,
+   * embedding) a key is made for this app alone and origin is `hindsight`.
+   */
+  readonly checkpoints?: CheckpointOptions;
   /** Fastify logger options; off by default (tests). */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -136,7 +144,19 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const queue = new CommitQueue(options.store);
-  const ctx: RouteContext = { store: options.store, enricher: options.enricher, queue };
+  const checkpoints = new Checkpointer(
+    options.store,
+    options.checkpoints ?? {
+      signer: note.signerFromSeed(DEFAULT_ORIGIN, randomBytes(32)),
+      origin: DEFAULT_ORIGIN,
+    },
+  );
+  const ctx: RouteContext = {
+    store: options.store,
+    enricher: options.enricher,
+    queue,
+    checkpoints,
+  };
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
@@ -176,6 +196,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => {
     await queue.drain();
+    await checkpoints.flush();
   });
 
   let document: unknown;
@@ -203,7 +224,12 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
               principals.set(req, principal);
             },
           }),
-      handler: (req, reply) => route.handler(ctx, req, reply, principals.get(req) ?? null),
+      handler: async (req, reply) => {
+        const result = await route.handler(ctx, req, reply, principals.get(req) ?? null);
+        // Set only on success: an error is always JSON.
+        if (route.success.contentType) void reply.type(route.success.contentType);
+        return result;
+      },
     });
   }
   return app;

@@ -95,7 +95,11 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       responses: {
         [String(route.success.status)]: {
           description: route.success.description,
-          content: { 'application/json': { schema: schemaJson(route.success.schema) } },
+          content: {
+            [route.success.contentType?.split(';')[0] ?? 'application/json']: {
+              schema: schemaJson(route.success.schema),
+            },
+          },
         },
         ...errorResponses(route.errors),
       },

@@ -6,6 +6,7 @@ import { EventInput, StoredEvent, Tenant } from '@hindsight/core';
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, type Principal, type Scope } from '../auth.js';
+import type { Checkpointer } from '../checkpoints.js';
 import type { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { type ErrorCode, HindsightError } from '../errors.js';
@@ -19,6 +20,7 @@ export interface RouteContext {
   readonly store: Store;
   readonly enricher: Enricher;
   readonly queue: CommitQueue;
+  readonly checkpoints: Checkpointer;
 }
 
 /** One route: how it is served and how it is documented. */
@@ -38,6 +40,8 @@ export interface RouteSpec {
     readonly status: number;
     readonly description: string;
     readonly schema: TSchema;
+    /** The response's media type when it is not JSON. */
+    readonly contentType?: string;
   };
   readonly errors: readonly ErrorCode[];
   /**
@@ -104,6 +108,7 @@ export const ROUTES: readonly RouteSpec[] = [
       }
       const outcome = await ctx.queue.submit(prepared);
       if (!outcome.ok) throw outcome.error;
+      ctx.checkpoints.touch(new Set(outcome.events.map((e) => e.tenant)));
       return reply.code(202).send({ events: outcome.events });
     },
   },
@@ -153,6 +158,58 @@ export const ROUTES: readonly RouteSpec[] = [
       if (!event) throw new HindsightError('not_found', `No event "${id}" in tenant "${tenant}".`);
       return event;
     },
+  },
+  {
+    method: 'GET',
+    path: '/v1/tenants/:tenant/checkpoint',
+    operationId: 'latestCheckpoint',
+    summary: "The tenant log's latest signed checkpoint",
+    description:
+      'A C2SP `tlog-checkpoint` signed note: origin `<origin>/<tenant>`, tree size, base64 root ' +
+      'hash, a blank line, then the Ed25519 signature line. Verify it with the key from ' +
+      '`GET /v1/keys/public` (e.g. Go `golang.org/x/mod/sumdb/note`), then check proofs against ' +
+      'its root.',
+    scope: 'events:read',
+    params: TenantParams,
+    success: {
+      status: 200,
+      description: 'The signed note.',
+      schema: Type.String(),
+      contentType: 'text/plain; charset=utf-8',
+    },
+    errors: ['not_found', 'invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req) => {
+      const { tenant } = req.params as { tenant: string };
+      const signed = await ctx.checkpoints.latest(tenant);
+      if (signed === null) {
+        throw new HindsightError(
+          'not_found',
+          `Tenant "${tenant}" has no events, so no checkpoint.`,
+        );
+      }
+      return signed;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys/public',
+    operationId: 'publicKey',
+    summary: "The server's checkpoint verifier key",
+    description:
+      'The Ed25519 key that signs checkpoints, as a signed-note verifier key ' +
+      '`<name>+<key hash>+<base64(0x01 ‖ key)>`, and the origin prefix of every checkpoint. ' +
+      'Keep a copy: a verifier must not fetch the key from the server it checks.',
+    scope: null,
+    success: {
+      status: 200,
+      description: 'The verifier key.',
+      schema: Type.Object({ verifierKey: Type.String(), origin: Type.String() }),
+    },
+    errors: [],
+    handler: async (ctx) => ({
+      verifierKey: ctx.checkpoints.verifierKey,
+      origin: ctx.checkpoints.origin,
+    }),
   },
   {
     method: 'GET',

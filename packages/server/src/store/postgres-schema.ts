@@ -70,6 +70,13 @@ CREATE TABLE tree_nodes (
   hash bytea NOT NULL,
   PRIMARY KEY (tenant_id, level, idx)
 );
+CREATE TABLE checkpoints (
+  tenant_id integer NOT NULL,
+  size bigint NOT NULL,
+  note text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant_id, size)
+);
 CREATE TABLE api_keys (
   id text PRIMARY KEY,
   name text NOT NULL,

@@ -451,6 +451,26 @@ class PostgresStore implements Store {
     });
   }
 
+  async saveCheckpoint(tenant: string, size: number, note: string): Promise<void> {
+    this.#assertOpen();
+    await this.#query(
+      'INSERT INTO checkpoints (tenant_id, size, note) SELECT id, $2, $3 FROM tenants ' +
+        'WHERE name = $1 ON CONFLICT DO NOTHING',
+      [tenant, size, note],
+    );
+  }
+
+  async latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null> {
+    this.#assertOpen();
+    const { rows } = await this.#query<{ size: string; note: string }>(
+      'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
+        'WHERE t.name = $1 ORDER BY c.size DESC LIMIT 1',
+      [tenant],
+    );
+    const row = rows[0];
+    return row ? { size: Number(row.size), note: row.note } : null;
+  }
+
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
     const insert = `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;

@@ -68,6 +68,13 @@ CREATE TABLE IF NOT EXISTS tree_nodes (
   hash BLOB NOT NULL,
   PRIMARY KEY (tenant_id, level, idx)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  tenant_id INTEGER NOT NULL,
+  size INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, size)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS api_keys (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL,

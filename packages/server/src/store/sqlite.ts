@@ -103,6 +103,14 @@ class SqliteStore implements Store {
       ),
       keyFind: p('SELECT * FROM api_keys WHERE id = ?'),
       logSize: p('SELECT size FROM tenants WHERE name = ?').pluck(),
+      checkpointInsert: p(
+        'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) ' +
+          'SELECT id, ?, ?, ? FROM tenants WHERE name = ?',
+      ),
+      checkpointLatest: p(
+        'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
+          'WHERE t.name = ? ORDER BY c.size DESC LIMIT 1',
+      ),
       node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
       ping: p('SELECT 1').pluck(),
     };
@@ -178,6 +186,16 @@ class SqliteStore implements Store {
       if (!hash) throw missingNode(tenant, level, index);
       return hash;
     });
+  }
+
+  async saveCheckpoint(tenant: string, size: number, note: string): Promise<void> {
+    this.#assertOpen();
+    this.#stmt.checkpointInsert.run(size, note, new Date().toISOString(), tenant);
+  }
+
+  async latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null> {
+    this.#assertOpen();
+    return (this.#stmt.checkpointLatest.get(tenant) as { size: number; note: string }) ?? null;
   }
 
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {

@@ -114,6 +114,12 @@ export interface Store {
    */
   treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]>;
 
+  /** Keeps a signed checkpoint of a tenant's log; keeping one of the same size again is a no-op. */
+  saveCheckpoint(tenant: string, size: number, note: string): Promise<void>;
+
+  /** The tenant's checkpoint of the largest size, or `null` before the first. */
+  latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null>;
+
   createKey(key: ApiKeyRecord, options?: { readonly ifNoKeys?: boolean }): Promise<boolean>;
   findKey(id: string): Promise<ApiKeyRecord | null>;
 

@@ -467,7 +467,9 @@ describe('public routes', () => {
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
       '/v1/events',
+      '/v1/keys/public',
       '/v1/openapi.json',
+      '/v1/tenants/{tenant}/checkpoint',
       '/v1/tenants/{tenant}/events',
       '/v1/tenants/{tenant}/events/{id}',
       '/v1/tenants/{tenant}/proofs/consistency',

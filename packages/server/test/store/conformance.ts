@@ -573,6 +573,20 @@ export function storeConformance(name: string, open: OpenStore | string): void {
       });
     });
 
+    describe('checkpoints', () => {
+      it('keeps every checkpoint and gives the largest', async () => {
+        const t = freshTenant();
+        expect(await store.latestCheckpoint(t)).toBeNull();
+        await append([ev(t), ev(t), ev(t)]);
+        await store.saveCheckpoint(t, 2, 'note of 2');
+        await store.saveCheckpoint(t, 3, 'note of 3');
+        await store.saveCheckpoint(t, 1, 'note of 1');
+        // The same size again (another server signing the same tree) changes nothing.
+        await store.saveCheckpoint(t, 3, 'note of 3, again');
+        expect(await store.latestCheckpoint(t)).toEqual({ size: 3, note: 'note of 3' });
+      });
+    });
+
     describe('keys', () => {
       const keyRecord = (tenant: string | null) => ({
         id: `k${Math.random().toString(16).slice(2, 17).padEnd(15, '0')}`,

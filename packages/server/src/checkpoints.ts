@@ -1,0 +1,133 @@
+/**
+ * Signed checkpoints (SPEC §6): after batches commit, each tenant whose log grew gets a new
+ * C2SP `tlog-checkpoint` — origin `<origin>/<tenant>`, size, root — signed with the server's
+ * Ed25519 key, at most once a second per server under load. Every checkpoint is kept.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { note } from '@hindsight/core';
+import type { Store } from './store/types.js';
+import { treeRoot } from './tree.js';
+
+/** How checkpoints are signed. */
+export interface CheckpointOptions {
+  readonly signer: note.NoteSigner;
+  /** The log origin prefix; a tenant's checkpoints name `<origin>/<tenant>`. */
+  readonly origin: string;
+  /** The least time between two signing rounds, in ms (default 1,000). */
+  readonly intervalMs?: number;
+}
+
+/** The default origin: operators set their own (`--origin audit.example.com`). */
+export const DEFAULT_ORIGIN = 'hindsight';
+
+/**
+ * Reads the signer key in `file`, or creates one there (mode 0600) on first start.
+ * @example const signer = loadOrCreateSigner('./hindsight-data/signing.key', 'audit.example.com');
+ */
+export function loadOrCreateSigner(
+  file: string,
+  name: string,
+): { signer: note.NoteSigner; created: boolean } {
+  if (existsSync(file))
+    return { signer: note.parseSignerKey(readFileSync(file, 'utf8')), created: false };
+  const signer = note.signerFromSeed(name, randomBytes(32));
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${signer.privateKeyText}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { signer, created: true };
+}
+
+/**
+ * Signs checkpoints for tenants whose logs grew, in rounds at most `intervalMs` apart.
+ * @example checkpointer.touch(['acme']); await checkpointer.latest('acme');
+ */
+export class Checkpointer {
+  readonly #store: Store;
+  readonly #signer: note.NoteSigner;
+  readonly #origin: string;
+  readonly #intervalMs: number;
+  readonly #pending = new Set<string>();
+  /** The largest size this server signed or saw stored, per tenant. */
+  readonly #signed = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #round: Promise<void> = Promise.resolve();
+  #lastRound = 0;
+
+  constructor(store: Store, options: CheckpointOptions) {
+    this.#store = store;
+    this.#signer = options.signer;
+    this.#origin = options.origin;
+    this.#intervalMs = options.intervalMs ?? 1000;
+  }
+
+  /** The verifier key of this server, in the signed-note form. */
+  get verifierKey(): string {
+    return note.verifierKeyText(this.#signer);
+  }
+
+  get origin(): string {
+    return this.#origin;
+  }
+
+  /** Marks tenants whose logs grew; their checkpoints are signed in the next round. */
+  touch(tenants: Iterable<string>): void {
+    for (const t of tenants) this.#pending.add(t);
+    if (this.#timer !== undefined || this.#pending.size === 0) return;
+    const wait = Math.max(0, this.#lastRound + this.#intervalMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#round = this.#round.then(() => this.#signPending());
+    }, wait);
+    this.#timer.unref();
+  }
+
+  /**
+   * The tenant's newest checkpoint note: signed now when the log has grown past the newest
+   * stored one (or there is none yet); `null` for a tenant with no events.
+   */
+  async latest(tenant: string): Promise<string | null> {
+    const [stored, size] = await Promise.all([
+      this.#store.latestCheckpoint(tenant),
+      this.#store.logSize(tenant),
+    ]);
+    if (stored && stored.size >= size) return stored.note;
+    if (size === 0) return null;
+    return this.#sign(tenant, size);
+  }
+
+  /** Signs what is pending now; used when the server stops. */
+  async flush(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#round = this.#round.then(() => this.#signPending());
+    await this.#round;
+  }
+
+  async #signPending(): Promise<void> {
+    this.#lastRound = Date.now();
+    const tenants = [...this.#pending];
+    this.#pending.clear();
+    for (const tenant of tenants) {
+      try {
+        const size = await this.#store.logSize(tenant);
+        if (size > (this.#signed.get(tenant) ?? 0)) await this.#sign(tenant, size);
+      } catch {
+        // The store is unavailable: try again in the next round.
+        this.#pending.add(tenant);
+      }
+    }
+    if (this.#pending.size > 0) this.touch([]);
+  }
+
+  async #sign(tenant: string, size: number): Promise<string> {
+    const rootHash = await treeRoot(this.#store, tenant, size);
+    const text = note.checkpointText({ origin: `${this.#origin}/${tenant}`, size, rootHash });
+    const signed = note.signNote(text, this.#signer);
+    await this.#store.saveCheckpoint(tenant, size, signed);
+    this.#signed.set(tenant, Math.max(size, this.#signed.get(tenant) ?? 0));
+    return signed;
+  }
+}

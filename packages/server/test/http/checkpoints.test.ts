@@ -1,0 +1,88 @@
+/**
+ * Signed checkpoints over the real app: the note verifies with the published key, its root is
+ * the root of the events, proofs check against it, and newer checkpoints are consistent with
+ * older ones.
+ */
+import { merkle, note } from '@hindsight/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { event, type TestApp, testApp } from '../helpers.js';
+
+const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
+
+describe('checkpoints', () => {
+  let t: TestApp;
+  let verifier: note.NoteVerifier;
+
+  beforeAll(async () => {
+    t = await testApp();
+    const key = await t.app.inject({ url: '/v1/keys/public' });
+    expect(key.statusCode).toBe(200);
+    const body = key.json() as { verifierKey: string; origin: string };
+    expect(body.origin).toBe('hindsight');
+    verifier = note.parseVerifierKey(body.verifierKey);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function leaves(tenant: string): Promise<Uint8Array[]> {
+    const res = await t.get(`/v1/tenants/${tenant}/events?limit=500&order=asc`);
+    const events = (res.json() as { events: Array<{ seq: number; hash: string }> }).events;
+    return events.sort((a, b) => a.seq - b.seq).map((e) => bytes(e.hash));
+  }
+
+  async function checkpoint(tenant: string) {
+    const res = await t.get(`/v1/tenants/${tenant}/checkpoint`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const { text } = note.openNote(res.body, verifier);
+    return note.parseCheckpoint(text);
+  }
+
+  it('serves a signed checkpoint of the whole log whose root is the root of the events', async () => {
+    await t.post({ events: Array.from({ length: 11 }, () => event({ tenant: 'cp' })) });
+    const cp = await checkpoint('cp');
+    expect(cp.origin).toBe('hindsight/cp');
+    expect(cp.size).toBe(11);
+    expect(Buffer.from(cp.rootHash).equals(merkle.rootHash(await leaves('cp')))).toBe(true);
+    // An inclusion proof checks against it.
+    const proof = (await t.get('/v1/tenants/cp/proofs/inclusion?seq=4&size=11')).json() as {
+      leafHash: string;
+      proof: string[];
+    };
+    expect(
+      merkle.verifyInclusion(3, 11, bytes(proof.leafHash), proof.proof.map(bytes), cp.rootHash),
+    ).toBe(true);
+  });
+
+  it('signs a newer checkpoint as the log grows, consistent with the older one', async () => {
+    const old = await checkpoint('cp');
+    await t.post({ events: Array.from({ length: 6 }, () => event({ tenant: 'cp' })) });
+    const next = await checkpoint('cp');
+    expect(next.size).toBe(old.size + 6);
+    const { proof } = (
+      await t.get(`/v1/tenants/cp/proofs/consistency?from=${old.size}&to=${next.size}`)
+    ).json() as { proof: string[] };
+    expect(
+      merkle.verifyConsistency(old.size, next.size, proof.map(bytes), old.rootHash, next.rootHash),
+    ).toBe(true);
+    // Both are kept; the store holds the newest.
+    expect((await t.store.latestCheckpoint('cp'))?.size).toBe(next.size);
+  });
+
+  it('signs in the background after commits, at most once a second', async () => {
+    await t.post({ events: [event({ tenant: 'background' })] });
+    await new Promise((r) => setTimeout(r, 1300));
+    expect((await t.store.latestCheckpoint('background'))?.size).toBe(1);
+  });
+
+  it('answers 404 for a tenant without events, and needs a read key', async () => {
+    const none = await t.get('/v1/tenants/nobody/checkpoint');
+    expect(none.statusCode).toBe(404);
+    expect(none.json()).toMatchObject({ error: { code: 'not_found' } });
+    const anonymous = await t.app.inject({ url: '/v1/tenants/cp/checkpoint' });
+    expect(anonymous.statusCode).toBe(401);
+    const other = await t.key(['events:read'], 'elsewhere');
+    expect((await t.get('/v1/tenants/cp/checkpoint', other)).statusCode).toBe(403);
+  });
+});
