@@ -31,3 +31,12 @@ export {
   type ValidationIssue,
   validateEvent,
 } from './validate.js';
+export {
+  EXPORT_FORMAT,
+  type ExportLine,
+  ExportVerifier,
+  type Problem,
+  type ProblemKind,
+  type VerifyOptions,
+  type VerifyReport,
+} from './verify.js';

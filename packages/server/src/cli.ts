@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 /**
- * The `hindsight` command line (SPEC §7): `serve` and `keys create`.
+ * The `hindsight` command line (SPEC §7): `serve`, `keys create`, and `verify` (which needs
+ * nothing but `@hindsight/core`: no database, no server).
  */
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { TENANT_PATTERN } from '@hindsight/core';
+import { ExportVerifier, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
-import { startServer } from './server.js';
-import { openStore, type StoreLocation } from './store/index.js';
+import type { StoreLocation } from './store/index.js';
 
 const USAGE = `Usage:
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
                   [--geoip-db FILE | --no-geoip] [--origin NAME] [--signing-key FILE]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
+  hindsight verify EXPORT.ndjson --public-key FILE [--checkpoint FILE]
 
 Scopes: ${SCOPES.join(', ')}
 Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_HOST,
@@ -69,6 +72,8 @@ async function serve(args: string[]): Promise<void> {
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
+  // Loaded here, not at the top: `verify` must not load the server or any database client.
+  const { startServer } = await import('./server.js');
   const server = await startServer(
     {
       ...storeLocation(values),
@@ -118,6 +123,7 @@ async function keysCreate(args: string[]): Promise<void> {
   if (values.tenant !== undefined && !new RegExp(TENANT_PATTERN).test(values.tenant)) {
     throw new UsageError(`Invalid tenant "${values.tenant}".`);
   }
+  const { openStore } = await import('./store/index.js');
   const store = await openStore(storeLocation(values));
   try {
     const { token, record } = await createApiKey(store, {
@@ -135,10 +141,59 @@ async function keysCreate(args: string[]): Promise<void> {
   }
 }
 
+/** Reads a verifier key file: the key text, or the JSON of `GET /v1/keys/public`. */
+function readVerifierKey(file: string): string {
+  const text = readFileSync(file, 'utf8').trim();
+  return text.startsWith('{')
+    ? String((JSON.parse(text) as { verifierKey?: unknown }).verifierKey)
+    : text;
+}
+
+async function verify(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'public-key': { type: 'string' }, checkpoint: { type: 'string' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const [file, ...extra] = positionals;
+  if (file === undefined || extra.length > 0)
+    throw new UsageError('Give one export file to verify.');
+  if (values['public-key'] === undefined) {
+    throw new UsageError("Give the server's verifier key with --public-key FILE.");
+  }
+  const verifier = new ExportVerifier({
+    verifierKey: readVerifierKey(values['public-key']),
+    ...(values.checkpoint === undefined
+      ? {}
+      : { trustedCheckpoint: readFileSync(values.checkpoint, 'utf8') }),
+  });
+  const lines = createInterface({
+    input: createReadStream(file),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of lines) verifier.line(line);
+  const report = verifier.finish();
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (report.ok) {
+    out(
+      `OK: tenant ${report.tenant}, ${report.events} events; ${report.checkpoints} signed checkpoints verified, up to size ${report.verifiedSize}.`,
+    );
+    return;
+  }
+  out(
+    `FAILED: tenant ${report.tenant ?? '?'}, ${report.events} events, ${report.problems.length} problems:`,
+  );
+  for (const p of report.problems)
+    out(`  ${p.kind}${p.seq === undefined ? '' : ` (seq ${p.seq})`}: ${p.message}`);
+  process.exitCode = 1;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve(rest);
   if (command === 'keys' && rest[0] === 'create') return keysCreate(rest.slice(1));
+  if (command === 'verify') return verify(rest);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -2,6 +2,8 @@
  * The v1 routes as data: each entry is registered with Fastify and also rendered into the
  * OpenAPI document, so the published contract cannot drift from what is served.
  */
+
+import { Readable } from 'node:stream';
 import { EventInput, StoredEvent, Tenant } from '@hindsight/core';
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -10,6 +12,7 @@ import type { Checkpointer } from '../checkpoints.js';
 import type { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { type ErrorCode, HindsightError } from '../errors.js';
+import { exportLines } from '../export.js';
 import { prepareEvents } from '../ingest.js';
 import type { Store } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
@@ -157,6 +160,37 @@ export const ROUTES: readonly RouteSpec[] = [
       const event = await ctx.store.getEvent(tenant, id);
       if (!event) throw new HindsightError('not_found', `No event "${id}" in tenant "${tenant}".`);
       return event;
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/tenants/:tenant/export',
+    operationId: 'exportEvents',
+    summary: "Export a tenant's whole log, verifiable offline",
+    description:
+      'NDJSON, streamed: a header line, every event with its salts, and every checkpoint up to ' +
+      'the size of the newest one. `hindsight verify FILE --public-key FILE` checks it with ' +
+      'nothing but `@hindsight/core`. (CSV and PDF exports of filtered views come later.)',
+    scope: 'events:export',
+    params: TenantParams,
+    querystring: Type.Object(
+      { format: Type.Literal('ndjson', { description: 'The export format.' }) },
+      { additionalProperties: false },
+    ),
+    success: {
+      status: 200,
+      description: 'One JSON object per line.',
+      schema: Type.String(),
+      contentType: 'application/x-ndjson; charset=utf-8',
+    },
+    errors: ['invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req, reply) => {
+      const { tenant } = req.params as { tenant: string };
+      void reply.header(
+        'content-disposition',
+        `attachment; filename="${tenant}-${new Date().toISOString().slice(0, 10)}.ndjson"`,
+      );
+      return Readable.from(exportLines(ctx.store, ctx.checkpoints, tenant));
     },
   },
   {

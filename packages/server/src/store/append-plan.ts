@@ -4,7 +4,7 @@
  * id is reused with other content (a `409` for the whole batch), and which `seq` and leaf hash
  * each new event gets. Backends differ only in how they read what is stored and insert rows.
  */
-import { leafHashOf, parseIp } from '@hindsight/core';
+import { leafHashOf, parseIp, type Salts } from '@hindsight/core';
 import { type ErrorCode, type ErrorDetail, HindsightError } from '../errors.js';
 import type { EventRef, PreparedEvent } from './types.js';
 
@@ -240,4 +240,9 @@ export function missingNode(tenant: string, level: number, index: number): Hinds
     'not_found',
     `The log of tenant "${tenant}" has no subtree ${level}/${index}: it is not that long.`,
   );
+}
+
+/** The salts of a stored row (kept as JSON text, `null` when the event has no personal values). */
+export function saltsOf(row: { salts?: string | null }): Salts {
+  return row.salts ? (JSON.parse(row.salts) as Salts) : {};
 }

@@ -22,6 +22,7 @@ import {
   planBatch,
   producerIds,
   type StoredId,
+  saltsOf,
   treeGrowth,
   type WireOutcome,
   type WriterEvent,
@@ -68,7 +69,7 @@ export interface PostgresStoreOptions {
   readonly appendConcurrency?: number;
 }
 
-type EventRow = { seq: string; hash: Buffer; body: string };
+type EventRow = { seq: string; hash: Buffer; body: string; salts?: string | null };
 
 /**
  * Opens a PostgreSQL store, applying any missing migrations; `pg` is loaded lazily.
@@ -407,6 +408,7 @@ class PostgresStore implements Store {
     const last = events[events.length - 1];
     return {
       events,
+      ...(query.withSalts ? { salts: page.map(saltsOf) } : {}),
       next: rows.length > query.limit && last ? `${Date.parse(last.time)}:${last.seq}` : null,
     };
   }
@@ -458,6 +460,19 @@ class PostgresStore implements Store {
         'WHERE name = $1 ON CONFLICT DO NOTHING',
       [tenant, size, note],
     );
+  }
+
+  async checkpoints(
+    tenant: string,
+    maxSize: number,
+  ): Promise<Array<{ size: number; note: string }>> {
+    this.#assertOpen();
+    const { rows } = await this.#query<{ size: string; note: string }>(
+      'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
+        'WHERE t.name = $1 AND c.size <= $2 ORDER BY c.size',
+      [tenant, maxSize],
+    );
+    return rows.map((r) => ({ size: Number(r.size), note: r.note }));
   }
 
   async latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null> {
@@ -642,11 +657,11 @@ function buildQuery(
   const order = `ORDER BY e.time ${dir}, e.seq ${dir}`;
   const limit = bind(query.limit + 1);
   const sql =
-    `SELECT e.seq, e.hash, e.body FROM events e WHERE ${[...where, ...words].join(' AND ')} ` +
+    `SELECT e.seq, e.hash, e.body, e.salts FROM events e WHERE ${[...where, ...words].join(' AND ')} ` +
     `${order} LIMIT ${limit}`;
   if (words.length === 0) return { sql, params };
   const probe =
-    'SELECT e.seq, e.hash, e.body FROM (SELECT e.time, e.seq, e.hash, e.body, e.words ' +
+    'SELECT e.seq, e.hash, e.body, e.salts FROM (SELECT e.time, e.seq, e.hash, e.body, e.salts, e.words ' +
     `FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) AS e ` +
     `WHERE ${words.join(' AND ')} ${order} LIMIT ${limit}`;
   return { sql, params, probe: { sql: probe, params } };

@@ -15,7 +15,7 @@ import {
 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
-import { missingNode, type WireOutcome, writerEvent } from './append-plan.js';
+import { missingNode, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
@@ -34,7 +34,7 @@ export interface SqliteStoreOptions {
   readonly path: string;
 }
 
-type EventRow = { seq: number; hash: Buffer; body: string };
+type EventRow = { seq: number; hash: Buffer; body: string; salts?: string | null };
 
 /**
  * Opens (creating if needed) a SQLite store; better-sqlite3 is loaded lazily.
@@ -107,6 +107,10 @@ class SqliteStore implements Store {
         'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) ' +
           'SELECT id, ?, ?, ? FROM tenants WHERE name = ?',
       ),
+      checkpointList: p(
+        'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
+          'WHERE t.name = ? AND c.size <= ? ORDER BY c.size',
+      ),
       checkpointLatest: p(
         'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
           'WHERE t.name = ? ORDER BY c.size DESC LIMIT 1',
@@ -157,6 +161,7 @@ class SqliteStore implements Store {
     const last = page[page.length - 1];
     return {
       events: page.map(toEvent),
+      ...(query.withSalts ? { salts: page.map(saltsOf) } : {}),
       next: rows.length > query.limit && last ? String(last.pos) : null,
     };
   }
@@ -191,6 +196,14 @@ class SqliteStore implements Store {
   async saveCheckpoint(tenant: string, size: number, note: string): Promise<void> {
     this.#assertOpen();
     this.#stmt.checkpointInsert.run(size, note, new Date().toISOString(), tenant);
+  }
+
+  async checkpoints(
+    tenant: string,
+    maxSize: number,
+  ): Promise<Array<{ size: number; note: string }>> {
+    this.#assertOpen();
+    return this.#stmt.checkpointList.all(tenant, maxSize) as Array<{ size: number; note: string }>;
   }
 
   async latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null> {
@@ -330,7 +343,7 @@ function buildQuery(
   }
   const from = useFts ? 'events_fts f CROSS JOIN events e ON e.pos = f.rowid' : 'events e';
   const sql =
-    `SELECT e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body FROM ${from} WHERE ${where.join(' AND ')} ` +
+    `SELECT e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body, e.salts AS salts FROM ${from} WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${posCol} ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
   params.push(query.limit + 1);
   return { sql, params };

@@ -50,11 +50,15 @@ export interface EventQuery {
   readonly order: 'asc' | 'desc';
   /** Opaque position from a previous page's `next`; results start strictly after it. */
   readonly after?: string;
+  /** Also return each event's salts (for a verifiable export). */
+  readonly withSalts?: boolean;
 }
 
 /** One page of events and the position to continue from (`null` at the end). */
 export interface EventPage {
   readonly events: StoredEvent[];
+  /** With `withSalts`: each event's salts, in the order of `events`. */
+  readonly salts?: Salts[];
   readonly next: string | null;
 }
 
@@ -116,6 +120,9 @@ export interface Store {
 
   /** Keeps a signed checkpoint of a tenant's log; keeping one of the same size again is a no-op. */
   saveCheckpoint(tenant: string, size: number, note: string): Promise<void>;
+
+  /** Every kept checkpoint of the tenant up to `maxSize`, smallest first. */
+  checkpoints(tenant: string, maxSize: number): Promise<Array<{ size: number; note: string }>>;
 
   /** The tenant's checkpoint of the largest size, or `null` before the first. */
   latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null>;

@@ -3,7 +3,7 @@
  * the root of the events, proofs check against it, and newer checkpoints are consistent with
  * older ones.
  */
-import { merkle, note } from '@hindsight/core';
+import { ExportVerifier, merkle, note } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { event, type TestApp, testApp } from '../helpers.js';
 
@@ -74,6 +74,25 @@ describe('checkpoints', () => {
     await t.post({ events: [event({ tenant: 'background' })] });
     await new Promise((r) => setTimeout(r, 1300));
     expect((await t.store.latestCheckpoint('background'))?.size).toBe(1);
+  });
+
+  it('exports the log as NDJSON that the offline verifier accepts', async () => {
+    const res = await t.get('/v1/tenants/cp/export?format=ndjson');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
+    expect(res.headers['content-disposition']).toMatch(/attachment; filename="cp-.*\.ndjson"/);
+    const exported = new ExportVerifier({ verifierKey: note.verifierKeyText(verifier) });
+    for (const line of res.body.split('\n')) exported.line(line);
+    expect(exported.finish()).toMatchObject({ ok: true, tenant: 'cp', events: 17 });
+  });
+
+  it('refuses an export without the export scope or in an unknown format', async () => {
+    const reader = await t.key(['events:read']);
+    expect((await t.get('/v1/tenants/cp/export?format=ndjson', reader)).statusCode).toBe(403);
+    const csv = await t.get('/v1/tenants/cp/export?format=xml');
+    expect(csv.statusCode).toBe(400);
+    expect(csv.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    expect((await t.get('/v1/tenants/cp/export')).statusCode).toBe(400);
   });
 
   it('answers 404 for a tenant without events, and needs a read key', async () => {

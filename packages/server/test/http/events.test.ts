@@ -472,6 +472,7 @@ describe('public routes', () => {
       '/v1/tenants/{tenant}/checkpoint',
       '/v1/tenants/{tenant}/events',
       '/v1/tenants/{tenant}/events/{id}',
+      '/v1/tenants/{tenant}/export',
       '/v1/tenants/{tenant}/proofs/consistency',
       '/v1/tenants/{tenant}/proofs/inclusion',
     ]);

@@ -584,6 +584,10 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         // The same size again (another server signing the same tree) changes nothing.
         await store.saveCheckpoint(t, 3, 'note of 3, again');
         expect(await store.latestCheckpoint(t)).toEqual({ size: 3, note: 'note of 3' });
+        expect(await store.checkpoints(t, 2)).toEqual([
+          { size: 1, note: 'note of 1' },
+          { size: 2, note: 'note of 2' },
+        ]);
       });
     });
 

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { leafHash, makeSalts, normalizeEvent } from './leaf.js';
+import * as merkle from './merkle.js';
+import * as note from './note.js';
+import { EXPORT_FORMAT, ExportVerifier } from './verify.js';
+
+const signer = note.signerFromSeed('test.example', Buffer.alloc(32, 1));
+const verifierKey = note.verifierKeyText(signer);
+let counter = 0;
+const random = (n: number) => Buffer.alloc(n, ++counter % 251);
+
+/** A small, correct export of `n` events with one checkpoint per `every` events. */
+function exportOf(n: number, every = n): string[] {
+  const lines: string[] = [
+    JSON.stringify({
+      type: 'header',
+      format: EXPORT_FORMAT,
+      tenant: 't',
+      origin: 'test.example/t',
+      size: n,
+      exportedAt: '2026-01-01T00:00:00.000Z',
+    }),
+  ];
+  const leaves: Uint8Array[] = [];
+  for (let seq = 1; seq <= n; seq++) {
+    const base = normalizeEvent(
+      { tenant: 't', action: 'a.b', actor: { id: 'u', name: 'Ann' }, time: '2026-01-01T00:00:00Z' },
+      { id: `e${seq}`, receivedAt: new Date('2026-01-01T00:00:00Z') },
+    );
+    const salts = makeSalts(base, random);
+    const hash = leafHash({ ...base, seq }, salts);
+    leaves.push(Buffer.from(hash, 'hex'));
+    lines.push(JSON.stringify({ type: 'event', event: { ...base, seq, hash }, salts }));
+  }
+  for (let size = every; size <= n; size += every) {
+    const text = note.checkpointText({
+      origin: 'test.example/t',
+      size,
+      rootHash: merkle.rootHash(leaves.slice(0, size)),
+    });
+    lines.push(JSON.stringify({ type: 'checkpoint', note: note.signNote(text, signer) }));
+  }
+  return lines;
+}
+
+function run(lines: string[], trusted?: string) {
+  const v = new ExportVerifier({ verifierKey, ...(trusted ? { trustedCheckpoint: trusted } : {}) });
+  for (const l of lines) v.line(l);
+  return v.finish();
+}
+
+describe('ExportVerifier', () => {
+  it('accepts a correct export, in any line order', () => {
+    const lines = exportOf(20, 5);
+    expect(run(lines)).toMatchObject({
+      ok: true,
+      tenant: 't',
+      events: 20,
+      checkpoints: 4,
+      verifiedSize: 20,
+    });
+    const [header, ...rest] = lines;
+    expect(run([header as string, ...rest.reverse()]).ok).toBe(true);
+  });
+
+  it('reports lines it cannot read, and a missing or second header', () => {
+    const lines = exportOf(3);
+    expect(run(['{not json', ...lines]).problems).toContainEqual(
+      expect.objectContaining({ kind: 'malformed' }),
+    );
+    expect(run(lines.slice(1)).problems).toContainEqual(
+      expect.objectContaining({ kind: 'malformed', message: expect.stringMatching(/no header/) }),
+    );
+    expect(run([lines[0] as string, ...lines]).problems).toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/second header/) }),
+    );
+    expect(run([...lines, '{"type":"other"}']).ok).toBe(false);
+  });
+
+  it('refuses a checkpoint of another log, even when validly signed', () => {
+    const other = note.signNote(
+      note.checkpointText({ origin: 'test.example/u', size: 3, rootHash: merkle.emptyRoot() }),
+      signer,
+    );
+    const report = run([...exportOf(3), JSON.stringify({ type: 'checkpoint', note: other })]);
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({
+        kind: 'bad_signature',
+        message: expect.stringMatching(/test\.example\/u/),
+      }),
+    );
+  });
+
+  it('needs a checkpoint kept elsewhere to be reached and matched', () => {
+    const lines = exportOf(6, 3);
+    const longer = exportOf(8, 8);
+    const trusted = JSON.parse(longer[longer.length - 1] as string).note as string;
+    expect(run(lines, trusted).problems).toContainEqual(
+      expect.objectContaining({ kind: 'truncated', seq: 7 }),
+    );
+  });
+});

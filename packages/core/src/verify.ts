@@ -1,0 +1,304 @@
+/**
+ * The offline verifier of a tenant's NDJSON export (SPEC §6), with nothing but this package:
+ * it recomputes every leaf from the event's content and salts, rebuilds the Merkle tree,
+ * checks every checkpoint's signature against the verifier key, and that every checkpoint's
+ * root is the root of the recomputed events — so that any event changed, removed, reordered or
+ * inserted after a checkpoint was signed, and any checkpoint forged or forked, is reported.
+ *
+ * An export is one JSON object per line:
+ *   {"type":"header","format":"hindsight-export/1","tenant":…,"origin":…,"size":…,"exportedAt":…}
+ *   {"type":"event","event":{…stored event with seq and hash…},"salts":{…}}    (any order)
+ *   {"type":"checkpoint","note":"…signed note…"}
+ */
+import { leafHash, type Salts } from './leaf.js';
+import * as merkle from './merkle.js';
+import * as note from './note.js';
+import type { StoredEvent } from './schema.js';
+
+/** The format name in an export's header line. */
+export const EXPORT_FORMAT = 'hindsight-export/1';
+
+/** One line of an export. */
+export type ExportLine =
+  | {
+      readonly type: 'header';
+      readonly format: string;
+      readonly tenant: string;
+      readonly origin: string;
+      readonly size: number;
+      readonly exportedAt: string;
+    }
+  | { readonly type: 'event'; readonly event: StoredEvent; readonly salts: Salts }
+  | { readonly type: 'checkpoint'; readonly note: string };
+
+/** What can be wrong with an export. */
+export type ProblemKind =
+  | 'malformed'
+  | 'altered'
+  | 'reordered'
+  | 'missing'
+  | 'inserted'
+  | 'bad_signature'
+  | 'checkpoint_mismatch'
+  | 'truncated';
+
+/** One problem, with the `seq` it concerns when there is one. */
+export interface Problem {
+  readonly kind: ProblemKind;
+  readonly seq?: number;
+  readonly message: string;
+}
+
+/** The verdict on an export: `ok` only when there is no problem at all. */
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly tenant: string | null;
+  /** Events in the export. */
+  readonly events: number;
+  /** Checkpoints whose signature and root were checked. */
+  readonly checkpoints: number;
+  /** The largest size a valid checkpoint covers. */
+  readonly verifiedSize: number;
+  readonly problems: Problem[];
+}
+
+/** Options of {@link ExportVerifier}. */
+export interface VerifyOptions {
+  /** The server's verifier key (`name+hash+base64`), obtained out of band. */
+  readonly verifierKey: string;
+  /**
+   * A checkpoint kept outside the server (e.g. by an anchor): the export must reach its size
+   * and agree with its root — the only way to catch a log truncated along with its checkpoints.
+   */
+  readonly trustedCheckpoint?: string;
+}
+
+interface Recomputed {
+  readonly id: string;
+  /** The leaf recomputed from the content. */
+  readonly leaf: Uint8Array;
+  /** The leaf hash stored with the event. */
+  readonly stored: string;
+  readonly event: StoredEvent;
+  readonly salts: Salts;
+}
+
+/**
+ * Feeds an export line by line, then reports. Memory is the leaf hashes (32 bytes an event)
+ * and the few events that do not match their stored hash.
+ * @example const v = new ExportVerifier({ verifierKey }); for (const l of lines) v.line(l); v.finish()
+ */
+export class ExportVerifier {
+  readonly #verifier: note.NoteVerifier;
+  readonly #trusted: string | undefined;
+  readonly #problems: Problem[] = [];
+  readonly #leaves: Array<Uint8Array | undefined> = [];
+  readonly #mismatched: Recomputed[] = [];
+  readonly #notes: string[] = [];
+  #header: (ExportLine & { type: 'header' }) | null = null;
+  #events = 0;
+  #lineNumber = 0;
+
+  constructor(options: VerifyOptions) {
+    this.#verifier = note.parseVerifierKey(options.verifierKey);
+    this.#trusted = options.trustedCheckpoint;
+  }
+
+  /** Reads one line of the export. */
+  line(text: string): void {
+    this.#lineNumber++;
+    if (text.trim() === '') return;
+    let parsed: ExportLine;
+    try {
+      parsed = JSON.parse(text) as ExportLine;
+    } catch {
+      this.#problem('malformed', `Line ${this.#lineNumber} is not JSON.`);
+      return;
+    }
+    if (parsed.type === 'header') {
+      if (this.#header) this.#problem('malformed', `Line ${this.#lineNumber}: a second header.`);
+      else if (parsed.format !== EXPORT_FORMAT) {
+        this.#problem('malformed', `Unknown export format "${parsed.format}".`);
+      } else this.#header = parsed;
+    } else if (parsed.type === 'event') this.#event(parsed.event, parsed.salts ?? {});
+    else if (parsed.type === 'checkpoint') this.#notes.push(parsed.note);
+    else this.#problem('malformed', `Line ${this.#lineNumber} has no known type.`);
+  }
+
+  /** Checks the tree against every checkpoint and returns the verdict. */
+  finish(): VerifyReport {
+    const header = this.#header;
+    if (!header) this.#problem('malformed', 'The export has no header line.');
+    this.#resolveMismatches();
+    const size = this.#leaves.length;
+    if (header && size < header.size) {
+      this.#problem(
+        'truncated',
+        `The export promises ${header.size} events but ends at seq ${size}: events ${size + 1}…${header.size} were removed.`,
+        size + 1,
+      );
+    }
+    for (let i = 0; i < size; i++) {
+      if (this.#leaves[i] === undefined) {
+        this.#problem('missing', `No event with seq ${i + 1}: it was removed.`, i + 1);
+      }
+    }
+    const leaves = Array.from({ length: size }, (_, i) => this.#leaves[i] ?? new Uint8Array(32));
+    const roots = new RootCache(leaves);
+    let checked = 0;
+    let verifiedSize = 0;
+    const origin = header?.origin ?? null;
+    const checkpoints = this.#notes.map((n) => this.#openCheckpoint(n, origin, 'exported'));
+    if (this.#trusted !== undefined) {
+      checkpoints.push(this.#openCheckpoint(this.#trusted, origin, 'trusted'));
+    }
+    let previous = 0;
+    for (const cp of checkpoints.filter((c) => c !== null).sort((a, b) => a.size - b.size)) {
+      checked++;
+      if (cp.size > size) {
+        this.#problem(
+          'truncated',
+          `The ${cp.label} checkpoint of size ${cp.size} was signed, but the export ends at ${size}: events ${size + 1}…${cp.size} were removed.`,
+          size + 1,
+        );
+        continue;
+      }
+      if (!equal(roots.root(cp.size), cp.rootHash)) {
+        this.#problem(
+          'checkpoint_mismatch',
+          `The events do not match the ${cp.label} checkpoint of size ${cp.size}: an event with seq ${previous + 1}…${cp.size} was changed, removed, reordered or inserted after it was signed, or the checkpoint is forked.`,
+          previous + 1,
+        );
+        continue;
+      }
+      previous = cp.size;
+      verifiedSize = Math.max(verifiedSize, cp.size);
+    }
+    if (header && header.size > 0 && verifiedSize < header.size) {
+      this.#problem(
+        'truncated',
+        `No valid checkpoint covers the export's ${header.size} events (the newest valid one covers ${verifiedSize}): checkpoints were removed.`,
+        verifiedSize + 1,
+      );
+    }
+    return {
+      ok: this.#problems.length === 0,
+      tenant: header?.tenant ?? null,
+      events: this.#events,
+      checkpoints: checked,
+      verifiedSize,
+      problems: [...this.#problems].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)),
+    };
+  }
+
+  #event(event: StoredEvent, salts: Salts): void {
+    this.#events++;
+    const { seq } = event ?? {};
+    if (!Number.isSafeInteger(seq) || seq < 1) {
+      this.#problem('malformed', `Line ${this.#lineNumber}: an event without a valid seq.`);
+      return;
+    }
+    let leaf: Uint8Array;
+    try {
+      leaf = Buffer.from(leafHash(event, salts), 'hex');
+    } catch {
+      this.#problem('malformed', `The event with seq ${seq} cannot be read.`, seq);
+      return;
+    }
+    if (this.#leaves[seq - 1] !== undefined) {
+      this.#problem('inserted', `A second event with seq ${seq} (id "${event.id}").`, seq);
+      return;
+    }
+    if (event.hash !== Buffer.from(leaf).toString('hex')) {
+      this.#mismatched.push({ id: event.id, leaf, stored: event.hash, event, salts });
+    }
+    this.#leaves[seq - 1] = leaf;
+  }
+
+  /**
+   * Events whose content does not give their stored hash: moved (its content gives the stored
+   * hash under another seq of the export) or altered.
+   */
+  #resolveMismatches(): void {
+    const seqs = this.#mismatched.map((m) => m.event.seq);
+    for (const m of this.#mismatched) {
+      const seq = m.event.seq;
+      const home = seqs.find(
+        (other) => other !== seq && leafHash({ ...m.event, seq: other }, m.salts) === m.stored,
+      );
+      if (home !== undefined) {
+        this.#problem(
+          'reordered',
+          `The event "${m.id}" at seq ${seq} was signed at seq ${home}: events were reordered.`,
+          seq,
+        );
+      } else {
+        this.#problem(
+          'altered',
+          `The event "${m.id}" at seq ${seq} does not match its hash: its content was changed.`,
+          seq,
+        );
+      }
+    }
+  }
+
+  #openCheckpoint(
+    text: string,
+    origin: string | null,
+    label: string,
+  ): (note.Checkpoint & { label: string }) | null {
+    try {
+      const cp = note.parseCheckpoint(note.openNote(text, this.#verifier).text);
+      if (origin !== null && cp.origin !== origin) {
+        this.#problem(
+          'bad_signature',
+          `The ${label} checkpoint is for "${cp.origin}", not "${origin}".`,
+        );
+        return null;
+      }
+      return { ...cp, label };
+    } catch (error) {
+      this.#problem(
+        'bad_signature',
+        `A ${label} checkpoint does not verify with the key: ${(error as Error).message}`,
+      );
+      return null;
+    }
+  }
+
+  #problem(kind: ProblemKind, message: string, seq?: number): void {
+    this.#problems.push(seq === undefined ? { kind, message } : { kind, seq, message });
+  }
+}
+
+function equal(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.compare(a, b) === 0;
+}
+
+/**
+ * Roots of prefixes of one list of leaves, sharing work: every complete subtree is computed
+ * once (O(n) hashes) and kept per level; each root folds O(log n) of them.
+ */
+class RootCache {
+  readonly #levels: Uint8Array[][] = [];
+
+  constructor(leaves: readonly Uint8Array[]) {
+    for (const n of merkle.appendLeaves(new Map(), 0, leaves)) {
+      let level = this.#levels[n.level];
+      if (!level) {
+        level = [];
+        this.#levels[n.level] = level;
+      }
+      level[n.index] = n.hash;
+    }
+  }
+
+  root(size: number): Uint8Array {
+    if (size === 0) return merkle.emptyRoot();
+    return merkle.foldRange(
+      merkle
+        .rangeNodes(0, size)
+        .map(({ level, index }) => this.#levels[level]?.[index] as Uint8Array),
+    );
+  }
+}

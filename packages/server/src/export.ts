@@ -1,0 +1,53 @@
+/**
+ * The verifiable NDJSON export of a tenant's log (SPEC §6): a header, every event with its
+ * salts, and every checkpoint, streamed page by page in constant memory. The offline verifier
+ * (`hindsight verify`, `ExportVerifier` in core) reads exactly this.
+ */
+import { EXPORT_FORMAT, type ExportLine, note } from '@hindsight/core';
+import type { Checkpointer } from './checkpoints.js';
+import type { Store } from './store/types.js';
+
+const PAGE = 1000;
+
+/**
+ * The export's lines, each ending in a newline. Its size is that of the newest checkpoint,
+ * signed first when the log has grown past it, so the export ends at a signed size; events
+ * that arrive meanwhile come in the next export.
+ */
+export async function* exportLines(
+  store: Store,
+  checkpoints: Checkpointer,
+  tenant: string,
+): AsyncGenerator<string> {
+  const latest = await checkpoints.latest(tenant);
+  const size = latest === null ? 0 : note.parseCheckpoint(latest.split('\n\n')[0] + '\n').size;
+  const line = (value: ExportLine) => `${JSON.stringify(value)}\n`;
+  yield line({
+    type: 'header',
+    format: EXPORT_FORMAT,
+    tenant,
+    origin: `${checkpoints.origin}/${tenant}`,
+    size,
+    exportedAt: new Date().toISOString(),
+  });
+  let after: string | undefined;
+  do {
+    const page = await store.queryEvents(tenant, {
+      clauses: [],
+      limit: PAGE,
+      order: 'asc',
+      withSalts: true,
+      ...(after === undefined ? {} : { after }),
+    });
+    let out = '';
+    page.events.forEach((event, i) => {
+      // Events stored after the export began are not in its signed size.
+      if (event.seq <= size) out += line({ type: 'event', event, salts: page.salts?.[i] ?? {} });
+    });
+    if (out !== '') yield out;
+    after = page.next ?? undefined;
+  } while (after !== undefined);
+  for (const cp of await store.checkpoints(tenant, size)) {
+    yield line({ type: 'checkpoint', note: cp.note });
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The tamper suite every store runs: a tenant of 10,000 events is exported and verifies; then
+ * its database is tampered with directly, the way someone with write access to it would, and
+ * each tampering must be caught by the offline verifier with the right report.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import {
+  type ExportLine,
+  ExportVerifier,
+  leafHash,
+  merkle,
+  note,
+  type ProblemKind,
+  type StoredEvent,
+} from '@hindsight/core';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth.js';
+import { createApp } from '../../src/http/app.js';
+import { prepareEvents } from '../../src/ingest.js';
+import type { Store } from '../../src/store/types.js';
+import { tempDir, testEnricher } from '../helpers.js';
+
+/** A store and raw SQL on the database under it (`?` placeholders), as an intruder has. */
+export interface TamperHarness {
+  readonly store: Store;
+  readonly dialect: 'sqlite' | 'postgres';
+  sql(text: string, params?: unknown[]): Promise<Array<Record<string, unknown>>>;
+  cleanup(): Promise<void>;
+}
+
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const TENANT = 'audited';
+const SIZE = 10_000;
+
+export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) | string): void {
+  if (typeof open === 'string') {
+    describe.skip(`Tamper evidence: ${name} (skipped: ${open})`, () => {
+      it('runs when the backend can start', () => {});
+    });
+    return;
+  }
+  describe(`Tamper evidence: ${name}`, () => {
+    let h: TamperHarness;
+    let app: FastifyInstance;
+    let key: string;
+    let tenantId: number;
+    const signer = note.signerFromSeed('audit.example', Buffer.alloc(32, 7));
+    const verifierKey = note.verifierKeyText(signer);
+    const tmp = tempDir();
+
+    async function exportText(): Promise<string> {
+      const res = await app.inject({
+        url: `/v1/tenants/${TENANT}/export?format=ndjson`,
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(res.statusCode).toBe(200);
+      return res.body;
+    }
+
+    async function verify(options: { trusted?: string } = {}) {
+      const verifier = new ExportVerifier({
+        verifierKey,
+        ...(options.trusted ? { trustedCheckpoint: options.trusted } : {}),
+      });
+      for (const line of (await exportText()).split('\n')) verifier.line(line);
+      return verifier.finish();
+    }
+
+    /** Runs a tampering, checks the report, and puts the database back. */
+    async function tampered(
+      change: () => Promise<unknown>,
+      expected: Array<{ kind: ProblemKind; seq?: number }>,
+      options: { trusted?: string } = {},
+    ) {
+      await h.sql(`CREATE TABLE bak_events AS SELECT * FROM events WHERE tenant_id = ${tenantId}`);
+      await h.sql(
+        `CREATE TABLE bak_checkpoints AS SELECT * FROM checkpoints WHERE tenant_id = ${tenantId}`,
+      );
+      try {
+        await change();
+        const report = await verify(options);
+        expect(report.ok).toBe(false);
+        for (const e of expected) {
+          expect(report.problems).toContainEqual(expect.objectContaining(e));
+        }
+        return report;
+      } finally {
+        await h.sql(`DELETE FROM events WHERE tenant_id = ${tenantId}`);
+        await h.sql('INSERT INTO events SELECT * FROM bak_events');
+        await h.sql(`DELETE FROM checkpoints WHERE tenant_id = ${tenantId}`);
+        await h.sql('INSERT INTO checkpoints SELECT * FROM bak_checkpoints');
+        await h.sql('DROP TABLE bak_events');
+        await h.sql('DROP TABLE bak_checkpoints');
+      }
+    }
+
+    beforeAll(async () => {
+      h = await open();
+      app = await createApp({
+        store: h.store,
+        enricher: testEnricher(),
+        checkpoints: { signer, origin: 'audit.example', intervalMs: 0 },
+      });
+      key = (await createApiKey(h.store, { scopes: ['admin'] })).token;
+      // 10,000 events in batches, with checkpoints signed along the way.
+      for (let i = 0; i < SIZE; i += 1000) {
+        const events = Array.from({ length: 1000 }, (_, j) => ({
+          tenant: TENANT,
+          action: 'user.updated',
+          actor: { id: `u${(i + j) % 37}`, name: `User ${(i + j) % 37}`, email: 'x@acme.test' },
+          context: { ip: '81.2.69.142' },
+          description: `change ${i + j}`,
+        }));
+        const [outcome] = await h.store.append([prepareEvents({ events }, testEnricher())]);
+        expect(outcome?.ok).toBe(true);
+        const signed = await app.inject({
+          url: `/v1/tenants/${TENANT}/checkpoint`,
+          headers: { authorization: `Bearer ${key}` },
+        });
+        expect(signed.statusCode).toBe(200);
+      }
+      expect((await h.store.latestCheckpoint(TENANT))?.size).toBe(SIZE);
+      tenantId = await tenantIdOf(h, TENANT);
+    }, 120_000);
+    afterAll(async () => {
+      await app?.close();
+      await h?.cleanup();
+      tmp.remove();
+    });
+
+    it('verifies an untouched export of 10,000 events, also with the command line', async () => {
+      const report = await verify();
+      expect(report).toMatchObject({ ok: true, events: SIZE, verifiedSize: SIZE, problems: [] });
+      expect(report.checkpoints).toBe(10);
+      const file = join(tmp.dir, 'export.ndjson');
+      writeFileSync(file, await exportText());
+      const keyFile = join(tmp.dir, 'key.pub');
+      writeFileSync(keyFile, `${verifierKey}\n`);
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        CLI,
+        'verify',
+        file,
+        '--public-key',
+        keyFile,
+      ]);
+      expect(stdout).toMatch(/^OK: tenant audited, 10000 events; 10 signed checkpoints/);
+    });
+
+    it('catches one field of one event changed', async () => {
+      await tampered(
+        () =>
+          h.sql(
+            "UPDATE events SET body = replace(body, 'change 4999', 'change 0') WHERE tenant_id = ? AND seq = ?",
+            [tenantId, 5000],
+          ),
+        [{ kind: 'altered', seq: 5000 }],
+      );
+    });
+
+    it('catches the newest event deleted', async () => {
+      await tampered(
+        () => h.sql('DELETE FROM events WHERE tenant_id = ? AND seq = ?', [tenantId, SIZE]),
+        [{ kind: 'truncated', seq: SIZE }],
+      );
+    });
+
+    it('catches an event deleted in the middle', async () => {
+      await tampered(
+        () => h.sql('DELETE FROM events WHERE tenant_id = ? AND seq = ?', [tenantId, 4321]),
+        [{ kind: 'missing', seq: 4321 }],
+      );
+    });
+
+    it('catches two events swapped', async () => {
+      await tampered(async () => {
+        const move = (from: number, to: number) =>
+          h.sql('UPDATE events SET seq = ? WHERE tenant_id = ? AND seq = ?', [to, tenantId, from]);
+        await move(100, -1);
+        await move(200, 100);
+        await move(-1, 200);
+      }, [
+        { kind: 'reordered', seq: 100 },
+        { kind: 'reordered', seq: 200 },
+      ]);
+    });
+
+    it('catches an event inserted', async () => {
+      await tampered(async () => {
+        if (h.dialect === 'sqlite') {
+          await h.sql('DROP INDEX events_seq');
+          await h.sql(
+            "INSERT INTO events SELECT (SELECT max(pos) FROM events) + 1, tenant_id, seq, 'forged', category, action, actor_id, actor_email, outcome, channel, status, ip, digest, hash, replace(body, 'change 776', 'forged'), salts FROM events WHERE tenant_id = ? AND seq = ?",
+            [tenantId, 777],
+          );
+        } else {
+          await h.sql(
+            "INSERT INTO events SELECT tenant_id, time + interval '1 microsecond', seq, 'forged', category, action, actor_id, actor_email, outcome, channel, status, ip, digest, hash, replace(body, 'change 776', 'forged'), salts, words FROM events WHERE tenant_id = ? AND seq = ?",
+            [tenantId, 777],
+          );
+        }
+      }, [{ kind: 'inserted', seq: 777 }]);
+      if (h.dialect === 'sqlite')
+        await h.sql('CREATE UNIQUE INDEX events_seq ON events (tenant_id, seq)');
+    });
+
+    it('catches a log rewritten and re-signed with another key', async () => {
+      const attacker = note.signerFromSeed('audit.example', Buffer.alloc(32, 9));
+      await tampered(async () => {
+        // Change an event, recompute every hash, and sign new checkpoints over the result.
+        await h.sql(
+          "UPDATE events SET body = replace(body, 'change 2', 'change X') WHERE tenant_id = ? AND seq = ?",
+          [tenantId, 3],
+        );
+        const lines = (await exportText())
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as ExportLine);
+        const leaves: Uint8Array[] = [];
+        for (const line of lines) {
+          if (line.type !== 'event') continue;
+          const fresh = Buffer.from(leafHash(line.event as StoredEvent, line.salts), 'hex');
+          leaves[line.event.seq - 1] = fresh;
+          if (fresh.toString('hex') !== line.event.hash) {
+            await h.sql('UPDATE events SET hash = ? WHERE tenant_id = ? AND seq = ?', [
+              fresh,
+              tenantId,
+              line.event.seq,
+            ]);
+          }
+        }
+        await h.sql('DELETE FROM checkpoints WHERE tenant_id = ?', [tenantId]);
+        const text = note.checkpointText({
+          origin: `audit.example/${TENANT}`,
+          size: SIZE,
+          rootHash: merkle.rootHash(leaves),
+        });
+        await h.sql(
+          'INSERT INTO checkpoints (tenant_id, size, note, created_at) VALUES (?, ?, ?, ?)',
+          [tenantId, SIZE, note.signNote(text, attacker), new Date().toISOString()],
+        );
+      }, [{ kind: 'bad_signature' }, { kind: 'truncated' }]);
+    }, 60_000);
+
+    it('serves proofs that fail against the signed checkpoint once the tree is rewritten', async () => {
+      const signed = note.parseCheckpoint(
+        note.openNote(
+          (await h.store.latestCheckpoint(TENANT))?.note ?? '',
+          note.parseVerifierKey(verifierKey),
+        ).text,
+      );
+      const proveSeq5000 = async () => {
+        const res = await app.inject({
+          url: `/v1/tenants/${TENANT}/proofs/inclusion?seq=5000&size=${SIZE}`,
+          headers: { authorization: `Bearer ${key}` },
+        });
+        const body = res.json() as { leafHash: string; proof: string[] };
+        const bytes = (x: string) => new Uint8Array(Buffer.from(x, 'hex'));
+        return merkle.verifyInclusion(
+          4999,
+          SIZE,
+          bytes(body.leafHash),
+          body.proof.map(bytes),
+          signed.rootHash,
+        );
+      };
+      expect(await proveSeq5000()).toBe(true);
+      const [original] = await h.sql(
+        'SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = 0 AND idx = 4999',
+        [tenantId],
+      );
+      const forged = merkle.leafHash(Buffer.from('forged'));
+      await h.sql(
+        'UPDATE tree_nodes SET hash = ? WHERE tenant_id = ? AND level = 0 AND idx = 4999',
+        [Buffer.from(forged), tenantId],
+      );
+      try {
+        expect(await proveSeq5000()).toBe(false);
+      } finally {
+        await h.sql(
+          'UPDATE tree_nodes SET hash = ? WHERE tenant_id = ? AND level = 0 AND idx = 4999',
+          [original?.['hash'], tenantId],
+        );
+      }
+    });
+
+    it('catches a log truncated together with its newest checkpoints, given a checkpoint kept elsewhere', async () => {
+      const anchored = (await h.store.latestCheckpoint(TENANT))?.note ?? '';
+      await tampered(
+        async () => {
+          await h.sql('DELETE FROM events WHERE tenant_id = ? AND seq > ?', [tenantId, 9000]);
+          await h.sql('DELETE FROM checkpoints WHERE tenant_id = ? AND size > ?', [tenantId, 9000]);
+          await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [9000, tenantId]);
+        },
+        [{ kind: 'truncated', seq: 9001 }],
+        { trusted: anchored },
+      );
+      await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [SIZE, tenantId]);
+    });
+  });
+}
+
+async function tenantIdOf(h: TamperHarness, tenant: string): Promise<number> {
+  const [row] = await h.sql('SELECT id FROM tenants WHERE name = ?', [tenant]);
+  return Number(row?.['id']);
+}
