@@ -1,11 +1,13 @@
 /**
- * The PostgreSQL raw baseline: the workload's rows loaded with COPY straight into the store's
- * schema (same tables, partitions and indexes), 1,000 rows per transaction, in one connection.
+ * The PostgreSQL raw baseline: the workload's rows — events, targets and Merkle tree nodes —
+ * loaded with COPY straight into the store's schema (same tables, partitions and indexes),
+ * 1,000 events per transaction, in one connection.
  * Only the COPYs and commits are timed.
  */
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { merkle } from '@hindsight/core';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import {
@@ -56,6 +58,8 @@ export async function rawPostgres(
   const copy = async (sql: string, text: string) => {
     await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
   };
+  // Each tenant's Merkle tree, kept as its frontier, as the store keeps it.
+  const frontiers = new Map<number, Map<number, Uint8Array>>();
   let ms = 0;
   for (const group of numberedEvents(workload, 1000, now)) {
     // The same rows as the server's insert builds, written as COPY text.
@@ -68,6 +72,18 @@ export async function rawPostgres(
     for (let i = 0; i < group.length; i++) {
       events += `${eventColumns.map((column) => field(column[i] ?? null)).join('\t')}\n`;
     }
+    let nodes = '';
+    for (const { event, seq, hash } of group) {
+      const tenantId = tenantIds.get(event.tenant) as number;
+      let frontier = frontiers.get(tenantId);
+      if (!frontier) {
+        frontier = new Map();
+        frontiers.set(tenantId, frontier);
+      }
+      for (const n of merkle.appendLeaves(frontier, seq - 1, [Buffer.from(hash, 'hex')])) {
+        nodes += `${tenantId}\t${n.level}\t${n.index}\t${field(n.hash)}\n`;
+      }
+    }
     const t = columns.targets;
     let targets = '';
     for (let i = 0; i < t.seq.length; i++) {
@@ -79,6 +95,7 @@ export async function rawPostgres(
     if (targets !== '') {
       await copy('COPY event_targets (tenant_id, target_id, time, seq) FROM STDIN', targets);
     }
+    await copy('COPY tree_nodes (tenant_id, level, idx, hash) FROM STDIN', nodes);
     await client.query('COMMIT');
     ms += performance.now() - t0;
   }

@@ -1,16 +1,18 @@
 /**
- * The SQLite raw baseline: the workload's rows inserted straight into the store's schema with
- * better-sqlite3 in one process, 1,000 rows per transaction, same durability as the server.
- * Only the inserts and commits are timed.
+ * The SQLite raw baseline: the workload's rows — events, targets, search words and Merkle tree
+ * nodes — inserted straight into the store's schema with better-sqlite3 in one process, 1,000
+ * events per transaction, same durability as the server. Only the inserts and commits are timed.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import {
   eventRow,
   ftsWords,
   INSERT_EVENT_SQL,
   INSERT_FTS_SQL,
+  INSERT_NODE_SQL,
   INSERT_TARGET_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
@@ -24,14 +26,25 @@ export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): nu
   const insertTarget = db.prepare(INSERT_TARGET_SQL);
   const insertFts = db.prepare(INSERT_FTS_SQL);
   const insertTenant = db.prepare('INSERT INTO tenants (name, size) VALUES (?, 0)');
+  const insertNode = db.prepare(INSERT_NODE_SQL);
+  // Each tenant's Merkle tree, kept as its frontier, as the writer keeps it.
+  const frontiers = new Map<number, Map<number, Uint8Array>>();
   const tenantIds = new Map<string, number>();
   const last = { ms: Number.NaN, pos: 0 };
-  type Row = { params: unknown[]; targets: string[]; pos: number; tenantId: number; words: string };
+  type Row = {
+    params: unknown[];
+    targets: string[];
+    pos: number;
+    tenantId: number;
+    words: string;
+    nodes: Array<merkle.NodeId & { hash: Uint8Array }>;
+  };
   const insertRows = db.transaction((rows: Row[]) => {
     for (const r of rows) {
       insertEvent.run(r.params);
       for (const target of r.targets) insertTarget.run(r.tenantId, target, r.pos);
       insertFts.run(r.pos, r.words);
+      for (const n of r.nodes) insertNode.run(r.tenantId, n.level, n.index, n.hash);
     }
   });
   const toRow = ({ event, seq, hash }: NumberedEvent): Row => {
@@ -44,12 +57,18 @@ export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): nu
     const pos = event.timeMs === last.ms ? last.pos + 1 : event.timeMs * SLOTS_PER_MS;
     last.ms = event.timeMs;
     last.pos = pos;
+    let frontier = frontiers.get(tenantId);
+    if (!frontier) {
+      frontier = new Map();
+      frontiers.set(tenantId, frontier);
+    }
     return {
       params: eventRow(tenantId, pos, seq, hash, event),
       targets: event.targets,
       pos,
       tenantId,
       words: ftsWords(tenantId, event.searchText),
+      nodes: merkle.appendLeaves(frontier, seq - 1, [Buffer.from(hash, 'hex')]),
     };
   };
   let insertMs = 0;

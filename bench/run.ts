@@ -11,6 +11,8 @@
  *     same schema in one process, 1,000 rows per transaction, same durability: better-sqlite3
  *     for SQLite, COPY for PostgreSQL (`--store postgres`).
  * (c) Query latency over HTTP on the store (a) filled, p50/p95 of 200 runs each.
+ * (d) Offline verification (what `hindsight verify` runs) of a one-tenant export of as many
+ *     events, written untimed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ import {
 } from '../packages/server/test/embedded-postgres.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
+import { timeVerify, writeExport } from './verify.js';
 import {
   ACTORS_PER_TENANT,
   BIG_TENANT,
@@ -305,6 +308,20 @@ async function main() {
   agent.destroy();
   await backend.close();
 
+  log(
+    `\n(d) offline verification of a ${TOTAL.toLocaleString('en')}-event export (hindsight verify)`,
+  );
+  mkdirSync(DATA, { recursive: true });
+  const exportFile = join(DATA, 'export.ndjson');
+  const verifierKey = await writeExport(exportFile, workload, new Date(NOW));
+  const verified = await timeVerify(exportFile, verifierKey);
+  rmSync(exportFile, { force: true });
+  if (!verified.report.ok)
+    throw new Error(`the export did not verify: ${verified.report.problems[0]?.message}`);
+  log(
+    `  ${verified.seconds.toFixed(1)} s (${Math.round(TOTAL / verified.seconds).toLocaleString('en')} events/s; target under 5 s at 1M), ${verified.report.checkpoints} checkpoints`,
+  );
+
   const result = {
     date: new Date().toISOString(),
     store: STORE,
@@ -326,6 +343,7 @@ async function main() {
       ratio,
     },
     queriesMs: queries,
+    verify: { events: TOTAL, seconds: verified.seconds },
   };
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   const file = join(ROOT, 'bench', 'results', `${STORE}-${result.date.slice(0, 10)}.json`);

@@ -87,14 +87,17 @@ export function personalValues(event: UnsealedEvent): Personal[] {
   return out;
 }
 
-/** Hex SHA-256 of the parts' bytes in order (one-shot `crypto.hash`: about 3× `createHash`). */
-function sha256Hex(...parts: Array<Uint8Array | string>): string {
-  const [only] = parts;
-  const data =
-    parts.length === 1 && only !== undefined
-      ? only
-      : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
-  return hash('sha256', data, 'hex');
+/** Scratch space for the bytes hashed: reused, so a hash allocates only its result. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** Hex SHA-256 of a prefix (salt or domain byte) followed by a text's UTF-8. */
+function sha256Hex(prefix: Uint8Array, text: string): string {
+  // At most 3 UTF-8 bytes per UTF-16 code unit.
+  const need = prefix.length + text.length * 3;
+  if (need > scratch.length) scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  scratch.set(prefix, 0);
+  const written = scratch.write(text, prefix.length);
+  return hash('sha256', scratch.subarray(0, prefix.length + written), 'hex');
 }
 
 /**
@@ -195,6 +198,7 @@ export function leafHash(event: UnsealedEvent & { seq: number }, salts: Salts): 
 }
 
 const LEAF_PREFIX = new Uint8Array([0]);
+const NO_PREFIX = new Uint8Array(0);
 
 /**
  * Fresh salts for an event's personal values, drawn from `random` (hex, {@link SALT_BYTES} each).
@@ -221,5 +225,5 @@ export function sealEvent(event: UnsealedEvent, seq: number, salts: Salts): Stor
  * conflicting reuse of the same `id` (different digest).
  */
 export function inputDigest(input: EventInput): string {
-  return sha256Hex(canonicalJson(input));
+  return sha256Hex(NO_PREFIX, canonicalJson(input));
 }

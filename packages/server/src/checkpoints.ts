@@ -20,6 +20,13 @@ export interface CheckpointOptions {
   readonly intervalMs?: number;
 }
 
+/** A checkpoint signed for a tenant. */
+interface SignedCheckpoint {
+  readonly tenant: string;
+  readonly size: number;
+  readonly note: string;
+}
+
 /** The default origin: operators set their own (`--origin audit.example.com`). */
 export const DEFAULT_ORIGIN = 'hindsight';
 
@@ -95,7 +102,10 @@ export class Checkpointer {
     ]);
     if (stored && stored.size >= size) return stored.note;
     if (size === 0) return null;
-    return this.#sign(tenant, size);
+    const signed = await this.#sign(tenant, size);
+    await this.#store.saveCheckpoints([signed]);
+    this.#remember(signed);
+    return signed.note;
   }
 
   /** Signs what is pending now; used when the server stops. */
@@ -110,24 +120,33 @@ export class Checkpointer {
     this.#lastRound = Date.now();
     const tenants = [...this.#pending];
     this.#pending.clear();
+    const signed: SignedCheckpoint[] = [];
     for (const tenant of tenants) {
       try {
         const size = await this.#store.logSize(tenant);
-        if (size > (this.#signed.get(tenant) ?? 0)) await this.#sign(tenant, size);
+        if (size > (this.#signed.get(tenant) ?? 0)) signed.push(await this.#sign(tenant, size));
       } catch {
         // The store is unavailable: try again in the next round.
         this.#pending.add(tenant);
       }
     }
+    try {
+      // One write (one fsync) for the whole round.
+      await this.#store.saveCheckpoints(signed);
+      for (const s of signed) this.#remember(s);
+    } catch {
+      for (const s of signed) this.#pending.add(s.tenant);
+    }
     if (this.#pending.size > 0) this.touch([]);
   }
 
-  async #sign(tenant: string, size: number): Promise<string> {
+  async #sign(tenant: string, size: number): Promise<SignedCheckpoint> {
     const rootHash = await treeRoot(this.#store, tenant, size);
     const text = note.checkpointText({ origin: `${this.#origin}/${tenant}`, size, rootHash });
-    const signed = note.signNote(text, this.#signer);
-    await this.#store.saveCheckpoint(tenant, size, signed);
-    this.#signed.set(tenant, Math.max(size, this.#signed.get(tenant) ?? 0));
-    return signed;
+    return { tenant, size, note: note.signNote(text, this.#signer) };
+  }
+
+  #remember(signed: SignedCheckpoint): void {
+    this.#signed.set(signed.tenant, Math.max(signed.size, this.#signed.get(signed.tenant) ?? 0));
   }
 }

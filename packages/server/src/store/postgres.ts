@@ -453,12 +453,20 @@ class PostgresStore implements Store {
     });
   }
 
-  async saveCheckpoint(tenant: string, size: number, note: string): Promise<void> {
+  async saveCheckpoints(
+    checkpoints: readonly { tenant: string; size: number; note: string }[],
+  ): Promise<void> {
     this.#assertOpen();
+    if (checkpoints.length === 0) return;
     await this.#query(
-      'INSERT INTO checkpoints (tenant_id, size, note) SELECT id, $2, $3 FROM tenants ' +
-        'WHERE name = $1 ON CONFLICT DO NOTHING',
-      [tenant, size, note],
+      'INSERT INTO checkpoints (tenant_id, size, note) SELECT t.id, c.size, c.note FROM ' +
+        'unnest($1::text[], $2::bigint[], $3::text[]) AS c(tenant, size, note) ' +
+        'JOIN tenants t ON t.name = c.tenant ON CONFLICT DO NOTHING',
+      [
+        checkpoints.map((c) => c.tenant),
+        checkpoints.map((c) => c.size),
+        checkpoints.map((c) => c.note),
+      ],
     );
   }
 

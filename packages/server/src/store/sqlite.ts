@@ -193,9 +193,15 @@ class SqliteStore implements Store {
     });
   }
 
-  async saveCheckpoint(tenant: string, size: number, note: string): Promise<void> {
+  async saveCheckpoints(
+    checkpoints: readonly { tenant: string; size: number; note: string }[],
+  ): Promise<void> {
     this.#assertOpen();
-    this.#stmt.checkpointInsert.run(size, note, new Date().toISOString(), tenant);
+    if (checkpoints.length === 0) return;
+    const at = new Date().toISOString();
+    this.#db.transaction(() => {
+      for (const c of checkpoints) this.#stmt.checkpointInsert.run(c.size, c.note, at, c.tenant);
+    })();
   }
 
   async checkpoints(

@@ -118,8 +118,13 @@ export interface Store {
    */
   treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]>;
 
-  /** Keeps a signed checkpoint of a tenant's log; keeping one of the same size again is a no-op. */
-  saveCheckpoint(tenant: string, size: number, note: string): Promise<void>;
+  /**
+   * Keeps signed checkpoints of tenants' logs, all in one transaction; keeping one of the same
+   * tenant and size again is a no-op.
+   */
+  saveCheckpoints(
+    checkpoints: readonly { tenant: string; size: number; note: string }[],
+  ): Promise<void>;
 
   /** Every kept checkpoint of the tenant up to `maxSize`, smallest first. */
   checkpoints(tenant: string, maxSize: number): Promise<Array<{ size: number; note: string }>>;

@@ -578,11 +578,17 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         const t = freshTenant();
         expect(await store.latestCheckpoint(t)).toBeNull();
         await append([ev(t), ev(t), ev(t)]);
-        await store.saveCheckpoint(t, 2, 'note of 2');
-        await store.saveCheckpoint(t, 3, 'note of 3');
-        await store.saveCheckpoint(t, 1, 'note of 1');
+        const other = freshTenant();
+        await append([ev(other)]);
+        await store.saveCheckpoints([
+          { tenant: t, size: 2, note: 'note of 2' },
+          { tenant: t, size: 3, note: 'note of 3' },
+          { tenant: other, size: 1, note: 'other note' },
+        ]);
+        await store.saveCheckpoints([{ tenant: t, size: 1, note: 'note of 1' }]);
         // The same size again (another server signing the same tree) changes nothing.
-        await store.saveCheckpoint(t, 3, 'note of 3, again');
+        await store.saveCheckpoints([{ tenant: t, size: 3, note: 'note of 3, again' }]);
+        expect(await store.latestCheckpoint(other)).toEqual({ size: 1, note: 'other note' });
         expect(await store.latestCheckpoint(t)).toEqual({ size: 3, note: 'note of 3' });
         expect(await store.checkpoints(t, 2)).toEqual([
           { size: 1, note: 'note of 1' },
