@@ -43,8 +43,11 @@ function exportOf(n: number, every = n): string[] {
   return lines;
 }
 
-function run(lines: string[], trusted?: string) {
-  const v = new ExportVerifier({ verifierKey, ...(trusted ? { trustedCheckpoint: trusted } : {}) });
+function run(lines: string[], trusted?: string[]) {
+  const v = new ExportVerifier({
+    verifierKey,
+    ...(trusted ? { trustedCheckpoints: trusted } : {}),
+  });
   for (const l of lines) v.line(l);
   return v.finish();
 }
@@ -95,8 +98,20 @@ describe('ExportVerifier', () => {
     const lines = exportOf(6, 3);
     const longer = exportOf(8, 8);
     const trusted = JSON.parse(longer[longer.length - 1] as string).note as string;
-    expect(run(lines, trusted).problems).toContainEqual(
+    expect(run(lines, [trusted]).problems).toContainEqual(
       expect.objectContaining({ kind: 'truncated', seq: 7 }),
     );
+    // Another log's checkpoint is skipped; with none of this log, that is a problem itself.
+    const foreign = note.signNote(
+      note.checkpointText({ origin: 'test.example/u', size: 1, rootHash: merkle.emptyRoot() }),
+      signer,
+    );
+    expect(run(lines, [foreign, trusted]).problems).toContainEqual(
+      expect.objectContaining({ kind: 'truncated', seq: 7 }),
+    );
+    expect(run(lines, [foreign]).problems).toContainEqual(
+      expect.objectContaining({ kind: 'bad_signature' }),
+    );
+    expect(run(exportOf(6, 3), []).ok).toBe(true);
   });
 });

@@ -67,10 +67,12 @@ export interface VerifyOptions {
   /** The server's verifier key (`name+hash+base64`), obtained out of band. */
   readonly verifierKey: string;
   /**
-   * A checkpoint kept outside the server (e.g. by an anchor): the export must reach its size
-   * and agree with its root — the only way to catch a log truncated along with its checkpoints.
+   * Checkpoints kept outside the server (e.g. by an anchor), as signed notes: the export must
+   * reach their size and agree with their roots — the only way to catch a log truncated along
+   * with its checkpoints. Those of other logs (another tenant's, in one anchor file) are
+   * skipped; at least one must be of this log.
    */
-  readonly trustedCheckpoint?: string;
+  readonly trustedCheckpoints?: readonly string[];
 }
 
 interface Recomputed {
@@ -90,7 +92,7 @@ interface Recomputed {
  */
 export class ExportVerifier {
   readonly #verifier: note.NoteVerifier;
-  readonly #trusted: string | undefined;
+  readonly #trusted: readonly string[];
   readonly #problems: Problem[] = [];
   readonly #leaves: Array<Uint8Array | undefined> = [];
   readonly #mismatched: Recomputed[] = [];
@@ -101,7 +103,7 @@ export class ExportVerifier {
 
   constructor(options: VerifyOptions) {
     this.#verifier = note.parseVerifierKey(options.verifierKey);
-    this.#trusted = options.trustedCheckpoint;
+    this.#trusted = options.trustedCheckpoints ?? [];
   }
 
   /** Reads one line of the export. */
@@ -149,9 +151,11 @@ export class ExportVerifier {
     let verifiedSize = 0;
     const origin = header?.origin ?? null;
     const checkpoints = this.#notes.map((n) => this.#openCheckpoint(n, origin, 'exported'));
-    if (this.#trusted !== undefined) {
-      checkpoints.push(this.#openCheckpoint(this.#trusted, origin, 'trusted'));
+    const trusted = this.#trusted.filter((n) => origin === null || originOf(n) === origin);
+    if (this.#trusted.length > 0 && trusted.length === 0) {
+      this.#problem('bad_signature', `None of the trusted checkpoints is for "${origin}".`);
     }
+    for (const n of trusted) checkpoints.push(this.#openCheckpoint(n, origin, 'trusted'));
     let previous = 0;
     for (const cp of checkpoints.filter((c) => c !== null).sort((a, b) => a.size - b.size)) {
       checked++;
@@ -269,6 +273,11 @@ export class ExportVerifier {
   #problem(kind: ProblemKind, message: string, seq?: number): void {
     this.#problems.push(seq === undefined ? { kind, message } : { kind, seq, message });
   }
+}
+
+/** The origin line of a note, unverified (to pick the notes of one log from many). */
+function originOf(signedNote: string): string {
+  return signedNote.split('\n', 1)[0] ?? '';
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,11 +1,14 @@
 /**
  * Signed checkpoints (SPEC §6): after batches commit, each tenant whose log grew gets a new
  * C2SP `tlog-checkpoint` — origin `<origin>/<tenant>`, size, root — signed with the server's
- * Ed25519 key, at most once a second per server under load. Every checkpoint is kept.
+ * Ed25519 key, at most once a second per server under load. Every checkpoint is kept, and can
+ * be anchored outside the database (a file, a webhook): someone who can rewrite the database
+ * cannot rewrite those.
  */
 
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { note } from '@hindsight/core';
 import type { Store } from './store/types.js';
@@ -18,7 +21,22 @@ export interface CheckpointOptions {
   readonly origin: string;
   /** The least time between two signing rounds, in ms (default 1,000). */
   readonly intervalMs?: number;
+  /**
+   * Where each new checkpoint is also sent, so that the latest roots live outside the
+   * database: a file it is appended to (one JSON line each) and/or a URL it is POSTed to.
+   */
+  readonly anchors?: { readonly file?: string; readonly url?: string };
 }
+
+/** What an anchor receives for each checkpoint: one JSON object (one line in a file). */
+export interface AnchoredCheckpoint {
+  readonly tenant: string;
+  readonly size: number;
+  readonly note: string;
+}
+
+/** Most checkpoints kept for a webhook that does not answer; older ones are dropped. */
+const MAX_UNSENT = 10_000;
 
 /** A checkpoint signed for a tenant. */
 interface SignedCheckpoint {
@@ -56,6 +74,11 @@ export class Checkpointer {
   readonly #signer: note.NoteSigner;
   readonly #origin: string;
   readonly #intervalMs: number;
+  readonly #anchors: { readonly file?: string; readonly url?: string };
+  /** Checkpoints the webhook has not taken yet, oldest first. */
+  #unsent: AnchoredCheckpoint[] = [];
+  /** Checkpoints the anchor file could not take yet. */
+  #unwritten: AnchoredCheckpoint[] = [];
   readonly #pending = new Set<string>();
   /** The largest size this server signed or saw stored, per tenant. */
   readonly #signed = new Map<string, number>();
@@ -68,6 +91,7 @@ export class Checkpointer {
     this.#signer = options.signer;
     this.#origin = options.origin;
     this.#intervalMs = options.intervalMs ?? 1000;
+    this.#anchors = options.anchors ?? {};
   }
 
   /** The verifier key of this server, in the signed-note form. */
@@ -82,11 +106,16 @@ export class Checkpointer {
   /** Marks tenants whose logs grew; their checkpoints are signed in the next round. */
   touch(tenants: Iterable<string>): void {
     for (const t of tenants) this.#pending.add(t);
-    if (this.#timer !== undefined || this.#pending.size === 0) return;
+    if (this.#pending.size > 0) this.#retry();
+  }
+
+  /** Schedules the next round (at most one waits at a time). */
+  #retry(): void {
+    if (this.#timer !== undefined) return;
     const wait = Math.max(0, this.#lastRound + this.#intervalMs - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#round = this.#round.then(() => this.#signPending());
+      this.#round = this.#round.then(() => this.#signPending()).catch(() => {});
     }, wait);
     this.#timer.unref();
   }
@@ -105,6 +134,7 @@ export class Checkpointer {
     const signed = await this.#sign(tenant, size);
     await this.#store.saveCheckpoints([signed]);
     this.#remember(signed);
+    await this.#anchor([signed]);
     return signed.note;
   }
 
@@ -112,7 +142,7 @@ export class Checkpointer {
   async flush(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#round = this.#round.then(() => this.#signPending());
+    this.#round = this.#round.then(() => this.#signPending()).catch(() => {});
     await this.#round;
   }
 
@@ -136,14 +166,60 @@ export class Checkpointer {
       for (const s of signed) this.#remember(s);
     } catch {
       for (const s of signed) this.#pending.add(s.tenant);
+      signed.length = 0;
     }
-    if (this.#pending.size > 0) this.touch([]);
+    await this.#anchor(signed);
+    if (this.#pending.size > 0 || this.#unsent.length > 0 || this.#unwritten.length > 0) {
+      this.#retry();
+    }
   }
 
   async #sign(tenant: string, size: number): Promise<SignedCheckpoint> {
     const rootHash = await treeRoot(this.#store, tenant, size);
     const text = note.checkpointText({ origin: `${this.#origin}/${tenant}`, size, rootHash });
     return { tenant, size, note: note.signNote(text, this.#signer) };
+  }
+
+  /** Sends new checkpoints to the anchors; a webhook that fails gets them in a later round. */
+  async #anchor(signed: readonly SignedCheckpoint[]): Promise<void> {
+    const entries: AnchoredCheckpoint[] = signed.map(({ tenant, size, note }) => ({
+      tenant,
+      size,
+      note,
+    }));
+    const { file, url } = this.#anchors;
+    if (file) {
+      this.#unwritten.push(...entries);
+      if (this.#unwritten.length > 0) {
+        try {
+          const lines = this.#unwritten.map((e) => `${JSON.stringify(e)}\n`).join('');
+          await appendFile(file, lines, { mode: 0o600 });
+          this.#unwritten = [];
+        } catch {
+          // Kept for the next round (the file system may come back).
+          if (this.#unwritten.length > MAX_UNSENT)
+            this.#unwritten.splice(0, this.#unwritten.length - MAX_UNSENT);
+        }
+      }
+    }
+    if (!url) return;
+    this.#unsent.push(...entries);
+    if (this.#unsent.length > MAX_UNSENT) this.#unsent.splice(0, this.#unsent.length - MAX_UNSENT);
+    while (this.#unsent.length > 0) {
+      const next = this.#unsent[0] as AnchoredCheckpoint;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(next),
+          signal: AbortSignal.timeout(5000),
+        });
+        if (!res.ok) return;
+      } catch {
+        return;
+      }
+      this.#unsent.shift();
+    }
   }
 
   #remember(signed: SignedCheckpoint): void {

@@ -13,13 +13,15 @@ import type { StoreLocation } from './store/index.js';
 const USAGE = `Usage:
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
                   [--geoip-db FILE | --no-geoip] [--origin NAME] [--signing-key FILE]
+                  [--anchor-file FILE] [--anchor-url URL]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight verify EXPORT.ndjson --public-key FILE [--checkpoint FILE]
 
 Scopes: ${SCOPES.join(', ')}
 Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_HOST,
-             HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL, HINDSIGHT_ORIGIN, HINDSIGHT_SIGNING_KEY`;
+             HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL, HINDSIGHT_ORIGIN, HINDSIGHT_SIGNING_KEY,
+             HINDSIGHT_ANCHOR_FILE, HINDSIGHT_ANCHOR_URL`;
 
 /** A mistake in how the command was called: message, usage, exit code 2. */
 class UsageError extends Error {}
@@ -59,6 +61,8 @@ async function serve(args: string[]): Promise<void> {
       'no-geoip': { type: 'boolean', default: false },
       'signing-key': { type: 'string' },
       origin: { type: 'string' },
+      'anchor-file': { type: 'string' },
+      'anchor-url': { type: 'string' },
     },
     strict: true,
   });
@@ -69,6 +73,11 @@ async function serve(args: string[]): Promise<void> {
     );
   }
   const signingKey = values['signing-key'] ?? process.env['HINDSIGHT_SIGNING_KEY'];
+  const anchorFile = values['anchor-file'] ?? process.env['HINDSIGHT_ANCHOR_FILE'];
+  const anchorUrl = values['anchor-url'] ?? process.env['HINDSIGHT_ANCHOR_URL'];
+  if (anchorUrl !== undefined && !/^https?:\/\//.test(anchorUrl)) {
+    throw new UsageError(`Invalid --anchor-url "${anchorUrl}": give an http(s) URL.`);
+  }
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -83,6 +92,8 @@ async function serve(args: string[]): Promise<void> {
       logLevel: process.env['HINDSIGHT_LOG_LEVEL'] ?? 'info',
       ...(origin === undefined ? {} : { origin }),
       ...(signingKey === undefined ? {} : { signingKey }),
+      ...(anchorFile === undefined ? {} : { anchorFile }),
+      ...(anchorUrl === undefined ? {} : { anchorUrl }),
       ...(geo === undefined ? {} : { geo }),
     },
     (line) => process.stdout.write(`${line}\n`),
@@ -149,6 +160,16 @@ function readVerifierKey(file: string): string {
     : text;
 }
 
+/** Signed notes from a file: one note, or an anchor file (one `{ tenant, size, note }` a line). */
+function readCheckpoints(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  if (!text.startsWith('{')) return [text];
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => String((JSON.parse(line) as { note?: unknown }).note));
+}
+
 async function verify(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -166,7 +187,7 @@ async function verify(args: string[]): Promise<void> {
     verifierKey: readVerifierKey(values['public-key']),
     ...(values.checkpoint === undefined
       ? {}
-      : { trustedCheckpoint: readFileSync(values.checkpoint, 'utf8') }),
+      : { trustedCheckpoints: readCheckpoints(values.checkpoint) }),
   });
   const lines = createInterface({
     input: createReadStream(file),
@@ -177,7 +198,7 @@ async function verify(args: string[]): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (report.ok) {
     out(
-      `OK: tenant ${report.tenant}, ${report.events} events; ${report.checkpoints} signed checkpoints verified, up to size ${report.verifiedSize}.`,
+      `OK: tenant ${report.tenant}, ${report.events} events; ${report.checkpoints} signed ${report.checkpoints === 1 ? 'checkpoint' : 'checkpoints'} verified, up to size ${report.verifiedSize}.`,
     );
     return;
   }

@@ -29,6 +29,10 @@ export interface ServeOptions extends StoreLocation {
    * `<data>/signing.key`, created on first start.
    */
   readonly signingKey?: string;
+  /** Also append every new checkpoint to this file (one JSON line each). */
+  readonly anchorFile?: string;
+  /** Also POST every new checkpoint (JSON) to this URL. */
+  readonly anchorUrl?: string;
 }
 
 /** A running server. */
@@ -78,7 +82,14 @@ export async function startServer(
     const app = await createApp({
       store,
       enricher,
-      checkpoints: { signer, origin },
+      checkpoints: {
+        signer,
+        origin,
+        anchors: {
+          ...(options.anchorFile === undefined ? {} : { file: options.anchorFile }),
+          ...(options.anchorUrl === undefined ? {} : { url: options.anchorUrl }),
+        },
+      },
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

@@ -2,7 +2,7 @@
  * The `hindsight` binary as an operator runs it: real processes, a real port, real files.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -182,6 +182,67 @@ describe('checkpoint signing key', () => {
     expect(again.output()).not.toMatch(/Created the checkpoint signing key/);
     expect(again.output()).toContain(`Checkpoints are signed by ${vkey}`);
     await stop(again);
+    tmp.remove();
+  });
+
+  it('exports a log that `hindsight verify` accepts, and refuses once it is cut short', async () => {
+    const tmp = tempDir();
+    const anchors = join(tmp.dir, 'anchors.ndjson');
+    const served = await serve(tmp.dir, '--anchor-file', anchors);
+    const key = adminKeyOf(served.output());
+    for (let b = 0; b < 3; b++) {
+      const res = await fetch(`${served.url}/v1/events`, {
+        method: 'POST',
+        headers: auth(key),
+        body: JSON.stringify({
+          events: Array.from({ length: 40 }, (_, i) => ({
+            tenant: 'acme',
+            action: 'record.updated',
+            actor: { id: `u${i}`, name: 'Ann Lee', email: 'ann@acme.test' },
+            description: `batch ${b} event ${i}`,
+          })),
+        }),
+      });
+      expect(res.status).toBe(202);
+      // Let the server sign (and anchor) a checkpoint of this size.
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    const publicKey = join(tmp.dir, 'server.pub');
+    writeFileSync(publicKey, await (await fetch(`${served.url}/v1/keys/public`)).text());
+    const exported = await fetch(`${served.url}/v1/tenants/acme/export?format=ndjson`, {
+      headers: auth(key),
+    });
+    const file = join(tmp.dir, 'acme.ndjson');
+    writeFileSync(file, await exported.text());
+    await stop(served);
+    expect(readFileSync(anchors, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(3);
+
+    const verify = (...args: string[]) =>
+      run(process.execPath, [CLI, 'verify', ...args]).then(
+        ({ stdout }) => ({ code: 0, stdout }),
+        (error: { code: number; stdout: string }) => error,
+      );
+    const ok = await verify(file, '--public-key', publicKey, '--checkpoint', anchors);
+    expect(ok.stdout).toMatch(/^OK: tenant acme, 120 events/);
+    expect(ok.code).toBe(0);
+
+    // The newest 40 events and every checkpoint after the first cut from the file: only the
+    // anchored checkpoints tell.
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const kept = lines.filter((l) => {
+      const line = JSON.parse(l) as { type: string; event?: { seq: number }; note?: string };
+      if (line.type === 'event') return (line.event?.seq ?? 0) <= 80;
+      if (line.type === 'checkpoint') return (line.note ?? '').split('\n')[1] === '40';
+      return true;
+    });
+    const header = JSON.parse(kept[0] ?? '{}') as Record<string, unknown>;
+    kept[0] = JSON.stringify({ ...header, size: 80 });
+    const cut = join(tmp.dir, 'cut.ndjson');
+    writeFileSync(cut, `${kept.join('\n')}\n`);
+    const refused = await verify(cut, '--public-key', publicKey, '--checkpoint', anchors);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^FAILED/);
+    expect(refused.stdout).toMatch(/truncated \(seq 81\)/);
     tmp.remove();
   });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { EventInput } from '@hindsight/core';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApiKey, type Scope } from '../src/auth.js';
+import type { CheckpointOptions } from '../src/checkpoints.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
 import { createApp } from '../src/http/app.js';
 import { openStore } from '../src/store/index.js';
@@ -40,10 +41,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(): Promise<TestApp> {
+export async function testApp(checkpoints?: CheckpointOptions): Promise<TestApp> {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
-  const app = await createApp({ store, enricher: testEnricher() });
+  const app = await createApp({
+    store,
+    enricher: testEnricher(),
+    ...(checkpoints ? { checkpoints } : {}),
+  });
   const key = async (scopes: Scope[], tenant?: string) =>
     (await createApiKey(store, { scopes, tenant: tenant ?? null })).token;
   const admin = await key(['admin']);

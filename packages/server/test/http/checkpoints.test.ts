@@ -3,9 +3,13 @@
  * the root of the events, proofs check against it, and newer checkpoints are consistent with
  * older ones.
  */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { ExportVerifier, merkle, note } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, type TestApp, testApp } from '../helpers.js';
+import { event, type TestApp, tempDir, testApp } from '../helpers.js';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
 
@@ -103,5 +107,52 @@ describe('checkpoints', () => {
     expect(anonymous.statusCode).toBe(401);
     const other = await t.key(['events:read'], 'elsewhere');
     expect((await t.get('/v1/tenants/cp/checkpoint', other)).statusCode).toBe(403);
+  });
+});
+
+describe('anchors', () => {
+  it('appends every new checkpoint to a file and POSTs it to a webhook', async () => {
+    const received: Array<{ tenant: string; size: number; note: string }> = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on('end', () => {
+        received.push(JSON.parse(body) as { tenant: string; size: number; note: string });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const port = (hook.address() as AddressInfo).port;
+    const tmp = tempDir();
+    const file = join(tmp.dir, 'anchors.ndjson');
+    const signer = note.signerFromSeed('anchor.example', Buffer.alloc(32, 5));
+    const t = await testApp({
+      signer,
+      origin: 'anchor.example',
+      intervalMs: 0,
+      anchors: { file, url: `http://127.0.0.1:${port}/checkpoints` },
+    });
+    try {
+      await t.post({ events: [event({ tenant: 'anchored' }), event({ tenant: 'anchored' })] });
+      for (let i = 0; i < 50 && received.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines).toEqual([expect.objectContaining({ tenant: 'anchored', size: 2 })]);
+      expect(received).toEqual(lines);
+      const verifier = note.parseVerifierKey(note.verifierKeyText(signer));
+      expect(note.parseCheckpoint(note.openNote(lines[0].note, verifier).text)).toMatchObject({
+        origin: 'anchor.example/anchored',
+        size: 2,
+      });
+    } finally {
+      await t.close();
+      hook.close();
+      tmp.remove();
+    }
   });
 });

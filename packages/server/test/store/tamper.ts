@@ -65,7 +65,7 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
     async function verify(options: { trusted?: string } = {}) {
       const verifier = new ExportVerifier({
         verifierKey,
-        ...(options.trusted ? { trustedCheckpoint: options.trusted } : {}),
+        ...(options.trusted ? { trustedCheckpoints: [options.trusted] } : {}),
       });
       for (const line of (await exportText()).split('\n')) verifier.line(line);
       return verifier.finish();
