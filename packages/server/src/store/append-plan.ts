@@ -234,12 +234,25 @@ export class FrontierCache {
   }
 }
 
-/** The error for a subtree a tenant's tree does not have. */
-export function missingNode(tenant: string, level: number, index: number): HindsightError {
-  return new HindsightError(
-    'not_found',
-    `The log of tenant "${tenant}" has no subtree ${level}/${index}: it is not that long.`,
-  );
+/**
+ * The hashes of the asked subtrees in the order asked, from a backend's look-up; throws
+ * `not_found` for one the tenant's tree does not have (yet).
+ */
+export function nodesInOrder(
+  tenant: string,
+  ids: readonly { level: number; index: number }[],
+  lookup: (level: number, index: number) => Uint8Array | undefined,
+): Uint8Array[] {
+  return ids.map(({ level, index }) => {
+    const hash = lookup(level, index);
+    if (!hash) {
+      throw new HindsightError(
+        'not_found',
+        `The log of tenant "${tenant}" has no subtree ${level}/${index}: it is not that long.`,
+      );
+    }
+    return hash;
+  });
 }
 
 /** The salts of a stored row (kept as JSON text, `null` when the event has no personal values). */

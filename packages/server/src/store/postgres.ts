@@ -15,8 +15,8 @@ import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
 import {
   FrontierCache,
-  missingNode,
   newPlanState,
+  nodesInOrder,
   type PlannedInsert,
   type PlanSource,
   planBatch,
@@ -446,11 +446,7 @@ class PostgresStore implements Store {
             [tenantId, ids.map((i) => i.level), ids.map((i) => i.index)],
           );
     const found = new Map(rows.map((r) => [`${r.level}/${r.idx}`, r.hash]));
-    return ids.map(({ level, index }) => {
-      const hash = found.get(`${level}/${index}`);
-      if (!hash) throw missingNode(tenant, level, index);
-      return hash;
-    });
+    return nodesInOrder(tenant, ids, (level, index) => found.get(`${level}/${index}`));
   }
 
   async saveCheckpoints(

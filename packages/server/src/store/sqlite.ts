@@ -15,7 +15,7 @@ import {
 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
-import { missingNode, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
+import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
@@ -183,14 +183,11 @@ class SqliteStore implements Store {
   async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {
     this.#assertOpen();
     const tenantId = this.#knownTenantId(tenant);
-    return ids.map(({ level, index }) => {
-      const hash =
-        tenantId === null
-          ? undefined
-          : (this.#stmt.node.get(tenantId, level, index) as Buffer | undefined);
-      if (!hash) throw missingNode(tenant, level, index);
-      return hash;
-    });
+    return nodesInOrder(tenant, ids, (level, index) =>
+      tenantId === null
+        ? undefined
+        : (this.#stmt.node.get(tenantId, level, index) as Buffer | undefined),
+    );
   }
 
   async saveCheckpoints(
