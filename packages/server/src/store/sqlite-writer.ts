@@ -29,13 +29,28 @@ import {
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
 
+/** A checkpoint to keep, as it crosses to the writer thread. */
+export interface CheckpointRow {
+  readonly tenant: string;
+  readonly size: number;
+  readonly note: string;
+}
+
 /** Messages to the writer thread. */
 export type WriterRequest =
   | { readonly type: 'append'; readonly id: number; readonly batches: WriterEvent[][] }
+  | { readonly type: 'checkpoints'; readonly id: number; readonly checkpoints: CheckpointRow[] }
   | { readonly type: 'close' };
 
-/** Messages from the writer thread: one outcome per batch of the request, in order. */
-export type WriterResponse = { readonly id: number; readonly outcomes: WireOutcome[] };
+/**
+ * Messages from the writer thread: one outcome per batch of an append, in order; `failed` when
+ * a request other than an append could not be written.
+ */
+export type WriterResponse = {
+  readonly id: number;
+  readonly outcomes: WireOutcome[];
+  readonly failed?: string;
+};
 
 /** What the writer thread is started with. */
 export interface WriterData {
@@ -84,6 +99,10 @@ export class SqliteWriter {
       insertTarget: p(INSERT_TARGET_SQL),
       insertFts: p(INSERT_FTS_SQL),
       insertNode: p(INSERT_NODE_SQL),
+      checkpointInsert: p(
+        'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) ' +
+          'SELECT id, ?, ?, ? FROM tenants WHERE name = ?',
+      ),
       node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
     };
     this.#appendAll = db.transaction((batches: readonly (readonly WriterEvent[])[]) =>
@@ -99,6 +118,16 @@ export class SqliteWriter {
       this.#frontiers.set(tenantId, size, frontier);
     }
     return outcomes;
+  }
+
+  /** Keeps signed checkpoints, all in one transaction; one already kept is left as it is. */
+  saveCheckpoints(checkpoints: readonly CheckpointRow[]): void {
+    const at = new Date().toISOString();
+    this.#db
+      .transaction(() => {
+        for (const c of checkpoints) this.#stmt.checkpointInsert.run(c.size, c.note, at, c.tenant);
+      })
+      .immediate();
   }
 
   close(): void {
@@ -251,6 +280,20 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     }
   };
   port.on('message', (message: WriterRequest) => {
+    if (message.type === 'checkpoints') {
+      // Written at once, in a transaction of their own: they name sizes already committed.
+      try {
+        writer.saveCheckpoints(message.checkpoints);
+        port.postMessage({ id: message.id, outcomes: [] } satisfies WriterResponse);
+      } catch (error) {
+        port.postMessage({
+          id: message.id,
+          outcomes: [],
+          failed: String(error),
+        } satisfies WriterResponse);
+      }
+      return;
+    }
     if (message.type === 'close') {
       closing = true;
       if (queue.length === 0) {

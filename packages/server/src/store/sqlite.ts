@@ -103,10 +103,6 @@ class SqliteStore implements Store {
       ),
       keyFind: p('SELECT * FROM api_keys WHERE id = ?'),
       logSize: p('SELECT size FROM tenants WHERE name = ?').pluck(),
-      checkpointInsert: p(
-        'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) ' +
-          'SELECT id, ?, ?, ? FROM tenants WHERE name = ?',
-      ),
       checkpointList: p(
         'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
           'WHERE t.name = ? AND c.size <= ? ORDER BY c.size',
@@ -127,19 +123,24 @@ class SqliteStore implements Store {
         cause,
       });
     if (this.#writerFailure) throw unavailable(this.#writerFailure);
-    const id = this.#nextRequest++;
-    const response = await new Promise<WriterResponse>((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      const request: WriterRequest = {
-        type: 'append',
-        id,
-        batches: batches.map((b) => b.map(writerEvent)),
-      };
-      this.#writer.postMessage(request);
-    }).catch((error: unknown) => {
+    const response = await this.#request((id) => ({
+      type: 'append',
+      id,
+      batches: batches.map((b) => b.map(writerEvent)),
+    })).catch((error: unknown) => {
       throw unavailable(error);
     });
     return response.outcomes.map(fromWire);
+  }
+
+  /** Sends a request to the writer thread and waits for its answer. */
+  #request(make: (id: number) => WriterRequest): Promise<WriterResponse> {
+    if (this.#writerFailure) return Promise.reject(this.#writerFailure);
+    const id = this.#nextRequest++;
+    return new Promise<WriterResponse>((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#writer.postMessage(make(id));
+    });
   }
 
   async getEvent(tenant: string, id: string): Promise<StoredEvent | null> {
@@ -195,10 +196,17 @@ class SqliteStore implements Store {
   ): Promise<void> {
     this.#assertOpen();
     if (checkpoints.length === 0) return;
-    const at = new Date().toISOString();
-    this.#db.transaction(() => {
-      for (const c of checkpoints) this.#stmt.checkpointInsert.run(c.size, c.note, at, c.tenant);
-    })();
+    // On the writer thread: a write here would stall the event loop behind its transactions.
+    const failed = (cause: unknown) =>
+      new HindsightError('store_unavailable', 'The checkpoints could not be kept.', { cause });
+    const response = await this.#request((id) => ({
+      type: 'checkpoints',
+      id,
+      checkpoints: [...checkpoints],
+    })).catch((error: unknown) => {
+      throw failed(error);
+    });
+    if (response.failed !== undefined) throw failed(new Error(response.failed));
   }
 
   async checkpoints(
