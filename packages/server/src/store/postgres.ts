@@ -2,15 +2,10 @@
  * The production store: PostgreSQL through a `pg` connection pool. Several Hindsight servers
  * may share one database: a group commit locks the rows of its tenants (in id order, so two
  * servers never deadlock) before it reads their sizes and stored ids, so `seq` stays gap-free
- * and idempotency race-free across servers. The schema is in `postgres-schema.ts`.
+ * and idempotency race-free across servers. The schema is in `postgres-schema.ts`, the SQL of
+ * queries in `postgres-query.ts`.
  */
-import {
-  merkle,
-  prefixEnd,
-  type QueryClause,
-  type StoredEvent,
-  searchTokens,
-} from '@hindsight/core';
+import { merkle, type StoredEvent } from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
 import {
@@ -29,6 +24,7 @@ import {
   writerEvent,
 } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
+import { buildQuery, parsePosition } from './postgres-query.js';
 import {
   addRow,
   createPartitions,
@@ -36,7 +32,6 @@ import {
   eventParams,
   INSERT_EVENTS_SQL,
   INSERT_TARGETS_SQL,
-  lexeme,
   migratePostgres,
   monthOf,
   PARTITIONED_TABLES,
@@ -591,124 +586,4 @@ function isUnavailable(error: unknown): boolean {
 function toEvent(row: EventRow): StoredEvent {
   const { id, ...rest } = JSON.parse(row.body) as Omit<StoredEvent, 'seq' | 'hash'>;
   return { id, seq: Number(row.seq), ...rest, hash: row.hash.toString('hex') };
-}
-
-/** A page position: the last event's time (epoch ms) and seq. */
-interface Position {
-  readonly timeMs: number;
-  readonly seq: number;
-}
-
-function parsePosition(text: string): Position {
-  const match = /^(\d{1,15}):(\d{1,15})$/.exec(text);
-  if (!match) {
-    throw new HindsightError('invalid_cursor', 'The cursor does not name a position in this log.');
-  }
-  return { timeMs: Number(match[1]), seq: Number(match[2]) };
-}
-
-/** The `tsquery` of a text clause: its tokens as a phrase, each carrying the tenant. */
-function tsquery(tenantId: number, tokens: readonly string[], prefix: boolean): string {
-  const lexemes = tokens.map((t) => lexeme(tenantId, t));
-  if (prefix) lexemes[lexemes.length - 1] += ':*';
-  return lexemes.length === 1 ? (lexemes[0] as string) : `(${lexemes.join(' <-> ')})`;
-}
-
-/** Rows a keyword probe examines: a few index pages of the tenant's newest events. */
-const PROBE_ROWS = 1000;
-
-/** A statement and its bound values. */
-interface Sql {
-  readonly sql: string;
-  readonly params: unknown[];
-}
-
-/**
- * Builds one page's SQL from constant fragments; every value is a bound parameter.
- *
- * A keyword query also gets a probe. GIN finds matches but not in time order, so a common word
- * would fetch and sort every match of the tenant; and the planner cannot see that a lexeme
- * carrying the tenant is ten times more frequent within it, so it picks that plan. The probe
- * reads the newest `PROBE_ROWS` events that pass the other conditions, in index order, and
- * keeps those with the words: a full page there is the answer (a common word, at the cost of a
- * short index scan); otherwise the GIN query runs (a rare word, cheap by nature).
- */
-function buildQuery(
-  tenantId: number,
-  query: EventQuery,
-  after: Position | undefined,
-): Sql & { readonly probe?: Sql } {
-  const params: unknown[] = [tenantId];
-  const bind = (value: unknown) => {
-    params.push(value);
-    return `$${params.length}`;
-  };
-  const where: string[] = ['e.tenant_id = $1'];
-  const words: string[] = [];
-  const desc = query.order === 'desc';
-  if (after !== undefined) {
-    where.push(
-      `(e.time, e.seq) ${desc ? '<' : '>'} (${bind(new Date(after.timeMs).toISOString())}::timestamptz, ${bind(after.seq)}::bigint)`,
-    );
-  }
-  for (const c of query.clauses) {
-    const cond = clauseCondition(c, tenantId, bind);
-    if (cond === null) continue;
-    if (c.kind === 'text' && !c.negate) words.push(`(${cond})`);
-    else where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
-  }
-  const dir = desc ? 'DESC' : 'ASC';
-  const order = `ORDER BY e.time ${dir}, e.seq ${dir}`;
-  const limit = bind(query.limit + 1);
-  const sql =
-    `SELECT e.seq, e.hash, e.body, e.salts FROM events e WHERE ${[...where, ...words].join(' AND ')} ` +
-    `${order} LIMIT ${limit}`;
-  if (words.length === 0) return { sql, params };
-  const probe =
-    'SELECT e.seq, e.hash, e.body, e.salts FROM (SELECT e.time, e.seq, e.hash, e.body, e.salts, e.words ' +
-    `FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) AS e ` +
-    `WHERE ${words.join(' AND ')} ${order} LIMIT ${limit}`;
-  return { sql, params, probe: { sql: probe, params } };
-}
-
-function clauseCondition(
-  c: QueryClause,
-  tenantId: number,
-  bind: (value: unknown) => string,
-): string | null {
-  switch (c.kind) {
-    case 'text': {
-      const tokens = searchTokens(c.text);
-      if (tokens.length === 0) return null;
-      return `e.words @@ ${bind(tsquery(tenantId, tokens, c.prefix))}::tsquery`;
-    }
-    case 'actor': {
-      const v = bind(c.value);
-      return `e.actor_id = ${v} OR e.actor_email = ${v}`;
-    }
-    case 'target':
-      return (
-        '(e.time, e.seq) IN (SELECT x.time, x.seq FROM event_targets x ' +
-        `WHERE x.tenant_id = e.tenant_id AND x.target_id = ${bind(c.value)})`
-      );
-    case 'category':
-      return `e.category = ${bind(c.value)}`;
-    case 'status':
-      return `e.status = ${bind(c.value)}`;
-    case 'outcome':
-      return `e.outcome = ${bind(c.value)}`;
-    case 'channel':
-      return `e.channel = ${bind(c.value)}`;
-    case 'action':
-      // A range on the text ("C" collation) uses the index, where `starts_with` would not.
-      return c.prefix
-        ? `e.action >= ${bind(c.value)} AND e.action < ${bind(prefixEnd(c.value))}`
-        : `e.action = ${bind(c.value)}`;
-    case 'ip':
-      return `e.ip BETWEEN ${bind(Buffer.from(c.range.start))} AND ${bind(Buffer.from(c.range.end))}`;
-    case 'after':
-      return `e.time >= ${bind(new Date(c.timeMs).toISOString())}::timestamptz`;
-    case 'before':
-      return `e.time < ${bind(new Date(c.timeMs).toISOString())}::timestamptz`;
-  }
 }

@@ -354,7 +354,8 @@ function buildQuery(
   }
   const from = useFts ? 'events_fts f CROSS JOIN events e ON e.pos = f.rowid' : 'events e';
   const sql =
-    `SELECT e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body, e.salts AS salts FROM ${from} WHERE ${where.join(' AND ')} ` +
+    // Salts only when asked: they follow the body in the row, often on an overflow page.
+    `SELECT e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body${query.withSalts ? ', e.salts AS salts' : ''} FROM ${from} WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${posCol} ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
   params.push(query.limit + 1);
   return { sql, params };
