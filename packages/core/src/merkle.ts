@@ -202,6 +202,19 @@ export function appendLeaves(
   return out;
 }
 
+/**
+ * RFC 9162's step of both verifiers: right-shift the node index and the last index together
+ * until the node is a right child or the root — past the levels where it has no sibling.
+ */
+function climb(fn: number, sn: number): [number, number] {
+  let [f, s] = [fn, sn];
+  while (f % 2 === 0 && f !== 0) {
+    f = Math.floor(f / 2);
+    s = Math.floor(s / 2);
+  }
+  return [f, s];
+}
+
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -233,11 +246,7 @@ export function rootFromInclusionProof(
     if (sn === 0) return null;
     if (fn % 2 === 1 || fn === sn) {
       r = nodeHash(p, r);
-      // Climb past the levels where this node has no right sibling.
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
+      [fn, sn] = climb(fn, sn);
     } else {
       r = nodeHash(r, p);
     }
@@ -298,10 +307,7 @@ export function verifyConsistency(
     if (fn % 2 === 1 || fn === sn) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      while (fn % 2 === 0 && fn !== 0) {
-        fn = Math.floor(fn / 2);
-        sn = Math.floor(sn / 2);
-      }
+      [fn, sn] = climb(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }

@@ -121,21 +121,21 @@ export class Checkpointer {
   }
 
   /**
-   * The tenant's newest checkpoint note: signed now when the log has grown past the newest
+   * The tenant's newest checkpoint (its size and signed note): signed now when the log has grown past the newest
    * stored one (or there is none yet); `null` for a tenant with no events.
    */
-  async latest(tenant: string): Promise<string | null> {
+  async latest(tenant: string): Promise<{ size: number; note: string } | null> {
     const [stored, size] = await Promise.all([
       this.#store.latestCheckpoint(tenant),
       this.#store.logSize(tenant),
     ]);
-    if (stored && stored.size >= size) return stored.note;
+    if (stored && stored.size >= size) return stored;
     if (size === 0) return null;
     const signed = await this.#sign(tenant, size);
     await this.#store.saveCheckpoints([signed]);
     this.#remember(signed);
     await this.#anchor([signed]);
-    return signed.note;
+    return { size, note: signed.note };
   }
 
   /** Signs what is pending now; used when the server stops. */

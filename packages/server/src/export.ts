@@ -3,7 +3,7 @@
  * salts, and every checkpoint, streamed page by page in constant memory. The offline verifier
  * (`hindsight verify`, `ExportVerifier` in core) reads exactly this.
  */
-import { EXPORT_FORMAT, type ExportLine, note } from '@hindsight/core';
+import { EXPORT_FORMAT, type ExportLine } from '@hindsight/core';
 import type { Checkpointer } from './checkpoints.js';
 import type { Store } from './store/types.js';
 
@@ -19,8 +19,7 @@ export async function* exportLines(
   checkpoints: Checkpointer,
   tenant: string,
 ): AsyncGenerator<string> {
-  const latest = await checkpoints.latest(tenant);
-  const size = latest === null ? 0 : note.parseCheckpoint(latest.split('\n\n')[0] + '\n').size;
+  const size = (await checkpoints.latest(tenant))?.size ?? 0;
   const line = (value: ExportLine) => `${JSON.stringify(value)}\n`;
   yield line({
     type: 'header',

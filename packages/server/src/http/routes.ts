@@ -214,14 +214,14 @@ export const ROUTES: readonly RouteSpec[] = [
     errors: ['not_found', 'invalid_request', ...AUTH_ERRORS],
     handler: async (ctx, req) => {
       const { tenant } = req.params as { tenant: string };
-      const signed = await ctx.checkpoints.latest(tenant);
-      if (signed === null) {
+      const latest = await ctx.checkpoints.latest(tenant);
+      if (latest === null) {
         throw new HindsightError(
           'not_found',
           `Tenant "${tenant}" has no events, so no checkpoint.`,
         );
       }
-      return signed;
+      return latest.note;
     },
   },
   {

@@ -123,8 +123,10 @@ class PostgresStore implements Store {
   async append(batches: readonly (readonly PreparedEvent[])[]): Promise<AppendOutcome[]> {
     this.#assertOpen();
     const flat = batches.map((b) => b.map(writerEvent));
+    // Each event's month, once: partitions need them before, statistics after.
+    const months = flat.map((b) => b.map((e) => monthOf(e.timeMs)));
     const outcomes = await this.#withClient(async (client) => {
-      await this.#ensurePartitions(client, flat);
+      await this.#ensurePartitions(client, months);
       try {
         return await this.#transaction(client, flat);
       } catch (error) {
@@ -149,7 +151,7 @@ class PostgresStore implements Store {
         return alone;
       }
     }, 'The event store could not commit the batch; nothing of it was stored.');
-    this.#countAppended(flat, outcomes);
+    this.#countAppended(months, outcomes);
     return outcomes.map((o) =>
       o.ok
         ? o
@@ -335,17 +337,9 @@ class PostgresStore implements Store {
     return out;
   }
 
-  async #ensurePartitions(
-    client: PoolClient,
-    batches: readonly (readonly WriterEvent[])[],
-  ): Promise<void> {
+  async #ensurePartitions(client: PoolClient, months: readonly number[][]): Promise<void> {
     const missing = new Set<number>();
-    for (const batch of batches) {
-      for (const e of batch) {
-        const month = monthOf(e.timeMs);
-        if (!this.#months.has(month)) missing.add(month);
-      }
-    }
+    for (const month of months.flat()) if (!this.#months.has(month)) missing.add(month);
     if (missing.size === 0) return;
     await createPartitions(client, missing);
     for (const m of missing) this.#months.add(m);
@@ -357,18 +351,21 @@ class PostgresStore implements Store {
    * partition, the planner would otherwise take it for nearly empty and sort where it should
    * walk an index.
    */
-  #countAppended(batches: readonly (readonly WriterEvent[])[], outcomes: readonly WireOutcome[]) {
-    const due = new Set<number>();
-    batches.forEach((batch, i) => {
+  #countAppended(months: readonly number[][], outcomes: readonly WireOutcome[]) {
+    const added = new Map<number, number>();
+    months.forEach((batch, i) => {
       if (!outcomes[i]?.ok) return;
-      for (const e of batch) {
-        const month = monthOf(e.timeMs);
-        const count = (this.#appended.get(month) ?? 0) + 1;
-        this.#appended.set(month, count);
-        if (count >= 1000 && /^10+$/.test(String(count))) due.add(month);
-      }
+      for (const month of batch) added.set(month, (added.get(month) ?? 0) + 1);
     });
-    for (const month of due) {
+    for (const [month, n] of added) {
+      const before = this.#appended.get(month) ?? 0;
+      this.#appended.set(month, before + n);
+      // Due when this append passed 1,000, 10,000, 100,000, …
+      let threshold = 1000;
+      while (threshold <= before) threshold *= 10;
+      if (before + n < threshold) added.delete(month);
+    }
+    for (const month of added.keys()) {
       const tables = PARTITIONED_TABLES.map((t) => partitionName(t, month)).join(', ');
       this.#query(`ANALYZE ${tables}`).catch(() => {});
     }
