@@ -171,6 +171,22 @@ class PostgresStore implements Store {
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
   ): Promise<WireOutcome[]> {
+    // PostgreSQL may abort a transaction that waits in a lock cycle with another server's
+    // (40P01) or cannot serialise it (40001): nothing of it was stored, so run it again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#attempt(client, batches);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+      }
+    }
+  }
+
+  async #attempt(
+    client: PoolClient,
+    batches: readonly (readonly WriterEvent[])[],
+  ): Promise<WireOutcome[]> {
     await client.query('BEGIN');
     try {
       const { outcomes, frontiers } = await this.#insertAll(client, batches);
