@@ -3,7 +3,10 @@
  * store of (by default) 1,000,000 events across 100 tenants, one of which holds 10%.
  *
  *   npm run bench -- [--store sqlite|postgres] [--events 1000000] [--tenants 100]
- *                    [--concurrency 16] [--batch 100]
+ *                    [--concurrency 16] [--batch 100] [--only ingest|views]
+ *
+ * `--only ingest` runs phases (a) to (d), `--only views` phase (e) alone; by default all run.
+ * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
  *     events/s from the first request to the last 202 (every 202 is durable).
@@ -13,23 +16,31 @@
  * (c) Query latency over HTTP on the store (a) filled, p50/p95 of 200 runs each.
  * (d) Offline verification (what `hindsight verify` runs) of a one-tenant export of as many
  *     events, written untimed.
+ * (e) The derived views of issue #5 (`views.ts`): one tenant of `--events` events shaped as
+ *     docs/event-conventions.md says, loaded untimed through the store's own append into a fresh
+ *     store (`bench/data/views-sqlite`, kept for inspection, or a new PostgreSQL database); then
+ *     p50/p95 of 200 runs of each view endpoint over HTTP, against ≤ 50 ms p95. Results under
+ *     `views`.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import {
-  type EmbeddedServer,
-  startEmbeddedPostgres,
-} from '../packages/server/test/embedded-postgres.js';
+  DATA,
+  httpClient,
+  log,
+  type PostgresCluster,
+  percentile,
+  ROOT,
+  startPostgresCluster,
+  startServer,
+} from './harness.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
 import { timeVerify, writeExport } from './verify.js';
+import { viewsBench } from './views.js';
 import {
   ACTORS_PER_TENANT,
   BIG_TENANT,
@@ -47,16 +58,18 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     batch: { type: 'string', default: '100' },
     store: { type: 'string', default: 'sqlite' },
+    only: { type: 'string' },
   },
 });
 const STORE = values.store;
 if (STORE !== 'sqlite' && STORE !== 'postgres') {
   throw new Error('--store is sqlite (default) or postgres.');
 }
+const ONLY = values.only;
+if (ONLY !== undefined && ONLY !== 'ingest' && ONLY !== 'views') {
+  throw new Error('--only is ingest (phases a to d) or views (phase e).');
+}
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DATA = join(ROOT, 'bench', 'data');
-const CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
 const TOTAL = Number(values.events);
 const BATCH = Number(values.batch);
 const CONCURRENCY = Number(values.concurrency);
@@ -67,59 +80,9 @@ const workload: WorkloadOptions = {
   days: 90,
   now: NOW - 60_000,
 };
-const log = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Starts `hindsight serve` and returns its URL and admin key. */
-async function startServer(location: string) {
-  const store = location.startsWith('postgres') ? '--database-url' : '--data';
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', store, location], {
-    env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  const ready = await new Promise<{ url: string; key: string }>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      const url = /listening on (http:\/\/\S+) /.exec(output)?.[1];
-      const key = /^\s+(hsk_\S+)$/m.exec(output)?.[1];
-      if (url && key) resolve({ url, key });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${output}`)));
-  });
-  return { ...ready, child };
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-function call(
-  url: string,
-  key: string,
-  method: string,
-  body?: Buffer,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        agent,
-        headers: {
-          authorization: `Bearer ${key}`,
-          ...(body ? { 'content-type': 'application/json', 'content-length': body.length } : {}),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const client = httpClient(CONCURRENCY);
+const call = client.call;
 
 /** (a) Durable ingest over HTTP. */
 async function httpIngest(url: string, key: string) {
@@ -141,10 +104,6 @@ async function httpIngest(url: string, key: string) {
   );
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, eventsPerSecond: TOTAL / seconds };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 /** (c) Query latency over HTTP. */
@@ -216,65 +175,38 @@ function sqliteBackend(): Backend {
 }
 
 /**
- * PostgreSQL: `HINDSIGHT_BENCH_DATABASE_URL` (a server the operator runs; two databases are
- * created in it), or an embedded server started here with settings an operator would use for
- * this machine: 4 GB of shared buffers and checkpoints spread out. Durability is the default:
- * `fsync` and `synchronous_commit` on.
+ * PostgreSQL: two databases in the benchmark's server (`HINDSIGHT_BENCH_DATABASE_URL`, or an
+ * embedded one; see `startPostgresCluster`): one for the raw baseline, one for the HTTP server.
  */
-async function postgresBackend(): Promise<Backend> {
-  let server: EmbeddedServer | undefined;
-  let admin = process.env['HINDSIGHT_BENCH_DATABASE_URL'];
-  if (!admin) {
-    server = await startEmbeddedPostgres(
-      [
-        'shared_buffers=4GB',
-        'max_wal_size=16GB',
-        'checkpoint_timeout=30min',
-        'wal_buffers=64MB',
-      ].flatMap((setting) => ['-c', setting]),
-    );
-    admin = server.url;
-  }
-  const adminUrl = admin;
+async function postgresBackend(cluster: PostgresCluster): Promise<Backend> {
   const suffix = `${process.pid}_${Date.now()}`;
-  const names = [`hindsight_bench_raw_${suffix}`, `hindsight_bench_http_${suffix}`];
-  const sql = async (text: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    await client.query(text);
-    await client.end();
-  };
-  for (const name of names) await sql(`CREATE DATABASE ${name}`);
-  const urlOf = (name: string) => {
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    return url.toString();
-  };
+  const rawName = `hindsight_bench_raw_${suffix}`;
+  const httpName = `hindsight_bench_http_${suffix}`;
+  const rawUrl = await cluster.createDatabase(rawName);
+  const httpUrl = await cluster.createDatabase(httpName);
   return {
     rawLabel: 'COPY into the same schema, 1,000 rows per transaction',
     raw: async () => {
-      const seconds = await rawPostgres(urlOf(names[0] as string), workload, new Date(NOW));
-      await sql(`DROP DATABASE ${names[0]} WITH (FORCE)`);
+      const seconds = await rawPostgres(rawUrl, workload, new Date(NOW));
+      await cluster.dropDatabase(rawName);
       return seconds;
     },
-    location: urlOf(names[1] as string),
+    location: httpUrl,
     ingestTarget: 20_000,
     pageTargetMs: 10,
-    close: async () => {
-      await sql(`DROP DATABASE IF EXISTS ${names[1]} WITH (FORCE)`);
-      await server?.remove();
-    },
+    close: () => cluster.dropDatabase(httpName),
   };
 }
 
-async function main() {
+/** Phases (a) to (d); returns their figures for the results file. */
+async function ingestPhases(cluster: PostgresCluster | undefined) {
   log(
     `Hindsight benchmark (${STORE}): ${TOTAL.toLocaleString('en')} events, ${workload.tenants} tenants`,
   );
   log(
     `(${BIG_TENANT} holds 10%), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
   );
-  const backend = STORE === 'postgres' ? await postgresBackend() : sqliteBackend();
+  const backend = cluster ? await postgresBackend(cluster) : sqliteBackend();
 
   log(`\n(b) raw baseline: ${backend.rawLabel}`);
   const rawSeconds = await backend.raw();
@@ -302,10 +234,8 @@ async function main() {
       `  ${name.padEnd(42)} p50 ${r.p50.toFixed(2)} ms  p95 ${r.p95.toFixed(2)} ms  (${r.hits.toFixed(0)} rows/page)`,
     );
   }
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
-  agent.destroy();
+  await server.stop();
+  client.close();
   await backend.close();
 
   log(
@@ -321,15 +251,7 @@ async function main() {
   log(
     `  ${verified.seconds.toFixed(1)} s (${Math.round(TOTAL / verified.seconds).toLocaleString('en')} events/s; target under 5 s at 1M), ${verified.report.checkpoints} checkpoints`,
   );
-
-  const result = {
-    date: new Date().toISOString(),
-    store: STORE,
-    machine: {
-      cores: cpus().length,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+  return {
     workload: {
       events: TOTAL,
       tenants: workload.tenants,
@@ -345,10 +267,52 @@ async function main() {
     queriesMs: queries,
     verify: { events: TOTAL, seconds: verified.seconds },
   };
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const file = join(ROOT, 'bench', 'results', `${STORE}-${result.date.slice(0, 10)}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  log(`\nWrote ${file}`);
+}
+
+/** Phase (e): the derived views of issue #5 on one tenant of `TOTAL` events, in a fresh store. */
+async function viewsPhase(cluster: PostgresCluster | undefined) {
+  log(
+    `\n(e) derived views over HTTP: one tenant of ${TOTAL.toLocaleString('en')} events over 90 days (${STORE})`,
+  );
+  const name = `hindsight_bench_views_${process.pid}_${Date.now()}`;
+  let location = join(DATA, 'views-sqlite');
+  if (cluster) {
+    location = await cluster.createDatabase(name);
+  } else {
+    rmSync(location, { recursive: true, force: true });
+  }
+  // The SQLite database is kept under bench/data, to look into (EXPLAIN QUERY PLAN) afterwards.
+  const views = await viewsBench({ events: TOTAL, days: 90, now: NOW, location, log });
+  if (cluster) await cluster.dropDatabase(name);
+  return views;
+}
+
+async function main() {
+  const cluster = STORE === 'postgres' ? await startPostgresCluster() : undefined;
+  try {
+    const ingest = ONLY === 'views' ? {} : await ingestPhases(cluster);
+    const views = ONLY === 'ingest' ? {} : { views: await viewsPhase(cluster) };
+    const result = {
+      date: new Date().toISOString(),
+      store: STORE,
+      ...(ONLY === undefined ? {} : { only: ONLY }),
+      machine: {
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      ...ingest,
+      ...views,
+    };
+    mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+    // A partial run gets a name of its own, so that it never replaces a full run of the day.
+    const name = `${STORE}-${result.date.slice(0, 10)}${ONLY === undefined ? '' : `-${ONLY}`}`;
+    const file = join(ROOT, 'bench', 'results', `${name}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    log(`\nWrote ${file}`);
+  } finally {
+    await cluster?.close();
+  }
 }
 
 await main();

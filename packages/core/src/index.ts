@@ -40,3 +40,4 @@ export {
   type VerifyOptions,
   type VerifyReport,
 } from './verify.js';
+export * from './views.js';

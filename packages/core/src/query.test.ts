@@ -22,6 +22,27 @@ function only(q: string): ParsedQuery['clauses'][number] {
 }
 
 describe('parseQuery', () => {
+  it('parses metadata.<path>: qualifiers, quoted or bare, negated or not', () => {
+    expect(parseQuery('metadata.gateway:"Twilio UK" -metadata.receiver.address:a@b.test')).toEqual({
+      clauses: [
+        { kind: 'metadata', path: ['gateway'], value: 'Twilio UK', negate: false, position: 0 },
+        {
+          kind: 'metadata',
+          path: ['receiver', 'address'],
+          value: 'a@b.test',
+          negate: true,
+          position: 29,
+        },
+      ],
+    });
+    expect(only('metadata.row:2')).toMatchObject({ path: ['row'], value: '2' });
+    expect(errorOf('metadata.phone: x').position).toBe(15);
+    expect(errorOf('metadata:x').message).toMatch(
+      /Unknown qualifier "metadata:".*metadata\.<key>:/,
+    );
+    expect(only('metadata.a.b.c.d.e.f:1')).toMatchObject({ kind: 'text' });
+  });
+
   it('parses the SPEC §5 example into exactly the expected clauses', () => {
     const q =
       'actor:alice@acme.test action:user.* -outcome:success "admin rights" after:2026-01-01';

@@ -101,8 +101,22 @@ export type TimeClause = {
  * One term of a query; switch on `kind`.
  * @example for (const c of parseQuery(q).clauses) if (c.kind === 'ip') use(c.range);
  */
+/**
+ * `metadata.<path>:value`: the event's `metadata` member at that dotted path equals the value
+ * (numbers and booleans compare by their JSON text, e.g. `metadata.row:2`).
+ */
+export type MetadataClause = {
+  kind: 'metadata';
+  /** The path under `metadata`, as dotted keys: `gateway`, `receiver.address`. */
+  path: string[];
+  value: string;
+  negate: boolean;
+  position: number;
+};
+
 export type QueryClause =
   | TextClause
+  | MetadataClause
   | ValueClause
   | ActionClause
   | OutcomeClause
@@ -168,6 +182,8 @@ const EXAMPLES: Record<Qualifier, string> = {
 };
 
 const QUALIFIER_NAME = /^([a-z]+):/;
+/** `metadata.` and a dotted path of up to 5 keys, then `:`. */
+const METADATA_QUALIFIER = /^metadata((?:\.[A-Za-z0-9_-]{1,64}){1,5}):/;
 const SPACE = /\s/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const CATEGORY = new RegExp(CATEGORY_PATTERN);
@@ -371,6 +387,26 @@ function parseTerm(q: string, start: number): { clause: QueryClause; end: number
     return { clause, end: token.end };
   }
 
+  const metadata = METADATA_QUALIFIER.exec(q.slice(at));
+  if (metadata?.[1] !== undefined) {
+    const valueAt = at + metadata[0].length;
+    const token = readValue(q, valueAt);
+    if (token.text === '') {
+      throw new QueryError(
+        `Missing value for "${metadata[0]}" at position ${valueAt}; write e.g. ` +
+          'metadata.gateway:"Twilio UK"',
+        valueAt,
+      );
+    }
+    const clause: MetadataClause = {
+      kind: 'metadata',
+      path: metadata[1].slice(1).split('.'),
+      value: token.text,
+      negate,
+      position: start,
+    };
+    return { clause, end: token.end };
+  }
   const name = QUALIFIER_NAME.exec(q.slice(at))?.[1];
   if (name !== undefined && isOneOf(QUALIFIERS, name)) {
     const valueAt = at + name.length + 1;
@@ -386,7 +422,8 @@ function parseTerm(q: string, start: number): { clause: QueryClause; end: number
   if (name !== undefined && !q.startsWith('//', at + name.length + 1)) {
     throw new QueryError(
       `Unknown qualifier "${name}:" at position ${at}; use one of ` +
-        `${QUALIFIERS.map((n) => `${n}:`).join(', ')}, or quote the term to search for it as text`,
+        `${QUALIFIERS.map((n) => `${n}:`).join(', ')}, metadata.<key>:, or quote the term to ` +
+        'search for it as text',
       at,
     );
   }

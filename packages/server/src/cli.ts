@@ -13,7 +13,9 @@ import type { StoreLocation } from './store/index.js';
 const USAGE = `Usage:
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
                   [--geoip-db FILE | --no-geoip] [--origin NAME] [--signing-key FILE]
-                  [--anchor-file FILE] [--anchor-url URL]
+                  [--anchor-file FILE] [--anchor-url URL] [--public-url URL]
+                  [--sendgrid-public-key KEY] [--mailgun-signing-key KEY]
+                  [--twilio-auth-token TOKEN]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight verify EXPORT.ndjson --public-key FILE [--checkpoint FILE]
@@ -21,7 +23,9 @@ const USAGE = `Usage:
 Scopes: ${SCOPES.join(', ')}
 Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_HOST,
              HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL, HINDSIGHT_ORIGIN, HINDSIGHT_SIGNING_KEY,
-             HINDSIGHT_ANCHOR_FILE, HINDSIGHT_ANCHOR_URL`;
+             HINDSIGHT_ANCHOR_FILE, HINDSIGHT_ANCHOR_URL, HINDSIGHT_PUBLIC_URL,
+             HINDSIGHT_SENDGRID_PUBLIC_KEY, HINDSIGHT_MAILGUN_SIGNING_KEY,
+             HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets)`;
 
 /** A mistake in how the command was called: message, usage, exit code 2. */
 class UsageError extends Error {}
@@ -63,6 +67,10 @@ async function serve(args: string[]): Promise<void> {
       origin: { type: 'string' },
       'anchor-file': { type: 'string' },
       'anchor-url': { type: 'string' },
+      'public-url': { type: 'string' },
+      'sendgrid-public-key': { type: 'string' },
+      'mailgun-signing-key': { type: 'string' },
+      'twilio-auth-token': { type: 'string' },
     },
     strict: true,
   });
@@ -78,6 +86,21 @@ async function serve(args: string[]): Promise<void> {
   if (anchorUrl !== undefined && !/^https?:\/\//.test(anchorUrl)) {
     throw new UsageError(`Invalid --anchor-url "${anchorUrl}": give an http(s) URL.`);
   }
+  const publicUrl = values['public-url'] ?? process.env['HINDSIGHT_PUBLIC_URL'];
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new UsageError(
+      `Invalid --public-url "${publicUrl}": give the server's external base URL (with any path ` +
+        'prefix a proxy adds), e.g. https://audit.example.com or https://example.com/audit.',
+    );
+  }
+  const hooks = {
+    sendgridPublicKey:
+      values['sendgrid-public-key'] ?? process.env['HINDSIGHT_SENDGRID_PUBLIC_KEY'],
+    mailgunSigningKey:
+      values['mailgun-signing-key'] ?? process.env['HINDSIGHT_MAILGUN_SIGNING_KEY'],
+    twilioAuthToken: values['twilio-auth-token'] ?? process.env['HINDSIGHT_TWILIO_AUTH_TOKEN'],
+    publicUrl,
+  };
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -94,6 +117,7 @@ async function serve(args: string[]): Promise<void> {
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(anchorFile === undefined ? {} : { anchorFile }),
       ...(anchorUrl === undefined ? {} : { anchorUrl }),
+      hooks,
       ...(geo === undefined ? {} : { geo }),
     },
     (line) => process.stdout.write(`${line}\n`),

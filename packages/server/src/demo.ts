@@ -7,7 +7,7 @@
  * Generation is deterministic: the same `now` and `seed` give the same events, with the same
  * ids, in the same order.
  */
-import type { EventInput } from '@hindsight/core';
+import { DELIVERY_ACTIONS, type DeliveryStatus, type EventInput } from '@hindsight/core';
 
 /** The tenant the demo events belong to unless told otherwise. */
 export const DEMO_TENANT = 'acme';
@@ -385,6 +385,10 @@ class Demo {
     return this.#now - minutes * MINUTE_MS - this.int(0, 59) * 1000;
   }
 
+  /**
+   * The events in time order. An acknowledgement covers everything before it: the demo loads
+   * into an empty tenant in this order, so the event before it has `seq` = its index.
+   */
   events(tenant: string): EventInput[] {
     const sorted = [...this.#drafts].sort((a, b) => a.ms - b.ms || a.order - b.order);
     return sorted.map(({ ms, draft }, i) => ({
@@ -392,6 +396,7 @@ class Demo {
       id: `demo-${String(i + 1).padStart(6, '0')}`,
       time: new Date(ms).toISOString().replace('.000Z', 'Z'),
       ...draft,
+      ...(draft.action === ACKNOWLEDGED ? { metadata: { ...draft.metadata, upToSeq: i } } : {}),
     }));
   }
 }
@@ -1152,55 +1157,18 @@ function configurationChanges(d: Demo, burstDay: number): void {
 // ---------------------------------------------------------------------------------------------
 // communications
 
-type DeliveryStatus =
-  | 'delivered'
-  | 'pending'
-  | 'deferred'
-  | 'hard_bounce'
-  | 'soft_bounce'
-  | 'spam'
-  | 'blocked'
-  | 'unsubscribed'
-  | 'invalid_email'
-  | 'external_error'
-  | 'internal_error';
-
-const DELIVERY: Record<DeliveryStatus, { action: string; failed: boolean; reason?: string }> = {
-  delivered: { action: 'message.delivered', failed: false },
-  pending: { action: 'message.queued', failed: false, reason: 'Accepted by the gateway' },
-  deferred: {
-    action: 'message.deferred',
-    failed: false,
-    reason: '421 4.7.0 Greylisted, please try again later',
-  },
-  hard_bounce: {
-    action: 'message.bounced',
-    failed: true,
-    reason: '550 5.1.1 The e-mail account that you tried to reach does not exist',
-  },
-  soft_bounce: { action: 'message.bounced', failed: true, reason: '452 4.2.2 Mailbox full' },
-  spam: { action: 'message.spam_reported', failed: true, reason: 'Complaint via feedback loop' },
-  blocked: { action: 'message.blocked', failed: true, reason: 'Receiver blocked the sender' },
-  unsubscribed: {
-    action: 'message.suppressed',
-    failed: true,
-    reason: 'Receiver has unsubscribed from marketing messages',
-  },
-  invalid_email: {
-    action: 'message.failed',
-    failed: true,
-    reason: 'The address has no valid domain',
-  },
-  external_error: {
-    action: 'message.failed',
-    failed: true,
-    reason: '30003 Unreachable destination handset',
-  },
-  internal_error: {
-    action: 'message.failed',
-    failed: true,
-    reason: 'Template variable {visit_time} is missing',
-  },
+/** What a provider says when a delivery report is not "delivered". */
+const REASONS: Partial<Record<DeliveryStatus, string>> = {
+  pending: 'Accepted by the gateway',
+  deferred: '421 4.7.0 Greylisted, please try again later',
+  hard_bounce: '550 5.1.1 The e-mail account that you tried to reach does not exist',
+  soft_bounce: '452 4.2.2 Mailbox full',
+  spam: 'Complaint via feedback loop',
+  blocked: 'Receiver blocked the sender',
+  unsubscribed: 'Receiver has unsubscribed from marketing messages',
+  invalid_email: 'The address has no valid domain',
+  external_error: '30003 Unreachable destination handset',
+  internal_error: 'Template variable {visit_time} is missing',
 };
 
 interface Receipt {
@@ -1254,14 +1222,15 @@ function message(d: Demo, ms: number, spec: MessageSpec): void {
   for (const receipt of spec.receipts) {
     let at = ms + d.int(3, 90) * 1000;
     for (const status of receipt.statuses) {
-      const rule = DELIVERY[status];
+      const rule = DELIVERY_ACTIONS[status];
+      const reason = REASONS[status];
       const c = receipt.customer;
       d.add(at, {
         action: rule.action,
         category: 'communications',
         actor: SYSTEM,
         channel: 'system',
-        ...(rule.failed ? { outcome: 'failure' as const } : {}),
+        ...(rule.failure ? { outcome: 'failure' as const } : {}),
         status,
         description: `${kind === 'SMS' ? kind : 'E-mail'} "${spec.subject}" to ${c.name}: ${status.replace(/_/g, ' ')}`,
         targets: [messageTarget, customerTarget(c)],
@@ -1270,7 +1239,7 @@ function message(d: Demo, ms: number, spec: MessageSpec): void {
           mode,
           subject: spec.subject,
           receiver: { name: c.name, address: address(c) },
-          ...(rule.reason ? { reason: rule.reason } : {}),
+          ...(reason ? { reason } : {}),
         },
       });
       at += d.int(15, 95) * MINUTE_MS;
@@ -1600,6 +1569,26 @@ function integrations(d: Demo): void {
     action: 'integration.sync_resumed',
     status: 'notification',
     description: 'Google Calendar sync resumed; 3 missed runs were caught up',
+  });
+  // Administrators acknowledge what they have dealt with; later Xero errors still need it.
+  acknowledge(d, d.at(19, 9, 25), GCAL, lars);
+  acknowledge(d, d.at(27, 9, 5), XERO, hannah);
+}
+
+/** The event type an administrator's acknowledgement of a system's errors is recorded as. */
+const ACKNOWLEDGED = 'integration.acknowledged';
+
+/** An administrator acknowledges a system's errors and notifications (the integrations view). */
+function acknowledge(d: Demo, ms: number, system: Actor, by: Person): void {
+  d.add(ms, {
+    action: ACKNOWLEDGED,
+    category: 'integrations',
+    actor: actorOf(by),
+    channel: 'ui',
+    description: `${by.name} acknowledged the errors and notifications of ${system.name}`,
+    targets: [integrationTarget(system)],
+    context: contextOf(by),
+    metadata: { system: system.name },
   });
 }
 

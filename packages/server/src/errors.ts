@@ -33,12 +33,24 @@ export const ERROR_CODES = {
     status: 401,
     description: 'No API key, or an unknown or revoked one. Send `Authorization: Bearer <key>`.',
   },
+  invalid_signature: {
+    status: 401,
+    description:
+      'A provider webhook (`POST /v1/hooks/{provider}`) is unsigned, signed with another secret, ' +
+      'or too old. Check the provider secret and, for Twilio, `--public-url`; nothing was recorded.',
+  },
   forbidden: {
     status: 403,
     description:
       'The key is valid but lacks the scope this route needs, or is limited to another tenant.',
   },
   not_found: { status: 404, description: 'No such route, or no such event in this tenant.' },
+  hook_not_configured: {
+    status: 404,
+    description:
+      'This server has no secret for the webhook provider. Configure it with ' +
+      '`--sendgrid-public-key`, `--mailgun-signing-key` or `--twilio-auth-token` (docs/webhooks.md).',
+  },
   conflict: {
     status: 409,
     description:

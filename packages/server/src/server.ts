@@ -10,7 +10,9 @@ import { createFirstApiKey } from './auth.js';
 import { DEFAULT_ORIGIN, loadOrCreateSigner } from './checkpoints.js';
 import { loadDemo } from './demo-loader.js';
 import { createEnricher, type EnricherOptions } from './enrich.js';
+import { checkHookSecrets } from './hooks/index.js';
 import { createApp } from './http/app.js';
+import type { HookOptions } from './http/hook-routes.js';
 import { openStore, type StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -33,6 +35,8 @@ export interface ServeOptions extends StoreLocation {
   readonly anchorFile?: string;
   /** Also POST every new checkpoint (JSON) to this URL. */
   readonly anchorUrl?: string;
+  /** Provider webhook secrets and the server's public URL (docs/webhooks.md). */
+  readonly hooks?: HookOptions;
 }
 
 /** A running server. */
@@ -67,6 +71,7 @@ export async function startServer(
       print(`Created the checkpoint signing key ${file} (keep it secret, and back it up).`);
     }
   }
+  if (options.hooks) checkHookSecrets(options.hooks);
   const store = await openStore(options);
   try {
     const enricher = createEnricher(options.geo === undefined ? {} : { geo: options.geo });
@@ -90,6 +95,7 @@ export async function startServer(
           ...(options.anchorUrl === undefined ? {} : { url: options.anchorUrl }),
         },
       },
+      ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

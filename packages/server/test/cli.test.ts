@@ -246,7 +246,7 @@ describe('checkpoint signing key', () => {
     tmp.remove();
   });
 
-  it('refuses a missing key file and a malformed origin', async () => {
+  it('refuses a missing key file, a malformed origin, public URL or webhook key', async () => {
     const tmp = tempDir();
     const fail = (args: string[]) =>
       run(process.execPath, [CLI, 'serve', '--port', '0', '--data', tmp.dir, ...args]).then(
@@ -259,6 +259,13 @@ describe('checkpoint signing key', () => {
     const origin = await fail(['--origin', 'has space']);
     expect(origin.code).toBe(2);
     expect(origin.stderr).toMatch(/Invalid origin/);
+    const publicUrl = await fail(['--public-url', 'audit.example.com']);
+    expect(publicUrl.code).toBe(2);
+    expect(publicUrl.stderr).toMatch(/Invalid --public-url/);
+    // A mistyped webhook key fails the start, not the first webhook.
+    const sendgrid = await fail(['--sendgrid-public-key', 'not-a-key']);
+    expect(sendgrid.code).toBe(1);
+    expect(sendgrid.stderr).toMatch(/SendGrid public key/);
     tmp.remove();
   });
 });

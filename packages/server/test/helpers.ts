@@ -11,6 +11,7 @@ import { createApiKey, type Scope } from '../src/auth.js';
 import type { CheckpointOptions } from '../src/checkpoints.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
 import { createApp } from '../src/http/app.js';
+import type { HookOptions } from '../src/http/hook-routes.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 
@@ -41,13 +42,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function testApp(checkpoints?: CheckpointOptions): Promise<TestApp> {
+export async function testApp(
+  checkpoints?: CheckpointOptions,
+  hooks?: HookOptions,
+): Promise<TestApp> {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
   const app = await createApp({
     store,
     enricher: testEnricher(),
     ...(checkpoints ? { checkpoints } : {}),
+    ...(hooks ? { hooks } : {}),
   });
   const key = async (scopes: Scope[], tenant?: string) =>
     (await createApiKey(store, { scopes, tenant: tenant ?? null })).token;

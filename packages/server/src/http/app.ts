@@ -19,8 +19,10 @@ import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { HOOK_ROUTES, type HookOptions } from './hook-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ROUTES, type RouteContext, type RouteSpec } from './routes.js';
+import { VIEW_ROUTES } from './view-routes.js';
 
 /** The largest request body accepted (SPEC §3). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
@@ -35,6 +37,8 @@ export interface AppOptions {
    * embedding) a key is made for this app alone and origin is `hindsight`.
    */
   readonly checkpoints?: CheckpointOptions;
+  /** Provider webhook secrets (`POST /v1/hooks/{provider}`); none configured by default. */
+  readonly hooks?: HookOptions;
   /** Fastify logger options; off by default (tests). */
   readonly logger?: FastifyServerOptions['logger'];
 }
@@ -151,16 +155,21 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       origin: DEFAULT_ORIGIN,
     },
   );
+  // The bytes of each request's body, for the webhooks whose signatures cover them.
+  const rawBodies = new WeakMap<FastifyRequest, Buffer>();
   const ctx: RouteContext = {
     store: options.store,
     enricher: options.enricher,
     queue,
     checkpoints,
+    hooks: options.hooks ?? {},
+    rawBody: (req) => rawBodies.get(req),
   };
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
     const buffer = body as Buffer;
+    rawBodies.set(req, buffer);
     if (!isUtf8(buffer)) {
       done(new HindsightError('invalid_json', 'The body is not valid UTF-8.'), undefined);
       return;
@@ -200,14 +209,14 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   let document: unknown;
-  const routes = [...ROUTES, ...builtinRoutes(() => document)];
+  const routes = [...ROUTES, ...VIEW_ROUTES, ...HOOK_ROUTES, ...builtinRoutes(() => document)];
   document = openApiDocument(routes, VERSION);
   // Who is calling, per request: set before the body is read, so that an unauthenticated
   // request never costs a body parse.
   const principals = new WeakMap<FastifyRequest, Principal>();
-  for (const route of routes) {
+  const addRoute = (instance: FastifyInstance, route: RouteSpec) => {
     const { scope } = route;
-    app.route({
+    instance.route({
       method: route.method,
       url: route.path,
       schema: {
@@ -231,6 +240,19 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         return result;
       },
     });
-  }
+  };
+  for (const route of routes) if (!route.formBody) addRoute(app, route);
+  // Form bodies only where a route takes them: everywhere else they stay a 415.
+  await app.register(async (child) => {
+    child.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'buffer' },
+      (req, body, done) => {
+        rawBodies.set(req, body as Buffer);
+        done(null, Object.fromEntries(new URLSearchParams((body as Buffer).toString('utf8'))));
+      },
+    );
+    for (const route of routes) if (route.formBody) addRoute(child, route);
+  });
   return app;
 }

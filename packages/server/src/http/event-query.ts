@@ -138,7 +138,7 @@ export function filterClauses(filters: EventFilters): QueryClause[] {
 }
 
 /** A short digest of what a cursor is valid for: the tenant, filters and order. */
-function queryDigest(tenant: string, filters: EventFilters, order: string): string {
+function queryDigest(tenant: string, filters: object, order: string): string {
   return createHash('sha256')
     .update(canonicalJson({ tenant, filters, order }))
     .digest('base64url')
@@ -153,11 +153,14 @@ function invalidCursor(cause?: unknown): HindsightError {
   );
 }
 
-/** Encodes a store position as a cursor bound to this query. */
+/**
+ * Encodes a store position as a cursor bound to this query: its tenant, its filters (any
+ * JSON object) and its order (or another word naming the listing).
+ */
 export function encodeCursor(
   position: string,
   tenant: string,
-  filters: EventFilters,
+  filters: object,
   order: string,
 ): string {
   return Buffer.from(
@@ -165,10 +168,11 @@ export function encodeCursor(
   ).toString('base64url');
 }
 
-function decodeCursor(
+/** The store position a cursor holds; throws `invalid_cursor` for another query's cursor. */
+export function decodeCursor(
   cursor: string,
   tenant: string,
-  filters: EventFilters,
+  filters: object,
   order: string,
 ): string {
   let parsed: unknown;

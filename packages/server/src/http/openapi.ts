@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document, rendered from the route table and the core schemas.
  */
-import { EventInput, StoredEvent } from '@hindsight/core';
+import { EventInput, StoredEvent, ViewDefinition } from '@hindsight/core';
 import type { TSchema } from '@sinclair/typebox';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { RouteSpec } from './routes.js';
@@ -95,11 +95,15 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       responses: {
         [String(route.success.status)]: {
           description: route.success.description,
-          content: {
-            [route.success.contentType?.split(';')[0] ?? 'application/json']: {
-              schema: schemaJson(route.success.schema),
-            },
-          },
+          ...(route.success.status === 204
+            ? {}
+            : {
+                content: {
+                  [route.success.contentType?.split(';')[0] ?? 'application/json']: {
+                    schema: schemaJson(route.success.schema),
+                  },
+                },
+              }),
         },
         ...errorResponses(route.errors),
       },
@@ -123,6 +127,7 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       schemas: {
         EventInput: schemaJson(EventInput),
         StoredEvent: schemaJson(StoredEvent),
+        ViewDefinition: schemaJson(ViewDefinition),
         Error: ErrorBody,
       },
     },

@@ -14,9 +14,10 @@ import type { Enricher } from '../enrich.js';
 import { type ErrorCode, HindsightError } from '../errors.js';
 import { exportLines } from '../export.js';
 import { prepareEvents } from '../ingest.js';
-import type { Store } from '../store/types.js';
+import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
 import { cursorScope, EventListQuery, encodeCursor, toEventQuery } from './event-query.js';
+import type { HookOptions } from './hook-routes.js';
 
 /** What route handlers need. */
 export interface RouteContext {
@@ -24,11 +25,15 @@ export interface RouteContext {
   readonly enricher: Enricher;
   readonly queue: CommitQueue;
   readonly checkpoints: Checkpointer;
+  /** Secrets and public URL of the provider webhooks. */
+  readonly hooks: HookOptions;
+  /** The request body's bytes as received, for routes that check a signature over them. */
+  rawBody(req: FastifyRequest): Buffer | undefined;
 }
 
 /** One route: how it is served and how it is documented. */
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Fastify-style path, e.g. `/v1/tenants/:tenant/events`. */
   readonly path: string;
   readonly operationId: string;
@@ -47,6 +52,8 @@ export interface RouteSpec {
     readonly contentType?: string;
   };
   readonly errors: readonly ErrorCode[];
+  /** Also accepts `application/x-www-form-urlencoded` bodies (as Twilio sends webhooks). */
+  readonly formBody?: boolean;
   /**
    * Serves the route. For routes with a scope, the app has already authenticated the caller
    * and checked the scope and the `tenant` path parameter before the body was read.
@@ -66,13 +73,13 @@ const EventRef = Type.Object({
   hash: Type.String(),
 });
 
-const TenantParams = Type.Object({ tenant: Tenant }, { additionalProperties: false });
+export const TenantParams = Type.Object({ tenant: Tenant }, { additionalProperties: false });
 const EventParams = Type.Object(
   { tenant: Tenant, id: Type.String({ minLength: 1, maxLength: 128 }) },
   { additionalProperties: false },
 );
 
-const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'store_unavailable'];
+export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'store_unavailable'];
 
 /** Every v1 route. Health and OpenAPI routes are added by the app itself. */
 export const ROUTES: readonly RouteSpec[] = [
@@ -104,15 +111,8 @@ export const ROUTES: readonly RouteSpec[] = [
       ...AUTH_ERRORS,
     ],
     handler: async (ctx, req, reply, principal) => {
-      const prepared = prepareEvents(req.body, ctx.enricher);
-      // A key limited to one tenant may not write any other: the whole batch is refused.
-      for (const tenant of new Set(prepared.map((p) => p.event.tenant))) {
-        if (principal) authorize(principal, 'events:write', tenant);
-      }
-      const outcome = await ctx.queue.submit(prepared);
-      if (!outcome.ok) throw outcome.error;
-      ctx.checkpoints.touch(new Set(outcome.events.map((e) => e.tenant)));
-      return reply.code(202).send({ events: outcome.events });
+      const events = await recordEvents(ctx, req.body, principal);
+      return reply.code(202).send({ events });
     },
   },
   {
@@ -328,6 +328,26 @@ export const ROUTES: readonly RouteSpec[] = [
   },
 ];
 
+/**
+ * Validates, prepares and durably stores events (a `POST /v1/events` body, or events the
+ * server records itself), then schedules the tenants' checkpoints. A key limited to one tenant
+ * may not write any other: the whole batch is refused.
+ */
+export async function recordEvents(
+  ctx: RouteContext,
+  body: unknown,
+  principal: Principal | null,
+): Promise<StoredRef[]> {
+  const prepared = prepareEvents(body, ctx.enricher);
+  for (const tenant of new Set(prepared.map((p) => p.event.tenant))) {
+    if (principal) authorize(principal, 'events:write', tenant);
+  }
+  const outcome = await ctx.queue.submit(prepared);
+  if (!outcome.ok) throw outcome.error;
+  ctx.checkpoints.touch(new Set(outcome.events.map((e) => e.tenant)));
+  return outcome.events;
+}
+
 /** The tree size a proof request names: the asked size, at most the log's, or the log's. */
 async function treeSize(store: Store, tenant: string, asked: number | undefined): Promise<number> {
   const size = await store.logSize(tenant);
@@ -340,6 +360,6 @@ async function treeSize(store: Store, tenant: string, asked: number | undefined)
   return asked ?? size;
 }
 
-function hex(bytes: Uint8Array): string {
+export function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }

@@ -53,6 +53,7 @@ export function buildQuery(
   tenantId: number,
   query: EventQuery,
   after: Position | undefined,
+  select?: string,
 ): Sql & { readonly probe?: Sql } {
   const params: unknown[] = [tenantId];
   const bind = (value: unknown) => {
@@ -68,6 +69,14 @@ export function buildQuery(
     );
   }
   for (const c of query.clauses) {
+    // A metadata value is also searchable text: its words find the candidates, which the
+    // exact comparison then checks.
+    if (c.kind === 'metadata' && !c.negate) {
+      const tokens = searchTokens(c.value);
+      if (tokens.length > 0) {
+        words.push(`(e.words @@ ${bind(tsquery(tenantId, tokens, false))}::tsquery)`);
+      }
+    }
     const cond = clauseCondition(c, tenantId, bind);
     if (cond === null) continue;
     if (c.kind === 'text' && !c.negate) words.push(`(${cond})`);
@@ -78,9 +87,9 @@ export function buildQuery(
   const order = `ORDER BY e.time ${dir}, e.seq ${dir}`;
   const limit = bind(query.limit + 1);
   const sql =
-    `SELECT e.seq, e.hash, e.body${salts} FROM events e WHERE ${[...where, ...words].join(' AND ')} ` +
-    `${order} LIMIT ${limit}`;
-  if (words.length === 0) return { sql, params };
+    `SELECT ${select ?? `e.seq, e.hash, e.body${salts}`} FROM events e ` +
+    `WHERE ${[...where, ...words].join(' AND ')} ${order} LIMIT ${limit}`;
+  if (words.length === 0 || select !== undefined) return { sql, params };
   const probe =
     `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.time, e.seq, e.hash, e.body${salts}, e.words ` +
     `FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) AS e ` +
@@ -121,6 +130,8 @@ function clauseCondition(
       return c.prefix
         ? `e.action >= ${bind(c.value)} AND e.action < ${bind(prefixEnd(c.value))}`
         : `e.action = ${bind(c.value)}`;
+    case 'metadata':
+      return `(hindsight_json(e.body) #>> ${bind(['metadata', ...c.path])}::text[]) = ${bind(c.value)}`;
     case 'ip':
       return `e.ip BETWEEN ${bind(Buffer.from(c.range.start))} AND ${bind(Buffer.from(c.range.end))}`;
     case 'after':

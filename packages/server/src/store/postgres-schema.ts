@@ -12,6 +12,7 @@
  */
 import type { PoolClient } from 'pg';
 import type { WriterEvent } from './append-plan.js';
+import { PROJECTIONS_MIGRATION } from './postgres-projections.js';
 
 /** One migration: applied once, in order, in one transaction. */
 interface Migration {
@@ -87,6 +88,9 @@ CREATE TABLE api_keys (
   revoked_at text
 );`,
   },
+  // The derived views of issue #5 (see `postgres-projections.ts`), computed from the events
+  // stored before.
+  { version: 2, sql: PROJECTIONS_MIGRATION },
 ];
 
 /** The schema version this build writes. */
@@ -101,9 +105,13 @@ const PARTITION_LOCK = 0x48_53_50_54; // "HSPT"
 
 /**
  * Applies the migrations this database lacks, in one transaction under an advisory lock, so
- * that servers starting at once apply each exactly once. Idempotent.
+ * that servers starting at once apply each exactly once. Idempotent. `target` stops at an
+ * older version (for tests of upgrades).
  */
-export async function migratePostgres(client: PoolClient): Promise<void> {
+export async function migratePostgres(
+  client: PoolClient,
+  target: number = SCHEMA_VERSION,
+): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
@@ -121,7 +129,7 @@ export async function migratePostgres(client: PoolClient): Promise<void> {
       );
     }
     for (const m of MIGRATIONS) {
-      if (m.version <= current) continue;
+      if (m.version <= current || m.version > target) continue;
       await client.query(m.sql);
       await client.query('INSERT INTO hindsight_migrations (version) VALUES ($1)', [m.version]);
     }

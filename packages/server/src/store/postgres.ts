@@ -3,9 +3,10 @@
  * may share one database: a group commit locks the rows of its tenants (in id order, so two
  * servers never deadlock) before it reads their sizes and stored ids, so `seq` stays gap-free
  * and idempotency race-free across servers. The schema is in `postgres-schema.ts`, the SQL of
- * queries in `postgres-query.ts`.
+ * queries in `postgres-query.ts`, the derived views of issue #5 in `postgres-projections.ts`
+ * (kept by a trigger as events are inserted) and `postgres-views.ts` (their reads).
  */
-import { merkle, type StoredEvent } from '@hindsight/core';
+import { merkle, type StoredEvent, type ViewInput } from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
 import {
@@ -37,13 +38,23 @@ import {
   PARTITIONED_TABLES,
   partitionName,
 } from './postgres-schema.js';
+import * as views from './postgres-views.js';
+import { computeStats } from './stats-plan.js';
 import type {
   ApiKeyRecord,
   AppendOutcome,
+  DeliveryCount,
   EventPage,
   EventQuery,
+  IntegrationSummary,
+  LoginUser,
+  LoginUsersQuery,
+  MessageReceiver,
   PreparedEvent,
+  Stats,
+  StatsQuery,
   Store,
+  StoredView,
 } from './types.js';
 
 /** Tree frontiers a transaction leaves behind, remembered once it commits. */
@@ -498,6 +509,64 @@ class PostgresStore implements Store {
     return row ? { size: Number(row.size), note: row.note } : null;
   }
 
+  async loginUsers(
+    tenant: string,
+    query: LoginUsersQuery,
+  ): Promise<{ users: LoginUser[]; next: string | null }> {
+    this.#assertOpen();
+    const after =
+      query.after === undefined ? undefined : views.parseLoginPosition(query.after, query.sort);
+    const tenantId = await this.#knownTenantId(tenant);
+    if (tenantId === null) return { users: [], next: null };
+    return views.loginUsers(this.#rows, tenantId, query, after);
+  }
+
+  async deliveryCounts(tenant: string, messageIds: readonly string[]): Promise<DeliveryCount[]> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(tenant);
+    return tenantId === null ? [] : views.deliveryCounts(this.#rows, tenantId, messageIds);
+  }
+
+  async messageReceivers(
+    tenant: string,
+    messageId: string,
+    limit: number,
+    afterAddress?: string,
+  ): Promise<MessageReceiver[]> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(tenant);
+    return tenantId === null
+      ? []
+      : views.messageReceivers(this.#rows, tenantId, messageId, limit, afterAddress);
+  }
+
+  async integrations(tenant: string): Promise<IntegrationSummary[]> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(tenant);
+    return tenantId === null ? [] : views.integrations(this.#rows, tenantId);
+  }
+
+  async stats(tenant: string, query: StatsQuery): Promise<Stats> {
+    this.#assertOpen();
+    const tenantId = (await this.#knownTenantId(tenant)) ?? -1;
+    return computeStats(views.statsSource(this.#rows, tenantId), query);
+  }
+
+  async views(tenant: string): Promise<StoredView[]> {
+    this.#assertOpen();
+    return views.views(this.#rows, tenant);
+  }
+
+  async putView(tenant: string, id: string, view: ViewInput): Promise<StoredView> {
+    this.#assertOpen();
+    return views.putView(this.#rows, tenant, id, view);
+  }
+
+  async deleteView(tenant: string, id: string): Promise<boolean> {
+    this.#assertOpen();
+    return views.deleteView(this.#rows, tenant, id);
+  }
+
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
     const insert = `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;
@@ -538,6 +607,10 @@ class PostgresStore implements Store {
     this.#closed = true;
     await this.#pool.end();
   }
+
+  /** {@link PostgresStore.#query}'s rows, as a function value for the view readers. */
+  readonly #rows: views.Rows = async <R extends object>(sql: string, params: unknown[]) =>
+    (await this.#query<R>(sql, params)).rows;
 
   /** One statement on a pooled connection; a lost database becomes `store_unavailable`. */
   async #query<R extends object>(sql: string, params: unknown[] = []): Promise<{ rows: R[] }> {

@@ -12,10 +12,11 @@
 import { merkle } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import type { WriterEvent } from './append-plan.js';
+import { PROJECTION_TABLES, projectionTriggers, rebuildProjections } from './sqlite-projections.js';
 
-/** Positions per millisecond. */
-export const SLOTS_PER_MS = 2048;
-const SCHEMA_VERSION = 2;
+export { SLOTS_PER_MS } from './sqlite-projections.js';
+
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -102,6 +103,8 @@ export function migrateSqlite(db: Database.Database): void {
   db.pragma('wal_autocheckpoint = 10000');
   db.transaction(() => {
     db.exec(SCHEMA);
+    db.exec(PROJECTION_TABLES);
+    db.exec(projectionTriggers());
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
       | { value: string }
       | undefined;
@@ -113,6 +116,8 @@ export function migrateSqlite(db: Database.Database): void {
     }
     // Version 2 keeps each tenant's Merkle tree: build it for the events stored before.
     if (version === 1) buildTrees(db);
+    // Version 3 keeps the derived views of issue #5: compute them from the events stored before.
+    if (version >= 1 && version < 3) rebuildProjections(db);
     db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(
       'schema_version',
       String(SCHEMA_VERSION),

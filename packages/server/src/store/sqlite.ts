@@ -12,20 +12,31 @@ import {
   type QueryClause,
   type StoredEvent,
   searchTokens,
+  type ViewInput,
 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
 import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
+import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
+import { computeStats, STATS_SCAN_LIMIT, timeClause } from './stats-plan.js';
 import type {
   ApiKeyRecord,
   AppendOutcome,
+  DeliveryCount,
   EventPage,
   EventQuery,
+  IntegrationSummary,
+  LoginUser,
+  LoginUsersQuery,
+  MessageReceiver,
   PreparedEvent,
+  Stats,
+  StatsQuery,
   Store,
+  StoredView,
 } from './types.js';
 
 /** Options for {@link openSqliteStore}. */
@@ -222,6 +233,89 @@ class SqliteStore implements Store {
     return (this.#stmt.checkpointLatest.get(tenant) as { size: number; note: string }) ?? null;
   }
 
+  async loginUsers(
+    tenant: string,
+    query: LoginUsersQuery,
+  ): Promise<{ users: LoginUser[]; next: string | null }> {
+    this.#assertOpen();
+    if (query.after !== undefined) views.parseLoginPosition(query.after);
+    const tenantId = this.#knownTenantId(tenant);
+    if (tenantId === null) return { users: [], next: null };
+    return views.loginUsers(this.#prepare, tenantId, query);
+  }
+
+  async deliveryCounts(tenant: string, messageIds: readonly string[]): Promise<DeliveryCount[]> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    return tenantId === null ? [] : views.deliveryCounts(this.#prepare, tenantId, messageIds);
+  }
+
+  async messageReceivers(
+    tenant: string,
+    messageId: string,
+    limit: number,
+    afterAddress?: string,
+  ): Promise<MessageReceiver[]> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    return tenantId === null
+      ? []
+      : views.messageReceivers(this.#prepare, tenantId, messageId, limit, afterAddress);
+  }
+
+  async integrations(tenant: string): Promise<IntegrationSummary[]> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    return tenantId === null ? [] : views.integrations(this.#prepare, tenantId);
+  }
+
+  async stats(tenant: string, query: StatsQuery): Promise<Stats> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant) ?? -1;
+    const source = views.statsSource(this.#prepare, tenantId, (clauses, fromMs, toMs, select) =>
+      buildQuery(
+        tenantId,
+        {
+          clauses: [...clauses, timeClause('after', fromMs), timeClause('before', toMs)],
+          limit: STATS_SCAN_LIMIT,
+          order: 'desc',
+        },
+        undefined,
+        select,
+      ),
+    );
+    return computeStats(source, query);
+  }
+
+  async views(tenant: string): Promise<StoredView[]> {
+    this.#assertOpen();
+    const rows = this.#prepare(
+      'SELECT id, definition, updated_at FROM views WHERE tenant = ? ORDER BY id',
+    ).all(tenant) as Array<{ id: string; definition: string; updated_at: string }>;
+    return rows.map((r) => ({
+      id: r.id,
+      view: JSON.parse(r.definition) as ViewInput,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  async putView(tenant: string, id: string, view: ViewInput): Promise<StoredView> {
+    this.#assertOpen();
+    const updatedAt = new Date().toISOString();
+    this.#prepare(
+      'INSERT INTO views (tenant, id, definition, updated_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at',
+    ).run(tenant, id, JSON.stringify(view), updatedAt);
+    return { id, view, updatedAt };
+  }
+
+  async deleteView(tenant: string, id: string): Promise<boolean> {
+    this.#assertOpen();
+    return (
+      this.#prepare('DELETE FROM views WHERE tenant = ? AND id = ?').run(tenant, id).changes === 1
+    );
+  }
+
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
     const insert = options.ifNoKeys ? this.#stmt.keyInsertFirst : this.#stmt.keyInsert;
@@ -249,6 +343,9 @@ class SqliteStore implements Store {
     this.#db.pragma('optimize');
     this.#db.close();
   }
+
+  /** {@link SqliteStore.#prepared} as a function value, for the view readers. */
+  readonly #prepare = (sql: string): Database.Statement => this.#prepared(sql);
 
   #prepared(sql: string): Database.Statement {
     let stmt = this.#queries.get(sql);
@@ -308,11 +405,18 @@ function buildQuery(
   tenantId: number,
   query: EventQuery,
   after: number | undefined,
+  select?: string,
 ): { sql: string; params: unknown[] } {
   const prefix = `t${tenantId}_`;
   const positive: string[] = [];
   const negative: string[] = [];
   for (const c of query.clauses) {
+    // A metadata value is also searchable text: its words find the candidates, which the
+    // exact comparison then checks.
+    if (c.kind === 'metadata' && !c.negate) {
+      const tokens = searchTokens(c.value);
+      if (tokens.length > 0) positive.push(`"${tokens.map((t) => prefix + t).join(' ')}"`);
+    }
     if (c.kind !== 'text') continue;
     const tokens = searchTokens(c.text);
     if (tokens.length === 0) continue;
@@ -355,7 +459,7 @@ function buildQuery(
   const from = useFts ? 'events_fts f CROSS JOIN events e ON e.pos = f.rowid' : 'events e';
   const sql =
     // Salts only when asked: they follow the body in the row, often on an overflow page.
-    `SELECT e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body${query.withSalts ? ', e.salts AS salts' : ''} FROM ${from} WHERE ${where.join(' AND ')} ` +
+    `SELECT ${select ?? `e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body${query.withSalts ? ', e.salts AS salts' : ''}`} FROM ${from} WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${posCol} ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
   params.push(query.limit + 1);
   return { sql, params };
@@ -403,6 +507,11 @@ function clauseCondition(
       return {
         sql: 'e.ip BETWEEN ? AND ?',
         params: [Buffer.from(c.range.start), Buffer.from(c.range.end)],
+      };
+    case 'metadata':
+      return {
+        sql: 'CAST(e.body ->> ? AS TEXT) = ?',
+        params: [`$.metadata${c.path.map((k) => `."${k}"`).join('')}`, c.value],
       };
     case 'after':
       return { sql: `${posCol} >= ?`, params: [c.timeMs * SLOTS_PER_MS] };

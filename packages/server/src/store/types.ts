@@ -9,6 +9,7 @@ import type {
   Salts,
   StoredEvent,
   UnsealedEvent,
+  ViewInput,
 } from '@hindsight/core';
 import type { HindsightError } from '../errors.js';
 
@@ -74,6 +75,142 @@ export interface ApiKeyRecord {
   readonly revokedAt: string | null;
 }
 
+/** One sign-in attempt, as the logins view shows it. */
+export interface LoginAttempt {
+  readonly id: string;
+  readonly seq: number;
+  readonly time: string;
+  readonly ip?: string;
+  readonly location?: NonNullable<StoredEvent['context']>['location'];
+  readonly client?: NonNullable<StoredEvent['context']>['client'];
+  /** Why a failed attempt failed (`metadata.reason`). */
+  readonly reason?: string;
+}
+
+/** Everything the logins view knows about one account, derived from its login events. */
+export interface LoginUser {
+  /** The actor's id, or `email:<address>` for attempts that named no account. */
+  readonly key: string;
+  /** The actor as of the newest attempt. */
+  readonly actor: StoredEvent['actor'];
+  readonly lastAttempt: 'succeeded' | 'failed';
+  readonly lastSuccess: LoginAttempt | null;
+  readonly lastFailure: LoginAttempt | null;
+  readonly successes: number;
+  readonly failures: number;
+  /** Failed attempts at or after the query's `recentSince`. */
+  readonly recentFailures: number;
+  /** Countries sign-ins came from, most recent first (ISO 3166 codes). */
+  readonly countries: string[];
+}
+
+/** The sort orders of the logins view. */
+export const LOGIN_SORTS = ['lastAttempt', 'lastSuccess', 'lastFailure', 'name', 'email'] as const;
+
+/** A page request over the logins view. */
+export interface LoginUsersQuery {
+  /** Part of the name or e-mail, case-insensitive. */
+  readonly search?: string;
+  /** Only accounts that signed in from this country (ISO code) at least once. */
+  readonly country?: string;
+  /** Only accounts whose newest attempt had this result. */
+  readonly lastAttempt?: 'succeeded' | 'failed';
+  readonly sort: (typeof LOGIN_SORTS)[number];
+  readonly order: 'asc' | 'desc';
+  readonly limit: number;
+  /** Opaque position from a previous page's `next`. */
+  readonly after?: string;
+  /** Failed attempts from this time on are counted as `recentFailures` (RFC 3339). */
+  readonly recentSince: string;
+}
+
+/** The delivery report behind a receiver's status. */
+export interface DeliveryReport {
+  readonly id: string;
+  readonly seq: number;
+  readonly time: string;
+  readonly reason?: string;
+}
+
+/** One receiver of a message and the status of its newest delivery report. */
+export interface MessageReceiver {
+  readonly address: string;
+  readonly name?: string;
+  /** A SPEC §4 delivery status; `sent` until a report arrives. */
+  readonly status: string;
+  /** The newest delivery report, when one arrived. */
+  readonly report?: DeliveryReport;
+}
+
+/** How many receivers of a message are in each status. */
+export interface DeliveryCount {
+  readonly messageId: string;
+  readonly status: string;
+  readonly count: number;
+}
+
+/** An event in short, as summaries quote it. */
+export interface EventBrief {
+  readonly id: string;
+  readonly seq: number;
+  readonly time: string;
+  readonly action: string;
+  readonly outcome: string;
+  readonly status?: string;
+  readonly description?: string;
+  readonly actor: StoredEvent['actor'];
+}
+
+/** One external system of the integrations view, derived from its events. */
+export interface IntegrationSummary {
+  /** `targets[0].id` of its events (type `integration`), else `metadata.system`. */
+  readonly system: string;
+  /** The display name (`metadata.system` or the target's name). */
+  readonly name: string;
+  /** The newest event (by time), acknowledgements aside. */
+  readonly lastEvent: EventBrief;
+  /** The status of the newest event that has one of `ok`, `error`, `notification`. */
+  readonly lastStatus: string | null;
+  /** Errors and notifications recorded after the last acknowledgement. */
+  readonly unacknowledged: { readonly errors: number; readonly notifications: number };
+  /** The newest acknowledgement: everything up to `upToSeq` was seen. */
+  readonly acknowledged: (EventBrief & { readonly upToSeq: number }) | null;
+}
+
+/** What to summarise: the events matching `clauses` in `[fromMs, toMs)`. */
+export interface StatsQuery {
+  readonly clauses: readonly QueryClause[];
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Histogram bucket width: a whole number of hours. */
+  readonly bucketMs: number;
+  /** How many actions and actors to list, largest first. */
+  readonly top: number;
+}
+
+/** Counts of a tenant's events over a time range. */
+export interface Stats {
+  readonly total: number;
+  readonly outcomes: { readonly success: number; readonly failure: number };
+  readonly byAction: Array<{ readonly action: string; readonly count: number }>;
+  readonly byActor: Array<{ readonly actor: StoredEvent['actor']; readonly count: number }>;
+  /** One entry per bucket from `fromMs`, empty buckets included. */
+  readonly histogram: Array<{ readonly start: number; readonly count: number }>;
+  /**
+   * `false` when the filters needed a scan of the events and only the newest matching events
+   * (`scanned` of them) were counted.
+   */
+  readonly exact: boolean;
+  readonly scanned?: number;
+}
+
+/** A tenant's own view as stored. */
+export interface StoredView {
+  readonly id: string;
+  readonly view: ViewInput;
+  readonly updatedAt: string;
+}
+
 /** The storage contract. Every method is safe to call concurrently. */
 export interface Store {
   /** Which backend this is, for health output; never for branching outside `store/`. */
@@ -131,6 +268,45 @@ export interface Store {
 
   /** The tenant's checkpoint of the largest size, or `null` before the first. */
   latestCheckpoint(tenant: string): Promise<{ size: number; note: string } | null>;
+
+  /**
+   * The logins view (issue #5): one entry per account that attempted to sign in (events of
+   * category `logins`, actions `login.succeeded` / `login.failed`), derived from those events
+   * in the same transaction that stores them. Throws `invalid_cursor` for a foreign `after`.
+   */
+  loginUsers(
+    tenant: string,
+    query: LoginUsersQuery,
+  ): Promise<{ users: LoginUser[]; next: string | null }>;
+
+  /**
+   * Delivery counts of messages: for each message id, how many receivers are in each status.
+   * Receivers come from `message.sent` (`metadata.receivers`) and from delivery reports
+   * (`metadata.receiver`), whichever arrives first; each has the status of its newest report
+   * by event time.
+   */
+  deliveryCounts(tenant: string, messageIds: readonly string[]): Promise<DeliveryCount[]>;
+
+  /** The receivers of one message by address, `limit` from after `afterAddress`. */
+  messageReceivers(
+    tenant: string,
+    messageId: string,
+    limit: number,
+    afterAddress?: string,
+  ): Promise<MessageReceiver[]>;
+
+  /** The integrations view: one entry per external system, by name. */
+  integrations(tenant: string): Promise<IntegrationSummary[]>;
+
+  /** Counts by action, actor, outcome and time of the events a query matches. */
+  stats(tenant: string, query: StatsQuery): Promise<Stats>;
+
+  /** A tenant's own views, by id. */
+  views(tenant: string): Promise<StoredView[]>;
+  /** Adds or replaces a tenant's view. */
+  putView(tenant: string, id: string, view: ViewInput): Promise<StoredView>;
+  /** Removes a tenant's view; resolves whether there was one. */
+  deleteView(tenant: string, id: string): Promise<boolean>;
 
   createKey(key: ApiKeyRecord, options?: { readonly ifNoKeys?: boolean }): Promise<boolean>;
   findKey(id: string): Promise<ApiKeyRecord | null>;

@@ -9,6 +9,7 @@ import { prepareEvents } from '../../src/ingest.js';
 import type { EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { testEnricher } from '../helpers.js';
+import { viewsConformance } from './views-conformance.js';
 
 /** A fresh, empty store of one backend, and more connections to the same database. */
 export interface StoreHarness {
@@ -312,6 +313,7 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             channel: 'api',
             description: 'Granted admin rights',
             context: { ip: '2001:db8::7' },
+            metadata: { file: { name: 'users.csv' } },
           }),
           ev(t, {
             id: 'e5',
@@ -323,6 +325,7 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             channel: 'integration',
             actor: { type: 'integration', id: 'xero' },
             description: 'Delivery of invoices failed',
+            metadata: { gateway: 'Twilio UK', attempt: 3 },
           }),
         ]);
         await append([ev(other, { id: 'e1', description: 'Created user with admin rights' })]);
@@ -363,6 +366,17 @@ export function storeConformance(name: string, open: OpenStore | string): void {
           ['e4'],
         ],
         ['case and accents fold', 'ÍNVOICE', ['e3']],
+        ['metadata value', 'metadata.receiver:carol@customer.test', ['e3']],
+        ['metadata value with spaces', 'metadata.gateway:"Twilio UK"', ['e5']],
+        ['metadata number', 'metadata.attempt:3', ['e5']],
+        ['nested metadata', 'metadata.file.name:users.csv', ['e4']],
+        ['metadata of another key', 'metadata.subject:carol@customer.test', []],
+        ['metadata is the whole value', 'metadata.gateway:Twilio', []],
+        [
+          'negated metadata keeps events without it',
+          '-metadata.gateway:"Twilio UK"',
+          ['e4', 'e3', 'e2', 'e1'],
+        ],
         ['no match', 'nonexistentword', []],
       ];
       it.each(cases)('filters by %s', async (_label, q, expected) => {
@@ -596,6 +610,8 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         ]);
       });
     });
+
+    viewsConformance({ store: () => store, freshTenant, append });
 
     describe('keys', () => {
       const keyRecord = (tenant: string | null) => ({

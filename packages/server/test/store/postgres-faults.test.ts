@@ -1,19 +1,37 @@
 /**
  * PostgreSQL faults, with a real server of this file's own that is stopped and restarted:
  * requests fail with `503 store_unavailable` while it is gone, nothing half-written stays, and
- * the store recovers by itself. Also migrations run twice and at once, and a pool of a few
- * connections under 200 concurrent requests.
+ * the store recovers by itself. Also migrations run twice and at once, an upgrade that computes
+ * the derived views from the events stored before, and a pool of a few connections under 200
+ * concurrent requests.
  */
-import { type EventInput, parseQuery } from '@hindsight/core';
+import { type EventInput, leafHashOf, merkle, parseQuery, type QueryClause } from '@hindsight/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth.js';
 import { HindsightError } from '../../src/errors.js';
 import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
+import { writerEvent } from '../../src/store/append-plan.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
-import { migratePostgres, SCHEMA_VERSION } from '../../src/store/postgres-schema.js';
-import type { Store } from '../../src/store/types.js';
+import {
+  addRow,
+  createPartitions,
+  emptyColumns,
+  eventParams,
+  INSERT_EVENTS_SQL,
+  INSERT_TARGETS_SQL,
+  migratePostgres,
+  monthOf,
+  SCHEMA_VERSION,
+} from '../../src/store/postgres-schema.js';
+import {
+  LOGIN_SORTS,
+  type PreparedEvent,
+  type Stats,
+  type StatsQuery,
+  type Store,
+} from '../../src/store/types.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../embedded-postgres.js';
 import { testEnricher } from '../helpers.js';
 import { providedPostgres, testDatabase } from '../postgres.js';
@@ -49,6 +67,196 @@ async function allSeqs(store: Store, tenant: string): Promise<number[]> {
     after = page.next ?? undefined;
   } while (after !== undefined);
   return seqs.sort((a, b) => a - b);
+}
+
+/** Every event of the views, out of time order, across two tenants (see `views-conformance.ts`). */
+function viewEvents(now: number): EventInput[][] {
+  const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000).toISOString();
+  const batches: EventInput[][] = [];
+  for (let b = 0; b < 12; b++) {
+    const batch: EventInput[] = [];
+    for (let j = 0; j < 10; j++) {
+      const i = b * 10 + j;
+      const tenant = i % 3 === 0 ? 'views-b' : 'views-a';
+      // Times jump back and forth over three days.
+      const time = at(((i * 677) % 4300) + 1);
+      const user = { id: `u${i % 4}`, name: `User ${i % 4} v${b}`, email: `u${i % 4}@acme.test` };
+      const message = { type: 'message', id: `M${i % 3}` };
+      const system = i % 2 ? 'xero' : 'gcal';
+      const kinds: EventInput[] = [
+        {
+          tenant,
+          category: 'logins',
+          action: i % 3 ? 'login.succeeded' : 'login.failed',
+          ...(i % 3 ? {} : { outcome: 'failure', metadata: { reason: 'a\u0000b' } }),
+          actor: i % 5 ? user : { type: 'anonymous', email: `ghost${i % 2}@evil.test` },
+          time,
+          context: { ip: i % 2 ? '81.2.69.142' : '89.160.20.112', userAgent: 'Firefox/127.0' },
+        },
+        {
+          tenant,
+          category: 'communications',
+          action: 'message.sent',
+          actor: user,
+          time,
+          targets: [message],
+          metadata: {
+            receivers: [`a${i % 4}`, `b${i % 2}`, `a${i % 4}`].map((r, k) => ({
+              address: `${r}@x.test`,
+              ...(k === 1 ? { name: `R${i}` } : {}),
+            })),
+          },
+        },
+        {
+          tenant,
+          category: 'communications',
+          action: 'message.delivered',
+          status: ['delivered', 'sent', 'hard_bounce', 'deferred'][i % 4] as string,
+          actor: { type: 'system' },
+          time,
+          targets: [message],
+          metadata: { receiver: { address: `a${i % 5}@x.test`, name: `A${i}` } },
+        },
+        {
+          tenant,
+          category: 'integrations',
+          action: 'integration.synced',
+          status: ['ok', 'error', 'notification'][i % 3] as string,
+          actor: { type: 'integration', id: system },
+          time,
+          description: `${system} ${i}`,
+          targets: [{ type: 'integration', id: system, name: system.toUpperCase() }],
+          metadata: { system: system.toUpperCase() },
+        },
+        {
+          tenant,
+          category: 'integrations',
+          action: 'integration.acknowledged',
+          actor: { id: 'admin' },
+          time,
+          targets: [{ type: 'integration', id: system }],
+          metadata: { upToSeq: i - 6 },
+        },
+        { tenant, action: 'workflow.updated', actor: { type: 'system', name: `Job ${i}` }, time },
+        { tenant, action: 'workflow.created', channel: 'api', actor: user, time },
+      ];
+      batch.push(kinds[(i * 5) % kinds.length] as EventInput);
+    }
+    batches.push(batch);
+  }
+  return batches;
+}
+
+/**
+ * Stores prepared batches as a store of schema version 1 did: events, targets, sizes and Merkle
+ * trees, no projections.
+ */
+async function storeAtVersion1(client: pg.Client, batches: readonly PreparedEvent[][]) {
+  const asPool = client as unknown as pg.PoolClient;
+  const events = batches.flat().map(writerEvent);
+  await createPartitions(asPool, new Set(events.map((e) => monthOf(e.timeMs))));
+  const sizes = new Map<number, number>();
+  const frontiers = new Map<number, Map<number, Uint8Array>>();
+  for (const batch of batches) {
+    const columns = emptyColumns();
+    for (const e of batch.map(writerEvent)) {
+      const { rows } = await client.query<{ id: number }>(
+        'INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = $1 RETURNING id',
+        [e.tenant],
+      );
+      const tenantId = rows[0]?.id as number;
+      const seq = (sizes.get(tenantId) ?? 0) + 1;
+      sizes.set(tenantId, seq);
+      const prepared = batch.find((p) => p.event.id === e.id) as PreparedEvent;
+      const hash = leafHashOf(prepared.hashParts, seq);
+      addRow(columns, tenantId, seq, hash, e);
+      const frontier = frontiers.get(tenantId) ?? new Map<number, Uint8Array>();
+      frontiers.set(tenantId, frontier);
+      for (const node of merkle.appendLeaves(frontier, seq - 1, [Buffer.from(hash, 'hex')])) {
+        await client.query('INSERT INTO tree_nodes VALUES ($1, $2, $3, $4)', [
+          tenantId,
+          node.level,
+          node.index,
+          Buffer.from(node.hash),
+        ]);
+      }
+    }
+    await client.query(INSERT_EVENTS_SQL, eventParams(columns.events));
+    const t = columns.targets;
+    await client.query(INSERT_TARGETS_SQL, [t.tenantId, t.targetId, t.time, t.seq]);
+  }
+  for (const [id, size] of sizes) {
+    await client.query('UPDATE tenants SET size = $2 WHERE id = $1', [id, size]);
+  }
+}
+
+/** Everything the derived views answer about a tenant. */
+async function viewsOf(store: Store, tenant: string, now: number) {
+  const logins: Record<string, unknown[]> = {};
+  for (const sort of LOGIN_SORTS) {
+    for (const order of ['asc', 'desc'] as const) {
+      const users: unknown[] = [];
+      let after: string | undefined;
+      do {
+        const page = await store.loginUsers(tenant, {
+          sort,
+          order,
+          limit: 2,
+          recentSince: new Date(now - 86_400_000).toISOString(),
+          ...(after === undefined ? {} : { after }),
+        });
+        users.push(...page.users);
+        after = page.next ?? undefined;
+      } while (after !== undefined);
+      logins[`${sort} ${order}`] = users;
+    }
+  }
+  const messages = ['M0', 'M1', 'M2'];
+  const receivers = await Promise.all(messages.map((m) => store.messageReceivers(tenant, m, 50)));
+  const clause = (c: Record<string, unknown>) =>
+    ({ negate: false, position: 0, ...c }) as unknown as QueryClause;
+  const hour = 3_600_000;
+  const day = 24 * hour;
+  const queries: StatsQuery[] = [
+    { clauses: [], fromMs: now - 4 * day, toMs: now, bucketMs: 6 * hour, top: 5 },
+    {
+      clauses: [],
+      fromMs: Math.floor(now / day) * day - 4 * day,
+      toMs: Math.floor(now / day) * day + day,
+      bucketMs: day,
+      top: 5,
+    },
+    {
+      clauses: [clause({ kind: 'category', value: 'logins' })],
+      fromMs: now - 50 * hour,
+      toMs: now,
+      bucketMs: hour,
+      top: 3,
+    },
+    {
+      clauses: [clause({ kind: 'action', value: 'workflow.', prefix: true })],
+      fromMs: now - 3 * day,
+      toMs: now,
+      bucketMs: hour,
+      top: 5,
+    },
+    {
+      clauses: [clause({ kind: 'channel', value: 'api' })],
+      fromMs: now - 3 * day,
+      toMs: now,
+      bucketMs: hour,
+      top: 5,
+    },
+  ];
+  const stats: Stats[] = [];
+  for (const q of queries) stats.push(await store.stats(tenant, q));
+  return {
+    logins,
+    deliveries: await store.deliveryCounts(tenant, messages),
+    receivers,
+    integrations: await store.integrations(tenant),
+    stats,
+  };
 }
 
 describe.skipIf('skip' in provided && !ci)('PostgreSQL restarts', () => {
@@ -134,6 +342,60 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
       );
     } finally {
       await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  it('upgrades a database of version 1: the views computed from its events equal those kept as they arrive', async () => {
+    const now = Date.parse('2026-06-15T12:00:00.000Z');
+    const batches = viewEvents(now).map((b) =>
+      prepareEvents({ events: b }, testEnricher(), new Date(now)),
+    );
+    // Later events, a month before the others: their partition is attached after the upgrade.
+    const later = viewEvents(now - 40 * 86_400_000)
+      .slice(0, 4)
+      .map((b) => prepareEvents({ events: b }, testEnricher(), new Date(now)));
+    const old = await testDatabase(url);
+    const fresh = await testDatabase(url);
+    const client = new pg.Client({ connectionString: old.url });
+    let upgraded: Store | undefined;
+    let live: Store | undefined;
+    try {
+      await client.connect();
+      await migratePostgres(client as unknown as pg.PoolClient, 1);
+      await storeAtVersion1(client, batches);
+      const version = async () =>
+        (await client.query('SELECT max(version) AS v FROM hindsight_migrations')).rows[0].v;
+      expect(await version()).toBe(1);
+      upgraded = await openPostgresStore({ url: old.url });
+      expect(await version()).toBe(SCHEMA_VERSION);
+      live = await openPostgresStore({ url: fresh.url });
+      for (const batch of batches) expect((await live.append([batch]))[0]?.ok).toBe(true);
+      for (const tenant of ['views-a', 'views-b']) {
+        const expected = await viewsOf(live, tenant, now);
+        expect(await viewsOf(upgraded, tenant, now)).toEqual(expected);
+        // Something to compare: every view has content.
+        expect(expected.logins['lastAttempt desc']?.length).toBeGreaterThan(2);
+        expect(expected.deliveries.length).toBeGreaterThan(2);
+        expect(expected.integrations.some((i) => i.acknowledged !== null)).toBe(true);
+        expect(expected.stats[0]?.total).toBeGreaterThan(20);
+      }
+      for (const batch of later) {
+        expect((await upgraded.append([batch]))[0]?.ok).toBe(true);
+        expect((await live.append([batch]))[0]?.ok).toBe(true);
+      }
+      for (const tenant of ['views-a', 'views-b']) {
+        const month = now - 40 * 86_400_000;
+        const expected = await viewsOf(live, tenant, month);
+        expect(await viewsOf(upgraded, tenant, month)).toEqual(expected);
+        expect(expected.stats[0]?.total).toBeGreaterThan(5);
+        expect(await viewsOf(upgraded, tenant, now)).toEqual(await viewsOf(live, tenant, now));
+      }
+    } finally {
+      await upgraded?.close();
+      await live?.close();
+      await client.end();
+      await old.drop();
+      await fresh.drop();
     }
   });
 

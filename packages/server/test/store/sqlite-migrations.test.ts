@@ -5,8 +5,11 @@
 import { merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { loadDemo } from '../../src/demo-loader.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
+import { PROJECTION_TABLE_NAMES } from '../../src/store/sqlite-projections.js';
+import type { Store } from '../../src/store/types.js';
 import { treeRoot } from '../../src/tree.js';
 import { tempDir, testEnricher } from '../helpers.js';
 
@@ -54,6 +57,70 @@ describe('SQLite migrations', () => {
         expect(
           Buffer.from(await treeRoot(upgraded, 'one', 14)).equals(merkle.rootHash(leaves)),
         ).toBe(true);
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('computes the derived views of a version 2 database from its events', async () => {
+    const tmp = tempDir();
+    const now = Date.now();
+    const views = async (store: Store) => {
+      const messages = await store.queryEvents('acme', {
+        clauses: [
+          { kind: 'action', value: 'message.sent', prefix: false, negate: false, position: 0 },
+        ],
+        limit: 500,
+        order: 'desc',
+      });
+      return {
+        logins: await store.loginUsers('acme', {
+          sort: 'name',
+          order: 'asc',
+          limit: 500,
+          recentSince: new Date(now - 7 * 86_400_000).toISOString(),
+        }),
+        integrations: await store.integrations('acme'),
+        deliveries: await store.deliveryCounts(
+          'acme',
+          messages.events.map((e) => e.targets?.[0]?.id ?? e.id),
+        ),
+        stats: await store.stats('acme', {
+          clauses: [],
+          fromMs: Math.floor((now - 90 * 86_400_000) / 3_600_000) * 3_600_000,
+          toMs: Math.ceil(now / 3_600_000) * 3_600_000,
+          bucketMs: 86_400_000,
+          top: 50,
+        }),
+      };
+    };
+    try {
+      const store = await openStore({ data: tmp.dir });
+      await loadDemo(store, testEnricher());
+      const kept = await views(store);
+      await store.close();
+      expect(kept.logins.users.length).toBeGreaterThan(5);
+      expect(kept.integrations.some((i) => i.acknowledged !== null)).toBe(true);
+      // Make it what version 2 wrote: no derived views.
+      const db = new Database(sqlitePath(tmp.dir));
+      for (const table of PROJECTION_TABLE_NAMES) {
+        db.exec(`DROP TABLE ${table}`);
+      }
+      for (const trigger of db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        .pluck()
+        .all()) {
+        db.exec(`DROP TRIGGER ${String(trigger)}`);
+      }
+      db.exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        expect(await views(upgraded)).toEqual(kept);
       } finally {
         await upgraded.close();
       }

@@ -1,0 +1,156 @@
+/**
+ * What the benchmark's phases share: a real `hindsight serve` process, an HTTP client over
+ * keep-alive connections, percentiles, and the PostgreSQL server whose databases they fill.
+ */
+import { spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import {
+  type EmbeddedServer,
+  startEmbeddedPostgres,
+} from '../packages/server/test/embedded-postgres.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DATA = join(ROOT, 'bench', 'data');
+const CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
+
+export const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A running `hindsight serve`: its URL, its first admin key, and how to stop it. */
+export interface BenchServer {
+  readonly url: string;
+  readonly key: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `hindsight serve` on a store (a data directory or a PostgreSQL URL) that holds no key
+ * yet, and returns its URL and the admin key it prints.
+ */
+export async function startServer(location: string): Promise<BenchServer> {
+  const store = location.startsWith('postgres') ? '--database-url' : '--data';
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', store, location], {
+    env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const ready = await new Promise<{ url: string; key: string }>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+      const url = /listening on (http:\/\/\S+) /.exec(output)?.[1];
+      const key = /^\s+(hsk_\S+)$/m.exec(output)?.[1];
+      if (url && key) resolve({ url, key });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited ${code}: ${output}`)));
+  });
+  return {
+    ...ready,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** An HTTP client over up to `maxSockets` keep-alive connections. */
+export interface HttpClient {
+  call(
+    url: string,
+    key: string,
+    method: string,
+    body?: Buffer,
+  ): Promise<{ status: number; body: string }>;
+  close(): void;
+}
+
+export function httpClient(maxSockets: number): HttpClient {
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  return {
+    call: (url, key, method, body) =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          url,
+          {
+            method,
+            agent,
+            headers: {
+              authorization: `Bearer ${key}`,
+              ...(body
+                ? { 'content-type': 'application/json', 'content-length': body.length }
+                : {}),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      }),
+    close: () => agent.destroy(),
+  };
+}
+
+/** The p-th percentile of ascending `sorted` (nearest rank, rounding down). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** A PostgreSQL server in which the phases create (and drop) databases of their own. */
+export interface PostgresCluster {
+  /** A new, empty database; returns its URL. */
+  createDatabase(name: string): Promise<string>;
+  dropDatabase(name: string): Promise<void>;
+  /** Stops the embedded server, if one was started here. */
+  close(): Promise<void>;
+}
+
+/**
+ * `HINDSIGHT_BENCH_DATABASE_URL` (a server the operator runs), or an embedded server started
+ * here with settings an operator would use for this machine: 4 GB of shared buffers and
+ * checkpoints spread out. Durability is the default: `fsync` and `synchronous_commit` on.
+ */
+export async function startPostgresCluster(): Promise<PostgresCluster> {
+  let server: EmbeddedServer | undefined;
+  let admin = process.env['HINDSIGHT_BENCH_DATABASE_URL'];
+  if (!admin) {
+    server = await startEmbeddedPostgres(
+      [
+        'shared_buffers=4GB',
+        'max_wal_size=16GB',
+        'checkpoint_timeout=30min',
+        'wal_buffers=64MB',
+      ].flatMap((setting) => ['-c', setting]),
+    );
+    admin = server.url;
+  }
+  const adminUrl = admin;
+  const sql = async (text: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(text);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    createDatabase: async (name) => {
+      await sql(`CREATE DATABASE ${name}`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    dropDatabase: (name) => sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    close: async () => {
+      await server?.remove();
+    },
+  };
+}

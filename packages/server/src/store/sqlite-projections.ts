@@ -1,0 +1,322 @@
+/**
+ * The derived views of issue #5 in SQLite: tables that summarise the events (logins per
+ * account, receivers per message, integrations, counts per hour and per actor per day), kept
+ * by triggers on `events` in the same transaction that stores each event.
+ *
+ * They are derived data, never truth: every row follows from the events alone, whatever order
+ * they arrive in (each summary keeps the newest report by event time, `pos`), and
+ * {@link rebuildProjections} recomputes them from the log by replaying it through the very
+ * statements the triggers run.
+ */
+import type Database from 'better-sqlite3';
+
+/**
+ * Positions per millisecond of an event row's `pos = time_ms * SLOTS_PER_MS + slot` (see
+ * `sqlite-schema.ts`).
+ */
+export const SLOTS_PER_MS = 2048;
+
+/** `pos` units per hour and per day: `pos / HOUR_POS` is the event's hour since 1970. */
+export const HOUR_POS = 3_600_000 * SLOTS_PER_MS;
+export const DAY_POS = 24 * HOUR_POS;
+
+export const PROJECTION_TABLES = `
+CREATE TABLE IF NOT EXISTS login_users (
+  tenant_id INTEGER NOT NULL,
+  actor_key TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  seen_pos INTEGER NOT NULL,
+  seen_failed INTEGER NOT NULL,
+  success_pos INTEGER NOT NULL,
+  success TEXT,
+  failure_pos INTEGER NOT NULL,
+  failure TEXT,
+  successes INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, actor_key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS login_users_seen ON login_users (tenant_id, seen_pos);
+CREATE INDEX IF NOT EXISTS login_users_success ON login_users (tenant_id, success_pos);
+CREATE INDEX IF NOT EXISTS login_users_failure ON login_users (tenant_id, failure_pos);
+CREATE INDEX IF NOT EXISTS login_users_name ON login_users (tenant_id, name);
+CREATE INDEX IF NOT EXISTS login_users_email ON login_users (tenant_id, email);
+CREATE TABLE IF NOT EXISTS login_countries (
+  tenant_id INTEGER NOT NULL,
+  actor_key TEXT NOT NULL,
+  country TEXT NOT NULL,
+  last_pos INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, actor_key, country)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS message_receivers (
+  tenant_id INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  address TEXT NOT NULL,
+  name TEXT,
+  status TEXT NOT NULL,
+  final INTEGER NOT NULL,
+  report_pos INTEGER NOT NULL,
+  report TEXT,
+  PRIMARY KEY (tenant_id, message_id, address)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS integrations (
+  tenant_id INTEGER NOT NULL,
+  system TEXT NOT NULL,
+  name TEXT NOT NULL,
+  last_pos INTEGER NOT NULL,
+  last_event TEXT NOT NULL,
+  status_pos INTEGER NOT NULL,
+  last_status TEXT,
+  acked_seq INTEGER NOT NULL,
+  acked TEXT,
+  errors INTEGER NOT NULL,
+  notifications INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, system)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_counts (
+  tenant_id INTEGER NOT NULL,
+  hour INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, hour, category, action, outcome)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS event_days (
+  tenant_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, day, category, action, outcome)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS actor_days (
+  tenant_id INTEGER NOT NULL,
+  category TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  actor_key TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, category, day, actor_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS actors (
+  tenant_id INTEGER NOT NULL,
+  actor_key TEXT NOT NULL,
+  pos INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, actor_key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS views (
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+`;
+
+/** The key of an event's actor in the summaries: its id, else its e-mail, else its type. */
+const ACTOR_KEY =
+  "coalesce(NEW.actor_id, 'email:' || NEW.actor_email, NEW.body ->> '$.actor.type', 'user')";
+/** The id of the first target of a type, of the event being projected. */
+const targetOf = (type: string) =>
+  `(SELECT value ->> '$.id' FROM json_each(NEW.body, '$.targets') WHERE value ->> '$.type' = '${type}' LIMIT 1)`;
+/** A JSON object without its null members. */
+const compact = (members: string) => `json_patch('{}', json_object(${members}))`;
+const BRIEF = compact(
+  "'id', NEW.id, 'seq', NEW.seq, 'time', NEW.body ->> '$.time', 'action', NEW.action, " +
+    "'outcome', NEW.outcome, 'status', NEW.status, 'description', NEW.body ->> '$.description', " +
+    "'actor', NEW.body -> '$.actor'",
+);
+
+/**
+ * Whether a delivery report says where the message ended (delivered, bounced, ...) rather than
+ * that it is still on its way (`sent`, `pending`, `deferred`).
+ */
+const FINAL = "NEW.status NOT IN ('sent', 'pending', 'deferred')";
+/**
+ * Whether a report replaces a receiver's current one: the newest by event time, except that a
+ * report of a message still on its way never replaces one of where it ended — providers that
+ * send no event time (Twilio) can deliver "sent" after "delivered".
+ */
+const NEWER_REPORT =
+  '(excluded.final > final OR (excluded.final = final AND excluded.report_pos > report_pos))';
+
+/** One projection: which events it reads, and the statements that fold one event in. */
+interface Projection {
+  readonly name: string;
+  readonly when: string;
+  readonly body: string;
+}
+
+const PROJECTIONS: readonly Projection[] = [
+  {
+    name: 'counts',
+    when: 'true',
+    // Per hour and per day by action; per day by actor, in its category and in all ('');
+    // where each actor was last seen, for its name.
+    body: `
+INSERT INTO event_counts VALUES
+  (NEW.tenant_id, NEW.pos / ${HOUR_POS}, NEW.category, NEW.action, NEW.outcome, 1)
+  ON CONFLICT DO UPDATE SET n = n + 1;
+INSERT INTO event_days VALUES
+  (NEW.tenant_id, NEW.pos / ${DAY_POS}, NEW.category, NEW.action, NEW.outcome, 1)
+  ON CONFLICT DO UPDATE SET n = n + 1;
+INSERT INTO actor_days VALUES (NEW.tenant_id, NEW.category, NEW.pos / ${DAY_POS}, ${ACTOR_KEY}, 1)
+  ON CONFLICT DO UPDATE SET n = n + 1;
+INSERT INTO actor_days VALUES (NEW.tenant_id, '', NEW.pos / ${DAY_POS}, ${ACTOR_KEY}, 1)
+  ON CONFLICT DO UPDATE SET n = n + 1;
+INSERT INTO actors VALUES (NEW.tenant_id, ${ACTOR_KEY}, NEW.pos)
+  ON CONFLICT DO UPDATE SET pos = excluded.pos WHERE excluded.pos > pos;`,
+  },
+  {
+    name: 'logins',
+    when: "NEW.category = 'logins' AND NEW.action IN ('login.succeeded', 'login.failed') AND coalesce(NEW.actor_id, NEW.actor_email) IS NOT NULL",
+    body: `
+INSERT INTO login_users
+SELECT NEW.tenant_id, k, NEW.body -> '$.actor', lower(coalesce(NEW.body ->> '$.actor.name', '')),
+  lower(coalesce(NEW.actor_email, '')), NEW.pos, f,
+  iif(f, 0, NEW.pos), iif(f, NULL, a), iif(f, NEW.pos, 0), iif(f, a, NULL), 1 - f, f
+FROM (SELECT coalesce(NEW.actor_id, 'email:' || NEW.actor_email) AS k,
+  (NEW.action = 'login.failed' OR NEW.outcome = 'failure') AS f,
+  ${compact(
+    "'id', NEW.id, 'seq', NEW.seq, 'time', NEW.body ->> '$.time', 'ip', NEW.body ->> '$.context.ip', " +
+      "'location', NEW.body -> '$.context.location', 'client', NEW.body -> '$.context.client', " +
+      "'reason', NEW.body ->> '$.metadata.reason'",
+  )} AS a)
+WHERE true
+ON CONFLICT DO UPDATE SET
+  actor = iif(excluded.seen_pos > seen_pos, excluded.actor, actor),
+  name = iif(excluded.seen_pos > seen_pos, excluded.name, name),
+  email = iif(excluded.seen_pos > seen_pos, excluded.email, email),
+  seen_failed = iif(excluded.seen_pos > seen_pos, excluded.seen_failed, seen_failed),
+  seen_pos = max(seen_pos, excluded.seen_pos),
+  success = iif(excluded.success_pos > success_pos, excluded.success, success),
+  success_pos = max(success_pos, excluded.success_pos),
+  failure = iif(excluded.failure_pos > failure_pos, excluded.failure, failure),
+  failure_pos = max(failure_pos, excluded.failure_pos),
+  successes = successes + excluded.successes,
+  failures = failures + excluded.failures;
+INSERT INTO login_countries
+SELECT NEW.tenant_id, coalesce(NEW.actor_id, 'email:' || NEW.actor_email), c, NEW.pos
+FROM (SELECT NEW.body ->> '$.context.location.country' AS c) WHERE c IS NOT NULL
+ON CONFLICT DO UPDATE SET last_pos = max(last_pos, excluded.last_pos);`,
+  },
+  {
+    name: 'message_sent',
+    when: "NEW.category = 'communications' AND NEW.action = 'message.sent'",
+    body: `
+INSERT INTO message_receivers
+SELECT NEW.tenant_id, coalesce(${targetOf('message')}, NEW.id), a, n,
+  coalesce(NEW.status, 'sent'), 0, 0, NULL
+FROM (SELECT json_extract(NEW.body, r.fullkey || '.address') AS a,
+  json_extract(NEW.body, r.fullkey || '.name') AS n
+  FROM json_each(NEW.body, '$.metadata.receivers') AS r WHERE r.type = 'object')
+WHERE a IS NOT NULL
+ON CONFLICT DO UPDATE SET name = coalesce(name, excluded.name);`,
+  },
+  {
+    name: 'message_report',
+    when: "NEW.category = 'communications' AND NEW.action LIKE 'message.%' AND NEW.action <> 'message.sent' AND NEW.status IS NOT NULL",
+    body: `
+INSERT INTO message_receivers
+SELECT NEW.tenant_id, m, NEW.body ->> '$.metadata.receiver.address',
+  NEW.body ->> '$.metadata.receiver.name', NEW.status, ${FINAL}, NEW.pos,
+  ${compact("'id', NEW.id, 'seq', NEW.seq, 'time', NEW.body ->> '$.time', 'reason', NEW.body ->> '$.metadata.reason'")}
+FROM (SELECT ${targetOf('message')} AS m)
+WHERE m IS NOT NULL AND NEW.body ->> '$.metadata.receiver.address' IS NOT NULL
+ON CONFLICT DO UPDATE SET
+  name = coalesce(name, excluded.name),
+  status = iif(${NEWER_REPORT}, excluded.status, status),
+  report = iif(${NEWER_REPORT}, excluded.report, report),
+  report_pos = iif(${NEWER_REPORT}, excluded.report_pos, report_pos),
+  final = max(final, excluded.final);`,
+  },
+  {
+    name: 'integration',
+    when: "NEW.category = 'integrations' AND NEW.action <> 'integration.acknowledged'",
+    body: `
+INSERT INTO integrations
+SELECT NEW.tenant_id, s.system, s.name, NEW.pos, ${BRIEF},
+  iif(st, NEW.pos, 0), iif(st, NEW.status, NULL), 0, NULL,
+  NEW.status IS 'error', NEW.status IS 'notification'
+FROM (SELECT coalesce(${targetOf('integration')}, NEW.body ->> '$.metadata.system') AS system,
+  coalesce(NEW.body ->> '$.metadata.system', ${targetOf('integration')}) AS name,
+  NEW.status IN ('ok', 'error', 'notification') AS st) AS s
+WHERE s.system IS NOT NULL
+ON CONFLICT DO UPDATE SET
+  name = iif(excluded.last_pos > last_pos, excluded.name, name),
+  last_event = iif(excluded.last_pos > last_pos, excluded.last_event, last_event),
+  last_pos = max(last_pos, excluded.last_pos),
+  last_status = iif(excluded.status_pos > status_pos, excluded.last_status, last_status),
+  status_pos = max(status_pos, excluded.status_pos),
+  errors = errors + (excluded.errors AND NEW.seq > acked_seq),
+  notifications = notifications + (excluded.notifications AND NEW.seq > acked_seq);`,
+  },
+  {
+    name: 'integration_ack',
+    when: "NEW.category = 'integrations' AND NEW.action = 'integration.acknowledged'",
+    // Counts again what is left unacknowledged: the events of the system after `upToSeq` that
+    // were stored before this acknowledgement (later ones count themselves as they arrive).
+    body: `
+UPDATE integrations SET
+  acked = iif(a.up > acked_seq, json_set(${BRIEF}, '$.upToSeq', a.up), acked),
+  acked_seq = max(acked_seq, a.up),
+  errors = (SELECT count(*) FROM events e WHERE e.tenant_id = NEW.tenant_id
+    AND e.seq > max(integrations.acked_seq, a.up) AND e.seq < NEW.seq
+    AND e.category = 'integrations' AND e.action <> 'integration.acknowledged' AND e.status = 'error' AND ${systemOf('e')} = integrations.system),
+  notifications = (SELECT count(*) FROM events e WHERE e.tenant_id = NEW.tenant_id
+    AND e.seq > max(integrations.acked_seq, a.up) AND e.seq < NEW.seq
+    AND e.category = 'integrations' AND e.action <> 'integration.acknowledged' AND e.status = 'notification' AND ${systemOf('e')} = integrations.system)
+FROM (SELECT CAST(NEW.body ->> '$.metadata.upToSeq' AS INTEGER) AS up) AS a
+WHERE tenant_id = NEW.tenant_id AND a.up IS NOT NULL
+  AND system = coalesce(${targetOf('integration')}, NEW.body ->> '$.metadata.system');`,
+  },
+];
+
+/** The integration key of a stored row `e`, as the `integration` projection computes it. */
+function systemOf(e: string): string {
+  return (
+    `coalesce((SELECT value ->> '$.id' FROM json_each(${e}.body, '$.targets') ` +
+    `WHERE value ->> '$.type' = 'integration' LIMIT 1), ${e}.body ->> '$.metadata.system')`
+  );
+}
+
+/** The derived tables, which {@link rebuildProjections} recomputes. */
+export const PROJECTION_TABLE_NAMES = [
+  'login_users',
+  'login_countries',
+  'message_receivers',
+  'integrations',
+  'event_counts',
+  'event_days',
+  'actor_days',
+  'actors',
+] as const;
+
+/** The triggers that keep every projection as events are inserted. */
+export function projectionTriggers(): string {
+  return PROJECTIONS.map(
+    (p) =>
+      `CREATE TRIGGER IF NOT EXISTS project_${p.name} AFTER INSERT ON events WHEN ${p.when}\nBEGIN${p.body}\nEND;`,
+  ).join('\n');
+}
+
+/**
+ * Empties the projections and computes them again from every stored event, in `seq` order,
+ * through the statements the triggers run (a temporary view whose INSTEAD OF triggers hold
+ * them). Run inside the caller's transaction.
+ */
+export function rebuildProjections(db: Database.Database): void {
+  for (const table of PROJECTION_TABLE_NAMES) {
+    db.exec(`DELETE FROM ${table}`);
+  }
+  db.exec('CREATE TEMP VIEW replay AS SELECT * FROM main.events');
+  for (const p of PROJECTIONS) {
+    db.exec(
+      `CREATE TEMP TRIGGER replay_${p.name} INSTEAD OF INSERT ON replay WHEN ${p.when}\nBEGIN${p.body}\nEND;`,
+    );
+  }
+  db.exec('INSERT INTO replay SELECT * FROM main.events ORDER BY tenant_id, seq');
+  db.exec('DROP VIEW temp.replay');
+}

@@ -1,0 +1,232 @@
+/**
+ * `POST /v1/hooks/{provider}` over the real app and store: signed provider webhooks become
+ * delivery events that the messages view shows; a bad signature records nothing.
+ */
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, testApp } from '../helpers.js';
+
+const MAILGUN_KEY = 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0';
+const TWILIO_TOKEN = '12345abcde12345abcde12345abcde12';
+const sendgridKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const SENDGRID_PUBLIC = sendgridKeys.publicKey
+  .export({ type: 'spki', format: 'der' })
+  .toString('base64');
+const PUBLIC_URL = 'https://audit.example.com';
+
+let t: TestApp;
+let bare: TestApp;
+beforeAll(async () => {
+  t = await testApp(undefined, {
+    mailgunSigningKey: MAILGUN_KEY,
+    twilioAuthToken: TWILIO_TOKEN,
+    sendgridPublicKey: SENDGRID_PUBLIC,
+    publicUrl: PUBLIC_URL,
+  });
+  bare = await testApp();
+  const sent = await t.post({
+    tenant: 'hooks-co',
+    category: 'communications',
+    action: 'message.sent',
+    status: 'sent',
+    actor: { type: 'system' },
+    channel: 'system',
+    targets: [{ type: 'message', id: 'MSG-7' }],
+    metadata: {
+      type: 'email',
+      mode: 'automated',
+      receivers: [
+        { name: 'Ann', address: 'ann@example.com' },
+        { name: 'Bob', address: 'bob@example.com' },
+        { name: 'Cy', address: '+15558675310' },
+      ],
+    },
+  });
+  expect(sent.statusCode).toBe(202);
+});
+afterAll(async () => {
+  await t.close();
+  await bare.close();
+});
+
+function mailgunBody(event: string, recipient: string, id: string, signingKey = MAILGUN_KEY) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const token = 'a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0';
+  return {
+    signature: {
+      timestamp,
+      token,
+      signature: createHmac('sha256', signingKey)
+        .update(timestamp + token)
+        .digest('hex'),
+    },
+    'event-data': {
+      event,
+      id,
+      timestamp: Date.now() / 1000,
+      'log-level': event === 'failed' ? 'error' : 'info',
+      ...(event === 'failed'
+        ? {
+            severity: 'permanent',
+            reason: 'bounce',
+            'delivery-status': { code: 550, message: 'No such user', description: '' },
+          }
+        : { 'delivery-status': { code: 250, message: 'OK', description: '' } }),
+      recipient,
+      'user-variables': { hindsight_message_id: 'MSG-7', hindsight_tenant: 'hooks-co' },
+      message: {
+        headers: {
+          'message-id': '20260101.1@mg.example.com',
+          to: recipient,
+          subject: 'Visit reminder',
+        },
+      },
+    },
+  };
+}
+
+function post(app: TestApp, url: string, payload: string, headers: Record<string, string>) {
+  return app.app.inject({ method: 'POST', url, payload, headers });
+}
+
+async function receivers() {
+  const res = await t.get('/v1/tenants/hooks-co/messages/MSG-7');
+  return Object.fromEntries(
+    (res.json().receiverList as Array<{ address: string; status: string }>).map((r) => [
+      r.address,
+      r.status,
+    ]),
+  );
+}
+
+describe('POST /v1/hooks/{provider}', () => {
+  it('records signed Mailgun reports once, and the message view shows them', async () => {
+    const body = JSON.stringify(mailgunBody('failed', 'bob@example.com', 'Ase-ZlLwQ1uXGmMnUTPnSw'));
+    const headers = { 'content-type': 'application/json' };
+    const res = await post(t, '/v1/hooks/mailgun', body, headers);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ recorded: 1, ignored: 0 });
+    // The provider retries: nothing new is stored.
+    expect((await post(t, '/v1/hooks/mailgun', body, headers)).statusCode).toBe(200);
+    const events = (await t.get('/v1/tenants/hooks-co/events?action=message.bounced')).json()
+      .events;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      status: 'hard_bounce',
+      outcome: 'failure',
+      channel: 'system',
+    });
+    expect((await receivers())['bob@example.com']).toBe('hard_bounce');
+    const opened = JSON.stringify(mailgunBody('opened', 'bob@example.com', 'Opened-1'));
+    expect((await post(t, '/v1/hooks/mailgun', opened, headers)).json()).toEqual({
+      recorded: 0,
+      ignored: 1,
+    });
+  });
+
+  it('records a signed SendGrid batch', async () => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const body = JSON.stringify([
+      {
+        email: 'ann@example.com',
+        timestamp: Math.floor(Date.now() / 1000),
+        'smtp-id': '<14c5d75ce93.dfd.64b469@ismtpd-555>',
+        event: 'delivered',
+        category: ['cat facts'],
+        sg_event_id: 'rbtnWrG1DVDGGGFHFyun0A==',
+        sg_message_id: '14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.000000000000000000000',
+        response: '250 OK',
+        hindsight_message_id: 'MSG-7',
+        hindsight_tenant: 'hooks-co',
+      },
+    ]);
+    const signature = sign(
+      'sha256',
+      Buffer.from(timestamp + body),
+      sendgridKeys.privateKey,
+    ).toString('base64');
+    const res = await post(t, '/v1/hooks/sendgrid', body, {
+      'content-type': 'application/json',
+      'x-twilio-email-event-webhook-signature': signature,
+      'x-twilio-email-event-webhook-timestamp': timestamp,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ recorded: 1, ignored: 0 });
+    expect((await receivers())['ann@example.com']).toBe('delivered');
+  });
+
+  it('records a signed Twilio status callback sent as a form', async () => {
+    const path = '/v1/hooks/twilio?tenant=hooks-co&message=MSG-7';
+    const params = {
+      AccountSid: 'ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',
+      ApiVersion: '2010-04-01',
+      From: '+15017122661',
+      MessageSid: 'SM1342fe1b2c904d1ab04f0fc7a58abca9',
+      MessageStatus: 'delivered',
+      SmsSid: 'SM1342fe1b2c904d1ab04f0fc7a58abca9',
+      SmsStatus: 'delivered',
+      To: '+15558675310',
+    };
+    const signed =
+      PUBLIC_URL +
+      path +
+      Object.entries(params)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => k + v)
+        .join('');
+    const res = await post(t, path, new URLSearchParams(params).toString(), {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': createHmac('sha1', TWILIO_TOKEN).update(signed).digest('base64'),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect((await receivers())['+15558675310']).toBe('delivered');
+  });
+
+  it('refuses a bad signature with 401 and records nothing', async () => {
+    const forged = JSON.stringify(
+      mailgunBody('delivered', 'bob@example.com', 'Forged-1', 'key-wrong'),
+    );
+    const res = await post(t, '/v1/hooks/mailgun', forged, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('invalid_signature');
+    const twilio = await post(
+      t,
+      '/v1/hooks/twilio?tenant=hooks-co',
+      'MessageSid=SM1&MessageStatus=failed&To=%2B1',
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': 'bm90IGEgc2lnbmF0dXJl',
+      },
+    );
+    expect(twilio.statusCode).toBe(401);
+    expect((await receivers())['bob@example.com']).toBe('hard_bounce');
+    expect(
+      (await t.get('/v1/tenants/hooks-co/events?action=message.delivered')).json().events,
+    ).toHaveLength(2);
+  });
+
+  it('answers 404 for a provider this server has no secret for', async () => {
+    const body = JSON.stringify(mailgunBody('delivered', 'bob@example.com', 'X-1'));
+    const res = await post(bare, '/v1/hooks/mailgun', body, { 'content-type': 'application/json' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('hook_not_configured');
+    expect(
+      (await post(bare, '/v1/hooks/postmark', '{}', { 'content-type': 'application/json' }))
+        .statusCode,
+    ).toBe(400);
+  });
+
+  it('takes form bodies only on the webhook route', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      payload: 'tenant=acme&action=user.created',
+      headers: {
+        authorization: `Bearer ${t.admin}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('unsupported_media_type');
+  });
+});
