@@ -607,7 +607,7 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       'Takes the filters of the event list. `since` defaults to 30 days before `until` ' +
       '(default now); the range is widened to whole UTC days for day and week buckets, else ' +
       'to whole hours (`from`, `to`). Filters by category, action and outcome are answered ' +
-      'from counts kept as events are stored; other filters count the newest 10,000 matching ' +
+      'from counts kept as events are stored; other filters count the newest 5,000 matching ' +
       'events and say so with `exact: false`.',
     scope: 'events:read',
     params: TenantParams,

@@ -356,11 +356,14 @@ export function statsSource(rows: Rows, tenantId: number): StatsSource {
       );
       return found.map((r) => ({ action: r.action, outcome: r.outcome, n: Number(r.n) }));
     },
-    async actorTotals(category, fromDay, toDay) {
+    async actorTotals(category, fromDay, toDay, top) {
       const found = await rows<{ actor_key: string; n: string }>(
         'SELECT actor_key, sum(n) AS n FROM actor_days WHERE tenant_id = $1 AND category = $2 ' +
-          'AND day >= $3 AND day < $4 GROUP BY actor_key',
-        [tenantId, category, fromDay, toDay],
+          'AND day >= $3 AND day < $4 GROUP BY actor_key' +
+          (top === undefined ? '' : ' ORDER BY n DESC, actor_key LIMIT $5'),
+        top === undefined
+          ? [tenantId, category, fromDay, toDay]
+          : [tenantId, category, fromDay, toDay, top],
       );
       return new Map(found.map((r) => [r.actor_key, Number(r.n)]));
     },

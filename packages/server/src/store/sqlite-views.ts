@@ -261,11 +261,15 @@ export function statsSource(prepare: Prepare, tenantId: number, eventSql: EventS
         n: number;
       }>;
     },
-    async actorTotals(category, fromDay, toDay) {
+    async actorTotals(category, fromDay, toDay, top) {
       const rows = prepare(
         'SELECT actor_key, sum(n) AS n FROM actor_days WHERE tenant_id = ? AND category = ? ' +
-          'AND day >= ? AND day < ? GROUP BY actor_key',
-      ).all(tenantId, category, fromDay, toDay) as Array<{ actor_key: string; n: number }>;
+          'AND day >= ? AND day < ? GROUP BY actor_key' +
+          (top === undefined ? '' : ' ORDER BY n DESC, actor_key LIMIT ?'),
+      ).all(tenantId, category, fromDay, toDay, ...(top === undefined ? [] : [top])) as Array<{
+        actor_key: string;
+        n: number;
+      }>;
       return new Map(rows.map((r) => [r.actor_key, r.n]));
     },
     async actors(keys) {

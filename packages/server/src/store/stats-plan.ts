@@ -7,7 +7,7 @@ import { prefixEnd, type QueryClause, type StoredEvent } from '@hindsight/core';
 import type { Stats, StatsQuery } from './types.js';
 
 /** The most events a stats query counts one by one before it answers with `exact: false`. */
-export const STATS_SCAN_LIMIT = 10_000;
+export const STATS_SCAN_LIMIT = 5_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
@@ -119,9 +119,14 @@ export interface StatsSource {
   ): Promise<Array<{ action: string; outcome: string; n: number }>>;
   /**
    * Kept counts per actor key in `[fromDay, toDay)`, of the one category the filters name
-   * (see {@link actorCategory}).
+   * (see {@link actorCategory}); with `top`, only the `top` largest (ties by key).
    */
-  actorTotals(category: string, fromDay: number, toDay: number): Promise<Map<string, number>>;
+  actorTotals(
+    category: string,
+    fromDay: number,
+    toDay: number,
+    top?: number,
+  ): Promise<Map<string, number>>;
   /** The newest stored form of each actor, by key. */
   actors(keys: readonly string[]): Promise<Map<string, StoredEvent['actor']>>;
 }
@@ -159,19 +164,24 @@ export async function computeStats(source: StatsSource, query: StatsQuery): Prom
   const category = actorCountsApply(filters) ? actorCategory(filters) : undefined;
   const fromDay = category === undefined ? 0 : Math.ceil(query.fromMs / DAY_MS);
   const toDay = category === undefined ? 0 : Math.max(fromDay, Math.floor(query.toMs / DAY_MS));
+  const edges: Array<[number, number]> =
+    fromDay === toDay
+      ? [[query.fromMs, query.toMs]]
+      : [
+          [query.fromMs, fromDay * DAY_MS],
+          [toDay * DAY_MS, query.toMs],
+        ];
+  const scans = category === null ? [] : edges.filter(([a, b]) => a < b);
+  // Nothing to add from the events: the database can keep only the largest.
   const counts =
     typeof category === 'string'
-      ? await source.actorTotals(category, fromDay, toDay)
+      ? await source.actorTotals(
+          category,
+          fromDay,
+          toDay,
+          scans.length === 0 ? query.top : undefined,
+        )
       : new Map<string, number>();
-  const scans: Array<[number, number]> =
-    category === null
-      ? []
-      : fromDay === toDay
-        ? [[query.fromMs, query.toMs]]
-        : [
-            [query.fromMs, fromDay * DAY_MS],
-            [toDay * DAY_MS, query.toMs],
-          ];
   let exact = true;
   for (const [scanFrom, scanTo] of scans) {
     if (scanFrom >= scanTo) continue;

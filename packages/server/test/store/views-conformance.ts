@@ -464,6 +464,26 @@ export function viewsConformance(ctx: ViewsContext): void {
       expect(s.byActor.find((a) => a.actor.id === 'u1')?.actor.name).toBe('User 1');
     });
 
+    it('lists the top actors over whole days straight from the daily counts', async () => {
+      const t = await seed();
+      const day = 86_400_000;
+      const base = { fromMs: Math.floor(from / day) * day, toMs: Math.ceil(to / day) * day };
+      const top = await ctx.store().stats(t, { ...base, clauses: [], bucketMs: day, top: 2 });
+      const all = await ctx.store().stats(t, { ...base, clauses: [], bucketMs: day, top: 10 });
+      // 41 events: the one before the 48 hours falls in these whole days.
+      expect(all.total).toBe(41);
+      expect(all.histogram.map((b) => b.start % day)).toEqual(all.histogram.map(() => 0));
+      expect(top.byActor).toEqual(all.byActor.slice(0, 2));
+      expect(all.byActor.reduce((n, a) => n + a.count, 0)).toBe(41);
+      const logins = await ctx.store().stats(t, {
+        ...base,
+        clauses: [clause({ kind: 'category', value: 'logins' })],
+        bucketMs: day,
+        top: 10,
+      });
+      expect(logins.byActor.reduce((n, a) => n + a.count, 0)).toBe(10);
+    });
+
     it('answers the same from counts and from a scan of the events', async () => {
       const t = await seed();
       const base = { fromMs: from, toMs: to, bucketMs: hour, top: 10 };
