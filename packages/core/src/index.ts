@@ -32,6 +32,7 @@ export {
   validateEvent,
 } from './validate.js';
 export {
+  EVENTS_FORMAT,
   EXPORT_FORMAT,
   type ExportLine,
   ExportVerifier,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { leafHash, makeSalts, normalizeEvent } from './leaf.js';
 import * as merkle from './merkle.js';
 import * as note from './note.js';
-import { EXPORT_FORMAT, ExportVerifier } from './verify.js';
+import { EVENTS_FORMAT, EXPORT_FORMAT, ExportVerifier } from './verify.js';
 
 const signer = note.signerFromSeed('test.example', Buffer.alloc(32, 1));
 const verifierKey = note.verifierKeyText(signer);
@@ -78,6 +78,25 @@ describe('ExportVerifier', () => {
       expect.objectContaining({ message: expect.stringMatching(/second header/) }),
     );
     expect(run([...lines, '{"type":"other"}']).ok).toBe(false);
+  });
+
+  it('refuses an export of selected events, or of another format, with one clear problem', () => {
+    const [header, ...rest] = exportOf(3);
+    const filtered = [
+      JSON.stringify({ ...JSON.parse(header as string), format: EVENTS_FORMAT, filters: {} }),
+      ...rest.filter((l) => JSON.parse(l).type === 'event'),
+    ];
+    const report = run(filtered);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      {
+        kind: 'malformed',
+        message: expect.stringMatching(/selected events .* not a verifiable log/),
+      },
+    ]);
+    expect(
+      run([JSON.stringify({ type: 'header', format: 'something/2' }), ...rest]).problems,
+    ).toEqual([{ kind: 'malformed', message: expect.stringMatching(/Unknown export format/) }]);
   });
 
   it('refuses a checkpoint of another log, even when validly signed', () => {

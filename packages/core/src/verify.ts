@@ -18,6 +18,12 @@ import type { StoredEvent } from './schema.js';
 /** The format name in an export's header line. */
 export const EXPORT_FORMAT = 'hindsight-export/1';
 
+/**
+ * The format name in the header of an export of selected events (filters or ids): the events
+ * as stored, without salts or checkpoints, so it cannot be verified.
+ */
+export const EVENTS_FORMAT = 'hindsight-events/1';
+
 /** One line of an export. */
 export type ExportLine =
   | {
@@ -98,6 +104,8 @@ export class ExportVerifier {
   readonly #mismatched: Recomputed[] = [];
   readonly #notes: string[] = [];
   #header: (ExportLine & { type: 'header' }) | null = null;
+  /** Set by a header of another format: the rest of the file is not read. */
+  #foreign = false;
   #events = 0;
   #lineNumber = 0;
 
@@ -109,7 +117,7 @@ export class ExportVerifier {
   /** Reads one line of the export. */
   line(text: string): void {
     this.#lineNumber++;
-    if (text.trim() === '') return;
+    if (this.#foreign || text.trim() === '') return;
     let parsed: ExportLine;
     try {
       parsed = JSON.parse(text) as ExportLine;
@@ -119,9 +127,8 @@ export class ExportVerifier {
     }
     if (parsed.type === 'header') {
       if (this.#header) this.#problem('malformed', `Line ${this.#lineNumber}: a second header.`);
-      else if (parsed.format !== EXPORT_FORMAT) {
-        this.#problem('malformed', `Unknown export format "${parsed.format}".`);
-      } else this.#header = parsed;
+      else if (parsed.format !== EXPORT_FORMAT) this.#foreignFormat(parsed.format);
+      else this.#header = parsed;
     } else if (parsed.type === 'event') this.#event(parsed.event, parsed.salts ?? {});
     else if (parsed.type === 'checkpoint') this.#notes.push(parsed.note);
     else this.#problem('malformed', `Line ${this.#lineNumber} has no known type.`);
@@ -129,6 +136,16 @@ export class ExportVerifier {
 
   /** Checks the tree against every checkpoint and returns the verdict. */
   finish(): VerifyReport {
+    if (this.#foreign) {
+      return {
+        ok: false,
+        tenant: null,
+        events: this.#events,
+        checkpoints: 0,
+        verifiedSize: 0,
+        problems: [...this.#problems],
+      };
+    }
     const header = this.#header;
     if (!header) this.#problem('malformed', 'The export has no header line.');
     this.#resolveMismatches();
@@ -193,6 +210,20 @@ export class ExportVerifier {
       verifiedSize,
       problems: [...this.#problems].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)),
     };
+  }
+
+  /** A header of another format: one clear problem, and nothing more is read. */
+  #foreignFormat(format: unknown): void {
+    this.#foreign = true;
+    this.#problem(
+      'malformed',
+      format === EVENTS_FORMAT
+        ? `This is an export of selected events ("${EVENTS_FORMAT}": filters or ids), not a ` +
+            'verifiable log: it has no salts or checkpoints. To verify, export the whole log ' +
+            '(GET /v1/tenants/{tenant}/export?format=ndjson, without filters).'
+        : `Unknown export format "${String(format)}": this is not a Hindsight log export ` +
+            `("${EXPORT_FORMAT}").`,
+    );
   }
 
   #event(event: StoredEvent, salts: Salts): void {

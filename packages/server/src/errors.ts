@@ -44,7 +44,12 @@ export const ERROR_CODES = {
     description:
       'The key is valid but lacks the scope this route needs, or is limited to another tenant.',
   },
-  not_found: { status: 404, description: 'No such route, or no such event in this tenant.' },
+  not_found: {
+    status: 404,
+    description:
+      'No such route, no such event in this tenant, or (at `/`) the web console is not built: ' +
+      'run `npm run build`.',
+  },
   hook_not_configured: {
     status: 404,
     description:

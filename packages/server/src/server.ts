@@ -37,6 +37,11 @@ export interface ServeOptions extends StoreLocation {
   readonly anchorUrl?: string;
   /** Provider webhook secrets and the server's public URL (docs/webhooks.md). */
   readonly hooks?: HookOptions;
+  /**
+   * The built web console served at `/`; default the `dist` directory of `@hindsight/console`,
+   * `null` for none (see `AppOptions.consoleDir`).
+   */
+  readonly consoleDir?: string | null;
 }
 
 /** A running server. */
@@ -96,6 +101,7 @@ export async function startServer(
         },
       },
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
+      ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

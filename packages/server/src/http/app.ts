@@ -9,6 +9,7 @@ import { Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
   LogController,
@@ -19,6 +20,7 @@ import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { defaultConsoleDir, registerConsole } from './console.js';
 import { HOOK_ROUTES, type HookOptions } from './hook-routes.js';
 import { openApiDocument } from './openapi.js';
 import { ROUTES, type RouteContext, type RouteSpec } from './routes.js';
@@ -41,6 +43,12 @@ export interface AppOptions {
   readonly hooks?: HookOptions;
   /** Fastify logger options; off by default (tests). */
   readonly logger?: FastifyServerOptions['logger'];
+  /**
+   * The built web console served at `/` (Vite's `dist`: `index.html` and `assets/`). Default:
+   * the `dist` directory of the `@hindsight/console` package ({@link defaultConsoleDir}); `null`
+   * serves no console.
+   */
+  readonly consoleDir?: string | null;
 }
 
 /** The routes the app adds beside the v1 API: health and OpenAPI. */
@@ -145,6 +153,14 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // Request lines are not logged: they would carry search queries of customers' logs.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // A URL Fastify cannot route (a malformed %-escape) gets the API's error body too.
+    frameworkErrors: (error, _req, reply) => {
+      const mapped = toHindsightError(error);
+      void (reply as FastifyReply)
+        .code(mapped.status)
+        .headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+        .send(mapped.toBody());
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const queue = new CommitQueue(options.store);
@@ -201,7 +217,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
-    reply.header('cache-control', 'no-store');
+    // The API's answers are never cached; the console's files say how they may be.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
   app.addHook('onClose', async () => {
     await queue.drain();
@@ -236,7 +253,10 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       handler: async (req, reply) => {
         const result = await route.handler(ctx, req, reply, principals.get(req) ?? null);
         // Set only on success: an error is always JSON.
-        if (route.success.contentType) void reply.type(route.success.contentType);
+        const { contentType } = route.success;
+        if (contentType !== undefined && !reply.hasHeader('content-type')) {
+          void reply.type(typeof contentType === 'string' ? contentType : contentType[0]);
+        }
         return result;
       },
     });
@@ -254,5 +274,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     );
     for (const route of routes) if (route.formBody) addRoute(child, route);
   });
+  const consoleDir = options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir;
+  if (consoleDir !== null) registerConsole(app, consoleDir);
   return app;
 }

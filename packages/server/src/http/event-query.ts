@@ -74,6 +74,74 @@ export const EventListQuery = Type.Composite(
 export type EventFilters = Static<typeof EventFilters>;
 export type EventListQuery = Static<typeof EventListQuery>;
 
+/** The most events an export may pick by id. */
+export const MAX_EXPORT_IDS = 500;
+
+/** The export route's query string: a format, and the list's filters or picked ids. */
+export const ExportQuery = Type.Composite(
+  [
+    EventFilters,
+    Type.Object({
+      format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], {
+        description:
+          '`ndjson` without filters or ids: the whole log, verifiable offline. `ndjson` with ' +
+          'them: the selected events (`hindsight-events/1`, not verifiable). `csv`: one ' +
+          'readable row per event.',
+      }),
+      ids: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: MAX_EXPORT_IDS * 129,
+          description: `Comma-separated event ids (at most ${MAX_EXPORT_IDS}) to export, in this order; not with filters.`,
+        }),
+      ),
+      order: Type.Optional(
+        Type.Union([Type.Literal('desc'), Type.Literal('asc')], {
+          description: 'Order of a filtered export: `desc` (newest first, default) or `asc`.',
+        }),
+      ),
+    }),
+  ],
+  { additionalProperties: false },
+);
+export type ExportQuery = Static<typeof ExportQuery>;
+
+/** What an export holds, from its query string. */
+export type ExportRequest =
+  | { readonly kind: 'log' }
+  | { readonly kind: 'ids'; readonly ids: string[] }
+  | {
+      readonly kind: 'filtered';
+      readonly filters: EventFilters;
+      readonly clauses: QueryClause[];
+      readonly order: 'asc' | 'desc';
+    };
+
+/**
+ * Reads an export's query string (already checked against {@link ExportQuery}): the whole
+ * verifiable log (NDJSON without filters or ids), picked ids, or filtered events (also a CSV of
+ * the whole log). Throws `invalid_request` or `invalid_query`.
+ * @example exportRequest({ format: 'csv', ids: 'e1,e2' }) // { kind: 'ids', ids: ['e1', 'e2'] }
+ */
+export function exportRequest(query: ExportQuery): ExportRequest {
+  const { format, ids, order = 'desc', ...filters } = query;
+  if (ids !== undefined) {
+    if (Object.keys(filters).length > 0) {
+      throw badParam('ids', 'selects events by id and cannot be combined with filters');
+    }
+    const list = ids.split(',');
+    if (list.some((id) => id === '' || id.length > 128)) {
+      throw badParam('ids', 'must be event ids of 1 to 128 characters, separated by commas');
+    }
+    if (list.length > MAX_EXPORT_IDS) {
+      throw badParam('ids', `must list at most ${MAX_EXPORT_IDS} event ids`);
+    }
+    return { kind: 'ids', ids: [...new Set(list)] };
+  }
+  if (format === 'ndjson' && Object.keys(filters).length === 0) return { kind: 'log' };
+  return { kind: 'filtered', filters, clauses: filterClauses(filters), order };
+}
+
 function badParam(name: string, message: string): HindsightError {
   return new HindsightError('invalid_request', `Query parameter "${name}" ${message}.`, {
     details: [{ path: `/querystring/${name}`, message }],

@@ -73,6 +73,14 @@ function parameters(route: RouteSpec): Json[] {
   return out;
 }
 
+/** The media types of a route's success response, without parameters. */
+function mediaTypes(route: RouteSpec): string[] {
+  const { contentType = 'application/json' } = route.success;
+  return (typeof contentType === 'string' ? [contentType] : contentType).map(
+    (type) => type.split(';')[0] ?? type,
+  );
+}
+
 /** The OpenAPI 3.1 document for the given routes. */
 export function openApiDocument(routes: readonly RouteSpec[], version: string): Json {
   const paths: Record<string, Json> = {};
@@ -98,11 +106,12 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
           ...(route.success.status === 204
             ? {}
             : {
-                content: {
-                  [route.success.contentType?.split(';')[0] ?? 'application/json']: {
-                    schema: schemaJson(route.success.schema),
-                  },
-                },
+                content: Object.fromEntries(
+                  mediaTypes(route).map((type) => [
+                    type,
+                    { schema: schemaJson(route.success.schema) },
+                  ]),
+                ),
               }),
         },
         ...errorResponses(route.errors),

@@ -4,7 +4,7 @@
  */
 
 import { Readable } from 'node:stream';
-import { EventInput, StoredEvent, Tenant } from '@hindsight/core';
+import { EVENTS_FORMAT, EventInput, StoredEvent, Tenant } from '@hindsight/core';
 import { type TObject, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, type Principal, type Scope } from '../auth.js';
@@ -13,10 +13,19 @@ import type { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { type ErrorCode, HindsightError } from '../errors.js';
 import { exportLines } from '../export.js';
+import { csvChunks } from '../export-csv.js';
+import { eventsNdjson, selectedEvents } from '../export-events.js';
 import { prepareEvents } from '../ingest.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
-import { cursorScope, EventListQuery, encodeCursor, toEventQuery } from './event-query.js';
+import {
+  cursorScope,
+  EventListQuery,
+  ExportQuery,
+  encodeCursor,
+  exportRequest,
+  toEventQuery,
+} from './event-query.js';
 import type { HookOptions } from './hook-routes.js';
 
 /** What route handlers need. */
@@ -48,8 +57,11 @@ export interface RouteSpec {
     readonly status: number;
     readonly description: string;
     readonly schema: TSchema;
-    /** The response's media type when it is not JSON. */
-    readonly contentType?: string;
+    /**
+     * The response's media type when it is not JSON; with several, the handler sets the one it
+     * answers with (`reply.type`), and the first is the default.
+     */
+    readonly contentType?: string | readonly [string, ...string[]];
   };
   readonly errors: readonly ErrorCode[];
   /** Also accepts `application/x-www-form-urlencoded` bodies (as Twilio sends webhooks). */
@@ -80,6 +92,9 @@ const EventParams = Type.Object(
 );
 
 export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'store_unavailable'];
+
+const NDJSON = 'application/x-ndjson; charset=utf-8';
+const CSV = 'text/csv; charset=utf-8';
 
 /** Every v1 route. Health and OpenAPI routes are added by the app itself. */
 export const ROUTES: readonly RouteSpec[] = [
@@ -113,6 +128,32 @@ export const ROUTES: readonly RouteSpec[] = [
     handler: async (ctx, req, reply, principal) => {
       const events = await recordEvents(ctx, req.body, principal);
       return reply.code(202).send({ events });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/tenants',
+    operationId: 'listTenants',
+    summary: 'The tenants this key may read, with their number of events',
+    description:
+      'Every tenant that has events, by name. A key limited to one tenant gets that tenant ' +
+      'alone, also before its first event (with 0 events).',
+    scope: 'events:read',
+    success: {
+      status: 200,
+      description: 'The tenants, sorted by name (code-point order).',
+      schema: Type.Object({
+        tenants: Type.Array(Type.Object({ name: Tenant, events: Type.Integer({ minimum: 0 }) })),
+      }),
+    },
+    errors: AUTH_ERRORS,
+    handler: async (ctx, _req, _reply, principal) => {
+      const only = principal?.tenant ?? null;
+      if (only !== null) {
+        return { tenants: [{ name: only, events: await ctx.store.logSize(only) }] };
+      }
+      const tenants = await ctx.store.tenants();
+      return { tenants: tenants.map((t) => ({ name: t.name, events: t.size })) };
     },
   },
   {
@@ -166,31 +207,37 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     path: '/v1/tenants/:tenant/export',
     operationId: 'exportEvents',
-    summary: "Export a tenant's whole log, verifiable offline",
+    summary: "Export a tenant's log, or the events of a filtered view",
     description:
-      'NDJSON, streamed: a header line, every event with its salts, and every checkpoint up to ' +
-      'the size of the newest one. `hindsight verify FILE --public-key FILE` checks it with ' +
-      'nothing but `@hindsight/core`. (CSV and PDF exports of filtered views come later.)',
+      'Streamed. `format=ndjson` without filters or ids: the whole log (format ' +
+      '`hindsight-export/1`): a header line, every event with its salts, and every checkpoint ' +
+      'up to the size of the newest one; `hindsight verify FILE --public-key FILE` checks it ' +
+      'with nothing but `@hindsight/core`. With any filter of the event list, or `ids`: the ' +
+      'selected events (`hindsight-events/1`: a header naming the filters, then one ' +
+      '`{ type: "event", event }` per line), which cannot be verified. `format=csv`: a header ' +
+      'row and one readable row per event, UTF-8 with a byte order mark.',
     scope: 'events:export',
     params: TenantParams,
-    querystring: Type.Object(
-      { format: Type.Literal('ndjson', { description: 'The export format.' }) },
-      { additionalProperties: false },
-    ),
+    querystring: ExportQuery,
     success: {
       status: 200,
-      description: 'One JSON object per line.',
+      description: 'NDJSON (one JSON object per line) or CSV, as an attachment.',
       schema: Type.String(),
-      contentType: 'application/x-ndjson; charset=utf-8',
+      contentType: [NDJSON, CSV],
     },
-    errors: ['invalid_request', ...AUTH_ERRORS],
+    errors: ['invalid_request', 'invalid_query', ...AUTH_ERRORS],
     handler: async (ctx, req, reply) => {
       const { tenant } = req.params as { tenant: string };
-      void reply.header(
-        'content-disposition',
-        `attachment; filename="${tenant}-${new Date().toISOString().slice(0, 10)}.ndjson"`,
-      );
-      return Readable.from(exportLines(ctx.store, ctx.checkpoints, tenant));
+      const query = req.query as ExportQuery;
+      const stream = await startStream(exportChunks(ctx, tenant, query));
+      // Only once the export has started: an error before is answered as JSON.
+      void reply
+        .type(query.format === 'csv' ? CSV : NDJSON)
+        .header(
+          'content-disposition',
+          `attachment; filename="${tenant}-${new Date().toISOString().slice(0, 10)}.${query.format}"`,
+        );
+      return stream;
     },
   },
   {
@@ -358,6 +405,49 @@ async function treeSize(store: Store, tenant: string, asked: number | undefined)
     );
   }
   return asked ?? size;
+}
+
+/** The text of an export (`GET /v1/tenants/{tenant}/export`), chunk by chunk. */
+function exportChunks(
+  ctx: RouteContext,
+  tenant: string,
+  query: ExportQuery,
+): AsyncGenerator<string> {
+  const request = exportRequest(query);
+  if (request.kind === 'log') return exportLines(ctx.store, ctx.checkpoints, tenant);
+  const pages = selectedEvents(
+    ctx.store,
+    tenant,
+    request.kind === 'ids' ? { ids: request.ids } : request,
+  );
+  if (query.format === 'csv') return csvChunks(pages);
+  return eventsNdjson(
+    {
+      type: 'header',
+      format: EVENTS_FORMAT,
+      tenant,
+      ...(request.kind === 'ids'
+        ? { filters: {}, ids: request.ids }
+        : { filters: request.filters, order: request.order }),
+      exportedAt: new Date().toISOString(),
+    },
+    pages,
+  );
+}
+
+/**
+ * A stream of a generator's text, whose first chunk is produced before the response starts: a
+ * failure before it (a store that does not answer) is answered as an error, not as a download
+ * cut short.
+ */
+async function startStream(chunks: AsyncGenerator<string>): Promise<Readable> {
+  const first = await chunks.next();
+  return Readable.from(
+    (async function* () {
+      if (!first.done) yield first.value;
+      yield* chunks;
+    })(),
+  );
 }
 
 export function hex(bytes: Uint8Array): string {

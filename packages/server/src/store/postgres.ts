@@ -453,6 +453,15 @@ class PostgresStore implements Store {
     return Number(rows[0]?.size ?? 0);
   }
 
+  async tenants(): Promise<Array<{ name: string; size: number }>> {
+    this.#assertOpen();
+    // COLLATE "C": code-point order, as SQLite sorts, whatever the database's locale.
+    const { rows } = await this.#query<{ name: string; size: string }>(
+      'SELECT name, size FROM tenants WHERE size > 0 ORDER BY name COLLATE "C"',
+    );
+    return rows.map((r) => ({ name: r.name, size: Number(r.size) }));
+  }
+
   async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {
     this.#assertOpen();
     const tenantId = await this.#knownTenantId(tenant);

@@ -114,6 +114,8 @@ class SqliteStore implements Store {
       ),
       keyFind: p('SELECT * FROM api_keys WHERE id = ?'),
       logSize: p('SELECT size FROM tenants WHERE name = ?').pluck(),
+      // SQLite compares text by its bytes: code-point order for UTF-8.
+      tenants: p('SELECT name, size FROM tenants WHERE size > 0 ORDER BY name'),
       checkpointList: p(
         'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
           'WHERE t.name = ? AND c.size <= ? ORDER BY c.size',
@@ -190,6 +192,11 @@ class SqliteStore implements Store {
   async logSize(tenant: string): Promise<number> {
     this.#assertOpen();
     return (this.#stmt.logSize.get(tenant) as number | undefined) ?? 0;
+  }
+
+  async tenants(): Promise<Array<{ name: string; size: number }>> {
+    this.#assertOpen();
+    return this.#stmt.tenants.all() as Array<{ name: string; size: number }>;
   }
 
   async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {

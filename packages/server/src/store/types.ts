@@ -241,12 +241,14 @@ export interface Store {
    */
   queryEvents(tenant: string, query: EventQuery): Promise<EventPage>;
 
-  /**
-   * Stores a key; with `ifNoKeys`, only when the store holds no key at all (atomically, also
-   * with several servers starting at once). Resolves whether it was stored.
-   */
   /** The number of events in a tenant's log (its highest `seq`); 0 for an unknown tenant. */
   logSize(tenant: string): Promise<number>;
+
+  /**
+   * Every tenant that has events, with its log size, sorted by name in code-point order (the
+   * same on every backend).
+   */
+  tenants(): Promise<Array<{ name: string; size: number }>>;
 
   /**
    * Hashes of complete subtrees of a tenant's Merkle tree (SPEC §6), in the order asked. The
@@ -308,6 +310,10 @@ export interface Store {
   /** Removes a tenant's view; resolves whether there was one. */
   deleteView(tenant: string, id: string): Promise<boolean>;
 
+  /**
+   * Stores a key; with `ifNoKeys`, only when the store holds no key at all (atomically, also
+   * with several servers starting at once). Resolves whether it was stored.
+   */
   createKey(key: ApiKeyRecord, options?: { readonly ifNoKeys?: boolean }): Promise<boolean>;
   findKey(id: string): Promise<ApiKeyRecord | null>;
 

@@ -470,6 +470,7 @@ describe('public routes', () => {
       '/v1/hooks/{provider}',
       '/v1/keys/public',
       '/v1/openapi.json',
+      '/v1/tenants',
       '/v1/tenants/{tenant}/checkpoint',
       '/v1/tenants/{tenant}/events',
       '/v1/tenants/{tenant}/events/{id}',

@@ -611,6 +611,23 @@ export function storeConformance(name: string, open: OpenStore | string): void {
       });
     });
 
+    describe('tenants', () => {
+      it('lists every tenant with events and its size, in code-point order', async () => {
+        const p = freshTenant();
+        await append([ev(`${p}-b`), ev(`${p}-A`), ev(`${p}-b`), ev(`${p}-a`), ev(`${p}-b`)]);
+        const list = await store.tenants();
+        expect(list.filter((t) => t.name.startsWith(p))).toEqual([
+          { name: `${p}-A`, size: 1 },
+          { name: `${p}-a`, size: 1 },
+          { name: `${p}-b`, size: 3 },
+        ]);
+        const names = list.map((t) => t.name);
+        expect(names).toEqual([...names].sort());
+        for (const t of list) expect(t.size).toBe(await store.logSize(t.name));
+        expect(names).not.toContain(freshTenant());
+      });
+    });
+
     viewsConformance({ store: () => store, freshTenant, append });
 
     describe('keys', () => {

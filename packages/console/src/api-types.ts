@@ -1,0 +1,110 @@
+/**
+ * The shapes of the API's answers that `@hindsight/core` has no type for: the derived views of
+ * docs/views.md and the tenant list.
+ */
+import type { StoredEvent } from '@hindsight/core';
+
+/** `GET /v1/tenants` */
+export interface TenantSummary {
+  readonly name: string;
+  readonly events: number;
+}
+
+/** A page of a list. */
+export interface Page {
+  readonly nextCursor: string | null;
+}
+
+/** `GET /v1/tenants/{t}/events` */
+export interface EventPage extends Page {
+  readonly events: StoredEvent[];
+}
+
+/** One sign-in attempt of an account. */
+export interface LoginAttempt {
+  readonly id: string;
+  readonly seq: number;
+  readonly time: string;
+  readonly ip?: string;
+  readonly location?: Record<string, string>;
+  readonly client?: Record<string, string>;
+  readonly reason?: string;
+}
+
+/** `GET /v1/tenants/{t}/logins/users`: one account. */
+export interface LoginAccount {
+  readonly key: string;
+  readonly actor: StoredEvent['actor'];
+  readonly lastAttempt: 'succeeded' | 'failed';
+  readonly lastSuccess: LoginAttempt | null;
+  readonly lastFailure: LoginAttempt | null;
+  readonly successes: number;
+  readonly failures: number;
+  readonly failuresLast24h: number;
+  readonly countries: string[];
+}
+
+export interface LoginAccountPage extends Page {
+  readonly users: LoginAccount[];
+}
+
+/** A message's delivery: its overall status (`mixed` when receivers differ) and counts. */
+export interface Delivery {
+  readonly status: string;
+  readonly receivers: number;
+  readonly failed: number;
+  readonly deliveries: Record<string, number>;
+}
+
+/** `GET /v1/tenants/{t}/messages`: one message. */
+export interface MessageSummary extends Delivery {
+  readonly id: string;
+  readonly event: StoredEvent;
+}
+
+export interface MessagePage extends Page {
+  readonly messages: MessageSummary[];
+}
+
+/** One receiver of a message and the report its status comes from. */
+export interface MessageReceiver {
+  readonly address: string;
+  readonly name?: string;
+  readonly status: string;
+  readonly report?: {
+    readonly id: string;
+    readonly seq: number;
+    readonly time: string;
+    readonly reason?: string;
+  };
+}
+
+/** `GET /v1/tenants/{t}/messages/{id}` */
+export interface MessageDetail extends Delivery, Page {
+  readonly id: string;
+  readonly event: StoredEvent | null;
+  readonly receiverList: MessageReceiver[];
+  readonly reports: StoredEvent[];
+}
+
+/** The newest event of a system, or its acknowledgement. */
+export interface EventBrief {
+  readonly id: string;
+  readonly seq: number;
+  readonly time: string;
+  readonly action: string;
+  readonly outcome: string;
+  readonly status?: string;
+  readonly description?: string;
+  readonly actor: StoredEvent['actor'];
+}
+
+/** `GET /v1/tenants/{t}/integrations`: one connected system. */
+export interface Integration {
+  readonly system: string;
+  readonly name: string;
+  readonly lastEvent: EventBrief;
+  readonly lastStatus: string | null;
+  readonly unacknowledged: { readonly errors: number; readonly notifications: number };
+  readonly acknowledged: (EventBrief & { readonly upToSeq: number }) | null;
+}

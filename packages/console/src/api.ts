@@ -1,0 +1,171 @@
+/**
+ * The console's client of the Hindsight HTTP API (docs/api.md, docs/views.md). Every request
+ * carries the credentials' `Authorization` header; every failure becomes an `ApiError` with
+ * the API's stable code.
+ */
+import type { StoredEvent, ViewDefinition } from '@hindsight/core';
+import type {
+  EventPage,
+  Integration,
+  LoginAccountPage,
+  MessageDetail,
+  MessagePage,
+  TenantSummary,
+} from './api-types.js';
+import type { Credentials } from './auth.js';
+
+/** One problem the API names in `error.details`. */
+export interface ErrorDetail {
+  readonly path?: string;
+  readonly message?: string;
+  readonly position?: number;
+}
+
+/** A failed request: the API's error code and message, or `network_error`. */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    /** The HTTP status; 0 when the server could not be reached. */
+    readonly status: number,
+    /** The API's error code (docs/errors.md), or `network_error` / `http_error`. */
+    readonly code: string,
+    message: string,
+    readonly details: readonly ErrorDetail[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A downloaded file. */
+export interface Download {
+  readonly blob: Blob;
+  readonly filename: string;
+}
+
+type Params = Readonly<Record<string, string>>;
+
+/** What the console asks the server. */
+export interface Api {
+  /** The views (tabs): the built-in ones, and with a tenant also the tenant's own. */
+  views(tenant?: string, signal?: AbortSignal): Promise<ViewDefinition[]>;
+  tenants(signal?: AbortSignal): Promise<TenantSummary[]>;
+  events(tenant: string, params: Params, signal?: AbortSignal): Promise<EventPage>;
+  event(tenant: string, id: string, signal?: AbortSignal): Promise<StoredEvent>;
+  loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
+  messages(tenant: string, params: Params, signal?: AbortSignal): Promise<MessagePage>;
+  message(tenant: string, id: string, signal?: AbortSignal): Promise<MessageDetail>;
+  integrations(tenant: string, signal?: AbortSignal): Promise<Integration[]>;
+  acknowledge(tenant: string, system: string): Promise<void>;
+  /** `GET /v1/tenants/{t}/export` as a file. */
+  exportFile(tenant: string, params: Params): Promise<Download>;
+}
+
+const enc = encodeURIComponent;
+
+function query(params: Params): string {
+  const search = new URLSearchParams(params).toString();
+  return search === '' ? '' : `?${search}`;
+}
+
+async function errorOf(response: Response): Promise<ApiError> {
+  try {
+    const body = (await response.json()) as {
+      error?: { code?: string; message?: string; details?: ErrorDetail[] };
+    };
+    if (body.error?.code) {
+      return new ApiError(
+        response.status,
+        body.error.code,
+        body.error.message ?? response.statusText,
+        body.error.details ?? [],
+      );
+    }
+  } catch {
+    // not an API error body: fall through
+  }
+  return new ApiError(
+    response.status,
+    'http_error',
+    `The server answered ${response.status} ${response.statusText}.`,
+  );
+}
+
+function filenameOf(response: Response, fallback: string): string {
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const m = /filename="?([^";]+)"?/i.exec(disposition);
+  return m?.[1] ?? fallback;
+}
+
+/**
+ * A client for the server at `base` (the console's own origin by default).
+ * @example await createApi(credentials).events('acme', { category: 'logins' })
+ */
+export function createApi(credentials: Credentials, base = ''): Api {
+  async function send(
+    path: string,
+    init: { method?: string; body?: unknown; signal?: AbortSignal | undefined } = {},
+  ): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: credentials.authorization,
+          accept: 'application/json',
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        ...(init.signal ? { signal: init.signal } : {}),
+      });
+    } catch (cause) {
+      if (cause instanceof DOMException && cause.name === 'AbortError') throw cause;
+      throw new ApiError(
+        0,
+        'network_error',
+        'The Hindsight server could not be reached. Check your connection and that the server is running, then try again.',
+        [],
+        { cause },
+      );
+    }
+    if (!response.ok) throw await errorOf(response);
+    return response;
+  }
+  const json = async <T>(path: string, signal?: AbortSignal): Promise<T> =>
+    (await (await send(path, { signal })).json()) as T;
+  const tenantPath = (tenant: string) => `/v1/tenants/${enc(tenant)}`;
+
+  return {
+    views: async (tenant, signal) =>
+      (
+        await json<{ views: ViewDefinition[] }>(
+          tenant === undefined ? '/v1/views' : `${tenantPath(tenant)}/views`,
+          signal,
+        )
+      ).views,
+    tenants: async (signal) =>
+      (await json<{ tenants: TenantSummary[] }>('/v1/tenants', signal)).tenants,
+    events: (tenant, params, signal) =>
+      json(`${tenantPath(tenant)}/events${query(params)}`, signal),
+    event: (tenant, id, signal) => json(`${tenantPath(tenant)}/events/${enc(id)}`, signal),
+    loginAccounts: (tenant, params, signal) =>
+      json(`${tenantPath(tenant)}/logins/users${query(params)}`, signal),
+    messages: (tenant, params, signal) =>
+      json(`${tenantPath(tenant)}/messages${query(params)}`, signal),
+    message: (tenant, id, signal) => json(`${tenantPath(tenant)}/messages/${enc(id)}`, signal),
+    integrations: async (tenant, signal) =>
+      (await json<{ integrations: Integration[] }>(`${tenantPath(tenant)}/integrations`, signal))
+        .integrations,
+    acknowledge: async (tenant, system) => {
+      await send(`${tenantPath(tenant)}/integrations/${enc(system)}/acknowledge`, {
+        method: 'POST',
+        body: {},
+      });
+    },
+    exportFile: async (tenant, params) => {
+      const response = await send(`${tenantPath(tenant)}/export${query(params)}`);
+      const fallback = `${tenant}-events.${params['format'] ?? 'txt'}`;
+      return { blob: await response.blob(), filename: filenameOf(response, fallback) };
+    },
+  };
+}

@@ -1,0 +1,228 @@
+/**
+ * Everything about one event (`GET /v1/tenants/{t}/events/{id}`): who, what, to what (with
+ * deep links), before → after, from where, through which channel, with what result, its
+ * metadata as a tree, and the record's integrity fields.
+ */
+import type { StoredEvent } from '@hindsight/core';
+import type { ReactNode } from 'react';
+import { useConsole } from '../console-context.js';
+import {
+  actorText,
+  channelText,
+  clientText,
+  locationText,
+  safeHref,
+  type TimeFormat,
+} from '../formats.js';
+import { explain } from '../problems.js';
+import { humanize, outcomeInfo, statusInfo } from '../statuses.js';
+import { useAsync } from '../use-async.js';
+import { Badge } from './badge.js';
+import { actionLabel, Time } from './cell.js';
+import { ChangeTable } from './change-list.js';
+import { JsonTree } from './json-tree.js';
+import { Loading, ProblemNotice } from './notice.js';
+import { SidePanel } from './side-panel.js';
+
+type Row = readonly [string, ReactNode];
+
+/** A definition list of the rows that have a value. */
+function Facts({ rows }: { readonly rows: readonly Row[] }) {
+  const shown = rows.filter(([, value]) => value !== undefined && value !== null && value !== '');
+  if (shown.length === 0) return null;
+  return (
+    <dl className="facts">
+      {shown.map(([term, value]) => (
+        <div key={term}>
+          <dt>{term}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function Section({ title, children }: { readonly title: string; readonly children: ReactNode }) {
+  return (
+    <section className="detail-section">
+      <h3>{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function Targets({ targets }: { readonly targets: NonNullable<StoredEvent['targets']> }) {
+  return (
+    <ul className="target-list">
+      {targets.map((t, i) => {
+        const href = safeHref(t.url);
+        return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: the targets of one event, in order
+          <li key={i}>
+            <span className="target-type">{humanize(t.type)}</span>
+            <span className="target-name">{t.name ?? t.id}</span>
+            {t.name && <span className="sub mono">{t.id}</span>}
+            {href && (
+              <a href={href} target="_blank" rel="noopener noreferrer" className="deep-link">
+                Open in the product<span className="visually-hidden"> (new tab)</span>
+              </a>
+            )}
+            {!href && t.url && <span className="sub">{t.url}</span>}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+function Body({ event, time }: { readonly event: StoredEvent; readonly time: TimeFormat }) {
+  // The description is the panel's title; the facts start with what is not said there.
+  const { view, views } = useConsole();
+  const ownView = views.find((v) => v.category === event.category) ?? view;
+  const actor = actorText(event.actor);
+  const http = event.context?.http;
+  const client = event.context?.client;
+  return (
+    <>
+      <Section title="What happened">
+        <Facts
+          rows={[
+            [
+              'Action',
+              <span key="a" className="mono">
+                {actionLabel(ownView, event.action)}
+              </span>,
+            ],
+            ['Log', ownView.category === event.category ? ownView.label : event.category],
+            ['Time', <Time key="t" iso={event.time} time={time} />],
+            ['Outcome', <Badge key="o" info={outcomeInfo(event.outcome)} />],
+            [
+              'Status',
+              event.status ? <Badge key="s" info={statusInfo(ownView, event.status)} /> : null,
+            ],
+            ['Channel', channelText(event.channel)],
+          ]}
+        />
+      </Section>
+      <Section title="Who">
+        <Facts
+          rows={[
+            ['Name', actor.name],
+            ['E-mail', event.actor.email],
+            ['Role', event.actor.role],
+            ['Type', humanize(event.actor.type)],
+            [
+              'ID',
+              event.actor.id ? (
+                <span key="i" className="mono">
+                  {event.actor.id}
+                </span>
+              ) : null,
+            ],
+          ]}
+        />
+      </Section>
+      {event.targets && event.targets.length > 0 && (
+        <Section title="Done to">
+          <Targets targets={event.targets} />
+        </Section>
+      )}
+      {event.changes && event.changes.length > 0 && (
+        <Section title="Before → after">
+          <ChangeTable changes={event.changes} />
+        </Section>
+      )}
+      {event.context && (
+        <Section title="From where">
+          <Facts
+            rows={[
+              [
+                'IP address',
+                event.context.ip ? (
+                  <span key="ip" className="mono">
+                    {event.context.ip}
+                  </span>
+                ) : null,
+              ],
+              ['Location', locationText(event.context.location)],
+              ['Browser', clientText(client)],
+              ['Device', client?.device],
+              ['User agent', event.context.userAgent],
+              [
+                'Request',
+                http ? (
+                  <span key="r" className="mono">
+                    {http.method} {http.url}
+                    {http.status === undefined ? '' : ` → ${http.status}`}
+                    {http.durationMs === undefined ? '' : ` (${http.durationMs} ms)`}
+                  </span>
+                ) : null,
+              ],
+              ['Request ID', event.context.requestId],
+              ['Session ID', event.context.sessionId],
+            ]}
+          />
+        </Section>
+      )}
+      {event.metadata && Object.keys(event.metadata).length > 0 && (
+        <Section title="Details">
+          <JsonTree value={event.metadata} />
+        </Section>
+      )}
+      <Section title="Record">
+        <Facts
+          rows={[
+            [
+              'Number (seq)',
+              <span key="s" className="mono">
+                {event.seq}
+              </span>,
+            ],
+            [
+              'Event ID',
+              <span key="i" className="mono">
+                {event.id}
+              </span>,
+            ],
+            ['Received', <Time key="r" iso={event.receivedAt} time={time} />],
+            [
+              'Time (UTC)',
+              <span key="u" className="mono">
+                {event.time}
+              </span>,
+            ],
+            [
+              'Hash',
+              <span key="h" className="mono hash">
+                {event.hash}
+              </span>,
+            ],
+          ]}
+        />
+      </Section>
+    </>
+  );
+}
+
+export function EventDetail({ id }: { readonly id: string }) {
+  const { api, tenant, state, navigate, time } = useConsole();
+  const result = useAsync(`${tenant}:${id}`, (signal) => api.event(tenant, id, signal));
+  const close = () => navigate({ ...state, event: null });
+  const title =
+    result.state === 'done' ? (result.data.description ?? result.data.action) : 'Event details';
+  return (
+    <SidePanel
+      key={id}
+      title={title}
+      label="event details"
+      onClose={close}
+      subtitle={result.state === 'done' ? <Time iso={result.data.time} time={time} /> : null}
+    >
+      {result.state === 'loading' && <Loading what="the event" />}
+      {result.state === 'error' && (
+        <ProblemNotice problem={explain(result.error, 'load this event')} />
+      )}
+      {result.state === 'done' && <Body event={result.data} time={time} />}
+    </SidePanel>
+  );
+}

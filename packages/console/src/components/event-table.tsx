@@ -1,0 +1,110 @@
+/**
+ * A page of events as a table with the view's columns: a checkbox per row for bulk export,
+ * a click or Enter on a row opens its details, the arrow keys move between rows.
+ */
+import type { StoredEvent, ViewDefinition } from '@hindsight/core';
+import { useRef, useState } from 'react';
+import type { TimeFormat } from '../formats.js';
+import { clickedInside, onRowKey, useFocusReturn } from '../row-keys.js';
+import { Cell } from './cell.js';
+
+export function EventTable({
+  view,
+  events,
+  time,
+  openId,
+  onOpen,
+  selected,
+  onSelect,
+}: {
+  readonly view: ViewDefinition;
+  readonly events: readonly StoredEvent[];
+  readonly time: TimeFormat;
+  readonly openId: string | null;
+  readonly onOpen: (id: string) => void;
+  readonly selected: ReadonlySet<string>;
+  readonly onSelect: (ids: readonly string[], on: boolean) => void;
+}) {
+  const body = useRef<HTMLTableSectionElement>(null);
+  const [active, setActive] = useState(0);
+  useFocusReturn(openId, body);
+  const allOn = events.length > 0 && events.every((e) => selected.has(e.id));
+  const someOn = !allOn && events.some((e) => selected.has(e.id));
+
+  return (
+    <div className="table-wrap">
+      <table className="data-table events-table" data-view={view.id}>
+        <caption className="visually-hidden">
+          {view.label}: events, newest first. Press Enter on a row to see all its details, Space to
+          select it for export.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col" className="select-col">
+              <input
+                type="checkbox"
+                aria-label="Select every event on this page"
+                checked={allOn}
+                ref={(box) => {
+                  if (box) box.indeterminate = someOn;
+                }}
+                onChange={(e) =>
+                  onSelect(
+                    events.map((ev) => ev.id),
+                    e.currentTarget.checked,
+                  )
+                }
+              />
+            </th>
+            {view.columns.map((column) => (
+              <th scope="col" key={column.field + column.label} data-format={column.format}>
+                {column.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody ref={body}>
+          {events.map((event, index) => (
+            <tr
+              key={event.id}
+              data-id={event.id}
+              tabIndex={index === active ? 0 : -1}
+              className={[
+                'row',
+                event.id === openId ? 'row-open' : '',
+                selected.has(event.id) ? 'row-selected' : '',
+              ].join(' ')}
+              aria-current={event.id === openId ? 'true' : undefined}
+              onFocus={() => setActive(index)}
+              onKeyDown={(e) =>
+                onRowKey(
+                  e,
+                  body.current,
+                  () => onOpen(event.id),
+                  () => onSelect([event.id], !selected.has(event.id)),
+                )
+              }
+              onClick={(e) => {
+                if (!clickedInside(e)) onOpen(event.id);
+              }}
+            >
+              <td className="select-col">
+                <input
+                  type="checkbox"
+                  aria-label={`Select event ${event.seq}`}
+                  checked={selected.has(event.id)}
+                  onChange={(e) => onSelect([event.id], e.currentTarget.checked)}
+                />
+              </td>
+              {view.columns.map((column) => (
+                <td key={column.field + column.label} data-format={column.format}>
+                  <Cell event={event} column={column} view={view} time={time} />
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

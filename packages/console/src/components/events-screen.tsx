@@ -1,0 +1,132 @@
+/**
+ * A view's events: its filters, a page of events with the view's columns, export and bulk
+ * selection, and paging (newest first, 50 a page).
+ */
+import { useMemo, useState } from 'react';
+import { ApiError } from '../api.js';
+import { useConsole } from '../console-context.js';
+import { explain } from '../problems.js';
+import { eventListParams, viewFilters } from '../query-params.js';
+import type { FilterName, Filters } from '../url-state.js';
+import { useAsync } from '../use-async.js';
+import { EventTable } from './event-table.js';
+import { ExportBar } from './export-bar.js';
+import { FilterBar } from './filter-bar.js';
+import { Empty, Loading, ProblemNotice } from './notice.js';
+import { Pager } from './pager.js';
+
+export function EventsScreen() {
+  const { api, tenant, view, state, navigate, time } = useConsole();
+  const params = eventListParams(view, state);
+  const key = `${tenant}:${JSON.stringify(params)}`;
+  const page = useAsync(key, (signal) => api.events(tenant, params, signal));
+  const filterKey = `${tenant}:${view.id}:${JSON.stringify(viewFilters(view, state.filters))}`;
+  const [selection, setSelection] = useState<{ key: string; ids: Set<string> }>({
+    key: filterKey,
+    ids: new Set(),
+  });
+  const selected = useMemo(
+    () => (selection.key === filterKey ? selection.ids : new Set<string>()),
+    [selection, filterKey],
+  );
+  const select = (ids: readonly string[], on: boolean) => {
+    const next = new Set(selected);
+    for (const id of ids) {
+      if (on) next.add(id);
+      else next.delete(id);
+    }
+    setSelection({ key: filterKey, ids: next });
+  };
+
+  const error = page.state === 'error' ? page.error : null;
+  const queryProblem =
+    error instanceof ApiError && error.code === 'invalid_query'
+      ? { message: error.message, position: error.details[0]?.position }
+      : null;
+  const apply = (filters: Filters) =>
+    navigate({ ...state, filters, pages: [], event: null, message: null });
+  const hasFilters = (view.filters as FilterName[]).some((n) => state.filters[n] !== undefined);
+  const pageNumber = state.pages.length + 1;
+
+  return (
+    <>
+      <FilterBar
+        key={`${view.id}:${JSON.stringify(state.filters)}`}
+        view={view}
+        names={view.filters as FilterName[]}
+        filters={state.filters}
+        onApply={apply}
+        queryProblem={queryProblem}
+      />
+      <ExportBar selected={[...selected]} onClearSelection={() => select([...selected], false)} />
+      <section
+        className="results"
+        aria-label={`${view.label}: results`}
+        aria-busy={page.state === 'loading'}
+      >
+        {page.state === 'loading' && <Loading what="events" />}
+        {page.state === 'error' && !queryProblem && (
+          <ProblemNotice problem={explain(page.error, 'load these events')}>
+            {state.pages.length > 0 ? (
+              <button type="button" onClick={() => navigate({ ...state, pages: [] })}>
+                Go to the first page
+              </button>
+            ) : (
+              <button type="button" onClick={page.reload}>
+                Try again
+              </button>
+            )}
+          </ProblemNotice>
+        )}
+        {page.state === 'done' && page.data.events.length === 0 && (
+          <Empty
+            title={hasFilters ? 'No events match these filters.' : 'This log has no events yet.'}
+          >
+            {hasFilters ? (
+              <p>
+                Widen the date range or remove a filter.{' '}
+                <button type="button" className="link" onClick={() => apply({})}>
+                  Clear all filters
+                </button>
+              </p>
+            ) : (
+              <p>Events appear here as soon as the product records them.</p>
+            )}
+          </Empty>
+        )}
+        {page.state === 'done' && page.data.events.length > 0 && (
+          <>
+            <p className="result-count" role="status">
+              Page {pageNumber}: {page.data.events.length} event
+              {page.data.events.length === 1 ? '' : 's'}, newest first
+              {page.refreshing ? ' (updating…)' : ''}. Times in {time.zone}.
+            </p>
+            <EventTable
+              view={view}
+              events={page.data.events}
+              time={time}
+              openId={state.event}
+              onOpen={(id) => navigate({ ...state, event: id, message: null })}
+              selected={selected}
+              onSelect={select}
+            />
+            <Pager
+              label="Event pages"
+              page={pageNumber}
+              hasPrevious={state.pages.length > 0}
+              hasNext={page.data.nextCursor !== null}
+              onPrevious={() =>
+                navigate({ ...state, pages: state.pages.slice(0, -1), event: null })
+              }
+              onNext={() => {
+                const next = page.data.nextCursor;
+                if (next !== null)
+                  navigate({ ...state, pages: [...state.pages, next], event: null });
+              }}
+            />
+          </>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,175 @@
+/**
+ * The filters a view offers (`filters`, named by `filterLabels`, actions from `actions`,
+ * statuses from `statuses`), applied together when the form is submitted. The search box takes
+ * the query language, with inline help and the server's `invalid_query` message.
+ */
+import type { ViewDefinition } from '@hindsight/core';
+import { type FormEvent, useId, useState } from 'react';
+import { CHANNEL_CHOICES } from '../formats.js';
+import type { FilterName, Filters } from '../url-state.js';
+import { QueryError } from './query-error.js';
+import { QueryHelp } from './query-help.js';
+
+const LABELS: Record<FilterName, string> = {
+  since: 'From',
+  until: 'To (inclusive)',
+  actor: 'User',
+  action: 'Action type',
+  target: 'Target',
+  outcome: 'Outcome',
+  status: 'Status',
+  channel: 'Channel',
+  ip: 'IP address',
+  q: 'Search',
+};
+
+const PLACEHOLDERS: Partial<Record<FilterName, string>> = {
+  actor: 'e-mail or id',
+  action: 'an action, or a prefix.*',
+  target: 'its id',
+  ip: '81.2.69.142 or 81.2.0.0/16',
+  status: 'e.g. hard_bounce',
+  q: 'words, "a phrase", actor:ann@acme.test, -outcome:success …',
+};
+
+/** A malformed search as the server described it. */
+export interface QueryProblem {
+  readonly message: string;
+  readonly position: number | undefined;
+}
+
+type Choice = { readonly value: string; readonly label: string };
+
+function choicesOf(view: ViewDefinition, name: FilterName): readonly Choice[] | null {
+  switch (name) {
+    case 'action':
+      return view.actions?.length ? view.actions : null;
+    case 'status':
+      return view.statuses?.length ? view.statuses : null;
+    case 'outcome':
+      return [
+        { value: 'success', label: 'Success' },
+        { value: 'failure', label: 'Failure' },
+      ];
+    case 'channel':
+      return CHANNEL_CHOICES;
+    default:
+      return null;
+  }
+}
+
+export function FilterBar({
+  view,
+  names,
+  filters,
+  onApply,
+  queryProblem,
+}: {
+  readonly view: ViewDefinition;
+  /** The filters to offer, in order. */
+  readonly names: readonly FilterName[];
+  readonly filters: Filters;
+  readonly onApply: (filters: Filters) => void;
+  readonly queryProblem: QueryProblem | null;
+}) {
+  const [draft, setDraft] = useState<Filters>(filters);
+  const id = useId();
+  const set = (name: FilterName, value: string) => setDraft((d) => ({ ...d, [name]: value }));
+  const label = (name: FilterName) => view.filterLabels?.[name] ?? LABELS[name];
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const clean: Filters = {};
+    for (const name of names) {
+      const value = draft[name]?.trim();
+      if (value) clean[name] = value;
+    }
+    onApply(clean);
+  };
+  const fields = names.filter((n) => n !== 'q');
+  const hasFilters = names.some((n) => filters[n] !== undefined);
+
+  const actions = (
+    <div className="filter-actions">
+      <button type="submit" className="primary">
+        Apply filters
+      </button>
+      {hasFilters && (
+        <button type="button" onClick={() => onApply({})}>
+          Clear filters
+        </button>
+      )}
+    </div>
+  );
+
+  return (
+    <form className="filters" onSubmit={submit} aria-label={`Filter ${view.label}`}>
+      {names.includes('q') && (
+        <div className="query-row">
+          <div className="field field-query">
+            <label htmlFor={`${id}-q`}>{label('q')}</label>
+            <input
+              id={`${id}-q`}
+              name="q"
+              type="search"
+              value={draft.q ?? ''}
+              placeholder={PLACEHOLDERS.q}
+              spellCheck={false}
+              autoComplete="off"
+              aria-invalid={queryProblem ? true : undefined}
+              aria-describedby={`${id}-help${queryProblem ? ` ${id}-qerror` : ''}`}
+              onChange={(e) => set('q', e.currentTarget.value)}
+            />
+            {queryProblem && filters.q !== undefined && (
+              <QueryError
+                id={`${id}-qerror`}
+                query={filters.q}
+                message={queryProblem.message}
+                position={queryProblem.position}
+              />
+            )}
+            <QueryHelp id={`${id}-help`} />
+          </div>
+          {actions}
+        </div>
+      )}
+      <div className="filter-grid">
+        {fields.map((name) => {
+          const choices = choicesOf(view, name);
+          const fieldId = `${id}-${name}`;
+          return (
+            <div className="field" key={name}>
+              <label htmlFor={fieldId}>{label(name)}</label>
+              {choices ? (
+                <select
+                  id={fieldId}
+                  name={name}
+                  value={draft[name] ?? ''}
+                  onChange={(e) => set(name, e.currentTarget.value)}
+                >
+                  <option value="">Any</option>
+                  {choices.map((c) => (
+                    <option key={c.value} value={c.value}>
+                      {c.label}
+                    </option>
+                  ))}
+                </select>
+              ) : (
+                <input
+                  id={fieldId}
+                  name={name}
+                  type={name === 'since' || name === 'until' ? 'date' : 'text'}
+                  value={draft[name] ?? ''}
+                  placeholder={PLACEHOLDERS[name]}
+                  spellCheck={false}
+                  autoComplete="off"
+                  onChange={(e) => set(name, e.currentTarget.value)}
+                />
+              )}
+            </div>
+          );
+        })}
+      </div>
+      {!names.includes('q') && actions}
+    </form>
+  );
+}

@@ -1,0 +1,40 @@
+/** Inline help for the search box: the query language of SPEC §5 (docs/query-language.md). */
+
+const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
+  ['invoice', 'events whose text contains the word'],
+  ['deliv*', 'a word starting with “deliv”'],
+  ['"admin rights"', 'the words next to each other'],
+  ['actor:alice@acme.test', 'done by this user (id or e-mail)'],
+  ['action:user.*', 'an action, or every action starting with “user.”'],
+  ['target:CUS-104233', 'done to this object (its id)'],
+  ['outcome:failure', 'failed (or success)'],
+  ['status:hard_bounce', 'with this status'],
+  ['channel:import', 'through ui, api, import, system or integration'],
+  ['ip:81.2.0.0/16', 'from this address or range'],
+  ['after:2026-01-01 before:2026-02-01', 'in this time range (UTC dates)'],
+  ['metadata.gateway:"Twilio UK"', 'a metadata value, exactly'],
+  ['-outcome:success', 'a leading minus excludes what follows'],
+];
+
+export function QueryHelp({ id }: { readonly id: string }) {
+  return (
+    <details className="query-help" id={id}>
+      <summary>Search syntax</summary>
+      <p>
+        All terms must match. Quote values with spaces: <code>actor:"Ann Lee"</code>.
+      </p>
+      <table>
+        <tbody>
+          {EXAMPLES.map(([example, meaning]) => (
+            <tr key={example}>
+              <td>
+                <code>{example}</code>
+              </td>
+              <td>{meaning}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}

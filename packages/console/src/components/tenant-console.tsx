@@ -1,0 +1,100 @@
+/**
+ * One tenant's log: the tabs of its views beside the view shown, and the detail panel of the
+ * event or message that is open.
+ */
+import type { ViewDefinition } from '@hindsight/core';
+import { useEffect, useMemo } from 'react';
+import type { Api } from '../api.js';
+import { ConsoleContext, type ConsoleContextValue } from '../console-context.js';
+import type { TimeFormat } from '../formats.js';
+import { explain } from '../problems.js';
+import { type ConsoleState, onView, stateToSearch } from '../url-state.js';
+import { useAsync } from '../use-async.js';
+import type { Navigate } from '../use-url-state.js';
+import { EventDetail } from './event-detail.js';
+import { MessageDetail } from './message-detail.js';
+import { Loading, ProblemNotice } from './notice.js';
+import { ViewScreen } from './view-screen.js';
+import { ViewTabs } from './view-tabs.js';
+
+function Ready({
+  views,
+  context,
+}: {
+  readonly views: readonly ViewDefinition[];
+  readonly context: Omit<ConsoleContextValue, 'view' | 'views'>;
+}) {
+  const { state, navigate, tenant } = context;
+  const view = views.find((v) => v.id === state.view) ?? (views[0] as ViewDefinition);
+  const value = useMemo(() => ({ ...context, view, views }), [context, view, views]);
+  useEffect(() => {
+    document.title = `${view.label} · ${tenant} · Hindsight`;
+  }, [view.label, tenant]);
+  return (
+    <ConsoleContext.Provider value={value}>
+      <div className="workspace">
+        <nav className="sidebar" aria-label={`Logs of ${tenant}`}>
+          <ViewTabs
+            views={views}
+            current={view.id}
+            hrefOf={(id) => stateToSearch(onView(state, id)) || '?'}
+            onSelect={(id) => navigate(onView(state, id))}
+          />
+        </nav>
+        <ViewScreen key={view.id} />
+        {state.event && <EventDetail key={state.event} id={state.event} />}
+        {state.message && <MessageDetail key={state.message} id={state.message} />}
+      </div>
+    </ConsoleContext.Provider>
+  );
+}
+
+export function TenantConsole({
+  api,
+  tenant,
+  state,
+  navigate,
+  time,
+  signOut,
+}: {
+  readonly api: Api;
+  readonly tenant: string;
+  readonly state: ConsoleState;
+  readonly navigate: Navigate;
+  readonly time: TimeFormat;
+  readonly signOut: () => void;
+}) {
+  const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
+  const context = useMemo(
+    () => ({ api, tenant, state, navigate, time, signOut }),
+    [api, tenant, state, navigate, time, signOut],
+  );
+  if (views.state === 'loading') {
+    return (
+      <main className="view" id="view-panel">
+        <Loading what="the logs" />
+      </main>
+    );
+  }
+  if (views.state === 'error') {
+    return (
+      <main className="view" id="view-panel">
+        <ProblemNotice problem={explain(views.error, `open the logs of ${tenant}`)}>
+          <button type="button" onClick={views.reload}>
+            Try again
+          </button>
+        </ProblemNotice>
+      </main>
+    );
+  }
+  if (views.data.length === 0) {
+    return (
+      <main className="view" id="view-panel">
+        <ProblemNotice
+          problem={{ title: 'This server defines no views.', detail: 'Upgrade the server.' }}
+        />
+      </main>
+    );
+  }
+  return <Ready views={views.data} context={context} />;
+}

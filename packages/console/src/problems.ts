@@ -1,0 +1,73 @@
+/**
+ * What went wrong, in words a reader can act on: each API error code (docs/errors.md) with
+ * what to do next.
+ */
+import { ApiError } from './api.js';
+
+/** A problem to show: what happened and what to do. */
+export interface Problem {
+  readonly title: string;
+  readonly detail: string;
+  /** The server's error code, when it sent one. */
+  readonly code?: string;
+}
+
+/**
+ * Explains an error of a request.
+ * @example explain(new ApiError(403, 'forbidden', 'The key lacks the scope events:export.'))
+ */
+export function explain(error: unknown, action = 'load this'): Problem {
+  if (!(error instanceof ApiError)) {
+    return {
+      title: `Could not ${action}.`,
+      detail: `${error instanceof Error ? error.message : String(error)} Reload the page to try again.`,
+    };
+  }
+  const { code, message } = error;
+  switch (code) {
+    case 'network_error':
+      return { title: 'The server could not be reached.', detail: message, code };
+    case 'unauthorized':
+      return {
+        title: 'Your key is no longer accepted.',
+        detail: 'It may have been revoked. Sign out and sign in again with a valid key.',
+        code,
+      };
+    case 'forbidden':
+      return {
+        title: `Your key may not ${action}.`,
+        detail: `${message} Ask an administrator for a key with that scope.`,
+        code,
+      };
+    case 'not_found':
+      return { title: 'Not found.', detail: message, code };
+    case 'invalid_query':
+      return { title: 'The search could not be read.', detail: message, code };
+    case 'invalid_cursor':
+      return {
+        title: 'This page link no longer works.',
+        detail: 'The list changed shape since the link was made. Go back to the first page.',
+        code,
+      };
+    case 'invalid_request':
+      return {
+        title: 'A filter is not valid.',
+        detail: `${message}${error.details.length > 1 ? ` (${error.details.length} problems)` : ''} Correct it and apply the filters again.`,
+        code,
+      };
+    case 'rate_limited':
+      return { title: 'Too many requests.', detail: 'Wait a moment, then try again.', code };
+    case 'store_unavailable':
+      return {
+        title: 'The event store is not available right now.',
+        detail: 'Try again in a moment; if it persists, tell the operator of this server.',
+        code,
+      };
+    default:
+      return {
+        title: `Could not ${action}.`,
+        detail: `${message} Try again; if it keeps happening, tell the operator of this server.`,
+        code,
+      };
+  }
+}

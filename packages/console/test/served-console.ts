@@ -1,0 +1,64 @@
+/**
+ * A real Hindsight server with the demo tenant, serving the built console at `/`, for the
+ * browser tests: the same `startServer` that `hindsight serve --demo` runs, on a free port and
+ * a temporary data directory.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApiKey } from '../../server/src/auth.js';
+import { type RunningServer, startServer } from '../../server/src/server.js';
+
+const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
+
+/** The server, its keys and a small client of its API. */
+export interface ServedConsole {
+  readonly url: string;
+  readonly server: RunningServer;
+  /** The first admin key, as `hindsight serve` prints it. */
+  readonly adminKey: string;
+  /** A key with `events:read` only. */
+  readonly readKey: string;
+  /** GETs an API path with the admin key; throws on an error status. */
+  get<T>(path: string): Promise<T>;
+  /** POSTs JSON with the admin key; throws on an error status. */
+  post<T>(path: string, body: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Starts the server with the demo tenant; the console must have been built. */
+export async function serveConsole(): Promise<ServedConsole> {
+  if (!existsSync(DIST)) {
+    throw new Error(`No built console at ${DIST}: run "npm run build" at the repository root.`);
+  }
+  const data = mkdtempSync(join(tmpdir(), 'hindsight-console-'));
+  const lines: string[] = [];
+  const server = await startServer(
+    { port: 0, host: '127.0.0.1', data, demo: true, logLevel: 'silent' },
+    (line) => lines.push(line),
+  );
+  const adminKey = /^\s+(hsk_\S+)$/m.exec(lines.join('\n'))?.[1];
+  if (!adminKey) throw new Error(`No admin key in:\n${lines.join('\n')}`);
+  const { token: readKey } = await createApiKey(server.store, { scopes: ['events:read'] });
+  const call = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
+    const response = await fetch(`${server.url}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  return {
+    url: server.url,
+    server,
+    adminKey,
+    readKey,
+    get: (path) => call(path),
+    post: (path, body) => call(path, { method: 'POST', body: JSON.stringify(body) }),
+    close: async () => {
+      await server.close();
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}

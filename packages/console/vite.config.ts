@@ -1,0 +1,47 @@
+/**
+ * Builds the console into `dist/`: `index.html` and content-hashed files under `assets/`, with
+ * no inline script or style, so the server can serve it under a strict Content Security
+ * Policy. The console may use `@hindsight/core` for types only and never server code: any
+ * import of either that survives type erasure fails the build.
+ */
+import react from '@vitejs/plugin-react';
+import { defineConfig, type Plugin } from 'vite';
+
+const FORBIDDEN = /^@hindsight\/(core|server)(\/|$)|packages\/server\//;
+
+/** Fails the build on a runtime import of `@hindsight/core` or of server code. */
+function typesOnly(): Plugin {
+  return {
+    name: 'hindsight-types-only',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      if (FORBIDDEN.test(source)) {
+        this.error(
+          `${importer ?? 'The console'} imports "${source}" at run time. The console may import ` +
+            'only types from @hindsight/core (use `import type`) and nothing from the server.',
+        );
+      }
+      return null;
+    },
+  };
+}
+
+export default defineConfig({
+  plugins: [typesOnly(), react()],
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    assetsDir: 'assets',
+    assetsInlineLimit: 0,
+    cssCodeSplit: false,
+    sourcemap: false,
+    target: 'es2022',
+  },
+  server: {
+    proxy: { '/v1': process.env['HINDSIGHT_URL'] ?? 'http://127.0.0.1:3100' },
+  },
+  preview: {
+    proxy: { '/v1': process.env['HINDSIGHT_URL'] ?? 'http://127.0.0.1:3100' },
+  },
+});
