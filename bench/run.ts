@@ -5,7 +5,8 @@
  *   npm run bench -- [--store sqlite|postgres] [--events 1000000] [--tenants 100]
  *                    [--concurrency 16] [--batch 100] [--only ingest|views]
  *
- * `--only ingest` runs phases (a) to (d), `--only views` phase (e) alone; by default all run.
+ * `--only ingest` runs phases (a) to (d), `--only views` phases (e) and (f) alone; by default all
+ * run.
  * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
@@ -21,6 +22,9 @@
  *     store (`bench/data/views-sqlite`, kept for inspection, or a new PostgreSQL database); then
  *     p50/p95 of 200 runs of each view endpoint over HTTP, against ≤ 50 ms p95. Results under
  *     `views`.
+ * (f) The web console of issue #6 (`console.ts`) on that tenant, in Debian's Chromium: the time
+ *     from navigating to a tab to its first row shown (5 cold loads of each tab; ≤ 1 s), and
+ *     the gzipped JavaScript (≤ 250 KB). Results under `views.console`.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { createEnricher } from '../packages/server/src/enrich.js';
 import { prepareEvents } from '../packages/server/src/ingest.js';
 import { openStore } from '../packages/server/src/store/index.js';
+import { type ConsoleResult, consoleBench } from './console.js';
 import { httpClient, percentile, startServer } from './harness.js';
 import { VIEWS_COUNTRIES, VIEWS_MIX, VIEWS_TENANT, ViewsWorkload } from './views-workload.js';
 import { prng } from './workload.js';
@@ -63,6 +64,8 @@ export interface ViewsResult {
   readonly targetP95Ms: number;
   readonly endpoints: Record<string, ViewsCase>;
   readonly met: boolean;
+  /** Phase (f): the console's first paint of each tab, and its JavaScript size. */
+  readonly console: ConsoleResult;
 }
 
 /** Loads the tenant, untimed but with its rate; returns the workload for its facts. */
@@ -338,6 +341,14 @@ export async function viewsBench(options: ViewsBenchOptions): Promise<ViewsResul
     log(
       `  ${met ? 'every view endpoint met' : 'NOT every view endpoint met'} ≤ ${VIEWS_TARGET_MS} ms p95 on ${events.toLocaleString('en')} events`,
     );
+    log(`\n(f) the web console on the same tenant, in Debian's Chromium`);
+    const consoleFigures = await consoleBench({
+      server,
+      tenant: VIEWS_TENANT,
+      events,
+      runs: 5,
+      log: options.log,
+    });
     return {
       tenant: VIEWS_TENANT,
       events,
@@ -353,6 +364,7 @@ export async function viewsBench(options: ViewsBenchOptions): Promise<ViewsResul
       targetP95Ms: VIEWS_TARGET_MS,
       endpoints,
       met,
+      console: consoleFigures,
     };
   } finally {
     client.close();
