@@ -67,7 +67,10 @@ export function TopBar({
           title={utc ? `Show times in ${zone}` : 'Show times in UTC'}
         >
           {utc ? 'Times in UTC' : `Times in ${zone}`}
-          <span className="toggle-hint"> · switch to {utc ? 'local' : 'UTC'}</span>
+          {/* A viewer whose own zone is UTC has nothing to switch to. */}
+          {!/^(Etc\/)?UTC$/.test(zone) && (
+            <span className="toggle-hint"> · switch to {utc ? 'local' : 'UTC'}</span>
+          )}
         </button>
         <button type="button" onClick={onSignOut}>
           Sign out
