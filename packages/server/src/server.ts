@@ -110,6 +110,7 @@ export async function startServer(
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
     print(`Checkpoints are signed by ${note.verifierKeyText(signer)}`);
     print(`Hindsight is listening on ${url} (store: ${store.kind}).`);
+    print(`Open ${url}/ in a browser and sign in with an API key to read the logs.`);
     if (options.demo) {
       print(`Try: curl -H "Authorization: Bearer $KEY" "${url}/v1/tenants/acme/events?limit=5"`);
     }
