@@ -197,14 +197,9 @@ export function AccountsScreen() {
             </div>
             <Pager
               label="Account pages"
-              page={state.pages.length + 1}
-              hasPrevious={state.pages.length > 0}
-              hasNext={result.data.nextCursor !== null}
-              onPrevious={() => navigate({ ...state, pages: state.pages.slice(0, -1) })}
-              onNext={() => {
-                const next = result.data.nextCursor;
-                if (next !== null) navigate({ ...state, pages: [...state.pages, next] });
-              }}
+              pages={state.pages}
+              nextCursor={result.data.nextCursor}
+              onPages={(pages) => navigate({ ...state, pages })}
             />
           </>
         )}

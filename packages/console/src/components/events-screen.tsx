@@ -112,17 +112,9 @@ export function EventsScreen() {
             />
             <Pager
               label="Event pages"
-              page={pageNumber}
-              hasPrevious={state.pages.length > 0}
-              hasNext={page.data.nextCursor !== null}
-              onPrevious={() =>
-                navigate({ ...state, pages: state.pages.slice(0, -1), event: null })
-              }
-              onNext={() => {
-                const next = page.data.nextCursor;
-                if (next !== null)
-                  navigate({ ...state, pages: [...state.pages, next], event: null });
-              }}
+              pages={state.pages}
+              nextCursor={page.data.nextCursor}
+              onPages={(pages) => navigate({ ...state, pages, event: null })}
             />
           </>
         )}

@@ -1,30 +1,36 @@
 /** Previous and next page, newest first; the previous pages' cursors are a stack in the URL. */
 
 export function Pager({
-  page,
-  hasPrevious,
-  hasNext,
-  onPrevious,
-  onNext,
+  pages,
+  nextCursor,
+  onPages,
   label,
 }: {
-  readonly page: number;
-  readonly hasPrevious: boolean;
-  readonly hasNext: boolean;
-  readonly onPrevious: () => void;
-  readonly onNext: () => void;
+  /** The cursors of the pages after the first, as the URL holds them. */
+  readonly pages: readonly string[];
+  /** The cursor of the page after this one, `null` on the last. */
+  readonly nextCursor: string | null;
+  /** Shows the page at the end of this cursor stack. */
+  readonly onPages: (pages: readonly string[]) => void;
   readonly label: string;
 }) {
-  if (!hasPrevious && !hasNext) return null;
+  const hasPrevious = pages.length > 0;
+  if (!hasPrevious && nextCursor === null) return null;
   return (
     <nav className="pager" aria-label={label}>
-      <button type="button" onClick={onPrevious} disabled={!hasPrevious}>
+      <button type="button" onClick={() => onPages(pages.slice(0, -1))} disabled={!hasPrevious}>
         ← Previous page
       </button>
       <span className="pager-page" aria-current="page">
-        Page {page}
+        Page {pages.length + 1}
       </span>
-      <button type="button" onClick={onNext} disabled={!hasNext}>
+      <button
+        type="button"
+        onClick={() => {
+          if (nextCursor !== null) onPages([...pages, nextCursor]);
+        }}
+        disabled={nextCursor === null}
+      >
         Next page →
       </button>
     </nav>
