@@ -9,7 +9,6 @@ import {
   customView,
   type EventInput,
   FAILED_DELIVERY,
-  type QueryClause,
   StoredEvent,
   ViewDefinition,
   ViewId,
@@ -187,9 +186,6 @@ async function deliveriesByMessage(store: Store, tenant: string, ids: string[]) 
   }
   return out;
 }
-
-const clause = (c: Record<string, unknown>): QueryClause =>
-  ({ negate: false, position: 0, ...c }) as unknown as QueryClause;
 
 /** The histogram bucket of a stats request. */
 function bucketOf(interval: StatsParams['interval'], rangeMs: number): number {
@@ -387,11 +383,11 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
     handler: async (ctx, req) => {
       const { tenant } = req.params as { tenant: string };
       const { limit = 50, cursor, order = 'desc', ...filters } = req.query as MessageListParams;
-      const clauses = [
-        clause({ kind: 'category', value: 'communications' }),
-        clause({ kind: 'action', value: 'message.sent', prefix: false }),
-        ...filterClauses(filters),
-      ];
+      const clauses = filterClauses({
+        ...filters,
+        category: 'communications',
+        action: 'message.sent',
+      });
       const page = await ctx.store.queryEvents(tenant, {
         clauses,
         limit,
@@ -457,24 +453,15 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       const scope = { messageId };
       const after =
         cursor === undefined ? undefined : decodeCursor(cursor, tenant, scope, 'receivers');
-      const target = clause({ kind: 'target', value: messageId });
-      const communications = clause({ kind: 'category', value: 'communications' });
+      const ofMessage = { category: 'communications', target: messageId } as const;
       const [sentPage, reportPage, receivers, deliveries] = await Promise.all([
         ctx.store.queryEvents(tenant, {
-          clauses: [
-            communications,
-            target,
-            clause({ kind: 'action', value: 'message.sent', prefix: false }),
-          ],
+          clauses: filterClauses({ ...ofMessage, action: 'message.sent' }),
           limit: 1,
           order: 'asc',
         }),
         ctx.store.queryEvents(tenant, {
-          clauses: [
-            communications,
-            target,
-            clause({ kind: 'action', value: 'message.sent', prefix: false, negate: true }),
-          ],
+          clauses: filterClauses({ ...ofMessage, q: '-action:message.sent' }),
           limit: 100,
           order: 'desc',
         }),
