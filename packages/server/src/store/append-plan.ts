@@ -20,6 +20,8 @@ export interface WriterEvent {
   readonly action: string;
   readonly actorId: string | null;
   readonly actorEmail: string | null;
+  /** The actor's type, when given. */
+  readonly actorType: string | null;
   readonly outcome: string;
   readonly channel: string | null;
   readonly status: string | null;
@@ -46,6 +48,7 @@ export function writerEvent(prepared: PreparedEvent): WriterEvent {
     action: event.action,
     actorId: event.actor.id ?? null,
     actorEmail: event.actor.email ?? null,
+    actorType: event.actor.type ?? null,
     outcome: event.outcome,
     channel: event.channel ?? null,
     status: event.status ?? null,

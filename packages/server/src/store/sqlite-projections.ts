@@ -1,14 +1,16 @@
 /**
  * The derived views of issue #5 in SQLite: tables that summarise the events (logins per
  * account, receivers per message, integrations, counts per hour and per actor per day), kept
- * by triggers on `events` in the same transaction that stores each event.
+ * in the same transaction that stores each event: by triggers on `events` for the rare events
+ * that the logins, messages and integrations read, and by the writer's {@link CountTally},
+ * one upsert per row per transaction, for the counts every event adds to.
  *
  * They are derived data, never truth: every row follows from the events alone, whatever order
  * they arrive in (each summary keeps the newest report by event time, `pos`), and
- * {@link rebuildProjections} recomputes them from the log by replaying it through the very
- * statements the triggers run.
+ * {@link rebuildProjections} recomputes them from the log.
  */
 import type Database from 'better-sqlite3';
+import type { WriterEvent } from './append-plan.js';
 
 /**
  * Positions per millisecond of an event row's `pos = time_ms * SLOTS_PER_MS + slot` (see
@@ -115,9 +117,17 @@ CREATE TABLE IF NOT EXISTS views (
 ) WITHOUT ROWID;
 `;
 
-/** The key of an event's actor in the summaries: its id, else its e-mail, else its type. */
-const ACTOR_KEY =
-  "coalesce(NEW.actor_id, 'email:' || NEW.actor_email, NEW.body ->> '$.actor.type', 'user')";
+/**
+ * The key of an event's actor in the summaries: its id, else its e-mail, else its type (in SQL
+ * over a row `e` of `events`; {@link actorKey} is the same in TypeScript).
+ */
+const actorKeySql = (e: string) =>
+  `coalesce(${e}.actor_id, 'email:' || ${e}.actor_email, ${e}.body ->> '$.actor.type', 'user')`;
+
+/** The key of an event's actor in the summaries, as {@link actorKeySql} computes it. */
+export function actorKey(e: Pick<WriterEvent, 'actorId' | 'actorEmail' | 'actorType'>): string {
+  return e.actorId ?? (e.actorEmail === null ? (e.actorType ?? 'user') : `email:${e.actorEmail}`);
+}
 /** The id of the first target of a type, of the event being projected. */
 const targetOf = (type: string) =>
   `(SELECT value ->> '$.id' FROM json_each(NEW.body, '$.targets') WHERE value ->> '$.type' = '${type}' LIMIT 1)`;
@@ -142,36 +152,23 @@ const FINAL = "NEW.status NOT IN ('sent', 'pending', 'deferred')";
 const NEWER_REPORT =
   '(excluded.final > final OR (excluded.final = final AND excluded.report_pos > report_pos))';
 
-/** One projection: which events it reads, and the statements that fold one event in. */
+/**
+ * One projection: which events it reads, and the statements that fold one event (`NEW`) in.
+ */
 interface Projection {
   readonly name: string;
+  /** The category of the events it reads, */
+  readonly category: string;
+  /** and which of them. */
   readonly when: string;
   readonly body: string;
 }
 
 const PROJECTIONS: readonly Projection[] = [
   {
-    name: 'counts',
-    when: 'true',
-    // Per hour and per day by action; per day by actor, in its category and in all ('');
-    // where each actor was last seen, for its name.
-    body: `
-INSERT INTO event_counts VALUES
-  (NEW.tenant_id, NEW.pos / ${HOUR_POS}, NEW.category, NEW.action, NEW.outcome, 1)
-  ON CONFLICT DO UPDATE SET n = n + 1;
-INSERT INTO event_days VALUES
-  (NEW.tenant_id, NEW.pos / ${DAY_POS}, NEW.category, NEW.action, NEW.outcome, 1)
-  ON CONFLICT DO UPDATE SET n = n + 1;
-INSERT INTO actor_days VALUES (NEW.tenant_id, NEW.category, NEW.pos / ${DAY_POS}, ${ACTOR_KEY}, 1)
-  ON CONFLICT DO UPDATE SET n = n + 1;
-INSERT INTO actor_days VALUES (NEW.tenant_id, '', NEW.pos / ${DAY_POS}, ${ACTOR_KEY}, 1)
-  ON CONFLICT DO UPDATE SET n = n + 1;
-INSERT INTO actors VALUES (NEW.tenant_id, ${ACTOR_KEY}, NEW.pos)
-  ON CONFLICT DO UPDATE SET pos = excluded.pos WHERE excluded.pos > pos;`,
-  },
-  {
     name: 'logins',
-    when: "NEW.category = 'logins' AND NEW.action IN ('login.succeeded', 'login.failed') AND coalesce(NEW.actor_id, NEW.actor_email) IS NOT NULL",
+    category: 'logins',
+    when: "NEW.action IN ('login.succeeded', 'login.failed') AND coalesce(NEW.actor_id, NEW.actor_email) IS NOT NULL",
     body: `
 INSERT INTO login_users
 SELECT NEW.tenant_id, k, NEW.body -> '$.actor', lower(coalesce(NEW.body ->> '$.actor.name', '')),
@@ -204,7 +201,8 @@ ON CONFLICT DO UPDATE SET last_pos = max(last_pos, excluded.last_pos);`,
   },
   {
     name: 'message_sent',
-    when: "NEW.category = 'communications' AND NEW.action = 'message.sent'",
+    category: 'communications',
+    when: "NEW.action = 'message.sent'",
     body: `
 INSERT INTO message_receivers
 SELECT NEW.tenant_id, coalesce(${targetOf('message')}, NEW.id), a, n,
@@ -217,7 +215,8 @@ ON CONFLICT DO UPDATE SET name = coalesce(name, excluded.name);`,
   },
   {
     name: 'message_report',
-    when: "NEW.category = 'communications' AND NEW.action LIKE 'message.%' AND NEW.action <> 'message.sent' AND NEW.status IS NOT NULL",
+    category: 'communications',
+    when: "NEW.action LIKE 'message.%' AND NEW.action <> 'message.sent' AND NEW.status IS NOT NULL",
     body: `
 INSERT INTO message_receivers
 SELECT NEW.tenant_id, m, NEW.body ->> '$.metadata.receiver.address',
@@ -234,7 +233,8 @@ ON CONFLICT DO UPDATE SET
   },
   {
     name: 'integration',
-    when: "NEW.category = 'integrations' AND NEW.action <> 'integration.acknowledged'",
+    category: 'integrations',
+    when: "NEW.action <> 'integration.acknowledged'",
     body: `
 INSERT INTO integrations
 SELECT NEW.tenant_id, s.system, s.name, NEW.pos, ${BRIEF},
@@ -255,7 +255,8 @@ ON CONFLICT DO UPDATE SET
   },
   {
     name: 'integration_ack',
-    when: "NEW.category = 'integrations' AND NEW.action = 'integration.acknowledged'",
+    category: 'integrations',
+    when: "NEW.action = 'integration.acknowledged'",
     // Counts again what is left unacknowledged: the events of the system after `upToSeq` that
     // were stored before this acknowledgement (later ones count themselves as they arrive).
     body: `
@@ -273,6 +274,101 @@ WHERE tenant_id = NEW.tenant_id AND a.up IS NOT NULL
   AND system = coalesce(${targetOf('integration')}, NEW.body ->> '$.metadata.system');`,
   },
 ];
+
+/**
+ * Keeps the projections for the events of one transaction, once they are inserted.
+ *
+ * The counts (per hour and per day by category, action and outcome; per day by actor, in its
+ * category and in all (`''`); where each actor was last seen) are summed in memory and written
+ * with one upsert per row they touch. The events of the projected categories are then folded in
+ * by inserting them, in `seq` order, into a temporary view whose INSTEAD OF triggers run the
+ * {@link PROJECTIONS}. No trigger sits on `events` itself: one would make every insert keep a
+ * statement journal of the pages it changes, even for events no projection reads.
+ */
+export class Projector {
+  readonly #upsert;
+  readonly #project;
+  /** The positions of the transaction's events that a projection reads. */
+  readonly #projected: number[] = [];
+  /** Rows to add, by their primary key: the key's columns and the count (`pos` for actors). */
+  readonly #rows = {
+    hours: new Map<string, Tallied>(),
+    days: new Map<string, Tallied>(),
+    actorDays: new Map<string, Tallied>(),
+    actors: new Map<string, Tallied>(),
+  };
+
+  constructor(db: Database.Database) {
+    installProjections(db);
+    this.#project = db.prepare(
+      'INSERT INTO temp.project SELECT * FROM main.events ' +
+        'WHERE pos IN (SELECT value FROM json_each(?)) ORDER BY tenant_id, seq',
+    );
+    const add = (table: string, columns: number) =>
+      db.prepare(
+        `INSERT INTO ${table} VALUES (${Array(columns).fill('?').join(', ')}) ` +
+          'ON CONFLICT DO UPDATE SET n = n + excluded.n',
+      );
+    this.#upsert = {
+      hours: add('event_counts', 6),
+      days: add('event_days', 6),
+      actorDays: add('actor_days', 5),
+      actors: db.prepare(
+        'INSERT INTO actors VALUES (?, ?, ?) ' +
+          'ON CONFLICT DO UPDATE SET pos = excluded.pos WHERE excluded.pos > pos',
+      ),
+    };
+  }
+
+  /** Notes an event stored at `pos`. */
+  add(tenantId: number, pos: number, e: WriterEvent): void {
+    if (PROJECTED_CATEGORIES.has(e.category)) this.#projected.push(pos);
+    const { hours, days, actorDays, actors } = this.#rows;
+    // As SQLite divides integers (the rebuild's `pos / ${HOUR_POS}`).
+    const hour = Math.trunc(pos / HOUR_POS);
+    const day = Math.trunc(pos / DAY_POS);
+    const actor = actorKey(e);
+    tally(hours, [tenantId, hour, e.category, e.action, e.outcome]).n++;
+    tally(days, [tenantId, day, e.category, e.action, e.outcome]).n++;
+    tally(actorDays, [tenantId, e.category, day, actor]).n++;
+    tally(actorDays, [tenantId, '', day, actor]).n++;
+    const seen = tally(actors, [tenantId, actor]);
+    seen.n = Math.max(seen.n, pos);
+  }
+
+  /** Forgets the events noted (the transaction was rolled back). */
+  clear(): void {
+    for (const rows of Object.values(this.#rows)) rows.clear();
+    this.#projected.length = 0;
+  }
+
+  /** Folds the events noted into the projections, inside the transaction, and forgets them. */
+  write(): void {
+    for (const name of ['hours', 'days', 'actorDays', 'actors'] as const) {
+      const statement = this.#upsert[name];
+      for (const { key, n } of this.#rows[name].values()) statement.run(...key, n);
+    }
+    if (this.#projected.length > 0) this.#project.run(JSON.stringify(this.#projected));
+    this.clear();
+  }
+}
+
+/** A row of counts: its primary key's columns, and the number to add. */
+interface Tallied {
+  readonly key: readonly (string | number)[];
+  n: number;
+}
+
+/** The row of `rows` under this primary key, added with 0 if new. */
+function tally(rows: Map<string, Tallied>, key: readonly (string | number)[]): Tallied {
+  const id = key.join('\0');
+  let row = rows.get(id);
+  if (row === undefined) {
+    row = { key, n: 0 };
+    rows.set(id, row);
+  }
+  return row;
+}
 
 /** The integration key of a stored row `e`, as the `integration` projection computes it. */
 function systemOf(e: string): string {
@@ -294,29 +390,58 @@ export const PROJECTION_TABLE_NAMES = [
   'actors',
 ] as const;
 
-/** The triggers that keep every projection as events are inserted. */
-export function projectionTriggers(): string {
-  return PROJECTIONS.map(
-    (p) =>
-      `CREATE TRIGGER IF NOT EXISTS project_${p.name} AFTER INSERT ON events WHEN ${p.when}\nBEGIN${p.body}\nEND;`,
-  ).join('\n');
+/** The categories of the events that some projection reads. */
+const PROJECTED_CATEGORIES: ReadonlySet<string> = new Set(PROJECTIONS.map((p) => p.category));
+
+/**
+ * Creates, for this connection, the temporary view `project`: inserting `events` rows into it
+ * folds them into the projections of logins, messages and integrations.
+ */
+function installProjections(db: Database.Database): void {
+  db.exec('CREATE TEMP VIEW IF NOT EXISTS project AS SELECT * FROM main.events');
+  for (const p of PROJECTIONS) {
+    db.exec(
+      `CREATE TEMP TRIGGER IF NOT EXISTS project_${p.name} INSTEAD OF INSERT ON project ` +
+        `WHEN NEW.category = '${p.category}' AND ${p.when}\nBEGIN${p.body}\nEND;`,
+    );
+  }
 }
 
 /**
- * Empties the projections and computes them again from every stored event, in `seq` order,
- * through the statements the triggers run (a temporary view whose INSTEAD OF triggers hold
- * them). Run inside the caller's transaction.
+ * Drops the triggers on `events` by which older versions kept the projections (before the
+ * writer's {@link Projector}).
+ */
+export function dropProjectionTriggers(db: Database.Database): void {
+  for (const name of [...PROJECTIONS.map((p) => p.name), 'counts']) {
+    db.exec(`DROP TRIGGER IF EXISTS main.project_${name}`);
+  }
+}
+
+/**
+ * Empties the projections and computes them again from every stored event: the counts by
+ * grouping, the rest in `seq` order through the same statements as the writer's
+ * {@link Projector}. Run inside the caller's transaction.
  */
 export function rebuildProjections(db: Database.Database): void {
   for (const table of PROJECTION_TABLE_NAMES) {
     db.exec(`DELETE FROM ${table}`);
   }
-  db.exec('CREATE TEMP VIEW replay AS SELECT * FROM main.events');
-  for (const p of PROJECTIONS) {
-    db.exec(
-      `CREATE TEMP TRIGGER replay_${p.name} INSTEAD OF INSERT ON replay WHEN ${p.when}\nBEGIN${p.body}\nEND;`,
-    );
-  }
-  db.exec('INSERT INTO replay SELECT * FROM main.events ORDER BY tenant_id, seq');
-  db.exec('DROP VIEW temp.replay');
+  db.exec(`
+INSERT INTO event_counts SELECT tenant_id, pos / ${HOUR_POS}, category, action, outcome, count(*)
+  FROM events GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO event_days SELECT tenant_id, pos / ${DAY_POS}, category, action, outcome, count(*)
+  FROM events GROUP BY 1, 2, 3, 4, 5;
+CREATE TEMP TABLE actor_events AS
+  SELECT tenant_id, category, pos, ${actorKeySql('e')} AS k FROM events e;
+INSERT INTO actor_days SELECT tenant_id, category, pos / ${DAY_POS}, k, count(*)
+  FROM temp.actor_events GROUP BY 1, 2, 3, 4;
+INSERT INTO actor_days SELECT tenant_id, '', pos / ${DAY_POS}, k, count(*)
+  FROM temp.actor_events GROUP BY 1, 3, 4;
+INSERT INTO actors SELECT tenant_id, k, max(pos) FROM temp.actor_events GROUP BY 1, 2;
+DROP TABLE temp.actor_events;`);
+  installProjections(db);
+  db.prepare(
+    'INSERT INTO temp.project SELECT * FROM main.events ' +
+      'WHERE category IN (SELECT value FROM json_each(?)) ORDER BY tenant_id, seq',
+  ).run(JSON.stringify([...PROJECTED_CATEGORIES]));
 }

@@ -12,7 +12,11 @@
 import { merkle } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import type { WriterEvent } from './append-plan.js';
-import { PROJECTION_TABLES, projectionTriggers, rebuildProjections } from './sqlite-projections.js';
+import {
+  dropProjectionTriggers,
+  PROJECTION_TABLES,
+  rebuildProjections,
+} from './sqlite-projections.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
@@ -104,7 +108,8 @@ export function migrateSqlite(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     db.exec(PROJECTION_TABLES);
-    db.exec(projectionTriggers());
+    // Version 3 kept the projections by triggers on `events`; the writer keeps them now.
+    dropProjectionTriggers(db);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
       | { value: string }
       | undefined;

@@ -18,6 +18,7 @@ import {
   type WireOutcome,
   type WriterEvent,
 } from './append-plan.js';
+import { Projector } from './sqlite-projections.js';
 import {
   eventRow,
   ftsWords,
@@ -80,6 +81,7 @@ export class SqliteWriter {
   /** Frontiers of the transaction under way, remembered once it commits. */
   #committing: Array<[tenantId: number, size: number, frontier: Map<number, Uint8Array>]> = [];
   readonly #stmt;
+  readonly #projector: Projector;
   readonly #appendAll: Database.Transaction<
     (batches: readonly (readonly WriterEvent[])[]) => WireOutcome[]
   >;
@@ -105,6 +107,7 @@ export class SqliteWriter {
       ),
       node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
     };
+    this.#projector = new Projector(db);
     this.#appendAll = db.transaction((batches: readonly (readonly WriterEvent[])[]) =>
       this.#insertAll(batches),
     );
@@ -113,6 +116,7 @@ export class SqliteWriter {
   /** Appends in one durable transaction; throws (storing nothing) when the database fails. */
   append(batches: readonly (readonly WriterEvent[])[]): WireOutcome[] {
     this.#committing = [];
+    this.#projector.clear();
     const outcomes = this.#appendAll.immediate(batches);
     for (const [tenantId, size, frontier] of this.#committing) {
       this.#frontiers.set(tenantId, size, frontier);
@@ -154,10 +158,12 @@ export class SqliteWriter {
         this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
         for (const target of event.targets) this.#stmt.insertTarget.run(tenantId, target, pos);
         this.#stmt.insertFts.run(pos, ftsWords(tenantId, event.searchText));
+        this.#projector.add(tenantId, pos, event);
       }
       return { ok: true, events: plan.refs };
     });
     this.#growTrees(inserted);
+    this.#projector.write();
     // One size update per tenant and transaction, not per batch.
     for (const [tenantId, size] of tx.sizes) this.#stmt.tenantSetSize.run(size, tenantId);
     for (const [name, id] of tx.tenantIds) this.#tenantIds.set(name, id);

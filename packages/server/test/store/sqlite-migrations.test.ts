@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDemo } from '../../src/demo-loader.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
-import { PROJECTION_TABLE_NAMES } from '../../src/store/sqlite-projections.js';
+import { PROJECTION_TABLE_NAMES, rebuildProjections } from '../../src/store/sqlite-projections.js';
 import type { Store } from '../../src/store/types.js';
 import { treeRoot } from '../../src/tree.js';
 import { tempDir, testEnricher } from '../helpers.js';
@@ -123,6 +123,91 @@ describe('SQLite migrations', () => {
         expect(await views(upgraded)).toEqual(kept);
       } finally {
         await upgraded.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+  it('keeps the projections the writer maintains equal to a rebuild from the log', async () => {
+    const tmp = tempDir();
+    // Every row of every projection, in one order whatever order the database gives.
+    const snapshot = (db: Database.Database) =>
+      Object.fromEntries(
+        PROJECTION_TABLE_NAMES.map((t) => [
+          t,
+          db
+            .prepare(`SELECT * FROM ${t}`)
+            .all()
+            .map((row) => JSON.stringify(row))
+            .sort(),
+        ]),
+      );
+    try {
+      const store = await openStore({ data: tmp.dir });
+      await loadDemo(store, testEnricher());
+      // A transaction of several batches, one refused whole, with actors without id or e-mail.
+      const batch = (events: object[]) => prepareEvents({ events }, testEnricher());
+      const outcomes = await store.append([
+        batch([
+          { tenant: 'acme', action: 'job.ran', actor: { type: 'system' } },
+          { tenant: 'acme', action: 'job.ran', actor: { type: 'system' }, category: 'changes' },
+        ]),
+        batch([{ tenant: 'acme', id: 'dup', action: 'a.b', actor: { id: 'u' } }]),
+        batch([{ tenant: 'acme', id: 'dup', action: 'a.c', actor: { id: 'u' } }]),
+        batch([
+          { tenant: 'beta', action: 'a.b', actor: { type: 'anonymous', email: 'x@example.test' } },
+        ]),
+      ]);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+      await store.close();
+
+      const db = new Database(sqlitePath(tmp.dir));
+      try {
+        // Nothing on `events` keeps them: the writer does.
+        expect(
+          db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").pluck().all(),
+        ).toEqual([]);
+        const kept = snapshot(db);
+        expect(kept['event_counts']?.length).toBeGreaterThan(10);
+        expect(kept['login_users']?.length).toBeGreaterThan(5);
+        db.transaction(() => rebuildProjections(db))();
+        expect(snapshot(db)).toEqual(kept);
+      } finally {
+        db.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('drops the triggers by which version 3 kept the projections', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await openStore({ data: tmp.dir });
+      await store.close();
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec(
+        'CREATE TRIGGER project_counts AFTER INSERT ON events BEGIN ' +
+          'INSERT INTO event_counts VALUES (NEW.tenant_id, 0, NEW.category, NEW.action, NEW.outcome, 1) ' +
+          'ON CONFLICT DO UPDATE SET n = n + 1; END',
+      );
+      db.close();
+      const upgraded = await openStore({ data: tmp.dir });
+      await upgraded.append([
+        prepareEvents(
+          { events: [{ tenant: 'acme', action: 'a.b', actor: { id: 'u' } }] },
+          testEnricher(),
+        ),
+      ]);
+      await upgraded.close();
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        expect(
+          after.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").pluck().get(),
+        ).toBe(0);
+        expect(after.prepare('SELECT sum(n) FROM event_counts').pluck().get()).toBe(1);
+      } finally {
+        after.close();
       }
     } finally {
       tmp.remove();
