@@ -3,10 +3,11 @@
  * store of (by default) 1,000,000 events across 100 tenants, one of which holds 10%.
  *
  *   npm run bench -- [--store sqlite|postgres] [--events 1000000] [--tenants 100]
- *                    [--concurrency 16] [--batch 100] [--only ingest|views]
+ *                    [--concurrency 16] [--batch 100] [--only ingest|views|sdk]
+ *                    [--sdk-events 200000]
  *
- * `--only ingest` runs phases (a) to (d), `--only views` phases (e) and (f) alone; by default all
- * run.
+ * `--only ingest` runs phases (a) to (d), `--only views` phases (e) and (f), `--only sdk` phase
+ * (g) alone; by default all run.
  * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
@@ -25,6 +26,9 @@
  * (f) The web console of issue #6 (`console.ts`) on that tenant, in Debian's Chromium: the time
  *     from navigating to a tab to its first row shown (5 cold loads of each tab; ≤ 1 s), and
  *     the gzipped JavaScript (≤ 250 KB). Results under `views.console`.
+ * (g) The SDK of issue #7 (`sdk.ts`): `record()` overhead per event without and with the
+ *     outbox, and one process's SDK delivery rate against the server's own HTTP ingest of the
+ *     same `--sdk-events` events, each into a fresh SQLite store. Results under `sdk`.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -43,6 +47,7 @@ import {
 } from './harness.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
+import { sdkBench } from './sdk.js';
 import { timeVerify, writeExport } from './verify.js';
 import { viewsBench } from './views.js';
 import {
@@ -63,6 +68,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '100' },
     store: { type: 'string', default: 'sqlite' },
     only: { type: 'string' },
+    'sdk-events': { type: 'string', default: '200000' },
   },
 });
 const STORE = values.store;
@@ -70,8 +76,8 @@ if (STORE !== 'sqlite' && STORE !== 'postgres') {
   throw new Error('--store is sqlite (default) or postgres.');
 }
 const ONLY = values.only;
-if (ONLY !== undefined && ONLY !== 'ingest' && ONLY !== 'views') {
-  throw new Error('--only is ingest (phases a to d) or views (phase e).');
+if (ONLY !== undefined && ONLY !== 'ingest' && ONLY !== 'views' && ONLY !== 'sdk') {
+  throw new Error('--only is ingest (phases a to d), views (phases e and f) or sdk (phase g).');
 }
 
 const TOTAL = Number(values.events);
@@ -294,8 +300,21 @@ async function viewsPhase(cluster: PostgresCluster | undefined) {
 async function main() {
   const cluster = STORE === 'postgres' ? await startPostgresCluster() : undefined;
   try {
-    const ingest = ONLY === 'views' ? {} : await ingestPhases(cluster);
-    const views = ONLY === 'ingest' ? {} : { views: await viewsPhase(cluster) };
+    const ingest = ONLY === undefined || ONLY === 'ingest' ? await ingestPhases(cluster) : {};
+    const views =
+      ONLY === undefined || ONLY === 'views' ? { views: await viewsPhase(cluster) } : {};
+    const sdk =
+      ONLY === undefined || ONLY === 'sdk'
+        ? {
+            sdk: await sdkBench({
+              events: Number(values['sdk-events']),
+              now: NOW,
+              batch: BATCH,
+              concurrency: CONCURRENCY,
+              log,
+            }),
+          }
+        : {};
     const result = {
       date: new Date().toISOString(),
       store: STORE,
@@ -307,6 +326,7 @@ async function main() {
       },
       ...ingest,
       ...views,
+      ...sdk,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     // A partial run gets a name of its own, so that it never replaces a full run of the day.

@@ -3,7 +3,7 @@
  * No I/O: used by the server, the SDK, the console and the offline verifier alike.
  */
 export { canonicalJson } from './canonical-json.js';
-export { type IpAddress, type IpRange, parseIp, parseIpRange } from './ip.js';
+export { type IpAddress, type IpRange, isIpAddress, parseIp, parseIpRange } from './ip.js';
 export {
   commitment,
   hashedView,
@@ -23,10 +23,12 @@ export * as merkle from './merkle.js';
 export * as note from './note.js';
 export * from './query.js';
 export * from './schema.js';
+export * from './settings.js';
 export { searchableTexts, searchTokens } from './text.js';
 export {
   jsonBytes,
   parseRfc3339,
+  utf8Length,
   type ValidateOptions,
   type ValidationIssue,
   validateEvent,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIp, parseIpRange } from './ip.js';
+import { isIpAddress, parseIp, parseIpRange } from './ip.js';
 
 /** The 16-byte key of an address as hex, for readable expectations. */
 function hex(bytes: Uint8Array | undefined): string {
@@ -27,6 +27,7 @@ describe('parseIp: IPv4', () => {
     expect(ip?.text).toBe(text);
     expect(hex(ip?.bytes)).toBe(V4_MAPPED + tail);
     expect(ip?.bytes).toHaveLength(16);
+    expect(isIpAddress(text)).toBe(true);
   });
 
   it.each([
@@ -49,6 +50,7 @@ describe('parseIp: IPv4', () => {
     '',
   ])('rejects %j', (text) => {
     expect(parseIp(text)).toBeNull();
+    expect(isIpAddress(text)).toBe(false);
   });
 });
 
@@ -70,6 +72,7 @@ describe('parseIp: IPv6', () => {
     const ip = parseIp(text);
     expect(ip?.version).toBe(6);
     expect(hex(ip?.bytes)).toBe(bytes);
+    expect(isIpAddress(text)).toBe(true);
   });
 
   it('gives the same key to an IPv4 address and its ::ffff: mapped form', () => {
@@ -101,6 +104,7 @@ describe('parseIp: IPv6', () => {
     ' ::1',
   ])('rejects %j', (text) => {
     expect(parseIp(text)).toBeNull();
+    expect(isIpAddress(text)).toBe(false);
   });
 });
 

@@ -88,10 +88,25 @@ const V4_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
  */
 export function parseIp(text: string): IpAddress | null {
   const v4 = parseIpv4(text);
-  if (v4) return { bytes: new Uint8Array([...V4_PREFIX, ...v4]), text: v4.join('.'), version: 4 };
+  if (v4) {
+    const bytes = new Uint8Array(16);
+    bytes.set(V4_PREFIX);
+    bytes.set(v4, 12);
+    // The pattern admits no leading zeros: the text is already canonical.
+    return { bytes, text, version: 4 };
+  }
   const v6 = parseIpv6(text);
   if (!v6) return null;
   return { bytes: v6, text: formatIpv6(v6), version: 6 };
+}
+
+/**
+ * Whether a text is an IPv4 or IPv6 address, as {@link parseIp} reads them, without building
+ * its key (the validator's question, on every event).
+ * @example isIpAddress('2001:db8::1') // true
+ */
+export function isIpAddress(text: string): boolean {
+  return IPV4.test(text) || parseIpv6(text) !== null;
 }
 
 /**

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { jsonBytes, parseRfc3339, type ValidationIssue, validateEvent } from './validate.js';
+import {
+  jsonBytes,
+  parseRfc3339,
+  utf8Length,
+  type ValidationIssue,
+  validateEvent,
+} from './validate.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const minimal = { tenant: 'acme', action: 'user.created', actor: { id: 'u1' } };
@@ -600,6 +606,32 @@ describe('jsonBytes', () => {
     expect(jsonBytes('é')).toBe(4);
     expect(jsonBytes('😀')).toBe(6);
     expect(jsonBytes('\n')).toBe(4);
+  });
+});
+
+describe('utf8Length', () => {
+  it.each([
+    '',
+    'ascii',
+    'é',
+    '€uro',
+    '😀 and 🇬🇧',
+    'lone \ud800 high',
+    'lone \udc00 low',
+    'ends high \ud83d',
+    '\u07ff\u0800\uffff',
+  ])('counts %j as TextEncoder encodes it', (text) => {
+    expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+  });
+});
+
+describe('validateEvent: the json option', () => {
+  it('measures the given serialisation for the size limit', () => {
+    const event = { ...minimal, description: 'x' };
+    expect(validateEvent(event, { now, json: JSON.stringify(event) })).toEqual([]);
+    expect(validateEvent(event, { now, json: 'x'.repeat(70_000) })).toEqual([
+      { path: '', message: 'event is larger than 65536 bytes' },
+    ]);
   });
 });
 

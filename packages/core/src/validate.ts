@@ -3,7 +3,7 @@
  * JSON Schema cannot express. Every issue carries a JSON Pointer path and a human message.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { parseIp } from './ip.js';
+import { isIpAddress } from './ip.js';
 import { EventInput, LIMITS } from './schema.js';
 
 /** One reason an input was refused, e.g. `{ path: '/events/3/actor/id', message: '…' }`. */
@@ -18,10 +18,14 @@ export interface ValidateOptions {
   readonly now: Date;
   /** JSON Pointer prefix for issue paths, e.g. `/events/3`. */
   readonly path?: string;
+  /**
+   * `JSON.stringify(input)`, when the caller has it already (the SDK does, to send it): the
+   * size check then measures it instead of serialising the event again.
+   */
+  readonly json?: string;
 }
 
 const compiled = TypeCompiler.Compile(EventInput);
-const encoder = new TextEncoder();
 const MAX_ISSUES = 20;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 // C0 controls, DEL and C1 controls. Multi-line fields allow tab, newline and carriage return.
@@ -29,6 +33,8 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
+const NON_ASCII = /[^\u0000-\u007f]/;
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
@@ -39,27 +45,50 @@ const RFC3339 =
 export function parseRfc3339(text: string): number | null {
   const m = RFC3339.exec(text);
   if (!m) return null;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
   // Leap seconds (:60) are refused: JavaScript time cannot represent them.
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
   if (day < 1 || day > daysInMonth) return null;
   if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return null;
-  const ms = Date.parse(text.replace(/t/, 'T').replace(/z$/, 'Z'));
+  const ms = Date.parse(/[tz]/.test(text) ? text.replace(/t/, 'T').replace(/z$/, 'Z') : text);
   return Number.isNaN(ms) ? null : ms;
 }
 
 /** UTF-8 length of the JSON serialisation of a value. */
 export function jsonBytes(value: unknown): number {
-  return encoder.encode(JSON.stringify(value) ?? '').length;
+  return utf8Length(JSON.stringify(value) ?? '');
+}
+
+/**
+ * UTF-8 length of a string, counted without encoding it: text that is ASCII up to some point
+ * (JSON nearly always is) is measured by one regular-expression scan, the rest character by
+ * character. A lone surrogate counts 3 bytes, as the U+FFFD that encoding writes for it.
+ * @example utf8Length('é😀') // 6
+ */
+export function utf8Length(text: string): number {
+  const first = NON_ASCII.exec(text);
+  if (first === null) return text.length;
+  let bytes = text.length;
+  for (let i = first.index; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) continue;
+    if (unit < 0x800) {
+      bytes += 1;
+      continue;
+    }
+    bytes += 2;
+    // A surrogate pair is two code units of one four-byte character.
+    const next = text.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+  }
+  return bytes;
 }
 
 function escapePointer(key: string): string {
@@ -123,7 +152,13 @@ function isDeepLink(url: string): boolean {
 }
 
 /** Rules beyond JSON Schema; runs only on input the schema accepted. */
-function checkSemantics(event: EventInput, prefix: string, now: Date, issues: ValidationIssue[]) {
+function checkSemantics(
+  event: EventInput,
+  prefix: string,
+  options: ValidateOptions,
+  issues: ValidationIssue[],
+) {
+  const now = options.now;
   const p = (rest: string) => `${prefix}${rest}`;
   checkLine(event.id, p('/id'), issues);
   checkLine(event.status, p('/status'), issues);
@@ -167,7 +202,7 @@ function checkSemantics(event: EventInput, prefix: string, now: Date, issues: Va
 
   const ctx = event.context;
   if (ctx) {
-    if (ctx.ip !== undefined && !parseIp(ctx.ip)) {
+    if (ctx.ip !== undefined && !isIpAddress(ctx.ip)) {
       issues.push({ path: p('/context/ip'), message: 'must be a valid IPv4 or IPv6 address' });
     }
     for (const key of ['userAgent', 'requestId', 'sessionId'] as const) {
@@ -200,7 +235,7 @@ function checkSemantics(event: EventInput, prefix: string, now: Date, issues: Va
     checkFreeJson(event.metadata, p('/metadata'), 1, LIMITS.metadataDepth, issues);
   }
 
-  if (jsonBytes(event) > LIMITS.eventBytes) {
+  if (utf8Length(options.json ?? JSON.stringify(event)) > LIMITS.eventBytes) {
     issues.push({
       path: prefix,
       message: `event is larger than ${LIMITS.eventBytes} bytes`,
@@ -224,7 +259,7 @@ export function validateEvent(input: unknown, options: ValidateOptions): Validat
     }
     return issues;
   }
-  checkSemantics(input, prefix, options.now, issues);
+  checkSemantics(input, prefix, options, issues);
   return issues;
 }
 

@@ -1,0 +1,49 @@
+/**
+ * A tenant's settings: what its administrators' console looks like when a SaaS product embeds
+ * it (issue #8). One TypeBox source gives the type, the validation and the OpenAPI schema.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+/**
+ * An origin a page may embed the console from: `https://app.example.com`, with a port, or with a
+ * `*.` wildcard for subdomains — nothing that could add to a Content-Security-Policy.
+ */
+export const FRAME_ANCESTOR_PATTERN =
+  /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?$/;
+
+export const EmbedSettings = Type.Object(
+  {
+    frameAncestors: Type.Optional(
+      Type.Array(Type.String({ pattern: FRAME_ANCESTOR_PATTERN.source, maxLength: 255 }), {
+        maxItems: 20,
+        uniqueItems: true,
+        description:
+          'Origins whose pages may embed the console (CSP `frame-ancestors`); none by default.',
+      }),
+    ),
+    accentColor: Type.Optional(
+      Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'The host\'s colour, "#RRGGBB".' }),
+    ),
+    logoUrl: Type.Optional(
+      Type.String({
+        pattern: '^https://[^\\s"\'<>\\\\]+$',
+        maxLength: 2048,
+        description: "An https URL of the host's logo, shown in the embedded console.",
+      }),
+    ),
+    title: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 80, description: "The embedded console's heading." }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: 'How the embedded console looks and who may frame it.',
+  },
+);
+export type EmbedSettings = Static<typeof EmbedSettings>;
+
+export const TenantSettings = Type.Object(
+  { embed: Type.Optional(EmbedSettings) },
+  { additionalProperties: false, description: "A tenant's settings." },
+);
+export type TenantSettings = Static<typeof TenantSettings>;

@@ -1,0 +1,102 @@
+import { validateEvent } from '@hindsight/core';
+import { describe, expect, it } from 'vitest';
+import { changes } from './changes.js';
+
+describe('changes', () => {
+  it('walks nested objects by dotted path and compares arrays whole', () => {
+    const before = {
+      name: 'Harbour View Dental',
+      plan: { tier: 'Basic', seats: 5, billing: { currency: 'GBP', day: 1 } },
+      tags: ['dental', 'leeds'],
+      unchanged: { a: [1, { b: 2 }] },
+    };
+    const after = {
+      name: 'Harbour View Dental',
+      plan: { tier: 'Premium', seats: 5, billing: { currency: 'EUR', day: 1 } },
+      tags: ['dental', 'york'],
+      unchanged: { a: [1, { b: 2 }] },
+    };
+    expect(changes(before, after)).toEqual([
+      { field: 'plan.tier', before: 'Basic', after: 'Premium' },
+      { field: 'plan.billing.currency', before: 'GBP', after: 'EUR' },
+      { field: 'tags', before: ['dental', 'leeds'], after: ['dental', 'york'] },
+    ]);
+  });
+
+  it('gives only after for added fields and only before for removed ones', () => {
+    expect(changes({ a: 1, gone: { x: 1, y: 2 } }, { a: 1, added: { z: 3 }, empty: {} })).toEqual([
+      { field: 'gone.x', before: 1 },
+      { field: 'gone.y', before: 2 },
+      { field: 'added.z', after: 3 },
+      { field: 'empty', after: {} },
+    ]);
+  });
+
+  it('treats null as a value and a changed type as one change', () => {
+    expect(
+      changes({ a: null, b: 1, c: { d: 1 } }, { a: { x: 1 }, b: { y: 2 }, c: 'flat' }),
+    ).toEqual([
+      { field: 'a', before: null, after: { x: 1 } },
+      { field: 'b', before: 1, after: { y: 2 } },
+      { field: 'c', before: { d: 1 }, after: 'flat' },
+    ]);
+  });
+
+  it('records a created object as after values and a deleted one as before values', () => {
+    expect(changes(null, { name: 'Bo', role: { admin: true } })).toEqual([
+      { field: 'name', after: 'Bo' },
+      { field: 'role.admin', after: true },
+    ]);
+    expect(changes({ name: 'Bo' }, undefined)).toEqual([{ field: 'name', before: 'Bo' }]);
+    expect(changes(null, null)).toEqual([]);
+  });
+
+  it('marks sensitive fields, and everything under a sensitive path, as changed without values', () => {
+    const before = {
+      password: 'old',
+      smtp: { host: 'a', password: 'p1' },
+      keys: { api: 'k1', other: 'o' },
+    };
+    const after = {
+      password: 'new',
+      smtp: { host: 'b', password: 'p2' },
+      keys: { api: 'k2', other: 'o2' },
+    };
+    const result = changes(before, after, { sensitive: ['password', 'smtp.password', 'keys'] });
+    expect(result).toEqual([
+      { field: 'password', sensitive: true },
+      { field: 'smtp.host', before: 'a', after: 'b' },
+      { field: 'smtp.password', sensitive: true },
+      { field: 'keys', sensitive: true },
+    ]);
+    expect(JSON.stringify(result)).not.toMatch(/old|new|p1|p2|k1|k2|o2/);
+    expect(
+      changes({ password: 'same' }, { password: 'same' }, { sensitive: ['password'] }),
+    ).toEqual([]);
+  });
+
+  it('compares values as JSON: dates as strings, key order ignored, undefined left out', () => {
+    const when = new Date('2026-01-02T03:04:05Z');
+    expect(
+      changes(
+        { at: when, meta: { list: [{ a: 1, b: 2 }] }, skip: undefined },
+        { at: '2026-01-02T03:04:05.000Z', meta: { list: [{ b: 2, a: 1 }] } },
+      ),
+    ).toEqual([]);
+  });
+
+  it('produces changes that core validates', () => {
+    const list = changes({ a: { b: 1 }, s: 'x' }, { a: { b: 2 }, s: 'y' }, { sensitive: ['s'] });
+    const issues = validateEvent(
+      { tenant: 'acme', action: 'thing.updated', actor: { id: 'u' }, changes: list },
+      { now: new Date() },
+    );
+    expect(issues).toEqual([]);
+  });
+
+  it('refuses what is not an object', () => {
+    expect(() => changes([1] as unknown as object, {})).toThrow(
+      expect.objectContaining({ code: 'invalid_options' }),
+    );
+  });
+});

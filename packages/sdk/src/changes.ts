@@ -1,0 +1,99 @@
+/**
+ * The `changes` of an event from an object before and after: nested objects by dotted path,
+ * arrays and other values compared whole, sensitive fields recorded only as changed.
+ */
+import type { Change } from '@hindsight/core';
+import { HindsightError } from './errors.js';
+
+/** Options of {@link changes}. */
+export interface ChangesOptions {
+  /**
+   * Dotted paths (`password`, `smtp.password`) whose values are never recorded, only that they
+   * changed. A path covers everything under it: `credentials` hides `credentials.apiKey` too.
+   */
+  readonly sensitive?: readonly string[];
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+/**
+ * What changed between two versions of an object, as SPEC §2 `changes`. A created object
+ * (`before` null or undefined) gives only `after` values, a deleted one only `before` values.
+ * Values are compared as JSON (a `Date` as its ISO string; key order does not matter).
+ * @example
+ * changes({ name: 'Bo', address: { city: 'Leeds' }, password: 'x' },
+ *         { name: 'Bo', address: { city: 'York' }, password: 'y' }, { sensitive: ['password'] })
+ * // [{ field: 'address.city', before: 'Leeds', after: 'York' }, { field: 'password', sensitive: true }]
+ */
+export function changes(
+  before: object | null | undefined,
+  after: object | null | undefined,
+  options: ChangesOptions = {},
+): Change[] {
+  const sensitive = new Set(options.sensitive ?? []);
+  const out: Change[] = [];
+  walk(asObject(toJson(before)), asObject(toJson(after)), '', sensitive, out);
+  return out;
+}
+
+function walk(
+  before: Json | undefined,
+  after: Json | undefined,
+  path: string,
+  sensitive: ReadonlySet<string>,
+  out: Change[],
+): void {
+  if (path !== '' && sensitive.has(path)) {
+    if (!jsonEqual(before, after)) out.push({ field: path, sensitive: true });
+    return;
+  }
+  const b = isObject(before) ? before : before === undefined ? undefined : null;
+  const a = isObject(after) ? after : after === undefined ? undefined : null;
+  // Both sides objects, or an object on one side and nothing on the other: go down.
+  if (b !== null && a !== null && (b !== undefined || a !== undefined)) {
+    const keys = new Set([...Object.keys(b ?? {}), ...Object.keys(a ?? {})]);
+    if (keys.size > 0 || path === '') {
+      for (const key of keys) {
+        walk(b?.[key], a?.[key], path === '' ? key : `${path}.${key}`, sensitive, out);
+      }
+      return;
+    }
+  }
+  if (jsonEqual(before, after)) return;
+  out.push({
+    field: path,
+    ...(before === undefined ? {} : { before }),
+    ...(after === undefined ? {} : { after }),
+  });
+}
+
+function toJson(value: object | null | undefined): Json | undefined {
+  return value === undefined || value === null
+    ? undefined
+    : (JSON.parse(JSON.stringify(value)) as Json);
+}
+
+function asObject(value: Json | undefined): JsonObject | undefined {
+  if (value === undefined || isObject(value)) return value;
+  throw new HindsightError(
+    'invalid_options',
+    'changes() compares two objects (or null for a created or deleted one).',
+  );
+}
+
+function isObject(value: Json | undefined): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
+}

@@ -1,0 +1,169 @@
+/**
+ * Messages for the `communications` log — one `message.sent` per message, then one delivery
+ * report per receiver — exactly as the messages view reads them (docs/event-conventions.md,
+ * "communications"; docs/views.md, "Messages and their delivery").
+ */
+import {
+  type Actor,
+  type Channel,
+  DELIVERY_ACTIONS,
+  DELIVERY_STATUSES,
+  type DeliveryStatus,
+  type EventInput,
+  LIMITS,
+  type Target,
+} from '@hindsight/core';
+import { SYSTEM_ACTOR } from './actor.js';
+
+/** One receiver of a message. */
+export interface Receiver {
+  /** The e-mail address or phone number: how delivery reports find the receiver. */
+  readonly address: string;
+  readonly name?: string;
+  /** The product's object the receiver is (a customer, a user), listed among the targets. */
+  readonly target?: Target;
+}
+
+/** A message sent; see {@link message}. */
+export interface MessageInput {
+  readonly tenant: string;
+  /** Your id of the message: reports name it, and the messages view groups by it. */
+  readonly messageId: string;
+  readonly subject: string;
+  readonly type: 'email' | 'sms';
+  /** The employee who sent a manual message; leave out for an automated one (the system). */
+  readonly sender?: Actor;
+  /** Default `manual` with a sender, `automated` without. */
+  readonly mode?: 'manual' | 'automated';
+  readonly receivers: readonly Receiver[];
+  /** Deep link to the message in the product. */
+  readonly url?: string;
+  /** Default `ui` for a manual message, `system` for an automated one. */
+  readonly channel?: Channel;
+  readonly ip?: string;
+  readonly userAgent?: string;
+  readonly time?: string;
+  readonly id?: string;
+}
+
+/** A delivery report of one receiver; see {@link messageStatus}. */
+export interface MessageStatusInput {
+  readonly tenant: string;
+  readonly messageId: string;
+  readonly type: 'email' | 'sms';
+  readonly receiver: Receiver;
+  readonly status: DeliveryStatus;
+  readonly subject?: string;
+  readonly mode?: 'manual' | 'automated';
+  /** The provider's reason, for anything but `delivered`. */
+  readonly reason?: string;
+  /** When the provider saw it (RFC 3339); default now. */
+  readonly time?: string;
+  /** Your idempotency id, e.g. the provider's event id, so a repeated webhook is harmless. */
+  readonly id?: string;
+}
+
+const LABELS = new Map(DELIVERY_STATUSES.map((s) => [s.value, s.label.toLowerCase()]));
+
+/**
+ * The `message.sent` event of a message, with every receiver in `metadata.receivers`.
+ * @example
+ * client.record(message({ tenant: 'acme', messageId: 'MSG-300139', subject: 'Your invoice',
+ *   type: 'email', sender: { id: 'u-1003', name: 'Priya Raman' },
+ *   receivers: [{ name: 'Harbour View Dental', address: 'reception@harbourview.example' }] }));
+ */
+export function message(input: MessageInput): EventInput {
+  const mode = input.mode ?? (input.sender === undefined ? 'automated' : 'manual');
+  const what = input.type === 'email' ? 'e-mail' : 'SMS';
+  const count = input.receivers.length;
+  const to =
+    count === 1 ? (input.receivers[0]?.name ?? input.receivers[0]?.address) : `${count} receivers`;
+  const context = {
+    ...(input.ip === undefined ? {} : { ip: input.ip }),
+    ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
+  };
+  const receiverTargets = input.receivers
+    .flatMap((r) => (r.target === undefined ? [] : [r.target]))
+    .slice(0, LIMITS.targets - 1);
+  return {
+    tenant: input.tenant,
+    ...(input.id === undefined ? {} : { id: input.id }),
+    ...(input.time === undefined ? {} : { time: input.time }),
+    action: 'message.sent',
+    category: 'communications',
+    actor: input.sender ?? SYSTEM_ACTOR,
+    channel: input.channel ?? (mode === 'manual' ? 'ui' : 'system'),
+    status: 'sent',
+    description:
+      input.sender === undefined
+        ? `The ${what} "${input.subject}" was sent to ${to}`
+        : `${input.sender.name ?? input.sender.email ?? input.sender.id ?? 'Someone'} sent the ${what} "${input.subject}" to ${to}`,
+    targets: [
+      {
+        type: 'message',
+        id: input.messageId,
+        name: input.subject,
+        ...(input.url === undefined ? {} : { url: input.url }),
+      },
+      ...receiverTargets,
+    ],
+    ...(Object.keys(context).length === 0 ? {} : { context }),
+    metadata: {
+      type: input.type,
+      mode,
+      subject: input.subject,
+      receivers: input.receivers.map(receiverOf),
+    },
+  };
+}
+
+/**
+ * A delivery report of one receiver of a message (`message.delivered`, `message.bounced`, …
+ * by the status), from the system.
+ * @example
+ * client.record(messageStatus({ tenant: 'acme', messageId: 'MSG-300139', type: 'email',
+ *   receiver: { address: 'info@riverside.example' }, status: 'hard_bounce',
+ *   reason: '550 5.1.1 no such user' }));
+ */
+export function messageStatus(input: MessageStatusInput): EventInput {
+  const { action, failure } = DELIVERY_ACTIONS[input.status];
+  const reason = input.status === 'delivered' ? undefined : input.reason;
+  const what = input.type === 'email' ? 'E-mail' : 'SMS';
+  const subject = input.subject === undefined ? '' : ` "${input.subject}"`;
+  const label = LABELS.get(input.status) ?? input.status;
+  return {
+    tenant: input.tenant,
+    ...(input.id === undefined ? {} : { id: input.id }),
+    ...(input.time === undefined ? {} : { time: input.time }),
+    action,
+    category: 'communications',
+    actor: SYSTEM_ACTOR,
+    channel: 'system',
+    ...(failure ? { outcome: 'failure' as const } : {}),
+    status: input.status,
+    description:
+      `${what}${subject} to ${input.receiver.name ?? input.receiver.address}: ${label}` +
+      (reason === undefined ? '' : ` (${reason})`),
+    targets: [
+      {
+        type: 'message',
+        id: input.messageId,
+        ...(input.subject === undefined ? {} : { name: input.subject }),
+      },
+      ...(input.receiver.target === undefined ? [] : [input.receiver.target]),
+    ],
+    metadata: {
+      type: input.type,
+      ...(input.mode === undefined ? {} : { mode: input.mode }),
+      ...(input.subject === undefined ? {} : { subject: input.subject }),
+      receiver: receiverOf(input.receiver),
+      ...(reason === undefined ? {} : { reason }),
+    },
+  };
+}
+
+function receiverOf(receiver: Receiver): { name?: string; address: string } {
+  return receiver.name === undefined
+    ? { address: receiver.address }
+    : { name: receiver.name, address: receiver.address };
+}

@@ -1,0 +1,289 @@
+/**
+ * Request logging in each framework — real Express, Fastify, Hono (on @hono/node-server) and
+ * node:http servers on 127.0.0.1, recording into a real Hindsight. One suite, run for every
+ * framework: method, redacted URL, status, client address behind a trusted proxy, user agent,
+ * actor, never the body; exclusions and sampling.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Actor, StoredEvent } from '@hindsight/core';
+import { serve } from '@hono/node-server';
+import express, { type Request } from 'express';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { type Context, Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import {
+  expressRequestLogger,
+  fastifyRequestLogger,
+  type HindsightClient,
+  honoRequestLogger,
+  nodeRequestLogger,
+  type RequestLogOptions,
+} from '../src/index.js';
+import { uniqueTenant, useHindsight } from './hindsight.js';
+
+/** Options of the suite's apps, whatever the framework's request type. */
+type Options = Omit<RequestLogOptions<unknown>, 'actor' | 'tenant' | 'sessionId'> & {
+  readonly tenant: string;
+};
+
+/** A running app of one framework with the suite's routes. */
+interface App {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The actor the apps' authentication finds: an API key named by the `x-key` header. */
+function actorOf(header: (name: string) => string | undefined): Actor | undefined {
+  const key = header('x-key');
+  return key === undefined ? undefined : { type: 'api_key', id: key, name: `Key ${key}` };
+}
+
+const SECRET_BODY = 'body-secret-xyz';
+
+/** Every framework, with the same routes: /reports, /denied (401), /login (POST), /boom, /healthz. */
+const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => Promise<App>> = {
+  'node:http': async (client, options) => {
+    const logRequest = nodeRequestLogger(client, {
+      ...options,
+      tenant: () => options.tenant,
+      actor: (req: IncomingMessage) => actorOf((name) => req.headers[name] as string | undefined),
+    });
+    const server = createServer((req, res) => {
+      logRequest(req, res);
+      const path = (req.url ?? '/').split('?')[0];
+      req.resume();
+      req.on('end', () => {
+        const status = path === '/denied' ? 401 : path === '/boom' ? 500 : 200;
+        res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  },
+  express: async (client, options) => {
+    const app = express();
+    app.use(
+      expressRequestLogger<Request>(client, {
+        ...options,
+        tenant: () => options.tenant,
+        actor: (req) => actorOf((name) => req.get(name)),
+      }),
+    );
+    app.use(express.json());
+    app.get('/reports', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.get('/denied', (_req, res) => {
+      res.status(401).json({ error: 'no' });
+    });
+    app.post('/login', (req, res) => {
+      res.json({ got: Object.keys(req.body as object) });
+    });
+    app.get('/boom', () => {
+      throw new Error('boom');
+    });
+    app.get('/healthz', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  },
+  fastify: async (client, options) => {
+    const app = Fastify();
+    await app.register(
+      fastifyRequestLogger<FastifyRequest>(client, {
+        ...options,
+        tenant: () => options.tenant,
+        actor: (req) => actorOf((name) => req.headers[name] as string | undefined),
+      }),
+    );
+    app.get('/reports', async () => ({ ok: true }));
+    app.get('/denied', async (_req, reply) => reply.code(401).send({ error: 'no' }));
+    app.post('/login', async (req) => ({ got: Object.keys(req.body as object) }));
+    app.get('/boom', async () => {
+      throw new Error('boom');
+    });
+    app.get('/healthz', async () => ({ ok: true }));
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
+  },
+  hono: async (client, options) => {
+    const app = new Hono();
+    app.use(
+      honoRequestLogger<Context>(client, {
+        ...options,
+        tenant: () => options.tenant,
+        actor: (c) => actorOf((name) => c.req.header(name)),
+      }),
+    );
+    app.get('/reports', (c) => c.json({ ok: true }));
+    app.get('/denied', (c) => c.json({ error: 'no' }, 401));
+    app.post('/login', async (c) => c.json({ got: Object.keys(await c.req.json()) }));
+    app.get('/boom', () => {
+      throw new Error('boom');
+    });
+    app.onError((_error, c) => c.json({ error: 'boom' }, 500));
+    app.get('/healthz', (c) => c.json({ ok: true }));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+    });
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  },
+};
+
+const ctx = useHindsight();
+
+const byUrl = (events: StoredEvent[]) =>
+  new Map(events.map((e) => [e.context?.http?.url.split('?')[0] ?? '', e]));
+
+describe.each(Object.keys(FRAMEWORKS))('%s', (framework) => {
+  const start = FRAMEWORKS[framework] as (typeof FRAMEWORKS)[string];
+
+  it('records method, redacted URL, status, client IP, user agent and actor — never the body', async () => {
+    const tenant = uniqueTenant();
+    const app = await start(ctx.client, {
+      log: 'api',
+      tenant,
+      trustProxy: ['loopback', 'private'],
+      exclude: ['/healthz'],
+    });
+    const call = (path: string, init: RequestInit = {}) => fetch(`${app.url}${path}`, init);
+    await call('/reports?period=week&token=abc123&api_key=k-999&Password=hunter2&x=1', {
+      headers: {
+        'x-key': 'key-17',
+        'user-agent': 'report-bot/1.0',
+        'x-forwarded-for': '203.0.113.7',
+        'x-request-id': 'req-1',
+      },
+    });
+    await call('/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '198.51.100.9, 10.0.0.1' },
+      body: JSON.stringify({ email: 'alice@acme.test', password: SECRET_BODY }),
+    });
+    await call('/denied', { headers: { 'x-key': 'key-18' } });
+    await call('/boom');
+    await call('/healthz');
+    await app.close();
+    await ctx.client.flush();
+
+    const stored = await ctx.hindsight.events(tenant);
+    expect(stored).toHaveLength(4);
+    expect(JSON.stringify(stored)).not.toContain(SECRET_BODY);
+    const events = byUrl(stored);
+    expect(events.has('/healthz')).toBe(false);
+    const reports = events.get('/reports');
+    expect(reports).toMatchObject({
+      action: 'api.request',
+      category: 'api',
+      channel: 'api',
+      outcome: 'success',
+      actor: { type: 'api_key', id: 'key-17', name: 'Key key-17' },
+      description: 'Key key-17: GET /reports → 200',
+      context: {
+        ip: '203.0.113.7',
+        userAgent: 'report-bot/1.0',
+        requestId: 'req-1',
+        http: {
+          method: 'GET',
+          url: '/reports?period=week&token=REDACTED&api_key=REDACTED&Password=REDACTED&x=1',
+          status: 200,
+        },
+      },
+    });
+    expect(reports?.context?.http?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(events.get('/login')).toMatchObject({
+      actor: { type: 'anonymous' },
+      outcome: 'success',
+      context: { ip: '198.51.100.9', http: { method: 'POST', url: '/login', status: 200 } },
+    });
+    expect(events.get('/denied')).toMatchObject({
+      actor: { type: 'api_key', id: 'key-18' },
+      outcome: 'failure',
+      context: { ip: '127.0.0.1', http: { method: 'GET', url: '/denied', status: 401 } },
+    });
+    expect(events.get('/boom')).toMatchObject({
+      outcome: 'failure',
+      context: { http: { status: 500 } },
+    });
+  });
+
+  it('the requests log, sampling (failures always kept) and no proxy trust by default', async () => {
+    const tenant = uniqueTenant();
+    const app = await start(ctx.client, { log: 'requests', tenant, sampleRate: 0 });
+    const headers = { 'x-forwarded-for': '203.0.113.7', 'x-key': 'u-1' };
+    for (let i = 0; i < 5; i++) await fetch(`${app.url}/reports?i=${i}`, { headers });
+    await fetch(`${app.url}/denied?secret=s3`, { headers });
+    await app.close();
+    await ctx.client.flush();
+    const stored = await ctx.hindsight.events(tenant);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      action: 'http.request',
+      category: 'requests',
+      channel: 'ui',
+      outcome: 'failure',
+      context: { ip: '127.0.0.1', http: { url: '/denied?secret=REDACTED', status: 401 } },
+    });
+  });
+});
+
+describe('node:http: clients that go away, patterns, descriptions', () => {
+  it('records a request whose client left before the answer, and honours regex and predicate exclusions', async () => {
+    const tenant = uniqueTenant();
+    const logRequest = nodeRequestLogger(ctx.client, {
+      log: 'requests',
+      tenant: () => tenant,
+      exclude: [/\.css$/, '/assets/'],
+      describe: (_req, http) => `Opened ${http.url}`,
+      requestId: (req) => req.headers['x-trace'] as string | undefined,
+    });
+    const skipBots = nodeRequestLogger(ctx.client, {
+      log: 'requests',
+      tenant: () => tenant,
+      exclude: (req) => (req.headers['user-agent'] ?? '').includes('bot'),
+    });
+    const server = createServer((req, res) => {
+      if (req.url === '/bot') {
+        skipBots(req, res);
+        res.end('ok');
+        return;
+      }
+      logRequest(req, res);
+      if (req.url === '/slow') return; // never answers
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await fetch(`${url}/site.css`);
+    await fetch(`${url}/assets/app.js`);
+    await fetch(`${url}/bot`, { headers: { 'user-agent': 'crawler-bot/2' } });
+    await fetch(`${url}/page?q=1`, { headers: { 'x-trace': 'trace-7' } });
+    await fetch(`${url}/slow`, { signal: AbortSignal.timeout(100) }).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await ctx.client.flush();
+    const stored = byUrl(await ctx.hindsight.events(tenant));
+    expect([...stored.keys()].sort()).toEqual(['/page', '/slow']);
+    expect(stored.get('/page')).toMatchObject({
+      description: 'Opened /page?q=1',
+      outcome: 'success',
+      context: { requestId: 'trace-7', http: { status: 200 } },
+    });
+    const slow = stored.get('/slow');
+    expect(slow).toMatchObject({ outcome: 'failure', description: 'Opened /slow' });
+    expect(slow?.context?.http?.status).toBeUndefined();
+  });
+});
