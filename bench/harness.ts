@@ -31,7 +31,19 @@ export interface BenchServer {
  */
 export async function startServer(location: string): Promise<BenchServer> {
   const store = location.startsWith('postgres') ? '--database-url' : '--data';
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', store, location], {
+  // Unlimited: the benchmark is one key sending as fast as the server takes it.
+  const args = [
+    'serve',
+    '--port',
+    '0',
+    store,
+    location,
+    '--rate-limit-read',
+    '0',
+    '--rate-limit-write',
+    '0',
+  ];
+  const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

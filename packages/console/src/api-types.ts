@@ -10,6 +10,19 @@ export interface TenantSummary {
   readonly events: number;
 }
 
+/** `GET /v1/session`: who the console acts as. */
+export interface Session {
+  readonly kind: 'key' | 'viewer';
+  /** The one tenant the key or token may read; `null` for all. */
+  readonly tenant: string | null;
+  readonly viewer?: { readonly id: string; readonly name?: string; readonly role: string };
+  /** A viewer's permissions (`view`, `export`, …), or a key's scopes. */
+  readonly permissions: readonly string[];
+  /** The categories a viewer may read; `null` for all. */
+  readonly categories: readonly string[] | null;
+  readonly expiresAt?: string;
+}
+
 /** A page of a list. */
 export interface Page {
   readonly nextCursor: string | null;

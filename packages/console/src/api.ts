@@ -3,13 +3,14 @@
  * carries the credentials' `Authorization` header; every failure becomes an `ApiError` with
  * the API's stable code.
  */
-import type { StoredEvent, ViewDefinition } from '@hindsight/core';
+import type { StoredEvent, TenantSettings, ViewDefinition } from '@hindsight/core';
 import type {
   EventPage,
   Integration,
   LoginAccountPage,
   MessageDetail,
   MessagePage,
+  Session,
   TenantSummary,
 } from './api-types.js';
 import type { Credentials } from './auth.js';
@@ -50,6 +51,10 @@ export interface Api {
   /** The views (tabs): the built-in ones, and with a tenant also the tenant's own. */
   views(tenant?: string, signal?: AbortSignal): Promise<ViewDefinition[]>;
   tenants(signal?: AbortSignal): Promise<TenantSummary[]>;
+  /** Who the credentials are: a key or a viewer, and what they may do. */
+  session(signal?: AbortSignal): Promise<Session>;
+  /** The tenant's settings (the embedded console's look). */
+  settings(tenant: string, signal?: AbortSignal): Promise<TenantSettings>;
   events(tenant: string, params: Params, signal?: AbortSignal): Promise<EventPage>;
   event(tenant: string, id: string, signal?: AbortSignal): Promise<StoredEvent>;
   loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
@@ -143,6 +148,9 @@ export function createApi(credentials: Credentials, base = ''): Api {
           signal,
         )
       ).views,
+    session: (signal) => json('/v1/session', signal),
+    settings: async (tenant, signal) =>
+      (await json<{ settings: TenantSettings }>(`${tenantPath(tenant)}/settings`, signal)).settings,
     tenants: async (signal) =>
       (await json<{ tenants: TenantSummary[] }>('/v1/tenants', signal)).tenants,
     events: (tenant, params, signal) =>

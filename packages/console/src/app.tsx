@@ -2,14 +2,23 @@
  * The console: sign-in, then the chosen tenant's logs. The whole screen state lives in the
  * address bar (see `url-state.ts`).
  */
-import { useCallback, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { createApi } from './api.js';
-import { type Credentials, forgetCredentials, saveCredentials, savedCredentials } from './auth.js';
+import {
+  type Credentials,
+  EMBEDDING,
+  type EmbedLook,
+  forgetCredentials,
+  saveCredentials,
+  savedCredentials,
+} from './auth.js';
+import { Loading, ProblemNotice } from './components/notice.js';
 import { SignIn } from './components/sign-in.js';
 import { TenantChooser } from './components/tenant-chooser.js';
 import { TenantConsole } from './components/tenant-console.js';
 import { TopBar } from './components/top-bar.js';
 import { timeFormat } from './formats.js';
+import { explain } from './problems.js';
 import { EMPTY_STATE } from './url-state.js';
 import { useAsync } from './use-async.js';
 import { useUrlState } from './use-url-state.js';
@@ -64,7 +73,100 @@ function SignedIn({
   );
 }
 
+/**
+ * The console embedded in a host page (`/embed?token=…`): the token's tenant only, with the
+ * host's look (query options, else the tenant's settings), no tenant picker and no sign-in.
+ */
+function Embedded({
+  credentials,
+  look,
+}: {
+  readonly credentials: Credentials;
+  readonly look: EmbedLook;
+}) {
+  const api = useMemo(() => createApi(credentials), [credentials]);
+  const [state, navigate] = useUrlState();
+  const time = useMemo(() => timeFormat(state.utc), [state.utc]);
+  const localZone = useMemo(() => timeFormat(false).zone, []);
+  const session = useAsync('session', async (signal) => {
+    const who = await api.session(signal);
+    const settings =
+      who.tenant === null ? {} : ((await api.settings(who.tenant, signal)).embed ?? {});
+    return { who, settings };
+  });
+  const ended = useCallback(() => undefined, []);
+  const accent =
+    look.accent ?? (session.state === 'done' ? session.data.settings.accentColor : undefined);
+  useEffect(() => {
+    // Through the CSS object model, which the console's Content-Security-Policy allows.
+    if (accent) document.documentElement.style.setProperty('--accent', accent);
+  }, [accent]);
+  if (session.state !== 'done') {
+    return (
+      <main className="view" id="view-panel">
+        {session.state === 'loading' ? (
+          <Loading what="the audit log" />
+        ) : (
+          <ProblemNotice problem={explain(session.error, 'open the audit log')} />
+        )}
+      </main>
+    );
+  }
+  const { who, settings } = session.data;
+  const tenant = who.tenant;
+  const logo = look.logo ?? settings.logoUrl;
+  const title = look.title ?? settings.title;
+  const viewer = who.viewer?.name ?? who.viewer?.id;
+  return (
+    <div className="app">
+      <TopBar
+        tenants={null}
+        tenant={tenant}
+        onTenant={() => undefined}
+        utc={state.utc}
+        zone={localZone}
+        onUtc={(utc) => navigate({ ...state, utc })}
+        onSignOut={ended}
+        embedded={{
+          ...(title === undefined ? {} : { title }),
+          ...(logo === undefined ? {} : { logo }),
+          ...(viewer === undefined ? {} : { viewer }),
+        }}
+      />
+      {tenant !== null && (
+        <TenantConsole
+          api={api}
+          tenant={tenant}
+          state={state.tenant === tenant ? state : { ...state, tenant }}
+          navigate={navigate}
+          time={time}
+          signOut={ended}
+          canExport={who.permissions.includes('export')}
+        />
+      )}
+    </div>
+  );
+}
+
 export function App() {
+  if (EMBEDDING) {
+    return EMBEDDING.credentials ? (
+      <Embedded credentials={EMBEDDING.credentials} look={EMBEDDING.look} />
+    ) : (
+      <main className="view" id="view-panel">
+        <ProblemNotice
+          problem={{
+            title: 'This page needs a viewer token.',
+            detail: 'Open the audit log from the application that embeds it.',
+          }}
+        />
+      </main>
+    );
+  }
+  return <Standalone />;
+}
+
+function Standalone() {
   const [credentials, setCredentials] = useState<Credentials | null>(savedCredentials);
   const [notice, setNotice] = useState<string>();
   const signOut = useCallback(() => {

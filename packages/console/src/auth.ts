@@ -1,16 +1,16 @@
 /**
- * Who the console acts as, and the one place that holds a secret. Today a reader signs in with
- * an API key (scope `events:read`), kept in `sessionStorage` only: it is gone when the tab
- * closes, is never a cookie and never reaches `localStorage`. Viewer tokens and embedding (a
- * host page handing the console a short-lived token) come later as other kinds of
- * `Credentials` made here; the rest of the console only asks for the `Authorization` header.
+ * Who the console acts as, and the one place that holds a secret. A reader signs in with an
+ * API key (scope `events:read`), kept in `sessionStorage` only: it is gone when the tab closes,
+ * is never a cookie and never reaches `localStorage`. Embedded (`/embed?token=…`), the console
+ * acts with the viewer token the host page gave it, kept in memory only and removed from the
+ * address bar at once. The rest of the console only asks for the `Authorization` header.
  */
 
 const STORAGE_KEY = 'hindsight.console.apiKey';
 
 /** What requests are signed with. */
 export interface Credentials {
-  readonly kind: 'api-key';
+  readonly kind: 'api-key' | 'viewer-token';
   /** The value of the `Authorization` header. */
   readonly authorization: string;
 }
@@ -48,3 +48,42 @@ export function saveCredentials(credentials: Credentials): void {
 export function forgetCredentials(): void {
   storage()?.removeItem(STORAGE_KEY);
 }
+
+/** How the host page asked the embedded console to look. */
+export interface EmbedLook {
+  readonly accent?: string;
+  readonly logo?: string;
+  readonly title?: string;
+}
+
+/**
+ * The viewer token and look of an embedded console (`/embed?token=…&accent=…`), read once when
+ * the page loads; the token is then taken out of the address bar (and so out of the history and
+ * of any link the reader copies). `null` when the console is not embedded.
+ */
+function readEmbedding(): { credentials: Credentials | null; look: EmbedLook } | null {
+  if (window.location.pathname !== '/embed') return null;
+  const params = new URLSearchParams(window.location.search);
+  const token = params.get('token');
+  const look: EmbedLook = {
+    ...(/^#[0-9a-fA-F]{6}$/.test(params.get('accent') ?? '')
+      ? { accent: params.get('accent') as string }
+      : {}),
+    ...(/^https:\/\//.test(params.get('logo') ?? '') ? { logo: params.get('logo') as string } : {}),
+    ...(params.get('title') ? { title: (params.get('title') as string).slice(0, 80) } : {}),
+  };
+  for (const name of ['token', 'accent', 'logo', 'title']) params.delete(name);
+  const search = params.toString();
+  window.history.replaceState(
+    null,
+    '',
+    `/embed${search ? `?${search}` : ''}${window.location.hash}`,
+  );
+  return {
+    credentials: token ? { kind: 'viewer-token', authorization: `Bearer ${token}` } : null,
+    look,
+  };
+}
+
+/** The embedding of this page, read once at start. */
+export const EMBEDDING = readEmbedding();

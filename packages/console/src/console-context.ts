@@ -21,6 +21,8 @@ export interface ConsoleContextValue {
   readonly time: TimeFormat;
   /** Signs out, e.g. when the key stops being accepted. */
   readonly signOut: () => void;
+  /** Whether the reader may export (a viewer token without `export` may not). */
+  readonly canExport: boolean;
 }
 
 export const ConsoleContext = createContext<ConsoleContextValue | null>(null);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `hindsight` command line (SPEC §7): `serve`, `keys create`, and `verify` (which needs
- * nothing but `@hindsight/core`: no database, no server).
+ * The `hindsight` command line (SPEC §7): `serve`, `keys create|list|revoke|rotate`, and
+ * `verify` (which needs nothing but `@hindsight/core`: no database, no server).
  */
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ExportVerifier, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
 import type { StoreLocation } from './store/index.js';
+import type { ApiKeyRecord, Store } from './store/types.js';
 
 const USAGE = `Usage:
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
@@ -16,8 +17,12 @@ const USAGE = `Usage:
                   [--anchor-file FILE] [--anchor-url URL] [--public-url URL]
                   [--sendgrid-public-key KEY] [--mailgun-signing-key KEY]
                   [--twilio-auth-token TOKEN]
+                  [--rate-limit-read N] [--rate-limit-write N]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
+  hindsight keys list [--json] [--data DIR | --database-url URL]
+  hindsight keys revoke ID [ID ...] [--data DIR | --database-url URL]
+  hindsight keys rotate ID [--data DIR | --database-url URL]
   hindsight verify EXPORT.ndjson --public-key FILE [--checkpoint FILE]
 
 Scopes: ${SCOPES.join(', ')}
@@ -25,7 +30,8 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_GEOIP_DB, HINDSIGHT_LOG_LEVEL, HINDSIGHT_ORIGIN, HINDSIGHT_SIGNING_KEY,
              HINDSIGHT_ANCHOR_FILE, HINDSIGHT_ANCHOR_URL, HINDSIGHT_PUBLIC_URL,
              HINDSIGHT_SENDGRID_PUBLIC_KEY, HINDSIGHT_MAILGUN_SIGNING_KEY,
-             HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets)`;
+             HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
+             HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE`;
 
 /** A mistake in how the command was called: message, usage, exit code 2. */
 class UsageError extends Error {}
@@ -53,6 +59,16 @@ function portOf(text: string): number {
   return port;
 }
 
+/** A `--rate-limit-*` value: requests per minute, 0 for unlimited. */
+function perMinute(kind: string, text: string): number {
+  if (!/^\d{1,9}$/.test(text)) {
+    throw new UsageError(
+      `Invalid --rate-limit-${kind} "${text}": give requests per minute, 0 for no limit.`,
+    );
+  }
+  return Number(text);
+}
+
 async function serve(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -71,6 +87,8 @@ async function serve(args: string[]): Promise<void> {
       'sendgrid-public-key': { type: 'string' },
       'mailgun-signing-key': { type: 'string' },
       'twilio-auth-token': { type: 'string' },
+      'rate-limit-read': { type: 'string' },
+      'rate-limit-write': { type: 'string' },
     },
     strict: true,
   });
@@ -118,6 +136,16 @@ async function serve(args: string[]): Promise<void> {
       ...(anchorFile === undefined ? {} : { anchorFile }),
       ...(anchorUrl === undefined ? {} : { anchorUrl }),
       hooks,
+      rateLimit: {
+        read: perMinute(
+          'read',
+          values['rate-limit-read'] ?? process.env['HINDSIGHT_RATE_LIMIT_READ'] ?? '1200',
+        ),
+        write: perMinute(
+          'write',
+          values['rate-limit-write'] ?? process.env['HINDSIGHT_RATE_LIMIT_WRITE'] ?? '60000',
+        ),
+      },
       ...(geo === undefined ? {} : { geo }),
     },
     (line) => process.stdout.write(`${line}\n`),
@@ -158,22 +186,186 @@ async function keysCreate(args: string[]): Promise<void> {
   if (values.tenant !== undefined && !new RegExp(TENANT_PATTERN).test(values.tenant)) {
     throw new UsageError(`Invalid tenant "${values.tenant}".`);
   }
-  const { openStore } = await import('./store/index.js');
-  const store = await openStore(storeLocation(values));
-  try {
+  await withStore(storeLocation(values), async (store) => {
     const { token, record } = await createApiKey(store, {
       scopes: scopes as Scope[],
       tenant: values.tenant ?? null,
       ...(values.name === undefined ? {} : { name: values.name }),
     });
-    process.stderr.write(
-      `Created key ${record.id} with scopes ${record.scopes.join(', ')}` +
-        `${record.tenant ? ` for tenant ${record.tenant}` : ''}. It is shown only once:\n`,
-    );
-    process.stdout.write(`${token}\n`);
+    printNewKey(token, record);
+  });
+}
+
+/** Runs `work` on the store at `location`, and closes it. */
+async function withStore<T>(
+  location: StoreLocation,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
+  const { openStore } = await import('./store/index.js');
+  const store = await openStore(location);
+  try {
+    return await work(store);
   } finally {
     await store.close();
   }
+}
+
+/** A new key's summary on standard error, and the key alone on the last line of standard out. */
+function printNewKey(token: string, record: ApiKeyRecord, replaces?: string): void {
+  process.stderr.write(
+    `Created key ${record.id}${replaces ? ` to replace ${replaces}` : ''} with scopes ` +
+      `${record.scopes.join(', ')}${record.tenant ? ` for tenant ${record.tenant}` : ''}. ` +
+      'It is shown only once:\n',
+  );
+  process.stdout.write(`${token}\n`);
+}
+
+/** What `keys list` shows of a key: everything but its secret's hash. */
+function keySummary(key: ApiKeyRecord) {
+  const { id, name, scopes, tenant, createdAt, revokedAt } = key;
+  return { id, name, scopes, tenant, createdAt, revokedAt };
+}
+
+/** A key's name for a terminal: control characters shown as `?`. */
+function shownName(key: ApiKeyRecord): string {
+  return key.name.replace(/\p{Cc}/gu, '?');
+}
+
+/** Keys as an aligned table. */
+function keyTable(keys: readonly ApiKeyRecord[]): string {
+  const rows = [
+    ['ID', 'NAME', 'SCOPES', 'TENANT', 'CREATED', 'REVOKED'],
+    ...keys.map((k) => [
+      k.id,
+      shownName(k) || '-',
+      k.scopes.join(','),
+      k.tenant ?? 'all',
+      k.createdAt,
+      k.revokedAt ?? 'active',
+    ]),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => r[i]?.length ?? 0))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+async function keysList(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { ...storeOptions, json: { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const keys = await withStore(storeLocation(values), (store) => store.listKeys());
+  if (values.json) {
+    for (const key of keys) process.stdout.write(`${JSON.stringify(keySummary(key))}\n`);
+  } else if (keys.length === 0) {
+    process.stderr.write('No keys.\n');
+  } else {
+    process.stdout.write(`${keyTable(keys)}\n`);
+  }
+}
+
+/**
+ * The key ids given to `revoke` or `rotate`. A whole key is refused: other users of the machine
+ * can read a command's arguments.
+ */
+function keyIds(positionals: readonly string[]): string[] {
+  for (const arg of positionals) {
+    const token = /^hsk_([a-z0-9]{16})_/.exec(arg);
+    if (token) {
+      throw new UsageError(
+        `Give the key's id (${token[1]}), not the whole key: other users of this machine can ` +
+          "read a command's arguments.",
+      );
+    }
+  }
+  return [...positionals];
+}
+
+const unknownKey = (id: string) =>
+  `No key with id "${id}"; \`hindsight keys list\` shows every key.`;
+
+async function keysRevoke(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: storeOptions,
+    allowPositionals: true,
+    strict: true,
+  });
+  const ids = [...new Set(keyIds(positionals))];
+  if (ids.length === 0) throw new UsageError('Give the id of each key to revoke.');
+  await withStore(storeLocation(values), async (store) => {
+    const at = new Date().toISOString();
+    for (const id of ids) {
+      const key = await store.revokeKey(id, at);
+      if (key === null) {
+        process.stderr.write(`hindsight: ${unknownKey(id)}\n`);
+        process.exitCode = 1;
+      } else if (key.revokedAt === at) {
+        process.stdout.write(
+          `Revoked key ${id}${key.name ? ` (${shownName(key)})` : ''} at ${at}; servers refuse it ` +
+            'from their next request.\n',
+        );
+      } else {
+        process.stdout.write(`Key ${id} was already revoked at ${key.revokedAt}.\n`);
+      }
+    }
+  });
+}
+
+/**
+ * Replaces a key with a new one of the same scopes, tenant and name, and revokes the old one at
+ * once; for a cut-over without refused requests, see `keys create` then `keys revoke`.
+ */
+async function keysRotate(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: storeOptions,
+    allowPositionals: true,
+    strict: true,
+  });
+  const [id, ...extra] = keyIds(positionals);
+  if (id === undefined || extra.length > 0)
+    throw new UsageError('Give the id of one key to rotate.');
+  await withStore(storeLocation(values), async (store) => {
+    const old = await store.findKey(id);
+    if (old === null) throw new Error(unknownKey(id));
+    if (old.revokedAt !== null) {
+      throw new Error(
+        `Key ${id} was revoked at ${old.revokedAt} and cannot be rotated; make a new key with ` +
+          '`hindsight keys create`.',
+      );
+    }
+    const scopes = old.scopes.filter(isScope);
+    if (scopes.length !== old.scopes.length) {
+      throw new Error(
+        `Key ${id} has a scope this version of hindsight does not know ` +
+          `(${old.scopes.join(', ')}); make its replacement with \`hindsight keys create\`.`,
+      );
+    }
+    const { token, record } = await createApiKey(store, {
+      scopes,
+      tenant: old.tenant,
+      name: old.name,
+    });
+    printNewKey(token, record, id);
+    try {
+      await store.revokeKey(id, new Date().toISOString());
+    } catch (error) {
+      throw new Error(
+        `The new key above is stored, but key ${id} could not be revoked; run ` +
+          `\`hindsight keys revoke ${id}\`.`,
+        { cause: error },
+      );
+    }
+    process.stderr.write(`Revoked key ${id}; servers refuse it from their next request.\n`);
+  });
 }
 
 /** Reads a verifier key file: the key text, or the JSON of `GET /v1/keys/public`. */
@@ -237,7 +429,13 @@ async function verify(args: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve(rest);
-  if (command === 'keys' && rest[0] === 'create') return keysCreate(rest.slice(1));
+  if (command === 'keys') {
+    const [action, ...args] = rest;
+    if (action === 'create') return keysCreate(args);
+    if (action === 'list') return keysList(args);
+    if (action === 'revoke') return keysRevoke(args);
+    if (action === 'rotate') return keysRotate(args);
+  }
   if (command === 'verify') return verify(rest);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);

@@ -31,7 +31,9 @@ export const ERROR_CODES = {
   },
   unauthorized: {
     status: 401,
-    description: 'No API key, or an unknown or revoked one. Send `Authorization: Bearer <key>`.',
+    description:
+      'No API key or viewer token, an unknown or revoked one, or an expired, altered or ' +
+      'foreign viewer token. Send `Authorization: Bearer <key or token>`.',
   },
   invalid_signature: {
     status: 401,
@@ -42,7 +44,9 @@ export const ERROR_CODES = {
   forbidden: {
     status: 403,
     description:
-      'The key is valid but lacks the scope this route needs, or is limited to another tenant.',
+      'The key or viewer token is valid but lacks the scope or permission this route needs, is ' +
+      'limited to another tenant or to other categories, or (viewer tokens) names an employee, ' +
+      'who may not read audit logs.',
   },
   not_found: {
     status: 404,
@@ -69,6 +73,12 @@ export const ERROR_CODES = {
   unsupported_media_type: {
     status: 415,
     description: 'The body is not `application/json`.',
+  },
+  rate_limited: {
+    status: 429,
+    description:
+      'This key or viewer token sent more requests in the last minute than the server allows ' +
+      '(`--rate-limit-read`, `--rate-limit-write`). Wait the `Retry-After` seconds, then retry.',
   },
   internal_error: {
     status: 500,

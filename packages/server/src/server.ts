@@ -11,7 +11,7 @@ import { DEFAULT_ORIGIN, loadOrCreateSigner } from './checkpoints.js';
 import { loadDemo } from './demo-loader.js';
 import { createEnricher, type EnricherOptions } from './enrich.js';
 import { checkHookSecrets } from './hooks/index.js';
-import { createApp } from './http/app.js';
+import { createApp, type RateLimit } from './http/app.js';
 import type { HookOptions } from './http/hook-routes.js';
 import { openStore, type StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -42,6 +42,8 @@ export interface ServeOptions extends StoreLocation {
    * `null` for none (see `AppOptions.consoleDir`).
    */
   readonly consoleDir?: string | null;
+  /** Requests per minute per key or viewer token (see `AppOptions.rateLimit`). */
+  readonly rateLimit?: RateLimit;
 }
 
 /** A running server. */
@@ -102,6 +104,7 @@ export async function startServer(
       },
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
+      ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

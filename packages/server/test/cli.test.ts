@@ -450,3 +450,200 @@ describe('hindsight keys create', () => {
     tmp.remove();
   });
 });
+
+/** Runs the CLI; resolves its exit code and output, also when it fails. */
+function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [CLI, ...args]).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => error,
+  );
+}
+
+const lastLine = (text: string) => text.trim().split('\n').pop() ?? '';
+const idOf = (key: string) => /^hsk_([a-z0-9]{16})_/.exec(key)?.[1] ?? `not a key: ${key}`;
+
+/**
+ * `keys rotate`, `keys revoke` and `keys list` against a server that keeps running: the server
+ * refuses a revoked or rotated-away key from its next request.
+ */
+async function revokeAndRotateWhileServing(location: string): Promise<void> {
+  const served = await serve(location);
+  const admin = adminKeyOf(served.output());
+  const store = [location.startsWith('postgres') ? '--database-url' : '--data', location];
+  const create = async (...args: string[]) => {
+    const created = await cli('keys', 'create', ...args, ...store);
+    expect(created.code).toBe(0);
+    return lastLine(created.stdout);
+  };
+  const reader = await create('--scope', 'events:read', '--tenant', 'acme', '--name', 'dashboard');
+  const writer = await create('--scope', 'events:write', '--name', 'ingest');
+  const read = (key: string, tenant = 'acme') =>
+    fetch(`${served.url}/v1/tenants/${tenant}/events`, { headers: auth(key) });
+  const write = (key: string) =>
+    fetch(`${served.url}/v1/events`, {
+      method: 'POST',
+      headers: auth(key),
+      body: JSON.stringify({ tenant: 'acme', action: 'user.created', actor: { id: 'u1' } }),
+    });
+  expect((await read(reader)).status).toBe(200);
+  expect((await write(writer)).status).toBe(202);
+
+  const rotated = await cli('keys', 'rotate', idOf(reader), ...store);
+  expect(rotated.code).toBe(0);
+  const replacement = lastLine(rotated.stdout);
+  expect(replacement).toMatch(/^hsk_[a-z0-9]{16}_[A-Za-z0-9_-]{43}$/);
+  expect(replacement).not.toBe(reader);
+  expect(rotated.stdout).toBe(`${replacement}\n`);
+  expect(rotated.stderr).toContain(`Created key ${idOf(replacement)} to replace ${idOf(reader)}`);
+  expect(rotated.stderr).toContain(`Revoked key ${idOf(reader)}`);
+  const refused = await read(reader);
+  expect(refused.status).toBe(401);
+  expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+  expect((await read(replacement)).status).toBe(200);
+  // The same tenant limit and scopes as the key it replaced.
+  expect((await read(replacement, 'other')).status).toBe(403);
+  expect((await write(replacement)).status).toBe(403);
+
+  const revoked = await cli('keys', 'revoke', idOf(writer), ...store);
+  expect(revoked.code).toBe(0);
+  expect(revoked.stdout).toMatch(new RegExp(`^Revoked key ${idOf(writer)} \\(ingest\\) at 20`));
+  expect((await write(writer)).status).toBe(401);
+  expect((await read(admin)).status).toBe(200);
+
+  const json = await cli('keys', 'list', '--json', ...store);
+  expect(json.code).toBe(0);
+  const keys = json.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const when = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  // Oldest first; every field but the secret's hash, and nothing else.
+  expect(keys).toEqual([
+    {
+      id: idOf(admin),
+      name: 'admin',
+      scopes: ['admin'],
+      tenant: null,
+      createdAt: when,
+      revokedAt: null,
+    },
+    {
+      id: idOf(reader),
+      name: 'dashboard',
+      scopes: ['events:read'],
+      tenant: 'acme',
+      createdAt: when,
+      revokedAt: when,
+    },
+    {
+      id: idOf(writer),
+      name: 'ingest',
+      scopes: ['events:write'],
+      tenant: null,
+      createdAt: when,
+      revokedAt: when,
+    },
+    {
+      id: idOf(replacement),
+      name: 'dashboard',
+      scopes: ['events:read'],
+      tenant: 'acme',
+      createdAt: when,
+      revokedAt: null,
+    },
+  ]);
+
+  const table = await cli('keys', 'list', ...store);
+  expect(table.code).toBe(0);
+  const rows = table.stdout.trimEnd().split('\n');
+  expect(rows).toHaveLength(5);
+  expect(rows[0]).toMatch(/^ID {16}NAME +SCOPES +TENANT +CREATED +REVOKED$/);
+  expect(rows[1]).toMatch(new RegExp(`^${idOf(admin)}  admin +admin +all +20\\S+Z  active$`));
+  expect(rows[2]).toMatch(
+    new RegExp(`^${idOf(reader)}  dashboard +events:read +acme +20\\S+Z  20\\S+Z$`),
+  );
+  expect(rows[4]).toMatch(new RegExp(`^${idOf(replacement)}  dashboard .* active$`));
+  for (const key of [admin, reader, writer, replacement]) {
+    const secret = key.slice('hsk_0123456789abcdef_'.length);
+    expect(json.stdout + table.stdout + table.stderr).not.toContain(secret);
+  }
+  await stop(served);
+}
+
+describe('hindsight keys list, revoke and rotate', () => {
+  it('take effect on a running server at its next request (SQLite)', async () => {
+    const tmp = tempDir();
+    await revokeAndRotateWhileServing(tmp.dir);
+    tmp.remove();
+  }, 60_000);
+
+  it.skipIf('skip' in provided)(
+    'take effect on a running server at its next request (PostgreSQL)',
+    async () => {
+      const db = await testDatabase('url' in provided ? provided.url : '');
+      await revokeAndRotateWhileServing(db.url);
+      await db.drop();
+    },
+    60_000,
+  );
+
+  it('refuse missing, unknown and revoked keys with a message and exit code', async () => {
+    const tmp = tempDir();
+    const store = ['--data', tmp.dir];
+    const empty = await cli('keys', 'list', ...store);
+    expect(empty).toEqual({ code: 0, stdout: '', stderr: 'No keys.\n' });
+    const key = lastLine((await cli('keys', 'create', '--scope', 'events:read', ...store)).stdout);
+    const other = lastLine((await cli('keys', 'create', '--scope', 'admin', ...store)).stdout);
+    const id = idOf(key);
+
+    // Called wrongly: exit 2 with the usage, before any store is opened.
+    for (const [args, message] of [
+      [['revoke'], 'Give the id of each key to revoke.'],
+      [['rotate'], 'Give the id of one key to rotate.'],
+      [['rotate', id, idOf(other)], 'Give the id of one key to rotate.'],
+      [['revoke', key], `Give the key's id (${id}), not the whole key`],
+      [['list', 'extra'], 'Unexpected argument'],
+      [['list', '--secrets'], "Unknown option '--secrets'"],
+      [['remove', id], `Unknown command "keys remove ${id}`],
+    ] as const) {
+      const result = await cli('keys', ...args, ...store);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain('Usage:');
+    }
+
+    // Unknown ids: exit 1, and `revoke` still revokes the ids it knows.
+    for (const action of ['revoke', 'rotate']) {
+      const unknown = await cli('keys', action, '0000000000000000', ...store);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toBe(
+        'hindsight: No key with id "0000000000000000"; `hindsight keys list` shows every key.\n',
+      );
+      expect(unknown.stdout).toBe('');
+    }
+    const mixed = await cli('keys', 'revoke', 'nope', id, ...store);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stderr).toContain('No key with id "nope"');
+    const at = /^Revoked key \S+ at (\S+); servers refuse it/.exec(mixed.stdout)?.[1];
+    expect(mixed.stdout).toContain(`Revoked key ${id} at `);
+
+    // Revoking again keeps the first time and says so.
+    const again = await cli('keys', 'revoke', id, ...store);
+    expect(again).toEqual({
+      code: 0,
+      stdout: `Key ${id} was already revoked at ${at}.\n`,
+      stderr: '',
+    });
+
+    // A revoked key cannot be rotated, and no key is made.
+    const before = (await cli('keys', 'list', '--json', ...store)).stdout;
+    const rotated = await cli('keys', 'rotate', id, ...store);
+    expect(rotated.code).toBe(1);
+    expect(rotated.stdout).toBe('');
+    expect(rotated.stderr).toContain(`Key ${id} was revoked at ${at} and cannot be rotated`);
+    expect((await cli('keys', 'list', '--json', ...store)).stdout).toBe(before);
+    expect(before.trim().split('\n')).toHaveLength(2);
+    expect(JSON.parse(before.split('\n')[0] ?? '')).toMatchObject({ id, revokedAt: at });
+    tmp.remove();
+  }, 60_000);
+});

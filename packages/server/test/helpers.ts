@@ -10,7 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApiKey, type Scope } from '../src/auth.js';
 import type { CheckpointOptions } from '../src/checkpoints.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
-import { createApp } from '../src/http/app.js';
+import { createApp, type RateLimit } from '../src/http/app.js';
 import type { HookOptions } from '../src/http/hook-routes.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
@@ -45,6 +45,7 @@ export interface TestApp {
 export async function testApp(
   checkpoints?: CheckpointOptions,
   hooks?: HookOptions,
+  rateLimit?: RateLimit,
 ): Promise<TestApp> {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
@@ -53,6 +54,7 @@ export async function testApp(
     enricher: testEnricher(),
     ...(checkpoints ? { checkpoints } : {}),
     ...(hooks ? { hooks } : {}),
+    ...(rateLimit ? { rateLimit } : {}),
   });
   const key = async (scopes: Scope[], tenant?: string) =>
     (await createApiKey(store, { scopes, tenant: tenant ?? null })).token;

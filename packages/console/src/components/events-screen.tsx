@@ -16,7 +16,7 @@ import { Empty, Loading, ProblemNotice } from './notice.js';
 import { Pager } from './pager.js';
 
 export function EventsScreen() {
-  const { api, tenant, view, state, navigate, time } = useConsole();
+  const { api, tenant, view, state, navigate, time, canExport } = useConsole();
   const params = eventListParams(view, state);
   const key = `${tenant}:${JSON.stringify(params)}`;
   const page = useAsync(key, (signal) => api.events(tenant, params, signal));
@@ -58,7 +58,9 @@ export function EventsScreen() {
         onApply={apply}
         queryProblem={queryProblem}
       />
-      <ExportBar selected={[...selected]} onClearSelection={() => select([...selected], false)} />
+      {canExport && (
+        <ExportBar selected={[...selected]} onClearSelection={() => select([...selected], false)} />
+      )}
       <section
         className="results"
         aria-label={`${view.label}: results`}

@@ -56,6 +56,7 @@ export function TenantConsole({
   navigate,
   time,
   signOut,
+  canExport = true,
 }: {
   readonly api: Api;
   readonly tenant: string;
@@ -63,11 +64,12 @@ export function TenantConsole({
   readonly navigate: Navigate;
   readonly time: TimeFormat;
   readonly signOut: () => void;
+  readonly canExport?: boolean;
 }) {
   const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
   const context = useMemo(
-    () => ({ api, tenant, state, navigate, time, signOut }),
-    [api, tenant, state, navigate, time, signOut],
+    () => ({ api, tenant, state, navigate, time, signOut, canExport }),
+    [api, tenant, state, navigate, time, signOut, canExport],
   );
   if (views.state === 'loading') {
     return (

@@ -13,6 +13,7 @@ export function TopBar({
   zone,
   onUtc,
   onSignOut,
+  embedded,
 }: {
   /** The tenants to choose from; `null` while unknown. */
   readonly tenants: readonly TenantSummary[] | null;
@@ -23,6 +24,8 @@ export function TopBar({
   readonly zone: string;
   readonly onUtc: (utc: boolean) => void;
   readonly onSignOut: () => void;
+  /** Embedded in a host page: its title and logo, the viewer; no tenant picker or sign-out. */
+  readonly embedded?: { readonly title?: string; readonly logo?: string; readonly viewer?: string };
 }) {
   const id = useId();
   const names = tenants?.map((t) => t.name) ?? [];
@@ -33,10 +36,18 @@ export function TopBar({
       <a className="skip-link" href="#view-panel">
         Skip to the log
       </a>
-      <p className="brand">
-        Hindsight <span className="brand-sub">Audit trail</span>
-      </p>
-      {names.length > 0 && (
+      {embedded ? (
+        <p className="brand">
+          {embedded.logo && <img className="brand-logo" src={embedded.logo} alt="" />}
+          {embedded.title ?? 'Audit log'}
+          {embedded.viewer && <span className="brand-sub"> · {embedded.viewer}</span>}
+        </p>
+      ) : (
+        <p className="brand">
+          Hindsight <span className="brand-sub">Audit trail</span>
+        </p>
+      )}
+      {!embedded && names.length > 0 && (
         <div className="tenant-picker">
           <label htmlFor={`${id}-tenant`}>Tenant</label>
           <select
@@ -72,9 +83,11 @@ export function TopBar({
             <span className="toggle-hint"> · switch to {utc ? 'local' : 'UTC'}</span>
           )}
         </button>
-        <button type="button" onClick={onSignOut}>
-          Sign out
-        </button>
+        {!embedded && (
+          <button type="button" onClick={onSignOut}>
+            Sign out
+          </button>
+        )}
       </div>
     </header>
   );

@@ -4,6 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import rateLimitPlugin from '@fastify/rate-limit';
 import { note } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import Fastify, {
@@ -20,11 +21,23 @@ import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import type { Store } from '../store/types.js';
+import { ViewerTokens } from '../viewer-tokens.js';
+import { ACCESS_ROUTES } from './access-routes.js';
+import { AuditTrail } from './audit.js';
 import { defaultConsoleDir, registerConsole } from './console.js';
 import { HOOK_ROUTES, type HookOptions } from './hook-routes.js';
 import { openApiDocument } from './openapi.js';
-import { ROUTES, type RouteContext, type RouteSpec } from './routes.js';
+import { ROUTES, type RouteContext, type RouteSpec, recordEvents } from './routes.js';
 import { VIEW_ROUTES } from './view-routes.js';
+
+/** Requests per minute per caller (see `AppOptions.rateLimit`); 0 is unlimited. */
+export interface RateLimit {
+  readonly read: number;
+  readonly write: number;
+}
+
+/** Generous for people and programs alike; a runaway loop or a stolen key is slowed down. */
+export const DEFAULT_RATE_LIMIT: RateLimit = { read: 1200, write: 60_000 };
 
 /** The largest request body accepted (SPEC §3). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
@@ -41,6 +54,12 @@ export interface AppOptions {
   readonly checkpoints?: CheckpointOptions;
   /** Provider webhook secrets (`POST /v1/hooks/{provider}`); none configured by default. */
   readonly hooks?: HookOptions;
+  /**
+   * Requests per minute per API key or viewer token (per client IP without either): `read` for
+   * every request but `write`s (`POST /v1/events` and webhooks); 0 is unlimited. Default
+   * {@link DEFAULT_RATE_LIMIT}.
+   */
+  readonly rateLimit?: RateLimit;
   /** Fastify logger options; off by default (tests). */
   readonly logger?: FastifyServerOptions['logger'];
   /**
@@ -164,13 +183,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const queue = new CommitQueue(options.store);
-  const checkpoints = new Checkpointer(
-    options.store,
-    options.checkpoints ?? {
-      signer: note.signerFromSeed(DEFAULT_ORIGIN, randomBytes(32)),
-      origin: DEFAULT_ORIGIN,
-    },
-  );
+  const signing = options.checkpoints ?? {
+    signer: note.signerFromSeed(DEFAULT_ORIGIN, randomBytes(32)),
+    origin: DEFAULT_ORIGIN,
+  };
+  const checkpoints = new Checkpointer(options.store, signing);
+  // Every server with the same signing key accepts the viewer tokens of the others.
+  const tokens = ViewerTokens.fromSecret(signing.signer.privateKeyText);
   // The bytes of each request's body, for the webhooks whose signatures cover them.
   const rawBodies = new WeakMap<FastifyRequest, Buffer>();
   const ctx: RouteContext = {
@@ -180,6 +199,10 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     checkpoints,
     hooks: options.hooks ?? {},
     rawBody: (req) => rawBodies.get(req),
+    tokens,
+    audit: new AuditTrail(async (event) => {
+      await recordEvents(ctx, { events: [event] }, null);
+    }),
   };
 
   app.removeAllContentTypeParsers();
@@ -226,11 +249,20 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   let document: unknown;
-  const routes = [...ROUTES, ...VIEW_ROUTES, ...HOOK_ROUTES, ...builtinRoutes(() => document)];
+  const routes = [
+    ...ROUTES,
+    ...VIEW_ROUTES,
+    ...ACCESS_ROUTES,
+    ...HOOK_ROUTES,
+    ...builtinRoutes(() => document),
+  ];
   document = openApiDocument(routes, VERSION);
   // Who is calling, per request: set before the body is read, so that an unauthenticated
   // request never costs a body parse.
   const principals = new WeakMap<FastifyRequest, Principal>();
+  await registerRateLimit(app, options.rateLimit ?? DEFAULT_RATE_LIMIT, (req) =>
+    principals.get(req),
+  );
   const addRoute = (instance: FastifyInstance, route: RouteSpec) => {
     const { scope } = route;
     instance.route({
@@ -244,9 +276,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
         ? {}
         : {
             onRequest: async (req: FastifyRequest) => {
-              const principal = await authenticate(options.store, req.headers.authorization);
+              const principal = await authenticate(
+                options.store,
+                req.headers.authorization,
+                tokens,
+              );
               const { tenant } = req.params as { tenant?: string };
-              authorize(principal, scope, tenant);
+              authorize(principal, scope, tenant, route.permission);
               principals.set(req, principal);
             },
           }),
@@ -275,6 +311,46 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     for (const route of routes) if (route.formBody) addRoute(child, route);
   });
   const consoleDir = options.consoleDir === undefined ? defaultConsoleDir() : options.consoleDir;
-  if (consoleDir !== null) registerConsole(app, consoleDir);
+  if (consoleDir !== null) {
+    registerConsole(app, consoleDir, {
+      tenantOf: async (token) => {
+        const principal = await authenticate(options.store, `Bearer ${token}`, tokens);
+        if (!principal.viewer || !principal.viewer.permissions.includes('view')) {
+          throw new HindsightError('forbidden', 'Not a viewer token that may view.');
+        }
+        return principal.viewer.tenant;
+      },
+      settings: async (tenant) => (await options.store.tenantSettings(tenant)).settings,
+    });
+  }
   return app;
+}
+
+/**
+ * Limits each caller — its API key or viewer token, after authentication; else its IP — to
+ * `limit` requests a minute, writes and reads apart. Over the limit: 429 `rate_limited` with
+ * `Retry-After`. Counted in this process's memory: servers sharing a database count apart.
+ */
+async function registerRateLimit(
+  app: FastifyInstance,
+  limit: RateLimit,
+  principalOf: (req: FastifyRequest) => Principal | undefined,
+): Promise<void> {
+  const isWrite = (req: FastifyRequest) =>
+    req.method === 'POST' && /^\/v1\/(events|hooks\/)/.test(req.url);
+  await app.register(rateLimitPlugin, {
+    global: true,
+    // After `onRequest`, where the caller is authenticated.
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    keyGenerator: (req) =>
+      `${isWrite(req) ? 'write' : 'read'} ${principalOf(req)?.id ?? `ip:${req.ip}`}`,
+    max: (_req, key) => (key.startsWith('write') ? limit.write : limit.read),
+    allowList: (req) => (isWrite(req) ? limit.write : limit.read) <= 0,
+    errorResponseBuilder: (_req, context) =>
+      new HindsightError(
+        'rate_limited',
+        `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`,
+      ),
+  });
 }

@@ -4,8 +4,9 @@
  */
 
 import { Readable } from 'node:stream';
-import { EVENTS_FORMAT, EventInput, StoredEvent, Tenant } from '@hindsight/core';
-import { type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { EVENTS_FORMAT, EventInput, type QueryClause, StoredEvent, Tenant } from '@hindsight/core';
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorize, type Principal, type Scope } from '../auth.js';
 import type { Checkpointer } from '../checkpoints.js';
@@ -18,15 +19,19 @@ import { eventsNdjson, selectedEvents } from '../export-events.js';
 import { prepareEvents } from '../ingest.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
+import type { ViewerPermission, ViewerTokens } from '../viewer-tokens.js';
+import type { AuditTrail } from './audit.js';
 import {
   cursorScope,
   EventListQuery,
   ExportQuery,
+  type ExportRequest,
   encodeCursor,
   exportRequest,
   toEventQuery,
 } from './event-query.js';
 import type { HookOptions } from './hook-routes.js';
+import { mayRead, namedCategories, withinCategories } from './viewer-scope.js';
 
 /** What route handlers need. */
 export interface RouteContext {
@@ -38,6 +43,10 @@ export interface RouteContext {
   readonly hooks: HookOptions;
   /** The request body's bytes as received, for routes that check a signature over them. */
   rawBody(req: FastifyRequest): Buffer | undefined;
+  /** Issues and verifies viewer tokens. */
+  readonly tokens: ViewerTokens;
+  /** Records reads, exports and token issues in the tenants' `audit` logs. */
+  readonly audit: AuditTrail;
 }
 
 /** One route: how it is served and how it is documented. */
@@ -50,6 +59,12 @@ export interface RouteSpec {
   readonly description?: string;
   /** The scope a key needs; `null` for public routes. */
   readonly scope: Scope | null;
+  /**
+   * The permission a viewer token needs, when not the one standing for the scope
+   * (`events:read` → `view`, `events:export` → `export`, `events:delete` → `delete`; routes
+   * of other scopes are not open to viewer tokens).
+   */
+  readonly permission?: ViewerPermission;
   readonly params?: TObject;
   readonly querystring?: TObject;
   readonly body?: TSchema;
@@ -176,11 +191,22 @@ export const ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: ['invalid_request', 'invalid_query', 'invalid_cursor', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const query = req.query as EventListQuery;
-      const page = await ctx.store.queryEvents(tenant, toEventQuery(tenant, query));
+      const asked = toEventQuery(tenant, query);
+      const clauses = withinCategories(principal, asked.clauses);
+      const page = await ctx.store.queryEvents(tenant, { ...asked, clauses });
       const { filters, order } = cursorScope(query);
+      const log = namedCategory(clauses) ?? 'all';
+      await ctx.audit.record(principal, req, {
+        tenant,
+        action: 'audit_log.viewed',
+        log,
+        description: `searched the ${log} log`,
+        metadata: { category: log, filters, events: page.events.length },
+        fold: filters,
+      });
       return {
         events: page.events,
         nextCursor: page.next === null ? null : encodeCursor(page.next, tenant, filters, order),
@@ -196,10 +222,22 @@ export const ROUTES: readonly RouteSpec[] = [
     params: EventParams,
     success: { status: 200, description: 'The event.', schema: Type.Ref(StoredEvent) },
     errors: ['not_found', 'invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant, id } = req.params as { tenant: string; id: string };
       const event = await ctx.store.getEvent(tenant, id);
-      if (!event) throw new HindsightError('not_found', `No event "${id}" in tenant "${tenant}".`);
+      // An event of a category the viewer may not read is not there for them.
+      if (!event || !mayRead(principal, event.category)) {
+        throw new HindsightError('not_found', `No event "${id}" in tenant "${tenant}".`);
+      }
+      await ctx.audit.record(principal, req, {
+        tenant,
+        action: 'audit_log.viewed',
+        log: event.category,
+        description: `viewed event ${id} of the ${event.category} log`,
+        targets: [{ type: 'event', id }],
+        metadata: { category: event.category, events: 1 },
+        fold: id,
+      });
       return event;
     },
   },
@@ -226,10 +264,26 @@ export const ROUTES: readonly RouteSpec[] = [
       contentType: [NDJSON, CSV],
     },
     errors: ['invalid_request', 'invalid_query', ...AUTH_ERRORS],
-    handler: async (ctx, req, reply) => {
+    handler: async (ctx, req, reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const query = req.query as ExportQuery;
-      const stream = await startStream(exportChunks(ctx, tenant, query));
+      const request = exportRequest(query);
+      const selection = viewerSelection(principal, request);
+      const log =
+        request.kind === 'filtered' ? (namedCategory(selection.clauses ?? []) ?? 'all') : 'all';
+      await ctx.audit.record(principal, req, {
+        tenant,
+        action: 'audit_log.exported',
+        log,
+        description: `exported ${request.kind === 'log' ? 'the whole log' : `events of the ${log} log`} as ${query.format.toUpperCase()}`,
+        metadata: {
+          category: log,
+          format: query.format,
+          ...(request.kind === 'filtered' ? { filters: request.filters } : {}),
+          ...(request.kind === 'ids' ? { ids: request.ids.length } : {}),
+        },
+      });
+      const stream = await startStream(exportChunks(ctx, tenant, query.format, request, selection));
       // Only once the export has started: an error before is answered as JSON.
       void reply
         .type(query.format === 'csv' ? CSV : NDJSON)
@@ -251,6 +305,7 @@ export const ROUTES: readonly RouteSpec[] = [
       '`GET /v1/keys/public` (e.g. Go `golang.org/x/mod/sumdb/note`), then check proofs against ' +
       'its root.',
     scope: 'events:read',
+    permission: 'verify',
     params: TenantParams,
     success: {
       status: 200,
@@ -259,8 +314,9 @@ export const ROUTES: readonly RouteSpec[] = [
       contentType: 'text/plain; charset=utf-8',
     },
     errors: ['not_found', 'invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
+      await auditVerification(ctx, principal, req, tenant);
       const latest = await ctx.checkpoints.latest(tenant);
       if (latest === null) {
         throw new HindsightError(
@@ -301,6 +357,7 @@ export const ROUTES: readonly RouteSpec[] = [
       "Proves that the event with `seq` is leaf `seq - 1` of the tenant's Merkle tree of `size` " +
       'leaves (default: the whole log). Verify it against the root of a checkpoint of that size.',
     scope: 'events:read',
+    permission: 'verify',
     params: TenantParams,
     querystring: Type.Object(
       {
@@ -322,9 +379,10 @@ export const ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: ['invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const { seq, size: asked } = req.query as { seq: number; size?: number };
+      await auditVerification(ctx, principal, req, tenant);
       const size = await treeSize(ctx.store, tenant, asked);
       if (seq > size) {
         throw new HindsightError('invalid_request', `seq ${seq} is not in a tree of size ${size}.`);
@@ -342,6 +400,7 @@ export const ROUTES: readonly RouteSpec[] = [
       'Proves that the tree of `from` leaves is a prefix of the tree of `to` leaves (default: ' +
       'the whole log): nothing in the older log was changed, removed or reordered since.',
     scope: 'events:read',
+    permission: 'verify',
     params: TenantParams,
     querystring: Type.Object(
       {
@@ -362,9 +421,10 @@ export const ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: ['invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const { from, to: asked } = req.query as { from: number; to?: number };
+      await auditVerification(ctx, principal, req, tenant);
       const to = await treeSize(ctx.store, tenant, asked);
       if (from > to) {
         throw new HindsightError('invalid_request', `from (${from}) is larger than to (${to}).`);
@@ -407,21 +467,81 @@ async function treeSize(store: Store, tenant: string, asked: number | undefined)
   return asked ?? size;
 }
 
+/**
+ * Records that a reader checked the log's integrity (a checkpoint or a proof), folded into one
+ * entry per caller every few minutes. Recorded before the answer, so that the log a proof
+ * describes already holds it.
+ */
+async function auditVerification(
+  ctx: RouteContext,
+  principal: Principal | null,
+  req: FastifyRequest,
+  tenant: string,
+): Promise<void> {
+  await ctx.audit.record(principal, req, {
+    tenant,
+    action: 'audit_log.verified',
+    log: 'all',
+    description: 'verified the integrity of the log',
+    fold: 'verify',
+  });
+}
+
+/** The category a query names (its first positive `category` clause), if any. */
+function namedCategory(clauses: readonly QueryClause[]): string | undefined {
+  return namedCategories(clauses)[0];
+}
+
+/**
+ * What of an export a caller may have: the clauses of a filtered one kept inside a viewer's
+ * categories, and which picked events they may read. A viewer limited to categories cannot
+ * export the whole (verifiable) log, which holds every category.
+ */
+function viewerSelection(
+  principal: Principal | null,
+  request: ExportRequest,
+): { clauses?: readonly QueryClause[]; readable: (e: StoredEvent) => boolean } {
+  const readable = (e: StoredEvent) => mayRead(principal, e.category);
+  if (request.kind === 'filtered') {
+    return { clauses: withinCategories(principal, request.clauses), readable };
+  }
+  if (request.kind === 'log' && principal?.viewer?.categories) {
+    throw new HindsightError(
+      'forbidden',
+      'This viewer token may read only some categories, so it cannot export the whole log; ' +
+        'export a filtered view (format=csv or a filter) instead.',
+    );
+  }
+  return { readable };
+}
+
 /** The text of an export (`GET /v1/tenants/{tenant}/export`), chunk by chunk. */
-function exportChunks(
+async function* exportChunks(
   ctx: RouteContext,
   tenant: string,
-  query: ExportQuery,
+  format: ExportQuery['format'],
+  request: ExportRequest,
+  selection: ReturnType<typeof viewerSelection>,
 ): AsyncGenerator<string> {
-  const request = exportRequest(query);
-  if (request.kind === 'log') return exportLines(ctx.store, ctx.checkpoints, tenant);
-  const pages = selectedEvents(
-    ctx.store,
-    tenant,
-    request.kind === 'ids' ? { ids: request.ids } : request,
+  if (request.kind === 'log') {
+    yield* exportLines(ctx.store, ctx.checkpoints, tenant);
+    return;
+  }
+  const pages = readablePages(
+    selectedEvents(
+      ctx.store,
+      tenant,
+      request.kind === 'ids'
+        ? { ids: request.ids }
+        : { clauses: selection.clauses ?? request.clauses, order: request.order },
+    ),
+    selection.readable,
   );
-  if (query.format === 'csv') return csvChunks(pages);
-  return eventsNdjson(
+  if (format === 'csv') {
+    yield* csvChunks(pages);
+    return;
+  }
+  yield* eventsNdjson(
     {
       type: 'header',
       format: EVENTS_FORMAT,
@@ -433,6 +553,14 @@ function exportChunks(
     },
     pages,
   );
+}
+
+/** The pages with only the events the caller may read. */
+async function* readablePages(
+  pages: AsyncIterable<StoredEvent[]>,
+  readable: (e: StoredEvent) => boolean,
+): AsyncGenerator<StoredEvent[]> {
+  for await (const page of pages) yield page.filter(readable);
 }
 
 /**
@@ -447,6 +575,20 @@ async function startStream(chunks: AsyncGenerator<string>): Promise<Readable> {
       if (!first.done) yield first.value;
       yield* chunks;
     })(),
+  );
+}
+
+/** Checks a JSON body against a schema; throws `invalid_request` listing every problem. */
+export function checkBody<T extends TSchema>(schema: T, body: unknown): Static<T> {
+  if (Value.Check(schema, body)) return body;
+  const details = [...Value.Errors(schema, body)].slice(0, 20).map((e) => ({
+    path: `/body${e.path}`,
+    message: e.message,
+  }));
+  throw new HindsightError(
+    'invalid_request',
+    `Invalid body: ${details[0]?.path ?? '/body'} ${details[0]?.message ?? 'is invalid'}.`,
+    { details },
   );
 }
 

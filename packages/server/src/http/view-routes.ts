@@ -14,29 +14,22 @@ import {
   ViewId,
   ViewInput,
 } from '@hindsight/core';
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { type Static, Type } from '@sinclair/typebox';
+import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { DAY_MS, HOUR_MS } from '../store/stats-plan.js';
 import { LOGIN_SORTS, type LoginUsersQuery, type Store } from '../store/types.js';
 import { decodeCursor, EventFilters, encodeCursor, filterClauses } from './event-query.js';
-import { AUTH_ERRORS, type RouteSpec, recordEvents, TenantParams } from './routes.js';
+import { AUTH_ERRORS, checkBody, type RouteSpec, recordEvents, TenantParams } from './routes.js';
+import {
+  allowedCategories,
+  mayRead,
+  namedCategories,
+  requireCategory,
+  withinCategories,
+} from './viewer-scope.js';
 
 const READ_ERRORS = ['invalid_request', ...AUTH_ERRORS] as const;
-
-/** Checks a JSON body against a schema; throws `invalid_request` listing every problem. */
-function checkBody<T extends TSchema>(schema: T, body: unknown): Static<T> {
-  if (Value.Check(schema, body)) return body;
-  const details = [...Value.Errors(schema, body)].slice(0, 20).map((e) => ({
-    path: `/body${e.path}`,
-    message: e.message,
-  }));
-  throw new HindsightError(
-    'invalid_request',
-    `Invalid body: ${details[0]?.path ?? '/body'} ${details[0]?.message ?? 'is invalid'}.`,
-    { details },
-  );
-}
 
 const Paging = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
@@ -204,6 +197,15 @@ function bucketOf(interval: StatsParams['interval'], rangeMs: number): number {
 /** The most buckets a histogram may have. */
 const MAX_BUCKETS = 2000;
 
+/** The views whose events the caller may read (a view of all categories needs them all). */
+function readableViews(
+  principal: Principal | null,
+  views: readonly ViewDefinition[],
+): ViewDefinition[] {
+  if (allowedCategories(principal) === null) return [...views];
+  return views.filter((v) => v.category !== null && mayRead(principal, v.category));
+}
+
 export const VIEW_ROUTES: readonly RouteSpec[] = [
   {
     method: 'GET',
@@ -221,7 +223,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       schema: Type.Object({ views: Type.Array(Type.Ref(ViewDefinition)) }),
     },
     errors: AUTH_ERRORS,
-    handler: async () => ({ views: BUILTIN_VIEWS }),
+    handler: async (_ctx, _req, _reply, principal) => ({
+      views: readableViews(principal, BUILTIN_VIEWS),
+    }),
   },
   {
     method: 'GET',
@@ -236,10 +240,15 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       schema: Type.Object({ views: Type.Array(Type.Ref(ViewDefinition)) }),
     },
     errors: READ_ERRORS,
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const own = await ctx.store.views(tenant);
-      return { views: [...BUILTIN_VIEWS, ...own.map((v) => customView(v.id, v.view))] };
+      return {
+        views: readableViews(principal, [
+          ...BUILTIN_VIEWS,
+          ...own.map((v) => customView(v.id, v.view)),
+        ]),
+      };
     },
   },
   {
@@ -327,8 +336,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: ['invalid_cursor', ...READ_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
+      requireCategory(principal, 'logins');
       const { limit = 50, cursor, ...filters } = req.query as LoginUsersParams;
       const sort = filters.sort ?? 'lastAttempt';
       const order = filters.order ?? (sort === 'name' || sort === 'email' ? 'asc' : 'desc');
@@ -344,6 +354,13 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
         ...(cursor === undefined ? {} : { after: decodeCursor(cursor, tenant, scope, 'logins') }),
       };
       const page = await ctx.store.loginUsers(tenant, query);
+      await ctx.audit.viewed(principal, req, {
+        tenant,
+        log: 'logins',
+        description: 'viewed the sign-ins per account',
+        metadata: { category: 'logins', filters: scope, events: page.users.length },
+        fold: scope,
+      });
       return {
         users: page.users.map(({ recentFailures, ...user }) => ({
           ...user,
@@ -380,8 +397,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: ['invalid_query', 'invalid_cursor', ...READ_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
+      requireCategory(principal, 'communications');
       const { limit = 50, cursor, order = 'desc', ...filters } = req.query as MessageListParams;
       const clauses = filterClauses({
         ...filters,
@@ -398,6 +416,13 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       });
       const ids = page.events.map(messageIdOf);
       const deliveries = await deliveriesByMessage(ctx.store, tenant, ids);
+      await ctx.audit.viewed(principal, req, {
+        tenant,
+        log: 'communications',
+        description: 'viewed the messages sent',
+        metadata: { category: 'communications', filters, events: page.events.length },
+        fold: ['messages', filters, order],
+      });
       return {
         messages: page.events.map((event, i) => {
           const id = ids[i] as string;
@@ -447,8 +472,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       ]),
     },
     errors: ['not_found', 'invalid_cursor', ...READ_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant, messageId } = req.params as { tenant: string; messageId: string };
+      requireCategory(principal, 'communications');
       const { limit = 200, cursor } = req.query as { limit?: number; cursor?: string };
       const scope = { messageId };
       const after =
@@ -474,6 +500,14 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       }
       const list = receivers.slice(0, limit);
       const last = list[list.length - 1];
+      await ctx.audit.viewed(principal, req, {
+        tenant,
+        log: 'communications',
+        description: `viewed message ${messageId}`,
+        targets: [{ type: 'message', id: messageId }],
+        metadata: { category: 'communications', events: 1 },
+        fold: messageId,
+      });
       return {
         id: messageId,
         event,
@@ -519,9 +553,18 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: READ_ERRORS,
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
-      return { integrations: await ctx.store.integrations(tenant) };
+      requireCategory(principal, 'integrations');
+      const integrations = await ctx.store.integrations(tenant);
+      await ctx.audit.viewed(principal, req, {
+        tenant,
+        log: 'integrations',
+        description: 'viewed the integrations log',
+        metadata: { category: 'integrations', events: integrations.length },
+        fold: 'integrations',
+      });
+      return { integrations };
     },
   },
   {
@@ -621,7 +664,7 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       }),
     },
     errors: ['invalid_query', ...READ_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const { interval, top = 10, since, until, ...filters } = req.query as StatsParams;
       const bounds = filterClauses({
@@ -652,8 +695,16 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
         );
       }
       // Time bounds inside `q` narrow the scan; the range itself is [from, to).
-      const clauses = filterClauses(filters);
+      const clauses = withinCategories(principal, filterClauses(filters));
       const stats = await ctx.store.stats(tenant, { clauses, fromMs, toMs, bucketMs, top });
+      const log = namedCategories(clauses)[0] ?? 'all';
+      await ctx.audit.viewed(principal, req, {
+        tenant,
+        log,
+        description: `viewed the statistics of the ${log} log`,
+        metadata: { category: log, filters, events: stats.total },
+        fold: ['stats', filters, since, until, interval],
+      });
       return {
         from: new Date(fromMs).toISOString(),
         to: new Date(toMs).toISOString(),

@@ -11,6 +11,7 @@
  * `searchTokens`, each carrying the tenant (`t<id>_word`), with positions for phrases.
  */
 import type { PoolClient } from 'pg';
+import { ACCESS_TABLES } from './access-rows.js';
 import type { WriterEvent } from './append-plan.js';
 import { PROJECTIONS_MIGRATION } from './postgres-projections.js';
 
@@ -91,6 +92,8 @@ CREATE TABLE api_keys (
   // The derived views of issue #5 (see `postgres-projections.ts`), computed from the events
   // stored before.
   { version: 2, sql: PROJECTIONS_MIGRATION },
+  // Tenant settings and viewer-token revocations (issue #8).
+  { version: 3, sql: ACCESS_TABLES },
 ];
 
 /** The schema version this build writes. */

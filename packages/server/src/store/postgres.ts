@@ -6,9 +6,10 @@
  * queries in `postgres-query.ts`, the derived views of issue #5 in `postgres-projections.ts`
  * (kept by a trigger as events are inserted) and `postgres-views.ts` (their reads).
  */
-import { merkle, type StoredEvent, type ViewInput } from '@hindsight/core';
+import { merkle, type StoredEvent, type TenantSettings, type ViewInput } from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
+import * as access from './access-rows.js';
 import {
   FrontierCache,
   newPlanState,
@@ -54,7 +55,9 @@ import type {
   Stats,
   StatsQuery,
   Store,
+  StoredTenantSettings,
   StoredView,
+  ViewerRevocation,
 } from './types.js';
 
 /** Tree frontiers a transaction leaves behind, remembered once it commits. */
@@ -576,6 +579,31 @@ class PostgresStore implements Store {
     return views.deleteView(this.#rows, tenant, id);
   }
 
+  async tenantSettings(tenant: string): Promise<StoredTenantSettings> {
+    this.#assertOpen();
+    return access.tenantSettings(this.#run, tenant);
+  }
+
+  async putTenantSettings(tenant: string, settings: TenantSettings): Promise<StoredTenantSettings> {
+    this.#assertOpen();
+    return access.putTenantSettings(this.#run, tenant, settings);
+  }
+
+  async revokeViewerTokens(revocation: ViewerRevocation): Promise<void> {
+    this.#assertOpen();
+    await access.revokeViewerTokens(this.#run, revocation);
+  }
+
+  async viewerTokenRevoked(token: {
+    tenant: string;
+    tokenId: string;
+    viewerId: string;
+    issuedAtMs: number;
+  }): Promise<boolean> {
+    this.#assertOpen();
+    return access.viewerTokenRevoked(this.#run, token);
+  }
+
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
     const insert = `INSERT INTO api_keys (${KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`;
@@ -606,6 +634,27 @@ class PostgresStore implements Store {
     return row ? keyRecord(row) : null;
   }
 
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    this.#assertOpen();
+    // Byte order, as in SQLite: whatever the database's locale, ISO times sort by time.
+    const { rows } = await this.#query<KeyRow>(
+      `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at COLLATE "C", id COLLATE "C"`,
+    );
+    return rows.map(keyRecord);
+  }
+
+  async revokeKey(id: string, at: string): Promise<ApiKeyRecord | null> {
+    this.#assertOpen();
+    // One statement, under the row's lock: a second revocation keeps the first time.
+    const { rows } = await this.#query<KeyRow>(
+      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1 ' +
+        `RETURNING ${KEY_COLUMNS}`,
+      [id, at],
+    );
+    const row = rows[0];
+    return row ? keyRecord(row) : null;
+  }
+
   async ping(): Promise<void> {
     this.#assertOpen();
     await this.#query('SELECT 1');
@@ -620,6 +669,9 @@ class PostgresStore implements Store {
   /** {@link PostgresStore.#query}'s rows, as a function value for the view readers. */
   readonly #rows: views.Rows = async <R extends object>(sql: string, params: unknown[]) =>
     (await this.#query<R>(sql, params)).rows;
+  /** {@link #rows} for statements written with `?` placeholders. */
+  readonly #run: access.RunSql = (sql, params) =>
+    this.#rows(access.numberPlaceholders(sql), params);
 
   /** One statement on a pooled connection; a lost database becomes `store_unavailable`. */
   async #query<R extends object>(sql: string, params: unknown[] = []): Promise<{ rows: R[] }> {

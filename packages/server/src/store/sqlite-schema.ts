@@ -11,6 +11,7 @@
  */
 import { merkle } from '@hindsight/core';
 import type Database from 'better-sqlite3';
+import { ACCESS_TABLES } from './access-rows.js';
 import type { WriterEvent } from './append-plan.js';
 import {
   dropProjectionTriggers,
@@ -108,6 +109,7 @@ export function migrateSqlite(db: Database.Database): void {
   db.transaction(() => {
     db.exec(SCHEMA);
     db.exec(PROJECTION_TABLES);
+    db.exec(ACCESS_TABLES);
     // Version 3 kept the projections by triggers on `events`; the writer keeps them now.
     dropProjectionTriggers(db);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as

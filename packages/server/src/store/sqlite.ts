@@ -12,10 +12,12 @@ import {
   type QueryClause,
   type StoredEvent,
   searchTokens,
+  type TenantSettings,
   type ViewInput,
 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
+import * as access from './access-rows.js';
 import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
@@ -36,7 +38,9 @@ import type {
   Stats,
   StatsQuery,
   Store,
+  StoredTenantSettings,
   StoredView,
+  ViewerRevocation,
 } from './types.js';
 
 /** Options for {@link openSqliteStore}. */
@@ -113,6 +117,12 @@ class SqliteStore implements Store {
           'WHERE NOT EXISTS (SELECT 1 FROM api_keys)',
       ),
       keyFind: p('SELECT * FROM api_keys WHERE id = ?'),
+      keyList: p(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY created_at, id`),
+      // One statement: a second revocation keeps the first time.
+      keyRevoke: p(
+        'UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? ' +
+          `RETURNING ${KEY_COLUMNS}`,
+      ),
       logSize: p('SELECT size FROM tenants WHERE name = ?').pluck(),
       // SQLite compares text by its bytes: code-point order for UTF-8.
       tenants: p('SELECT name, size FROM tenants WHERE size > 0 ORDER BY name'),
@@ -323,6 +333,31 @@ class SqliteStore implements Store {
     );
   }
 
+  async tenantSettings(tenant: string): Promise<StoredTenantSettings> {
+    this.#assertOpen();
+    return access.tenantSettings(this.#run, tenant);
+  }
+
+  async putTenantSettings(tenant: string, settings: TenantSettings): Promise<StoredTenantSettings> {
+    this.#assertOpen();
+    return access.putTenantSettings(this.#run, tenant, settings);
+  }
+
+  async revokeViewerTokens(revocation: ViewerRevocation): Promise<void> {
+    this.#assertOpen();
+    await access.revokeViewerTokens(this.#run, revocation);
+  }
+
+  async viewerTokenRevoked(token: {
+    tenant: string;
+    tokenId: string;
+    viewerId: string;
+    issuedAtMs: number;
+  }): Promise<boolean> {
+    this.#assertOpen();
+    return access.viewerTokenRevoked(this.#run, token);
+  }
+
   async createKey(key: ApiKeyRecord, options: { ifNoKeys?: boolean } = {}): Promise<boolean> {
     this.#assertOpen();
     const insert = options.ifNoKeys ? this.#stmt.keyInsertFirst : this.#stmt.keyInsert;
@@ -332,6 +367,17 @@ class SqliteStore implements Store {
   async findKey(id: string): Promise<ApiKeyRecord | null> {
     this.#assertOpen();
     const row = this.#stmt.keyFind.get(id) as KeyRow | undefined;
+    return row ? keyRecord(row) : null;
+  }
+
+  async listKeys(): Promise<ApiKeyRecord[]> {
+    this.#assertOpen();
+    return (this.#stmt.keyList.all() as KeyRow[]).map(keyRecord);
+  }
+
+  async revokeKey(id: string, at: string): Promise<ApiKeyRecord | null> {
+    this.#assertOpen();
+    const row = this.#stmt.keyRevoke.get(at, id) as KeyRow | undefined;
     return row ? keyRecord(row) : null;
   }
 
@@ -353,6 +399,13 @@ class SqliteStore implements Store {
 
   /** {@link SqliteStore.#prepared} as a function value, for the view readers. */
   readonly #prepare = (sql: string): Database.Statement => this.#prepared(sql);
+  /** Runs a statement synchronously, for the store functions shared with PostgreSQL. */
+  readonly #run: access.RunSql = async <R extends object>(sql: string, params: unknown[]) => {
+    const stmt = this.#prepared(sql);
+    if (stmt.reader) return stmt.all(params) as R[];
+    stmt.run(params);
+    return [];
+  };
 
   #prepared(sql: string): Database.Statement {
     let stmt = this.#queries.get(sql);

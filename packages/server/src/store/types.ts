@@ -8,6 +8,7 @@ import type {
   QueryClause,
   Salts,
   StoredEvent,
+  TenantSettings,
   UnsealedEvent,
   ViewInput,
 } from '@hindsight/core';
@@ -204,6 +205,20 @@ export interface Stats {
   readonly scanned?: number;
 }
 
+/** A tenant's settings and when they were last changed. */
+export interface StoredTenantSettings {
+  readonly settings: TenantSettings;
+  readonly updatedAt: string | null;
+}
+
+/** A revocation of viewer tokens: of one token, or of all a viewer's tokens issued until now. */
+export type ViewerRevocation = {
+  readonly tenant: string;
+  readonly revokedAtMs: number;
+  /** When every token it names has expired: it may be forgotten then. */
+  readonly expiresAtMs: number;
+} & ({ readonly tokenId: string } | { readonly viewerId: string });
+
 /** A tenant's own view as stored. */
 export interface StoredView {
   readonly id: string;
@@ -310,12 +325,38 @@ export interface Store {
   /** Removes a tenant's view; resolves whether there was one. */
   deleteView(tenant: string, id: string): Promise<boolean>;
 
+  /** A tenant's settings as stored (`{}` and `updatedAt: null` when never set). */
+  tenantSettings(tenant: string): Promise<StoredTenantSettings>;
+  /** Replaces a tenant's settings. */
+  putTenantSettings(tenant: string, settings: TenantSettings): Promise<StoredTenantSettings>;
+
+  /**
+   * Records a revocation of viewer tokens: one token by id, or every token of a viewer issued
+   * up to `revokedAtMs`. Revocations are kept until every token they name has expired.
+   */
+  revokeViewerTokens(revocation: ViewerRevocation): Promise<void>;
+  /** Whether a viewer token is revoked, by its id or by its viewer after it was issued. */
+  viewerTokenRevoked(token: {
+    readonly tenant: string;
+    readonly tokenId: string;
+    readonly viewerId: string;
+    readonly issuedAtMs: number;
+  }): Promise<boolean>;
+
   /**
    * Stores a key; with `ifNoKeys`, only when the store holds no key at all (atomically, also
    * with several servers starting at once). Resolves whether it was stored.
    */
   createKey(key: ApiKeyRecord, options?: { readonly ifNoKeys?: boolean }): Promise<boolean>;
   findKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Every key, revoked ones included, oldest first (by `createdAt`, then `id`). */
+  listKeys(): Promise<ApiKeyRecord[]>;
+  /**
+   * Revokes a key as of `at` (an ISO time) and resolves the key as now stored; a key revoked
+   * before keeps its first `revokedAt`. `null` when no key has this id. Every server reads keys
+   * per request, so the key is refused from the next request on.
+   */
+  revokeKey(id: string, at: string): Promise<ApiKeyRecord | null>;
 
   /** Resolves when the database answers; used by `/healthz`. */
   ping(): Promise<void>;

@@ -172,6 +172,10 @@ describe('without a built console', () => {
     expect(defaultConsoleDir()).toBe(
       resolve(fileURLToPath(new URL('../../../console/dist', import.meta.url))),
     );
-    expect(Object.keys(CONSOLE_HEADERS)).toEqual(['content-security-policy', 'referrer-policy']);
+    expect(Object.keys(CONSOLE_HEADERS)).toEqual([
+      'content-security-policy',
+      'referrer-policy',
+      'x-frame-options',
+    ]);
   });
 });

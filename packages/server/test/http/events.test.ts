@@ -470,6 +470,7 @@ describe('public routes', () => {
       '/v1/hooks/{provider}',
       '/v1/keys/public',
       '/v1/openapi.json',
+      '/v1/session',
       '/v1/tenants',
       '/v1/tenants/{tenant}/checkpoint',
       '/v1/tenants/{tenant}/events',
@@ -482,9 +483,12 @@ describe('public routes', () => {
       '/v1/tenants/{tenant}/messages/{messageId}',
       '/v1/tenants/{tenant}/proofs/consistency',
       '/v1/tenants/{tenant}/proofs/inclusion',
+      '/v1/tenants/{tenant}/settings',
       '/v1/tenants/{tenant}/stats',
       '/v1/tenants/{tenant}/views',
       '/v1/tenants/{tenant}/views/{id}',
+      '/v1/viewer-tokens',
+      '/v1/viewer-tokens/revocations',
       '/v1/views',
     ]);
     expect(Object.keys(doc.paths['/v1/events']?.['post']?.responses ?? {})).toEqual(

@@ -663,6 +663,140 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect(await store.findKey(record.id)).toEqual(record);
         expect(await store.findKey('missing')).toBeNull();
       });
+
+      it('lists every key, revoked ones too, oldest first', async () => {
+        const aged = (minutes: number, tenant: string | null) => ({
+          ...keyRecord(tenant),
+          createdAt: minutesAgo(minutes),
+        });
+        const newest = aged(1, 'acme');
+        const oldest = aged(3, null);
+        const revoked = { ...aged(2, 'acme'), revokedAt: minutesAgo(1) };
+        for (const key of [newest, oldest, revoked]) await store.createKey(key);
+        const ids = [newest.id, oldest.id, revoked.id];
+        const list = await store.listKeys();
+        expect(list.filter((k) => ids.includes(k.id))).toEqual([oldest, revoked, newest]);
+        const times = list.map((k) => k.createdAt);
+        expect(times).toEqual([...times].sort());
+      });
+
+      it('revokes a key once: a second revocation keeps the first time', async () => {
+        const key = keyRecord('acme');
+        const other = keyRecord('acme');
+        await store.createKey(key);
+        await store.createKey(other);
+        const first = new Date(NOW.getTime() + 60_000).toISOString();
+        const later = new Date(NOW.getTime() + 120_000).toISOString();
+        expect(await store.revokeKey(key.id, first)).toEqual({ ...key, revokedAt: first });
+        expect(await store.findKey(key.id)).toEqual({ ...key, revokedAt: first });
+        expect(await store.revokeKey(key.id, later)).toEqual({ ...key, revokedAt: first });
+        expect(await store.findKey(key.id)).toEqual({ ...key, revokedAt: first });
+        expect(await store.findKey(other.id)).toEqual(other);
+        expect(await store.revokeKey('missing', first)).toBeNull();
+        expect(await store.findKey('missing')).toBeNull();
+      });
+
+      it('shows a revocation at once to another store on the database (a running server)', async () => {
+        const second = await harness.another();
+        try {
+          const key = keyRecord(null);
+          await store.createKey(key);
+          expect((await second.findKey(key.id))?.revokedAt).toBeNull();
+          const at = new Date(NOW.getTime() + 60_000).toISOString();
+          await store.revokeKey(key.id, at);
+          expect((await second.findKey(key.id))?.revokedAt).toBe(at);
+          expect((await second.listKeys()).find((k) => k.id === key.id)?.revokedAt).toBe(at);
+
+          // Two revocations at once: both see the same, first, time.
+          const raced = keyRecord(null);
+          await second.createKey(raced);
+          const times = [1, 2].map((m) => new Date(NOW.getTime() + m * 60_000).toISOString());
+          const results = await Promise.all([
+            store.revokeKey(raced.id, times[0] ?? ''),
+            second.revokeKey(raced.id, times[1] ?? ''),
+          ]);
+          const winner = results[0]?.revokedAt;
+          expect(times).toContain(winner);
+          expect(results.map((r) => r?.revokedAt)).toEqual([winner, winner]);
+          expect((await store.findKey(raced.id))?.revokedAt).toBe(winner);
+        } finally {
+          await second.close();
+        }
+      });
+    });
+
+    describe('tenant settings and viewer-token revocations', () => {
+      it('keeps a tenant’s settings, {} until set, replaced whole', async () => {
+        expect(await store.tenantSettings('settings-t')).toEqual({ settings: {}, updatedAt: null });
+        const first = { embed: { frameAncestors: ['https://app.example.test'], title: 'Audit ✓' } };
+        await store.putTenantSettings('settings-t', first);
+        const kept = await store.tenantSettings('settings-t');
+        expect(kept.settings).toEqual(first);
+        expect(Date.parse(kept.updatedAt ?? '')).not.toBeNaN();
+        await store.putTenantSettings('settings-t', { embed: { accentColor: '#123456' } });
+        expect((await store.tenantSettings('settings-t')).settings).toEqual({
+          embed: { accentColor: '#123456' },
+        });
+        expect((await store.tenantSettings('other-t')).settings).toEqual({});
+      });
+
+      it('revokes one token, or a viewer’s tokens issued until then, in its tenant only', async () => {
+        const now = NOW.getTime();
+        const token = (
+          tokenId: string,
+          viewerId: string,
+          issuedAtMs: number,
+          tenant = 'rev-t',
+        ) => ({
+          tenant,
+          tokenId,
+          viewerId,
+          issuedAtMs,
+        });
+        expect(await store.viewerTokenRevoked(token('t1', 'v1', now))).toBe(false);
+        await store.revokeViewerTokens({
+          tenant: 'rev-t',
+          tokenId: 't1',
+          revokedAtMs: now,
+          expiresAtMs: now + 3_600_000,
+        });
+        expect(await store.viewerTokenRevoked(token('t1', 'v1', now))).toBe(true);
+        expect(await store.viewerTokenRevoked(token('t1', 'v1', now, 'other-t'))).toBe(false);
+        expect(await store.viewerTokenRevoked(token('t2', 'v1', now))).toBe(false);
+
+        await store.revokeViewerTokens({
+          tenant: 'rev-t',
+          viewerId: 'v2',
+          revokedAtMs: now,
+          expiresAtMs: now + 3_600_000,
+        });
+        expect(await store.viewerTokenRevoked(token('t3', 'v2', now - 1000))).toBe(true);
+        expect(await store.viewerTokenRevoked(token('t4', 'v2', now))).toBe(true);
+        expect(await store.viewerTokenRevoked(token('t5', 'v2', now + 1000))).toBe(false);
+        // Revoking again later covers tokens issued in between; an earlier time never narrows it.
+        await store.revokeViewerTokens({
+          tenant: 'rev-t',
+          viewerId: 'v2',
+          revokedAtMs: now + 5000,
+          expiresAtMs: now + 3_605_000,
+        });
+        await store.revokeViewerTokens({
+          tenant: 'rev-t',
+          viewerId: 'v2',
+          revokedAtMs: now - 5000,
+          expiresAtMs: now,
+        });
+        expect(await store.viewerTokenRevoked(token('t5', 'v2', now + 1000))).toBe(true);
+        // Revocations whose tokens have all expired are forgotten.
+        await store.revokeViewerTokens({
+          tenant: 'rev-t',
+          tokenId: 't9',
+          revokedAtMs: now + 7_200_000,
+          expiresAtMs: now + 10_800_000,
+        });
+        expect(await store.viewerTokenRevoked(token('t1', 'v1', now))).toBe(false);
+        expect(await store.viewerTokenRevoked(token('t9', 'v1', now + 7_000_000))).toBe(true);
+      });
     });
   });
 }

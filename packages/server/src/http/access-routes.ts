@@ -1,0 +1,200 @@
+/**
+ * Routes for the people who read logs (issue #8): viewer tokens and their revocation, who the
+ * caller is (for the console), and tenant settings (how the embedded console looks, who may
+ * frame it).
+ */
+import { TenantSettings } from '@hindsight/core';
+import { Type } from '@sinclair/typebox';
+import { authorize } from '../auth.js';
+import { HindsightError } from '../errors.js';
+import { MAX_TOKEN_SECONDS, ViewerTokenRequest } from '../viewer-tokens.js';
+import { AUTH_ERRORS, checkBody, type RouteSpec, TenantParams } from './routes.js';
+
+const TokenId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+
+const Revocation = Type.Union([
+  Type.Object(
+    { tenant: ViewerTokenRequest.properties.tenant, tokenId: TokenId },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      tenant: ViewerTokenRequest.properties.tenant,
+      viewerId: ViewerTokenRequest.properties.viewer.properties.id,
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+const Session = Type.Object({
+  kind: Type.Union([Type.Literal('key'), Type.Literal('viewer')]),
+  tenant: Type.Union([Type.String(), Type.Null()]),
+  viewer: Type.Optional(ViewerTokenRequest.properties.viewer),
+  permissions: Type.Array(Type.String()),
+  categories: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  expiresAt: Type.Optional(Type.String()),
+});
+
+const StoredSettings = Type.Object({
+  settings: TenantSettings,
+  updatedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const ACCESS_ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'POST',
+    path: '/v1/viewer-tokens',
+    operationId: 'createViewerToken',
+    summary: 'Issue a short-lived token with which one viewer reads one tenant’s log',
+    description:
+      'For the SaaS backend: a key with `viewer-tokens:create` (or `admin`; a key limited to a ' +
+      'tenant only for it) gets a signed token (JWT, EdDSA) for `tenant`, naming the viewer, ' +
+      'what they may do (`view`, `export`, `delete`, `verify`) and optionally which categories. ' +
+      'The reader sends it as `Authorization: Bearer <token>` or opens `/embed?token=…`. Roles: ' +
+      '`admin` gets what is granted, `supervisor` may only `view`, `employee` is refused ' +
+      '(403). Recorded in the tenant’s `audit` log.',
+    scope: 'viewer-tokens:create',
+    body: ViewerTokenRequest,
+    success: {
+      status: 201,
+      description: 'The token; it is shown only here.',
+      schema: Type.Object({
+        token: Type.String(),
+        tokenId: Type.String(),
+        expiresAt: Type.String(),
+      }),
+    },
+    errors: ['invalid_json', 'invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req, reply, principal) => {
+      const body = checkBody(ViewerTokenRequest, req.body);
+      if (principal) authorize(principal, 'viewer-tokens:create', body.tenant);
+      const issued = await ctx.tokens.issue(body);
+      const { viewer } = body;
+      await ctx.audit.record(principal, req, {
+        tenant: body.tenant,
+        action: 'viewer_token.issued',
+        log: 'all',
+        description: `let ${viewer.name ?? viewer.id} (${viewer.role}) read the audit log until ${issued.expiresAt}`,
+        targets: [{ type: 'viewer', id: viewer.id, ...(viewer.name ? { name: viewer.name } : {}) }],
+        metadata: {
+          tokenId: issued.tokenId,
+          role: viewer.role,
+          permissions: body.permissions,
+          ...(body.categories ? { categories: body.categories } : {}),
+          expiresAt: issued.expiresAt,
+        },
+      });
+      return reply.code(201).send(issued);
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/viewer-tokens/revocations',
+    operationId: 'revokeViewerTokens',
+    summary: 'Revoke a viewer token, or every token of a viewer',
+    description:
+      '`{ tenant, tokenId }` revokes one token; `{ tenant, viewerId }` every token issued to ' +
+      'that viewer until now (tokens issued later work). Every server refuses them from the ' +
+      'next request on. Recorded in the tenant’s `audit` log.',
+    scope: 'viewer-tokens:create',
+    body: Revocation,
+    success: {
+      status: 201,
+      description: 'Revoked.',
+      schema: Type.Object({ revokedAt: Type.String() }),
+    },
+    errors: ['invalid_json', 'invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req, reply, principal) => {
+      const body = checkBody(Revocation, req.body);
+      if (principal) authorize(principal, 'viewer-tokens:create', body.tenant);
+      const now = Date.now();
+      // Every token it names expires within the longest lifetime of a token.
+      const expiresAtMs = now + MAX_TOKEN_SECONDS * 1000 + 60_000;
+      const which = 'tokenId' in body ? { tokenId: body.tokenId } : { viewerId: body.viewerId };
+      await ctx.store.revokeViewerTokens({
+        tenant: body.tenant,
+        revokedAtMs: now,
+        expiresAtMs,
+        ...which,
+      });
+      await ctx.audit.record(principal, req, {
+        tenant: body.tenant,
+        action: 'viewer_token.revoked',
+        log: 'all',
+        description:
+          'tokenId' in body
+            ? `revoked viewer token ${body.tokenId}`
+            : `revoked every viewer token of ${body.viewerId}`,
+        ...('viewerId' in body ? { targets: [{ type: 'viewer', id: body.viewerId }] } : {}),
+        metadata: which,
+      });
+      return reply.code(201).send({ revokedAt: new Date(now).toISOString() });
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/session',
+    operationId: 'getSession',
+    summary: 'Who is calling: a key or a viewer token, and what it may do',
+    description:
+      'For the console: the tenant a key or token is limited to, a viewer’s name and role, ' +
+      'permissions (a key’s scopes) and categories (`null`: all).',
+    scope: 'events:read',
+    success: { status: 200, description: 'The caller.', schema: Session },
+    errors: AUTH_ERRORS,
+    handler: async (_ctx, _req, _reply, principal) => {
+      if (!principal)
+        throw new HindsightError('unauthorized', 'Send an API key or a viewer token.');
+      const claims = principal.viewer;
+      if (claims) {
+        return {
+          kind: 'viewer',
+          tenant: claims.tenant,
+          viewer: claims.viewer,
+          permissions: [...claims.permissions],
+          categories: claims.categories === null ? null : [...claims.categories],
+          expiresAt: new Date(claims.expiresAt * 1000).toISOString(),
+        };
+      }
+      return {
+        kind: 'key',
+        tenant: principal.tenant,
+        permissions: [...principal.scopes],
+        categories: null,
+      };
+    },
+  },
+  {
+    method: 'GET',
+    path: '/v1/tenants/:tenant/settings',
+    operationId: 'getTenantSettings',
+    summary: 'The tenant’s settings: how its embedded console looks, who may frame it',
+    scope: 'events:read',
+    params: TenantParams,
+    success: { status: 200, description: 'The settings.', schema: StoredSettings },
+    errors: ['invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req) => {
+      const { tenant } = req.params as { tenant: string };
+      return ctx.store.tenantSettings(tenant);
+    },
+  },
+  {
+    method: 'PUT',
+    path: '/v1/tenants/:tenant/settings',
+    operationId: 'putTenantSettings',
+    summary: 'Replace the tenant’s settings',
+    description:
+      '`embed.frameAncestors`: the origins whose pages may embed the console (CSP ' +
+      '`frame-ancestors`; none by default); `embed.accentColor`, `embed.logoUrl` (https), ' +
+      '`embed.title`: how it looks there.',
+    scope: 'admin',
+    params: TenantParams,
+    body: TenantSettings,
+    success: { status: 200, description: 'The settings as stored.', schema: StoredSettings },
+    errors: ['invalid_json', 'invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req) => {
+      const { tenant } = req.params as { tenant: string };
+      return ctx.store.putTenantSettings(tenant, checkBody(TenantSettings, req.body));
+    },
+  },
+];

@@ -1,0 +1,84 @@
+/**
+ * Tenant settings and viewer-token revocations (issue #8), stored alike by SQLite and
+ * PostgreSQL: the same tables and statements, written with `?` placeholders (PostgreSQL's store
+ * numbers them, see {@link numberPlaceholders}).
+ */
+import type { TenantSettings } from '@hindsight/core';
+import type { StoredTenantSettings, ViewerRevocation } from './types.js';
+
+/** The tables, in SQL both databases take. */
+export const ACCESS_TABLES = `
+CREATE TABLE IF NOT EXISTS tenant_settings (
+  tenant TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS viewer_revocations (
+  tenant TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  revoked_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant, kind, value)
+);`;
+
+/** Runs one statement with `?` placeholders and resolves its rows. */
+export type RunSql = <R extends object>(sql: string, params: unknown[]) => Promise<R[]>;
+
+/** `?` placeholders as PostgreSQL's `$1`, `$2`, …. */
+export function numberPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replaceAll('?', () => `$${++n}`);
+}
+
+export async function tenantSettings(run: RunSql, tenant: string): Promise<StoredTenantSettings> {
+  const [row] = await run<{ settings: string; updated_at: string }>(
+    'SELECT settings, updated_at FROM tenant_settings WHERE tenant = ?',
+    [tenant],
+  );
+  return row
+    ? { settings: JSON.parse(row.settings) as TenantSettings, updatedAt: row.updated_at }
+    : { settings: {}, updatedAt: null };
+}
+
+export async function putTenantSettings(
+  run: RunSql,
+  tenant: string,
+  settings: TenantSettings,
+): Promise<StoredTenantSettings> {
+  const updatedAt = new Date().toISOString();
+  await run(
+    'INSERT INTO tenant_settings (tenant, settings, updated_at) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (tenant) DO UPDATE SET settings = excluded.settings, ' +
+      'updated_at = excluded.updated_at',
+    [tenant, JSON.stringify(settings), updatedAt],
+  );
+  return { settings, updatedAt };
+}
+
+export async function revokeViewerTokens(run: RunSql, r: ViewerRevocation): Promise<void> {
+  const [kind, value] = 'tokenId' in r ? ['token', r.tokenId] : ['viewer', r.viewerId];
+  // Revocations whose tokens have all expired name nothing any more.
+  await run('DELETE FROM viewer_revocations WHERE expires_at_ms < ?', [r.revokedAtMs]);
+  await run(
+    'INSERT INTO viewer_revocations (tenant, kind, value, revoked_at_ms, expires_at_ms) ' +
+      'VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, value) DO UPDATE SET ' +
+      'revoked_at_ms = CASE WHEN excluded.revoked_at_ms > viewer_revocations.revoked_at_ms ' +
+      'THEN excluded.revoked_at_ms ELSE viewer_revocations.revoked_at_ms END, ' +
+      'expires_at_ms = CASE WHEN excluded.expires_at_ms > viewer_revocations.expires_at_ms ' +
+      'THEN excluded.expires_at_ms ELSE viewer_revocations.expires_at_ms END',
+    [r.tenant, kind, value, r.revokedAtMs, r.expiresAtMs],
+  );
+}
+
+export async function viewerTokenRevoked(
+  run: RunSql,
+  token: { tenant: string; tokenId: string; viewerId: string; issuedAtMs: number },
+): Promise<boolean> {
+  const rows = await run(
+    'SELECT 1 AS revoked FROM viewer_revocations WHERE tenant = ? AND ' +
+      "((kind = 'token' AND value = ?) OR (kind = 'viewer' AND value = ? AND revoked_at_ms >= ?))",
+    [token.tenant, token.tokenId, token.viewerId, token.issuedAtMs],
+  );
+  return rows.length > 0;
+}
