@@ -27,9 +27,9 @@ export interface BenchServer {
 
 /**
  * Starts `hindsight serve` on a store (a data directory or a PostgreSQL URL) that holds no key
- * yet, and returns its URL and the admin key it prints.
+ * yet, with `extra` flags, and returns its URL and the admin key it prints.
  */
-export async function startServer(location: string): Promise<BenchServer> {
+export async function startServer(location: string, extra: string[] = []): Promise<BenchServer> {
   const store = location.startsWith('postgres') ? '--database-url' : '--data';
   // Unlimited: the benchmark is one key sending as fast as the server takes it.
   const args = [
@@ -42,6 +42,7 @@ export async function startServer(location: string): Promise<BenchServer> {
     '0',
     '--rate-limit-write',
     '0',
+    ...extra,
   ];
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' },

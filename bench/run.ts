@@ -3,11 +3,11 @@
  * store of (by default) 1,000,000 events across 100 tenants, one of which holds 10%.
  *
  *   npm run bench -- [--store sqlite|postgres] [--events 1000000] [--tenants 100]
- *                    [--concurrency 16] [--batch 100] [--only ingest|views|sdk]
+ *                    [--concurrency 16] [--batch 100] [--only ingest|views|sdk|prune]
  *                    [--sdk-events 200000]
  *
  * `--only ingest` runs phases (a) to (d), `--only views` phases (e) and (f), `--only sdk` phase
- * (g) alone; by default all run.
+ * (g), `--only prune` phase (h) alone; by default all run.
  * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
@@ -29,6 +29,8 @@
  * (g) The SDK of issue #7 (`sdk.ts`): `record()` overhead per event without and with the
  *     outbox, and one process's SDK delivery rate against the server's own HTTP ingest of the
  *     same `--sdk-events` events, each into a fresh SQLite store. Results under `sdk`.
+ * (h) Retention of issue #9 (`prune.ts`): ingest p50/p99 while the server's background job
+ *     prunes `--events` expired events, against idle (target p99 ≤ 2×). Results under `prune`.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -45,6 +47,7 @@ import {
   startPostgresCluster,
   startServer,
 } from './harness.js';
+import { pruneBench } from './prune.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
 import { sdkBench } from './sdk.js';
@@ -76,8 +79,10 @@ if (STORE !== 'sqlite' && STORE !== 'postgres') {
   throw new Error('--store is sqlite (default) or postgres.');
 }
 const ONLY = values.only;
-if (ONLY !== undefined && ONLY !== 'ingest' && ONLY !== 'views' && ONLY !== 'sdk') {
-  throw new Error('--only is ingest (phases a to d), views (phases e and f) or sdk (phase g).');
+if (ONLY !== undefined && !['ingest', 'views', 'sdk', 'prune'].includes(ONLY)) {
+  throw new Error(
+    '--only is ingest (phases a to d), views (phases e and f), sdk (phase g) or prune (phase h).',
+  );
 }
 
 const TOTAL = Number(values.events);
@@ -315,6 +320,10 @@ async function main() {
             }),
           }
         : {};
+    const prune =
+      ONLY === undefined || ONLY === 'prune'
+        ? { prune: await pruneBench({ events: TOTAL, now: NOW, log }) }
+        : {};
     const result = {
       date: new Date().toISOString(),
       store: STORE,
@@ -327,6 +336,7 @@ async function main() {
       ...ingest,
       ...views,
       ...sdk,
+      ...prune,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     // A partial run gets a name of its own, so that it never replaces a full run of the day.

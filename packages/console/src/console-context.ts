@@ -23,6 +23,11 @@ export interface ConsoleContextValue {
   readonly signOut: () => void;
   /** Whether the reader may export (a viewer token without `export` may not). */
   readonly canExport: boolean;
+  /**
+   * How many days back the events are shown when the reader set no date (the tenant setting
+   * `displayWindowDays`); `null` shows everything.
+   */
+  readonly windowDays: number | null;
 }
 
 export const ConsoleContext = createContext<ConsoleContextValue | null>(null);

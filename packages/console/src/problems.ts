@@ -3,6 +3,7 @@
  * what to do next.
  */
 import { ApiError } from './api.js';
+import { EMBEDDING } from './auth.js';
 
 /** A problem to show: what happened and what to do. */
 export interface Problem {
@@ -28,17 +29,30 @@ export function explain(error: unknown, action = 'load this'): Problem {
     case 'network_error':
       return { title: 'The server could not be reached.', detail: message, code };
     case 'unauthorized':
-      return {
-        title: 'Your key is no longer accepted.',
-        detail: 'It may have been revoked. Sign out and sign in again with a valid key.',
-        code,
-      };
+      // Embedded, the reader holds a short-lived token the host page gave it, not a key.
+      return EMBEDDING
+        ? {
+            title: 'Your access to this audit log has ended.',
+            detail: `${message} Reload the page in the application to continue.`,
+            code,
+          }
+        : {
+            title: 'Your key is no longer accepted.',
+            detail: 'It may have been revoked. Sign out and sign in again with a valid key.',
+            code,
+          };
     case 'forbidden':
-      return {
-        title: `Your key may not ${action}.`,
-        detail: `${message} Ask an administrator for a key with that scope.`,
-        code,
-      };
+      return EMBEDDING
+        ? {
+            title: `You may not ${action}.`,
+            detail: `${message} Ask an administrator of the application for access.`,
+            code,
+          }
+        : {
+            title: `Your key may not ${action}.`,
+            detail: `${message} Ask an administrator for a key with that scope.`,
+            code,
+          };
     case 'not_found':
       return { title: 'Not found.', detail: message, code };
     case 'invalid_query':

@@ -60,6 +60,30 @@ export function eventFilterParams(
   };
 }
 
+/**
+ * The start of the display window (issue #9): the tenant shows the last `windowDays` days by
+ * default, from the start of that day (so the bound, and the page's address, holds all day).
+ * `null` when there is no window or the reader chose dates (`since`, `until`, or `after:` /
+ * `before:` in `q`): explicit dates reach the whole log.
+ * @example windowStart(view, { filters: {}, utc: true }, 30, Date.parse('2026-03-31T10:00:00Z')) // '2026-03-01T00:00:00.000Z'
+ */
+export function windowStart(
+  view: ViewDefinition,
+  state: Pick<ConsoleState, 'filters' | 'utc'>,
+  windowDays: number | null,
+  nowMs: number,
+): string | null {
+  if (windowDays === null) return null;
+  const filters = viewFilters(view, state.filters);
+  if (filters.since !== undefined || filters.until !== undefined) return null;
+  if (/(^|[\s(-])(after|before):/.test(filters.q ?? '')) return null;
+  const start = new Date(nowMs - windowDays * 86_400_000);
+  const day = state.utc
+    ? start.toISOString().slice(0, 10)
+    : `${start.getFullYear()}-${String(start.getMonth() + 1).padStart(2, '0')}-${String(start.getDate()).padStart(2, '0')}`;
+  return dayBound(day, state.utc, false);
+}
+
 /** `GET /v1/tenants/{t}/events` parameters of the page shown. */
 export function eventListParams(
   view: ViewDefinition,
@@ -74,7 +98,7 @@ export function eventListParams(
 }
 
 /** The export formats of `GET /v1/tenants/{t}/export`. */
-export type ExportFormat = 'csv' | 'ndjson';
+export type ExportFormat = 'csv' | 'ndjson' | 'pdf';
 
 /**
  * `GET /v1/tenants/{t}/export` parameters: the view's filters, or only the chosen events (the

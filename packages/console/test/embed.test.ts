@@ -150,6 +150,32 @@ if (skipReason !== null) {
       });
     });
 
+    it('tells the reader when their access ends (the token is revoked)', async () => {
+      await page.goto(allowed.url);
+      const frame = await consoleFrame();
+      await frame.getByRole('tablist', { name: 'Logs' }).waitFor({ timeout: 10_000 });
+      await served.post('/v1/viewer-tokens/revocations', { tenant: 'acme', viewerId: 'u-sup' });
+      await frame.getByLabel('Search', { exact: true }).fill('mallory');
+      await frame.getByRole('button', { name: 'Apply filters' }).click();
+      await expect
+        .poll(() => frame.locator('body').textContent(), { timeout: 10_000 })
+        .toContain('Your access to this audit log has ended.');
+      expect(await frame.locator('body').textContent()).toContain('revoked');
+      // A new load of the frame with that token gets the plain refusal.
+      await page.goto(allowed.url);
+      await expect
+        .poll(
+          async () =>
+            page
+              .frames()
+              .find((f) => f.url().startsWith(`${served.url}/embed`))
+              ?.locator('body')
+              .textContent() ?? '',
+          { timeout: 10_000 },
+        )
+        .toContain('not valid any more');
+    });
+
     it('cannot be framed by a host the tenant does not allow', async () => {
       await page.goto(other.url);
       await page.waitForTimeout(1500);

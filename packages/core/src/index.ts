@@ -3,6 +3,14 @@
  * No I/O: used by the server, the SDK, the console and the offline verifier alike.
  */
 export { canonicalJson } from './canonical-json.js';
+export {
+  DELETED_USER,
+  type Erased,
+  type ErasedEvent,
+  type ErasureSubject,
+  eraseEvent,
+  subjectPaths,
+} from './erase.js';
 export { type IpAddress, type IpRange, isIpAddress, parseIp, parseIpRange } from './ip.js';
 export {
   commitment,
@@ -40,6 +48,8 @@ export {
   ExportVerifier,
   type Problem,
   type ProblemKind,
+  type PrunedLine,
+  type RedactedLine,
   type VerifyOptions,
   type VerifyReport,
 } from './verify.js';

@@ -109,48 +109,67 @@ export function commitment(saltHex: string, value: unknown): string {
 }
 
 /**
- * The object a leaf hash is computed over: the event without `hash`, `context.location`,
- * `context.client`, with each personal value of {@link personalValues} replaced by its
- * commitment. A personal value with no salt must already be a commitment (an erased value).
- * Copies only what it changes; the event is not modified.
+ * The object a leaf hash is computed over: the event without `hash`, `erased`,
+ * `context.location`, `context.client`, with each personal value of {@link personalValues}
+ * replaced by its commitment. An erased value (issue #9) is its commitment in `erased`, whatever
+ * the event shows in its place (`null` there: a name the event never had, left out). A personal
+ * value with no salt must already be a commitment. Copies only what it changes; the event is
+ * not modified.
  */
 export function hashedView(
   event: UnsealedEvent & { seq: number },
   salts: Salts,
 ): Record<string, unknown> {
-  const commit = (path: string, value: unknown) => {
+  const erased = event.erased;
+  const commit = (path: string, value: unknown): unknown => {
+    if (erased !== undefined && Object.hasOwn(erased, path)) return erased[path] ?? undefined;
+    if (value === undefined) return undefined;
     const salt = salts[path];
     return salt === undefined ? value : commitment(salt, value);
   };
-  const { hash: _hash, ...view } = event as StoredEvent;
+  const { hash: _hash, erased: _erased, ...view } = event as StoredEvent;
   const out: Record<string, unknown> = view;
   const actor: Record<string, unknown> = { ...event.actor };
-  if (event.actor.name !== undefined) actor['name'] = commit('/actor/name', event.actor.name);
-  if (event.actor.email !== undefined) actor['email'] = commit('/actor/email', event.actor.email);
+  put(actor, 'name', commit('/actor/name', event.actor.name));
+  put(actor, 'email', commit('/actor/email', event.actor.email));
   out['actor'] = actor;
   if (event.targets) {
-    out['targets'] = event.targets.map((t, i) =>
-      t.name === undefined ? t : { ...t, name: commit(`/targets/${i}/name`, t.name) },
-    );
+    out['targets'] = event.targets.map((t, i) => {
+      const name = commit(`/targets/${i}/name`, t.name);
+      if (name === t.name) return t;
+      const target: Record<string, unknown> = { ...t };
+      put(target, 'name', name);
+      return target;
+    });
   }
-  if (event.context) {
-    const { location: _location, client: _client, ...context } = event.context;
+  const ip = commit('/context/ip', event.context?.ip);
+  const userAgent = commit('/context/userAgent', event.context?.userAgent);
+  if (event.context || ip !== undefined || userAgent !== undefined) {
+    const {
+      location: _location,
+      client: _client,
+      ...context
+    } = event.context ?? ({} as NonNullable<UnsealedEvent['context']>);
     const c: Record<string, unknown> = context;
-    if (context.ip !== undefined) c['ip'] = commit('/context/ip', context.ip);
-    if (context.userAgent !== undefined) {
-      c['userAgent'] = commit('/context/userAgent', context.userAgent);
-    }
+    put(c, 'ip', ip);
+    put(c, 'userAgent', userAgent);
     out['context'] = c;
   }
   if (event.changes) {
     out['changes'] = event.changes.map((change, i) => {
       const c: Record<string, unknown> = { ...change };
-      if (change.before !== undefined) c['before'] = commit(`/changes/${i}/before`, change.before);
-      if (change.after !== undefined) c['after'] = commit(`/changes/${i}/after`, change.after);
+      put(c, 'before', commit(`/changes/${i}/before`, change.before));
+      put(c, 'after', commit(`/changes/${i}/after`, change.after));
       return c;
     });
   }
   return out;
+}
+
+/** Sets a member, or removes it for `undefined`. */
+function put(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === undefined) delete object[key];
+  else object[key] = value;
 }
 
 /**

@@ -210,6 +210,14 @@ export const StoredEvent = Type.Object(
       }),
     ),
     metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    erased: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()]), {
+        description:
+          'Personal values erased (GDPR, docs/erasure.md), by JSON Pointer: the commitment ' +
+          'the leaf hash was computed over (`null`: a name the event did not have). Erased ' +
+          'names show as "Deleted User"; other erased values are absent.',
+      }),
+    ),
     hash: Type.String({ description: 'Hex SHA-256 leaf hash (SPEC §6).' }),
   },
   { $id: 'StoredEvent' },

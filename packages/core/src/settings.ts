@@ -42,8 +42,61 @@ export const EmbedSettings = Type.Object(
 );
 export type EmbedSettings = Static<typeof EmbedSettings>;
 
+/** Days to keep events: 1 day to 100 years. */
+const Days = Type.Integer({ minimum: 1, maximum: 36_500 });
+
+export const RetentionSettings = Type.Object(
+  {
+    days: Type.Optional(
+      Type.Union([Days, Type.Null()], {
+        description:
+          'Days to keep events of categories without their own policy; `null` keeps them ' +
+          "forever; absent: the server's default (`--retention-days`).",
+      }),
+    ),
+    categories: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), Type.Union([Days, Type.Null()]), {
+        description: 'Days to keep each category (`null`: forever), e.g. `{ "changes": 90 }`.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'How long events are kept, by category.' },
+);
+export type RetentionSettings = Static<typeof RetentionSettings>;
+
+export const LegalHold = Type.Object(
+  {
+    reason: Type.String({ minLength: 1, maxLength: 500 }),
+    since: Type.String({ description: 'When the hold was placed (RFC 3339).' }),
+  },
+  {
+    additionalProperties: false,
+    description: 'While set, nothing of the tenant is pruned, erased or deleted.',
+  },
+);
+export type LegalHold = Static<typeof LegalHold>;
+
 export const TenantSettings = Type.Object(
-  { embed: Type.Optional(EmbedSettings) },
+  {
+    embed: Type.Optional(EmbedSettings),
+    retention: Type.Optional(RetentionSettings),
+    legalHold: Type.Optional(LegalHold),
+    displayWindowDays: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 36_500,
+        description:
+          'How many days back the console shows by default; older events stay reachable ' +
+          'through date filters and exports.',
+      }),
+    ),
+    deletion: Type.Optional(
+      Type.Object(
+        { allowed: Type.Boolean({ description: 'Whether events may be deleted (redacted).' }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
   { additionalProperties: false, description: "A tenant's settings." },
 );
 export type TenantSettings = Static<typeof TenantSettings>;

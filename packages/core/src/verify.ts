@@ -9,6 +9,14 @@
  *   {"type":"header","format":"hindsight-export/1","tenant":…,"origin":…,"size":…,"exportedAt":…}
  *   {"type":"event","event":{…stored event with seq and hash…},"salts":{…}}    (any order)
  *   {"type":"checkpoint","note":"…signed note…"}
+ *   {"type":"pruned","seqs":[from,to],"hashes":[…]}   (events removed by retention, any order)
+ *   {"type":"redacted","seq":…,"id":…,"hash":…,"redactedAt":…,"redactedBy":…}   (deleted events)
+ *
+ * A `pruned` line stands for the events `from`…`to` (inclusive) that retention removed: it
+ * carries the hashes of the complete subtrees that make up those leaves (`merkle.rangeNodes`
+ * of `[from - 1, to)`, left to right), so that the tree, and every checkpoint, can still be
+ * recomputed. The events the export does hold are checked as before; a seq that is neither
+ * in the export nor in a `pruned` line is reported as removed.
  */
 import { leafHash, type Salts } from './leaf.js';
 import * as merkle from './merkle.js';
@@ -35,7 +43,35 @@ export type ExportLine =
       readonly exportedAt: string;
     }
   | { readonly type: 'event'; readonly event: StoredEvent; readonly salts: Salts }
-  | { readonly type: 'checkpoint'; readonly note: string };
+  | { readonly type: 'checkpoint'; readonly note: string }
+  | PrunedLine
+  | RedactedLine;
+
+/**
+ * An event deleted where the tenant permits it (issue #9): its content is gone, its leaf hash
+ * stays, so the tree and every checkpoint still verify; the report names when and by whom.
+ */
+export interface RedactedLine {
+  readonly type: 'redacted';
+  readonly seq: number;
+  readonly id: string;
+  /** The event's leaf hash (hex), as stored when it was appended. */
+  readonly hash: string;
+  /** When it was deleted (RFC 3339). */
+  readonly redactedAt: string;
+  /** Who deleted it: `api_key:<id>` or `user:<viewer id>`. */
+  readonly redactedBy: string;
+}
+
+/**
+ * Events `seqs[0]`…`seqs[1]` were removed by retention: `hashes` are the hex hashes of the
+ * complete subtrees `merkle.rangeNodes(seqs[0] - 1, seqs[1])`, left to right.
+ */
+export interface PrunedLine {
+  readonly type: 'pruned';
+  readonly seqs: readonly [from: number, to: number];
+  readonly hashes: readonly string[];
+}
 
 /** What can be wrong with an export. */
 export type ProblemKind =
@@ -65,6 +101,10 @@ export interface VerifyReport {
   readonly checkpoints: number;
   /** The largest size a valid checkpoint covers. */
   readonly verifiedSize: number;
+  /** Events removed by retention, present only as hashes (`pruned` lines). */
+  readonly pruned: number;
+  /** Events deleted with permission: present as their leaf hash only (`redacted` lines). */
+  readonly redacted: ReadonlyArray<{ seq: number; id: string; at: string; by: string }>;
   readonly problems: Problem[];
 }
 
@@ -103,10 +143,15 @@ export class ExportVerifier {
   readonly #leaves: Array<Uint8Array | undefined> = [];
   readonly #mismatched: Recomputed[] = [];
   readonly #notes: string[] = [];
+  /** Subtree hashes of pruned events, by `level/index`. */
+  readonly #prunedNodes = new Map<string, Uint8Array>();
+  /** The seq ranges of `pruned` lines, `[from, to]` inclusive. */
+  readonly #prunedRanges: Array<readonly [number, number]> = [];
   #header: (ExportLine & { type: 'header' }) | null = null;
   /** Set by a header of another format: the rest of the file is not read. */
   #foreign = false;
   #events = 0;
+  readonly #redacted: Array<{ seq: number; id: string; at: string; by: string }> = [];
   #lineNumber = 0;
 
   constructor(options: VerifyOptions) {
@@ -131,6 +176,8 @@ export class ExportVerifier {
       else this.#header = parsed;
     } else if (parsed.type === 'event') this.#event(parsed.event, parsed.salts ?? {});
     else if (parsed.type === 'checkpoint') this.#notes.push(parsed.note);
+    else if (parsed.type === 'pruned') this.#prunedLine(parsed);
+    else if (parsed.type === 'redacted') this.#redactedLine(parsed);
     else this.#problem('malformed', `Line ${this.#lineNumber} has no known type.`);
   }
 
@@ -143,13 +190,17 @@ export class ExportVerifier {
         events: this.#events,
         checkpoints: 0,
         verifiedSize: 0,
+        pruned: 0,
+        redacted: [],
         problems: [...this.#problems],
       };
     }
     const header = this.#header;
     if (!header) this.#problem('malformed', 'The export has no header line.');
     this.#resolveMismatches();
-    const size = this.#leaves.length;
+    const prunedEnd = this.#prunedRanges.reduce((end, [, to]) => Math.max(end, to), 0);
+    const size = Math.max(this.#leaves.length, prunedEnd);
+    const covered = this.#coverage(size);
     if (header && size < header.size) {
       this.#problem(
         'truncated',
@@ -157,13 +208,27 @@ export class ExportVerifier {
         size + 1,
       );
     }
+    let pruned = 0;
     for (let i = 0; i < size; i++) {
-      if (this.#leaves[i] === undefined) {
+      const present = this.#leaves[i] !== undefined;
+      if (covered[i] === 1) {
+        pruned++;
+        if (present) {
+          this.#problem(
+            'inserted',
+            `The event with seq ${i + 1} is in the export, yet marked as pruned.`,
+            i + 1,
+          );
+        }
+      } else if (!present) {
         this.#problem('missing', `No event with seq ${i + 1}: it was removed.`, i + 1);
       }
     }
-    const leaves = Array.from({ length: size }, (_, i) => this.#leaves[i] ?? new Uint8Array(32));
-    const roots = new RootCache(leaves);
+    // A removed event counts as a zero leaf: the checkpoints over it then fail too.
+    const leaves = Array.from({ length: size }, (_, i) =>
+      covered[i] === 1 ? undefined : (this.#leaves[i] ?? new Uint8Array(32)),
+    );
+    const roots = new RootCache(leaves, this.#prunedNodes);
     let checked = 0;
     let verifiedSize = 0;
     const origin = header?.origin ?? null;
@@ -184,7 +249,16 @@ export class ExportVerifier {
         );
         continue;
       }
-      if (!equal(roots.root(cp.size), cp.rootHash)) {
+      const root = roots.root(cp.size);
+      if (root === null) {
+        this.#problem(
+          'malformed',
+          `The ${cp.label} checkpoint of size ${cp.size} cuts through a pruned range, whose hashes cannot give its root.`,
+          cp.size,
+        );
+        continue;
+      }
+      if (!equal(root, cp.rootHash)) {
         this.#problem(
           'checkpoint_mismatch',
           `The events do not match the ${cp.label} checkpoint of size ${cp.size}: an event with seq ${previous + 1}…${cp.size} was changed, removed, reordered or inserted after it was signed, or the checkpoint is forked.`,
@@ -208,8 +282,51 @@ export class ExportVerifier {
       events: this.#events,
       checkpoints: checked,
       verifiedSize,
+      pruned,
+      redacted: [...this.#redacted].sort((a, b) => a.seq - b.seq),
       problems: [...this.#problems].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)),
     };
+  }
+
+  /** Keeps the subtree hashes of a `pruned` line, after checking its shape. */
+  #prunedLine(line: PrunedLine): void {
+    const [from, to] = Array.isArray(line.seqs) ? line.seqs : [];
+    const valid =
+      Number.isSafeInteger(from) &&
+      Number.isSafeInteger(to) &&
+      (from as number) >= 1 &&
+      (to as number) >= (from as number) &&
+      Array.isArray(line.hashes);
+    const ids = valid ? merkle.rangeNodes((from as number) - 1, to as number) : [];
+    if (
+      !valid ||
+      ids.length !== line.hashes.length ||
+      !line.hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))
+    ) {
+      this.#problem('malformed', `Line ${this.#lineNumber}: a malformed pruned range.`);
+      return;
+    }
+    ids.forEach(({ level, index }, i) => {
+      this.#prunedNodes.set(`${level}/${index}`, Buffer.from(line.hashes[i] as string, 'hex'));
+    });
+    this.#prunedRanges.push([from as number, to as number]);
+  }
+
+  /**
+   * Which seqs (index `seq - 1`) the `pruned` lines cover: 1 once, 2 for a seq in two lines
+   * (reported as malformed).
+   */
+  #coverage(size: number): Uint8Array {
+    const covered = new Uint8Array(size);
+    for (const [from, to] of this.#prunedRanges) {
+      for (let seq = from; seq <= to; seq++) {
+        if (covered[seq - 1] === 1) {
+          this.#problem('malformed', `Seq ${seq} is in two pruned ranges.`, seq);
+        }
+        covered[seq - 1] = 1;
+      }
+    }
+    return covered;
   }
 
   /** A header of another format: one clear problem, and nothing more is read. */
@@ -224,6 +341,31 @@ export class ExportVerifier {
         : `Unknown export format "${String(format)}": this is not a Hindsight log export ` +
             `("${EXPORT_FORMAT}").`,
     );
+  }
+
+  /**
+   * A deleted event: its stored leaf hash takes its place in the tree. A changed hash makes
+   * every checkpoint over it fail; a second line for its seq is an insertion.
+   */
+  #redactedLine(line: RedactedLine): void {
+    const { seq, hash, redactedAt, redactedBy } = line;
+    if (
+      !Number.isSafeInteger(seq) ||
+      seq < 1 ||
+      typeof hash !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(hash) ||
+      typeof redactedAt !== 'string' ||
+      typeof redactedBy !== 'string'
+    ) {
+      this.#problem('malformed', `Line ${this.#lineNumber}: a malformed redacted event.`);
+      return;
+    }
+    if (this.#leaves[seq - 1] !== undefined) {
+      this.#problem('inserted', `A second event with seq ${seq} (a redacted one).`, seq);
+      return;
+    }
+    this.#leaves[seq - 1] = Buffer.from(hash, 'hex');
+    this.#redacted.push({ seq, id: String(line.id ?? ''), at: redactedAt, by: redactedBy });
   }
 
   #event(event: StoredEvent, salts: Salts): void {
@@ -317,28 +459,48 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Roots of prefixes of one list of leaves, sharing work: every complete subtree is computed
- * once (O(n) hashes) and kept per level; each root folds O(log n) of them.
+ * once (O(n) hashes) and kept per level; each root folds O(log n) of them. Pruned leaves are
+ * absent; the subtree hashes given for them stand in.
  */
 class RootCache {
-  readonly #levels: Uint8Array[][] = [];
+  readonly #levels: Array<Array<Uint8Array | undefined>> = [];
 
-  constructor(leaves: readonly Uint8Array[]) {
-    for (const n of merkle.appendLeaves(new Map(), 0, leaves)) {
-      let level = this.#levels[n.level];
-      if (!level) {
-        level = [];
-        this.#levels[n.level] = level;
+  constructor(leaves: readonly (Uint8Array | undefined)[], given: ReadonlyMap<string, Uint8Array>) {
+    const size = leaves.length;
+    this.#levels[0] = [...leaves];
+    for (const [id, hash] of given) {
+      const [level, index] = id.split('/').map(Number) as [number, number];
+      const row = this.#level(level);
+      row[index] = hash;
+    }
+    for (let level = 0; 2 ** (level + 1) <= size; level++) {
+      const below = this.#level(level);
+      const row = this.#level(level + 1);
+      for (let j = 0; (j + 1) * 2 ** (level + 1) <= size; j++) {
+        if (row[j] !== undefined) continue;
+        const left = below[2 * j];
+        const right = below[2 * j + 1];
+        if (left !== undefined && right !== undefined) row[j] = merkle.nodeHash(left, right);
       }
-      level[n.index] = n.hash;
     }
   }
 
-  root(size: number): Uint8Array {
+  /** The root of the first `size` leaves, or `null` when a subtree it needs is unknown. */
+  root(size: number): Uint8Array | null {
     if (size === 0) return merkle.emptyRoot();
-    return merkle.foldRange(
-      merkle
-        .rangeNodes(0, size)
-        .map(({ level, index }) => this.#levels[level]?.[index] as Uint8Array),
-    );
+    const nodes = merkle
+      .rangeNodes(0, size)
+      .map(({ level, index }) => this.#levels[level]?.[index]);
+    if (nodes.some((n) => n === undefined)) return null;
+    return merkle.foldRange(nodes as Uint8Array[]);
+  }
+
+  #level(level: number): Array<Uint8Array | undefined> {
+    let row = this.#levels[level];
+    if (!row) {
+      row = [];
+      this.#levels[level] = row;
+    }
+    return row;
   }
 }

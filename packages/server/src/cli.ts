@@ -6,8 +6,17 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { createGunzip } from 'node:zlib';
 import { ExportVerifier, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
+import {
+  defaultDays,
+  legalHoldCommand,
+  parseInterval,
+  pruneCommand,
+  retentionCommand,
+} from './cli-retention.js';
+import { UsageError } from './cli-usage.js';
 import type { StoreLocation } from './store/index.js';
 import type { ApiKeyRecord, Store } from './store/types.js';
 
@@ -23,7 +32,16 @@ const USAGE = `Usage:
   hindsight keys list [--json] [--data DIR | --database-url URL]
   hindsight keys revoke ID [ID ...] [--data DIR | --database-url URL]
   hindsight keys rotate ID [--data DIR | --database-url URL]
-  hindsight verify EXPORT.ndjson --public-key FILE [--checkpoint FILE]
+                  [--retention-days N|forever] [--retention-interval 1h|off]
+                  [--archive-dir DIR]
+  hindsight verify EXPORT.ndjson[.gz] --public-key FILE [--checkpoint FILE]
+  hindsight prune [--dry-run] [--tenant T ...] [--retention-days N] [--archive-dir DIR]
+                  [--data DIR | --database-url URL]
+  hindsight legal-hold place --tenant T --reason R [--data DIR | --database-url URL]
+  hindsight legal-hold lift --tenant T [--data DIR | --database-url URL]
+  hindsight retention show --tenant T [--retention-days N] [--data DIR | --database-url URL]
+  hindsight retention set --tenant T [--days N|forever|default]
+                          [--category C=N|forever|default ...] [--data DIR | --database-url URL]
 
 Scopes: ${SCOPES.join(', ')}
 Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_HOST,
@@ -31,10 +49,8 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_ANCHOR_FILE, HINDSIGHT_ANCHOR_URL, HINDSIGHT_PUBLIC_URL,
              HINDSIGHT_SENDGRID_PUBLIC_KEY, HINDSIGHT_MAILGUN_SIGNING_KEY,
              HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
-             HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE`;
-
-/** A mistake in how the command was called: message, usage, exit code 2. */
-class UsageError extends Error {}
+             HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
+             HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR`;
 
 const storeOptions = {
   data: { type: 'string' },
@@ -89,6 +105,9 @@ async function serve(args: string[]): Promise<void> {
       'twilio-auth-token': { type: 'string' },
       'rate-limit-read': { type: 'string' },
       'rate-limit-write': { type: 'string' },
+      'retention-days': { type: 'string' },
+      'retention-interval': { type: 'string' },
+      'archive-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -136,6 +155,7 @@ async function serve(args: string[]): Promise<void> {
       ...(anchorFile === undefined ? {} : { anchorFile }),
       ...(anchorUrl === undefined ? {} : { anchorUrl }),
       hooks,
+      retention: retentionOptions(values),
       rateLimit: {
         read: perMinute(
           'read',
@@ -164,6 +184,24 @@ async function serve(args: string[]): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The retention of `serve`: the default days, the job's interval and the archive directory. */
+function retentionOptions(values: {
+  'retention-days'?: string;
+  'retention-interval'?: string;
+  'archive-dir'?: string;
+}) {
+  const intervalMs = parseInterval(
+    '--retention-interval',
+    values['retention-interval'] ?? process.env['HINDSIGHT_RETENTION_INTERVAL'] ?? '1h',
+  );
+  const archiveDir = values['archive-dir'] ?? process.env['HINDSIGHT_ARCHIVE_DIR'];
+  return {
+    defaultDays: defaultDays(values['retention-days']),
+    ...(intervalMs === null ? {} : { intervalMs }),
+    ...(archiveDir === undefined || archiveDir === '' ? {} : { archiveDir }),
+  };
 }
 
 async function keysCreate(args: string[]): Promise<void> {
@@ -406,16 +444,31 @@ async function verify(args: string[]): Promise<void> {
       : { trustedCheckpoints: readCheckpoints(values.checkpoint) }),
   });
   const lines = createInterface({
-    input: createReadStream(file),
+    // An archive of pruned events is gzip-compressed (issue #9).
+    input: file.endsWith('.gz')
+      ? createReadStream(file).pipe(createGunzip())
+      : createReadStream(file),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
   for await (const line of lines) verifier.line(line);
   const report = verifier.finish();
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  // Deleted with permission (issue #9): reported, never a problem.
+  const redactions = () => {
+    for (const r of report.redacted) {
+      out(`  redacted (seq ${r.seq}): event "${r.id}" was redacted at ${r.at} by ${r.by}.`);
+    }
+  };
   if (report.ok) {
     out(
       `OK: tenant ${report.tenant}, ${report.events} events; ${report.checkpoints} signed ${report.checkpoints === 1 ? 'checkpoint' : 'checkpoints'} verified, up to size ${report.verifiedSize}.`,
     );
+    if (report.pruned > 0) {
+      out(
+        `  ${report.pruned} events are present as hashes only: removed by retention, or (an archive) not in this file.`,
+      );
+    }
+    redactions();
     return;
   }
   out(
@@ -423,6 +476,7 @@ async function verify(args: string[]): Promise<void> {
   );
   for (const p of report.problems)
     out(`  ${p.kind}${p.seq === undefined ? '' : ` (seq ${p.seq})`}: ${p.message}`);
+  redactions();
   process.exitCode = 1;
 }
 
@@ -437,6 +491,9 @@ async function main(argv: string[]): Promise<void> {
     if (action === 'rotate') return keysRotate(args);
   }
   if (command === 'verify') return verify(rest);
+  if (command === 'prune') return pruneCommand(rest);
+  if (command === 'legal-hold') return legalHoldCommand(rest);
+  if (command === 'retention') return retentionCommand(rest);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(`${USAGE}\n`);
     return;

@@ -48,6 +48,13 @@ export const ERROR_CODES = {
       'limited to another tenant or to other categories, or (viewer tokens) names an employee, ' +
       'who may not read audit logs.',
   },
+  deletion_not_allowed: {
+    status: 403,
+    description:
+      'The tenant does not permit deleting events. An administrator may allow it with the ' +
+      'tenant setting `deletion: { allowed: true }` (`PUT /v1/tenants/{tenant}/settings`); ' +
+      'nothing was deleted.',
+  },
   not_found: {
     status: 404,
     description:
@@ -65,6 +72,13 @@ export const ERROR_CODES = {
     description:
       'An event reuses an `id` already stored for the tenant with different content; nothing ' +
       'of the batch was stored. Retries with identical content are not conflicts.',
+  },
+  legal_hold: {
+    status: 409,
+    description:
+      'The tenant is under legal hold: nothing of its log may be pruned, erased or deleted ' +
+      'until an admin lifts the hold (`DELETE /v1/tenants/{tenant}/legal-hold`); nothing was ' +
+      'changed.',
   },
   payload_too_large: {
     status: 413,

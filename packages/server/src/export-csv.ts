@@ -33,7 +33,7 @@ const OPTIONS: Options = {
 };
 
 /** Who did it, as a reader names them: "System", else name, e-mail or id. */
-function actorText(actor: StoredEvent['actor']): string {
+export function actorText(actor: StoredEvent['actor']): string {
   if (actor.type === 'system') return 'System';
   return actor.name ?? actor.email ?? actor.id ?? (actor.type === 'anonymous' ? 'Anonymous' : '');
 }
@@ -42,8 +42,10 @@ function valueText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function changeText(change: NonNullable<StoredEvent['changes']>[number]): string {
+function changeText(change: NonNullable<StoredEvent['changes']>[number], erased: boolean): string {
   if (change.sensitive) return `${change.field}: changed`;
+  // Values erased for a person (GDPR, issue #9).
+  if (erased) return `${change.field}: erased`;
   const parts: string[] = [];
   if (change.before !== undefined) parts.push(valueText(change.before));
   parts.push('→');
@@ -73,7 +75,15 @@ export function csvCells(event: StoredEvent): Array<string | number> {
     event.channel ?? '',
     event.context?.ip ?? '',
     [location?.city, location?.region, location?.country].filter(Boolean).join(', '),
-    (event.changes ?? []).map(changeText).join('; '),
+    (event.changes ?? [])
+      .map((c, i) =>
+        changeText(
+          c,
+          event.erased?.[`/changes/${i}/before`] !== undefined ||
+            event.erased?.[`/changes/${i}/after`] !== undefined,
+        ),
+      )
+      .join('; '),
     event.id,
     event.hash,
   ];

@@ -5,6 +5,7 @@
  */
 import { EXPORT_FORMAT, type ExportLine } from '@hindsight/core';
 import type { Checkpointer } from './checkpoints.js';
+import { cutRanges, prunedLines } from './pruned-lines.js';
 import type { Store } from './store/types.js';
 
 const PAGE = 1000;
@@ -46,7 +47,25 @@ export async function* exportLines(
     if (out !== '') yield out;
     after = page.next ?? undefined;
   } while (after !== undefined);
-  for (const cp of await store.checkpoints(tenant, size)) {
+  const notes = await store.checkpoints(tenant, size);
+  // Events retention removed: their subtree hashes, cut at every checkpoint (issue #9).
+  const pruned = cutRanges(
+    await store.prunedRanges(tenant, size),
+    notes.map((cp) => cp.size),
+  );
+  for await (const l of prunedLines(store, tenant, pruned)) yield line(l);
+  // Events deleted with permission: their leaf hashes, and when and by whom (issue #9).
+  for (const r of await store.redactedLeaves(tenant, size)) {
+    yield line({
+      type: 'redacted',
+      seq: r.seq,
+      id: r.id,
+      hash: r.hash,
+      redactedAt: r.redactedAt,
+      redactedBy: r.redactedBy,
+    });
+  }
+  for (const cp of notes) {
     yield line({ type: 'checkpoint', note: cp.note });
   }
 }

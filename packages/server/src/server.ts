@@ -13,6 +13,7 @@ import { createEnricher, type EnricherOptions } from './enrich.js';
 import { checkHookSecrets } from './hooks/index.js';
 import { createApp, type RateLimit } from './http/app.js';
 import type { HookOptions } from './http/hook-routes.js';
+import type { RetentionOptions } from './retention.js';
 import { openStore, type StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -44,6 +45,8 @@ export interface ServeOptions extends StoreLocation {
   readonly consoleDir?: string | null;
   /** Requests per minute per key or viewer token (see `AppOptions.rateLimit`). */
   readonly rateLimit?: RateLimit;
+  /** Retention: the server's default and the background job (see `AppOptions.retention`). */
+  readonly retention?: RetentionOptions & { readonly intervalMs?: number };
 }
 
 /** A running server. */
@@ -105,6 +108,7 @@ export async function startServer(
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+      ...(options.retention === undefined ? {} : { retention: options.retention }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

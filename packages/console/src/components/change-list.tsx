@@ -44,8 +44,23 @@ export function ChangeList({
   );
 }
 
-/** The whole before → after table of the detail panel. */
-export function ChangeTable({ changes }: { readonly changes: readonly Change[] }) {
+/** One side of a change in the detail panel: its value, erased (GDPR), or none. */
+function Side({ value, erased }: { readonly value: unknown; readonly erased: boolean }) {
+  if (erased) return <em className="erased">erased</em>;
+  return value === undefined ? <span className="none">—</span> : plainText(value);
+}
+
+/**
+ * The whole before → after table of the detail panel; `erased` is the event's map of erased
+ * values (docs/erasure.md), whose changes show as erased.
+ */
+export function ChangeTable({
+  changes,
+  erased,
+}: {
+  readonly changes: readonly Change[];
+  readonly erased?: Readonly<Record<string, string | null>> | undefined;
+}) {
   return (
     <table className="change-table">
       <thead>
@@ -68,18 +83,16 @@ export function ChangeTable({ changes }: { readonly changes: readonly Change[] }
             ) : (
               <>
                 <td className="before-cell">
-                  {change.before === undefined ? (
-                    <span className="none">—</span>
-                  ) : (
-                    plainText(change.before)
-                  )}
+                  <Side
+                    value={change.before}
+                    erased={erased?.[`/changes/${i}/before`] !== undefined}
+                  />
                 </td>
                 <td className="after-cell">
-                  {change.after === undefined ? (
-                    <span className="none">—</span>
-                  ) : (
-                    plainText(change.after)
-                  )}
+                  <Side
+                    value={change.after}
+                    erased={erased?.[`/changes/${i}/after`] !== undefined}
+                  />
                 </td>
               </>
             )}

@@ -129,7 +129,7 @@ function Body({ event, time }: { readonly event: StoredEvent; readonly time: Tim
       )}
       {event.changes && event.changes.length > 0 && (
         <Section title="Before → after">
-          <ChangeTable changes={event.changes} />
+          <ChangeTable changes={event.changes} erased={event.erased} />
         </Section>
       )}
       {event.context && (

@@ -6,7 +6,7 @@ import { useMemo, useState } from 'react';
 import { ApiError } from '../api.js';
 import { useConsole } from '../console-context.js';
 import { explain } from '../problems.js';
-import { eventListParams, viewFilters } from '../query-params.js';
+import { eventListParams, viewFilters, windowStart } from '../query-params.js';
 import type { FilterName, Filters } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import { EventTable } from './event-table.js';
@@ -16,8 +16,10 @@ import { Empty, Loading, ProblemNotice } from './notice.js';
 import { Pager } from './pager.js';
 
 export function EventsScreen() {
-  const { api, tenant, view, state, navigate, time, canExport } = useConsole();
-  const params = eventListParams(view, state);
+  const { api, tenant, view, state, navigate, time, canExport, windowDays } = useConsole();
+  // The tenant's display window, unless the reader chose dates; exports are never windowed.
+  const since = windowStart(view, state, windowDays, Date.now());
+  const params = { ...eventListParams(view, state), ...(since === null ? {} : { since }) };
   const key = `${tenant}:${JSON.stringify(params)}`;
   const page = useAsync(key, (signal) => api.events(tenant, params, signal));
   const filterKey = `${tenant}:${view.id}:${JSON.stringify(viewFilters(view, state.filters))}`;
@@ -58,6 +60,25 @@ export function EventsScreen() {
         onApply={apply}
         queryProblem={queryProblem}
       />
+      {since !== null && windowDays !== null && (
+        <p className="window-note" role="note">
+          Showing the last {windowDays} {windowDays === 1 ? 'day' : 'days'} (since {time(since)}).
+          Older events are kept: choose dates to see them
+          {canExport ? ', or export the log' : ''}.
+          {(view.filters as FilterName[]).includes('since') && (
+            <>
+              {' '}
+              <button
+                type="button"
+                className="link"
+                onClick={() => apply({ ...state.filters, since: '1970-01-01' })}
+              >
+                Show all events
+              </button>
+            </>
+          )}
+        </p>
+      )}
       {canExport && (
         <ExportBar selected={[...selected]} onClearSelection={() => select([...selected], false)} />
       )}
@@ -82,9 +103,17 @@ export function EventsScreen() {
         )}
         {page.state === 'done' && page.data.events.length === 0 && (
           <Empty
-            title={hasFilters ? 'No events match these filters.' : 'This log has no events yet.'}
+            title={
+              hasFilters
+                ? 'No events match these filters.'
+                : since !== null
+                  ? `No events in the last ${windowDays} days.`
+                  : 'This log has no events yet.'
+            }
           >
-            {hasFilters ? (
+            {since !== null && !hasFilters ? (
+              <p>Older events are kept: choose dates to see them.</p>
+            ) : hasFilters ? (
               <p>
                 Widen the date range or remove a filter.{' '}
                 <button type="button" className="link" onClick={() => apply({})}>

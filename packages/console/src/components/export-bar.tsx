@@ -47,6 +47,9 @@ export function ExportBar({
         <button type="button" onClick={() => run('ndjson', [])}>
           NDJSON
         </button>
+        <button type="button" onClick={() => run('pdf', [])}>
+          PDF
+        </button>
       </fieldset>
       {selected.length > 0 && (
         <fieldset className="button-group selection" disabled={busy}>
@@ -61,6 +64,9 @@ export function ExportBar({
           </button>
           <button type="button" onClick={() => run('ndjson', selected)}>
             Export selected as NDJSON
+          </button>
+          <button type="button" onClick={() => run('pdf', selected)}>
+            Export selected as PDF
           </button>
         </fieldset>
       )}

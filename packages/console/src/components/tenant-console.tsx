@@ -67,11 +67,14 @@ export function TenantConsole({
   readonly canExport?: boolean;
 }) {
   const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
+  const settings = useAsync(`settings:${tenant}`, (signal) => api.settings(tenant, signal));
+  // Without the settings (an older server), everything is shown.
+  const windowDays = settings.state === 'done' ? (settings.data.displayWindowDays ?? null) : null;
   const context = useMemo(
-    () => ({ api, tenant, state, navigate, time, signOut, canExport }),
-    [api, tenant, state, navigate, time, signOut, canExport],
+    () => ({ api, tenant, state, navigate, time, signOut, canExport, windowDays }),
+    [api, tenant, state, navigate, time, signOut, canExport, windowDays],
   );
-  if (views.state === 'loading') {
+  if (views.state === 'loading' || settings.state === 'loading') {
     return (
       <main className="view" id="view-panel">
         <Loading what="the logs" />

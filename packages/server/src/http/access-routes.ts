@@ -186,15 +186,43 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
     description:
       '`embed.frameAncestors`: the origins whose pages may embed the console (CSP ' +
       '`frame-ancestors`; none by default); `embed.accentColor`, `embed.logoUrl` (https), ' +
-      '`embed.title`: how it looks there.',
+      '`embed.title`: how it looks there. `retention` (days per category, docs/retention.md) ' +
+      'and `displayWindowDays` (how far back the console shows by default); a change of ' +
+      '`retention` is recorded in the tenant’s `audit` log. `legalHold` is kept as it is: ' +
+      'place and lift it with `/v1/tenants/{tenant}/legal-hold`.',
     scope: 'admin',
     params: TenantParams,
     body: TenantSettings,
     success: { status: 200, description: 'The settings as stored.', schema: StoredSettings },
     errors: ['invalid_json', 'invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
-      return ctx.store.putTenantSettings(tenant, checkBody(TenantSettings, req.body));
+      const body = checkBody(TenantSettings, req.body);
+      const stored = (await ctx.store.tenantSettings(tenant)).settings;
+      // The legal hold is placed and lifted only through its own routes, which record it.
+      if (
+        body.legalHold !== undefined &&
+        JSON.stringify(body.legalHold) !== JSON.stringify(stored.legalHold)
+      ) {
+        throw new HindsightError(
+          'invalid_request',
+          'Place or lift a legal hold with PUT or DELETE /v1/tenants/{tenant}/legal-hold, not ' +
+            'through the settings.',
+        );
+      }
+      const { legalHold: _ignored, ...rest } = body;
+      const next = { ...rest, ...(stored.legalHold ? { legalHold: stored.legalHold } : {}) };
+      const saved = await ctx.store.putTenantSettings(tenant, next);
+      if (JSON.stringify(stored.retention ?? {}) !== JSON.stringify(next.retention ?? {})) {
+        await ctx.audit.record(principal, req, {
+          tenant,
+          action: 'retention.changed',
+          log: 'all',
+          description: 'changed the retention policy',
+          metadata: { before: stored.retention ?? {}, after: next.retention ?? {} },
+        });
+      }
+      return saved;
     },
   },
 ];

@@ -4,6 +4,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import rateLimitPlugin from '@fastify/rate-limit';
 import { note } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
@@ -20,13 +22,18 @@ import { Checkpointer, type CheckpointOptions, DEFAULT_ORIGIN } from '../checkpo
 import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
+import { ExportJobs } from '../export-jobs.js';
+import { RetentionJob, type RetentionOptions } from '../retention.js';
 import type { Store } from '../store/types.js';
 import { ViewerTokens } from '../viewer-tokens.js';
 import { ACCESS_ROUTES } from './access-routes.js';
 import { AuditTrail } from './audit.js';
 import { defaultConsoleDir, registerConsole } from './console.js';
+import { ERASURE_ROUTES } from './erasure-routes.js';
+import { EXPORT_JOB_ROUTES } from './export-job-routes.js';
 import { HOOK_ROUTES, type HookOptions } from './hook-routes.js';
 import { openApiDocument } from './openapi.js';
+import { RETENTION_ROUTES } from './retention-routes.js';
 import { ROUTES, type RouteContext, type RouteSpec, recordEvents } from './routes.js';
 import { VIEW_ROUTES } from './view-routes.js';
 
@@ -60,6 +67,11 @@ export interface AppOptions {
    * {@link DEFAULT_RATE_LIMIT}.
    */
   readonly rateLimit?: RateLimit;
+  /**
+   * Where background export jobs write their files; default a new directory under the system's
+   * temporary directory. Their files are removed when the app closes.
+   */
+  readonly exportDir?: string;
   /** Fastify logger options; off by default (tests). */
   readonly logger?: FastifyServerOptions['logger'];
   /**
@@ -68,6 +80,11 @@ export interface AppOptions {
    * serves no console.
    */
   readonly consoleDir?: string | null;
+  /**
+   * Retention (issue #9, docs/retention.md): with `intervalMs`, a background job removes
+   * expired events every `intervalMs`, from start to close. None by default.
+   */
+  readonly retention?: RetentionOptions & { readonly intervalMs?: number };
 }
 
 /** The routes the app adds beside the v1 API: health and OpenAPI. */
@@ -203,6 +220,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     audit: new AuditTrail(async (event) => {
       await recordEvents(ctx, { events: [event] }, null);
     }),
+    exports: new ExportJobs(
+      options.exportDir ?? join(tmpdir(), `hindsight-exports-${randomBytes(6).toString('hex')}`),
+    ),
   };
 
   app.removeAllContentTypeParsers();
@@ -243,7 +263,23 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // The API's answers are never cached; the console's files say how they may be.
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
   });
+  const retention =
+    options.retention?.intervalMs === undefined
+      ? null
+      : new RetentionJob(
+          options.store,
+          { ...options.retention, intervalMs: options.retention.intervalMs },
+          {
+            record: async (event) => {
+              await recordEvents(ctx, { events: [event] }, null);
+            },
+            onError: (error) => app.log.error({ err: error }, 'A retention run failed.'),
+          },
+        );
+  app.addHook('onReady', async () => retention?.start());
   app.addHook('onClose', async () => {
+    await retention?.stop();
+    await ctx.exports.close();
     await queue.drain();
     await checkpoints.flush();
   });
@@ -253,6 +289,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ...ROUTES,
     ...VIEW_ROUTES,
     ...ACCESS_ROUTES,
+    ...RETENTION_ROUTES,
+    ...EXPORT_JOB_ROUTES,
+    ...ERASURE_ROUTES,
     ...HOOK_ROUTES,
     ...builtinRoutes(() => document),
   ];
@@ -315,7 +354,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     registerConsole(app, consoleDir, {
       tenantOf: async (token) => {
         const principal = await authenticate(options.store, `Bearer ${token}`, tokens);
-        if (!principal.viewer || !principal.viewer.permissions.includes('view')) {
+        if (!principal.viewer?.permissions.includes('view')) {
           throw new HindsightError('forbidden', 'Not a viewer token that may view.');
         }
         return principal.viewer.tenant;

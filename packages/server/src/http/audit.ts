@@ -4,7 +4,8 @@
  * concerns — who (the viewer of a token, or the API key), what (the query, the format), how many
  * results — in the shape of docs/event-conventions.md. Repeated reads of one query by one caller
  * (paging through it, reloading) are folded: recorded once per {@link FOLD_MS}. Reads are
- * recorded for viewer tokens; token issues and revocations always.
+ * recorded for viewer tokens; token issues and revocations, erasures and deletions (issue #9)
+ * always.
  */
 import type { EventInput } from '@hindsight/core';
 import type { FastifyRequest } from 'fastify';
@@ -22,8 +23,14 @@ export interface AuditEntry {
     | 'audit_log.viewed'
     | 'audit_log.exported'
     | 'audit_log.verified'
+    | 'audit_log.erased'
+    | 'audit_log.deleted'
     | 'viewer_token.issued'
-    | 'viewer_token.revoked';
+    | 'viewer_token.revoked'
+    | 'legal_hold.placed'
+    | 'legal_hold.updated'
+    | 'legal_hold.lifted'
+    | 'retention.changed';
   /** The log read: a category, `all`, or the view's name (`stats`). */
   readonly log: string;
   readonly description: string;
@@ -36,6 +43,13 @@ export interface AuditEntry {
    */
   readonly fold?: unknown;
 }
+
+/** The entries that record reads: for viewer tokens only (see {@link AuditTrail.record}). */
+const READS: ReadonlySet<AuditEntry['action']> = new Set([
+  'audit_log.viewed',
+  'audit_log.exported',
+  'audit_log.verified',
+]);
 
 /** Records audit entries through `record` (the server's own ingest path). */
 export class AuditTrail {
@@ -71,7 +85,7 @@ export class AuditTrail {
     // with an API key records its own users' reads (docs/event-conventions.md), else a program
     // that polls or backs up would fill the log with its own reads.
     if (principal === null) return;
-    if (entry.action.startsWith('audit_log.') && !principal.viewer) return;
+    if (READS.has(entry.action) && !principal.viewer) return;
     const now = Date.now();
     const key =
       entry.fold === undefined

@@ -82,11 +82,12 @@ export const ExportQuery = Type.Composite(
   [
     EventFilters,
     Type.Object({
-      format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv')], {
+      format: Type.Union([Type.Literal('ndjson'), Type.Literal('csv'), Type.Literal('pdf')], {
         description:
           '`ndjson` without filters or ids: the whole log, verifiable offline. `ndjson` with ' +
           'them: the selected events (`hindsight-events/1`, not verifiable). `csv`: one ' +
-          'readable row per event.',
+          'readable row per event. `pdf`: a printable document of the selected events, naming ' +
+          'the tenant, filters, time and the signed checkpoint of the log.',
       }),
       ids: Type.Optional(
         Type.String({

@@ -16,6 +16,8 @@ import { type ErrorCode, HindsightError } from '../errors.js';
 import { exportLines } from '../export.js';
 import { csvChunks } from '../export-csv.js';
 import { eventsNdjson, selectedEvents } from '../export-events.js';
+import type { ExportJobs, ExportSource } from '../export-jobs.js';
+import { pdfChunks } from '../export-pdf.js';
 import { prepareEvents } from '../ingest.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
@@ -47,6 +49,8 @@ export interface RouteContext {
   readonly tokens: ViewerTokens;
   /** Records reads, exports and token issues in the tenants' `audit` logs. */
   readonly audit: AuditTrail;
+  /** Exports running in the background. */
+  readonly exports: ExportJobs;
 }
 
 /** One route: how it is served and how it is documented. */
@@ -110,6 +114,9 @@ export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'store_una
 
 const NDJSON = 'application/x-ndjson; charset=utf-8';
 const CSV = 'text/csv; charset=utf-8';
+const PDF = 'application/pdf';
+/** The media type of each export format. */
+export const EXPORT_TYPES = { csv: CSV, ndjson: NDJSON, pdf: PDF } as const;
 
 /** Every v1 route. Health and OpenAPI routes are added by the app itself. */
 export const ROUTES: readonly RouteSpec[] = [
@@ -259,34 +266,19 @@ export const ROUTES: readonly RouteSpec[] = [
     querystring: ExportQuery,
     success: {
       status: 200,
-      description: 'NDJSON (one JSON object per line) or CSV, as an attachment.',
+      description: 'NDJSON (one JSON object per line), CSV or PDF, as an attachment.',
       schema: Type.String(),
-      contentType: [NDJSON, CSV],
+      contentType: [NDJSON, CSV, PDF],
     },
     errors: ['invalid_request', 'invalid_query', ...AUTH_ERRORS],
     handler: async (ctx, req, reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const query = req.query as ExportQuery;
-      const request = exportRequest(query);
-      const selection = viewerSelection(principal, request);
-      const log =
-        request.kind === 'filtered' ? (namedCategory(selection.clauses ?? []) ?? 'all') : 'all';
-      await ctx.audit.record(principal, req, {
-        tenant,
-        action: 'audit_log.exported',
-        log,
-        description: `exported ${request.kind === 'log' ? 'the whole log' : `events of the ${log} log`} as ${query.format.toUpperCase()}`,
-        metadata: {
-          category: log,
-          format: query.format,
-          ...(request.kind === 'filtered' ? { filters: request.filters } : {}),
-          ...(request.kind === 'ids' ? { ids: request.ids.length } : {}),
-        },
-      });
-      const stream = await startStream(exportChunks(ctx, tenant, query.format, request, selection));
+      const source = await exportSource(ctx, req, principal, tenant, query);
+      const stream = await startStream(source.chunks);
       // Only once the export has started: an error before is answered as JSON.
       void reply
-        .type(query.format === 'csv' ? CSV : NDJSON)
+        .type(EXPORT_TYPES[query.format])
         .header(
           'content-disposition',
           `attachment; filename="${tenant}-${new Date().toISOString().slice(0, 10)}.${query.format}"`,
@@ -493,6 +485,49 @@ function namedCategory(clauses: readonly QueryClause[]): string | undefined {
 }
 
 /**
+ * An export as asked (`GET …/export` or a background job): checked against the caller's
+ * categories, recorded in the audit log, and its chunks with a count of the events written.
+ */
+export async function exportSource(
+  ctx: RouteContext,
+  req: FastifyRequest,
+  principal: Principal | null,
+  tenant: string,
+  query: ExportQuery,
+): Promise<ExportSource> {
+  const request = exportRequest(query);
+  const selection = viewerSelection(principal, request);
+  const log =
+    request.kind === 'filtered' ? (namedCategory(selection.clauses ?? []) ?? 'all') : 'all';
+  await ctx.audit.record(principal, req, {
+    tenant,
+    action: 'audit_log.exported',
+    log,
+    description: `exported ${request.kind === 'log' ? 'the whole log' : `events of the ${log} log`} as ${query.format.toUpperCase()}`,
+    metadata: {
+      category: log,
+      format: query.format,
+      ...(request.kind === 'filtered' ? { filters: request.filters } : {}),
+      ...(request.kind === 'ids' ? { ids: request.ids.length } : {}),
+    },
+  });
+  let events = 0;
+  const counted = {
+    ...selection,
+    readable: (e: StoredEvent) => {
+      const ok = selection.readable(e);
+      if (ok) events++;
+      return ok;
+    },
+  };
+  return {
+    chunks: exportChunks(ctx, tenant, query.format, request, counted),
+    events: () => (request.kind === 'log' ? null : events),
+    total: request.kind === 'ids' ? request.ids.length : null,
+  };
+}
+
+/**
  * What of an export a caller may have: the clauses of a filtered one kept inside a viewer's
  * categories, and which picked events they may read. A viewer limited to categories cannot
  * export the whole (verifiable) log, which holds every category.
@@ -522,7 +557,7 @@ async function* exportChunks(
   format: ExportQuery['format'],
   request: ExportRequest,
   selection: ReturnType<typeof viewerSelection>,
-): AsyncGenerator<string> {
+): AsyncGenerator<string | Buffer> {
   if (request.kind === 'log') {
     yield* exportLines(ctx.store, ctx.checkpoints, tenant);
     return;
@@ -539,6 +574,21 @@ async function* exportChunks(
   );
   if (format === 'csv') {
     yield* csvChunks(pages);
+    return;
+  }
+  if (format === 'pdf') {
+    const latest = await ctx.checkpoints.latest(tenant);
+    const root = latest?.note.split('\n')[2];
+    yield* pdfChunks(
+      {
+        tenant,
+        filters: request.kind === 'filtered' ? { ...request.filters } : {},
+        ...(request.kind === 'ids' ? { ids: request.ids } : {}),
+        generatedAt: new Date().toISOString(),
+        checkpoint: latest && root ? { size: latest.size, root } : null,
+      },
+      pages,
+    );
     return;
   }
   yield* eventsNdjson(
@@ -568,7 +618,7 @@ async function* readablePages(
  * failure before it (a store that does not answer) is answered as an error, not as a download
  * cut short.
  */
-async function startStream(chunks: AsyncGenerator<string>): Promise<Readable> {
+async function startStream(chunks: AsyncGenerator<string | Buffer>): Promise<Readable> {
   const first = await chunks.next();
   return Readable.from(
     (async function* () {

@@ -469,3 +469,33 @@ $$;
 export const PROJECTIONS_MIGRATION = `${HELPERS}${TABLES}${INTEGRATION_FUNCTION}${TRIGGER}
 SELECT hindsight_rebuild_projections();
 `;
+
+/**
+ * A statement that recomputes one tenant's projections from its stored events, through the
+ * same statements as the trigger, after some of them were erased or deleted (issue #9). The
+ * tenant id is an integer of ours, never input text.
+ */
+export function rebuildTenantProjectionsSql(tenantId: number): string {
+  if (!Number.isSafeInteger(tenantId)) throw new Error(`Not a tenant id: ${tenantId}`);
+  const tables = [
+    'login_users',
+    'login_countries',
+    'message_receivers',
+    'integrations',
+    'event_counts',
+    'event_days',
+    'actor_days',
+    'actors',
+  ];
+  return `DO $hindsight$
+DECLARE
+  r events;
+BEGIN
+${tables.map((t) => `DELETE FROM ${t} WHERE tenant_id = ${tenantId};`).join('\n')}
+CREATE OR REPLACE TEMP VIEW hindsight_tenant_events AS
+  SELECT * FROM events WHERE tenant_id = ${tenantId};
+${projectStatements('hindsight_tenant_events')}
+DROP VIEW hindsight_tenant_events;
+END
+$hindsight$;`;
+}

@@ -94,6 +94,34 @@ CREATE TABLE api_keys (
   { version: 2, sql: PROJECTIONS_MIGRATION },
   // Tenant settings and viewer-token revocations (issue #8).
   { version: 3, sql: ACCESS_TABLES },
+  // The seqs retention removed (issue #9, `postgres-prune.ts`).
+  {
+    version: 4,
+    sql: `
+CREATE TABLE pruned_ranges (
+  tenant_id integer NOT NULL,
+  from_seq bigint NOT NULL,
+  to_seq bigint NOT NULL,
+  PRIMARY KEY (tenant_id, from_seq)
+);
+CREATE UNIQUE INDEX pruned_ranges_end ON pruned_ranges (tenant_id, to_seq);`,
+  },
+  // Events deleted as redacted leaves (issue #9, `postgres-erase.ts`): their place in the log
+  // and leaf hash, when and by whom.
+  {
+    version: 5,
+    sql: `
+CREATE TABLE redactions (
+  tenant_id integer NOT NULL,
+  seq bigint NOT NULL,
+  id text COLLATE "C" NOT NULL,
+  hash bytea NOT NULL,
+  redacted_at text NOT NULL,
+  redacted_by text NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+);
+CREATE INDEX redactions_id ON redactions (tenant_id, id);`,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -6,7 +6,13 @@
  * queries in `postgres-query.ts`, the derived views of issue #5 in `postgres-projections.ts`
  * (kept by a trigger as events are inserted) and `postgres-views.ts` (their reads).
  */
-import { merkle, type StoredEvent, type TenantSettings, type ViewInput } from '@hindsight/core';
+import {
+  type ErasureSubject,
+  merkle,
+  type StoredEvent,
+  type TenantSettings,
+  type ViewInput,
+} from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
 import * as access from './access-rows.js';
@@ -26,6 +32,19 @@ import {
   writerEvent,
 } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
+import {
+  erasePostgres,
+  inTransaction,
+  redactedLeavesPostgres,
+  redactPostgres,
+} from './postgres-erase.js';
+import {
+  dropExpiredMonth,
+  MONTHS_LOCK,
+  monthExpired,
+  partitionMonths,
+  pruneStep,
+} from './postgres-prune.js';
 import { buildQuery, parsePosition } from './postgres-query.js';
 import {
   addRow,
@@ -45,13 +64,21 @@ import type {
   ApiKeyRecord,
   AppendOutcome,
   DeliveryCount,
+  ErasureResult,
   EventPage,
   EventQuery,
   IntegrationSummary,
   LoginUser,
   LoginUsersQuery,
   MessageReceiver,
+  MonthDrop,
+  MonthExpiry,
   PreparedEvent,
+  PruneRequest,
+  PruneResult,
+  RedactedLeaf,
+  RedactionRequest,
+  RedactionResult,
   Stats,
   StatsQuery,
   Store,
@@ -145,6 +172,11 @@ class PostgresStore implements Store {
         return await this.#transaction(client, flat);
       } catch (error) {
         if (isUnavailable(error)) throw error;
+        if ((error as { code?: unknown }).code === '23514') {
+          // No partition for the row: retention dropped that month (perhaps on another server).
+          this.#months.clear();
+          await this.#ensurePartitions(client, months);
+        }
         // One batch the database refuses must not fail the others it was grouped with:
         // commit each on its own, so only a failing batch is answered with the failure.
         const alone: WireOutcome[] = [];
@@ -577,6 +609,100 @@ class PostgresStore implements Store {
   async deleteView(tenant: string, id: string): Promise<boolean> {
     this.#assertOpen();
     return views.deleteView(this.#rows, tenant, id);
+  }
+
+  async categories(tenant: string): Promise<string[]> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(tenant);
+    if (tenantId === null) return [];
+    // A skip scan of the category index: one probe per category, not a read of every event.
+    const { rows } = await this.#query<{ category: string }>(
+      'WITH RECURSIVE c AS (SELECT min(category) AS category FROM events WHERE tenant_id = $1 ' +
+        'UNION ALL SELECT (SELECT min(category) FROM events WHERE tenant_id = $1 AND category > c.category) ' +
+        'FROM c WHERE c.category IS NOT NULL) SELECT category FROM c WHERE category IS NOT NULL',
+      [tenantId],
+    );
+    return rows.map((r) => r.category);
+  }
+
+  async prune(request: PruneRequest): Promise<PruneResult> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(request.tenant);
+    if (tenantId === null) return { removed: 0, byCategory: {}, more: false };
+    const { rules, maxSeq, limit } = request;
+    return this.#withClient(async (client) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await pruneStep(client, tenantId, rules, maxSeq, limit);
+        } catch (error) {
+          // A lock cycle with a group commit (both touch the summaries): nothing was removed.
+          const code = (error as { code?: unknown }).code;
+          if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
+        }
+      }
+    }, 'Expired events could not be removed.');
+  }
+
+  async prunedRanges(tenant: string, maxSeq: number): Promise<Array<[number, number]>> {
+    this.#assertOpen();
+    const tenantId = await this.#knownTenantId(tenant);
+    if (tenantId === null) return [];
+    const { rows } = await this.#query<{ from_seq: string; to_seq: string }>(
+      'SELECT from_seq, to_seq FROM pruned_ranges WHERE tenant_id = $1 AND from_seq <= $2 ' +
+        'ORDER BY from_seq',
+      [tenantId, maxSeq],
+    );
+    return rows.map((r) => [Number(r.from_seq), Math.min(Number(r.to_seq), maxSeq)]);
+  }
+
+  async dropExpiredMonths(expired: MonthExpiry): Promise<MonthDrop[]> {
+    this.#assertOpen();
+    return this.#withClient(async (client) => {
+      // One server at a time: another one dropping months now has this run's work in hand.
+      const { rows } = await client.query<{ locked: boolean }>(
+        'SELECT pg_try_advisory_lock($1) AS locked',
+        [MONTHS_LOCK],
+      );
+      if (!rows[0]?.locked) return [];
+      try {
+        const dropped: MonthDrop[] = [];
+        for (const month of await partitionMonths(client)) {
+          const endMs = Date.UTC(Math.floor(month / 100), month % 100, 1);
+          if (endMs > Date.now()) break;
+          if (!(await monthExpired(client, month, endMs, expired))) continue;
+          const removed = await dropExpiredMonth(client, month);
+          this.#months.delete(month);
+          dropped.push({ month, removed });
+        }
+        return dropped;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [MONTHS_LOCK]);
+      }
+    }, 'Expired months could not be dropped.');
+  }
+
+  async erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult> {
+    this.#assertOpen();
+    return this.#withClient(
+      (client) => inTransaction(client, () => erasePostgres(client, tenant, subject)),
+      'The erasure could not be committed; nothing was erased.',
+    );
+  }
+
+  async redact(request: RedactionRequest): Promise<RedactionResult> {
+    this.#assertOpen();
+    return this.#withClient(
+      (client) => inTransaction(client, () => redactPostgres(client, request)),
+      'The deletion could not be committed; nothing was deleted.',
+    );
+  }
+
+  async redactedLeaves(tenant: string, maxSeq: number): Promise<RedactedLeaf[]> {
+    this.#assertOpen();
+    return this.#withClient(
+      (client) => redactedLeavesPostgres(client, tenant, maxSeq),
+      'The event store is unavailable.',
+    );
   }
 
   async tenantSettings(tenant: string): Promise<StoredTenantSettings> {

@@ -121,7 +121,7 @@ CREATE TABLE IF NOT EXISTS views (
  * The key of an event's actor in the summaries: its id, else its e-mail, else its type (in SQL
  * over a row `e` of `events`; {@link actorKey} is the same in TypeScript).
  */
-const actorKeySql = (e: string) =>
+export const actorKeySql = (e: string) =>
   `coalesce(${e}.actor_id, 'email:' || ${e}.actor_email, ${e}.body ->> '$.actor.type', 'user')`;
 
 /** The key of an event's actor in the summaries, as {@link actorKeySql} computes it. */
@@ -444,4 +444,36 @@ DROP TABLE temp.actor_events;`);
     'INSERT INTO temp.project SELECT * FROM main.events ' +
       'WHERE category IN (SELECT value FROM json_each(?)) ORDER BY tenant_id, seq',
   ).run(JSON.stringify([...PROJECTED_CATEGORIES]));
+}
+
+/**
+ * Recomputes one tenant's projections from its stored events, as {@link rebuildProjections}
+ * does for every tenant: after some of its events were erased or deleted (issue #9). Run inside
+ * the caller's transaction.
+ */
+export function rebuildTenantProjections(db: Database.Database, tenantId: number): void {
+  if (!Number.isSafeInteger(tenantId)) throw new Error(`Not a tenant id: ${tenantId}`);
+  for (const table of PROJECTION_TABLE_NAMES) {
+    db.prepare(`DELETE FROM ${table} WHERE tenant_id = ?`).run(tenantId);
+  }
+  const t = `tenant_id = ${tenantId}`;
+  db.exec(`
+INSERT INTO event_counts SELECT tenant_id, pos / ${HOUR_POS}, category, action, outcome, count(*)
+  FROM events WHERE ${t} GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO event_days SELECT tenant_id, pos / ${DAY_POS}, category, action, outcome, count(*)
+  FROM events WHERE ${t} GROUP BY 1, 2, 3, 4, 5;
+DROP TABLE IF EXISTS temp.tenant_actor_events;
+CREATE TEMP TABLE tenant_actor_events AS
+  SELECT tenant_id, category, pos, ${actorKeySql('e')} AS k FROM events e WHERE e.${t};
+INSERT INTO actor_days SELECT tenant_id, category, pos / ${DAY_POS}, k, count(*)
+  FROM temp.tenant_actor_events GROUP BY 1, 2, 3, 4;
+INSERT INTO actor_days SELECT tenant_id, '', pos / ${DAY_POS}, k, count(*)
+  FROM temp.tenant_actor_events GROUP BY 1, 3, 4;
+INSERT INTO actors SELECT tenant_id, k, max(pos) FROM temp.tenant_actor_events GROUP BY 1, 2;
+DROP TABLE temp.tenant_actor_events;`);
+  installProjections(db);
+  db.prepare(
+    'INSERT INTO temp.project SELECT * FROM main.events WHERE tenant_id = ? ' +
+      'AND category IN (SELECT value FROM json_each(?)) ORDER BY seq',
+  ).run(tenantId, JSON.stringify([...PROJECTED_CATEGORIES]));
 }

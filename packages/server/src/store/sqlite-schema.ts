@@ -13,11 +13,13 @@ import { merkle } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { ACCESS_TABLES } from './access-rows.js';
 import type { WriterEvent } from './append-plan.js';
+import { REDACTION_TABLES } from './sqlite-erase.js';
 import {
   dropProjectionTriggers,
   PROJECTION_TABLES,
   rebuildProjections,
 } from './sqlite-projections.js';
+import { PRUNE_TABLES } from './sqlite-prune.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
@@ -110,6 +112,8 @@ export function migrateSqlite(db: Database.Database): void {
     db.exec(SCHEMA);
     db.exec(PROJECTION_TABLES);
     db.exec(ACCESS_TABLES);
+    db.exec(PRUNE_TABLES);
+    db.exec(REDACTION_TABLES);
     // Version 3 kept the projections by triggers on `events`; the writer keeps them now.
     dropProjectionTriggers(db);
     const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as

@@ -19,6 +19,7 @@ import {
   type WriterEvent,
 } from './append-plan.js';
 import { Projector } from './sqlite-projections.js';
+import { Pruner, type PruneStep } from './sqlite-prune.js';
 import {
   eventRow,
   ftsWords,
@@ -29,6 +30,7 @@ import {
   migrateSqlite,
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
+import type { PruneResult } from './types.js';
 
 /** A checkpoint to keep, as it crosses to the writer thread. */
 export interface CheckpointRow {
@@ -41,6 +43,7 @@ export interface CheckpointRow {
 export type WriterRequest =
   | { readonly type: 'append'; readonly id: number; readonly batches: WriterEvent[][] }
   | { readonly type: 'checkpoints'; readonly id: number; readonly checkpoints: CheckpointRow[] }
+  | { readonly type: 'prune'; readonly id: number; readonly step: PruneStep }
   | { readonly type: 'close' };
 
 /**
@@ -51,6 +54,8 @@ export type WriterResponse = {
   readonly id: number;
   readonly outcomes: WireOutcome[];
   readonly failed?: string;
+  /** What a `prune` request removed. */
+  readonly pruned?: PruneResult;
 };
 
 /** What the writer thread is started with. */
@@ -82,6 +87,7 @@ export class SqliteWriter {
   #committing: Array<[tenantId: number, size: number, frontier: Map<number, Uint8Array>]> = [];
   readonly #stmt;
   readonly #projector: Projector;
+  #pruner: Pruner | undefined;
   readonly #appendAll: Database.Transaction<
     (batches: readonly (readonly WriterEvent[])[]) => WireOutcome[]
   >;
@@ -132,6 +138,12 @@ export class SqliteWriter {
         for (const c of checkpoints) this.#stmt.checkpointInsert.run(c.size, c.note, at, c.tenant);
       })
       .immediate();
+  }
+
+  /** One bounded retention step (issue #9), in a transaction of its own. */
+  prune(step: PruneStep): PruneResult {
+    this.#pruner ??= new Pruner(this.#db);
+    return this.#pruner.prune(step);
   }
 
   close(): void {
@@ -286,6 +298,20 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     }
   };
   port.on('message', (message: WriterRequest) => {
+    if (message.type === 'prune') {
+      // One bounded step between two append transactions: appends wait for it, never for a run.
+      try {
+        const pruned = writer.prune(message.step);
+        port.postMessage({ id: message.id, outcomes: [], pruned } satisfies WriterResponse);
+      } catch (error) {
+        port.postMessage({
+          id: message.id,
+          outcomes: [],
+          failed: String(error),
+        } satisfies WriterResponse);
+      }
+      return;
+    }
     if (message.type === 'checkpoints') {
       // Written at once, in a transaction of their own: they name sizes already committed.
       try {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
+  type ErasureSubject,
   type merkle,
   prefixEnd,
   type QueryClause,
@@ -20,6 +21,8 @@ import { HindsightError } from '../errors.js';
 import * as access from './access-rows.js';
 import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
+import { eraseSqlite, redactedLeavesSqlite, redactSqlite } from './sqlite-erase.js';
+import * as pruning from './sqlite-prune.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
 import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
@@ -28,6 +31,7 @@ import type {
   ApiKeyRecord,
   AppendOutcome,
   DeliveryCount,
+  ErasureResult,
   EventPage,
   EventQuery,
   IntegrationSummary,
@@ -35,6 +39,11 @@ import type {
   LoginUsersQuery,
   MessageReceiver,
   PreparedEvent,
+  PruneRequest,
+  PruneResult,
+  RedactedLeaf,
+  RedactionRequest,
+  RedactionResult,
   Stats,
   StatsQuery,
   Store,
@@ -331,6 +340,51 @@ class SqliteStore implements Store {
     return (
       this.#prepare('DELETE FROM views WHERE tenant = ? AND id = ?').run(tenant, id).changes === 1
     );
+  }
+
+  async categories(tenant: string): Promise<string[]> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    return tenantId === null ? [] : pruning.categories(this.#db, tenantId);
+  }
+
+  async prune(request: PruneRequest): Promise<PruneResult> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(request.tenant);
+    if (tenantId === null) return { removed: 0, byCategory: {}, more: false };
+    const { rules, maxSeq, limit } = request;
+    const failed = (cause: unknown) =>
+      new HindsightError('store_unavailable', 'Expired events could not be removed.', { cause });
+    const response = await this.#request((id) => ({
+      type: 'prune',
+      id,
+      step: { tenantId, rules: [...rules], maxSeq, limit },
+    })).catch((error: unknown) => {
+      throw failed(error);
+    });
+    if (response.failed !== undefined || !response.pruned) throw failed(response.failed);
+    return response.pruned;
+  }
+
+  async prunedRanges(tenant: string, maxSeq: number): Promise<Array<[number, number]>> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    return tenantId === null ? [] : pruning.prunedRanges(this.#db, tenantId, maxSeq);
+  }
+
+  async erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult> {
+    this.#assertOpen();
+    return eraseSqlite(this.#db, tenant, subject);
+  }
+
+  async redact(request: RedactionRequest): Promise<RedactionResult> {
+    this.#assertOpen();
+    return redactSqlite(this.#db, request);
+  }
+
+  async redactedLeaves(tenant: string, maxSeq: number): Promise<RedactedLeaf[]> {
+    this.#assertOpen();
+    return redactedLeavesSqlite(this.#db, tenant, maxSeq);
   }
 
   async tenantSettings(tenant: string): Promise<StoredTenantSettings> {

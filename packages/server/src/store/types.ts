@@ -3,6 +3,7 @@
  * knows which database runs; the shared conformance suite checks every backend against this.
  */
 import type {
+  ErasureSubject,
   LeafHashParts,
   merkle,
   QueryClause,
@@ -226,6 +227,89 @@ export interface StoredView {
   readonly updatedAt: string;
 }
 
+/** Expired events of one category: those older than `beforeMs` (issue #9). */
+export interface PruneRule {
+  readonly category: string;
+  /** Events whose time is before this (ms since 1970) are expired. */
+  readonly beforeMs: number;
+}
+
+/** One bounded pruning step over a tenant's log. */
+export interface PruneRequest {
+  readonly tenant: string;
+  readonly rules: readonly PruneRule[];
+  /** Only events up to this seq are removed: the size of a signed checkpoint. */
+  readonly maxSeq: number;
+  /** Most events removed in this step (one transaction). */
+  readonly limit: number;
+}
+
+/** What a pruning step removed. */
+export interface PruneResult {
+  readonly removed: number;
+  /** Removed events by category. */
+  readonly byCategory: Readonly<Record<string, number>>;
+  /** `true` when the step stopped at its limit: expired events may remain. */
+  readonly more: boolean;
+}
+
+/** What an erasure changed (issue #9). */
+export interface ErasureResult {
+  /** Events of which personal values were erased now (0 when erased before: idempotent). */
+  readonly events: number;
+  /** Personal values erased now. */
+  readonly values: number;
+}
+
+/** Events to delete as redacted leaves (issue #9). */
+export interface RedactionRequest {
+  readonly tenant: string;
+  /** Event ids, at most 1,000. */
+  readonly ids: readonly string[];
+  /** Who deletes them: `api_key:<id>` or `user:<viewer id>`. */
+  readonly by: string;
+  /** When (RFC 3339). */
+  readonly at: string;
+}
+
+/** A deleted event as the log keeps it: its place and leaf hash, and when and by whom. */
+export interface RedactedLeaf {
+  readonly seq: number;
+  readonly id: string;
+  /** The leaf hash (hex). */
+  readonly hash: string;
+  readonly redactedAt: string;
+  readonly redactedBy: string;
+}
+
+/** What a deletion did, per id asked. */
+export interface RedactionResult {
+  /** Deleted now. */
+  readonly deleted: Array<{ readonly id: string; readonly seq: number }>;
+  /** Deleted before (an idempotent repeat). */
+  readonly alreadyDeleted: Array<{ readonly id: string; readonly seq: number }>;
+  /** Ids the tenant's log does not have. */
+  readonly notFound: string[];
+}
+
+/** What decides whether a month of events may be dropped whole. */
+export interface MonthExpiry {
+  /**
+   * Whether every event of the tenant's category in a month that ends at `endMs` has expired
+   * (and the tenant is not under legal hold).
+   */
+  expired(tenant: string, category: string, endMs: number): boolean;
+  /** The highest seq of the tenant that may be removed: its newest signed checkpoint's size. */
+  maxSeq(tenant: string): number;
+}
+
+/** A month of events dropped whole, and what it held. */
+export interface MonthDrop {
+  /** `yyyymm`. */
+  readonly month: number;
+  readonly removed: ReadonlyArray<{ tenant: string; category: string; n: number }>;
+}
+
 /** The storage contract. Every method is safe to call concurrently. */
 export interface Store {
   /** Which backend this is, for health output; never for branching outside `store/`. */
@@ -324,6 +408,48 @@ export interface Store {
   putView(tenant: string, id: string, view: ViewInput): Promise<StoredView>;
   /** Removes a tenant's view; resolves whether there was one. */
   deleteView(tenant: string, id: string): Promise<boolean>;
+
+  /** The categories a tenant's log holds events of, sorted (code-point order). */
+  categories(tenant: string): Promise<string[]>;
+
+  /**
+   * Removes up to `limit` expired events (retention, issue #9) in one transaction, with every
+   * row derived from them (targets, search words; the counts of the summaries), and records
+   * their seqs as pruned. The tree keeps every node, so checkpoints and proofs stay valid.
+   */
+  prune(request: PruneRequest): Promise<PruneResult>;
+
+  /**
+   * Where the store keeps months apart (PostgreSQL partitions): drops, oldest first, each past
+   * month whose every tenant and category `expired` says has expired — cheaper than removing
+   * its events one by one. Absent where months are not kept apart (SQLite).
+   */
+  dropExpiredMonths?(expired: MonthExpiry): Promise<MonthDrop[]>;
+
+  /**
+   * The seqs retention removed from a tenant's log, up to `maxSeq`: merged ranges
+   * `[from, to]` (inclusive), ascending.
+   */
+  prunedRanges(tenant: string, maxSeq: number): Promise<Array<[from: number, to: number]>>;
+
+  /**
+   * Erases every personal value of a person from a tenant's events (GDPR, issue #9; the
+   * fields are those of core's `subjectPaths`), in one transaction: the values and their salts
+   * go, their commitments stay (`erased`), so every leaf hash and proof is unchanged; the
+   * search words, the input digests and the summaries derived from the events follow.
+   * Throws `legal_hold` while the tenant is under legal hold. Idempotent.
+   */
+  erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult>;
+
+  /**
+   * Deletes events as redacted leaves (issue #9), in one transaction: content, search words,
+   * targets and their part of the summaries go; `seq`, id and leaf hash stay, with when and by
+   * whom. Throws `legal_hold` while the tenant is under legal hold. Idempotent per id.
+   */
+  redact(request: RedactionRequest): Promise<RedactionResult>;
+
+  /** The redacted leaves of a tenant's log up to `maxSeq`, by `seq`. */
+  redactedLeaves(tenant: string, maxSeq: number): Promise<RedactedLeaf[]>;
 
   /** A tenant's settings as stored (`{}` and `updatedAt: null` when never set). */
   tenantSettings(tenant: string): Promise<StoredTenantSettings>;

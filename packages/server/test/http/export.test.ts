@@ -277,7 +277,7 @@ describe('export requests that are refused', () => {
     ['an id longer than 128 characters', `ids=${'a'.repeat(129)}`],
     ['ids with filters', 'ids=x1&outcome=failure'],
     ['an unknown parameter', 'limit=5'],
-    ['an unknown format', 'format=pdf'],
+    ['an unknown format', 'format=xlsx'],
     ['a bad order', 'order=newest'],
     ['a bad time bound', 'since=yesterday'],
   ])('answers 400 invalid_request to %s', async (_, query) => {

@@ -7,6 +7,9 @@ import { note, type StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORIGIN } from '../../src/checkpoints.js';
 import { ACCESS_ROUTES } from '../../src/http/access-routes.js';
+import { ERASURE_ROUTES } from '../../src/http/erasure-routes.js';
+import { EXPORT_JOB_ROUTES } from '../../src/http/export-job-routes.js';
+import { RETENTION_ROUTES } from '../../src/http/retention-routes.js';
 import { ROUTES } from '../../src/http/routes.js';
 import { VIEW_ROUTES } from '../../src/http/view-routes.js';
 import { type ViewerTokenRequest, ViewerTokens } from '../../src/viewer-tokens.js';
@@ -172,9 +175,14 @@ describe('a token is refused when', () => {
 describe('enforcement', () => {
   it('keeps a token to its tenant on every route', async () => {
     const tok = await token({ permissions: ['view', 'export', 'delete', 'verify'] });
-    const routes = [...ROUTES, ...VIEW_ROUTES, ...ACCESS_ROUTES].filter((r) =>
-      r.path.includes(':tenant'),
-    );
+    const routes = [
+      ...ROUTES,
+      ...VIEW_ROUTES,
+      ...ACCESS_ROUTES,
+      ...EXPORT_JOB_ROUTES,
+      ...ERASURE_ROUTES,
+      ...RETENTION_ROUTES,
+    ].filter((r) => r.path.includes(':tenant'));
     expect(routes.length).toBeGreaterThan(15);
     for (const route of routes) {
       const url = route.path

@@ -9,6 +9,8 @@ import { prepareEvents } from '../../src/ingest.js';
 import type { EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { testEnricher } from '../helpers.js';
+import { erasureConformance } from './erasure-conformance.js';
+import { retentionConformance } from './retention-conformance.js';
 import { viewsConformance } from './views-conformance.js';
 
 /** A fresh, empty store of one backend, and more connections to the same database. */
@@ -629,6 +631,8 @@ export function storeConformance(name: string, open: OpenStore | string): void {
     });
 
     viewsConformance({ store: () => store, freshTenant, append });
+    retentionConformance({ store: () => store, freshTenant });
+    erasureConformance({ store: () => store, freshTenant, append });
 
     describe('keys', () => {
       const keyRecord = (tenant: string | null) => ({

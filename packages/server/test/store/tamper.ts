@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth.js';
 import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
+import { runRetention } from '../../src/retention.js';
 import type { Store } from '../../src/store/types.js';
 import { tempDir, testEnricher } from '../helpers.js';
 
@@ -300,6 +301,56 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
         { trusted: anchored },
       );
       await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [SIZE, tenantId]);
+    });
+
+    // Issue #9: an export of a pruned log verifies; rows deleted by hand do not.
+    it('verifies a log pruned by retention, and catches rows deleted by hand beside the pruning', async () => {
+      const tenant = 'pruned';
+      const old = new Date(Date.now() - 200 * 86_400_000).toISOString();
+      const events = Array.from({ length: 20 }, (_, i) => ({
+        tenant,
+        action: 'user.updated',
+        actor: { id: `u${i}`, name: `User ${i}` },
+        description: `change ${i}`,
+        // Every other one of the first ten is old.
+        ...(i < 10 && i % 2 === 0 ? { time: old } : {}),
+      }));
+      const [outcome] = await h.store.append([prepareEvents({ events }, testEnricher())]);
+      expect(outcome?.ok).toBe(true);
+      const get = (url: string) => app.inject({ url, headers: { authorization: `Bearer ${key}` } });
+      expect((await get(`/v1/tenants/${tenant}/checkpoint`)).statusCode).toBe(200);
+      await h.store.putTenantSettings(tenant, { retention: { days: 90 } });
+      const [result] = await runRetention(h.store, { defaultDays: null }, { tenants: [tenant] });
+      expect(result).toMatchObject({ tenant, removed: 5 });
+      const check = async () => {
+        const verifier = new ExportVerifier({ verifierKey });
+        const res = await get(`/v1/tenants/${tenant}/export?format=ndjson`);
+        for (const line of res.body.split('\n')) verifier.line(line);
+        return verifier.finish();
+      };
+      expect(await check()).toMatchObject({ ok: true, events: 15, pruned: 5, verifiedSize: 20 });
+      const id = await tenantIdOf(h, tenant);
+      await h.sql('DELETE FROM events WHERE tenant_id = ? AND seq = ?', [id, 14]);
+      const deleted = await check();
+      expect(deleted.ok).toBe(false);
+      expect(deleted.problems).toContainEqual(
+        expect.objectContaining({ kind: 'missing', seq: 14 }),
+      );
+      // Rows deleted by hand and passed off as pruned without the tree's hashes fail as well.
+      await h.sql('INSERT INTO pruned_ranges (tenant_id, from_seq, to_seq) VALUES (?, ?, ?)', [
+        id,
+        14,
+        14,
+      ]);
+      await h.sql('UPDATE tree_nodes SET hash = ? WHERE tenant_id = ? AND level = 0 AND idx = 13', [
+        Buffer.alloc(32),
+        id,
+      ]);
+      const forged = await check();
+      expect(forged.ok).toBe(false);
+      expect(forged.problems).toContainEqual(
+        expect.objectContaining({ kind: 'checkpoint_mismatch' }),
+      );
     });
   });
 }

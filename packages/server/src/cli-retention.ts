@@ -1,0 +1,330 @@
+/**
+ * The retention commands of the `hindsight` CLI (issue #9): `prune`, `legal-hold place|lift`
+ * and `retention show|set`, run against the store directly (also while a server runs on it),
+ * and the parsing of the `serve` flags for retention. Every change is recorded in the
+ * tenant's `audit` log, as the API records it.
+ */
+import { hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import {
+  type EventInput,
+  type RetentionSettings,
+  TENANT_PATTERN,
+  type TenantSettings,
+} from '@hindsight/core';
+import { UsageError } from './cli-usage.js';
+import type { StoreLocation } from './store/index.js';
+import type { Store } from './store/types.js';
+
+/** The options every retention command takes to find the store. */
+const STORE_OPTIONS = {
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+} as const;
+
+/** Most days a policy may name (100 years), as the settings schema allows. */
+const MAX_DAYS = 36_500;
+
+/**
+ * A number of days from a flag: `1`…`36500`, or `forever` (`null`).
+ * @example parseDays('--retention-days', '90') // 90
+ */
+export function parseDays(flag: string, text: string): number | null {
+  if (text === 'forever') return null;
+  const days = Number(text);
+  if (!/^\d{1,5}$/.test(text) || days < 1 || days > MAX_DAYS) {
+    throw new UsageError(`Invalid ${flag} "${text}": give days (1–${MAX_DAYS}) or "forever".`);
+  }
+  return days;
+}
+
+/**
+ * A duration from a flag: `90s`, `30m`, `1h`, `1d`; `off` (or `0`) is `null`.
+ * @example parseInterval('--retention-interval', '30m') // 1800000
+ */
+export function parseInterval(flag: string, text: string): number | null {
+  if (text === 'off' || text === '0') return null;
+  const m = /^(\d{1,6})(s|m|h|d)$/.exec(text);
+  if (!m) throw new UsageError(`Invalid ${flag} "${text}": give e.g. 30m, 1h or 1d, or "off".`);
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Number(m[1]) * unit;
+  if (ms < 1000) throw new UsageError(`Invalid ${flag} "${text}": at least 1s.`);
+  return ms;
+}
+
+/** The server's default retention from `--retention-days` or `HINDSIGHT_RETENTION_DAYS`. */
+export function defaultDays(flag: string | undefined): number | null {
+  const text = flag ?? process.env['HINDSIGHT_RETENTION_DAYS'];
+  return text === undefined || text === '' ? null : parseDays('--retention-days', text);
+}
+
+function storeLocation(values: { data?: string; 'database-url'?: string }): StoreLocation {
+  if (values.data !== undefined && values['database-url'] !== undefined) {
+    throw new UsageError('Give either --data or --database-url, not both.');
+  }
+  const databaseUrl = values['database-url'] ?? process.env['HINDSIGHT_DATABASE_URL'];
+  const data = values.data ?? process.env['HINDSIGHT_DATA'];
+  return { ...(databaseUrl ? { databaseUrl } : {}), ...(data ? { data } : {}) };
+}
+
+function tenantOf(tenant: string | undefined): string {
+  if (tenant === undefined) throw new UsageError('Give the tenant with --tenant T.');
+  if (!new RegExp(TENANT_PATTERN).test(tenant)) throw new UsageError(`Invalid tenant "${tenant}".`);
+  return tenant;
+}
+
+async function withStore<T>(
+  location: StoreLocation,
+  work: (store: Store) => Promise<T>,
+): Promise<T> {
+  const { openStore } = await import('./store/index.js');
+  const store = await openStore(location);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Who runs the CLI, as the actor of the `audit` entries it records. */
+function cliActor(): EventInput['actor'] {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No user name (a container without passwd entry): recorded as unknown.
+  }
+  return { type: 'system', id: 'cli', name: `hindsight CLI (${user}@${hostname()})` };
+}
+
+/** Stores an event through the ingest path (validated, hashed), as the server would. */
+async function record(store: Store, event: EventInput): Promise<void> {
+  const { prepareEvents } = await import('./ingest.js');
+  const { createEnricher } = await import('./enrich.js');
+  const [outcome] = await store.append([prepareEvents(event, createEnricher({ geo: false }))]);
+  if (outcome && !outcome.ok) throw outcome.error;
+}
+
+/** An `audit` entry made by the CLI. */
+function cliEntry(
+  tenant: string,
+  action: string,
+  description: string,
+  metadata: Record<string, unknown>,
+): EventInput {
+  const actor = cliActor();
+  return {
+    tenant,
+    category: 'audit',
+    action,
+    actor,
+    channel: 'system',
+    description: `${actor.name} ${description}`.slice(0, 2000),
+    targets: [{ type: 'audit_log', id: 'all' }],
+    metadata,
+  };
+}
+
+/** `hindsight prune [--dry-run] [--tenant T] [--retention-days N] [--archive-dir DIR]`. */
+export async function pruneCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...STORE_OPTIONS,
+      'dry-run': { type: 'boolean', default: false },
+      tenant: { type: 'string', multiple: true },
+      'retention-days': { type: 'string' },
+      'archive-dir': { type: 'string' },
+      'batch-size': { type: 'string' },
+    },
+    strict: true,
+  });
+  const tenants = values.tenant?.map(tenantOf);
+  const archiveDir = values['archive-dir'] ?? process.env['HINDSIGHT_ARCHIVE_DIR'];
+  const batch = values['batch-size'];
+  if (batch !== undefined && !/^[1-9]\d{0,5}$/.test(batch)) {
+    throw new UsageError(`Invalid --batch-size "${batch}": give 1–999999 events.`);
+  }
+  const { runRetention } = await import('./retention.js');
+  const dryRun = values['dry-run'];
+  const results = await withStore(storeLocation(values), (store) =>
+    runRetention(
+      store,
+      {
+        defaultDays: defaultDays(values['retention-days']),
+        ...(archiveDir === undefined || archiveDir === '' ? {} : { archiveDir }),
+        ...(batch === undefined ? {} : { batchSize: Number(batch) }),
+      },
+      {
+        dryRun,
+        ...(tenants ? { tenants } : {}),
+        record: (event) => record(store, event),
+      },
+    ),
+  );
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (results.length === 0) out('Nothing has expired.');
+  for (const r of results) {
+    if (r.heldSince !== undefined) {
+      out(`${r.tenant}: under legal hold since ${r.heldSince}; nothing removed.`);
+      continue;
+    }
+    const parts = Object.entries(r.byCategory).map(([c, n]) => `${c} ${n}`);
+    out(
+      `${r.tenant}: ${dryRun ? 'would remove' : 'removed'} ${r.removed} expired events ` +
+        `(${parts.join(', ')})${r.archive ? `; archived to ${r.archive}` : ''}.`,
+    );
+  }
+}
+
+/** `hindsight legal-hold place|lift --tenant T [--reason R]`. */
+export async function legalHoldCommand(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { ...STORE_OPTIONS, tenant: { type: 'string' }, reason: { type: 'string' } },
+    strict: true,
+  });
+  const tenant = tenantOf(values.tenant);
+  const { liftLegalHold, placeLegalHold } = await import('./legal-hold.js');
+  if (action === 'place') {
+    const reason = values.reason?.trim();
+    if (!reason) throw new UsageError('Give the reason of the hold with --reason R.');
+    if (reason.length > 500) throw new UsageError('The reason holds at most 500 characters.');
+    await withStore(storeLocation(values), async (store) => {
+      const { hold, placed } = await placeLegalHold(store, tenant, reason);
+      await record(
+        store,
+        cliEntry(
+          tenant,
+          placed ? 'legal_hold.placed' : 'legal_hold.updated',
+          `${placed ? 'placed the log under legal hold' : 'changed the reason of the legal hold'}: ${reason}`,
+          { reason, since: hold.since },
+        ),
+      );
+      process.stdout.write(
+        `Tenant ${tenant} is under legal hold since ${hold.since}: nothing of its log is pruned, erased or deleted.\n`,
+      );
+    });
+    return;
+  }
+  if (action === 'lift') {
+    await withStore(storeLocation(values), async (store) => {
+      const lifted = await liftLegalHold(store, tenant);
+      if (lifted === null) {
+        process.stdout.write(`Tenant ${tenant} was not under legal hold.\n`);
+        return;
+      }
+      await record(
+        store,
+        cliEntry(
+          tenant,
+          'legal_hold.lifted',
+          `lifted the legal hold placed at ${lifted.since} (${lifted.reason})`,
+          {
+            reason: lifted.reason,
+            since: lifted.since,
+          },
+        ),
+      );
+      process.stdout.write(`Lifted the legal hold of tenant ${tenant}.\n`);
+    });
+    return;
+  }
+  throw new UsageError(
+    'Use `hindsight legal-hold place --tenant T --reason R` or `lift --tenant T`.',
+  );
+}
+
+/** A policy in words. */
+const daysText = (days: number | null | undefined) =>
+  days === undefined ? 'the default' : days === null ? 'forever' : `${days} days`;
+
+/** `hindsight retention show|set --tenant T [--days N|forever|default] [--category C=N ...]`. */
+export async function retentionCommand(args: string[]): Promise<void> {
+  const [action, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      ...STORE_OPTIONS,
+      tenant: { type: 'string' },
+      days: { type: 'string' },
+      category: { type: 'string', multiple: true },
+      'retention-days': { type: 'string' },
+    },
+    strict: true,
+  });
+  const tenant = tenantOf(values.tenant);
+  if (action === 'show') {
+    const { retentionDays } = await import('./retention.js');
+    const server = defaultDays(values['retention-days']);
+    await withStore(storeLocation(values), async (store) => {
+      const { settings } = await store.tenantSettings(tenant);
+      const out = (line: string) => process.stdout.write(`${line}\n`);
+      out(`Tenant ${tenant}:`);
+      out(`  server default: ${daysText(server)} (--retention-days / HINDSIGHT_RETENTION_DAYS)`);
+      out(`  tenant default: ${daysText(settings.retention?.days)}`);
+      const categories = new Set([
+        ...(await store.categories(tenant)),
+        ...Object.keys(settings.retention?.categories ?? {}),
+      ]);
+      for (const c of [...categories].sort()) {
+        out(`  ${c}: ${daysText(retentionDays(settings, c, server))}`);
+      }
+      if (settings.legalHold) {
+        out(`  under legal hold since ${settings.legalHold.since}: ${settings.legalHold.reason}`);
+      }
+    });
+    return;
+  }
+  if (action !== 'set') {
+    throw new UsageError(
+      'Use `hindsight retention show --tenant T` or `hindsight retention set --tenant T ' +
+        '[--days N|forever|default] [--category C=N|forever|default ...]`.',
+    );
+  }
+  if (values.days === undefined && values.category === undefined) {
+    throw new UsageError('Give --days or --category C=N to set.');
+  }
+  await withStore(storeLocation(values), async (store) => {
+    const { settings } = await store.tenantSettings(tenant);
+    const before: RetentionSettings = settings.retention ?? {};
+    const next = nextPolicy(before, values.days, values.category ?? []);
+    const updated: TenantSettings = { ...settings, retention: next };
+    if (Object.keys(next).length === 0) delete updated.retention;
+    await store.putTenantSettings(tenant, updated);
+    await record(
+      store,
+      cliEntry(tenant, 'retention.changed', 'changed the retention policy', {
+        before,
+        after: next,
+      }),
+    );
+    process.stdout.write(`Retention of tenant ${tenant}: ${JSON.stringify(next)}\n`);
+  });
+}
+
+/** The policy after `--days` and `--category C=N` flags (`default` removes an entry). */
+export function nextPolicy(
+  before: RetentionSettings,
+  days: string | undefined,
+  categories: readonly string[],
+): RetentionSettings {
+  const next: { days?: number | null; categories?: Record<string, number | null> } = {
+    ...before,
+    ...(before.categories ? { categories: { ...before.categories } } : {}),
+  };
+  if (days === 'default') delete next.days;
+  else if (days !== undefined) next.days = parseDays('--days', days);
+  for (const entry of categories) {
+    const m = /^([a-z0-9_-]{1,64})=(.+)$/.exec(entry);
+    if (!m) throw new UsageError(`Invalid --category "${entry}": give e.g. changes=90.`);
+    const [, category, value] = m as unknown as [string, string, string];
+    const map = { ...(next.categories ?? {}) };
+    if (value === 'default') delete map[category];
+    else map[category] = parseDays('--category', value);
+    next.categories = map;
+  }
+  if (next.categories && Object.keys(next.categories).length === 0) delete next.categories;
+  return next;
+}

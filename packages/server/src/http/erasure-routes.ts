@@ -1,0 +1,184 @@
+/**
+ * GDPR erasure and permitted deletion (issue #9): the two routes that remove content from a
+ * tenant's log without breaking a proof (docs/erasure.md). Both are refused while the tenant is
+ * under legal hold, and both are recorded in the tenant's `audit` log without the content they
+ * removed.
+ */
+import type { ErasureSubject } from '@hindsight/core';
+import { Type } from '@sinclair/typebox';
+import type { Principal } from '../auth.js';
+import { HindsightError } from '../errors.js';
+import { newUlid } from '../ids.js';
+import { MAX_REDACTIONS } from '../store/erase-plan.js';
+import { AUTH_ERRORS, checkBody, type RouteSpec, TenantParams } from './routes.js';
+import { allowedCategories, mayRead } from './viewer-scope.js';
+
+const ErasureRequest = Type.Object(
+  {
+    subject: Type.Union([
+      Type.Object(
+        {
+          actorId: Type.String({
+            minLength: 1,
+            maxLength: 128,
+            description: 'The id the product knows the person by (`actor.id`, `targets[].id`).',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Object(
+        {
+          email: Type.String({
+            minLength: 3,
+            maxLength: 320,
+            description:
+              'The e-mail address, for people known by address (`actor.email`, exact match).',
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ]),
+  },
+  { additionalProperties: false },
+);
+
+const ErasureResponse = Type.Object({
+  erasureId: Type.String({
+    description:
+      'The reference of this erasure in the `audit` log (`metadata.erasureId`): keep it with ' +
+      'the request you fulfilled; the log itself does not name the person.',
+  }),
+  events: Type.Integer({ description: 'Events of which personal values were erased now.' }),
+  values: Type.Integer({ description: 'Personal values erased now.' }),
+});
+
+const DeletionRequest = Type.Object(
+  {
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+      minItems: 1,
+      maxItems: MAX_REDACTIONS,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const IdSeq = Type.Object({ id: Type.String(), seq: Type.Integer({ minimum: 1 }) });
+
+const DeletionResponse = Type.Object({
+  deleted: Type.Array(IdSeq, { description: 'Deleted now: redacted leaves from now on.' }),
+  alreadyDeleted: Type.Array(IdSeq, { description: 'Deleted before.' }),
+  notFound: Type.Array(Type.String(), { description: 'Ids the tenant’s log does not have.' }),
+});
+
+/** Who removes content, as a redacted leaf names them: the viewer, or the API key. */
+function remover(principal: Principal | null): string {
+  const viewer = principal?.viewer?.viewer;
+  if (viewer) return `user:${viewer.id}`;
+  return `api_key:${principal?.keyId ?? principal?.id ?? 'server'}`;
+}
+
+export const ERASURE_ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'POST',
+    path: '/v1/tenants/:tenant/erasures',
+    operationId: 'eraseSubject',
+    summary: 'Erase a person’s personal values from every event of the tenant (GDPR)',
+    description:
+      'Removes every personal value of the person — as actor: name, e-mail, IP (with its ' +
+      'location), user agent (with its client); as target: the target’s name and the ' +
+      '`changes` values of the event — and their salts. The events stay, the person shows as ' +
+      '"Deleted User", and every leaf hash, checkpoint and proof stays valid (the commitments ' +
+      'stay, in `erased`). Description and metadata are hashed as they are and are not ' +
+      'changed (docs/erasure.md). Idempotent. Refused with 409 `legal_hold` under legal hold. ' +
+      'Recorded in the tenant’s `audit` log (`audit_log.erased`) without the person’s identity.',
+    scope: 'events:delete',
+    params: TenantParams,
+    body: ErasureRequest,
+    success: { status: 200, description: 'Erased.', schema: ErasureResponse },
+    errors: ['invalid_json', 'invalid_request', 'legal_hold', ...AUTH_ERRORS],
+    handler: async (ctx, req, _reply, principal) => {
+      const { tenant } = req.params as { tenant: string };
+      const { subject: asked } = checkBody(ErasureRequest, req.body);
+      const subject: ErasureSubject =
+        'actorId' in asked ? { actorId: asked.actorId } : { email: asked.email };
+      if (allowedCategories(principal) !== null) {
+        throw new HindsightError(
+          'forbidden',
+          'This viewer token is limited to some categories; an erasure concerns every ' +
+            'category of the log. Use a token without categories, or an API key.',
+        );
+      }
+      const result = await ctx.store.erase(tenant, subject);
+      const erasureId = newUlid(Date.now());
+      await ctx.audit.record(principal, req, {
+        tenant,
+        action: 'audit_log.erased',
+        log: 'all',
+        description: `erased a person's personal values from ${result.events} events (erasure ${erasureId})`,
+        metadata: {
+          erasureId,
+          subject: subject.actorId !== undefined ? 'actorId' : 'email',
+          events: result.events,
+          values: result.values,
+        },
+      });
+      return { erasureId, ...result };
+    },
+  },
+  {
+    method: 'POST',
+    path: '/v1/tenants/:tenant/deletions',
+    operationId: 'deleteEvents',
+    summary: 'Delete events, where the tenant permits it, as redacted leaves',
+    description:
+      'Each event’s content is removed; its `seq`, id and leaf hash stay, with when and by ' +
+      'whom, so the log still verifies and `hindsight verify` reports the event as redacted. ' +
+      'Deleted events are no longer read, searched, counted or exported as events. Needs the ' +
+      'tenant setting `deletion: { allowed: true }` (else 403 `deletion_not_allowed`); refused ' +
+      'with 409 `legal_hold` under legal hold. At most 1,000 ids. Idempotent per id. Recorded ' +
+      'in the tenant’s `audit` log (`audit_log.deleted`, with the seqs).',
+    scope: 'events:delete',
+    params: TenantParams,
+    body: DeletionRequest,
+    success: { status: 200, description: 'What was deleted.', schema: DeletionResponse },
+    errors: [
+      'invalid_json',
+      'invalid_request',
+      'deletion_not_allowed',
+      'legal_hold',
+      ...AUTH_ERRORS,
+    ],
+    handler: async (ctx, req, _reply, principal) => {
+      const { tenant } = req.params as { tenant: string };
+      const { ids } = checkBody(DeletionRequest, req.body);
+      if (allowedCategories(principal) !== null) {
+        // A token of some categories deletes only events of those.
+        for (const id of new Set(ids)) {
+          const event = await ctx.store.getEvent(tenant, id);
+          if (event && !mayRead(principal, event.category)) {
+            throw new HindsightError(
+              'forbidden',
+              `This viewer token may not delete events of the ${event.category} log ("${id}"). Nothing was deleted.`,
+            );
+          }
+        }
+      }
+      const result = await ctx.store.redact({
+        tenant,
+        ids,
+        by: remover(principal),
+        at: new Date().toISOString(),
+      });
+      if (result.deleted.length > 0) {
+        await ctx.audit.record(principal, req, {
+          tenant,
+          action: 'audit_log.deleted',
+          log: 'all',
+          description: `deleted ${result.deleted.length} events`,
+          metadata: { events: result.deleted.length, seqs: result.deleted.map((d) => d.seq) },
+        });
+      }
+      return result;
+    },
+  },
+];

@@ -1,0 +1,114 @@
+/**
+ * The PDF export (issue #9): a real PDF that poppler reads — the tenant, the filters, when, the
+ * signed checkpoint's root, page numbers and every selected event — rendered to PNG under
+ * `test-output/pdf/` for a person to look at.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { event, type TestApp, tempDir, testApp } from '../helpers.js';
+
+const run = promisify(execFile);
+const OUT = fileURLToPath(new URL('../../../../test-output/pdf/', import.meta.url));
+/** poppler-utils (`apt-get install poppler-utils`); under CI=true a missing one fails the run. */
+const POPPLER = existsSync('/usr/bin/pdftotext') || process.env['CI'] === 'true';
+
+const tenant = 'pdf';
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await testApp();
+  const events = Array.from({ length: 130 }, (_, i) =>
+    event({
+      tenant,
+      id: `p${i}`,
+      time: new Date(Date.UTC(2026, 10, 1, 9, 0, i)).toISOString(),
+      category: i % 2 ? 'changes' : 'logins',
+      action: i % 2 ? 'workflow.updated' : 'login.failed',
+      outcome: i % 2 ? 'success' : 'failure',
+      actor: { id: `u${i % 3}`, name: ['Zoë Ångström', 'Дмитрий Соколов', 'Ann Lee'][i % 3] ?? '' },
+      description: `Change number ${i}, with "quotes", commas and a long sentence that wraps onto a second line in its cell`,
+      targets: [{ type: 'workflow', id: `WF-${i}`, name: `Workflow ${i}` }],
+    }),
+  );
+  expect((await t.post({ events })).statusCode).toBe(202);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
+  it('is a PDF naming tenant, filters and checkpoint root, with every selected event and page numbers', async () => {
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v1/tenants/${tenant}/export?format=pdf&category=changes&order=asc`,
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('application/pdf');
+    expect(String(res.headers['content-disposition'])).toMatch(
+      /^attachment; filename="pdf-.*\.pdf"$/,
+    );
+    const bytes = res.rawPayload;
+    expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'export.pdf');
+      writeFileSync(file, bytes);
+      const { stdout: text } = await run('pdftotext', ['-layout', file, '-']);
+      expect(text).toContain('Audit log of pdf');
+      expect(text).toContain('Filters: category: changes');
+      const checkpoint = await t.get(`/v1/tenants/${tenant}/checkpoint`);
+      const root = checkpoint.body.split('\n')[2] ?? '';
+      expect(root).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+      expect(text.replace(/\s+/g, '')).toContain(root);
+      expect(text).toContain('Zoë Ångström');
+      expect(text).toContain('Дмитрий Соколов');
+      // Every odd event (the changes), none of the logins.
+      for (let i = 1; i < 130; i += 2) expect(text).toContain(`Change number ${i},`);
+      expect(text).not.toContain('login.failed');
+      const { stdout: info } = await run('pdfinfo', [file]);
+      const pages = Number(/Pages:\s+(\d+)/.exec(info)?.[1]);
+      expect(pages).toBeGreaterThan(1);
+      expect(text).toContain(`Page ${pages}`);
+
+      mkdirSync(OUT, { recursive: true });
+      await run('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', file, join(OUT, 'export')]);
+      const png = readFileSync(join(OUT, 'export-1.png'));
+      expect(png.subarray(1, 4).toString()).toBe('PNG');
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('says so when nothing matches, and exports picked ids', async () => {
+    const empty = await t.app.inject({
+      method: 'GET',
+      url: `/v1/tenants/${tenant}/export?format=pdf&action=nothing.here`,
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    const picked = await t.app.inject({
+      method: 'GET',
+      url: `/v1/tenants/${tenant}/export?format=pdf&ids=p3,p4`,
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    const tmp = tempDir();
+    try {
+      writeFileSync(join(tmp.dir, 'a.pdf'), empty.rawPayload);
+      writeFileSync(join(tmp.dir, 'b.pdf'), picked.rawPayload);
+      expect((await run('pdftotext', [join(tmp.dir, 'a.pdf'), '-'])).stdout).toContain(
+        'No events match.',
+      );
+      const text = (await run('pdftotext', ['-layout', join(tmp.dir, 'b.pdf'), '-'])).stdout;
+      expect(text).toContain('Events picked by id: 2');
+      expect(text).toContain('Change number 3,');
+      expect(text).not.toContain('Change number 5,');
+    } finally {
+      tmp.remove();
+    }
+  });
+});
