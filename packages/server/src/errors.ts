@@ -92,7 +92,8 @@ export const ERROR_CODES = {
     status: 429,
     description:
       'This key or viewer token sent more requests in the last minute than the server allows ' +
-      '(`--rate-limit-read`, `--rate-limit-write`). Wait the `Retry-After` seconds, then retry.',
+      '(`--rate-limit-read`, `--rate-limit-write`), or this address sent too many with invalid ' +
+      'credentials. Wait the `Retry-After` seconds, then retry.',
   },
   internal_error: {
     status: 500,

@@ -299,8 +299,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   // Who is calling, per request: set before the body is read, so that an unauthenticated
   // request never costs a body parse.
   const principals = new WeakMap<FastifyRequest, Principal>();
-  await registerRateLimit(app, options.rateLimit ?? DEFAULT_RATE_LIMIT, (req) =>
-    principals.get(req),
+  const limits = options.rateLimit ?? DEFAULT_RATE_LIMIT;
+  await registerRateLimit(app, limits, (req) => principals.get(req));
+  // Guessing keys or tokens is slowed down before any is known: by address.
+  const failures = new FailedAuth(
+    limits.read === 0 ? 0 : Math.max(30, Math.ceil(limits.read / 40)),
   );
   const addRoute = (instance: FastifyInstance, route: RouteSpec) => {
     const { scope } = route;
@@ -314,12 +317,24 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       ...(scope === null
         ? {}
         : {
-            onRequest: async (req: FastifyRequest) => {
-              const principal = await authenticate(
-                options.store,
-                req.headers.authorization,
-                tokens,
-              );
+            onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+              let principal: Principal;
+              try {
+                principal = await authenticate(options.store, req.headers.authorization, tokens);
+              } catch (error) {
+                // Valid credentials always pass; an address that keeps sending invalid ones is
+                // told to wait instead.
+                const wait =
+                  error instanceof HindsightError && error.code === 'unauthorized'
+                    ? failures.count(req.ip)
+                    : 0;
+                if (wait === 0) throw error;
+                void reply.header('retry-after', String(wait));
+                throw new HindsightError(
+                  'rate_limited',
+                  `Too many requests with invalid credentials from this address; retry in ${wait} seconds.`,
+                );
+              }
               const { tenant } = req.params as { tenant?: string };
               authorize(principal, scope, tenant, route.permission);
               principals.set(req, principal);
@@ -392,4 +407,39 @@ async function registerRateLimit(
         `Too many requests: at most ${context.max} a minute. Retry in ${context.after}.`,
       ),
   });
+}
+
+/**
+ * Requests with unknown or invalid credentials per client address, in one-minute windows: past
+ * `max` in a window, they are answered 429 instead of 401 until the window ends (0: unlimited).
+ * Kept in memory; ended windows are forgotten.
+ */
+class FailedAuth {
+  readonly #max: number;
+  readonly #windows = new Map<string, { count: number; endsAt: number }>();
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /**
+   * Counts a failed authentication from `ip`; resolves the seconds it should wait when it is
+   * past the limit, else 0.
+   */
+  count(ip: string): number {
+    if (this.#max === 0) return 0;
+    const now = Date.now();
+    let window = this.#windows.get(ip);
+    if (!window || window.endsAt <= now) {
+      if (this.#windows.size > 100_000) this.#forgetEnded(now);
+      window = { count: 0, endsAt: now + 60_000 };
+      this.#windows.set(ip, window);
+    }
+    window.count++;
+    return window.count > this.#max ? Math.ceil((window.endsAt - now) / 1000) : 0;
+  }
+
+  #forgetEnded(now: number): void {
+    for (const [ip, window] of this.#windows) if (window.endsAt <= now) this.#windows.delete(ip);
+  }
 }

@@ -401,3 +401,23 @@ describe('rate limits', () => {
     }
   });
 });
+
+describe('invalid credentials', () => {
+  it('are answered 429 past 30 a minute from one address, while valid ones still pass', async () => {
+    const app = await testApp({ signer, origin: DEFAULT_ORIGIN });
+    try {
+      const bad = 'hsk_0000000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+      for (let i = 0; i < 30; i++) {
+        expect((await app.get('/v1/tenants/acme/events', bad)).statusCode).toBe(401);
+      }
+      const refused = await app.get('/v1/tenants/acme/events', bad);
+      expect(refused.statusCode).toBe(429);
+      expect(refused.json().error.code).toBe('rate_limited');
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await app.get('/v1/tenants/acme/events', 'e.y.j')).statusCode).toBe(429);
+      expect((await app.get('/v1/tenants/acme/events')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
