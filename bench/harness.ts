@@ -22,6 +22,8 @@ export const log = (line: string) => process.stdout.write(`${line}\n`);
 export interface BenchServer {
   readonly url: string;
   readonly key: string;
+  /** The server process's id (to read its memory). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function startServer(location: string, extra: string[] = []): Promi
   });
   return {
     ...ready,
+    pid: child.pid ?? 0,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

@@ -3,11 +3,11 @@
  * store of (by default) 1,000,000 events across 100 tenants, one of which holds 10%.
  *
  *   npm run bench -- [--store sqlite|postgres] [--events 1000000] [--tenants 100]
- *                    [--concurrency 16] [--batch 100] [--only ingest|views|sdk|prune]
+ *                    [--concurrency 16] [--batch 100] [--only ingest|views|sdk|prune|export]
  *                    [--sdk-events 200000]
  *
  * `--only ingest` runs phases (a) to (d), `--only views` phases (e) and (f), `--only sdk` phase
- * (g), `--only prune` phase (h) alone; by default all run.
+ * (g), `--only prune` phase (h), `--only export` phase (i) alone; by default all run.
  * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
@@ -37,6 +37,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { exportBench } from './export.js';
 import {
   DATA,
   httpClient,
@@ -79,9 +80,9 @@ if (STORE !== 'sqlite' && STORE !== 'postgres') {
   throw new Error('--store is sqlite (default) or postgres.');
 }
 const ONLY = values.only;
-if (ONLY !== undefined && !['ingest', 'views', 'sdk', 'prune'].includes(ONLY)) {
+if (ONLY !== undefined && !['ingest', 'views', 'sdk', 'prune', 'export'].includes(ONLY)) {
   throw new Error(
-    '--only is ingest (phases a to d), views (phases e and f), sdk (phase g) or prune (phase h).',
+    '--only is ingest (phases a to d), views (phases e and f), sdk (phase g), prune (phase h) or export (phase i).',
   );
 }
 
@@ -302,6 +303,17 @@ async function viewsPhase(cluster: PostgresCluster | undefined) {
   return views;
 }
 
+/** Phase (i), exports (SQLite): a fresh store under `bench/data/export`. */
+async function exportPhase() {
+  const location = join(DATA, 'export');
+  rmSync(location, { recursive: true, force: true });
+  try {
+    return await exportBench({ events: TOTAL, location, now: NOW, log });
+  } finally {
+    rmSync(location, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const cluster = STORE === 'postgres' ? await startPostgresCluster() : undefined;
   try {
@@ -324,6 +336,10 @@ async function main() {
       ONLY === undefined || ONLY === 'prune'
         ? { prune: await pruneBench({ events: TOTAL, now: NOW, log }) }
         : {};
+    const exported =
+      (ONLY === undefined && STORE === 'sqlite') || ONLY === 'export'
+        ? { export: await exportPhase() }
+        : {};
     const result = {
       date: new Date().toISOString(),
       store: STORE,
@@ -337,6 +353,7 @@ async function main() {
       ...views,
       ...sdk,
       ...prune,
+      ...exported,
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     // A partial run gets a name of its own, so that it never replaces a full run of the day.

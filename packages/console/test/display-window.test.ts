@@ -3,6 +3,9 @@
  * `displayWindowDays`, a view shows only its last days until the reader chooses dates, says
  * so, and a date filter reaches the older events again.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StoredEvent, ViewDefinition } from '@hindsight/core';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,7 @@ import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js'
 import { type ServedConsole, serveConsole } from './served-console.js';
 
 const WINDOW_DAYS = 7;
+const SHOTS = fileURLToPath(new URL('../../../test-output/console/', import.meta.url));
 const skipReason = chromiumSkipReason();
 
 if (skipReason !== null) {
@@ -87,6 +91,8 @@ if (skipReason !== null) {
         .poll(() => note.textContent(), { timeout: 10_000 })
         .toMatch(new RegExp(`Showing the last ${WINDOW_DAYS} days .*Older events are kept`));
       await expect.poll(rowIds, { timeout: 10_000 }).toEqual(windowed);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'display-window.png') });
 
       // An explicit date filter reaches the whole log; the note goes.
       await page.getByRole('button', { name: 'Show all events' }).click();

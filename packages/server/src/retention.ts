@@ -30,7 +30,7 @@ const DAY_MS = 86_400_000;
  * Events removed per transaction by default: small enough that an append waiting behind a step
  * waits a few tens of milliseconds at most (`npm run bench -- --only prune`).
  */
-export const DEFAULT_BATCH = 250;
+export const DEFAULT_BATCH = 100;
 
 /** How the server keeps events. */
 export interface RetentionOptions {

@@ -143,7 +143,18 @@ export class SqliteWriter {
   /** One bounded retention step (issue #9), in a transaction of its own. */
   prune(step: PruneStep): PruneResult {
     this.#pruner ??= new Pruner(this.#db);
-    return this.#pruner.prune(step);
+    // A removal need not be on disk before the next append: a step lost in a crash is only
+    // redone by the next run. Without its own fsync it holds appends back for less time; the
+    // next append's fsync makes it durable too (the WAL is written in order).
+    this.#db.pragma('synchronous = NORMAL');
+    try {
+      return this.#pruner.prune(step);
+    } finally {
+      this.#db.pragma('synchronous = FULL');
+      // Removals dirty many pages: copied back a step at a time here, in the step's own slot,
+      // they never add up to the automatic checkpoint that would hold an append back for long.
+      this.#db.pragma('wal_checkpoint(PASSIVE)');
+    }
   }
 
   close(): void {
