@@ -12,7 +12,7 @@ import {
   TENANT_PATTERN,
   type TenantSettings,
 } from '@hindsight/core';
-import { UsageError } from './cli-usage.js';
+import { UsageError, withStore } from './cli-usage.js';
 import type { StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -71,19 +71,6 @@ function tenantOf(tenant: string | undefined): string {
   if (tenant === undefined) throw new UsageError('Give the tenant with --tenant T.');
   if (!new RegExp(TENANT_PATTERN).test(tenant)) throw new UsageError(`Invalid tenant "${tenant}".`);
   return tenant;
-}
-
-async function withStore<T>(
-  location: StoreLocation,
-  work: (store: Store) => Promise<T>,
-): Promise<T> {
-  const { openStore } = await import('./store/index.js');
-  const store = await openStore(location);
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
 }
 
 /** Who runs the CLI, as the actor of the `audit` entries it records. */

@@ -16,9 +16,9 @@ import {
   pruneCommand,
   retentionCommand,
 } from './cli-retention.js';
-import { UsageError } from './cli-usage.js';
+import { UsageError, withStore } from './cli-usage.js';
 import type { StoreLocation } from './store/index.js';
-import type { ApiKeyRecord, Store } from './store/types.js';
+import type { ApiKeyRecord } from './store/types.js';
 
 const USAGE = `Usage:
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
@@ -232,20 +232,6 @@ async function keysCreate(args: string[]): Promise<void> {
     });
     printNewKey(token, record);
   });
-}
-
-/** Runs `work` on the store at `location`, and closes it. */
-async function withStore<T>(
-  location: StoreLocation,
-  work: (store: Store) => Promise<T>,
-): Promise<T> {
-  const { openStore } = await import('./store/index.js');
-  const store = await openStore(location);
-  try {
-    return await work(store);
-  } finally {
-    await store.close();
-  }
 }
 
 /** A new key's summary on standard error, and the key alone on the last line of standard out. */
