@@ -4,7 +4,7 @@
  * numbers them, see {@link numberPlaceholders}).
  */
 import type { TenantSettings } from '@hindsight/core';
-import type { StoredTenantSettings, ViewerRevocation } from './types.js';
+import type { StoredTenantSettings, ViewerRevocation, ViewerTokenRef } from './types.js';
 
 /** The tables, in SQL both databases take. */
 export const ACCESS_TABLES = `
@@ -71,10 +71,7 @@ export async function revokeViewerTokens(run: RunSql, r: ViewerRevocation): Prom
   );
 }
 
-export async function viewerTokenRevoked(
-  run: RunSql,
-  token: { tenant: string; tokenId: string; viewerId: string; issuedAtMs: number },
-): Promise<boolean> {
+export async function viewerTokenRevoked(run: RunSql, token: ViewerTokenRef): Promise<boolean> {
   const rows = await run(
     'SELECT 1 AS revoked FROM viewer_revocations WHERE tenant = ? AND ' +
       "((kind = 'token' AND value = ?) OR (kind = 'viewer' AND value = ? AND revoked_at_ms >= ?))",

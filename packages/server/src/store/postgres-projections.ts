@@ -30,6 +30,7 @@
  * Nothing read from a body is cast in a way that can fail: a malformed value is skipped or
  * ignored, never a reason to refuse the events.
  */
+import { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 
 /** Epoch milliseconds of a `timestamptz` (event times have millisecond precision). */
 const msOf = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
@@ -477,21 +478,11 @@ SELECT hindsight_rebuild_projections();
  */
 export function rebuildTenantProjectionsSql(tenantId: number): string {
   if (!Number.isSafeInteger(tenantId)) throw new Error(`Not a tenant id: ${tenantId}`);
-  const tables = [
-    'login_users',
-    'login_countries',
-    'message_receivers',
-    'integrations',
-    'event_counts',
-    'event_days',
-    'actor_days',
-    'actors',
-  ];
   return `DO $hindsight$
 DECLARE
   r events;
 BEGIN
-${tables.map((t) => `DELETE FROM ${t} WHERE tenant_id = ${tenantId};`).join('\n')}
+${PROJECTION_TABLE_NAMES.map((t) => `DELETE FROM ${t} WHERE tenant_id = ${tenantId};`).join('\n')}
 CREATE OR REPLACE TEMP VIEW hindsight_tenant_events AS
   SELECT * FROM events WHERE tenant_id = ${tenantId};
 ${projectStatements('hindsight_tenant_events')}

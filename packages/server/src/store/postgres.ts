@@ -85,6 +85,7 @@ import type {
   StoredTenantSettings,
   StoredView,
   ViewerRevocation,
+  ViewerTokenRef,
 } from './types.js';
 
 /** Tree frontiers a transaction leaves behind, remembered once it commits. */
@@ -720,12 +721,7 @@ class PostgresStore implements Store {
     await access.revokeViewerTokens(this.#run, revocation);
   }
 
-  async viewerTokenRevoked(token: {
-    tenant: string;
-    tokenId: string;
-    viewerId: string;
-    issuedAtMs: number;
-  }): Promise<boolean> {
+  async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {
     this.#assertOpen();
     return access.viewerTokenRevoked(this.#run, token);
   }

@@ -13,7 +13,7 @@ import {
   subjectKey,
   targetIds,
 } from './erase-plan.js';
-import { rebuildTenantProjections } from './sqlite-projections.js';
+import { rebuildProjections } from './sqlite-projections.js';
 import { ftsWords } from './sqlite-schema.js';
 import type { ErasureResult, RedactedLeaf, RedactionRequest, RedactionResult } from './types.js';
 
@@ -109,7 +109,7 @@ export function eraseSqlite(
         if (rows.length < PAGE || !last) break;
         after = last.pos;
       }
-      if (events > 0) rebuildTenantProjections(db, tenantId);
+      if (events > 0) rebuildProjections(db, tenantId);
       return { events, values };
     })
     .immediate();
@@ -157,7 +157,7 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
         dropEvent.run(row.pos);
         result.deleted.push({ id, seq: row.seq });
       }
-      if (result.deleted.length > 0) rebuildTenantProjections(db, tenantId);
+      if (result.deleted.length > 0) rebuildProjections(db, tenantId);
       return result;
     })
     .immediate();

@@ -11,6 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { WriterEvent } from './append-plan.js';
+import { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 
 /**
  * Positions per millisecond of an event row's `pos = time_ms * SLOTS_PER_MS + slot` (see
@@ -378,17 +379,7 @@ function systemOf(e: string): string {
   );
 }
 
-/** The derived tables, which {@link rebuildProjections} recomputes. */
-export const PROJECTION_TABLE_NAMES = [
-  'login_users',
-  'login_countries',
-  'message_receivers',
-  'integrations',
-  'event_counts',
-  'event_days',
-  'actor_days',
-  'actors',
-] as const;
+export { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 
 /** The categories of the events that some projection reads. */
 const PROJECTED_CATEGORIES: ReadonlySet<string> = new Set(PROJECTIONS.map((p) => p.category));
@@ -418,21 +409,28 @@ export function dropProjectionTriggers(db: Database.Database): void {
 }
 
 /**
- * Empties the projections and computes them again from every stored event: the counts by
+ * Empties the projections and computes them again from the stored events — of every tenant, or
+ * of `tenantId` alone (after some of its events were erased or deleted, issue #9): the counts by
  * grouping, the rest in `seq` order through the same statements as the writer's
  * {@link Projector}. Run inside the caller's transaction.
  */
-export function rebuildProjections(db: Database.Database): void {
+export function rebuildProjections(db: Database.Database, tenantId?: number): void {
+  if (tenantId !== undefined && !Number.isSafeInteger(tenantId)) {
+    throw new Error(`Not a tenant id: ${tenantId}`);
+  }
+  // An integer of ours, never input text.
+  const only = tenantId === undefined ? 'true' : `tenant_id = ${tenantId}`;
   for (const table of PROJECTION_TABLE_NAMES) {
-    db.exec(`DELETE FROM ${table}`);
+    db.exec(`DELETE FROM ${table} WHERE ${only}`);
   }
   db.exec(`
 INSERT INTO event_counts SELECT tenant_id, pos / ${HOUR_POS}, category, action, outcome, count(*)
-  FROM events GROUP BY 1, 2, 3, 4, 5;
+  FROM events WHERE ${only} GROUP BY 1, 2, 3, 4, 5;
 INSERT INTO event_days SELECT tenant_id, pos / ${DAY_POS}, category, action, outcome, count(*)
-  FROM events GROUP BY 1, 2, 3, 4, 5;
+  FROM events WHERE ${only} GROUP BY 1, 2, 3, 4, 5;
+DROP TABLE IF EXISTS temp.actor_events;
 CREATE TEMP TABLE actor_events AS
-  SELECT tenant_id, category, pos, ${actorKeySql('e')} AS k FROM events e;
+  SELECT tenant_id, category, pos, ${actorKeySql('e')} AS k FROM events e WHERE ${only};
 INSERT INTO actor_days SELECT tenant_id, category, pos / ${DAY_POS}, k, count(*)
   FROM temp.actor_events GROUP BY 1, 2, 3, 4;
 INSERT INTO actor_days SELECT tenant_id, '', pos / ${DAY_POS}, k, count(*)
@@ -441,39 +439,7 @@ INSERT INTO actors SELECT tenant_id, k, max(pos) FROM temp.actor_events GROUP BY
 DROP TABLE temp.actor_events;`);
   installProjections(db);
   db.prepare(
-    'INSERT INTO temp.project SELECT * FROM main.events ' +
-      'WHERE category IN (SELECT value FROM json_each(?)) ORDER BY tenant_id, seq',
+    `INSERT INTO temp.project SELECT * FROM main.events WHERE ${only} ` +
+      'AND category IN (SELECT value FROM json_each(?)) ORDER BY tenant_id, seq',
   ).run(JSON.stringify([...PROJECTED_CATEGORIES]));
-}
-
-/**
- * Recomputes one tenant's projections from its stored events, as {@link rebuildProjections}
- * does for every tenant: after some of its events were erased or deleted (issue #9). Run inside
- * the caller's transaction.
- */
-export function rebuildTenantProjections(db: Database.Database, tenantId: number): void {
-  if (!Number.isSafeInteger(tenantId)) throw new Error(`Not a tenant id: ${tenantId}`);
-  for (const table of PROJECTION_TABLE_NAMES) {
-    db.prepare(`DELETE FROM ${table} WHERE tenant_id = ?`).run(tenantId);
-  }
-  const t = `tenant_id = ${tenantId}`;
-  db.exec(`
-INSERT INTO event_counts SELECT tenant_id, pos / ${HOUR_POS}, category, action, outcome, count(*)
-  FROM events WHERE ${t} GROUP BY 1, 2, 3, 4, 5;
-INSERT INTO event_days SELECT tenant_id, pos / ${DAY_POS}, category, action, outcome, count(*)
-  FROM events WHERE ${t} GROUP BY 1, 2, 3, 4, 5;
-DROP TABLE IF EXISTS temp.tenant_actor_events;
-CREATE TEMP TABLE tenant_actor_events AS
-  SELECT tenant_id, category, pos, ${actorKeySql('e')} AS k FROM events e WHERE e.${t};
-INSERT INTO actor_days SELECT tenant_id, category, pos / ${DAY_POS}, k, count(*)
-  FROM temp.tenant_actor_events GROUP BY 1, 2, 3, 4;
-INSERT INTO actor_days SELECT tenant_id, '', pos / ${DAY_POS}, k, count(*)
-  FROM temp.tenant_actor_events GROUP BY 1, 3, 4;
-INSERT INTO actors SELECT tenant_id, k, max(pos) FROM temp.tenant_actor_events GROUP BY 1, 2;
-DROP TABLE temp.tenant_actor_events;`);
-  installProjections(db);
-  db.prepare(
-    'INSERT INTO temp.project SELECT * FROM main.events WHERE tenant_id = ? ' +
-      'AND category IN (SELECT value FROM json_each(?)) ORDER BY seq',
-  ).run(tenantId, JSON.stringify([...PROJECTED_CATEGORIES]));
 }

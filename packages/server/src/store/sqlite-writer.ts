@@ -308,33 +308,28 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
       port.close();
     }
   };
+  /** Runs a request other than an append at once, answering its result or its failure. */
+  const answer = (id: number, work: () => Partial<WriterResponse>) => {
+    let response: WriterResponse;
+    try {
+      response = { id, outcomes: [], ...work() };
+    } catch (error) {
+      response = { id, outcomes: [], failed: String(error) };
+    }
+    port.postMessage(response);
+  };
   port.on('message', (message: WriterRequest) => {
     if (message.type === 'prune') {
       // One bounded step between two append transactions: appends wait for it, never for a run.
-      try {
-        const pruned = writer.prune(message.step);
-        port.postMessage({ id: message.id, outcomes: [], pruned } satisfies WriterResponse);
-      } catch (error) {
-        port.postMessage({
-          id: message.id,
-          outcomes: [],
-          failed: String(error),
-        } satisfies WriterResponse);
-      }
+      answer(message.id, () => ({ pruned: writer.prune(message.step) }));
       return;
     }
     if (message.type === 'checkpoints') {
       // Written at once, in a transaction of their own: they name sizes already committed.
-      try {
+      answer(message.id, () => {
         writer.saveCheckpoints(message.checkpoints);
-        port.postMessage({ id: message.id, outcomes: [] } satisfies WriterResponse);
-      } catch (error) {
-        port.postMessage({
-          id: message.id,
-          outcomes: [],
-          failed: String(error),
-        } satisfies WriterResponse);
-      }
+        return {};
+      });
       return;
     }
     if (message.type === 'close') {

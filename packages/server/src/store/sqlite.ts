@@ -50,6 +50,7 @@ import type {
   StoredTenantSettings,
   StoredView,
   ViewerRevocation,
+  ViewerTokenRef,
 } from './types.js';
 
 /** Options for {@link openSqliteStore}. */
@@ -402,12 +403,7 @@ class SqliteStore implements Store {
     await access.revokeViewerTokens(this.#run, revocation);
   }
 
-  async viewerTokenRevoked(token: {
-    tenant: string;
-    tokenId: string;
-    viewerId: string;
-    issuedAtMs: number;
-  }): Promise<boolean> {
+  async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {
     this.#assertOpen();
     return access.viewerTokenRevoked(this.#run, token);
   }

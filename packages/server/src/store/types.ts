@@ -212,6 +212,14 @@ export interface StoredTenantSettings {
   readonly updatedAt: string | null;
 }
 
+/** A viewer token as revocations name it: its tenant, id, viewer and when it was issued. */
+export interface ViewerTokenRef {
+  readonly tenant: string;
+  readonly tokenId: string;
+  readonly viewerId: string;
+  readonly issuedAtMs: number;
+}
+
 /** A revocation of viewer tokens: of one token, or of all a viewer's tokens issued until now. */
 export type ViewerRevocation = {
   readonly tenant: string;
@@ -462,12 +470,7 @@ export interface Store {
    */
   revokeViewerTokens(revocation: ViewerRevocation): Promise<void>;
   /** Whether a viewer token is revoked, by its id or by its viewer after it was issued. */
-  viewerTokenRevoked(token: {
-    readonly tenant: string;
-    readonly tokenId: string;
-    readonly viewerId: string;
-    readonly issuedAtMs: number;
-  }): Promise<boolean>;
+  viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean>;
 
   /**
    * Stores a key; with `ifNoKeys`, only when the store holds no key at all (atomically, also
