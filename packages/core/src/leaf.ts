@@ -105,7 +105,13 @@ function sha256Hex(prefix: Uint8Array, text: string): string {
  * @example commitment('a3…(32 hex)', 'ann@acme.test')
  */
 export function commitment(saltHex: string, value: unknown): string {
-  return sha256Hex(Buffer.from(saltHex, 'hex'), canonicalJson(value));
+  const text = canonicalJson(value);
+  // The salt's bytes (at most one per two hex digits), then the text's (at most 3 each).
+  const need = saltHex.length / 2 + text.length * 3;
+  if (need > scratch.length) scratch = Buffer.allocUnsafe(Math.max(need, scratch.length * 2));
+  const salt = scratch.write(saltHex, 0, 'hex');
+  const written = scratch.write(text, salt);
+  return hash('sha256', scratch.subarray(0, salt + written), 'hex');
 }
 
 /**
@@ -213,7 +219,7 @@ export function leafHashOf(parts: LeafHashParts, seq: number): string {
  * RFC 9162 leaf hash of an event: `SHA-256(0x00 || canonicalJson(hashedView))`, hex.
  */
 export function leafHash(event: UnsealedEvent & { seq: number }, salts: Salts): string {
-  return leafHashOf(leafHashParts(event, salts), event.seq);
+  return sha256Hex(LEAF_PREFIX, canonicalJson(hashedView(event, salts)));
 }
 
 const LEAF_PREFIX = new Uint8Array([0]);

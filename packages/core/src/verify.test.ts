@@ -1,3 +1,4 @@
+import { verifyExport } from '@hindsight/core/verify-file';
 import { describe, expect, it } from 'vitest';
 import { leafHash, makeSalts, normalizeEvent } from './leaf.js';
 import * as merkle from './merkle.js';
@@ -132,5 +133,57 @@ describe('ExportVerifier', () => {
       expect.objectContaining({ kind: 'bad_signature' }),
     );
     expect(run(exportOf(6, 3), []).ok).toBe(true);
+  });
+});
+
+/** The text of an export, as pieces of `size` bytes: lines and characters cut anywhere. */
+async function* pieces(text: string, size: number) {
+  const bytes = Buffer.from(text);
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+describe('verifyExport (what `hindsight verify` runs)', () => {
+  const lines = exportOf(12, 4);
+  const event = (i: number) => JSON.parse(lines[i] as string);
+  const altered = event(3);
+  altered.event.action = 'x.y';
+  const cases: Record<string, string[]> = {
+    correct: lines,
+    altered: lines.map((l, i) => (i === 3 ? JSON.stringify(altered) : l)),
+    swapped: lines.map((l, i) => (i === 5 ? lines[6] : i === 6 ? lines[5] : l) as string),
+    removed: lines.filter((_, i) => i !== 7),
+    'second copy': [...lines.slice(0, 9), lines[2] as string, ...lines.slice(9)],
+    'unreadable line': [...lines.slice(0, 4), '{"type":"event","event":', ...lines.slice(4)],
+    'blank lines': ['', ...lines.slice(0, 6), '  ', ...lines.slice(6)],
+    'another format': [JSON.stringify({ ...JSON.parse(lines[0] as string), format: 'x/1' })],
+    'unicode names': lines.map((l) => l.replaceAll('Ann', 'Änn 🧾')),
+  };
+
+  for (const [name, export_] of Object.entries(cases)) {
+    it(`reports exactly what ExportVerifier reports, line by line: ${name}`, async () => {
+      const expected = run(export_);
+      for (const ending of ['\n', '\r\n']) {
+        const text = export_.join(ending) + (name === 'removed' ? '' : ending);
+        // Small chunks and pieces: lines and UTF-8 characters cross every boundary.
+        for (const threads of [0, 2]) {
+          const report = await verifyExport(pieces(text, 97), {
+            verifierKey,
+            threads,
+            chunkBytes: 600,
+          });
+          expect(report).toEqual(expected);
+        }
+      }
+    });
+  }
+
+  it('gives the verdict that the recomputed events and checkpoints give', async () => {
+    const ok = await verifyExport(pieces(`${lines.join('\n')}\n`, 4096), { verifierKey });
+    expect(ok).toMatchObject({ ok: true, events: 12, checkpoints: 3, verifiedSize: 12 });
+    const bad = await verifyExport(pieces(cases['altered']?.join('\n') ?? '', 4096), {
+      verifierKey,
+    });
+    expect(bad.ok).toBe(false);
+    expect(bad.problems).toContainEqual(expect.objectContaining({ kind: 'altered', seq: 3 }));
   });
 });

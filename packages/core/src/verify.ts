@@ -368,6 +368,18 @@ export class ExportVerifier {
     this.#redacted.push({ seq, id: String(line.id ?? ''), at: redactedAt, by: redactedBy });
   }
 
+  /**
+   * Reads the next line when it is already known to be an event whose content gives its stored
+   * hash ({@link checkEventLine}, run elsewhere, e.g. in a worker thread): the same as
+   * {@link line} with that line, without parsing and hashing it again.
+   */
+  checkedEvent(seq: number, id: string, leaf: Uint8Array): void {
+    this.#lineNumber++;
+    if (this.#foreign) return;
+    this.#events++;
+    this.#keepLeaf(seq, id, leaf);
+  }
+
   #event(event: StoredEvent, salts: Salts): void {
     this.#events++;
     const { seq } = event ?? {};
@@ -375,21 +387,27 @@ export class ExportVerifier {
       this.#problem('malformed', `Line ${this.#lineNumber}: an event without a valid seq.`);
       return;
     }
-    let leaf: Uint8Array;
+    let hex: string;
     try {
-      leaf = Buffer.from(leafHash(event, salts), 'hex');
+      hex = leafHash(event, salts);
     } catch {
       this.#problem('malformed', `The event with seq ${seq} cannot be read.`, seq);
       return;
     }
-    if (this.#leaves[seq - 1] !== undefined) {
-      this.#problem('inserted', `A second event with seq ${seq} (id "${event.id}").`, seq);
-      return;
-    }
-    if (event.hash !== Buffer.from(leaf).toString('hex')) {
+    const leaf = Buffer.from(hex, 'hex');
+    if (this.#keepLeaf(seq, event.id, leaf) && event.hash !== hex) {
       this.#mismatched.push({ id: event.id, leaf, stored: event.hash, event, salts });
     }
+  }
+
+  /** Keeps an event's recomputed leaf; false (and a problem) when its seq is taken. */
+  #keepLeaf(seq: number, id: string, leaf: Uint8Array): boolean {
+    if (this.#leaves[seq - 1] !== undefined) {
+      this.#problem('inserted', `A second event with seq ${seq} (id "${id}").`, seq);
+      return false;
+    }
     this.#leaves[seq - 1] = leaf;
+    return true;
   }
 
   /**
@@ -445,6 +463,38 @@ export class ExportVerifier {
 
   #problem(kind: ProblemKind, message: string, seq?: number): void {
     this.#problems.push(seq === undefined ? { kind, message } : { kind, seq, message });
+  }
+}
+
+/** An event line whose content gives its stored hash: its seq, id and leaf hash (hex). */
+export interface CheckedEvent {
+  readonly seq: number;
+  readonly id: string;
+  readonly hash: string;
+}
+
+/**
+ * The part of reading an export that needs no other line, and is most of the work: whether a
+ * line is an event whose content gives its stored hash. Anything else — another kind of line,
+ * an unreadable or altered event — is `null`, for {@link ExportVerifier.line} to report.
+ */
+export function checkEventLine(text: string): CheckedEvent | null {
+  let parsed: ExportLine;
+  try {
+    parsed = JSON.parse(text) as ExportLine;
+  } catch {
+    return null;
+  }
+  if (parsed?.type !== 'event') return null;
+  const { event, salts } = parsed;
+  if (!Number.isSafeInteger(event?.seq) || event.seq < 1 || typeof event.id !== 'string') {
+    return null;
+  }
+  try {
+    const hex = leafHash(event, salts ?? {});
+    return hex === event.hash ? { seq: event.seq, id: event.id, hash: hex } : null;
+  } catch {
+    return null;
   }
 }
 

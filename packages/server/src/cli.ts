@@ -4,10 +4,10 @@
  * `verify` (which needs nothing but `@hindsight/core`: no database, no server).
  */
 import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { ExportVerifier, TENANT_PATTERN } from '@hindsight/core';
+import { TENANT_PATTERN } from '@hindsight/core';
+import { verifyExport } from '@hindsight/core/verify-file';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
 import {
   defaultDays,
@@ -423,21 +423,16 @@ async function verify(args: string[]): Promise<void> {
   if (values['public-key'] === undefined) {
     throw new UsageError("Give the server's verifier key with --public-key FILE.");
   }
-  const verifier = new ExportVerifier({
-    verifierKey: readVerifierKey(values['public-key']),
-    ...(values.checkpoint === undefined
-      ? {}
-      : { trustedCheckpoints: readCheckpoints(values.checkpoint) }),
-  });
-  const lines = createInterface({
+  const report = await verifyExport(
     // An archive of pruned events is gzip-compressed (issue #9).
-    input: file.endsWith('.gz')
-      ? createReadStream(file).pipe(createGunzip())
-      : createReadStream(file),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) verifier.line(line);
-  const report = verifier.finish();
+    file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file),
+    {
+      verifierKey: readVerifierKey(values['public-key']),
+      ...(values.checkpoint === undefined
+        ? {}
+        : { trustedCheckpoints: readCheckpoints(values.checkpoint) }),
+    },
+  );
   const out = (line: string) => process.stdout.write(`${line}\n`);
   // Deleted with permission (issue #9): reported, never a problem.
   const redactions = () => {

@@ -1,0 +1,169 @@
+/**
+ * `hindsight verify` at the speed of every core: the events of an export are checked — parsed,
+ * their leaf recomputed from content and salts, compared with the stored hash — in worker
+ * threads, a chunk of lines at a time, while this thread reads the file and feeds the results,
+ * in line order, to one {@link ExportVerifier}. The report is exactly the one that feeding every
+ * line to `ExportVerifier.line` gives: lines that are not events whose content gives their
+ * stored hash (headers, checkpoints, pruned and redacted lines, anything altered or malformed)
+ * are handed back as text and read by the verifier itself.
+ *
+ * Node.js only (worker threads); imported as `@hindsight/core/verify-file`.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { checkEventLine, ExportVerifier, type VerifyOptions, type VerifyReport } from './verify.js';
+
+/** Options of {@link verifyExport}. */
+export interface VerifyExportOptions extends VerifyOptions {
+  /**
+   * Worker threads that check events; 0 checks them in this thread. Default: one per core, at
+   * most 4.
+   */
+  readonly threads?: number;
+  /** Bytes of the export in one unit of work (default 1 MiB). */
+  readonly chunkBytes?: number;
+}
+
+/** What checking a chunk of lines found, line by line. */
+export interface ChunkResult {
+  /** Per line: 1 for an event whose content gives its stored hash, 0 for one handed back. */
+  readonly checked: Uint8Array;
+  /** The checked events' seqs, ids and leaf hashes (32 bytes each), in line order. */
+  readonly seqs: Float64Array;
+  readonly ids: string[];
+  readonly leaves: Uint8Array;
+  /** The other lines' text, in line order. */
+  readonly others: string[];
+}
+
+/** Line breaks as `readline` (with `crlfDelay: Infinity`) reads them. */
+const LINE_BREAK = /\r\n|\n|\r/;
+
+/** Checks a chunk of whole lines (UTF-8). */
+export function checkChunk(bytes: Uint8Array): ChunkResult {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const lines = text.split(LINE_BREAK);
+  if (text.endsWith('\n') || text.endsWith('\r')) lines.pop();
+  const checked = new Uint8Array(lines.length);
+  const seqs = new Float64Array(lines.length);
+  const ids: string[] = [];
+  const leaves = Buffer.allocUnsafeSlow(32 * lines.length);
+  const others: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const event = checkEventLine(line);
+    if (event === null) {
+      others.push(line);
+      continue;
+    }
+    checked[i] = 1;
+    seqs[ids.length] = event.seq;
+    leaves.write(event.hash, 32 * ids.length, 'hex');
+    ids.push(event.id);
+  }
+  return { checked, seqs, ids, leaves: leaves.subarray(0, 32 * ids.length), others };
+}
+
+/**
+ * Verifies an export read from `input` (e.g. `createReadStream(file)`, or through `createGunzip()`).
+ * @example const report = await verifyExport(createReadStream('acme.ndjson'), { verifierKey })
+ */
+export async function verifyExport(
+  input: AsyncIterable<Uint8Array | string>,
+  options: VerifyExportOptions,
+): Promise<VerifyReport> {
+  const verifier = new ExportVerifier(options);
+  const threads = options.threads ?? Math.min(availableParallelism(), 4);
+  const chunkBytes = options.chunkBytes ?? 1024 * 1024;
+  const pool = threads > 0 ? new CheckerPool(threads) : null;
+  // Results are read in line order; a few chunks per thread are in flight, so memory stays flat.
+  const inFlight: Array<Promise<ChunkResult>> = [];
+  const feed = (r: ChunkResult) => {
+    let event = 0;
+    let other = 0;
+    for (let i = 0; i < r.checked.length; i++) {
+      if (r.checked[i] === 1) {
+        const at = 32 * event;
+        verifier.checkedEvent(
+          r.seqs[event] as number,
+          r.ids[event] as string,
+          r.leaves.subarray(at, at + 32),
+        );
+        event++;
+      } else verifier.line(r.others[other++] as string);
+    }
+  };
+  const send = async (pieces: Uint8Array[], bytes: number) => {
+    // A buffer of its own, so that it can be moved to the worker rather than copied.
+    const chunk = new Uint8Array(new ArrayBuffer(bytes));
+    let at = 0;
+    for (const piece of pieces) {
+      chunk.set(piece, at);
+      at += piece.length;
+    }
+    inFlight.push(pool ? pool.check(chunk) : Promise.resolve(checkChunk(chunk)));
+    while (inFlight.length >= 4 * Math.max(threads, 1))
+      feed(await (inFlight.shift() as Promise<ChunkResult>));
+  };
+  try {
+    let pieces: Uint8Array[] = [];
+    let bytes = 0;
+    for await (const input_ of input) {
+      const piece = typeof input_ === 'string' ? Buffer.from(input_) : input_;
+      // Chunks end after a newline: a line, and a UTF-8 character, is never cut in two.
+      const cut = piece.lastIndexOf(10) + 1;
+      if (cut === 0 || bytes + cut < chunkBytes) {
+        pieces.push(piece);
+        bytes += piece.length;
+        continue;
+      }
+      pieces.push(piece.subarray(0, cut));
+      await send(pieces, bytes + cut);
+      pieces = cut < piece.length ? [piece.subarray(cut)] : [];
+      bytes = piece.length - cut;
+    }
+    if (bytes > 0) await send(pieces, bytes);
+    for (const result of inFlight) feed(await result);
+  } finally {
+    await pool?.close();
+  }
+  return verifier.finish();
+}
+
+/** A worker thread, and the chunks it has yet to answer, oldest first. */
+interface Checker {
+  readonly worker: Worker;
+  readonly waiting: Array<{ resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>;
+}
+
+/** Worker threads that check chunks, each answering its chunks in the order it got them. */
+class CheckerPool {
+  readonly #workers: Checker[];
+
+  constructor(threads: number) {
+    this.#workers = Array.from({ length: threads }, () => {
+      const worker = new Worker(new URL('./verify-worker.js', import.meta.url), {
+        workerData: { hindsightVerifyWorker: true },
+      });
+      const entry: Checker = { worker, waiting: [] };
+      worker.on('message', (r: ChunkResult) => entry.waiting.shift()?.resolve(r));
+      worker.on('error', (error) => {
+        for (const w of entry.waiting.splice(0)) w.reject(error);
+      });
+      return entry;
+    });
+  }
+
+  /** Checks a chunk in the least busy worker; the chunk's buffer moves to it. */
+  check(chunk: Uint8Array): Promise<ChunkResult> {
+    const entry = this.#workers.reduce((a, b) => (b.waiting.length < a.waiting.length ? b : a));
+    return new Promise((resolve, reject) => {
+      entry.waiting.push({ resolve, reject });
+      entry.worker.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#workers.map((w) => w.worker.terminate()));
+  }
+}
