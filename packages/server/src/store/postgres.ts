@@ -31,6 +31,7 @@ import {
   type WriterEvent,
   writerEvent,
 } from './append-plan.js';
+import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import {
   erasePostgres,
@@ -67,6 +68,7 @@ import type {
   ErasureResult,
   EventPage,
   EventQuery,
+  EventTextPage,
   IntegrationSummary,
   LoginUser,
   LoginUsersQuery,
@@ -446,10 +448,28 @@ class PostgresStore implements Store {
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {
+    const { rows, next } = await this.#page(tenant, query);
+    return {
+      events: rows.map(toEvent),
+      ...(query.withSalts ? { salts: rows.map(saltsOf) } : {}),
+      next,
+    };
+  }
+
+  async queryEventTexts(tenant: string, query: EventQuery): Promise<EventTextPage> {
+    const { rows, next } = await this.#page(tenant, query);
+    return { events: rows.map((row) => eventText(row, Number(row.seq), query.withSalts)), next };
+  }
+
+  /** The rows of a page, and the position after it. */
+  async #page(
+    tenant: string,
+    query: EventQuery,
+  ): Promise<{ rows: EventRow[]; next: string | null }> {
     this.#assertOpen();
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = await this.#knownTenantId(tenant);
-    if (tenantId === null) return { events: [], next: null };
+    if (tenantId === null) return { rows: [], next: null };
     const plan = buildQuery(tenantId, query, after);
     let rows: EventRow[] | undefined;
     if (plan.probe) {
@@ -459,13 +479,10 @@ class PostgresStore implements Store {
     }
     rows ??= (await this.#query<EventRow>(plan.sql, plan.params)).rows;
     const page = rows.slice(0, query.limit);
-    const events = page.map(toEvent);
-    const last = events[events.length - 1];
-    return {
-      events,
-      ...(query.withSalts ? { salts: page.map(saltsOf) } : {}),
-      next: rows.length > query.limit && last ? `${Date.parse(last.time)}:${last.seq}` : null,
-    };
+    const last = page[page.length - 1];
+    if (rows.length <= query.limit || !last) return { rows: page, next: null };
+    const { time } = JSON.parse(last.body) as { time: string };
+    return { rows: page, next: `${Date.parse(time)}:${last.seq}` };
   }
 
   async #knownTenantId(name: string): Promise<number | null> {
@@ -853,6 +870,5 @@ function isUnavailable(error: unknown): boolean {
 
 /** A stored row as readers get it: the body with `seq` after `id` and `hash` last. */
 function toEvent(row: EventRow): StoredEvent {
-  const { id, ...rest } = JSON.parse(row.body) as Omit<StoredEvent, 'seq' | 'hash'>;
-  return { id, seq: Number(row.seq), ...rest, hash: row.hash.toString('hex') };
+  return storedEvent(row, Number(row.seq));
 }

@@ -20,6 +20,7 @@ import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
 import * as access from './access-rows.js';
 import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
+import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { eraseSqlite, redactedLeavesSqlite, redactSqlite } from './sqlite-erase.js';
 import * as pruning from './sqlite-prune.js';
@@ -34,6 +35,7 @@ import type {
   ErasureResult,
   EventPage,
   EventQuery,
+  EventTextPage,
   IntegrationSummary,
   LoginUser,
   LoginUsersQuery,
@@ -185,19 +187,30 @@ class SqliteStore implements Store {
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {
+    const { rows, next } = this.#page(tenant, query);
+    return {
+      events: rows.map(toEvent),
+      ...(query.withSalts ? { salts: rows.map(saltsOf) } : {}),
+      next,
+    };
+  }
+
+  async queryEventTexts(tenant: string, query: EventQuery): Promise<EventTextPage> {
+    const { rows, next } = this.#page(tenant, query);
+    return { events: rows.map((row) => eventText(row, row.seq, query.withSalts)), next };
+  }
+
+  /** The rows of a page, and the position after it. */
+  #page(tenant: string, query: EventQuery): { rows: EventRow[]; next: string | null } {
     this.#assertOpen();
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = this.#knownTenantId(tenant);
-    if (tenantId === null) return { events: [], next: null };
+    if (tenantId === null) return { rows: [], next: null };
     const { sql, params } = buildQuery(tenantId, query, after);
     const rows = this.#prepared(sql).all(...params) as Array<EventRow & { pos: number }>;
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
-    return {
-      events: page.map(toEvent),
-      ...(query.withSalts ? { salts: page.map(saltsOf) } : {}),
-      next: rows.length > query.limit && last ? String(last.pos) : null,
-    };
+    return { rows: page, next: rows.length > query.limit && last ? String(last.pos) : null };
   }
 
   #knownTenantId(name: string): number | null {
@@ -474,8 +487,7 @@ class SqliteStore implements Store {
 
 /** A stored row as readers get it: the body with `seq` after `id` and `hash` last. */
 function toEvent(row: EventRow): StoredEvent {
-  const { id, ...rest } = JSON.parse(row.body) as Omit<StoredEvent, 'seq' | 'hash'>;
-  return { id, seq: row.seq, ...rest, hash: row.hash.toString('hex') };
+  return storedEvent(row, row.seq);
 }
 
 function fromWire(outcome: WireOutcome): AppendOutcome {

@@ -65,6 +65,20 @@ export interface EventPage {
   readonly next: string | null;
 }
 
+/** One event of an {@link EventTextPage}: its `seq`, and its JSON text as the API sends it. */
+export interface EventText {
+  readonly seq: number;
+  readonly json: string;
+  /** With `withSalts`: its salts, as JSON text. */
+  readonly salts?: string;
+}
+
+/** A page of events as JSON text, for sending on as they are. */
+export interface EventTextPage {
+  readonly events: EventText[];
+  readonly next: string | null;
+}
+
 /** An API key as stored: the secret exists only as its SHA-256 hash. */
 export interface ApiKeyRecord {
   readonly id: string;
@@ -347,6 +361,12 @@ export interface Store {
    * then `seq`. Throws `HindsightError('invalid_cursor')` for a position it did not issue.
    */
   queryEvents(tenant: string, query: EventQuery): Promise<EventPage>;
+
+  /**
+   * The same page as {@link queryEvents}, each event as the JSON text of its object, made
+   * without parsing it: what a page of the API or an export sends on as it is.
+   */
+  queryEventTexts(tenant: string, query: EventQuery): Promise<EventTextPage>;
 
   /** The number of events in a tenant's log (its highest `seq`); 0 for an unknown tenant. */
   logSize(tenant: string): Promise<number>;

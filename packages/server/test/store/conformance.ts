@@ -6,7 +6,7 @@ import { type EventInput, merkle, parseQuery, type StoredEvent } from '@hindsigh
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HindsightError } from '../../src/errors.js';
 import { prepareEvents } from '../../src/ingest.js';
-import type { EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
+import type { EventPage, EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { testEnricher } from '../helpers.js';
 import { erasureConformance } from './erasure-conformance.js';
@@ -68,17 +68,29 @@ export function storeConformance(name: string, open: OpenStore | string): void {
       const out: StoredEvent[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = await store.queryEvents(tenant, {
+        const asked: EventQuery = {
           clauses: [],
           limit: 500,
           order: 'desc',
           ...query,
           ...(after === undefined ? {} : { after }),
-        });
+        };
+        const page = await store.queryEvents(tenant, asked);
+        await expectSameAsText(tenant, asked, page);
         out.push(...page.events);
         if (page.next === null) return out;
         after = page.next;
       }
+    }
+
+    /** The page as text is the page's events as JSON, salts and all, with the same `next`. */
+    async function expectSameAsText(tenant: string, query: EventQuery, page: EventPage) {
+      const texts = await store.queryEventTexts(tenant, { ...query, withSalts: true });
+      const withSalts = await store.queryEvents(tenant, { ...query, withSalts: true });
+      expect(texts.events.map((e) => e.json)).toEqual(page.events.map((e) => JSON.stringify(e)));
+      expect(texts.events.map((e) => e.seq)).toEqual(page.events.map((e) => e.seq));
+      expect(texts.events.map((e) => JSON.parse(e.salts ?? 'null'))).toEqual(withSalts.salts);
+      expect(texts.next).toBe(page.next);
     }
 
     async function search(tenant: string, q: string, extra: Partial<EventQuery> = {}) {
