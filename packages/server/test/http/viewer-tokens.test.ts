@@ -7,13 +7,14 @@ import { note, type StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORIGIN } from '../../src/checkpoints.js';
 import { ACCESS_ROUTES } from '../../src/http/access-routes.js';
+import { createApp } from '../../src/http/app.js';
 import { ERASURE_ROUTES } from '../../src/http/erasure-routes.js';
 import { EXPORT_JOB_ROUTES } from '../../src/http/export-job-routes.js';
 import { RETENTION_ROUTES } from '../../src/http/retention-routes.js';
 import { ROUTES } from '../../src/http/routes.js';
 import { VIEW_ROUTES } from '../../src/http/view-routes.js';
 import { type ViewerTokenRequest, ViewerTokens } from '../../src/viewer-tokens.js';
-import { event, type TestApp, testApp } from '../helpers.js';
+import { event, type TestApp, testApp, testEnricher } from '../helpers.js';
 
 const signer = note.signerFromSeed(DEFAULT_ORIGIN, Buffer.alloc(32, 7));
 let t: TestApp;
@@ -416,6 +417,52 @@ describe('invalid credentials', () => {
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect((await app.get('/v1/tenants/acme/events', 'e.y.j')).statusCode).toBe(429);
       expect((await app.get('/v1/tenants/acme/events')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('the server log', () => {
+  it('never holds a key or a token, at any level, whatever the request', async () => {
+    const lines: string[] = [];
+    const app = await createApp({
+      store: t.store,
+      enricher: testEnricher(),
+      checkpoints: { signer, origin: DEFAULT_ORIGIN },
+      logger: { level: 'trace', stream: { write: (line: string) => lines.push(line) } },
+    });
+    try {
+      const tok = await token();
+      const bearer = (value: string) => ({ authorization: `Bearer ${value}` });
+      const requests = [
+        { url: `/embed?token=${tok}` },
+        { url: '/v1/tenants/acme/events?q=a', headers: bearer(tok) },
+        { url: '/v1/tenants/acme/events?q=(', headers: bearer(tok) },
+        { url: '/v1/tenants/globex/events', headers: bearer(tok) },
+        { url: '/v1/tenants/acme/events', headers: bearer(`${tok}x`) },
+        { url: '/v1/tenants/acme/events', headers: bearer(`${t.admin}x`) },
+        { url: '/v1/tenants/acme/export?format=csv', headers: bearer(t.admin) },
+      ];
+      for (const r of requests) {
+        const res = await app.inject({ method: 'GET', ...r });
+        expect(res.statusCode, r.url).toBeLessThan(500);
+      }
+      const issued = await app.inject({
+        method: 'POST',
+        url: '/v1/viewer-tokens',
+        headers: { ...bearer(t.admin), 'content-type': 'application/json' },
+        payload: JSON.stringify(request()),
+      });
+      expect(issued.statusCode).toBe(201);
+      const log = lines.join('');
+      const secret = t.admin.split('_').at(-1) as string;
+      for (const value of [tok, secret, (issued.json() as { token: string }).token]) {
+        // Any part of it: a token's signature, a key's secret.
+        for (const part of value.split(/[._]/).filter((p) => p.length >= 16)) {
+          expect(log).not.toContain(part);
+        }
+      }
     } finally {
       await app.close();
     }
