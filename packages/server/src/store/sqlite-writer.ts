@@ -18,6 +18,7 @@ import {
   type WireOutcome,
   type WriterEvent,
 } from './append-plan.js';
+import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { Projector } from './sqlite-projections.js';
 import { Pruner, type PruneStep } from './sqlite-prune.js';
 import {
@@ -150,10 +151,9 @@ export class SqliteWriter {
     try {
       return this.#pruner.prune(step);
     } finally {
+      // The pages it dirtied are copied back by the checkpointer thread, not in an append's
+      // commit (sqlite-checkpointer.ts).
       this.#db.pragma('synchronous = FULL');
-      // Removals dirty many pages: copied back a step at a time here, in the step's own slot,
-      // they never add up to the automatic checkpoint that would hold an append back for long.
-      this.#db.pragma('wal_checkpoint(PASSIVE)');
     }
   }
 
@@ -264,6 +264,8 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
   const port = parentPort;
   const db = new Database((workerData as WriterData).path);
   migrateSqlite(db);
+  // The checkpointer thread copies the WAL back; a commit does it only if that thread lags.
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   const writer = new SqliteWriter(db);
   let queue: Array<WriterRequest & { type: 'append' }> = [];
   let closing = false;

@@ -22,6 +22,7 @@ import * as access from './access-rows.js';
 import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
 import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
+import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { eraseSqlite, redactedLeavesSqlite, redactSqlite } from './sqlite-erase.js';
 import * as pruning from './sqlite-prune.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
@@ -80,7 +81,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // kernel keeps it, without a system call and a copy (SQLite maps at most 2 GiB; the rest
     // is read as before). The writer thread writes as SQLite always does.
     db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
-    return new SqliteStore(db, await startWriter(options.path));
+    const writer = await startWriter(options.path);
+    const checkpointer = await startCheckpointer(options.path).catch(async (error: unknown) => {
+      await writer.terminate();
+      throw error;
+    });
+    return new SqliteStore(db, writer, checkpointer);
   } catch (error) {
     db.close();
     throw error;
@@ -96,6 +102,7 @@ class SqliteStore implements Store {
   readonly appendConcurrency = 64;
   readonly #db: Database.Database;
   readonly #writer: Worker;
+  readonly #checkpointer: Worker;
   readonly #pending = new Map<
     number,
     { resolve: (r: WriterResponse) => void; reject: (e: unknown) => void }
@@ -108,9 +115,12 @@ class SqliteStore implements Store {
   #writerFailure: Error | null = null;
   #closed = false;
 
-  constructor(db: Database.Database, writer: Worker) {
+  constructor(db: Database.Database, writer: Worker, checkpointer: Worker) {
     this.#db = db;
     this.#writer = writer;
+    this.#checkpointer = checkpointer;
+    // Should it fail, the writer's own automatic checkpoint still bounds the WAL.
+    checkpointer.on('error', () => {});
     writer.on('message', (response: WriterResponse) => {
       const pending = this.#pending.get(response.id);
       this.#pending.delete(response.id);
@@ -463,6 +473,9 @@ class SqliteStore implements Store {
     const close: WriterRequest = { type: 'close' };
     this.#writer.postMessage(close);
     await exited;
+    const checkpointed = new Promise((resolve) => this.#checkpointer.once('exit', resolve));
+    this.#checkpointer.postMessage('close');
+    await checkpointed;
     this.#db.pragma('optimize');
     this.#db.close();
   }
@@ -503,17 +516,29 @@ function fromWire(outcome: WireOutcome): AppendOutcome {
   return { ok: false, error: new HindsightError(code, message, details ? { details } : undefined) };
 }
 
+/** Starts the writer thread. */
+function startWriter(path: string): Promise<Worker> {
+  const data: WriterData = { hindsightSqliteWriter: true, path };
+  return startThread('sqlite-writer.js', data);
+}
+
+/** Starts the checkpointer thread (`sqlite-checkpointer.ts`). */
+function startCheckpointer(path: string): Promise<Worker> {
+  const data: CheckpointerData = { hindsightSqliteCheckpointer: true, path };
+  return startThread('sqlite-checkpointer.js', data);
+}
+
 /**
- * Starts the writer thread. Under the test runner this module is TypeScript source, which a
- * worker cannot load, so it runs the compiled writer that the test setup builds.
+ * Starts a thread from a module beside this one. Under the test runner this module is
+ * TypeScript source, which a worker cannot load, so it runs the compiled module that the test
+ * setup builds.
  */
-async function startWriter(path: string): Promise<Worker> {
+async function startThread(file: string, workerData: unknown): Promise<Worker> {
   const here = import.meta.url;
   const url = here.endsWith('.ts')
-    ? new URL(here.replace('/src/', '/dist/').replace(/sqlite\.ts$/, 'sqlite-writer.js'))
-    : new URL('./sqlite-writer.js', here);
-  const data: WriterData = { hindsightSqliteWriter: true, path };
-  const worker = new Worker(url, { workerData: data });
+    ? new URL(here.replace('/src/', '/dist/').replace(/sqlite\.ts$/, file))
+    : new URL(`./${file}`, here);
+  const worker = new Worker(url, { workerData });
   await new Promise<void>((resolve, reject) => {
     worker.once('online', resolve);
     worker.once('error', reject);
