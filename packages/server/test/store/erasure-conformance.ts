@@ -97,23 +97,17 @@ export function erasureConformance(ctx: ErasureContext): void {
     const salts: Array<Record<string, string>> = [];
     let after: string | undefined;
     for (;;) {
-      const page = await store().queryEvents(tenant, {
+      const asked: EventQuery = {
         clauses: [],
         limit: 500,
         order: 'asc',
         withSalts: true,
         ...query,
         ...(after === undefined ? {} : { after }),
-      });
+      };
+      const page = await store().queryEvents(tenant, asked);
       // The events as text (pages and exports send them so) are the erased events too.
-      const texts = await store().queryEventTexts(tenant, {
-        clauses: [],
-        limit: 500,
-        order: 'asc',
-        withSalts: true,
-        ...query,
-        ...(after === undefined ? {} : { after }),
-      });
+      const texts = await store().queryEventTexts(tenant, asked);
       expect(texts.events.map((e) => JSON.parse(e.json))).toEqual(page.events);
       expect(texts.events.map((e) => JSON.parse(e.salts ?? 'null'))).toEqual(page.salts);
       out.push(...page.events);
