@@ -27,6 +27,14 @@ const targetOf = (body: string, kind: string) =>
   `(SELECT t ->> 'id' FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${body} -> 'targets') = 'array' ` +
   `THEN ${body} -> 'targets' END) AS t WHERE t ->> 'type' = '${kind}' LIMIT 1)`;
 
+/** Takes the removed events `k` out of the counts per hour or per day of `table`. */
+const uncount = (table: string, unit: string, unitMs: number) => `
+  UPDATE ${table} c SET n = c.n - g.k
+  FROM (SELECT (ms / ${unitMs})::integer AS u, category, action, outcome, count(*) AS k
+    FROM k GROUP BY 1, 2, 3, 4) g
+  WHERE c.tenant_id = $1 AND c.${unit} = g.u AND c.category = g.category AND c.action = g.action
+    AND c.outcome = g.outcome`;
+
 const REMOVED_COLUMNS = 'time, seq, id, category, action, outcome, actor_id, actor_email, body';
 
 /**
@@ -43,20 +51,8 @@ k AS MATERIALIZED (
     hindsight_json(body) AS b
   FROM d
 ),
-hours AS (
-  UPDATE event_counts c SET n = c.n - g.k
-  FROM (SELECT (ms / ${HOUR_MS})::integer AS u, category, action, outcome, count(*) AS k
-    FROM k GROUP BY 1, 2, 3, 4) g
-  WHERE c.tenant_id = $1 AND c.hour = g.u AND c.category = g.category AND c.action = g.action
-    AND c.outcome = g.outcome
-),
-days AS (
-  UPDATE event_days c SET n = c.n - g.k
-  FROM (SELECT (ms / ${DAY_MS})::integer AS u, category, action, outcome, count(*) AS k
-    FROM k GROUP BY 1, 2, 3, 4) g
-  WHERE c.tenant_id = $1 AND c.day = g.u AND c.category = g.category AND c.action = g.action
-    AND c.outcome = g.outcome
-),
+hours AS (${uncount('event_counts', 'hour', HOUR_MS)}),
+days AS (${uncount('event_days', 'day', DAY_MS)}),
 per_actor AS (
   UPDATE actor_days c SET n = c.n - g.k
   FROM (SELECT coalesce(category, '') AS category, day, actor_key, count(*) AS k
