@@ -2,9 +2,12 @@
  * Test fixtures: a real SQLite store in a temporary directory, the real app driven by
  * `inject()`, and keys made through the real key path.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { EventInput } from '@hindsight/core';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApiKey, type Scope } from '../src/auth.js';
@@ -14,6 +17,28 @@ import { createApp, type RateLimit } from '../src/http/app.js';
 import type { HookOptions } from '../src/http/hook-routes.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
+
+/** The built command line, as `hindsight` runs. */
+export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+/**
+ * Runs `hindsight verify` on an export's text, with the verifier key (text or the JSON of
+ * `GET /v1/keys/public`), both written into `dir`: its exit code and what it printed.
+ */
+export async function cliVerify(
+  dir: string,
+  exportText: string,
+  verifierKey: string,
+): Promise<{ code: number; stdout: string }> {
+  const file = join(dir, 'export.ndjson');
+  const keyFile = join(dir, 'key.pub');
+  writeFileSync(file, exportText);
+  writeFileSync(keyFile, `${verifierKey}\n`);
+  return promisify(execFile)(process.execPath, [CLI, 'verify', file, '--public-key', keyFile]).then(
+    ({ stdout }) => ({ code: 0, stdout }),
+    (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+  );
+}
 
 /** A temporary directory removed by the returned function. */
 export function tempDir(prefix = 'hindsight-test-'): { dir: string; remove: () => void } {
@@ -39,6 +64,13 @@ export interface TestApp {
   post(body: unknown, key?: string): Promise<LightMyRequestResponse>;
   /** GETs a URL with a key (admin by default). */
   get(url: string, key?: string): Promise<LightMyRequestResponse>;
+  /** Sends a request with a key (admin by default) and, when given, a JSON body. */
+  send(
+    method: 'POST' | 'PUT' | 'DELETE',
+    url: string,
+    body?: unknown,
+    key?: string,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -73,6 +105,16 @@ export async function testApp(
       }),
     get: (url, k = admin) =>
       app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${k}` } }),
+    send: (method, url, body, k = admin) =>
+      app.inject({
+        method,
+        url,
+        headers: {
+          authorization: `Bearer ${k}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+      }),
     close: async () => {
       await app.close();
       await store.close();

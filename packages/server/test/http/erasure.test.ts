@@ -3,16 +3,10 @@
  * readers see afterwards (API, CSV, logins view), the `audit` entries, and `hindsight verify`
  * on an export with redacted leaves.
  */
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { note, type StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, tempDir, testApp } from '../helpers.js';
+import { cliVerify, type TestApp, tempDir, testApp } from '../helpers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const signer = note.signerFromSeed('erase.example', Buffer.alloc(32, 5));
 const tenant = 'gdpr';
 const ann = { id: 'u-1013', name: 'Ann Lee', email: 'ann.lee@acme.test' };
@@ -22,12 +16,7 @@ let deleter: string;
 const tmp = tempDir();
 
 const send = (method: 'POST' | 'PUT', url: string, body: unknown, key = deleter) =>
-  t.app.inject({
-    method,
-    url,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    payload: JSON.stringify(body),
-  });
+  t.send(method, url, body, key);
 
 async function events(query = ''): Promise<StoredEvent[]> {
   const res = await t.get(`/v1/tenants/${tenant}/events?limit=500${query}`);
@@ -171,17 +160,9 @@ describe('POST /v1/tenants/{tenant}/deletions', () => {
 
     const exported = await t.get(`/v1/tenants/${tenant}/export?format=ndjson`);
     expect(exported.body).toContain('"type":"redacted"');
-    const file = join(tmp.dir, 'export.ndjson');
-    writeFileSync(file, exported.body);
-    const keyFile = join(tmp.dir, 'key.pub');
-    writeFileSync(keyFile, `${note.verifierKeyText(signer)}\n`);
-    const { stdout } = await promisify(execFile)(process.execPath, [
-      CLI,
-      'verify',
-      file,
-      '--public-key',
-      keyFile,
-    ]);
+    const key = note.verifierKeyText(signer);
+    const { code, stdout } = await cliVerify(tmp.dir, exported.body, key);
+    expect(code).toBe(0);
     expect(stdout).toMatch(/^OK: tenant gdpr, /);
     expect(stdout).toMatch(/redacted \(seq 3\): event "other" was redacted at \S+ by api_key:/);
 
@@ -190,18 +171,8 @@ describe('POST /v1/tenants/{tenant}/deletions', () => {
       .split('\n')
       .filter((l) => !l.includes('"type":"redacted"'))
       .join('\n');
-    writeFileSync(file, cut);
-    const failed = await promisify(execFile)(process.execPath, [
-      CLI,
-      'verify',
-      file,
-      '--public-key',
-      keyFile,
-    ]).then(
-      () => null,
-      (e: { code: number; stdout: string }) => e,
-    );
-    expect(failed?.code).toBe(1);
-    expect(failed?.stdout).toMatch(/missing \(seq 3\)/);
+    const failed = await cliVerify(tmp.dir, cut, key);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/missing \(seq 3\)/);
   });
 });

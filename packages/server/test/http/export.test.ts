@@ -2,11 +2,6 @@
  * Exports of a filtered view (issue #6): CSV and NDJSON of exactly the events the list shows, or
  * of rows picked by id; the unfiltered NDJSON export stays the verifiable log.
  */
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { EVENTS_FORMAT, EXPORT_FORMAT, type StoredEvent } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,9 +9,8 @@ import { createApiKey } from '../../src/auth.js';
 import { CSV_COLUMNS } from '../../src/export-csv.js';
 import { createApp } from '../../src/http/app.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
-import { event, type TestApp, tempDir, testApp, testEnricher } from '../helpers.js';
+import { cliVerify, event, type TestApp, tempDir, testApp, testEnricher } from '../helpers.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const tenant = 'exp';
 const base = Date.now() - 86_400_000;
 let t: TestApp;
@@ -239,22 +233,10 @@ describe('GET /v1/tenants/{tenant}/export?format=ndjson with filters or ids', ()
 
   it('is refused by `hindsight verify` as a filtered export', async () => {
     const tmp = tempDir();
-    const publicKey = join(tmp.dir, 'server.pub');
-    writeFileSync(publicKey, (await t.app.inject({ url: '/v1/keys/public' })).body);
-    const file = join(tmp.dir, 'filtered.ndjson');
-    writeFileSync(
-      file,
+    const result = await cliVerify(
+      tmp.dir,
       (await t.get(`/v1/tenants/${tenant}/export?format=ndjson&q=invoices`)).body,
-    );
-    const result = await promisify(execFile)(process.execPath, [
-      CLI,
-      'verify',
-      file,
-      '--public-key',
-      publicKey,
-    ]).then(
-      ({ stdout }) => ({ code: 0, stdout }),
-      (error: { code: number; stdout: string }) => error,
+      (await t.app.inject({ url: '/v1/keys/public' })).body,
     );
     tmp.remove();
     expect(result.code).toBe(1);

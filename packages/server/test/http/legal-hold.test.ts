@@ -16,17 +16,6 @@ afterAll(async () => {
   await t.close();
 });
 
-const send = (method: 'PUT' | 'DELETE', url: string, body?: unknown, key = t.admin) =>
-  t.app.inject({
-    method,
-    url,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-
 async function auditActions(tenant: string): Promise<string[]> {
   const res = await t.get(`/v1/tenants/${tenant}/events?category=audit&order=asc`);
   return (res.json() as { events: StoredEvent[] }).events.map((e) => e.action);
@@ -34,18 +23,18 @@ async function auditActions(tenant: string): Promise<string[]> {
 
 describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
   it('places a hold with a reason, keeps it through settings changes, and lifts it', async () => {
-    const placed = await send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'Case 2026-114' });
+    const placed = await t.send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'Case 2026-114' });
     expect(placed.statusCode, placed.body).toBe(200);
     const hold = (placed.json() as { legalHold: { reason: string; since: string } }).legalHold;
     expect(hold.reason).toBe('Case 2026-114');
     expect(await legalHoldOf(t.store, 'acme')).toEqual(hold);
 
     // A new reason keeps the time it was first placed.
-    const again = await send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'Case 2026-115' });
+    const again = await t.send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'Case 2026-115' });
     expect(again.json()).toEqual({ legalHold: { reason: 'Case 2026-115', since: hold.since } });
 
     // Replacing the settings without the hold keeps it; changing it there is refused.
-    const settings = await send('PUT', '/v1/tenants/acme/settings', {
+    const settings = await t.send('PUT', '/v1/tenants/acme/settings', {
       retention: { categories: { changes: 90 } },
     });
     expect(settings.statusCode, settings.body).toBe(200);
@@ -55,13 +44,13 @@ describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
         legalHold: { reason: 'Case 2026-115', since: hold.since },
       },
     });
-    const sneaky = await send('PUT', '/v1/tenants/acme/settings', {
+    const sneaky = await t.send('PUT', '/v1/tenants/acme/settings', {
       legalHold: { reason: 'gone', since: hold.since },
     });
     expect(sneaky.statusCode).toBe(400);
     expect(sneaky.json()).toMatchObject({ error: { code: 'invalid_request' } });
 
-    const lifted = await send('DELETE', '/v1/tenants/acme/legal-hold');
+    const lifted = await t.send('DELETE', '/v1/tenants/acme/legal-hold');
     expect(lifted.statusCode).toBe(200);
     expect(lifted.json()).toEqual({ legalHold: null });
     expect(await legalHoldOf(t.store, 'acme')).toBeNull();
@@ -79,15 +68,15 @@ describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
 
   it('is for admins only', async () => {
     const reader = await t.key(['events:read', 'events:write', 'events:delete']);
-    const res = await send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'x' }, reader);
+    const res = await t.send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'x' }, reader);
     expect(res.statusCode).toBe(403);
     expect(
-      (await send('DELETE', '/v1/tenants/acme/legal-hold', undefined, reader)).statusCode,
+      (await t.send('DELETE', '/v1/tenants/acme/legal-hold', undefined, reader)).statusCode,
     ).toBe(403);
   });
 
   it('refuses a hold without a reason', async () => {
-    const res = await send('PUT', '/v1/tenants/acme/legal-hold', {});
+    const res = await t.send('PUT', '/v1/tenants/acme/legal-hold', {});
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: { code: 'invalid_request' } });
   });

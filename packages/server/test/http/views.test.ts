@@ -22,18 +22,6 @@ async function store(events: EventInput[]): Promise<void> {
   expect(res.statusCode, res.body).toBe(202);
 }
 
-function send(method: 'PUT' | 'DELETE' | 'POST', url: string, body?: unknown, key = t.admin) {
-  return t.app.inject({
-    method,
-    url,
-    headers: {
-      authorization: `Bearer ${key}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
-}
-
 describe('GET /v1/views', () => {
   it('lists the built-in view of every SPEC §4 log with columns and filters', async () => {
     const res = await t.get('/v1/views');
@@ -75,7 +63,7 @@ describe("tenants' own views", () => {
   };
 
   it('adds, lists, replaces and removes a view (admin only)', async () => {
-    const put = await send('PUT', '/v1/tenants/views-co/views/failed-logins', view);
+    const put = await t.send('PUT', '/v1/tenants/views-co/views/failed-logins', view);
     expect(put.statusCode, put.body).toBe(200);
     expect(put.json()).toMatchObject({ id: 'failed-logins', builtin: false, ...view });
     const list = (await t.get('/v1/tenants/views-co/views')).json() as {
@@ -89,25 +77,29 @@ describe("tenants' own views", () => {
     expect(other.views.every((v) => v.builtin)).toBe(true);
 
     const reader = await t.key(['events:read']);
-    expect((await send('PUT', '/v1/tenants/views-co/views/x', view, reader)).statusCode).toBe(403);
-    expect((await send('DELETE', '/v1/tenants/views-co/views/failed-logins')).statusCode).toBe(204);
-    const again = await send('DELETE', '/v1/tenants/views-co/views/failed-logins');
+    expect((await t.send('PUT', '/v1/tenants/views-co/views/x', view, reader)).statusCode).toBe(
+      403,
+    );
+    expect((await t.send('DELETE', '/v1/tenants/views-co/views/failed-logins')).statusCode).toBe(
+      204,
+    );
+    const again = await t.send('DELETE', '/v1/tenants/views-co/views/failed-logins');
     expect(again.statusCode).toBe(404);
     expect(again.json().error.code).toBe('not_found');
   });
 
   it('refuses built-in ids and malformed views with details', async () => {
-    const builtin = await send('PUT', '/v1/tenants/views-co/views/logins', view);
+    const builtin = await t.send('PUT', '/v1/tenants/views-co/views/logins', view);
     expect(builtin.statusCode).toBe(400);
     expect(builtin.json().error.details[0].path).toBe('/params/id');
-    const bad = await send('PUT', '/v1/tenants/views-co/views/bad', {
+    const bad = await t.send('PUT', '/v1/tenants/views-co/views/bad', {
       ...view,
       columns: [{ field: 'time', label: 'When', format: 'sparkline' }],
     });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_request');
     expect(bad.json().error.details[0].path).toMatch(/^\/body\/columns\/0/);
-    const badId = await send('PUT', '/v1/tenants/views-co/views/Not%20ok', view);
+    const badId = await t.send('PUT', '/v1/tenants/views-co/views/Not%20ok', view);
     expect(badId.statusCode).toBe(400);
     expect((await t.get('/v1/tenants/views-co/views')).statusCode).toBe(200);
   });
@@ -313,8 +305,11 @@ describe('integrations', () => {
     ]);
     const writer = await t.key(['events:read']);
     const url = `/v1/tenants/${tenant}/integrations/xero/acknowledge`;
-    expect((await send('POST', url, {}, writer)).statusCode).toBe(403);
-    const res = await send('POST', url, { actor: { id: 'u-9', name: 'Ada Admin' }, note: 'fixed' });
+    expect((await t.send('POST', url, {}, writer)).statusCode).toBe(403);
+    const res = await t.send('POST', url, {
+      actor: { id: 'u-9', name: 'Ada Admin' },
+      note: 'fixed',
+    });
     expect(res.statusCode, res.body).toBe(202);
     expect(res.json().integration).toMatchObject({
       unacknowledged: { errors: 0, notifications: 0 },
@@ -332,9 +327,9 @@ describe('integrations', () => {
     const after = (await t.get(`/v1/tenants/${tenant}/integrations`)).json();
     expect(after.integrations[0].unacknowledged).toEqual({ errors: 1, notifications: 0 });
     expect(
-      (await send('POST', `/v1/tenants/${tenant}/integrations/nope/acknowledge`, {})).statusCode,
+      (await t.send('POST', `/v1/tenants/${tenant}/integrations/nope/acknowledge`, {})).statusCode,
     ).toBe(404);
-    expect((await send('POST', url, { upToSeq: 'all' })).statusCode).toBe(400);
+    expect((await t.send('POST', url, { upToSeq: 'all' })).statusCode).toBe(400);
   });
 });
 

@@ -3,11 +3,6 @@
  * its database is tampered with directly, the way someone with write access to it would, and
  * each tampering must be caught by the offline verifier with the right report.
  */
-import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import {
   type ExportLine,
   ExportVerifier,
@@ -24,7 +19,7 @@ import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { runRetention } from '../../src/retention.js';
 import type { Store } from '../../src/store/types.js';
-import { tempDir, testEnricher } from '../helpers.js';
+import { cliVerify, tempDir, testEnricher } from '../helpers.js';
 
 /** A store and raw SQL on the database under it (`?` placeholders), as an intruder has. */
 export interface TamperHarness {
@@ -34,7 +29,6 @@ export interface TamperHarness {
   cleanup(): Promise<void>;
 }
 
-const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TENANT = 'audited';
 const SIZE = 10_000;
 
@@ -138,17 +132,8 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
       const report = await verify();
       expect(report).toMatchObject({ ok: true, events: SIZE, verifiedSize: SIZE, problems: [] });
       expect(report.checkpoints).toBe(10);
-      const file = join(tmp.dir, 'export.ndjson');
-      writeFileSync(file, await exportText());
-      const keyFile = join(tmp.dir, 'key.pub');
-      writeFileSync(keyFile, `${verifierKey}\n`);
-      const { stdout } = await promisify(execFile)(process.execPath, [
-        CLI,
-        'verify',
-        file,
-        '--public-key',
-        keyFile,
-      ]);
+      const { code, stdout } = await cliVerify(tmp.dir, await exportText(), verifierKey);
+      expect(code).toBe(0);
       expect(stdout).toMatch(/^OK: tenant audited, 10000 events; 10 signed checkpoints/);
     });
 
