@@ -10,9 +10,18 @@ import {
 const now = new Date('2026-01-01T00:00:00Z');
 const minimal = { tenant: 'acme', action: 'user.created', actor: { id: 'u1' } };
 
+/**
+ * Validates `minimal` with `extra`, and checks that giving the event's JSON (as the SDK does,
+ * which lets the size limits skip their counting) finds exactly the same issues.
+ */
 function validate(extra: Record<string, unknown>, path?: string): ValidationIssue[] {
   const input = { ...minimal, ...extra };
-  return validateEvent(input, path === undefined ? { now } : { now, path });
+  const issues = validateEvent(input, path === undefined ? { now } : { now, path });
+  const json = JSON.stringify(input);
+  expect(validateEvent(input, path === undefined ? { now, json } : { now, path, json })).toEqual(
+    issues,
+  );
+  return issues;
 }
 
 /** Only the paths of the issues, for rules whose message is incidental. */
@@ -579,6 +588,30 @@ describe('parseRfc3339', () => {
     ['1970-01-01T00:00:00Z', 0],
   ])('%s → %d', (text, ms) => {
     expect(parseRfc3339(text)).toBe(ms);
+  });
+
+  it('agrees with Date.parse on 10,000 random timestamps, offsets and fractions', () => {
+    let seed = 42;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const two = (n: number) => String(n).padStart(2, '0');
+    for (let i = 0; i < 10_000; i++) {
+      const ms = next(2 ** 31) * 2_000 - 2 ** 40;
+      const date = new Date(ms).toISOString().slice(0, 19);
+      const fraction = next(3) === 0 ? '' : `.${String(next(10 ** 9)).padStart(9, '0')}`;
+      const digits = fraction.slice(0, 1 + next(9) + 1);
+      const offset =
+        next(3) === 0 ? 'Z' : `${next(2) === 0 ? '+' : '-'}${two(next(24))}:${two(next(60))}`;
+      const text = `${date}${digits}${offset}`;
+      expect(parseRfc3339(text), text).toBe(Date.parse(text));
+    }
+  });
+
+  it('reads years before 100 as themselves, not as 19xx', () => {
+    expect(parseRfc3339('0099-03-01T00:00:00Z')).toBe(Date.parse('0099-03-01T00:00:00Z'));
+    expect(parseRfc3339('0004-02-29T12:00:00+01:00')).toBe(Date.parse('0004-02-29T12:00:00+01:00'));
   });
 
   it.each([

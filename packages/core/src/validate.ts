@@ -28,6 +28,8 @@ export interface ValidateOptions {
 const compiled = TypeCompiler.Compile(EventInput);
 const MAX_ISSUES = 20;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** Characters a JSON Pointer token escapes (RFC 6901). */
+const POINTER_SPECIAL = /[~/]/;
 // C0 controls, DEL and C1 controls. Multi-line fields allow tab, newline and carriage return.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -35,30 +37,102 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
 const NON_ASCII = /[^\u0000-\u007f]/;
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-](\d{2}):(\d{2}))$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const DAY_MS = 86_400_000;
+// Character codes of RFC 3339's punctuation.
+const ZERO = 0x30; // 0
+const DASH = 0x2d; // -
+const PLUS = 0x2b; // +
+const COLON = 0x3a; // :
+const DOT = 0x2e; // .
+const UPPER_T = 0x54; // T
+const LOWER_T = 0x74; // t
+const UPPER_Z = 0x5a; // Z
+const LOWER_Z = 0x7a; // z
 
 /**
  * Parses an RFC 3339 timestamp that carries an offset; `null` when malformed or impossible.
  * @example parseRfc3339('2026-01-02T03:04:05.678+01:00') // 1767319445678
  */
 export function parseRfc3339(text: string): number | null {
-  const m = RFC3339.exec(text);
-  if (!m) return null;
-  const year = Number(m[1]);
-  const month = Number(m[2]);
-  const day = Number(m[3]);
-  const hour = Number(m[4]);
-  const minute = Number(m[5]);
-  const second = Number(m[6]);
+  // Read by position rather than by a regular expression: every event's time passes here.
+  const length = text.length;
+  if (length < 20) return null;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  const t = text.charCodeAt(10);
+  if (
+    (year | month | day | hour | minute | second) < 0 ||
+    text.charCodeAt(4) !== DASH ||
+    text.charCodeAt(7) !== DASH ||
+    (t !== UPPER_T && t !== LOWER_T) ||
+    text.charCodeAt(13) !== COLON ||
+    text.charCodeAt(16) !== COLON
+  ) {
+    return null;
+  }
   // Leap seconds (:60) are refused: JavaScript time cannot represent them.
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  const daysInMonth = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
   if (day < 1 || day > daysInMonth) return null;
-  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return null;
-  const ms = Date.parse(/[tz]/.test(text) ? text.replace(/t/, 'T').replace(/z$/, 'Z') : text);
-  return Number.isNaN(ms) ? null : ms;
+  // A fraction of 1–9 digits; its first three are the milliseconds, the rest truncated (as
+  // `Date.parse` does).
+  let i = 19;
+  let millis = 0;
+  if (text.charCodeAt(i) === DOT) {
+    let n = 0;
+    for (i++; n < 9 && isDigit(text.charCodeAt(i)); i++, n++) {
+      if (n < 3) millis += (text.charCodeAt(i) - ZERO) * 10 ** (2 - n);
+    }
+    if (n === 0) return null;
+  }
+  let offsetMinutes = 0;
+  const sign = text.charCodeAt(i);
+  if (sign === UPPER_Z || sign === LOWER_Z) {
+    if (i + 1 !== length) return null;
+  } else if (sign === PLUS || sign === DASH) {
+    const offsetHours = digitsAt(text, i + 1, 2);
+    const offsetMins = digitsAt(text, i + 4, 2);
+    if (
+      i + 6 !== length ||
+      text.charCodeAt(i + 3) !== COLON ||
+      offsetHours < 0 ||
+      offsetMins < 0 ||
+      offsetHours > 23 ||
+      offsetMins > 59
+    ) {
+      return null;
+    }
+    offsetMinutes = (sign === DASH ? -1 : 1) * (offsetHours * 60 + offsetMins);
+  } else {
+    return null;
+  }
+  // `Date.UTC` reads years 0–99 as 1900–1999; 400 Gregorian years are exactly 146,097 days.
+  const ms =
+    year < 100
+      ? Date.UTC(year + 400, month - 1, day, hour, minute, second, millis) - 146_097 * DAY_MS
+      : Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  return ms - offsetMinutes * 60_000;
+}
+
+function isDigit(code: number): boolean {
+  return code >= ZERO && code <= ZERO + 9;
+}
+
+/** The decimal number of `count` digits at `start`, or -1 when any is not a digit. */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) {
+    const code = text.charCodeAt(i);
+    if (!isDigit(code)) return -1;
+    value = value * 10 + code - ZERO;
+  }
+  return value;
 }
 
 /** UTF-8 length of the JSON serialisation of a value. */
@@ -91,53 +165,79 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+/** `parent` extended by one JSON Pointer token. */
+function pointer(parent: string, key: string | number): string {
+  if (typeof key === 'number' || !POINTER_SPECIAL.test(key)) return `${parent}/${key}`;
+  return `${parent}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 }
 
-/** Walks free-form JSON: forbidden keys, ill-formed strings, nesting depth. */
+/**
+ * Walks free-form JSON (the value at `parent` + `key`): forbidden keys, ill-formed strings,
+ * nesting depth. Paths are built only for containers and for issues, not for every leaf.
+ */
 function checkFreeJson(
   value: unknown,
-  path: string,
+  parent: string,
+  key: string | number,
   depth: number,
   maxDepth: number,
   issues: ValidationIssue[],
 ): void {
   if (issues.length >= MAX_ISSUES) return;
   if (typeof value === 'string') {
-    if (!value.isWellFormed())
-      issues.push({ path, message: 'must be valid Unicode (lone surrogate)' });
+    if (!value.isWellFormed()) {
+      issues.push({
+        path: pointer(parent, key),
+        message: 'must be valid Unicode (lone surrogate)',
+      });
+    }
     return;
   }
   if (value === null || typeof value !== 'object') return;
+  const path = pointer(parent, key);
   if (depth > maxDepth) {
     issues.push({ path, message: `nesting deeper than ${maxDepth} levels` });
     return;
   }
   if (Array.isArray(value)) {
-    value.forEach((item, i) => {
-      checkFreeJson(item, `${path}/${i}`, depth + 1, maxDepth, issues);
-    });
+    for (let i = 0; i < value.length; i++) {
+      checkFreeJson(value[i], path, i, depth + 1, maxDepth, issues);
+    }
     return;
   }
-  for (const key of Object.keys(value)) {
-    const child = `${path}/${escapePointer(key)}`;
-    if (FORBIDDEN_KEYS.has(key)) {
-      issues.push({ path: child, message: `the key "${key}" is not allowed` });
+  for (const name of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(name)) {
+      issues.push({ path: pointer(path, name), message: `the key "${name}" is not allowed` });
       continue;
     }
-    if (!key.isWellFormed()) issues.push({ path: child, message: 'key must be valid Unicode' });
-    checkFreeJson((value as Record<string, unknown>)[key], child, depth + 1, maxDepth, issues);
+    if (!name.isWellFormed()) {
+      issues.push({ path: pointer(path, name), message: 'key must be valid Unicode' });
+    }
+    checkFreeJson(
+      (value as Record<string, unknown>)[name],
+      path,
+      name,
+      depth + 1,
+      maxDepth,
+      issues,
+    );
   }
 }
 
-function checkLine(value: unknown, path: string, issues: ValidationIssue[], multiline = false) {
+/** A one-line (or, with `multiline`, a multi-line) text field at `base` + `rest`. */
+function checkLine(
+  value: unknown,
+  base: string,
+  rest: string,
+  issues: ValidationIssue[],
+  multiline = false,
+) {
   if (typeof value !== 'string') return;
-  if (!value.isWellFormed())
-    issues.push({ path, message: 'must be valid Unicode (lone surrogate)' });
-  else if ((multiline ? CONTROL_MULTILINE : CONTROL).test(value)) {
+  if (!value.isWellFormed()) {
+    issues.push({ path: `${base}${rest}`, message: 'must be valid Unicode (lone surrogate)' });
+  } else if ((multiline ? CONTROL_MULTILINE : CONTROL).test(value)) {
     issues.push({
-      path,
+      path: `${base}${rest}`,
       message: multiline
         ? 'must not contain control characters other than tab and line breaks'
         : 'must not contain control characters',
@@ -151,91 +251,119 @@ function isDeepLink(url: string): boolean {
   return /^https?:\/\/[^\s/]+/i.test(url);
 }
 
-/** Rules beyond JSON Schema; runs only on input the schema accepted. */
+const SIDES = ['before', 'after'] as const;
+
+/**
+ * Rules beyond JSON Schema; runs only on input the schema accepted. Issue paths are built only
+ * when there is an issue: this runs for every event the SDK records and the server receives.
+ */
 function checkSemantics(
   event: EventInput,
   prefix: string,
   options: ValidateOptions,
   issues: ValidationIssue[],
 ) {
-  const now = options.now;
-  const p = (rest: string) => `${prefix}${rest}`;
-  checkLine(event.id, p('/id'), issues);
-  checkLine(event.status, p('/status'), issues);
-  checkLine(event.description, p('/description'), issues, true);
+  // With the event's JSON at hand, 3 bytes per UTF-16 unit bounds the UTF-8 size of the event
+  // and of every part of it (a part's JSON is a piece of the event's), so that limits far above
+  // the bound need no serialising or counting.
+  const bound = options.json === undefined ? Number.POSITIVE_INFINITY : 3 * options.json.length;
+  checkLine(event.id, prefix, '/id', issues);
+  checkLine(event.status, prefix, '/status', issues);
+  checkLine(event.description, prefix, '/description', issues, true);
 
   const actor = event.actor;
   const actorType = actor.type ?? 'user';
   if (actor.id === undefined && actorType !== 'system' && actorType !== 'anonymous') {
     issues.push({
-      path: p('/actor/id'),
+      path: `${prefix}/actor/id`,
       message: `is required for an actor of type "${actorType}"`,
     });
   }
-  for (const key of ['id', 'name', 'email', 'role'] as const) {
-    checkLine(actor[key], p(`/actor/${key}`), issues);
+  checkLine(actor.id, prefix, '/actor/id', issues);
+  checkLine(actor.name, prefix, '/actor/name', issues);
+  checkLine(actor.email, prefix, '/actor/email', issues);
+  checkLine(actor.role, prefix, '/actor/role', issues);
+
+  const targets = event.targets;
+  if (targets !== undefined) {
+    for (let i = 0; i < targets.length; i++) {
+      const t = targets[i] as NonNullable<EventInput['targets']>[number];
+      const base = `${prefix}/targets/${i}`;
+      checkLine(t.type, base, '/type', issues);
+      checkLine(t.id, base, '/id', issues);
+      checkLine(t.name, base, '/name', issues);
+      checkLine(t.url, base, '/url', issues);
+      if (t.url !== undefined && !isDeepLink(t.url)) {
+        issues.push({
+          path: `${base}/url`,
+          message: 'must be an http(s) URL or a path starting with "/"',
+        });
+      }
+    }
   }
 
-  event.targets?.forEach((t, i) => {
-    for (const key of ['type', 'id', 'name', 'url'] as const) {
-      checkLine(t[key], p(`/targets/${i}/${key}`), issues);
-    }
-    if (t.url !== undefined && !isDeepLink(t.url)) {
-      issues.push({
-        path: p(`/targets/${i}/url`),
-        message: 'must be an http(s) URL or a path starting with "/"',
-      });
-    }
-  });
-
-  event.changes?.forEach((c, i) => {
-    checkLine(c.field, p(`/changes/${i}/field`), issues);
-    for (const side of ['before', 'after'] as const) {
-      if (c[side] === undefined) continue;
-      const path = p(`/changes/${i}/${side}`);
-      if (jsonBytes(c[side]) > LIMITS.changeValueBytes) {
-        issues.push({ path, message: `is larger than ${LIMITS.changeValueBytes} bytes as JSON` });
+  const changes = event.changes;
+  if (changes !== undefined) {
+    for (let i = 0; i < changes.length; i++) {
+      const c = changes[i] as NonNullable<EventInput['changes']>[number];
+      const base = `${prefix}/changes/${i}`;
+      checkLine(c.field, base, '/field', issues);
+      for (const side of SIDES) {
+        const value = c[side];
+        if (value === undefined) continue;
+        if (bound > LIMITS.changeValueBytes && jsonBytes(value) > LIMITS.changeValueBytes) {
+          issues.push({
+            path: `${base}/${side}`,
+            message: `is larger than ${LIMITS.changeValueBytes} bytes as JSON`,
+          });
+        }
+        checkFreeJson(value, base, side, 1, LIMITS.metadataDepth, issues);
       }
-      checkFreeJson(c[side], path, 1, LIMITS.metadataDepth, issues);
     }
-  });
+  }
 
   const ctx = event.context;
   if (ctx) {
     if (ctx.ip !== undefined && !isIpAddress(ctx.ip)) {
-      issues.push({ path: p('/context/ip'), message: 'must be a valid IPv4 or IPv6 address' });
+      issues.push({
+        path: `${prefix}/context/ip`,
+        message: 'must be a valid IPv4 or IPv6 address',
+      });
     }
-    for (const key of ['userAgent', 'requestId', 'sessionId'] as const) {
-      checkLine(ctx[key], p(`/context/${key}`), issues);
-    }
-    if (ctx.http) checkLine(ctx.http.url, p('/context/http/url'), issues);
+    checkLine(ctx.userAgent, prefix, '/context/userAgent', issues);
+    checkLine(ctx.requestId, prefix, '/context/requestId', issues);
+    checkLine(ctx.sessionId, prefix, '/context/sessionId', issues);
+    if (ctx.http) checkLine(ctx.http.url, prefix, '/context/http/url', issues);
   }
 
   if (event.time !== undefined) {
     const ms = parseRfc3339(event.time);
     if (ms === null) {
       issues.push({
-        path: p('/time'),
+        path: `${prefix}/time`,
         message: 'must be an RFC 3339 timestamp with offset, e.g. 2026-01-02T03:04:05Z',
       });
-    } else if (ms > now.getTime() + LIMITS.futureSkewMs) {
-      issues.push({ path: p('/time'), message: 'is more than 5 minutes in the future' });
+    } else if (ms > options.now.getTime() + LIMITS.futureSkewMs) {
+      issues.push({ path: `${prefix}/time`, message: 'is more than 5 minutes in the future' });
     } else if (ms < 0) {
-      issues.push({ path: p('/time'), message: 'is before 1970-01-01T00:00:00Z' });
+      issues.push({ path: `${prefix}/time`, message: 'is before 1970-01-01T00:00:00Z' });
     }
   }
 
   if (event.metadata !== undefined) {
-    if (jsonBytes(event.metadata) > LIMITS.metadataBytes) {
+    if (bound > LIMITS.metadataBytes && jsonBytes(event.metadata) > LIMITS.metadataBytes) {
       issues.push({
-        path: p('/metadata'),
+        path: `${prefix}/metadata`,
         message: `is larger than ${LIMITS.metadataBytes} bytes`,
       });
     }
-    checkFreeJson(event.metadata, p('/metadata'), 1, LIMITS.metadataDepth, issues);
+    checkFreeJson(event.metadata, prefix, 'metadata', 1, LIMITS.metadataDepth, issues);
   }
 
-  if (utf8Length(options.json ?? JSON.stringify(event)) > LIMITS.eventBytes) {
+  if (
+    bound > LIMITS.eventBytes &&
+    utf8Length(options.json ?? JSON.stringify(event)) > LIMITS.eventBytes
+  ) {
     issues.push({
       path: prefix,
       message: `event is larger than ${LIMITS.eventBytes} bytes`,
