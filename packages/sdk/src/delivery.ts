@@ -45,6 +45,8 @@ export class Delivery {
   /** Events per request: `batchSize`, lowered when the server says a body is too large. */
   private batchLimit: number;
   private stopped = false;
+  /** Whether a `pump()` is queued as a microtask. */
+  private pumpQueued = false;
   /** Whether everything is to be sent now: a flush or close waits. */
   private urgent = false;
 
@@ -155,8 +157,21 @@ export class Delivery {
       this.lingerUntil = Date.now() + this.settings.flushIntervalMs;
     }
     this.queue.push(entry);
-    if (this.urgent || this.batchReady()) this.pump();
+    if (this.urgent || this.batchReady()) this.pumpSoon();
     else this.wakeAt(this.lingerUntil ?? 0);
+  }
+
+  /**
+   * Sends once the caller's synchronous code is done: assembling and writing a request is
+   * batch work, kept off the `record()` call that happens to fill the batch.
+   */
+  private pumpSoon(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
   }
 
   /** Sends what may be sent now, and sets the timer for what must wait. */

@@ -11,6 +11,17 @@ describe('newEventId', () => {
     expect(newEventId(1469918176385).slice(0, 10)).toBe('01ARYZ6S41');
   });
 
+  it("encodes each id's own time when times repeat and alternate", () => {
+    const times = [1469918176385, 1469918176385, 0, 1469918176385, 2 ** 48 - 1];
+    expect(times.map((t) => newEventId(t).slice(0, 10))).toEqual([
+      '01ARYZ6S41',
+      '01ARYZ6S41',
+      '0000000000',
+      '01ARYZ6S41',
+      '7ZZZZZZZZZ',
+    ]);
+  });
+
   it('does not repeat', () => {
     const ids = new Set(Array.from({ length: 10_000 }, () => newEventId(Date.now())));
     expect(ids.size).toBe(10_000);

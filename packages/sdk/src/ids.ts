@@ -9,6 +9,9 @@ const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const POOL_BYTES = 4096;
 const pool = new Uint8Array(POOL_BYTES);
 let poolAt = POOL_BYTES;
+/** The time part of the last id, for the millisecond it encodes: ids come many per ms. */
+let lastMs = -1;
+let lastTime = '';
 
 /**
  * A new ULID for the event recorded at `now` (ms since the epoch).
@@ -19,13 +22,17 @@ export function newEventId(now: number): string {
     randomFillSync(pool);
     poolAt = 0;
   }
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = ALPHABET.charAt(t % 32) + time;
-    t = Math.floor(t / 32);
+  if (now !== lastMs) {
+    let time = '';
+    let t = now;
+    for (let i = 0; i < 10; i++) {
+      time = ALPHABET.charAt(t % 32) + time;
+      t = Math.floor(t / 32);
+    }
+    lastMs = now;
+    lastTime = time;
   }
   let random = '';
   for (let i = 0; i < 16; i++) random += ALPHABET.charAt((pool[poolAt++] ?? 0) & 31);
-  return time + random;
+  return lastTime + random;
 }
