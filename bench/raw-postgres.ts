@@ -1,7 +1,7 @@
 /**
- * The PostgreSQL raw baseline: the workload's rows — events, targets and Merkle tree nodes —
- * loaded with COPY straight into the store's schema (same tables, partitions and indexes),
- * 1,000 events per transaction, in one connection.
+ * The PostgreSQL raw baseline: the workload's rows — events, search words, targets and Merkle
+ * tree nodes — loaded with COPY straight into the store's schema (same tables, partitions and
+ * indexes), 1,000 events per transaction, in one connection.
  * Only the COPYs and commits are timed.
  */
 import { performance } from 'node:perf_hooks';
@@ -15,9 +15,11 @@ import {
   createPartitions,
   EVENT_COLUMNS,
   emptyColumns,
-  eventParams,
+  eventRows,
   migratePostgres,
   monthOf,
+  SEARCH_COLUMNS,
+  searchRows,
 } from '../packages/server/src/store/postgres-schema.js';
 import { generateEvents, numberedEvents, type WorkloadOptions } from './workload.js';
 
@@ -67,11 +69,16 @@ export async function rawPostgres(
     for (const { event, seq, hash } of group) {
       addRow(columns, tenantIds.get(event.tenant) as number, seq, hash, event);
     }
-    const eventColumns = eventParams(columns.events) as Array<Array<Parameters<typeof field>[0]>>;
-    let events = '';
-    for (let i = 0; i < group.length; i++) {
-      events += `${eventColumns.map((column) => field(column[i] ?? null)).join('\t')}\n`;
-    }
+    const rows = (arrays: unknown[]) => {
+      const fields = arrays as Array<Array<Parameters<typeof field>[0]>>;
+      let text = '';
+      for (let i = 0; i < group.length; i++) {
+        text += `${fields.map((column) => field(column[i] ?? null)).join('\t')}\n`;
+      }
+      return text;
+    };
+    const events = rows(eventRows(columns.events));
+    const search = rows(searchRows(columns.events));
     let nodes = '';
     for (const { event, seq, hash } of group) {
       const tenantId = tenantIds.get(event.tenant) as number;
@@ -92,6 +99,7 @@ export async function rawPostgres(
     const t0 = performance.now();
     await client.query('BEGIN');
     await copy(`COPY events (${EVENT_COLUMNS}) FROM STDIN`, events);
+    await copy(`COPY event_search (${SEARCH_COLUMNS}) FROM STDIN`, search);
     if (targets !== '') {
       await copy('COPY event_targets (tenant_id, target_id, time, seq) FROM STDIN', targets);
     }

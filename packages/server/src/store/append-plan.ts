@@ -35,6 +35,14 @@ export interface WriterEvent {
   readonly searchText: string;
 }
 
+/**
+ * The key of an event's actor in the summaries and stats: its id, else its e-mail, else its
+ * type (`actorKeySql` of each store computes the same over a stored row).
+ */
+export function actorKey(e: Pick<WriterEvent, 'actorId' | 'actorEmail' | 'actorType'>): string {
+  return e.actorId ?? (e.actorEmail === null ? (e.actorType ?? 'user') : `email:${e.actorEmail}`);
+}
+
 /** The writer's view of a prepared event. */
 export function writerEvent(prepared: PreparedEvent): WriterEvent {
   const { event } = prepared;

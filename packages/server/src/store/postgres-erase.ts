@@ -14,7 +14,7 @@ import {
   subjectKey,
   targetIds,
 } from './erase-plan.js';
-import { rebuildTenantProjectionsSql } from './postgres-projections.js';
+import { actorKeySql, rebuildTenantProjectionsSql } from './postgres-projections.js';
 import { tsvectorText } from './postgres-schema.js';
 import type { ErasureResult, RedactedLeaf, RedactionRequest, RedactionResult } from './types.js';
 
@@ -100,11 +100,18 @@ export async function erasePostgres(
   if (u.seq.length === 0) return { events: 0, values: 0 };
   await client.query(
     'UPDATE events e SET body = v.body, salts = v.salts, actor_email = v.email, ip = v.ip, ' +
-      'digest = NULL, words = v.words::tsvector FROM unnest($2::timestamptz[], $3::bigint[], ' +
-      '$4::text[], $5::text[], $6::text[], $7::bytea[], $8::text[]) ' +
-      'AS v(time, seq, body, salts, email, ip, words) ' +
+      'digest = NULL FROM unnest($2::timestamptz[], $3::bigint[], $4::text[], $5::text[], ' +
+      '$6::text[], $7::bytea[]) AS v(time, seq, body, salts, email, ip) ' +
       'WHERE e.tenant_id = $1 AND e.time = v.time AND e.seq = v.seq',
-    [tenantId, u.time, u.seq, u.body, u.salts, u.email, u.ip, u.words],
+    [tenantId, u.time, u.seq, u.body, u.salts, u.email, u.ip],
+  );
+  // The search words lose the erased values; the actor key, an erased e-mail.
+  await client.query(
+    `UPDATE event_search s SET words = v.words::tsvector, actor = ${actorKeySql('e.')} ` +
+      'FROM unnest($2::timestamptz[], $3::bigint[], $4::text[]) AS v(time, seq, words) ' +
+      'JOIN events e ON e.tenant_id = $1 AND e.time = v.time AND e.seq = v.seq ' +
+      'WHERE s.tenant_id = $1 AND s.time = v.time AND s.seq = v.seq',
+    [tenantId, u.time, u.seq, u.words],
   );
   await client.query(rebuildTenantProjectionsSql(tenantId));
   return { events: u.seq.length, values };
@@ -175,11 +182,13 @@ export async function redactPostgres(
       '(SELECT * FROM unnest($2::text[], $3::timestamptz[], $4::bigint[]))',
     [tenantId, targets.id, targets.time, targets.seq],
   );
-  await client.query(
-    'DELETE FROM events WHERE tenant_id = $1 AND (time, seq) IN ' +
-      '(SELECT * FROM unnest($2::timestamptz[], $3::bigint[]))',
-    [tenantId, times, seqs],
-  );
+  for (const table of ['event_search', 'events']) {
+    await client.query(
+      `DELETE FROM ${table} WHERE tenant_id = $1 AND (time, seq) IN ` +
+        '(SELECT * FROM unnest($2::timestamptz[], $3::bigint[]))',
+      [tenantId, times, seqs],
+    );
+  }
   await client.query(rebuildTenantProjectionsSql(tenantId));
   return result;
 }

@@ -32,6 +32,15 @@
  */
 import { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 
+/**
+ * The key an event's actor is counted under in the summaries and stats: the actor id, else the
+ * e-mail (`email:…`), else the actor's type (`system`, …). SQL over an event row (`e`: its alias
+ * and a dot);
+ * `postgres-schema.ts`'s `actorKey` computes the same for an event being written.
+ */
+export const actorKeySql = (e = '') =>
+  `coalesce(${e}actor_id, 'email:' || ${e}actor_email, hindsight_json(${e}body) #>> '{actor,type}', 'user')`;
+
 /** Epoch milliseconds of a `timestamptz` (event times have millisecond precision). */
 const msOf = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;
 
@@ -208,8 +217,7 @@ ON CONFLICT (tenant_id, ${unit}, category, action, outcome) DO UPDATE SET n = c.
   return `
 WITH k AS MATERIALIZED (
   SELECT tenant_id, time, seq, ${msOf('time')} AS ms, category, action, outcome,
-    coalesce(actor_id, 'email:' || actor_email, hindsight_json(body) #>> '{actor,type}', 'user')
-      AS actor_key
+    ${actorKeySql()} AS actor_key
   FROM ${source}
 ),
 hours AS (${byAction('event_counts', 'hour', 3_600_000)}

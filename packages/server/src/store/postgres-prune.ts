@@ -9,6 +9,7 @@
  * (migration 4 of `postgres-schema.ts`).
  */
 import type { PoolClient } from 'pg';
+import { actorKeySql } from './postgres-projections.js';
 import { PARTITIONED_TABLES, partitionName } from './postgres-schema.js';
 import { runsOf } from './seq-runs.js';
 import type { MonthExpiry, PruneResult, PruneRule } from './types.js';
@@ -39,14 +40,14 @@ const REMOVED_COLUMNS = 'time, seq, id, category, action, outcome, actor_id, act
 
 /**
  * The statement that takes the events `d` of tenant `$1` out of everything derived from them
- * (with `targets`, also out of `event_targets`); it answers their number per category.
+ * (with `perEvent`, also out of the rows kept beside each event: `event_targets` and
+ * `event_search`, which a dropped month takes with it); it answers their number per category.
  */
-const removalSql = (d: string, targets: boolean) => `
+const removalSql = (d: string, perEvent: boolean) => `
 WITH d AS (${d}),
 k AS MATERIALIZED (
   SELECT time, seq, id, category, action, outcome, (extract(epoch FROM time) * 1000)::bigint AS ms,
-    coalesce(actor_id, 'email:' || actor_email, hindsight_json(body) #>> '{actor,type}', 'user')
-      AS actor_key,
+    ${actorKeySql()} AS actor_key,
     coalesce(actor_id, 'email:' || actor_email) AS login_key,
     hindsight_json(body) AS b
   FROM d
@@ -85,8 +86,11 @@ integrations_gone AS (
   DELETE FROM integrations i USING k
   WHERE k.category = 'integrations' AND i.tenant_id = $1 AND i.last_ms = k.ms AND i.last_seq = k.seq
 )${
-  targets
+  perEvent
     ? `,
+search_gone AS (
+  DELETE FROM event_search s USING k WHERE s.tenant_id = $1 AND s.time = k.time AND s.seq = k.seq
+),
 targets_gone AS (
   DELETE FROM event_targets t
   USING (SELECT k.time, k.seq, x ->> 'id' AS target_id FROM k CROSS JOIN LATERAL

@@ -42,6 +42,11 @@ interface Sql {
 /**
  * Builds one page's SQL from constant fragments; every value is a bound parameter.
  *
+ * Words are searched in `event_search` (alias `s`), joined to `events` (`e`) only when a
+ * condition needs them; the conditions on time are given to both, so that each reads only the
+ * months and index ranges asked for. With `searchSelect` (a select list over `s`), a query whose
+ * conditions are all words and times reads `event_search` alone.
+ *
  * A keyword query also gets a probe. GIN finds matches but not in time order, so a common word
  * would fetch and sort every match of the tenant; and the planner cannot see that a lexeme
  * carrying the tenant is ten times more frequent within it, so it picks that plan. The probe
@@ -54,19 +59,25 @@ export function buildQuery(
   query: EventQuery,
   after: Position | undefined,
   select?: string,
+  searchSelect?: string,
 ): Sql & { readonly probe?: Sql } {
   const params: unknown[] = [tenantId];
   const bind = (value: unknown) => {
     params.push(value);
     return `$${params.length}`;
   };
+  /** Conditions on `events`; on `event_search`: the words, and those on time again. */
   const where: string[] = ['e.tenant_id = $1'];
   const words: string[] = [];
+  const notWords: string[] = [];
+  const times: string[] = [];
+  /** Whether a condition needs more of an event than `event_search` has. */
+  let onEvents = false;
   const desc = query.order === 'desc';
   if (after !== undefined) {
-    where.push(
-      `(e.time, e.seq) ${desc ? '<' : '>'} (${bind(new Date(after.timeMs).toISOString())}::timestamptz, ${bind(after.seq)}::bigint)`,
-    );
+    const position = `(${bind(new Date(after.timeMs).toISOString())}::timestamptz, ${bind(after.seq)}::bigint)`;
+    where.push(`(e.time, e.seq) ${desc ? '<' : '>'} ${position}`);
+    times.push(`(s.time, s.seq) ${desc ? '<' : '>'} ${position}`);
   }
   for (const c of query.clauses) {
     // A metadata value is also searchable text: its words find the candidates, which the
@@ -74,26 +85,46 @@ export function buildQuery(
     if (c.kind === 'metadata' && !c.negate) {
       const tokens = searchTokens(c.value);
       if (tokens.length > 0) {
-        words.push(`(e.words @@ ${bind(tsquery(tenantId, tokens, false))}::tsquery)`);
+        words.push(`(s.words @@ ${bind(tsquery(tenantId, tokens, false))}::tsquery)`);
       }
     }
     const cond = clauseCondition(c, tenantId, bind);
     if (cond === null) continue;
-    if (c.kind === 'text' && !c.negate) words.push(`(${cond})`);
-    else where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
+    if (c.kind === 'text') {
+      if (c.negate) notWords.push(`NOT coalesce((${cond}), false)`);
+      else words.push(`(${cond})`);
+      continue;
+    }
+    where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
+    if (!c.negate && (c.kind === 'after' || c.kind === 'before')) {
+      times.push(cond.replace('e.time', 's.time'));
+    } else onEvents = true;
   }
+  const searched = [...words, ...notWords];
+  const join =
+    searched.length === 0
+      ? ''
+      : ' JOIN event_search s ON s.tenant_id = e.tenant_id AND s.time = e.time AND s.seq = e.seq';
   const dir = desc ? 'DESC' : 'ASC';
   const salts = query.withSalts ? ', e.salts' : '';
   const order = `ORDER BY e.time ${dir}, e.seq ${dir}`;
   const limit = bind(query.limit + 1);
+  if (searchSelect !== undefined && searched.length > 0 && !onEvents) {
+    const sql =
+      `SELECT ${searchSelect} FROM event_search s ` +
+      `WHERE ${['s.tenant_id = $1', ...times, ...searched].join(' AND ')} ` +
+      `ORDER BY s.time ${dir}, s.seq ${dir} LIMIT ${limit}`;
+    return { sql, params };
+  }
+  const conditions = searched.length === 0 ? where : [...where, ...times, ...searched];
   const sql =
-    `SELECT ${select ?? `e.seq, e.hash, e.body${salts}`} FROM events e ` +
-    `WHERE ${[...where, ...words].join(' AND ')} ${order} LIMIT ${limit}`;
+    `SELECT ${select ?? `e.seq, e.hash, e.body${salts}`} FROM events e${join} ` +
+    `WHERE ${conditions.join(' AND ')} ${order} LIMIT ${limit}`;
   if (words.length === 0 || select !== undefined) return { sql, params };
   const probe =
-    `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.time, e.seq, e.hash, e.body${salts}, e.words ` +
-    `FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) AS e ` +
-    `WHERE ${words.join(' AND ')} ${order} LIMIT ${limit}`;
+    `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.tenant_id, e.time, e.seq, e.hash, ` +
+    `e.body${salts} FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) ` +
+    `AS e${join} WHERE ${searched.join(' AND ')} ${order} LIMIT ${limit}`;
   return { sql, params, probe: { sql: probe, params } };
 }
 
@@ -106,7 +137,7 @@ function clauseCondition(
     case 'text': {
       const tokens = searchTokens(c.text);
       if (tokens.length === 0) return null;
-      return `e.words @@ ${bind(tsquery(tenantId, tokens, c.prefix))}::tsquery`;
+      return `s.words @@ ${bind(tsquery(tenantId, tokens, c.prefix))}::tsquery`;
     }
     case 'actor': {
       const v = bind(c.value);

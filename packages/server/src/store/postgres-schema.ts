@@ -2,24 +2,48 @@
  * The PostgreSQL schema: versioned migrations, monthly partitions, and how an event becomes a
  * row. Shared by the store and the benchmark's raw baseline.
  *
- * `events` and `event_targets` are partitioned by month of the event's `time`, so that retention
- * can later drop whole months. A tenant's events are ordered by `(time, seq)`; every index is
- * `(tenant_id, column, time, seq)` or leads with it, so a newest-first page is one ordered index
- * scan per month, newest month first. Text columns use the "C" collation: byte order, so prefix
- * ranges use the indexes and no locale changes the order. Keyword search uses a GIN index on a `tsvector` built by
- * Hindsight itself (not by a text-search parser): its lexemes are the tokens of `core`'s
- * `searchTokens`, each carrying the tenant (`t<id>_word`), with positions for phrases.
+ * `events`, `event_targets` and `event_search` are partitioned by month of the event's `time`,
+ * so that retention can drop whole months. A tenant's events are ordered by `(time, seq)`; every
+ * index is `(tenant_id, column, time, seq)` or leads with it, so a newest-first page is one
+ * ordered index scan per month, newest month first. Text columns use the "C" collation: byte
+ * order, so prefix ranges use the indexes and no locale changes the order.
+ *
+ * Keyword search uses a GIN index on a `tsvector` built by Hindsight itself (not by a
+ * text-search parser): its lexemes are the tokens of `core`'s `searchTokens`, each carrying the
+ * tenant (`t<id>_word`), with positions for phrases. The words live in `event_search`, beside
+ * each event's action, outcome and actor key, in rows about a tenth the size of an event's: a
+ * common word matches tens of thousands of events, and a stats scan reads them from there
+ * rather than from the events' pages.
  */
 import type { PoolClient } from 'pg';
 import { ACCESS_TABLES } from './access-rows.js';
-import type { WriterEvent } from './append-plan.js';
-import { PROJECTIONS_MIGRATION } from './postgres-projections.js';
+import { actorKey, type WriterEvent } from './append-plan.js';
+import { actorKeySql, PROJECTIONS_MIGRATION } from './postgres-projections.js';
 
 /** One migration: applied once, in order, in one transaction. */
 interface Migration {
   readonly version: number;
   readonly sql: string;
 }
+
+/**
+ * The search table: each event's words, and what a stats scan counts (action, outcome, actor
+ * key), in rows of about a tenth of an event's. A keyword search reads its GIN index and rows,
+ * and joins `events` only for the page it returns.
+ */
+const SEARCH_TABLE = `
+CREATE TABLE event_search (
+  tenant_id integer NOT NULL,
+  time timestamptz NOT NULL,
+  seq bigint NOT NULL,
+  action text COLLATE "C" NOT NULL,
+  outcome text COLLATE "C" NOT NULL,
+  actor text COLLATE "C" NOT NULL,
+  words tsvector NOT NULL,
+  PRIMARY KEY (tenant_id, time, seq)
+) PARTITION BY RANGE (time);
+CREATE INDEX event_search_words ON event_search USING gin (words)
+  WITH (gin_pending_list_limit = 256);`;
 
 const MIGRATIONS: readonly Migration[] = [
   {
@@ -122,13 +146,34 @@ CREATE TABLE redactions (
 );
 CREATE INDEX redactions_id ON redactions (tenant_id, id);`,
   },
+  // Search words move to a narrow table of their own (see the head of this file), with each
+  // event's partition, copied from the events stored before.
+  {
+    version: 6,
+    sql: `
+${SEARCH_TABLE}
+DO $$
+DECLARE p record;
+BEGIN
+  FOR p IN SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'events'::regclass
+  LOOP
+    EXECUTE format('CREATE TABLE %I PARTITION OF event_search %s',
+      'event_search_' || substr(p.name, length('events_') + 1), p.bound);
+  END LOOP;
+END $$;
+INSERT INTO event_search (tenant_id, time, seq, action, outcome, actor, words)
+  SELECT tenant_id, time, seq, action, outcome, ${actorKeySql()}, words FROM events;
+ALTER TABLE events DROP COLUMN words;`,
+  },
 ];
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Tables partitioned by month of `time`. */
-export const PARTITIONED_TABLES = ['events', 'event_targets'] as const;
+export const PARTITIONED_TABLES = ['events', 'event_targets', 'event_search'] as const;
 
 /** Any constant both servers agree on: serialises migrations and partition creation. */
 const MIGRATION_LOCK = 0x48_53_4d_47; // "HSMG"
@@ -183,12 +228,14 @@ export function partitionName(table: (typeof PARTITIONED_TABLES)[number], month:
 }
 
 /**
- * Creates the monthly partitions these months need, where missing. Each is created apart and
- * then attached, which locks the parent only against other DDL, never against inserts or reads.
+ * Creates the monthly partitions these months need, where missing (of every partitioned table,
+ * or of `tables`). Each is created apart and then attached, which locks the parent only against
+ * other DDL, never against inserts or reads.
  */
 export async function createPartitions(
   client: PoolClient,
   months: Iterable<number>,
+  tables: readonly (typeof PARTITIONED_TABLES)[number][] = PARTITIONED_TABLES,
 ): Promise<void> {
   await client.query('BEGIN');
   try {
@@ -201,7 +248,7 @@ export async function createPartitions(
         m === 12
           ? `${year + 1}-01-01T00:00:00Z`
           : `${year}-${String(m + 1).padStart(2, '0')}-01T00:00:00Z`;
-      for (const table of PARTITIONED_TABLES) {
+      for (const table of tables) {
         // Names and bounds are built from numbers only, never from input text.
         const name = partitionName(table, month);
         const { rowCount } = await client.query(
@@ -279,6 +326,8 @@ export interface EventColumns {
   hash: Buffer[];
   body: string[];
   salts: (string | null)[];
+  /** For `event_search`: the actor key ({@link actorKey}) and the words. */
+  actor: string[];
   words: string[];
 }
 
@@ -309,6 +358,7 @@ export function emptyColumns(): { events: EventColumns; targets: TargetColumns }
       hash: [],
       body: [],
       salts: [],
+      actor: [],
       words: [],
     },
     targets: { tenantId: [], targetId: [], time: [], seq: [] },
@@ -341,6 +391,7 @@ export function addRow(
   c.hash.push(Buffer.from(hash, 'hex'));
   c.body.push(e.json);
   c.salts.push(e.salts);
+  c.actor.push(actorKey(e));
   c.words.push(tsvectorText(tenantId, e.searchText));
   const t = columns.targets;
   for (const target of e.targets) {
@@ -351,8 +402,13 @@ export function addRow(
   }
 }
 
-/** The parameters of {@link INSERT_EVENTS_SQL}, in order. */
+/** The parameters of {@link INSERT_EVENTS_SQL}, in order: the events' columns, then the search's. */
 export function eventParams(c: EventColumns): unknown[] {
+  return [...eventRows(c), c.actor, c.words];
+}
+
+/** The `events` rows of `c`, one array per column of {@link EVENT_COLUMNS}. */
+export function eventRows(c: EventColumns): unknown[] {
   return [
     c.tenantId,
     c.time,
@@ -370,25 +426,32 @@ export function eventParams(c: EventColumns): unknown[] {
     c.hash,
     c.body,
     c.salts,
-    c.words,
   ];
 }
 
-/** The `events` columns, in the order of {@link eventParams}. */
+/** The `events` columns, in the order of {@link eventRows}. */
 export const EVENT_COLUMNS =
   'tenant_id, time, seq, id, category, action, actor_id, actor_email, outcome, channel, ' +
-  'status, ip, digest, hash, body, salts, words';
+  'status, ip, digest, hash, body, salts';
 
-/** Inserts many events in one statement: one array per column. */
+/** The `event_search` columns, in the order of {@link searchRows}. */
+export const SEARCH_COLUMNS = 'tenant_id, time, seq, action, outcome, actor, words';
+
+/** The rows of `event_search` for the events of `c`, one array per column. */
+export function searchRows(c: EventColumns): unknown[] {
+  return [c.tenantId, c.time, c.seq, c.action, c.outcome, c.actor, c.words];
+}
+
+/** Inserts many events, and their search rows, in one statement: one array per column. */
 export const INSERT_EVENTS_SQL =
-  `INSERT INTO events (${EVENT_COLUMNS}) ` +
-  'SELECT u.tenant_id, u.time, u.seq, u.id, u.category, u.action, u.actor_id, u.actor_email, ' +
-  'u.outcome, u.channel, u.status, u.ip, u.digest, u.hash, u.body, u.salts, u.words::tsvector ' +
-  'FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], ' +
-  '$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], ' +
-  '$13::bytea[], $14::bytea[], $15::text[], $16::text[], $17::text[]) AS u(tenant_id, time, ' +
-  'seq, id, category, action, actor_id, actor_email, outcome, channel, status, ip, digest, ' +
-  'hash, body, salts, words)';
+  'WITH u AS (SELECT * FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], ' +
+  '$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], ' +
+  '$11::text[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::text[], ' +
+  '$17::text[], $18::text[]) AS u(tenant_id, time, seq, id, category, action, actor_id, ' +
+  'actor_email, outcome, channel, status, ip, digest, hash, body, salts, actor, words)), ' +
+  `e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM u) ` +
+  `INSERT INTO event_search (${SEARCH_COLUMNS}) ` +
+  'SELECT tenant_id, time, seq, action, outcome, actor, words::tsvector FROM u';
 
 export const INSERT_TARGETS_SQL =
   'INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +

@@ -5,6 +5,7 @@
  */
 import type { QueryClause, StoredEvent, ViewInput } from '@hindsight/core';
 import { HindsightError } from '../errors.js';
+import { actorKeySql } from './postgres-projections.js';
 import { buildQuery } from './postgres-query.js';
 import {
   type CountFilters,
@@ -288,7 +289,11 @@ export async function integrations(rows: Rows, tenantId: number): Promise<Integr
 /** What a stats scan reads of each event: its time, action, outcome and actor key. */
 const SCAN_SELECT =
   '(extract(epoch FROM e.time) * 1000)::bigint AS ms, e.action, e.outcome, ' +
-  "coalesce(e.actor_id, 'email:' || e.actor_email, hindsight_json(e.body) #>> '{actor,type}', 'user') AS actor";
+  actorKeySql('e.') +
+  ' AS actor';
+/** The same, from `event_search` alone (a scan by words and time only). */
+const SEARCH_SCAN_SELECT =
+  '(extract(epoch FROM s.time) * 1000)::bigint AS ms, s.action, s.outcome, s.actor';
 
 /**
  * The event list's query (`postgres-query.ts`) for clauses in `[fromMs, toMs)`, newest first,
@@ -309,6 +314,7 @@ function scanSql(
     },
     undefined,
     SCAN_SELECT,
+    SEARCH_SCAN_SELECT,
   );
 }
 

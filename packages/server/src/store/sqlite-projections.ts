@@ -10,7 +10,7 @@
  * {@link rebuildProjections} recomputes them from the log.
  */
 import type Database from 'better-sqlite3';
-import type { WriterEvent } from './append-plan.js';
+import { actorKey, type WriterEvent } from './append-plan.js';
 import { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 
 /**
@@ -120,15 +120,11 @@ CREATE TABLE IF NOT EXISTS views (
 
 /**
  * The key of an event's actor in the summaries: its id, else its e-mail, else its type (in SQL
- * over a row `e` of `events`; {@link actorKey} is the same in TypeScript).
+ * over a row `e` of `events`; `actorKey` of `append-plan.ts` is the same in TypeScript).
  */
 export const actorKeySql = (e: string) =>
   `coalesce(${e}.actor_id, 'email:' || ${e}.actor_email, ${e}.body ->> '$.actor.type', 'user')`;
 
-/** The key of an event's actor in the summaries, as {@link actorKeySql} computes it. */
-export function actorKey(e: Pick<WriterEvent, 'actorId' | 'actorEmail' | 'actorType'>): string {
-  return e.actorId ?? (e.actorEmail === null ? (e.actorType ?? 'user') : `email:${e.actorEmail}`);
-}
 /** The id of the first target of a type, of the event being projected. */
 const targetOf = (type: string) =>
   `(SELECT value ->> '$.id' FROM json_each(NEW.body, '$.targets') WHERE value ->> '$.type' = '${type}' LIMIT 1)`;

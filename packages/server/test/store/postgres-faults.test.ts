@@ -17,9 +17,9 @@ import { openPostgresStore } from '../../src/store/postgres.js';
 import {
   addRow,
   createPartitions,
+  EVENT_COLUMNS,
   emptyColumns,
-  eventParams,
-  INSERT_EVENTS_SQL,
+  eventRows,
   INSERT_TARGETS_SQL,
   migratePostgres,
   monthOf,
@@ -154,7 +154,11 @@ function viewEvents(now: number): EventInput[][] {
 async function storeAtVersion1(client: pg.Client, batches: readonly PreparedEvent[][]) {
   const asPool = client as unknown as pg.PoolClient;
   const events = batches.flat().map(writerEvent);
-  await createPartitions(asPool, new Set(events.map((e) => monthOf(e.timeMs))));
+  // Version 1 had no `event_search`: the words were a column of `events`.
+  await createPartitions(asPool, new Set(events.map((e) => monthOf(e.timeMs))), [
+    'events',
+    'event_targets',
+  ]);
   const sizes = new Map<number, number>();
   const frontiers = new Map<number, Map<number, Uint8Array>>();
   for (const batch of batches) {
@@ -181,7 +185,13 @@ async function storeAtVersion1(client: pg.Client, batches: readonly PreparedEven
         ]);
       }
     }
-    await client.query(INSERT_EVENTS_SQL, eventParams(columns.events));
+    await client.query(
+      `INSERT INTO events (${EVENT_COLUMNS}, words) SELECT ${EVENT_COLUMNS}, words::tsvector ` +
+        'FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], $4::text[], $5::text[], ' +
+        '$6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bytea[], ' +
+        `$13::bytea[], $14::bytea[], $15::text[], $16::text[], $17::text[]) AS u(${EVENT_COLUMNS}, words)`,
+      [...eventRows(columns.events), columns.events.words],
+    );
     const t = columns.targets;
     await client.query(INSERT_TARGETS_SQL, [t.tenantId, t.targetId, t.time, t.seq]);
   }

@@ -185,7 +185,7 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
           );
         } else {
           await h.sql(
-            "INSERT INTO events SELECT tenant_id, time + interval '1 microsecond', seq, 'forged', category, action, actor_id, actor_email, outcome, channel, status, ip, digest, hash, replace(body, 'change 776', 'forged'), salts, words FROM events WHERE tenant_id = ? AND seq = ?",
+            "INSERT INTO events SELECT tenant_id, time + interval '1 microsecond', seq, 'forged', category, action, actor_id, actor_email, outcome, channel, status, ip, digest, hash, replace(body, 'change 776', 'forged'), salts FROM events WHERE tenant_id = ? AND seq = ?",
             [tenantId, 777],
           );
         }

@@ -515,6 +515,16 @@ export function viewsConformance(ctx: ViewsContext): void {
         .store()
         .stats(t, { ...base, clauses: [clause({ kind: 'text', text: 'plan', prefix: false })] });
       expect(text.total).toBe(40);
+      expect(text.byActor.length).toBeGreaterThan(0);
+      // Read from the words alone, and with a condition only the events can answer: the same.
+      const joined = await ctx.store().stats(t, {
+        ...base,
+        clauses: [
+          clause({ kind: 'text', text: 'plan', prefix: false }),
+          clause({ kind: 'channel', value: 'ui' }),
+        ],
+      });
+      expect(joined).toEqual(text);
       expect(await ctx.store().stats(ctx.freshTenant(), { ...base, clauses: [] })).toMatchObject({
         total: 0,
         byAction: [],
