@@ -121,10 +121,18 @@ export function buildQuery(
     `SELECT ${select ?? `e.seq, e.hash, e.body${salts}`} FROM events e${join} ` +
     `WHERE ${conditions.join(' AND ')} ${order} LIMIT ${limit}`;
   if (words.length === 0 || select !== undefined) return { sql, params };
-  const probe =
-    `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.tenant_id, e.time, e.seq, e.hash, ` +
-    `e.body${salts} FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) ` +
-    `AS e${join} WHERE ${searched.join(' AND ')} ${order} LIMIT ${limit}`;
+  // With conditions on words and time only, the probe reads the narrow search rows, and the
+  // events of the page alone.
+  const probe = onEvents
+    ? `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.tenant_id, e.time, e.seq, e.hash, ` +
+      `e.body${salts} FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) ` +
+      `AS e${join} WHERE ${searched.join(' AND ')} ${order} LIMIT ${limit}`
+    : `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT s.tenant_id, s.time, s.seq FROM ` +
+      `(SELECT s.tenant_id, s.time, s.seq, s.words FROM event_search s ` +
+      `WHERE ${['s.tenant_id = $1', ...times].join(' AND ')} ` +
+      `ORDER BY s.time ${dir}, s.seq ${dir} LIMIT ${PROBE_ROWS}) AS s ` +
+      `WHERE ${searched.join(' AND ')} ORDER BY s.time ${dir}, s.seq ${dir} LIMIT ${limit}) AS s ` +
+      `JOIN events e ON e.tenant_id = s.tenant_id AND e.time = s.time AND e.seq = s.seq ${order}`;
   return { sql, params, probe: { sql: probe, params } };
 }
 
