@@ -35,8 +35,7 @@ import { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 /**
  * The key an event's actor is counted under in the summaries and stats: the actor id, else the
  * e-mail (`email:…`), else the actor's type (`system`, …). SQL over an event row (`e`: its alias
- * and a dot);
- * `postgres-schema.ts`'s `actorKey` computes the same for an event being written.
+ * and a dot); `actorKey` of `append-plan.ts` computes the same for an event being written.
  */
 export const actorKeySql = (e = '') =>
   `coalesce(${e}actor_id, 'email:' || ${e}actor_email, hindsight_json(${e}body) #>> '{actor,type}', 'user')`;

@@ -109,11 +109,13 @@ export function buildQuery(
   const salts = query.withSalts ? ', e.salts' : '';
   const order = `ORDER BY e.time ${dir}, e.seq ${dir}`;
   const limit = bind(query.limit + 1);
+  /** The search rows of the tenant in the times asked for, in order. */
+  const searchRows = ['s.tenant_id = $1', ...times].join(' AND ');
+  const searchOrder = `ORDER BY s.time ${dir}, s.seq ${dir}`;
   if (searchSelect !== undefined && searched.length > 0 && !onEvents) {
     const sql =
       `SELECT ${searchSelect} FROM event_search s ` +
-      `WHERE ${['s.tenant_id = $1', ...times, ...searched].join(' AND ')} ` +
-      `ORDER BY s.time ${dir}, s.seq ${dir} LIMIT ${limit}`;
+      `WHERE ${searchRows} AND ${searched.join(' AND ')} ${searchOrder} LIMIT ${limit}`;
     return { sql, params };
   }
   const conditions = searched.length === 0 ? where : [...where, ...times, ...searched];
@@ -128,10 +130,9 @@ export function buildQuery(
       `e.body${salts} FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) ` +
       `AS e${join} WHERE ${searched.join(' AND ')} ${order} LIMIT ${limit}`
     : `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT s.tenant_id, s.time, s.seq FROM ` +
-      `(SELECT s.tenant_id, s.time, s.seq, s.words FROM event_search s ` +
-      `WHERE ${['s.tenant_id = $1', ...times].join(' AND ')} ` +
-      `ORDER BY s.time ${dir}, s.seq ${dir} LIMIT ${PROBE_ROWS}) AS s ` +
-      `WHERE ${searched.join(' AND ')} ORDER BY s.time ${dir}, s.seq ${dir} LIMIT ${limit}) AS s ` +
+      `(SELECT s.tenant_id, s.time, s.seq, s.words FROM event_search s WHERE ${searchRows} ` +
+      `${searchOrder} LIMIT ${PROBE_ROWS}) AS s ` +
+      `WHERE ${searched.join(' AND ')} ${searchOrder} LIMIT ${limit}) AS s ` +
       `JOIN events e ON e.tenant_id = s.tenant_id AND e.time = s.time AND e.seq = s.seq ${order}`;
   return { sql, params, probe: { sql: probe, params } };
 }
