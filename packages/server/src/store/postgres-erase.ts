@@ -98,20 +98,18 @@ export async function erasePostgres(
     values += erased.values;
   }
   if (u.seq.length === 0) return { events: 0, values: 0 };
+  // The events lose the values, and their search rows the words and the actor key (an erased
+  // e-mail was part of it), in one statement.
   await client.query(
-    'UPDATE events e SET body = v.body, salts = v.salts, actor_email = v.email, ip = v.ip, ' +
-      'digest = NULL FROM unnest($2::timestamptz[], $3::bigint[], $4::text[], $5::text[], ' +
-      '$6::text[], $7::bytea[]) AS v(time, seq, body, salts, email, ip) ' +
-      'WHERE e.tenant_id = $1 AND e.time = v.time AND e.seq = v.seq',
-    [tenantId, u.time, u.seq, u.body, u.salts, u.email, u.ip],
-  );
-  // The search words lose the erased values; the actor key, an erased e-mail.
-  await client.query(
-    `UPDATE event_search s SET words = v.words::tsvector, actor = ${actorKeySql('e.')} ` +
-      'FROM unnest($2::timestamptz[], $3::bigint[], $4::text[]) AS v(time, seq, words) ' +
-      'JOIN events e ON e.tenant_id = $1 AND e.time = v.time AND e.seq = v.seq ' +
-      'WHERE s.tenant_id = $1 AND s.time = v.time AND s.seq = v.seq',
-    [tenantId, u.time, u.seq, u.words],
+    'WITH e AS (UPDATE events e SET body = v.body, salts = v.salts, actor_email = v.email, ' +
+      'ip = v.ip, digest = NULL FROM unnest($2::timestamptz[], $3::bigint[], $4::text[], ' +
+      '$5::text[], $6::text[], $7::bytea[], $8::text[]) ' +
+      'AS v(time, seq, body, salts, email, ip, words) ' +
+      'WHERE e.tenant_id = $1 AND e.time = v.time AND e.seq = v.seq ' +
+      'RETURNING e.time, e.seq, e.actor_id, e.actor_email, e.body, v.words) ' +
+      `UPDATE event_search s SET words = e.words::tsvector, actor = ${actorKeySql('e')} ` +
+      'FROM e WHERE s.tenant_id = $1 AND s.time = e.time AND s.seq = e.seq',
+    [tenantId, u.time, u.seq, u.body, u.salts, u.email, u.ip, u.words],
   );
   await client.query(rebuildTenantProjectionsSql(tenantId));
   return { events: u.seq.length, values };

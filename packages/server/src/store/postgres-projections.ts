@@ -34,11 +34,14 @@ import { PROJECTION_TABLE_NAMES } from './projection-tables.js';
 
 /**
  * The key an event's actor is counted under in the summaries and stats: the actor id, else the
- * e-mail (`email:…`), else the actor's type (`system`, …). SQL over an event row (`e`: its alias
- * and a dot); `actorKey` of `append-plan.ts` computes the same for an event being written.
+ * e-mail (`email:…`), else the actor's type (`system`, …). SQL over a row of `events` (with its
+ * alias `e`, if any); `actorKey` of `append-plan.ts` computes the same for an event being
+ * written, and SQLite's `actorKeySql` the same over its rows.
  */
-export const actorKeySql = (e = '') =>
-  `coalesce(${e}actor_id, 'email:' || ${e}actor_email, hindsight_json(${e}body) #>> '{actor,type}', 'user')`;
+export const actorKeySql = (e?: string) => {
+  const at = e === undefined ? '' : `${e}.`;
+  return `coalesce(${at}actor_id, 'email:' || ${at}actor_email, hindsight_json(${at}body) #>> '{actor,type}', 'user')`;
+};
 
 /** Epoch milliseconds of a `timestamptz` (event times have millisecond precision). */
 const msOf = (column: string) => `(extract(epoch FROM ${column}) * 1000)::bigint`;

@@ -88,6 +88,13 @@ export function buildQuery(
         words.push(`(s.words @@ ${bind(tsquery(tenantId, tokens, false))}::tsquery)`);
       }
     }
+    if (!c.negate && (c.kind === 'after' || c.kind === 'before')) {
+      // A bound on time, for the events and for their search rows alike.
+      const at = bind(new Date(c.timeMs).toISOString());
+      where.push(`(${timeBound(c.kind, 'e', at)})`);
+      times.push(timeBound(c.kind, 's', at));
+      continue;
+    }
     const cond = clauseCondition(c, tenantId, bind);
     if (cond === null) continue;
     if (c.kind === 'text') {
@@ -96,9 +103,7 @@ export function buildQuery(
       continue;
     }
     where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
-    if (!c.negate && (c.kind === 'after' || c.kind === 'before')) {
-      times.push(cond.replace('e.time', 's.time'));
-    } else onEvents = true;
+    onEvents = true;
   }
   const searched = [...words, ...notWords];
   const join =
@@ -175,8 +180,12 @@ function clauseCondition(
     case 'ip':
       return `e.ip BETWEEN ${bind(Buffer.from(c.range.start))} AND ${bind(Buffer.from(c.range.end))}`;
     case 'after':
-      return `e.time >= ${bind(new Date(c.timeMs).toISOString())}::timestamptz`;
     case 'before':
-      return `e.time < ${bind(new Date(c.timeMs).toISOString())}::timestamptz`;
+      return timeBound(c.kind, 'e', bind(new Date(c.timeMs).toISOString()));
   }
+}
+
+/** `after` (inclusive) or `before` (exclusive) a bound time, on the rows of an alias. */
+function timeBound(kind: 'after' | 'before', alias: string, at: string): string {
+  return `${alias}.time ${kind === 'after' ? '>=' : '<'} ${at}::timestamptz`;
 }

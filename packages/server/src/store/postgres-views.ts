@@ -289,7 +289,7 @@ export async function integrations(rows: Rows, tenantId: number): Promise<Integr
 /** What a stats scan reads of each event: its time, action, outcome and actor key. */
 const SCAN_SELECT =
   '(extract(epoch FROM e.time) * 1000)::bigint AS ms, e.action, e.outcome, ' +
-  actorKeySql('e.') +
+  actorKeySql('e') +
   ' AS actor';
 /** The same, from `event_search` alone (a scan by words and time only). */
 const SEARCH_SCAN_SELECT =
