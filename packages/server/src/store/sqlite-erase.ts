@@ -3,6 +3,9 @@
  * transaction on the store's own connection (SQLite serialises it with the writer thread's
  * appends), re-reading the tenant's settings inside it, so a legal hold placed meanwhile is
  * never overtaken. The tenant's summaries are then recomputed from its events.
+ *
+ * Removed values must not stay in the file either: see {@link withSecureDelete} and
+ * `sqlite-purge.ts`.
  */
 import type { ErasureSubject } from '@hindsight/core';
 import type Database from 'better-sqlite3';
@@ -35,6 +38,21 @@ CREATE INDEX IF NOT EXISTS redactions_id ON redactions (tenant_id, id);
 const PAGE = 500;
 
 type Row = { pos: number; seq: number; hash: Buffer; body: string; salts: string | null };
+
+/**
+ * Runs `change` (an erasure or a deletion, one transaction) with `secure_delete` fully on, so
+ * that every byte it frees, in a page or on the free list, is overwritten with zeros rather
+ * than left in the file. What else SQLite keeps of the removed values is then removed by the
+ * purge thread (`sqlite-purge.ts`).
+ */
+export function withSecureDelete<T>(db: Database.Database, change: () => T): T {
+  db.pragma('secure_delete = ON');
+  try {
+    return change();
+  } finally {
+    db.pragma('secure_delete = FAST');
+  }
+}
 
 /** The tenant's id and settings, inside the caller's transaction. */
 function tenantOf(

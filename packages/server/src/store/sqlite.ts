@@ -23,8 +23,14 @@ import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-p
 import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
-import { eraseSqlite, redactedLeavesSqlite, redactSqlite } from './sqlite-erase.js';
+import {
+  eraseSqlite,
+  redactedLeavesSqlite,
+  redactSqlite,
+  withSecureDelete,
+} from './sqlite-erase.js';
 import * as pruning from './sqlite-prune.js';
+import type { PurgeData, PurgeReport } from './sqlite-purge.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
 import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
@@ -86,7 +92,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
       await writer.terminate();
       throw error;
     });
-    return new SqliteStore(db, writer, checkpointer);
+    return new SqliteStore(db, options.path, writer, checkpointer);
   } catch (error) {
     db.close();
     throw error;
@@ -101,6 +107,7 @@ class SqliteStore implements Store {
    */
   readonly appendConcurrency = 64;
   readonly #db: Database.Database;
+  readonly #path: string;
   readonly #writer: Worker;
   readonly #checkpointer: Worker;
   readonly #pending = new Map<
@@ -112,11 +119,14 @@ class SqliteStore implements Store {
   /** Query statements by SQL text: a query's shape, not its values, decides the text. */
   readonly #queries = new Map<string, Database.Statement>();
   #nextRequest = 0;
+  /** The purge running or last run (`sqlite-purge.ts`); purges run one after another. */
+  #purging: Promise<void> = Promise.resolve();
   #writerFailure: Error | null = null;
   #closed = false;
 
-  constructor(db: Database.Database, writer: Worker, checkpointer: Worker) {
+  constructor(db: Database.Database, path: string, writer: Worker, checkpointer: Worker) {
     this.#db = db;
+    this.#path = path;
     this.#writer = writer;
     this.#checkpointer = checkpointer;
     // Should it fail, the writer's own automatic checkpoint still bounds the WAL.
@@ -405,12 +415,16 @@ class SqliteStore implements Store {
 
   async erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult> {
     this.#assertOpen();
-    return eraseSqlite(this.#db, tenant, subject);
+    const result = withSecureDelete(this.#db, () => eraseSqlite(this.#db, tenant, subject));
+    if (result.events > 0) await this.#purge();
+    return result;
   }
 
   async redact(request: RedactionRequest): Promise<RedactionResult> {
     this.#assertOpen();
-    return redactSqlite(this.#db, request);
+    const result = withSecureDelete(this.#db, () => redactSqlite(this.#db, request));
+    if (result.deleted.length > 0) await this.#purge();
+    return result;
   }
 
   async redactedLeaves(tenant: string, maxSeq: number): Promise<RedactedLeaf[]> {
@@ -469,6 +483,7 @@ class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#purging;
     const exited = new Promise((resolve) => this.#writer.once('exit', resolve));
     const close: WriterRequest = { type: 'close' };
     this.#writer.postMessage(close);
@@ -478,6 +493,33 @@ class SqliteStore implements Store {
     await checkpointed;
     this.#db.pragma('optimize');
     this.#db.close();
+  }
+
+  /**
+   * Removes what the files still keep of values an erasure or a deletion just removed, on a
+   * thread of its own (`sqlite-purge.ts`). The change is committed either way: should the
+   * purge fail, a warning says so, and the next one removes those copies too.
+   */
+  #purge(): Promise<void> {
+    const data: PurgeData = { hindsightSqlitePurge: true, path: this.#path };
+    const run = async () => {
+      const thread = await startThread('sqlite-purge.js', data);
+      const report = await new Promise<PurgeReport>((resolve) => {
+        thread.once('message', resolve);
+        thread.once('error', (error) => resolve({ ok: false, error: error.message }));
+      });
+      await thread.terminate();
+      if (!report.ok || !report.walTruncated) {
+        process.emitWarning(
+          report.ok
+            ? 'Hindsight: readers kept the SQLite WAL busy; erased values stay in it until it is next reset.'
+            : `Hindsight: erased values could not yet be purged from the SQLite files: ${report.error}`,
+          { code: 'HINDSIGHT_PURGE' },
+        );
+      }
+    };
+    this.#purging = this.#purging.then(run);
+    return this.#purging;
   }
 
   /** {@link SqliteStore.#prepared} as a function value, for the view readers. */

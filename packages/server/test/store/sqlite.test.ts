@@ -1,5 +1,6 @@
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseQuery } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { prepareEvents } from '../../src/ingest.js';
@@ -60,6 +61,109 @@ describe('SQLite checkpoints', () => {
     } finally {
       tmp.remove();
       copy.remove();
+    }
+  });
+});
+
+describe('SQLite erasure and deletion', () => {
+  const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0';
+  /** 3,000 events of which every fiftieth is by Zebulonia, in batches as appends come. */
+  async function storeWithPerson(dir: string) {
+    const store = await openStore({ data: dir });
+    const person = { id: 'u-zq', name: 'Zebulonia Quartermaine', email: 'zebulonia.q@example.org' };
+    const events = Array.from({ length: 3000 }, (_, i) => ({
+      tenant: 'acme',
+      id: `e-${i}`,
+      action: 'doc.viewed',
+      time: new Date(Date.now() - (3000 - i) * 1000).toISOString(),
+      actor:
+        i % 50 === 0
+          ? person
+          : { id: `u-${i % 50}`, name: `Someone Else${i % 50}`, email: `p${i % 50}@example.org` },
+      targets: [{ type: 'doc', id: `d-${i}`, name: `Report ${i}` }],
+      context: { ip: i % 50 === 0 ? '203.0.113.77' : '81.2.69.142', userAgent: UA },
+    }));
+    for (let i = 0; i < events.length; i += 500) {
+      const batch = prepareEvents({ events: events.slice(i, i + 500) }, testEnricher());
+      const [outcome] = await store.append([batch]);
+      expect(outcome?.ok).toBe(true);
+    }
+    // As in a large index, whose big segments are merged again only now and then: no
+    // automatic merges, however many of a segment's rows are deleted.
+    const db = new Database(sqlitePath(dir));
+    db.exec(
+      "INSERT INTO events_fts (events_fts, rank) VALUES ('automerge', 0);" +
+        "INSERT INTO events_fts (events_fts, rank) VALUES ('deletemerge', 100);",
+    );
+    db.close();
+    return store;
+  }
+
+  /** How often each text occurs in the data directory's files (database, WAL, shared memory). */
+  function occurrences(dir: string, texts: readonly string[]): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const text of texts) counts[text] = 0;
+    for (const name of readdirSync(dir)) {
+      const bytes = readFileSync(join(dir, name));
+      for (const text of texts) {
+        for (let at = bytes.indexOf(text); at >= 0; at = bytes.indexOf(text, at + 1)) {
+          counts[text] = (counts[text] ?? 0) + 1;
+        }
+      }
+    }
+    return counts;
+  }
+
+  // The search index keeps its words lower-case and may store a word as the part that differs
+  // from the word before it ("t1_q" + "uartermaine"): 'artermaine' finds it there too.
+  const ERASED = ['zebulonia.q@example.org', 'Zebulonia', 'artermaine', '203.0.113.77'];
+
+  it('leaves no copy of an erased person in the database files, its WAL or its search index', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await storeWithPerson(tmp.dir);
+      const before = occurrences(tmp.dir, [...ERASED, 'p7@example.org']);
+      for (const text of ERASED) expect(before[text]).toBeGreaterThan(0);
+
+      const result = await store.erase('acme', { email: 'zebulonia.q@example.org' });
+      expect(result.events).toBe(60);
+
+      // Found nowhere, not even in freed space, stale index pages or old WAL frames; the
+      // others are still there, so the search itself finds what is stored.
+      const after = occurrences(tmp.dir, [...ERASED, 'p7@example.org']);
+      for (const text of ERASED) expect(after[text]).toBe(0);
+      expect(after['p7@example.org']).toBeGreaterThan(0);
+      const page = await store.queryEvents('acme', {
+        clauses: parseQuery('quartermaine').clauses,
+        limit: 5,
+        order: 'desc',
+      });
+      expect(page.events).toEqual([]);
+      expect((await store.getEvent('acme', 'e-50'))?.actor.name).toBe('Deleted User');
+      await store.close();
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('leaves no copy of deleted events in the database files', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await storeWithPerson(tmp.dir);
+      await store.putTenantSettings('acme', { deletion: { allowed: true } });
+      const ids = Array.from({ length: 60 }, (_, i) => `e-${i * 50}`);
+      const result = await store.redact({
+        tenant: 'acme',
+        ids,
+        by: 'user:dpo',
+        at: new Date().toISOString(),
+      });
+      expect(result.deleted).toHaveLength(60);
+      expect(occurrences(tmp.dir, ERASED)).toEqual(Object.fromEntries(ERASED.map((t) => [t, 0])));
+      expect(await store.getEvent('acme', 'e-11')).not.toBeNull();
+      await store.close();
+    } finally {
+      tmp.remove();
     }
   });
 });
