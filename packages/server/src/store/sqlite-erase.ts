@@ -1,8 +1,8 @@
 /**
- * Erasure and permitted deletion in SQLite (issue #9). Each runs in one `BEGIN IMMEDIATE`
- * transaction on the store's own connection (SQLite serialises it with the writer thread's
- * appends), re-reading the tenant's settings inside it, so a legal hold placed meanwhile is
- * never overtaken. The tenant's summaries are then recomputed from its events.
+ * Erasure and permitted deletion in SQLite (issue #9). Each runs on the writer thread, between
+ * two append transactions, in one `BEGIN IMMEDIATE` transaction of its own, re-reading the
+ * tenant's settings inside it, so a legal hold placed meanwhile is never overtaken. The
+ * tenant's summaries are then recomputed from its events.
  *
  * Removed values must not stay in the file either: see {@link withSecureDelete} and
  * `sqlite-purge.ts`.

@@ -4,8 +4,9 @@
  * on the main thread overlap with inserts and fsyncs here, and reads are never blocked by them.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { merkle } from '@hindsight/core';
+import { type ErasureSubject, merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
+import { type ErrorCode, HindsightError } from '../errors.js';
 import {
   FrontierCache,
   newPlanState,
@@ -19,6 +20,7 @@ import {
   type WriterEvent,
 } from './append-plan.js';
 import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
+import { eraseSqlite, redactSqlite, withSecureDelete } from './sqlite-erase.js';
 import { Projector } from './sqlite-projections.js';
 import { Pruner, type PruneStep } from './sqlite-prune.js';
 import {
@@ -31,7 +33,7 @@ import {
   migrateSqlite,
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
-import type { PruneResult } from './types.js';
+import type { ErasureResult, PruneResult, RedactionRequest, RedactionResult } from './types.js';
 
 /** A checkpoint to keep, as it crosses to the writer thread. */
 export interface CheckpointRow {
@@ -45,6 +47,13 @@ export type WriterRequest =
   | { readonly type: 'append'; readonly id: number; readonly batches: WriterEvent[][] }
   | { readonly type: 'checkpoints'; readonly id: number; readonly checkpoints: CheckpointRow[] }
   | { readonly type: 'prune'; readonly id: number; readonly step: PruneStep }
+  | {
+      readonly type: 'erase';
+      readonly id: number;
+      readonly tenant: string;
+      readonly subject: ErasureSubject;
+    }
+  | { readonly type: 'redact'; readonly id: number; readonly request: RedactionRequest }
   | { readonly type: 'close' };
 
 /**
@@ -57,6 +66,12 @@ export type WriterResponse = {
   readonly failed?: string;
   /** What a `prune` request removed. */
   readonly pruned?: PruneResult;
+  /** What an `erase` request erased. */
+  readonly erased?: ErasureResult;
+  /** What a `redact` request deleted. */
+  readonly redacted?: RedactionResult;
+  /** A request refused as the API refuses it (`legal_hold`, `deletion_not_allowed`). */
+  readonly refused?: { readonly code: ErrorCode; readonly message: string };
 };
 
 /** What the writer thread is started with. */
@@ -155,6 +170,16 @@ export class SqliteWriter {
       // commit (sqlite-checkpointer.ts).
       this.#db.pragma('synchronous = FULL');
     }
+  }
+
+  /** See `Store.erase`: one transaction of its own, between two append transactions. */
+  erase(tenant: string, subject: ErasureSubject): ErasureResult {
+    return withSecureDelete(this.#db, () => eraseSqlite(this.#db, tenant, subject));
+  }
+
+  /** See `Store.redact`: one transaction of its own, between two append transactions. */
+  redact(request: RedactionRequest): RedactionResult {
+    return withSecureDelete(this.#db, () => redactSqlite(this.#db, request));
   }
 
   close(): void {
@@ -316,7 +341,10 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     try {
       response = { id, outcomes: [], ...work() };
     } catch (error) {
-      response = { id, outcomes: [], failed: String(error) };
+      response =
+        error instanceof HindsightError
+          ? { id, outcomes: [], refused: { code: error.code, message: error.message } }
+          : { id, outcomes: [], failed: String(error) };
     }
     port.postMessage(response);
   };
@@ -324,6 +352,14 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     if (message.type === 'prune') {
       // One bounded step between two append transactions: appends wait for it, never for a run.
       answer(message.id, () => ({ pruned: writer.prune(message.step) }));
+      return;
+    }
+    if (message.type === 'erase') {
+      answer(message.id, () => ({ erased: writer.erase(message.tenant, message.subject) }));
+      return;
+    }
+    if (message.type === 'redact') {
+      answer(message.id, () => ({ redacted: writer.redact(message.request) }));
       return;
     }
     if (message.type === 'checkpoints') {

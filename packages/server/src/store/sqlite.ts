@@ -23,12 +23,7 @@ import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-p
 import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
-import {
-  eraseSqlite,
-  redactedLeavesSqlite,
-  redactSqlite,
-  withSecureDelete,
-} from './sqlite-erase.js';
+import { redactedLeavesSqlite } from './sqlite-erase.js';
 import * as pruning from './sqlite-prune.js';
 import type { PurgeData, PurgeReport } from './sqlite-purge.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
@@ -193,6 +188,22 @@ class SqliteStore implements Store {
       throw unavailable(error);
     });
     return response.outcomes.map(fromWire);
+  }
+
+  /**
+   * A change other than an append, made by the writer thread (between two append
+   * transactions, so the event loop never waits for it): its answer, its refusal as the
+   * `HindsightError` it was, or `store_unavailable` saying `nothing` when it failed.
+   */
+  async #change(nothing: string, make: (id: number) => WriterRequest): Promise<WriterResponse> {
+    const failed = (cause: unknown) =>
+      new HindsightError('store_unavailable', `The event store failed. ${nothing}`, { cause });
+    const response = await this.#request(make).catch((error: unknown) => {
+      throw failed(error);
+    });
+    if (response.refused) throw new HindsightError(response.refused.code, response.refused.message);
+    if (response.failed !== undefined) throw failed(response.failed);
+    return response;
   }
 
   /** Sends a request to the writer thread and waits for its answer. */
@@ -394,17 +405,12 @@ class SqliteStore implements Store {
     const tenantId = this.#knownTenantId(request.tenant);
     if (tenantId === null) return { removed: 0, byCategory: {}, more: false };
     const { rules, maxSeq, limit } = request;
-    const failed = (cause: unknown) =>
-      new HindsightError('store_unavailable', 'Expired events could not be removed.', { cause });
-    const response = await this.#request((id) => ({
+    const response = await this.#change('Expired events could not be removed.', (id) => ({
       type: 'prune',
       id,
       step: { tenantId, rules: [...rules], maxSeq, limit },
-    })).catch((error: unknown) => {
-      throw failed(error);
-    });
-    if (response.failed !== undefined || !response.pruned) throw failed(response.failed);
-    return response.pruned;
+    }));
+    return response.pruned as PruneResult;
   }
 
   async prunedRanges(tenant: string, maxSeq: number): Promise<Array<[number, number]>> {
@@ -415,14 +421,25 @@ class SqliteStore implements Store {
 
   async erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult> {
     this.#assertOpen();
-    const result = withSecureDelete(this.#db, () => eraseSqlite(this.#db, tenant, subject));
+    const response = await this.#change('Nothing was erased.', (id) => ({
+      type: 'erase',
+      id,
+      tenant,
+      subject,
+    }));
+    const result = response.erased as ErasureResult;
     if (result.events > 0) await this.#purge();
     return result;
   }
 
   async redact(request: RedactionRequest): Promise<RedactionResult> {
     this.#assertOpen();
-    const result = withSecureDelete(this.#db, () => redactSqlite(this.#db, request));
+    const response = await this.#change('Nothing was deleted.', (id) => ({
+      type: 'redact',
+      id,
+      request,
+    }));
+    const result = response.redacted as RedactionResult;
     if (result.deleted.length > 0) await this.#purge();
     return result;
   }
