@@ -519,23 +519,28 @@ class SqliteStore implements Store {
    */
   #purge(): Promise<void> {
     const data: PurgeData = { hindsightSqlitePurge: true, path: this.#path };
-    const run = async () => {
+    const run = async (): Promise<PurgeReport> => {
       const thread = await startThread('sqlite-purge.js', data);
       const report = await new Promise<PurgeReport>((resolve) => {
         thread.once('message', resolve);
         thread.once('error', (error) => resolve({ ok: false, error: error.message }));
       });
       await thread.terminate();
-      if (!report.ok || !report.walTruncated) {
-        process.emitWarning(
-          report.ok
-            ? 'Hindsight: readers kept the SQLite WAL busy; erased values stay in it until it is next reset.'
-            : `Hindsight: erased values could not yet be purged from the SQLite files: ${report.error}`,
-          { code: 'HINDSIGHT_PURGE' },
-        );
-      }
+      return report;
     };
-    this.#purging = this.#purging.then(run);
+    const warn = (report: PurgeReport) => {
+      if (report.ok && report.walTruncated) return;
+      process.emitWarning(
+        report.ok
+          ? 'Hindsight: readers kept the SQLite WAL busy; removed values stay in it until it is next reset.'
+          : `Hindsight: removed values could not yet be purged from the SQLite files: ${report.error}`,
+        { code: 'HINDSIGHT_PURGE' },
+      );
+    };
+    this.#purging = this.#purging
+      .then(run)
+      .catch((error: unknown): PurgeReport => ({ ok: false, error: String(error) }))
+      .then(warn);
     return this.#purging;
   }
 
