@@ -32,6 +32,12 @@ const DAY_MS = 86_400_000;
  */
 export const DEFAULT_BATCH = 100;
 
+/**
+ * The default pause after a step, in multiples of the step's time: pruning takes at most a
+ * quarter of the writer's time, and of the disk's writes.
+ */
+export const PAUSE_FACTOR = 3;
+
 /** How the server keeps events. */
 export interface RetentionOptions {
   /** Days to keep events of tenants and categories without a policy; `null` keeps them. */
@@ -44,8 +50,8 @@ export interface RetentionOptions {
   /** Most events removed in one transaction (default {@link DEFAULT_BATCH}). */
   readonly batchSize?: number;
   /**
-   * Pause between two steps, in ms. Default: as long as the step took, so that pruning takes at
-   * most half of the writer's time and appends run in between.
+   * Pause between two steps, in ms. Default: {@link PAUSE_FACTOR} times as long as the step
+   * took, so that appends run in between and the disk is not kept busy with removals.
    */
   readonly pauseMs?: number;
 }
@@ -217,7 +223,7 @@ export async function runRetention(
         });
         for (const [category, n] of Object.entries(step.byCategory)) add(tenant, category, n);
         if (!step.more) break;
-        const pause = options.pauseMs ?? performance.now() - started;
+        const pause = options.pauseMs ?? PAUSE_FACTOR * (performance.now() - started);
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
