@@ -27,15 +27,9 @@ export interface PurgeData {
   readonly path: string;
 }
 
-/** One step of a purge and how long it held the write lock. */
-export interface PurgeStep {
-  readonly step: string;
-  readonly ms: number;
-}
-
 /** What the purge thread answers once done. */
 export type PurgeReport =
-  | { readonly ok: true; readonly steps: PurgeStep[]; readonly walTruncated: boolean }
+  | { readonly ok: true; readonly walTruncated: boolean }
   | { readonly ok: false; readonly error: string };
 
 /** The indexes whose keys are personal values (`sqlite-schema.ts`). */
@@ -53,28 +47,24 @@ const TRUNCATE_ATTEMPTS = 40;
 const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** Runs every step on a connection of its own; see the module comment. */
-export function purge(path: string): { steps: PurgeStep[]; walTruncated: boolean } {
+export function purge(path: string): { walTruncated: boolean } {
   const db = new Database(path);
-  const steps: PurgeStep[] = [];
-  const step = (name: string, sql: string) => {
-    if (steps.length > 0) sleep(PAUSE_MS);
-    const started = performance.now();
-    db.exec(sql);
-    steps.push({ step: name, ms: Math.round(performance.now() - started) });
-  };
   try {
     // Each step waits for the lock as long as an append may take it.
     db.pragma('busy_timeout = 30000');
     db.pragma('secure_delete = ON');
-    step('search index', "INSERT INTO events_fts (events_fts) VALUES ('optimize')");
-    for (const index of PERSONAL_INDEXES) step(index, `REINDEX ${index}`);
+    db.exec("INSERT INTO events_fts (events_fts) VALUES ('optimize')");
+    for (const index of PERSONAL_INDEXES) {
+      sleep(PAUSE_MS);
+      db.exec(`REINDEX ${index}`);
+    }
     let walTruncated = false;
     for (let attempt = 1; attempt <= TRUNCATE_ATTEMPTS && !walTruncated; attempt++) {
       const [status] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number }>;
       walTruncated = status?.busy === 0;
       if (!walTruncated) sleep(50);
     }
-    return { steps, walTruncated };
+    return { walTruncated };
   } finally {
     db.close();
   }
