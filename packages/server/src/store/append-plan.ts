@@ -82,10 +82,19 @@ export interface StoredId {
 /** A batch outcome as plain data (it crosses thread boundaries; `fromWire` revives errors). */
 export type WireOutcome =
   | { readonly ok: true; readonly events: EventRef[] }
-  | {
-      readonly ok: false;
-      readonly error: { code: ErrorCode; message: string; details?: ErrorDetail[] };
-    };
+  | { readonly ok: false; readonly error: WireError };
+
+/** A `HindsightError` as it crosses between threads. */
+export interface WireError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: ErrorDetail[];
+}
+
+/** The `HindsightError` a {@link WireError} was. */
+export function fromWireError({ code, message, details }: WireError): HindsightError {
+  return new HindsightError(code, message, details ? { details } : undefined);
+}
 
 /** What a backend tells the planner; all of it synchronous, read before or during the plan. */
 export interface PlanSource {

@@ -111,7 +111,7 @@ export interface PostgresStoreOptions {
 type EventRow = { seq: string; hash: Buffer; body: string; salts?: string | null };
 
 /** PostgreSQL's `parallel_setup_cost` for Hindsight's connections (its default is 1,000). */
-export const PARALLEL_SETUP_COST = 100_000;
+const PARALLEL_SETUP_COST = 100_000;
 
 /**
  * Opens a PostgreSQL store, applying any missing migrations; `pg` is loaded lazily.

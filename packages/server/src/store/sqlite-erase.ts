@@ -46,11 +46,13 @@ type Row = { pos: number; seq: number; hash: Buffer; body: string; salts: string
  * purge thread (`sqlite-purge.ts`).
  */
 export function withSecureDelete<T>(db: Database.Database, change: () => T): T {
+  // The pragma reads 0, 1 or 2 but takes FAST by name only ("2" would mean on).
+  const before = ['OFF', 'ON', 'FAST'][db.pragma('secure_delete', { simple: true }) as number];
   db.pragma('secure_delete = ON');
   try {
     return change();
   } finally {
-    db.pragma('secure_delete = FAST');
+    db.pragma(`secure_delete = ${before ?? 'FAST'}`);
   }
 }
 

@@ -6,7 +6,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type ErasureSubject, merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
-import { type ErrorCode, HindsightError } from '../errors.js';
+import { HindsightError } from '../errors.js';
 import {
   FrontierCache,
   newPlanState,
@@ -16,6 +16,7 @@ import {
   planBatch,
   type StoredId,
   treeGrowth,
+  type WireError,
   type WireOutcome,
   type WriterEvent,
 } from './append-plan.js';
@@ -71,7 +72,7 @@ export type WriterResponse = {
   /** What a `redact` request deleted. */
   readonly redacted?: RedactionResult;
   /** A request refused as the API refuses it (`legal_hold`, `deletion_not_allowed`). */
-  readonly refused?: { readonly code: ErrorCode; readonly message: string };
+  readonly refused?: WireError;
 };
 
 /** What the writer thread is started with. */
@@ -343,7 +344,15 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     } catch (error) {
       response =
         error instanceof HindsightError
-          ? { id, outcomes: [], refused: { code: error.code, message: error.message } }
+          ? {
+              id,
+              outcomes: [],
+              refused: {
+                code: error.code,
+                message: error.message,
+                ...(error.details ? { details: error.details } : {}),
+              },
+            }
           : { id, outcomes: [], failed: String(error) };
     }
     port.postMessage(response);

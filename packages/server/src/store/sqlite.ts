@@ -19,7 +19,13 @@ import {
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
 import * as access from './access-rows.js';
-import { nodesInOrder, saltsOf, type WireOutcome, writerEvent } from './append-plan.js';
+import {
+  fromWireError,
+  nodesInOrder,
+  saltsOf,
+  type WireOutcome,
+  writerEvent,
+} from './append-plan.js';
 import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
@@ -201,7 +207,7 @@ class SqliteStore implements Store {
     const response = await this.#request(make).catch((error: unknown) => {
       throw failed(error);
     });
-    if (response.refused) throw new HindsightError(response.refused.code, response.refused.message);
+    if (response.refused) throw fromWireError(response.refused);
     if (response.failed !== undefined) throw failed(response.failed);
     return response;
   }
@@ -575,9 +581,7 @@ function toEvent(row: EventRow): StoredEvent {
 }
 
 function fromWire(outcome: WireOutcome): AppendOutcome {
-  if (outcome.ok) return outcome;
-  const { code, message, details } = outcome.error;
-  return { ok: false, error: new HindsightError(code, message, details ? { details } : undefined) };
+  return outcome.ok ? outcome : { ok: false, error: fromWireError(outcome.error) };
 }
 
 /** Starts the writer thread. */
