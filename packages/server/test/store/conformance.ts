@@ -2,7 +2,7 @@
  * The Store conformance suite: every backend runs it from a ten-line test file. It checks the
  * contract of `src/store/types.ts` through its public methods only.
  */
-import { type EventInput, merkle, parseQuery, type StoredEvent } from '@hindsight/core';
+import { type EventInput, leafHash, merkle, parseQuery, type StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HindsightError } from '../../src/errors.js';
 import { prepareEvents } from '../../src/ingest.js';
@@ -254,6 +254,44 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect(await search(t, 'zoe 日本語')).toEqual(['ünï-😀']);
         // A very long word is found too (PostgreSQL caps the length of a lexeme).
         expect(await search(t, 'w'.repeat(900))).toEqual(['ünï-😀']);
+      });
+
+      it('round-trips backslashes, tabs, line breaks and quotes, and finds events by them', async () => {
+        const t = freshTenant();
+        const odd = 'a\\b\\N\\\\x00';
+        const input = ev(t, {
+          id: `id-${odd}`,
+          description: 'tab\there, line\nbreak, return\r, backslash \\ and "quotes" and \\N',
+          actor: { id: `u-${odd}`, name: 'Back\\Slash' },
+          targets: [
+            { type: 'file', id: `C:\\Users\\${odd}` },
+            { type: 'folder', id: `C:\\Users\\${odd}` },
+          ],
+          metadata: { empty: '', nul: '\\N', tab: '\t' },
+        });
+        const [ref] = await append([input]);
+        const stored = await store.getEvent(t, `id-${odd}`);
+        expect(stored).toMatchObject({
+          description: input.description,
+          actor: { id: `u-${odd}`, name: 'Back\\Slash' },
+          targets: input.targets,
+          metadata: input.metadata,
+        });
+        const page = await store.queryEvents(t, {
+          clauses: [],
+          limit: 1,
+          order: 'desc',
+          withSalts: true,
+        });
+        const [event] = page.events;
+        expect(event && leafHash(event, page.salts?.[0] ?? {})).toBe(ref?.hash);
+        const by = async (kind: 'actor' | 'target', value: string) =>
+          (await all(t, { clauses: [{ kind, value, negate: false, position: 0 }] })).map(
+            (e) => e.id,
+          );
+        expect(await by('actor', `u-${odd}`)).toEqual([`id-${odd}`]);
+        expect(await by('target', `C:\\Users\\${odd}`)).toEqual([`id-${odd}`]);
+        expect(await by('target', 'C:\\Users\\a')).toEqual([]);
       });
 
       it('fails only the batch the database refuses, not those committed with it', async () => {
