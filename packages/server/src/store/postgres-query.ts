@@ -45,7 +45,8 @@ interface Sql {
  * Words are searched in `event_search` (alias `s`), joined to `events` (`e`) only when a
  * condition needs them; the conditions on time are given to both, so that each reads only the
  * months and index ranges asked for. With `searchSelect` (a select list over `s`), a query whose
- * conditions are all words and times reads `event_search` alone.
+ * conditions are all words and times (or times alone) reads `event_search` alone: its rows are
+ * a tenth the size of the events'.
  *
  * A keyword query also gets a probe. GIN finds matches but not in time order, so a common word
  * would fetch and sort every match of the tenant; and the planner cannot see that a lexeme
@@ -117,10 +118,10 @@ export function buildQuery(
   /** The search rows of the tenant in the times asked for, in order. */
   const searchRows = ['s.tenant_id = $1', ...times].join(' AND ');
   const searchOrder = `ORDER BY s.time ${dir}, s.seq ${dir}`;
-  if (searchSelect !== undefined && searched.length > 0 && !onEvents) {
+  if (searchSelect !== undefined && !onEvents) {
     const sql =
       `SELECT ${searchSelect} FROM event_search s ` +
-      `WHERE ${searchRows} AND ${searched.join(' AND ')} ${searchOrder} LIMIT ${limit}`;
+      `WHERE ${[searchRows, ...searched].join(' AND ')} ${searchOrder} LIMIT ${limit}`;
     return { sql, params };
   }
   const conditions = searched.length === 0 ? where : [...where, ...times, ...searched];
