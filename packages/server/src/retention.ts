@@ -381,6 +381,11 @@ export class RetentionJob {
     return running;
   }
 
+  /** Resolves once no run is under way (at once when none is). */
+  async idle(): Promise<void> {
+    await this.#running;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;

@@ -223,6 +223,14 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     exports: new ExportJobs(
       options.exportDir ?? join(tmpdir(), `hindsight-exports-${randomBytes(6).toString('hex')}`),
     ),
+    ...(options.retention?.archiveDir === undefined
+      ? {}
+      : {
+          archives: {
+            dir: options.retention.archiveDir,
+            settled: async () => retention?.idle(),
+          },
+        }),
   };
 
   app.removeAllContentTypeParsers();

@@ -6,6 +6,7 @@
  */
 import type { ErasureSubject } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
+import { eraseFromArchives } from '../archive-erase.js';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { newUlid } from '../ids.js';
@@ -50,6 +51,19 @@ const ErasureResponse = Type.Object({
   }),
   events: Type.Integer({ description: 'Events of which personal values were erased now.' }),
   values: Type.Integer({ description: 'Personal values erased now.' }),
+  archives: Type.Object(
+    {
+      files: Type.Integer({ description: 'Retention archives rewritten without the person.' }),
+      events: Type.Integer({ description: 'Archived events of which values were erased now.' }),
+      values: Type.Integer({ description: 'Personal values erased now in the archives.' }),
+    },
+    {
+      description:
+        'The retention archives of the tenant (docs/retention.md), all 0 when the server ' +
+        'writes none: each one that holds the person is rewritten with the same values erased, ' +
+        'and still verifies.',
+    },
+  ),
 });
 
 const DeletionRequest = Type.Object(
@@ -88,8 +102,9 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
       'location), user agent (with its client); as target: the target’s name and the ' +
       '`changes` values of the event — and their salts. The events stay, the person shows as ' +
       '"Deleted User", and every leaf hash, checkpoint and proof stays valid (the commitments ' +
-      'stay, in `erased`). Description and metadata are hashed as they are and are not ' +
-      'changed (docs/erasure.md). Idempotent. Refused with 409 `legal_hold` under legal hold. ' +
+      'stay, in `erased`). The same values are erased in the tenant’s retention archives. ' +
+      'Description and metadata are hashed as they are and are not changed (docs/erasure.md). ' +
+      'Idempotent. Refused with 409 `legal_hold` under legal hold. ' +
       'Recorded in the tenant’s `audit` log (`audit_log.erased`) without the person’s identity.',
     scope: 'events:delete',
     params: TenantParams,
@@ -109,6 +124,13 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
         );
       }
       const result = await ctx.store.erase(tenant, subject);
+      // After the store: an archive written from now on no longer holds the person, and one
+      // being written now is waited for.
+      let archives = { files: 0, events: 0, values: 0 };
+      if (ctx.archives) {
+        await ctx.archives.settled();
+        archives = await eraseFromArchives(ctx.archives.dir, tenant, subject);
+      }
       const erasureId = newUlid(Date.now());
       await ctx.audit.record(principal, req, {
         tenant,
@@ -120,9 +142,10 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
           subject: subject.actorId !== undefined ? 'actorId' : 'email',
           events: result.events,
           values: result.values,
+          archivedEvents: archives.events,
         },
       });
-      return { erasureId, ...result };
+      return { erasureId, ...result, archives };
     },
   },
   {

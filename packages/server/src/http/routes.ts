@@ -51,6 +51,11 @@ export interface RouteContext {
   readonly audit: AuditTrail;
   /** Exports running in the background. */
   readonly exports: ExportJobs;
+  /**
+   * The retention archives, when the server writes them: where, and a wait for the retention
+   * run under way (whose archive an erasure must not miss).
+   */
+  readonly archives?: { readonly dir: string; settled(): Promise<void> };
 }
 
 /** One route: how it is served and how it is documented. */

@@ -1,0 +1,122 @@
+/**
+ * GDPR erasure in the retention archives (issue #9, docs/erasure.md). An archive holds the
+ * events retention removed, with their personal values and salts; an erasure that left them
+ * there would leave the person on the server's disk. So after the store's erasure, each archive
+ * of the tenant that holds the person is rewritten with the same values erased, in the same way
+ * (`eraseEvent` of `@hindsight/core`): the commitments stay, so the archive still verifies on
+ * its own with `hindsight verify`.
+ *
+ * A file is rewritten beside itself, synced and renamed over the original, so a crash leaves
+ * either the old archive or the new one, never half of one.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { type ErasureSubject, type ExportLine, eraseEvent } from '@hindsight/core';
+
+/** What an erasure changed in a tenant's archives. */
+export interface ArchiveErasure {
+  /** Archive files rewritten. */
+  readonly files: number;
+  /** Archived events of which personal values were erased. */
+  readonly events: number;
+  /** Personal values erased in them. */
+  readonly values: number;
+}
+
+/** The suffix of a finished archive (`retention.ts` writes `<time>-<random>.ndjson.gz`). */
+const ARCHIVE_SUFFIX = '.ndjson.gz';
+
+/**
+ * Erases a person from every archive of a tenant under `dir` (`<dir>/<tenant>/*.ndjson.gz`).
+ * @example await eraseFromArchives('/var/lib/hindsight/archive', 'acme', { email: 'ann@acme.test' })
+ */
+export async function eraseFromArchives(
+  dir: string,
+  tenant: string,
+  subject: ErasureSubject,
+): Promise<ArchiveErasure> {
+  const tenantDir = join(dir, tenant);
+  let names: string[];
+  try {
+    names = (await readdir(tenantDir)).filter((n) => n.endsWith(ARCHIVE_SUFFIX)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return { files: 0, events: 0, values: 0 };
+    throw error;
+  }
+  const total = { files: 0, events: 0, values: 0 };
+  for (const name of names) {
+    const changed = await eraseFromArchive(join(tenantDir, name), subject);
+    if (changed.events === 0) continue;
+    total.files++;
+    total.events += changed.events;
+    total.values += changed.values;
+  }
+  return total;
+}
+
+/** Rewrites one archive without the person, unless nothing of them is in it. */
+async function eraseFromArchive(
+  file: string,
+  subject: ErasureSubject,
+): Promise<{ events: number; values: number }> {
+  const key = subject.actorId ?? subject.email;
+  // The key as JSON writes it inside a string: lines without it cannot hold the person.
+  const needle = JSON.stringify(key).slice(1, -1);
+  const counts = { events: 0, values: 0 };
+  const partial = `${file}.erasing`;
+  async function* lines(): AsyncGenerator<string> {
+    const input = createReadStream(file).pipe(createGunzip());
+    for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+      yield `${erasedLine(line, needle, subject, counts)}\n`;
+    }
+  }
+  try {
+    await pipeline(Readable.from(lines()), createGzip(), createWriteStream(partial));
+    if (counts.events === 0) {
+      await rm(partial);
+      return counts;
+    }
+    const handle = await open(partial, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(partial, file);
+    return counts;
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw new Error(`The archive ${file} could not be rewritten without the erased person.`, {
+      cause: error,
+    });
+  }
+}
+
+/** A line of an archive, with the person's values erased if it is one of their events. */
+function erasedLine(
+  line: string,
+  needle: string,
+  subject: ErasureSubject,
+  counts: { events: number; values: number },
+): string {
+  if (!line.includes(needle)) return line;
+  let parsed: ExportLine;
+  try {
+    parsed = JSON.parse(line) as ExportLine;
+  } catch {
+    // Not ours to mend: the verifier reports it.
+    return line;
+  }
+  if (parsed.type !== 'event') return line;
+  const erased = eraseEvent(parsed.event, parsed.salts, subject);
+  if (erased === null) return line;
+  counts.events++;
+  counts.values += erased.paths.length;
+  return JSON.stringify({ type: 'event', event: erased.event, salts: erased.salts });
+}
