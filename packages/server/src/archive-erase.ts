@@ -71,7 +71,11 @@ async function eraseFromArchive(
   const counts = { events: 0, values: 0 };
   const partial = `${file}.erasing`;
   async function* lines(): AsyncGenerator<string> {
-    const input = createReadStream(file).pipe(createGunzip());
+    const source = createReadStream(file);
+    const input = createGunzip();
+    // `pipe` does not pass on a read error: without this, the lines would wait for ever.
+    source.on('error', (error) => input.destroy(error));
+    source.pipe(input);
     for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
       yield `${erasedLine(line, needle, subject, counts)}\n`;
     }
