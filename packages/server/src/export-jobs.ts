@@ -38,6 +38,10 @@ interface Job {
   view: ExportJobView;
   readonly path: string;
   readonly contentType: string;
+  /** Stops a running job's writing. */
+  readonly abort: AbortController;
+  /** Why the job was withdrawn, once it is. */
+  withdrawn: string | null;
 }
 
 /** What a job writes: the export's chunks, and a way to read how many events went out. */
@@ -70,6 +74,8 @@ export class ExportJobs {
     const job: Job = {
       path,
       contentType,
+      abort: new AbortController(),
+      withdrawn: null,
       view: {
         id,
         tenant,
@@ -94,7 +100,9 @@ export class ExportJobs {
     const timer = setInterval(() => {
       if (job.view.status === 'running') job.view = { ...job.view, progress: progress() };
     }, 250);
-    const run = pipeline(Readable.from(counted()), createWriteStream(path, { mode: 0o600 }))
+    const run = pipeline(Readable.from(counted()), createWriteStream(path, { mode: 0o600 }), {
+      signal: job.abort.signal,
+    })
       .then(
         () => {
           job.view = {
@@ -111,7 +119,7 @@ export class ExportJobs {
             status: 'failed',
             progress: progress(),
             finishedAt: new Date().toISOString(),
-            error: error instanceof Error ? error.message : String(error),
+            error: job.withdrawn ?? (error instanceof Error ? error.message : String(error)),
           };
         },
       )
@@ -134,6 +142,30 @@ export class ExportJobs {
     const job = this.#jobs.get(id);
     if (!job || job.view.tenant !== tenant || job.view.status !== 'done') return null;
     return { path: job.path, contentType: job.contentType, filename: job.view.filename };
+  }
+
+  /**
+   * Withdraws every export of the tenant, running or finished: a running one stops, and each
+   * file is removed; the job stays, `failed` with `reason` as its error. Answers how many.
+   * For an erasure: a file written before it may hold the person.
+   */
+  withdraw(tenant: string, reason: string): number {
+    let n = 0;
+    for (const job of this.#jobs.values()) {
+      if (job.view.tenant !== tenant || job.withdrawn !== null || job.view.status === 'failed') {
+        continue;
+      }
+      n++;
+      job.withdrawn = reason;
+      if (job.view.status === 'running') {
+        // The job's own failure handler removes the file and records the reason.
+        job.abort.abort();
+        continue;
+      }
+      rmSync(job.path, { force: true });
+      job.view = { ...job.view, status: 'failed', error: reason };
+    }
+    return n;
   }
 
   /** Waits for running jobs, then removes every job's file. */

@@ -51,6 +51,11 @@ const ErasureResponse = Type.Object({
   }),
   events: Type.Integer({ description: 'Events of which personal values were erased now.' }),
   values: Type.Integer({ description: 'Personal values erased now.' }),
+  exports: Type.Integer({
+    description:
+      'Background exports of the tenant withdrawn (`GET …/exports/{id}` shows them `failed`, ' +
+      'their files removed): a file written before the erasure may hold the person.',
+  }),
   archives: Type.Object(
     {
       files: Type.Integer({ description: 'Retention archives rewritten without the person.' }),
@@ -132,6 +137,10 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
         archives = await eraseFromArchives(ctx.archives.dir, tenant, subject);
       }
       const erasureId = newUlid(Date.now());
+      const exports = ctx.exports.withdraw(
+        tenant,
+        `Withdrawn by erasure ${erasureId}: the file may hold an erased person's values. Export again.`,
+      );
       await ctx.audit.record(principal, req, {
         tenant,
         action: 'audit_log.erased',
@@ -143,9 +152,10 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
           events: result.events,
           values: result.values,
           archivedEvents: archives.events,
+          withdrawnExports: exports,
         },
       });
-      return { erasureId, ...result, archives };
+      return { erasureId, ...result, exports, archives };
     },
   },
   {

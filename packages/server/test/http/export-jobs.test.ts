@@ -1,10 +1,14 @@
 /**
  * Exports as background jobs (issue #9): started with the export's parameters, polled for
- * progress, downloaded when done — the same bytes as the streamed export — and kept to their
- * tenant.
+ * progress, downloaded when done — the same bytes as the streamed export — kept to their
+ * tenant, and withdrawn by an erasure.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { event, type TestApp, testApp } from '../helpers.js';
+import { ExportJobs } from '../../src/export-jobs.js';
+import { event, type TestApp, tempDir, testApp } from '../helpers.js';
 
 let t: TestApp;
 const tenant = 'jobs';
@@ -96,5 +100,54 @@ describe('background exports', () => {
     expect((await start('format=csv', await t.key(['events:read']))).statusCode).toBe(403);
     expect((await start('format=xml')).statusCode).toBe(400);
     expect((await start('format=csv&q=%22open')).json().error.code).toBe('invalid_query');
+  });
+
+  it('withdraws the tenant’s exports when a person is erased: a file may hold them', async () => {
+    const job = (await start('format=ndjson')).json() as { id: string };
+    const done = await finished(job.id);
+    expect((await t.get(String(done['file']))).statusCode).toBe(200);
+    const erased = await t.send('POST', `/v1/tenants/${tenant}/erasures`, {
+      subject: { actorId: 'nobody-in-particular' },
+    });
+    expect(erased.statusCode, erased.body).toBe(200);
+    expect((erased.json() as { exports: number }).exports).toBeGreaterThanOrEqual(1);
+    const after = await t.get(`/v1/tenants/${tenant}/exports/${job.id}`);
+    expect(after.json()).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^Withdrawn by erasure \S+: .*Export again\.$/),
+    });
+    expect((await t.get(`/v1/tenants/${tenant}/exports/${job.id}/file`)).statusCode).toBe(404);
+    // A new export after the erasure is served as before.
+    const again = await finished(((await start('format=csv')).json() as { id: string }).id);
+    expect(again['status']).toBe('done');
+  });
+
+  it('stops a running export that is withdrawn, and removes its file', async () => {
+    const dir = tempDir();
+    const jobs = new ExportJobs(dir.dir);
+    let written = 0;
+    const view = jobs.start('t1', 'csv', 'text/csv', {
+      chunks: (async function* () {
+        for (let i = 0; i < 100; i++) {
+          written++;
+          yield `row ${i}\n`;
+          await sleep(10);
+        }
+      })(),
+      events: () => written,
+      total: 100,
+    });
+    await sleep(60);
+    expect(jobs.withdraw('t2', 'not this tenant')).toBe(0);
+    expect(jobs.withdraw('t1', 'Withdrawn for the test.')).toBe(1);
+    for (let i = 0; i < 100 && jobs.get('t1', view.id)?.status === 'running'; i++) await sleep(10);
+    expect(jobs.get('t1', view.id)).toMatchObject({
+      status: 'failed',
+      error: 'Withdrawn for the test.',
+    });
+    expect(written).toBeLessThan(100);
+    expect(existsSync(join(dir.dir, `${view.id}.csv`))).toBe(false);
+    await jobs.close();
+    dir.remove();
   });
 });
