@@ -87,6 +87,11 @@ const DeletionResponse = Type.Object({
   deleted: Type.Array(IdSeq, { description: 'Deleted now: redacted leaves from now on.' }),
   alreadyDeleted: Type.Array(IdSeq, { description: 'Deleted before.' }),
   notFound: Type.Array(Type.String(), { description: 'Ids the tenant’s log does not have.' }),
+  exports: Type.Integer({
+    description:
+      'Background exports of the tenant withdrawn because events were deleted now (as for an ' +
+      'erasure): a file written before may hold their content.',
+  }),
 });
 
 /** Who removes content, as a redacted leaf names them: the viewer, or the API key. */
@@ -202,7 +207,12 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
         by: remover(principal),
         at: new Date().toISOString(),
       });
+      let exports = 0;
       if (result.deleted.length > 0) {
+        exports = ctx.exports.withdraw(
+          tenant,
+          'Withdrawn by a deletion of events: the file may hold their content. Export again.',
+        );
         await ctx.audit.record(principal, req, {
           tenant,
           action: 'audit_log.deleted',
@@ -211,7 +221,7 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
           metadata: { events: result.deleted.length, seqs: result.deleted.map((d) => d.seq) },
         });
       }
-      return result;
+      return { ...result, exports };
     },
   },
 ];

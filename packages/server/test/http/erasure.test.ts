@@ -149,6 +149,7 @@ describe('POST /v1/tenants/{tenant}/deletions', () => {
       deleted: [{ id: 'other', seq: 3 }],
       alreadyDeleted: [],
       notFound: ['missing'],
+      exports: 0,
     });
     expect((await t.get(`/v1/tenants/${tenant}/events/other`)).statusCode).toBe(404);
     expect((await events('&q=zebra')).length).toBe(0);

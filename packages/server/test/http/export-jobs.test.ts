@@ -102,7 +102,7 @@ describe('background exports', () => {
     expect((await start('format=csv&q=%22open')).json().error.code).toBe('invalid_query');
   });
 
-  it('withdraws the tenant’s exports when a person is erased: a file may hold them', async () => {
+  it('withdraws the tenant’s exports when a person is erased or events deleted: a file may hold them', async () => {
     const job = (await start('format=ndjson')).json() as { id: string };
     const done = await finished(job.id);
     expect((await t.get(String(done['file']))).statusCode).toBe(200);
@@ -117,9 +117,17 @@ describe('background exports', () => {
       error: expect.stringMatching(/^Withdrawn by erasure \S+: .*Export again\.$/),
     });
     expect((await t.get(`/v1/tenants/${tenant}/exports/${job.id}/file`)).statusCode).toBe(404);
-    // A new export after the erasure is served as before.
+    // A new export after the erasure is served as before, until events are deleted.
     const again = await finished(((await start('format=csv')).json() as { id: string }).id);
     expect(again['status']).toBe('done');
+    const allow = { deletion: { allowed: true } };
+    expect((await t.send('PUT', `/v1/tenants/${tenant}/settings`, allow)).statusCode).toBe(200);
+    const deleted = await t.send('POST', `/v1/tenants/${tenant}/deletions`, { ids: ['j5'] });
+    expect(deleted.json()).toMatchObject({ deleted: [{ id: 'j5' }], exports: 1 });
+    expect((await t.get(`/v1/tenants/${tenant}/exports/${again['id']}`)).json()).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^Withdrawn by a deletion of events/),
+    });
   });
 
   it('stops a running export that is withdrawn, and removes its file', async () => {
