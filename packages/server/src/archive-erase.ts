@@ -103,8 +103,10 @@ async function eraseFromArchive(
 function decompressed(file: string): AsyncIterable<Buffer> {
   const source = createReadStream(file);
   const output = createGunzip();
-  // `pipe` does not pass on a read error: without this, the reader would wait for ever.
+  // `pipe` passes on neither a read error (the reader would wait for ever) nor a reader that
+  // stops early (the file would stay open).
   source.on('error', (error) => output.destroy(error));
+  output.on('close', () => source.destroy());
   return source.pipe(output);
 }
 
