@@ -6,16 +6,15 @@
  * (`eraseEvent` of `@hindsight/core`): the commitments stay, so the archive still verifies on
  * its own with `hindsight verify`.
  *
- * A file is rewritten beside itself, synced and renamed over the original, so a crash leaves
- * either the old archive or the new one, never half of one.
+ * A file is rewritten beside itself, synced and renamed over the original (`writeArchiveFile`),
+ * so a crash leaves either the old archive or the new one, never half of one.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { type ErasureSubject, type ExportLine, eraseEvent } from '@hindsight/core';
+import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
 
 /** What an erasure changed in a tenant's archives. */
 export interface ArchiveErasure {
@@ -26,9 +25,6 @@ export interface ArchiveErasure {
   /** Personal values erased in them. */
   readonly values: number;
 }
-
-/** The suffix of a finished archive (`retention.ts` writes `<time>-<random>.ndjson.gz`). */
-const ARCHIVE_SUFFIX = '.ndjson.gz';
 
 /**
  * Erases a person from every archive of a tenant under `dir` (`<dir>/<tenant>/*.ndjson.gz`).
@@ -71,28 +67,15 @@ async function eraseFromArchive(
   // A first pass only looks for the key: most archives do not hold most people, and reading
   // one costs a fraction of writing it again.
   if (!(await holds(file, needle))) return counts;
-  const partial = `${file}.erasing`;
   const edit = (line: string) => erasedLine(line, subject, counts);
   try {
-    await pipeline(
-      Readable.from(editedLines(decompressed(file), needle, edit)),
-      createGzip(),
-      createWriteStream(partial),
+    await writeArchiveFile(
+      file,
+      editedLines(decompressed(file), needle, edit),
+      () => counts.events > 0,
     );
-    if (counts.events === 0) {
-      await rm(partial);
-      return counts;
-    }
-    const handle = await open(partial, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, file);
     return counts;
   } catch (error) {
-    await rm(partial, { force: true });
     throw new Error(`The archive ${file} could not be rewritten without the erased person.`, {
       cause: error,
     });

@@ -6,13 +6,9 @@
  * run that removed events of a tenant records `retention.pruned` in that tenant's `audit` log.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import {
   type EventInput,
   EXPORT_FORMAT,
@@ -20,6 +16,7 @@ import {
   type QueryClause,
   type TenantSettings,
 } from '@hindsight/core';
+import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
 import { legalHoldOf } from './legal-hold.js';
 import { gapsOf, prunedLines } from './pruned-lines.js';
 import type { PruneRule, Store } from './store/types.js';
@@ -282,8 +279,7 @@ async function writeArchive(
   const tenantDir = join(dir, tenant);
   mkdirSync(tenantDir, { recursive: true });
   const stamp = new Date(nowMs).toISOString().replaceAll(':', '-');
-  const file = join(tenantDir, `${stamp}-${randomBytes(3).toString('hex')}.ndjson.gz`);
-  const partial = `${file}.partial`;
+  const file = join(tenantDir, `${stamp}-${randomBytes(3).toString('hex')}${ARCHIVE_SUFFIX}`);
   const seqs: number[] = [];
   const origin = plan.note.split('\n', 1)[0] ?? '';
   async function* lines(): AsyncGenerator<string> {
@@ -305,21 +301,8 @@ async function writeArchive(
     yield line({ type: 'checkpoint', note: plan.note });
   }
   try {
-    await pipeline(Readable.from(lines()), createGzip(), createWriteStream(partial));
-    if (seqs.length === 0) {
-      await rm(partial);
-      return null;
-    }
-    const handle = await open(partial, 'r+');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(partial, file);
-    return file;
+    return (await writeArchiveFile(file, lines(), () => seqs.length > 0)) ? file : null;
   } catch (error) {
-    await rm(partial, { force: true });
     throw new Error(`The archive of tenant "${tenant}" could not be written to ${dir}.`, {
       cause: error,
     });
