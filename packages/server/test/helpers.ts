@@ -13,7 +13,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createApiKey, type Scope } from '../src/auth.js';
 import type { CheckpointOptions } from '../src/checkpoints.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
-import { createApp, type RateLimit } from '../src/http/app.js';
+import { type AppOptions, createApp, type RateLimit } from '../src/http/app.js';
 import type { HookOptions } from '../src/http/hook-routes.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
@@ -78,6 +78,7 @@ export async function testApp(
   checkpoints?: CheckpointOptions,
   hooks?: HookOptions,
   rateLimit?: RateLimit,
+  retention?: AppOptions['retention'],
 ): Promise<TestApp> {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
@@ -87,6 +88,7 @@ export async function testApp(
     ...(checkpoints ? { checkpoints } : {}),
     ...(hooks ? { hooks } : {}),
     ...(rateLimit ? { rateLimit } : {}),
+    ...(retention ? { retention } : {}),
   });
   const key = async (scopes: Scope[], tenant?: string) =>
     (await createApiKey(store, { scopes, tenant: tenant ?? null })).token;

@@ -7,14 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { note } from '@hindsight/core';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createApiKey } from '../../src/auth.js';
-import { createApp } from '../../src/http/app.js';
 import { runRetention } from '../../src/retention.js';
-import { openStore } from '../../src/store/index.js';
-import type { Store } from '../../src/store/types.js';
-import { cliVerify, tempDir, testEnricher } from '../helpers.js';
+import { cliVerify, type TestApp, tempDir, testApp } from '../helpers.js';
 
 const DAY_MS = 86_400_000;
 const signer = note.signerFromSeed('archive.example', Buffer.alloc(32, 9));
@@ -23,20 +18,7 @@ const ann = { id: 'u-2001', name: 'Annika Zephyrine', email: 'annika.z@acme.test
 const bob = { id: 'u-2002', name: 'Bob Quillfeather', email: 'bob.q@acme.test' };
 const tmp = tempDir();
 const archiveDir = join(tmp.dir, 'archive');
-let store: Store;
-let app: FastifyInstance;
-let admin: string;
-
-const call = async (method: 'GET' | 'POST' | 'PUT', url: string, body?: unknown) =>
-  app.inject({
-    method,
-    url,
-    headers: {
-      authorization: `Bearer ${admin}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
-  });
+let t: TestApp;
 
 const archiveText = () => {
   const files = readdirSync(join(archiveDir, tenant));
@@ -45,16 +27,12 @@ const archiveText = () => {
 };
 
 beforeAll(async () => {
-  store = await openStore({ data: join(tmp.dir, 'data') });
-  app = await createApp({
-    store,
-    enricher: testEnricher(),
-    checkpoints: { signer, origin: 'archive.example' },
-    retention: { defaultDays: null, archiveDir },
+  t = await testApp({ signer, origin: 'archive.example' }, undefined, undefined, {
+    defaultDays: null,
+    archiveDir,
   });
-  admin = (await createApiKey(store, { scopes: ['admin'], tenant: null })).token;
   const old = (days: number) => new Date(Date.now() - days * DAY_MS).toISOString();
-  const res = await call('POST', '/v1/events', {
+  const res = await t.post({
     events: [
       {
         tenant,
@@ -82,15 +60,14 @@ beforeAll(async () => {
   expect(res.statusCode, res.body).toBe(202);
   // Retention of 30 days, run once: the three old events go to the archive.
   expect(
-    (await call('PUT', `/v1/tenants/${tenant}/settings`, { retention: { days: 30 } })).statusCode,
+    (await t.send('PUT', `/v1/tenants/${tenant}/settings`, { retention: { days: 30 } })).statusCode,
   ).toBe(200);
-  expect((await call('GET', `/v1/tenants/${tenant}/checkpoint`)).statusCode).toBe(200);
-  const [pruned] = await runRetention(store, { defaultDays: null, archiveDir });
+  expect((await t.get(`/v1/tenants/${tenant}/checkpoint`)).statusCode).toBe(200);
+  const [pruned] = await runRetention(t.store, { defaultDays: null, archiveDir });
   expect(pruned).toMatchObject({ tenant, removed: 3 });
 });
 afterAll(async () => {
-  await app.close();
-  await store.close();
+  await t.close();
   tmp.remove();
 });
 
@@ -99,7 +76,7 @@ it('erases the person in the archives too, which still verify', async () => {
   expect(before).toContain('Annika Zephyrine');
   expect(before).toContain('198.51.100.23');
 
-  const res = await call('POST', `/v1/tenants/${tenant}/erasures`, {
+  const res = await t.send('POST', `/v1/tenants/${tenant}/erasures`, {
     subject: { actorId: ann.id },
   });
   expect(res.statusCode, res.body).toBe(200);
@@ -122,7 +99,7 @@ it('erases the person in the archives too, which still verify', async () => {
   expect(stdout).toMatch(/^OK: tenant archived, /);
   expect(code).toBe(0);
 
-  const again = await call('POST', `/v1/tenants/${tenant}/erasures`, {
+  const again = await t.send('POST', `/v1/tenants/${tenant}/erasures`, {
     subject: { actorId: ann.id },
   });
   expect(again.json()).toMatchObject({ events: 0, archives: { files: 0, events: 0, values: 0 } });
@@ -132,7 +109,7 @@ it('leaves the archives alone when they do not hold the person', async () => {
   const before = readFileSync(
     join(archiveDir, tenant, readdirSync(join(archiveDir, tenant))[0] as string),
   );
-  const res = await call('POST', `/v1/tenants/${tenant}/erasures`, {
+  const res = await t.send('POST', `/v1/tenants/${tenant}/erasures`, {
     subject: { email: 'nobody@acme.test' },
   });
   expect(res.json()).toMatchObject({ archives: { files: 0, events: 0 } });
