@@ -26,6 +26,9 @@ export interface ArchiveErasure {
   readonly values: number;
 }
 
+/** Nothing erased: no archive held the person, or the server writes none. */
+export const NO_ARCHIVE_ERASURE: ArchiveErasure = Object.freeze({ files: 0, events: 0, values: 0 });
+
 /**
  * Erases a person from every archive of a tenant under `dir` (`<dir>/<tenant>/*.ndjson.gz`).
  * @example await eraseFromArchives('/var/lib/hindsight/archive', 'acme', { email: 'ann@acme.test' })
@@ -40,11 +43,10 @@ export async function eraseFromArchives(
   try {
     names = (await readdir(tenantDir)).filter((n) => n.endsWith(ARCHIVE_SUFFIX)).sort();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      return { files: 0, events: 0, values: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return NO_ARCHIVE_ERASURE;
     throw error;
   }
-  const total = { files: 0, events: 0, values: 0 };
+  const total = { ...NO_ARCHIVE_ERASURE };
   for (const name of names) {
     const changed = await eraseFromArchive(join(tenantDir, name), subject);
     if (changed.events === 0) continue;

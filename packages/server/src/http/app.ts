@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rateLimitPlugin from '@fastify/rate-limit';
-import { note } from '@hindsight/core';
+import { type ErasureSubject, note } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
@@ -17,6 +17,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import { eraseFromArchives } from '../archive-erase.js';
 import { authenticate, authorize, type Principal } from '../auth.js';
 import { Checkpointer, type CheckpointOptions, DEFAULT_ORIGIN } from '../checkpoints.js';
 import { CommitQueue } from '../commit-queue.js';
@@ -209,6 +210,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const tokens = ViewerTokens.fromSecret(signing.signer.privateKeyText);
   // The bytes of each request's body, for the webhooks whose signatures cover them.
   const rawBodies = new WeakMap<FastifyRequest, Buffer>();
+  const archiveDir = options.retention?.archiveDir;
   const ctx: RouteContext = {
     store: options.store,
     enricher: options.enricher,
@@ -223,12 +225,14 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     exports: new ExportJobs(
       options.exportDir ?? join(tmpdir(), `hindsight-exports-${randomBytes(6).toString('hex')}`),
     ),
-    ...(options.retention?.archiveDir === undefined
+    ...(archiveDir === undefined
       ? {}
       : {
           archives: {
-            dir: options.retention.archiveDir,
-            settled: async () => retention?.idle(),
+            erase: async (tenant: string, subject: ErasureSubject) => {
+              await retention?.idle();
+              return eraseFromArchives(archiveDir, tenant, subject);
+            },
           },
         }),
   };

@@ -6,7 +6,7 @@
  */
 import type { ErasureSubject } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
-import { eraseFromArchives } from '../archive-erase.js';
+import { NO_ARCHIVE_ERASURE } from '../archive-erase.js';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { newUlid } from '../ids.js';
@@ -134,13 +134,8 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
         );
       }
       const result = await ctx.store.erase(tenant, subject);
-      // After the store: an archive written from now on no longer holds the person, and one
-      // being written now is waited for.
-      let archives = { files: 0, events: 0, values: 0 };
-      if (ctx.archives) {
-        await ctx.archives.settled();
-        archives = await eraseFromArchives(ctx.archives.dir, tenant, subject);
-      }
+      // After the store: an archive written from now on no longer holds the person.
+      const archives = (await ctx.archives?.erase(tenant, subject)) ?? NO_ARCHIVE_ERASURE;
       const erasureId = newUlid(Date.now());
       const exports = ctx.exports.withdraw(
         tenant,

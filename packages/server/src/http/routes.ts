@@ -4,10 +4,18 @@
  */
 
 import { Readable } from 'node:stream';
-import { EVENTS_FORMAT, EventInput, type QueryClause, StoredEvent, Tenant } from '@hindsight/core';
+import {
+  type ErasureSubject,
+  EVENTS_FORMAT,
+  EventInput,
+  type QueryClause,
+  StoredEvent,
+  Tenant,
+} from '@hindsight/core';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ArchiveErasure } from '../archive-erase.js';
 import { authorize, type Principal, type Scope } from '../auth.js';
 import type { Checkpointer } from '../checkpoints.js';
 import type { CommitQueue } from '../commit-queue.js';
@@ -52,10 +60,12 @@ export interface RouteContext {
   /** Exports running in the background. */
   readonly exports: ExportJobs;
   /**
-   * The retention archives, when the server writes them: where, and a wait for the retention
-   * run under way (whose archive an erasure must not miss).
+   * The retention archives, when the server writes them: erases a person from a tenant's
+   * archives, once the retention run under way (whose archive must not be missed) has ended.
    */
-  readonly archives?: { readonly dir: string; settled(): Promise<void> };
+  readonly archives?: {
+    erase(tenant: string, subject: ErasureSubject): Promise<ArchiveErasure>;
+  };
 }
 
 /** One route: how it is served and how it is documented. */
