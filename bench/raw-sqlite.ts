@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import type { WriterEvent } from '../packages/server/src/store/append-plan.js';
+import { INSERT_TARGET_SQL, targetParams } from '../packages/server/src/store/sqlite-keys.js';
 import { Projector } from '../packages/server/src/store/sqlite-projections.js';
 import {
   eventRow,
@@ -16,7 +17,6 @@ import {
   INSERT_EVENT_SQL,
   INSERT_FTS_SQL,
   INSERT_NODE_SQL,
-  INSERT_TARGET_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
 } from '../packages/server/src/store/sqlite-schema.js';
@@ -48,7 +48,7 @@ export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): nu
   const insertRows = db.transaction((rows: Row[]) => {
     for (const r of rows) {
       insertEvent.run(r.params);
-      for (const target of r.targets) insertTarget.run(r.tenantId, target, r.pos);
+      for (const target of r.targets) insertTarget.run(targetParams(r.tenantId, target, r.pos));
       insertFts.run(r.pos, r.words);
       for (const n of r.nodes) insertNode.run(r.tenantId, n.level, n.index, n.hash);
       projector.add(r.tenantId, r.pos, r.event);

@@ -16,6 +16,7 @@ import {
   subjectKey,
   targetIds,
 } from './erase-plan.js';
+import { byDay, DELETE_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { rebuildProjections } from './sqlite-projections.js';
 import { ftsWords } from './sqlite-schema.js';
 import type { ErasureResult, RedactedLeaf, RedactionRequest, RedactionResult } from './types.js';
@@ -85,11 +86,14 @@ export function eraseSqlite(
       if (tenantId === undefined) return { events: 0, values: 0 };
       const key = subjectKey(subject);
       // A union of index look-ups: as actor (id or e-mail) and as target.
+      const lookups = (after: number) =>
+        byDay(tenantId, { lo: after + 1, hi: Number.MAX_SAFE_INTEGER }, [
+          { from: 'events', where: `x.${key.column} = ?`, params: [key.value] },
+          { from: 'event_targets', where: 'x.target_id = ?', params: [key.value] },
+        ]);
       const page = db.prepare(
-        'SELECT pos, seq, hash, body, salts FROM events WHERE pos IN (' +
-          `SELECT pos FROM events WHERE tenant_id = ? AND ${key.column} = ? AND pos > ? ` +
-          'UNION SELECT pos FROM event_targets WHERE tenant_id = ? AND target_id = ? AND pos > ?' +
-          ') ORDER BY pos LIMIT ?',
+        'SELECT pos, seq, hash, body, salts FROM events WHERE pos IN ' +
+          `(${lookups(0).sql}) ORDER BY pos LIMIT ?`,
       );
       const update = db.prepare(
         'UPDATE events SET body = ?, salts = ?, actor_email = ?, ip = ?, digest = NULL ' +
@@ -101,15 +105,7 @@ export function eraseSqlite(
       let values = 0;
       let after = Number.MIN_SAFE_INTEGER;
       for (;;) {
-        const rows = page.all(
-          tenantId,
-          key.value,
-          after,
-          tenantId,
-          key.value,
-          after,
-          PAGE,
-        ) as Row[];
+        const rows = page.all(...lookups(after).params, PAGE) as Row[];
         for (const row of rows) {
           const erased = eraseRow({ ...row, hash: row.hash.toString('hex') }, subject);
           if (!erased) continue;
@@ -158,9 +154,7 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
         'INSERT INTO redactions (tenant_id, seq, id, hash, redacted_at, redacted_by) ' +
           'VALUES (?, ?, ?, ?, ?, ?)',
       );
-      const dropTarget = db.prepare(
-        'DELETE FROM event_targets WHERE tenant_id = ? AND target_id = ? AND pos = ?',
-      );
+      const dropTarget = db.prepare(DELETE_TARGET_SQL);
       const dropFts = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
       const dropEvent = db.prepare('DELETE FROM events WHERE pos = ?');
       for (const id of ids) {
@@ -172,7 +166,8 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
           continue;
         }
         keep.run(tenantId, row.seq, id, row.hash, request.at, request.by);
-        for (const target of targetIds(row.body)) dropTarget.run(tenantId, target, row.pos);
+        for (const target of targetIds(row.body))
+          dropTarget.run(targetParams(tenantId, target, row.pos));
         dropFts.run(row.pos);
         dropEvent.run(row.pos);
         result.deleted.push({ id, seq: row.seq });

@@ -11,6 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import { runsOf } from './seq-runs.js';
+import { DELETE_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { actorKeySql, DAY_POS, HOUR_POS, SLOTS_PER_MS } from './sqlite-projections.js';
 import type { PruneResult, PruneRule } from './types.js';
 
@@ -103,9 +104,7 @@ export class Pruner {
         `SELECT e.pos AS pos, t.value ->> '$.id' AS id FROM ${batchEvents}, ` +
           "json_each(e.body, '$.targets') t",
       ),
-      deleteTarget: p(
-        'DELETE FROM event_targets WHERE tenant_id = ? AND target_id = ? AND pos = ?',
-      ),
+      deleteTarget: p(DELETE_TARGET_SQL),
       deleteWords: p('DELETE FROM events_fts WHERE rowid = ?'),
       deleteEvent: p('DELETE FROM events WHERE pos = ?'),
       rangeEndingAt: p(
@@ -155,7 +154,7 @@ export class Pruner {
     if (byCategory['communications'] !== undefined) s.receivers.run(tenantId);
     if (byCategory['integrations'] !== undefined) s.integrations.run(tenantId);
     for (const t of s.targets.all() as Array<{ pos: number; id: string | null }>) {
-      if (t.id !== null) s.deleteTarget.run(tenantId, t.id, t.pos);
+      if (t.id !== null) s.deleteTarget.run(targetParams(tenantId, t.id, t.pos));
     }
     for (const row of selected) {
       s.deleteWords.run(row.pos);

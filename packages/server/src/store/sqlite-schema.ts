@@ -8,6 +8,12 @@
  * is one index range scan. The FTS5 index is contentless and keyed by the same `pos`; its tokens
  * carry the tenant (`t<id>_word`), so a keyword search reads only that tenant's posting list,
  * newest first, restricted by `pos` range for time and cursor.
+ *
+ * The indexes of values with many distinct values in random order — actor id, e-mail, IP,
+ * target — are keyed by the tenant and the event's day first (`pos / DAY_POS`), then the value:
+ * a transaction's new entries then share a few pages per tenant instead of landing on a page
+ * each, and pruning removes entries that sit together at the start of each index. A look-up by
+ * value probes each day of the range in turn (`sqlite-keys.ts`).
  */
 import { merkle } from '@hindsight/core';
 import type Database from 'better-sqlite3';
@@ -15,6 +21,7 @@ import { ACCESS_TABLES } from './access-rows.js';
 import type { WriterEvent } from './append-plan.js';
 import { REDACTION_TABLES } from './sqlite-erase.js';
 import {
+  DAY_POS,
   dropProjectionTriggers,
   PROJECTION_TABLES,
   rebuildProjections,
@@ -23,7 +30,7 @@ import { PRUNE_TABLES } from './sqlite-prune.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -55,15 +62,17 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_id ON events (tenant_id, id);
 CREATE INDEX IF NOT EXISTS events_tenant ON events (tenant_id);
 CREATE INDEX IF NOT EXISTS events_category ON events (tenant_id, category);
 CREATE INDEX IF NOT EXISTS events_action ON events (tenant_id, action);
-CREATE INDEX IF NOT EXISTS events_actor ON events (tenant_id, actor_id);
-CREATE INDEX IF NOT EXISTS events_email ON events (tenant_id, actor_email)
+CREATE INDEX IF NOT EXISTS events_actor ON events (tenant_id, pos / ${DAY_POS}, actor_id);
+CREATE INDEX IF NOT EXISTS events_email ON events (tenant_id, pos / ${DAY_POS}, actor_email)
   WHERE actor_email IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_ip ON events (tenant_id, ip) WHERE ip IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_ip ON events (tenant_id, pos / ${DAY_POS}, ip)
+  WHERE ip IS NOT NULL;
 CREATE TABLE IF NOT EXISTS event_targets (
   tenant_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
   target_id TEXT NOT NULL,
   pos INTEGER NOT NULL,
-  PRIMARY KEY (tenant_id, target_id, pos)
+  PRIMARY KEY (tenant_id, day, target_id, pos)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
   words, content = '', contentless_delete = 1,
@@ -112,22 +121,34 @@ export function migrateSqlite(db: Database.Database): void {
   // transactions are then copied back once, not once per transaction.
   db.pragma('wal_autocheckpoint = 10000');
   db.transaction(() => {
+    const version = storedVersion(db);
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `The database has schema version ${version}, newer than this Hindsight (${SCHEMA_VERSION}). Upgrade Hindsight.`,
+      );
+    }
+    // Version 4 keys the value indexes by day: drop the old ones, which the schema then
+    // creates anew, and keep the old targets aside to copy them with their day.
+    const rekey = version >= 1 && version < 4;
+    if (rekey) {
+      db.exec(
+        'DROP INDEX events_actor; DROP INDEX events_email; DROP INDEX events_ip; ' +
+          'ALTER TABLE event_targets RENAME TO event_targets_v3',
+      );
+    }
     db.exec(SCHEMA);
+    if (rekey) {
+      db.exec(
+        `INSERT INTO event_targets SELECT tenant_id, pos / ${DAY_POS}, target_id, pos FROM event_targets_v3; ` +
+          'DROP TABLE event_targets_v3',
+      );
+    }
     db.exec(PROJECTION_TABLES);
     db.exec(ACCESS_TABLES);
     db.exec(PRUNE_TABLES);
     db.exec(REDACTION_TABLES);
     // Version 3 kept the projections by triggers on `events`; the writer keeps them now.
     dropProjectionTriggers(db);
-    const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
-      | { value: string }
-      | undefined;
-    const version = row ? Number(row.value) : 0;
-    if (version > SCHEMA_VERSION) {
-      throw new Error(
-        `The database has schema version ${version}, newer than this Hindsight (${SCHEMA_VERSION}). Upgrade Hindsight.`,
-      );
-    }
     // Version 2 keeps each tenant's Merkle tree: build it for the events stored before.
     if (version === 1) buildTrees(db);
     // Version 3 keeps the derived views of issue #5: compute them from the events stored before.
@@ -137,6 +158,18 @@ export function migrateSqlite(db: Database.Database): void {
       String(SCHEMA_VERSION),
     );
   }).immediate();
+}
+
+/** The database's schema version; 0 for a new database. */
+function storedVersion(db: Database.Database): number {
+  const hasMeta = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+    .get();
+  if (!hasMeta) return 0;
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get('schema_version') as
+    | { value: string }
+    | undefined;
+  return row ? Number(row.value) : 0;
 }
 
 /** Stores every complete subtree of every tenant's tree, from the leaf hashes in `seq` order. */
@@ -190,8 +223,6 @@ export const INSERT_EVENT_SQL =
   'INSERT INTO events (pos, tenant_id, seq, id, category, action, actor_id, actor_email, ' +
   'outcome, channel, status, ip, digest, hash, body, salts) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-export const INSERT_TARGET_SQL =
-  'INSERT OR IGNORE INTO event_targets (tenant_id, target_id, pos) VALUES (?, ?, ?)';
 export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
 export const INSERT_NODE_SQL =
   'INSERT INTO tree_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)';

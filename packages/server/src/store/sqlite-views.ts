@@ -5,6 +5,7 @@
 import type { QueryClause, StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
+import { byDay } from './sqlite-keys.js';
 import { SLOTS_PER_MS } from './sqlite-projections.js';
 import { type CountFilters, countConditions, type StatsSource } from './stats-plan.js';
 import type {
@@ -98,19 +99,25 @@ export function loginUsers(
     list.push(r.country);
     countries.set(r.actor_key, list);
   }
-  const since = Date.parse(query.recentSince) * SLOTS_PER_MS;
-  const byId = prepare(
-    "SELECT count(*) FROM events WHERE tenant_id = ? AND actor_id = ? AND pos >= ? AND category = 'logins' " +
-      "AND action IN ('login.succeeded', 'login.failed') AND (action = 'login.failed' OR outcome = 'failure')",
-  ).pluck();
-  const byEmail = prepare(
-    "SELECT count(*) FROM events WHERE tenant_id = ? AND actor_email = ? AND pos >= ? AND actor_id IS NULL AND category = 'logins' " +
-      "AND action IN ('login.succeeded', 'login.failed') AND (action = 'login.failed' OR outcome = 'failure')",
-  ).pluck();
+  const since = { lo: Date.parse(query.recentSince) * SLOTS_PER_MS, hi: Number.MAX_SAFE_INTEGER };
+  // The account's failed logins since then: its events by actor id, or by e-mail when it has
+  // no id, looked up day by day.
+  const failures = (column: 'actor_id' | 'actor_email', value: string) => {
+    const events = byDay(tenantId, since, [
+      { from: 'events', where: `x.${column} = ?`, params: [value] },
+    ]);
+    const stmt = prepare(
+      `SELECT count(*) FROM events WHERE pos IN (${events.sql}) ` +
+        (column === 'actor_email' ? 'AND actor_id IS NULL ' : '') +
+        "AND category = 'logins' AND action IN ('login.succeeded', 'login.failed') " +
+        "AND (action = 'login.failed' OR outcome = 'failure')",
+    ).pluck();
+    return stmt.get(...events.params) as number;
+  };
   const users = page.map((r): LoginUser => {
     const recentFailures = r.actor_key.startsWith('email:')
-      ? (byEmail.get(tenantId, r.actor_key.slice(6), since) as number)
-      : (byId.get(tenantId, r.actor_key, since) as number);
+      ? failures('actor_email', r.actor_key.slice(6))
+      : failures('actor_id', r.actor_key);
     return {
       key: r.actor_key,
       actor: JSON.parse(r.actor) as StoredEvent['actor'],

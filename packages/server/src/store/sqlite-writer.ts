@@ -22,6 +22,7 @@ import {
 } from './append-plan.js';
 import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { eraseSqlite, redactSqlite, withSecureDelete } from './sqlite-erase.js';
+import { INSERT_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { Projector } from './sqlite-projections.js';
 import { Pruner, type PruneStep } from './sqlite-prune.js';
 import {
@@ -30,7 +31,6 @@ import {
   INSERT_EVENT_SQL,
   INSERT_FTS_SQL,
   INSERT_NODE_SQL,
-  INSERT_TARGET_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
@@ -205,7 +205,8 @@ export class SqliteWriter {
       for (const { event, tenantId, seq, hash } of plan.inserts) {
         const pos = this.#allocatePos(event.timeMs, tx);
         this.#stmt.insertEvent.run(eventRow(tenantId, pos, seq, hash, event));
-        for (const target of event.targets) this.#stmt.insertTarget.run(tenantId, target, pos);
+        for (const target of event.targets)
+          this.#stmt.insertTarget.run(targetParams(tenantId, target, pos));
         this.#stmt.insertFts.run(pos, ftsWords(tenantId, event.searchText));
         this.#projector.add(tenantId, pos, event);
       }

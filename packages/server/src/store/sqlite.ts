@@ -30,6 +30,7 @@ import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { redactedLeavesSqlite } from './sqlite-erase.js';
+import { byDay } from './sqlite-keys.js';
 import * as pruning from './sqlite-prune.js';
 import type { PurgeData, PurgeReport } from './sqlite-purge.js';
 import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
@@ -697,22 +698,16 @@ function clauseCondition(
     case 'text':
       return null;
     case 'actor':
-      // A union of two covering index scans: an OR over the two columns would read every
-      // matching row before sorting, where this reads only the page's rows.
-      return {
-        sql:
-          'e.pos IN (SELECT pos FROM events WHERE tenant_id = ? AND actor_id = ? ' +
-          'AND pos >= ? AND pos < ? UNION SELECT pos FROM events WHERE tenant_id = ? ' +
-          'AND actor_email = ? AND pos >= ? AND pos < ?)',
-        params: [tenantId, c.value, range.lo, range.hi, tenantId, c.value, range.lo, range.hi],
-      };
+      // A union of two covering index scans, a probe per day each: an OR over the two columns
+      // would read every matching row before sorting, where this reads only the page's rows.
+      return inDays(tenantId, range, [
+        { from: 'events', where: 'x.actor_id = ?', params: [c.value] },
+        { from: 'events', where: 'x.actor_email = ?', params: [c.value] },
+      ]);
     case 'target':
-      return {
-        sql:
-          'e.pos IN (SELECT pos FROM event_targets WHERE tenant_id = ? AND target_id = ? ' +
-          'AND pos >= ? AND pos < ?)',
-        params: [tenantId, c.value, range.lo, range.hi],
-      };
+      return inDays(tenantId, range, [
+        { from: 'event_targets', where: 'x.target_id = ?', params: [c.value] },
+      ]);
     case 'category':
       return { sql: 'e.category = ?', params: [c.value] };
     case 'status':
@@ -726,10 +721,13 @@ function clauseCondition(
         ? { sql: 'e.action >= ? AND e.action < ?', params: [c.value, prefixEnd(c.value)] }
         : { sql: 'e.action = ?', params: [c.value] };
     case 'ip':
-      return {
-        sql: 'e.ip BETWEEN ? AND ?',
-        params: [Buffer.from(c.range.start), Buffer.from(c.range.end)],
-      };
+      return inDays(tenantId, range, [
+        {
+          from: 'events',
+          where: 'x.ip BETWEEN ? AND ?',
+          params: [Buffer.from(c.range.start), Buffer.from(c.range.end)],
+        },
+      ]);
     case 'metadata':
       return {
         sql: 'CAST(e.body ->> ? AS TEXT) = ?',
@@ -740,4 +738,10 @@ function clauseCondition(
     case 'before':
       return { sql: `${posCol} < ?`, params: [c.timeMs * SLOTS_PER_MS] };
   }
+}
+
+/** `e.pos IN (…)` of {@link byDay}'s look-ups. */
+function inDays(...args: Parameters<typeof byDay>): { sql: string; params: unknown[] } {
+  const sub = byDay(...args);
+  return { sql: `e.pos IN (${sub.sql})`, params: sub.params };
 }

@@ -538,6 +538,74 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect(await pages('common -needle', 500, 'asc')).toEqual(common.slice(1));
       });
 
+      it('finds an actor, a target and an IP across days, in time bounds and through pages', async () => {
+        const t = freshTenant();
+        const DAY = 86_400_000;
+        const midnight = Date.parse('2026-06-01T00:00:00.000Z');
+        // Over 12 days, at each day's first and last millisecond and at noon: every third event
+        // is Ann's (by id, or by e-mail only), targets CUS-7 and comes from 10.9.x.x.
+        const events: EventInput[] = [];
+        for (let day = 0; day < 12; day++) {
+          for (const [slot, offset] of [0, DAY / 2, DAY - 1].entries()) {
+            const i = day * 3 + slot;
+            const ann = (day + slot) % 3 === 0;
+            events.push(
+              ev(t, {
+                id: `d${i}`,
+                time: new Date(midnight + day * DAY + offset).toISOString(),
+                actor: ann
+                  ? day % 2 === 0
+                    ? { id: 'ann' }
+                    : { email: 'ann@acme.test', id: 'ann' }
+                  : { id: `u${i}` },
+                ...(ann ? { targets: [{ type: 'user', id: 'CUS-7' }] } : {}),
+                context: { ip: ann ? `10.9.${day}.${slot}` : `10.8.${day}.${slot}` },
+              }),
+            );
+          }
+        }
+        // Out of time order, in two batches.
+        await append(events.filter((_, i) => i % 2 === 1));
+        await append(events.filter((_, i) => i % 2 === 0));
+        const annIds = events
+          .filter((e) => e.actor?.id === 'ann')
+          .map((e) => e.id as string)
+          .reverse();
+        const from = new Date(midnight + 2 * DAY + DAY / 2).toISOString();
+        const until = new Date(midnight + 9 * DAY).toISOString();
+        const bounded = events
+          .filter(
+            (e) =>
+              e.actor?.id === 'ann' && (e.time as string) >= from && (e.time as string) < until,
+          )
+          .map((e) => e.id as string)
+          .reverse();
+        expect(bounded.length).toBeGreaterThan(3);
+        for (const [q, expected] of [
+          ['actor:ann', annIds],
+          ['target:CUS-7', annIds],
+          ['ip:10.9.0.0/16', annIds],
+          [`actor:ann after:${from} before:${until}`, bounded],
+          [`target:CUS-7 after:${from} before:${until}`, bounded],
+          [`ip:10.9.0.0/16 after:${from} before:${until}`, bounded],
+        ] as const) {
+          for (const limit of [2, 5, 100]) {
+            const clauses = parseQuery(q).clauses;
+            const desc = await all(t, { clauses, limit });
+            expect(
+              desc.map((e) => e.id),
+              `${q}, pages of ${limit}`,
+            ).toEqual(expected);
+            const asc = await all(t, { clauses, limit, order: 'asc' });
+            expect(
+              asc.map((e) => e.id),
+              `${q}, oldest first`,
+            ).toEqual([...expected].reverse());
+          }
+        }
+        expect((await search(t, '-actor:ann')).length).toBe(events.length - annIds.length);
+      });
+
       it('orders events with the same time by seq', async () => {
         const t = freshTenant();
         const time = minutesAgo(5);

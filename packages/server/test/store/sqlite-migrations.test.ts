@@ -2,7 +2,7 @@
  * SQLite schema upgrades on a real database file: a data directory made by an older Hindsight
  * opens, and what the new version adds is built from what is stored.
  */
-import { merkle } from '@hindsight/core';
+import { merkle, parseQuery } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { loadDemo } from '../../src/demo-loader.js';
@@ -206,6 +206,78 @@ describe('SQLite migrations', () => {
           after.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").pluck().get(),
         ).toBe(0);
         expect(after.prepare('SELECT sum(n) FROM event_counts').pluck().get()).toBe(1);
+      } finally {
+        after.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('keys the value indexes of a version 3 database by day, keeping every target', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await openStore({ data: tmp.dir });
+      const events = Array.from({ length: 9 }, (_, i) => ({
+        tenant: 'acme',
+        action: 'user.updated',
+        time: new Date(Date.parse('2026-06-01T12:00:00Z') + i * 86_400_000).toISOString(),
+        actor: i % 3 === 0 ? { id: 'ann', email: 'ann@acme.test' } : { id: `u${i}` },
+        targets: [{ type: 'user', id: i % 2 === 0 ? 'CUS-2' : `CUS-${i}` }],
+        context: { ip: i % 3 === 0 ? '10.9.0.1' : '10.8.0.1' },
+      }));
+      await store.append([
+        prepareEvents({ events }, testEnricher(), new Date('2026-06-10T12:00:00Z')),
+      ]);
+      await store.close();
+      // Make it what version 3 wrote: indexes keyed by value, targets without their day.
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec(`
+        DROP INDEX events_actor; DROP INDEX events_email; DROP INDEX events_ip;
+        CREATE INDEX events_actor ON events (tenant_id, actor_id);
+        CREATE INDEX events_email ON events (tenant_id, actor_email) WHERE actor_email IS NOT NULL;
+        CREATE INDEX events_ip ON events (tenant_id, ip) WHERE ip IS NOT NULL;
+        CREATE TABLE old_targets (tenant_id INTEGER NOT NULL, target_id TEXT NOT NULL,
+          pos INTEGER NOT NULL, PRIMARY KEY (tenant_id, target_id, pos)) WITHOUT ROWID;
+        INSERT INTO old_targets SELECT tenant_id, target_id, pos FROM event_targets;
+        DROP TABLE event_targets; ALTER TABLE old_targets RENAME TO event_targets;
+        UPDATE meta SET value = '3' WHERE key = 'schema_version';`);
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        const ids = async (q: string) =>
+          (
+            await upgraded.queryEvents('acme', {
+              clauses: parseQuery(q).clauses,
+              limit: 2,
+              order: 'asc',
+            })
+          ).events.map((e) => e.time.slice(0, 10));
+        expect(await ids('actor:ann@acme.test')).toEqual(['2026-06-01', '2026-06-04']);
+        expect(await ids('target:CUS-2 after:2026-06-04T00:00:00Z')).toEqual([
+          '2026-06-05',
+          '2026-06-07',
+        ]);
+        expect(await ids('ip:10.9.0.0/16 before:2026-06-05T00:00:00Z')).toEqual([
+          '2026-06-01',
+          '2026-06-04',
+        ]);
+      } finally {
+        await upgraded.close();
+      }
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        const sql = (name: string) =>
+          after.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get(name);
+        for (const index of ['events_actor', 'events_email', 'events_ip']) {
+          expect(sql(index)).toMatch(/\(tenant_id, pos \/ \d+, /);
+        }
+        expect(sql('event_targets')).toMatch(/PRIMARY KEY \(tenant_id, day, target_id, pos\)/);
+        expect(after.prepare('SELECT count(*) FROM event_targets').pluck().get()).toBe(9);
+        expect(
+          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
+        ).toBe('4');
       } finally {
         after.close();
       }
