@@ -13,13 +13,12 @@ import { INSERT_TARGET_SQL, targetParams } from '../packages/server/src/store/sq
 import { Projector } from '../packages/server/src/store/sqlite-projections.js';
 import {
   eventRow,
-  ftsWords,
   INSERT_EVENT_SQL,
-  INSERT_FTS_SQL,
   INSERT_NODE_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
 } from '../packages/server/src/store/sqlite-schema.js';
+import { ftsWords, INSERT_FTS_SQL } from '../packages/server/src/store/sqlite-words.js';
 import { type NumberedEvent, numberedEvents, type WorkloadOptions } from './workload.js';
 
 export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): number {

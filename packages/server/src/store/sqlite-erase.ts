@@ -18,7 +18,7 @@ import {
 } from './erase-plan.js';
 import { byDay, DELETE_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { rebuildProjections } from './sqlite-projections.js';
-import { ftsWords } from './sqlite-schema.js';
+import { DELETE_FTS_SQL, eventWords, ftsWords, INSERT_FTS_SQL } from './sqlite-words.js';
 import type { ErasureResult, RedactedLeaf, RedactionRequest, RedactionResult } from './types.js';
 
 /** Deleted events: their place in the log and leaf hash, and when and by whom. */
@@ -99,8 +99,8 @@ export function eraseSqlite(
         'UPDATE events SET body = ?, salts = ?, actor_email = ?, ip = ?, digest = NULL ' +
           'WHERE pos = ?',
       );
-      const ftsDelete = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
-      const ftsInsert = db.prepare('INSERT INTO events_fts (rowid, words) VALUES (?, ?)');
+      const ftsDelete = db.prepare(DELETE_FTS_SQL);
+      const ftsInsert = db.prepare(INSERT_FTS_SQL);
       let events = 0;
       let values = 0;
       let after = Number.MIN_SAFE_INTEGER;
@@ -116,7 +116,7 @@ export function eraseSqlite(
             erased.ip === null ? null : Buffer.from(erased.ip),
             row.pos,
           );
-          ftsDelete.run(row.pos);
+          ftsDelete.run(row.pos, eventWords(tenantId, row.body));
           ftsInsert.run(row.pos, ftsWords(tenantId, erased.searchText));
           events++;
           values += erased.values;
@@ -155,7 +155,7 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
           'VALUES (?, ?, ?, ?, ?, ?)',
       );
       const dropTarget = db.prepare(DELETE_TARGET_SQL);
-      const dropFts = db.prepare('DELETE FROM events_fts WHERE rowid = ?');
+      const dropFts = db.prepare(DELETE_FTS_SQL);
       const dropEvent = db.prepare('DELETE FROM events WHERE pos = ?');
       for (const id of ids) {
         const row = find.get(tenantId, id) as Omit<Row, 'salts'> | undefined;
@@ -168,7 +168,7 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
         keep.run(tenantId, row.seq, id, row.hash, request.at, request.by);
         for (const target of targetIds(row.body))
           dropTarget.run(targetParams(tenantId, target, row.pos));
-        dropFts.run(row.pos);
+        dropFts.run(row.pos, eventWords(tenantId, row.body));
         dropEvent.run(row.pos);
         result.deleted.push({ id, seq: row.seq });
       }

@@ -13,6 +13,7 @@ import type Database from 'better-sqlite3';
 import { runsOf } from './seq-runs.js';
 import { DELETE_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { actorKeySql, DAY_POS, HOUR_POS, SLOTS_PER_MS } from './sqlite-projections.js';
+import { DELETE_FTS_SQL, eventWords } from './sqlite-words.js';
 import type { PruneResult, PruneRule } from './types.js';
 
 export const PRUNE_TABLES = `
@@ -105,8 +106,8 @@ export class Pruner {
           "json_each(e.body, '$.targets') t",
       ),
       deleteTarget: p(DELETE_TARGET_SQL),
-      deleteWords: p('DELETE FROM events_fts WHERE rowid = ?'),
-      deleteEvent: p('DELETE FROM events WHERE pos = ?'),
+      deleteWords: p(DELETE_FTS_SQL),
+      deleteEvent: p('DELETE FROM events WHERE pos = ? RETURNING body').pluck(),
       rangeEndingAt: p(
         'SELECT from_seq FROM pruned_ranges WHERE tenant_id = ? AND to_seq = ?',
       ).pluck(),
@@ -125,18 +126,21 @@ export class Pruner {
   }
 
   #prune({ tenantId, rules, maxSeq, limit }: PruneStep): PruneResult {
-    const selected: Selected[] = [];
+    // The oldest expired events across the rules, in time order: removed together, they share
+    // the pages of the table and of every index led by time, where one category's oldest alone
+    // would each sit on a page of its own among the others.
+    const candidates: Selected[] = [];
     for (const rule of rules) {
-      if (selected.length >= limit) break;
       const rows = this.#stmt.select.all(
         tenantId,
         rule.category,
         rule.beforeMs * SLOTS_PER_MS,
         maxSeq,
-        limit - selected.length,
+        limit,
       ) as Selected[];
-      selected.push(...rows);
+      candidates.push(...rows);
     }
+    const selected = candidates.sort((a, b) => a.pos - b.pos).slice(0, limit);
     const byCategory: Record<string, number> = {};
     if (selected.length === 0) return { removed: 0, byCategory, more: false };
     const s = this.#stmt;
@@ -157,8 +161,8 @@ export class Pruner {
       if (t.id !== null) s.deleteTarget.run(targetParams(tenantId, t.id, t.pos));
     }
     for (const row of selected) {
-      s.deleteWords.run(row.pos);
-      s.deleteEvent.run(row.pos);
+      const body = s.deleteEvent.get(row.pos) as string;
+      s.deleteWords.run(row.pos, eventWords(tenantId, body));
     }
     this.#recordRanges(
       tenantId,

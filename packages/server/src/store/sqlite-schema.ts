@@ -27,10 +27,11 @@ import {
   rebuildProjections,
 } from './sqlite-projections.js';
 import { PRUNE_TABLES } from './sqlite-prune.js';
+import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -75,7 +76,7 @@ CREATE TABLE IF NOT EXISTS event_targets (
   PRIMARY KEY (tenant_id, day, target_id, pos)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
-  words, content = '', contentless_delete = 1,
+  words, content = '', columnsize = 0,
   tokenize = "unicode61 remove_diacritics 0 tokenchars '_'"
 );
 CREATE TABLE IF NOT EXISTS tree_nodes (
@@ -136,7 +137,12 @@ export function migrateSqlite(db: Database.Database): void {
           'ALTER TABLE event_targets RENAME TO event_targets_v3',
       );
     }
+    // Version 5 removes an event's words with a delete marker of the same words rather than by
+    // rowid (`contentless_delete`): rebuild the search index in that form.
+    const reindex = version >= 1 && version < 5;
+    if (reindex) db.exec('DROP TABLE events_fts');
     db.exec(SCHEMA);
+    if (reindex) indexWords(db);
     if (rekey) {
       db.exec(
         `INSERT INTO event_targets SELECT tenant_id, pos / ${DAY_POS}, target_id, pos FROM event_targets_v3; ` +
@@ -170,6 +176,22 @@ function storedVersion(db: Database.Database): number {
     | { value: string }
     | undefined;
   return row ? Number(row.value) : 0;
+}
+
+/** Indexes the words of every stored event. */
+function indexWords(db: Database.Database): void {
+  const insert = db.prepare(INSERT_FTS_SQL);
+  // In pages: a connection cannot write while it iterates a query.
+  const page = db
+    .prepare('SELECT pos, tenant_id, body FROM events WHERE pos > ? ORDER BY pos LIMIT 10000')
+    .raw();
+  for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+    const rows = page.all(after) as Array<[number, number, string]>;
+    for (const [pos, tenantId, body] of rows) insert.run(pos, eventWords(tenantId, body));
+    const last = rows[rows.length - 1];
+    if (!last) return;
+    after = last[0];
+  }
 }
 
 /** Stores every complete subtree of every tenant's tree, from the leaf hashes in `seq` order. */
@@ -213,16 +235,9 @@ export function eventRow(
   ];
 }
 
-/** The FTS5 document of an event: its search tokens, each carrying the tenant. */
-export function ftsWords(tenantId: number, searchText: string): string {
-  const prefix = `t${tenantId}_`;
-  return searchText === '' ? '' : prefix + searchText.replaceAll(' ', ` ${prefix}`);
-}
-
 export const INSERT_EVENT_SQL =
   'INSERT INTO events (pos, tenant_id, seq, id, category, action, actor_id, actor_email, ' +
   'outcome, channel, status, ip, digest, hash, body, salts) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
 export const INSERT_NODE_SQL =
   'INSERT INTO tree_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)';

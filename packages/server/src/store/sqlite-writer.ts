@@ -27,13 +27,12 @@ import { Projector } from './sqlite-projections.js';
 import { Pruner, type PruneStep } from './sqlite-prune.js';
 import {
   eventRow,
-  ftsWords,
   INSERT_EVENT_SQL,
-  INSERT_FTS_SQL,
   INSERT_NODE_SQL,
   migrateSqlite,
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
+import { ftsWords, INSERT_FTS_SQL } from './sqlite-words.js';
 import type { ErasureResult, PruneResult, RedactionRequest, RedactionResult } from './types.js';
 
 /** A checkpoint to keep, as it crosses to the writer thread. */

@@ -214,7 +214,7 @@ describe('SQLite migrations', () => {
     }
   });
 
-  it('keys the value indexes of a version 3 database by day, keeping every target', async () => {
+  it('re-keys a version 3 database: value indexes by day, every target kept, words re-indexed', async () => {
     const tmp = tempDir();
     try {
       const store = await openStore({ data: tmp.dir });
@@ -225,6 +225,7 @@ describe('SQLite migrations', () => {
         actor: i % 3 === 0 ? { id: 'ann', email: 'ann@acme.test' } : { id: `u${i}` },
         targets: [{ type: 'user', id: i % 2 === 0 ? 'CUS-2' : `CUS-${i}` }],
         context: { ip: i % 3 === 0 ? '10.9.0.1' : '10.8.0.1' },
+        description: i === 4 ? 'Licence renewal' : 'Profile edited',
       }));
       await store.append([
         prepareEvents({ events }, testEnricher(), new Date('2026-06-10T12:00:00Z')),
@@ -241,6 +242,9 @@ describe('SQLite migrations', () => {
           pos INTEGER NOT NULL, PRIMARY KEY (tenant_id, target_id, pos)) WITHOUT ROWID;
         INSERT INTO old_targets SELECT tenant_id, target_id, pos FROM event_targets;
         DROP TABLE event_targets; ALTER TABLE old_targets RENAME TO event_targets;
+        DROP TABLE events_fts;
+        CREATE VIRTUAL TABLE events_fts USING fts5(words, content = '', contentless_delete = 1,
+          tokenize = "unicode61 remove_diacritics 0 tokenchars '_'");
         UPDATE meta SET value = '3' WHERE key = 'schema_version';`);
       db.close();
 
@@ -263,6 +267,10 @@ describe('SQLite migrations', () => {
           '2026-06-01',
           '2026-06-04',
         ]);
+        // The words were indexed anew (the old index above was empty), and a removal's delete
+        // marker matches them: a deletion leaves the index whole and the word gone.
+        expect(await ids('renewal')).toEqual(['2026-06-05']);
+        expect(await ids('edited')).toHaveLength(2);
       } finally {
         await upgraded.close();
       }
@@ -275,9 +283,10 @@ describe('SQLite migrations', () => {
         }
         expect(sql('event_targets')).toMatch(/PRIMARY KEY \(tenant_id, day, target_id, pos\)/);
         expect(after.prepare('SELECT count(*) FROM event_targets').pluck().get()).toBe(9);
+        expect(sql('events_fts')).not.toMatch(/contentless_delete/);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('4');
+        ).toBe('5');
       } finally {
         after.close();
       }

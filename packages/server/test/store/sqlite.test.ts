@@ -1,6 +1,6 @@
 import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseQuery } from '@hindsight/core';
+import { DEFAULT_CATEGORY, parseQuery, searchTokens } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { prepareEvents } from '../../src/ingest.js';
@@ -141,6 +141,64 @@ describe('SQLite erasure and deletion', () => {
       expect(page.events).toEqual([]);
       expect((await store.getEvent('acme', 'e-50'))?.actor.name).toBe('Deleted User');
       await store.close();
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('takes the words of pruned, erased and deleted events out of the search index itself', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await storeWithPerson(tmp.dir);
+      await store.putTenantSettings('acme', { deletion: { allowed: true } });
+      // The oldest 1,000 events, in steps of 150.
+      const cutoff = Date.parse((await store.getEvent('acme', 'e-1000'))?.time ?? '');
+      for (;;) {
+        const step = await store.prune({
+          tenant: 'acme',
+          rules: [{ category: DEFAULT_CATEGORY, beforeMs: cutoff }],
+          maxSeq: 3000,
+          limit: 150,
+        });
+        if (!step.more) break;
+      }
+      await store.erase('acme', { email: 'zebulonia.q@example.org' });
+      await store.redact({
+        tenant: 'acme',
+        ids: ['e-2001', 'e-2002'],
+        by: 'user:dpo',
+        at: new Date().toISOString(),
+      });
+      await store.close();
+      // Straight from the index, without the join with the events that a search makes: the
+      // words of each removed event are gone, those of each kept one are there.
+      const db = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        const tenantId = db.prepare("SELECT id FROM tenants WHERE name = 'acme'").pluck().get();
+        const rowids = (word: string) =>
+          db
+            .prepare('SELECT rowid FROM events_fts WHERE events_fts MATCH ?')
+            .pluck()
+            .all(
+              `"${searchTokens(word)
+                .map((t) => `t${tenantId}_${t}`)
+                .join(' ')}"`,
+            ) as number[];
+        const positions = db.prepare('SELECT pos FROM events ORDER BY pos').pluck().all();
+        expect(positions).toHaveLength(3000 - 1000 - 2);
+        expect(rowids('doc.viewed').sort((a, b) => a - b)).toEqual(positions);
+        expect(rowids('d-999')).toEqual([]);
+        expect(rowids('d-1000')).toHaveLength(1);
+        expect(rowids('d-2001')).toEqual([]);
+        expect(rowids('zebulonia')).toEqual([]);
+        expect(rowids('deleted')).toHaveLength(40);
+      } finally {
+        db.close();
+      }
+      // And the index is whole.
+      const check = new Database(sqlitePath(tmp.dir));
+      check.exec("INSERT INTO events_fts (events_fts, rank) VALUES ('integrity-check', 0)");
+      check.close();
     } finally {
       tmp.remove();
     }
