@@ -151,6 +151,8 @@ describe('SQLite erasure and deletion', () => {
     try {
       const store = await storeWithPerson(tmp.dir);
       await store.putTenantSettings('acme', { deletion: { allowed: true } });
+      // Erased first, so that erased events are then pruned and deleted too.
+      await store.erase('acme', { email: 'zebulonia.q@example.org' });
       // The oldest 1,000 events, in steps of 150.
       const cutoff = Date.parse((await store.getEvent('acme', 'e-1000'))?.time ?? '');
       for (;;) {
@@ -162,10 +164,9 @@ describe('SQLite erasure and deletion', () => {
         });
         if (!step.more) break;
       }
-      await store.erase('acme', { email: 'zebulonia.q@example.org' });
       await store.redact({
         tenant: 'acme',
-        ids: ['e-2001', 'e-2002'],
+        ids: ['e-2001', 'e-2050'],
         by: 'user:dpo',
         at: new Date().toISOString(),
       });
@@ -190,8 +191,10 @@ describe('SQLite erasure and deletion', () => {
         expect(rowids('d-999')).toEqual([]);
         expect(rowids('d-1000')).toHaveLength(1);
         expect(rowids('d-2001')).toEqual([]);
+        expect(rowids('d-2050')).toEqual([]);
         expect(rowids('zebulonia')).toEqual([]);
-        expect(rowids('deleted')).toHaveLength(40);
+        // Zebulonia's 60 events, erased: 20 pruned, 1 deleted, 39 kept as "Deleted User".
+        expect(rowids('deleted user')).toHaveLength(39);
       } finally {
         db.close();
       }
