@@ -7,17 +7,17 @@
  * Removed values must not stay in the file either: see {@link withSecureDelete} and
  * `sqlite-purge.ts`.
  */
-import type { ErasureSubject } from '@hindsight/core';
+import type { ErasureSubject, StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import {
   eraseRow,
   refuseUnderLegalHold,
   refuseUnlessDeletionAllowed,
   subjectKey,
-  targetIds,
 } from './erase-plan.js';
-import { byDay, DELETE_TARGET_SQL, targetParams } from './sqlite-keys.js';
+import { byDay } from './sqlite-keys.js';
 import { rebuildProjections } from './sqlite-projections.js';
+import { eventRemover } from './sqlite-remove.js';
 import { DELETE_FTS_SQL, eventWords, ftsWords, INSERT_FTS_SQL } from './sqlite-words.js';
 import type { ErasureResult, RedactedLeaf, RedactionRequest, RedactionResult } from './types.js';
 
@@ -87,13 +87,13 @@ export function eraseSqlite(
       const key = subjectKey(subject);
       // A union of index look-ups: as actor (id or e-mail) and as target.
       const lookups = (after: number) =>
-        byDay(tenantId, { lo: after + 1, hi: Number.MAX_SAFE_INTEGER }, [
+        byDay('pos', tenantId, { lo: after + 1, hi: Number.MAX_SAFE_INTEGER }, [
           { from: 'events', where: `x.${key.column} = ?`, params: [key.value] },
           { from: 'event_targets', where: 'x.target_id = ?', params: [key.value] },
         ]);
       const page = db.prepare(
-        'SELECT pos, seq, hash, body, salts FROM events WHERE pos IN ' +
-          `(${lookups(0).sql}) ORDER BY pos LIMIT ?`,
+        `SELECT pos, seq, hash, body, salts FROM events WHERE ${lookups(0).sql} ` +
+          'ORDER BY pos LIMIT ?',
       );
       const update = db.prepare(
         'UPDATE events SET body = ?, salts = ?, actor_email = ?, ip = ?, digest = NULL ' +
@@ -116,7 +116,7 @@ export function eraseSqlite(
             erased.ip === null ? null : Buffer.from(erased.ip),
             row.pos,
           );
-          ftsDelete.run(row.pos, eventWords(tenantId, row.body));
+          ftsDelete.run(row.pos, eventWords(tenantId, JSON.parse(row.body) as StoredEvent));
           ftsInsert.run(row.pos, ftsWords(tenantId, erased.searchText));
           events++;
           values += erased.values;
@@ -154,9 +154,7 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
         'INSERT INTO redactions (tenant_id, seq, id, hash, redacted_at, redacted_by) ' +
           'VALUES (?, ?, ?, ?, ?, ?)',
       );
-      const dropTarget = db.prepare(DELETE_TARGET_SQL);
-      const dropFts = db.prepare(DELETE_FTS_SQL);
-      const dropEvent = db.prepare('DELETE FROM events WHERE pos = ?');
+      const remove = eventRemover(db);
       for (const id of ids) {
         const row = find.get(tenantId, id) as Omit<Row, 'salts'> | undefined;
         if (!row) {
@@ -166,10 +164,7 @@ export function redactSqlite(db: Database.Database, request: RedactionRequest): 
           continue;
         }
         keep.run(tenantId, row.seq, id, row.hash, request.at, request.by);
-        for (const target of targetIds(row.body))
-          dropTarget.run(targetParams(tenantId, target, row.pos));
-        dropFts.run(row.pos, eventWords(tenantId, row.body));
-        dropEvent.run(row.pos);
+        remove(tenantId, row.pos);
         result.deleted.push({ id, seq: row.seq });
       }
       if (result.deleted.length > 0) rebuildProjections(db, tenantId);

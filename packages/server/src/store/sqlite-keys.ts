@@ -33,11 +33,12 @@ export interface DayLookup {
 }
 
 /**
- * A query of the positions in `[lo, hi)` of a tenant's events that one of `lookups` finds,
- * each a look-up of a day-led index probed once per day of the range, for `pos IN (…)`.
- * @example byDay(1, { lo, hi }, [{ from: 'events', where: 'x.actor_id = ?', params: ['u-1'] }])
+ * The condition `column IN (…)` of the positions in `[lo, hi)` of a tenant's events that one of
+ * `lookups` finds, each a look-up of a day-led index probed once per day of the range.
+ * @example byDay('e.pos', 1, { lo, hi }, [{ from: 'events', where: 'x.actor_id = ?', params: ['u'] }])
  */
 export function byDay(
+  column: string,
   tenantId: number,
   range: { readonly lo: number; readonly hi: number },
   lookups: readonly DayLookup[],
@@ -53,7 +54,7 @@ export function byDay(
       `AND ${m.where} AND x.pos >= ? AND x.pos < ?`
     );
   });
-  return { sql: days.sql + selects.join(' UNION '), params };
+  return { sql: `${column} IN (${days.sql}${selects.join(' UNION ')})`, params };
 }
 
 /** Parameters: {@link targetParams}. */

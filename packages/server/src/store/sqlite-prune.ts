@@ -11,9 +11,8 @@
  */
 import type Database from 'better-sqlite3';
 import { runsOf } from './seq-runs.js';
-import { DELETE_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { actorKeySql, DAY_POS, HOUR_POS, SLOTS_PER_MS } from './sqlite-projections.js';
-import { DELETE_FTS_SQL, eventWords } from './sqlite-words.js';
+import { eventRemover } from './sqlite-remove.js';
 import type { PruneResult, PruneRule } from './types.js';
 
 export const PRUNE_TABLES = `
@@ -101,13 +100,7 @@ export class Pruner {
       integrations: p(
         'DELETE FROM integrations WHERE tenant_id = ? AND last_pos IN (SELECT pos FROM temp.prune_batch)',
       ),
-      targets: p(
-        `SELECT e.pos AS pos, t.value ->> '$.id' AS id FROM ${batchEvents}, ` +
-          "json_each(e.body, '$.targets') t",
-      ),
-      deleteTarget: p(DELETE_TARGET_SQL),
-      deleteWords: p(DELETE_FTS_SQL),
-      deleteEvent: p('DELETE FROM events WHERE pos = ? RETURNING body').pluck(),
+      remove: eventRemover(db),
       rangeEndingAt: p(
         'SELECT from_seq FROM pruned_ranges WHERE tenant_id = ? AND to_seq = ?',
       ).pluck(),
@@ -157,13 +150,7 @@ export class Pruner {
     }
     if (byCategory['communications'] !== undefined) s.receivers.run(tenantId);
     if (byCategory['integrations'] !== undefined) s.integrations.run(tenantId);
-    for (const t of s.targets.all() as Array<{ pos: number; id: string | null }>) {
-      if (t.id !== null) s.deleteTarget.run(targetParams(tenantId, t.id, t.pos));
-    }
-    for (const row of selected) {
-      const body = s.deleteEvent.get(row.pos) as string;
-      s.deleteWords.run(row.pos, eventWords(tenantId, body));
-    }
+    for (const row of selected) s.remove(tenantId, row.pos);
     this.#recordRanges(
       tenantId,
       selected.map((r) => r.seq),

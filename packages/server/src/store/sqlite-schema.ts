@@ -15,7 +15,7 @@
  * each, and pruning removes entries that sit together at the start of each index. A look-up by
  * value probes each day of the range in turn (`sqlite-keys.ts`).
  */
-import { merkle } from '@hindsight/core';
+import { merkle, type StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { ACCESS_TABLES } from './access-rows.js';
 import type { WriterEvent } from './append-plan.js';
@@ -187,7 +187,8 @@ function indexWords(db: Database.Database): void {
     .raw();
   for (let after = Number.MIN_SAFE_INTEGER; ; ) {
     const rows = page.all(after) as Array<[number, number, string]>;
-    for (const [pos, tenantId, body] of rows) insert.run(pos, eventWords(tenantId, body));
+    for (const [pos, tenantId, body] of rows)
+      insert.run(pos, eventWords(tenantId, JSON.parse(body) as StoredEvent));
     const last = rows[rows.length - 1];
     if (!last) return;
     after = last[0];

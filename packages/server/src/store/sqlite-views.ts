@@ -103,11 +103,11 @@ export function loginUsers(
   // The account's failed logins since then: its events by actor id, or by e-mail when it has
   // no id, looked up day by day.
   const failures = (column: 'actor_id' | 'actor_email', value: string) => {
-    const events = byDay(tenantId, since, [
+    const events = byDay('pos', tenantId, since, [
       { from: 'events', where: `x.${column} = ?`, params: [value] },
     ]);
     const stmt = prepare(
-      `SELECT count(*) FROM events WHERE pos IN (${events.sql}) ` +
+      `SELECT count(*) FROM events WHERE ${events.sql} ` +
         (column === 'actor_email' ? 'AND actor_id IS NULL ' : '') +
         "AND category = 'logins' AND action IN ('login.succeeded', 'login.failed') " +
         "AND (action = 'login.failed' OR outcome = 'failure')",

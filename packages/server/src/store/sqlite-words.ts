@@ -11,13 +11,12 @@ export function ftsWords(tenantId: number, searchText: string): string {
 }
 
 /**
- * The FTS5 document of a stored event, from its body: what {@link ftsWords} indexed when it was
+ * The FTS5 document of a stored event (its parsed body): what {@link ftsWords} indexed when it was
  * stored, and so what {@link DELETE_FTS_SQL} must be given to remove it. Every writer indexes
  * `searchableTexts` of the body it stores, so the two agree; a change to how words are found
  * must come with a schema version that re-indexes (as version 5 does).
  */
-export function eventWords(tenantId: number, body: string): string {
-  const event = JSON.parse(body) as StoredEvent;
+export function eventWords(tenantId: number, event: StoredEvent): string {
   return ftsWords(tenantId, searchableTexts(event).flatMap(searchTokens).join(' '));
 }
 

@@ -700,12 +700,12 @@ function clauseCondition(
     case 'actor':
       // A union of two covering index scans, a probe per day each: an OR over the two columns
       // would read every matching row before sorting, where this reads only the page's rows.
-      return inDays(tenantId, range, [
+      return byDay('e.pos', tenantId, range, [
         { from: 'events', where: 'x.actor_id = ?', params: [c.value] },
         { from: 'events', where: 'x.actor_email = ?', params: [c.value] },
       ]);
     case 'target':
-      return inDays(tenantId, range, [
+      return byDay('e.pos', tenantId, range, [
         { from: 'event_targets', where: 'x.target_id = ?', params: [c.value] },
       ]);
     case 'category':
@@ -721,7 +721,7 @@ function clauseCondition(
         ? { sql: 'e.action >= ? AND e.action < ?', params: [c.value, prefixEnd(c.value)] }
         : { sql: 'e.action = ?', params: [c.value] };
     case 'ip':
-      return inDays(tenantId, range, [
+      return byDay('e.pos', tenantId, range, [
         {
           from: 'events',
           where: 'x.ip BETWEEN ? AND ?',
@@ -738,10 +738,4 @@ function clauseCondition(
     case 'before':
       return { sql: `${posCol} < ?`, params: [c.timeMs * SLOTS_PER_MS] };
   }
-}
-
-/** `e.pos IN (…)` of {@link byDay}'s look-ups. */
-function inDays(...args: Parameters<typeof byDay>): { sql: string; params: unknown[] } {
-  const sub = byDay(...args);
-  return { sql: `e.pos IN (${sub.sql})`, params: sub.params };
 }
