@@ -3,11 +3,13 @@
  * store of (by default) 1,000,000 events across 100 tenants, one of which holds 10%.
  *
  *   npm run bench -- [--store sqlite|postgres] [--events 1000000] [--tenants 100]
- *                    [--concurrency 16] [--batch 100] [--only ingest|views|sdk|prune|export]
+ *                    [--concurrency 16] [--batch 100]
+ *                    [--only ingest|verify|views|sdk|prune|export]
  *                    [--sdk-events 200000]
  *
- * `--only ingest` runs phases (a) to (d), `--only views` phases (e) and (f), `--only sdk` phase
- * (g), `--only prune` phase (h), `--only export` phase (i) alone; by default all run.
+ * `--only ingest` runs phases (a) to (d), `--only verify` phase (d), `--only views` phases (e)
+ * and (f), `--only sdk` phase (g), `--only prune` phase (h), `--only export` phase (i) alone; by
+ * default all run.
  * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
@@ -17,7 +19,8 @@
  *     for SQLite, COPY for PostgreSQL (`--store postgres`).
  * (c) Query latency over HTTP on the store (a) filled, p50/p95 of 200 runs each.
  * (d) Offline verification (what `hindsight verify` runs) of a one-tenant export of as many
- *     events, written untimed.
+ *     events, written untimed, against its raw baseline: the same file read and every line
+ *     `JSON.parse`d in as many threads, nothing else.
  * (e) The derived views of issue #5 (`views.ts`): one tenant of `--events` events shaped as
  *     docs/event-conventions.md says, loaded untimed through the store's own append into a fresh
  *     store (`bench/data/views-sqlite`, kept for inspection, or a new PostgreSQL database); then
@@ -32,8 +35,8 @@
  * (h) Retention of issue #9 (`prune.ts`): ingest p50/p99 while the server's background job
  *     prunes `--events` expired events, against idle (target p99 ≤ 2×). Results under `prune`.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -52,7 +55,7 @@ import { pruneBench } from './prune.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
 import { sdkBench } from './sdk.js';
-import { timeVerify, writeExport } from './verify.js';
+import { timeParseFloor, timeVerify, writeExport } from './verify.js';
 import { viewsBench } from './views.js';
 import {
   ACTORS_PER_TENANT,
@@ -80,9 +83,9 @@ if (STORE !== 'sqlite' && STORE !== 'postgres') {
   throw new Error('--store is sqlite (default) or postgres.');
 }
 const ONLY = values.only;
-if (ONLY !== undefined && !['ingest', 'views', 'sdk', 'prune', 'export'].includes(ONLY)) {
+if (ONLY !== undefined && !['ingest', 'verify', 'views', 'sdk', 'prune', 'export'].includes(ONLY)) {
   throw new Error(
-    '--only is ingest (phases a to d), views (phases e and f), sdk (phase g), prune (phase h) or export (phase i).',
+    '--only is ingest (phases a to d), verify (phase d), views (phases e and f), sdk (phase g), prune (phase h) or export (phase i).',
   );
 }
 
@@ -254,19 +257,6 @@ async function ingestPhases(cluster: PostgresCluster | undefined) {
   client.close();
   await backend.close();
 
-  log(
-    `\n(d) offline verification of a ${TOTAL.toLocaleString('en')}-event export (hindsight verify)`,
-  );
-  mkdirSync(DATA, { recursive: true });
-  const exportFile = join(DATA, 'export.ndjson');
-  const verifierKey = await writeExport(exportFile, workload, new Date(NOW));
-  const verified = await timeVerify(exportFile, verifierKey);
-  rmSync(exportFile, { force: true });
-  if (!verified.report.ok)
-    throw new Error(`the export did not verify: ${verified.report.problems[0]?.message}`);
-  log(
-    `  ${verified.seconds.toFixed(1)} s (${Math.round(TOTAL / verified.seconds).toLocaleString('en')} events/s; target under 5 s at 1M), ${verified.report.checkpoints} checkpoints`,
-  );
   return {
     workload: {
       events: TOTAL,
@@ -281,7 +271,49 @@ async function ingestPhases(cluster: PostgresCluster | undefined) {
       ratio,
     },
     queriesMs: queries,
-    verify: { events: TOTAL, seconds: verified.seconds },
+    ...(await verifyPhase()),
+  };
+}
+
+/**
+ * Phase (d): `hindsight verify` of a one-tenant export of `TOTAL` events, and its raw baseline
+ * on the same file with as many threads (reading and `JSON.parse` of every line, nothing else).
+ */
+async function verifyPhase() {
+  const threads = Math.min(availableParallelism(), 4);
+  log(
+    `\n(d) offline verification of a ${TOTAL.toLocaleString('en')}-event export (hindsight verify), ${threads} threads`,
+  );
+  mkdirSync(DATA, { recursive: true });
+  const exportFile = join(DATA, 'export.ndjson');
+  const verifierKey = await writeExport(exportFile, workload, new Date(NOW));
+  const bytes = statSync(exportFile).size;
+  const floor = await timeParseFloor(exportFile, threads);
+  const verified = await timeVerify(exportFile, verifierKey, threads);
+  rmSync(exportFile, { force: true });
+  if (!verified.report.ok)
+    throw new Error(`the export did not verify: ${verified.report.problems[0]?.message}`);
+  // The header, every event and every checkpoint: the two read the same lines.
+  const lines = 1 + verified.report.events + verified.report.checkpoints;
+  if (floor.lines !== lines)
+    throw new Error(`the baseline parsed ${floor.lines} lines, the verifier read ${lines}`);
+  const ratio = verified.seconds / floor.seconds;
+  log(
+    `  raw baseline, JSON.parse of every line (${Math.round(bytes / 2 ** 20).toLocaleString('en')} MiB): ${floor.seconds.toFixed(1)} s`,
+  );
+  log(
+    `  verify: ${verified.seconds.toFixed(1)} s (${Math.round(TOTAL / verified.seconds).toLocaleString('en')} events/s; target under 5 s at 1M), ${verified.report.checkpoints} checkpoints`,
+  );
+  log(`  ratio verify/parse = ${ratio.toFixed(2)}`);
+  return {
+    verify: {
+      events: TOTAL,
+      bytes,
+      threads,
+      seconds: verified.seconds,
+      parseSeconds: floor.seconds,
+      ratio,
+    },
   };
 }
 
@@ -317,7 +349,12 @@ async function exportPhase() {
 async function main() {
   const cluster = STORE === 'postgres' ? await startPostgresCluster() : undefined;
   try {
-    const ingest = ONLY === undefined || ONLY === 'ingest' ? await ingestPhases(cluster) : {};
+    const ingest =
+      ONLY === undefined || ONLY === 'ingest'
+        ? await ingestPhases(cluster)
+        : ONLY === 'verify'
+          ? await verifyPhase()
+          : {};
     const views =
       ONLY === undefined || ONLY === 'views' ? { views: await viewsPhase(cluster) } : {};
     const sdk =

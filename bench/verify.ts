@@ -2,12 +2,16 @@
  * (d) Offline verification speed: an NDJSON export of one tenant's log of `total` events (the
  * workload's events, prepared, numbered and hashed as the server does, with a signed checkpoint
  * every 10,000 events) is written untimed; then `verifyExport` — what `hindsight verify` runs —
- * reads it from the file, recomputes every leaf (in worker threads), rebuilds the tree and checks every checkpoint.
+ * reads it from the file, recomputes every leaf (in worker threads), rebuilds the tree and checks
+ * every checkpoint. Its raw baseline, measured in the same run on the same file with as many
+ * threads, is the floor under any verifier of this format: reading the file and `JSON.parse` of
+ * each line, and nothing else.
  */
 
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import {
   EXPORT_FORMAT,
   leafHash,
@@ -70,9 +74,68 @@ export async function writeExport(
   return note.verifierKeyText(signer);
 }
 
-/** Verifies the export as `hindsight verify` does; returns the seconds it took and the report. */
-export async function timeVerify(file: string, verifierKey: string) {
+/**
+ * Verifies the export as `hindsight verify` does, in `threads` worker threads; returns the
+ * seconds it took and the report.
+ */
+export async function timeVerify(file: string, verifierKey: string, threads: number) {
   const t0 = performance.now();
-  const report = await verifyExport(createReadStream(file), { verifierKey });
+  const report = await verifyExport(createReadStream(file), { verifierKey, threads });
   return { seconds: (performance.now() - t0) / 1000, report };
+}
+
+/** A parsing thread of the floor: `JSON.parse` of every line of each chunk it is sent. */
+const PARSER = `
+const { parentPort } = require('node:worker_threads');
+parentPort.on('message', (chunk) => {
+  const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+  let lines = 0;
+  for (let at = 0, nl = text.indexOf('\\n'); nl >= 0; at = nl + 1, nl = text.indexOf('\\n', at)) {
+    JSON.parse(text.slice(at, nl));
+    lines++;
+  }
+  parentPort.postMessage(lines);
+});`;
+
+/**
+ * The raw baseline of (d): the file read and cut into chunks of whole lines (1 MiB, as
+ * `verifyExport` does), every line parsed with `JSON.parse` in `threads` worker threads, and
+ * nothing else — no leaf, commitment or tree. Returns the seconds it took and the lines parsed.
+ */
+export async function timeParseFloor(file: string, threads: number) {
+  const workers = Array.from({ length: threads }, () => new Worker(PARSER, { eval: true }));
+  const waiting = workers.map(() => [] as Array<(lines: number) => void>);
+  workers.forEach((worker, i) => {
+    worker.on('message', (lines: number) => waiting[i]?.shift()?.(lines));
+  });
+  const inFlight: Array<Promise<number>> = [];
+  let lines = 0;
+  let sent = 0;
+  const send = async (pieces: Buffer[]) => {
+    const chunk = new Uint8Array(Buffer.concat(pieces));
+    const i = sent++ % threads;
+    inFlight.push(new Promise((resolve) => waiting[i]?.push(resolve)));
+    workers[i]?.postMessage(chunk, [chunk.buffer as ArrayBuffer]);
+    while (inFlight.length >= 4 * threads) lines += await (inFlight.shift() as Promise<number>);
+  };
+  const t0 = performance.now();
+  let pieces: Buffer[] = [];
+  let bytes = 0;
+  for await (const piece of createReadStream(file) as AsyncIterable<Buffer>) {
+    const cut = piece.lastIndexOf(10) + 1;
+    if (cut === 0 || bytes + cut < 1024 * 1024) {
+      pieces.push(piece);
+      bytes += piece.length;
+      continue;
+    }
+    pieces.push(piece.subarray(0, cut));
+    await send(pieces);
+    pieces = cut < piece.length ? [piece.subarray(cut)] : [];
+    bytes = piece.length - cut;
+  }
+  if (bytes > 0) await send(pieces);
+  for (const pending of inFlight) lines += await pending;
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return { seconds, lines };
 }

@@ -42,7 +42,8 @@ const LINE_BREAK = /\r\n|\n|\r/;
 /** Checks a chunk of whole lines (UTF-8). */
 export function checkChunk(bytes: Uint8Array): ChunkResult {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const lines = text.split(LINE_BREAK);
+  // An export's lines end with "\n" alone; a file with "\r" in it is read as `readline` would.
+  const lines = text.includes('\r') ? text.split(LINE_BREAK) : text.split('\n');
   if (text.endsWith('\n') || text.endsWith('\r')) lines.pop();
   const checked = new Uint8Array(lines.length);
   const seqs = new Float64Array(lines.length);

@@ -36,6 +36,19 @@ function hasOnlyEventKeys(input: object): boolean {
   return true;
 }
 
+/** The millisecond last stamped and its RFC 3339 text: events come many per millisecond. */
+let stampMs = Number.NaN;
+let stampText = '';
+
+/** `new Date(ms).toISOString()`, computed once per millisecond. */
+function timeText(ms: number): string {
+  if (ms !== stampMs) {
+    stampText = new Date(ms).toISOString();
+    stampMs = ms;
+  }
+  return stampText;
+}
+
 /** A prepared event: its id and its JSON as sent. */
 export interface PreparedEvent {
   readonly id: string;
@@ -57,7 +70,7 @@ export function prepareEvent(input: RecordInput): PreparedEvent {
   }
   const now = Date.now();
   const id = input.id ?? newEventId(now);
-  const time = input.time ?? new Date(now).toISOString();
+  const time = input.time ?? timeText(now);
   const actor = input.actor ?? currentActor() ?? SYSTEM_ACTOR;
   const event = hasOnlyEventKeys(input)
     ? // One literal shape for every event keeps serialising and validating on V8's fast
