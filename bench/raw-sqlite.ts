@@ -16,6 +16,7 @@ import {
   INSERT_EVENT_SQL,
   INSERT_NODE_SQL,
   migrateSqlite,
+  nodeRow,
   SLOTS_PER_MS,
 } from '../packages/server/src/store/sqlite-schema.js';
 import { ftsWords, INSERT_FTS_SQL } from '../packages/server/src/store/sqlite-words.js';
@@ -49,7 +50,7 @@ export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): nu
       insertEvent.run(r.params);
       for (const target of r.targets) insertTarget.run(targetParams(r.tenantId, target, r.pos));
       insertFts.run(r.pos, r.words);
-      for (const n of r.nodes) insertNode.run(r.tenantId, n.level, n.index, n.hash);
+      for (const n of r.nodes) insertNode.run(nodeRow(r.tenantId, n));
       projector.add(r.tenantId, r.pos, r.event);
     }
     projector.write();

@@ -14,6 +14,11 @@
  * a transaction's new entries then share a few pages per tenant instead of landing on a page
  * each, and pruning removes entries that sit together at the start of each index. A look-up by
  * value probes each day of the range in turn (`sqlite-keys.ts`).
+ *
+ * The Merkle tree's nodes are keyed by the tree size at which each became complete
+ * (`(idx + 1) * 2^level`) before their level: the nodes a batch of events completes are then
+ * neighbours at the end of their tenant's rows, where a key led by the level would put them on
+ * a page per level.
  */
 import { merkle, type StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
@@ -31,7 +36,7 @@ import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -81,10 +86,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
 );
 CREATE TABLE IF NOT EXISTS tree_nodes (
   tenant_id INTEGER NOT NULL,
+  size INTEGER NOT NULL,
   level INTEGER NOT NULL,
   idx INTEGER NOT NULL,
   hash BLOB NOT NULL,
-  PRIMARY KEY (tenant_id, level, idx)
+  PRIMARY KEY (tenant_id, size, level)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
   tenant_id INTEGER NOT NULL,
@@ -141,8 +147,17 @@ export function migrateSqlite(db: Database.Database): void {
     // rowid (`contentless_delete`): rebuild the search index in that form.
     const reindex = version >= 1 && version < 5;
     if (reindex) db.exec('DROP TABLE events_fts');
+    // Version 6 keys the tree's nodes by the size that completed them: copy them to that key.
+    const retree = version >= 2 && version < 6;
+    if (retree) db.exec('ALTER TABLE tree_nodes RENAME TO tree_nodes_v5');
     db.exec(SCHEMA);
     if (reindex) indexWords(db);
+    if (retree) {
+      db.exec(
+        'INSERT INTO tree_nodes SELECT tenant_id, (idx + 1) << level, level, idx, hash ' +
+          'FROM tree_nodes_v5 ORDER BY 1, 2, 3; DROP TABLE tree_nodes_v5',
+      );
+    }
     if (rekey) {
       db.exec(
         `INSERT INTO event_targets SELECT tenant_id, pos / ${DAY_POS}, target_id, pos FROM event_targets_v3; ` +
@@ -203,7 +218,7 @@ function buildTrees(db: Database.Database): void {
   for (const tenantId of tenants) {
     const leaves = hashes.all(tenantId) as Buffer[];
     for (const node of merkle.appendLeaves(new Map(), 0, leaves)) {
-      insert.run(tenantId, node.level, node.index, node.hash);
+      insert.run(nodeRow(tenantId, node));
     }
   }
 }
@@ -241,4 +256,20 @@ export const INSERT_EVENT_SQL =
   'outcome, channel, status, ip, digest, hash, body, salts) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 export const INSERT_NODE_SQL =
-  'INSERT INTO tree_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)';
+  'INSERT INTO tree_nodes (tenant_id, size, level, idx, hash) VALUES (?, ?, ?, ?, ?)';
+/** A node's hash; parameters: {@link nodeKey}. */
+export const NODE_SQL =
+  'SELECT hash FROM tree_nodes WHERE tenant_id = ? AND size = ? AND level = ?';
+
+/** The key of a tree node: its tenant, the tree size that completed it, and its level. */
+export function nodeKey(tenantId: number, level: number, index: number): [number, number, number] {
+  return [tenantId, (index + 1) * 2 ** level, level];
+}
+
+/** The `tree_nodes` row of a node, in the column order of {@link INSERT_NODE_SQL}. */
+export function nodeRow(
+  tenantId: number,
+  node: merkle.NodeId & { hash: Uint8Array },
+): [number, number, number, number, Uint8Array] {
+  return [tenantId, (node.index + 1) * 2 ** node.level, node.level, node.index, node.hash];
+}

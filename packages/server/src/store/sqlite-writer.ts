@@ -30,6 +30,9 @@ import {
   INSERT_EVENT_SQL,
   INSERT_NODE_SQL,
   migrateSqlite,
+  NODE_SQL,
+  nodeKey,
+  nodeRow,
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
 import { ftsWords, INSERT_FTS_SQL } from './sqlite-words.js';
@@ -127,7 +130,7 @@ export class SqliteWriter {
         'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) ' +
           'SELECT id, ?, ?, ? FROM tenants WHERE name = ?',
       ),
-      node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
+      node: p(NODE_SQL).pluck(),
     };
     this.#projector = new Projector(db);
     this.#appendAll = db.transaction((batches: readonly (readonly WriterEvent[])[]) =>
@@ -225,7 +228,7 @@ export class SqliteWriter {
       const frontier =
         this.#frontiers.get(tenantId, growth.size) ?? this.#readFrontier(tenantId, growth.size);
       for (const node of merkle.appendLeaves(frontier, growth.size, growth.leaves)) {
-        this.#stmt.insertNode.run(tenantId, node.level, node.index, node.hash);
+        this.#stmt.insertNode.run(nodeRow(tenantId, node));
       }
       this.#committing.push([tenantId, growth.size + growth.leaves.length, frontier]);
     }
@@ -234,7 +237,7 @@ export class SqliteWriter {
   #readFrontier(tenantId: number, size: number): Map<number, Uint8Array> {
     const frontier = new Map<number, Uint8Array>();
     for (const { level, index } of merkle.frontierIds(size)) {
-      const hash = this.#stmt.node.get(tenantId, level, index) as Buffer | undefined;
+      const hash = this.#stmt.node.get(nodeKey(tenantId, level, index)) as Buffer | undefined;
       if (!hash) throw new Error(`Tree node ${level}/${index} of tenant ${tenantId} is missing.`);
       frontier.set(level, hash);
     }

@@ -33,7 +33,7 @@ import { redactedLeavesSqlite } from './sqlite-erase.js';
 import { byDay } from './sqlite-keys.js';
 import * as pruning from './sqlite-prune.js';
 import type { PurgeData, PurgeReport } from './sqlite-purge.js';
-import { migrateSqlite, SLOTS_PER_MS } from './sqlite-schema.js';
+import { migrateSqlite, NODE_SQL, nodeKey, SLOTS_PER_MS } from './sqlite-schema.js';
 import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
 import { computeStats, STATS_SCAN_LIMIT, timeClause } from './stats-plan.js';
@@ -175,7 +175,7 @@ class SqliteStore implements Store {
         'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
           'WHERE t.name = ? ORDER BY c.size DESC LIMIT 1',
       ),
-      node: p('SELECT hash FROM tree_nodes WHERE tenant_id = ? AND level = ? AND idx = ?').pluck(),
+      node: p(NODE_SQL).pluck(),
       ping: p('SELECT 1').pluck(),
     };
   }
@@ -283,7 +283,7 @@ class SqliteStore implements Store {
     return nodesInOrder(tenant, ids, (level, index) =>
       tenantId === null
         ? undefined
-        : (this.#stmt.node.get(tenantId, level, index) as Buffer | undefined),
+        : (this.#stmt.node.get(nodeKey(tenantId, level, index)) as Buffer | undefined),
     );
   }
 

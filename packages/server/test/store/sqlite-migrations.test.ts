@@ -286,7 +286,84 @@ describe('SQLite migrations', () => {
         expect(sql('events_fts')).not.toMatch(/contentless_delete/);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('5');
+        ).toBe('6');
+      } finally {
+        after.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('re-keys the Merkle tree of a version 5 database by the size that completed each node', async () => {
+    const tmp = tempDir();
+    try {
+      const store = await openStore({ data: tmp.dir });
+      for (const tenant of ['one', 'two']) {
+        const events = Array.from({ length: tenant === 'one' ? 13 : 4 }, (_, i) => ({
+          tenant,
+          action: 'a.b',
+          actor: { id: `u${i}` },
+        }));
+        await store.append([prepareEvents({ events }, testEnricher())]);
+      }
+      await store.close();
+      // Make it what version 5 wrote: nodes keyed by level, then index.
+      const db = new Database(sqlitePath(tmp.dir));
+      const nodes = db.prepare('SELECT count(*) FROM tree_nodes').pluck().get();
+      db.exec(`
+        CREATE TABLE old_nodes (tenant_id INTEGER NOT NULL, level INTEGER NOT NULL,
+          idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (tenant_id, level, idx)) WITHOUT ROWID;
+        INSERT INTO old_nodes SELECT tenant_id, level, idx, hash FROM tree_nodes;
+        DROP TABLE tree_nodes; ALTER TABLE old_nodes RENAME TO tree_nodes;
+        UPDATE meta SET value = '5' WHERE key = 'schema_version';`);
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        const leavesOf = async (tenant: string) =>
+          (await upgraded.queryEvents(tenant, { clauses: [], limit: 50, order: 'asc' })).events.map(
+            (e) => Buffer.from(e.hash, 'hex'),
+          );
+        for (const [tenant, size] of [
+          ['one', 13],
+          ['two', 4],
+        ] as const) {
+          const leaves = await leavesOf(tenant);
+          expect(leaves).toHaveLength(size);
+          // Every past size's root is read from the re-keyed nodes.
+          for (let n = 1; n <= size; n++) {
+            const root = await treeRoot(upgraded, tenant, n);
+            expect(Buffer.from(root).equals(merkle.rootHash(leaves.slice(0, n)))).toBe(true);
+          }
+        }
+        const [more] = await upgraded.append([
+          prepareEvents(
+            { events: [{ tenant: 'one', action: 'a.b', actor: { id: 'u' } }] },
+            testEnricher(),
+          ),
+        ]);
+        expect(more?.ok).toBe(true);
+        const leaves = await leavesOf('one');
+        expect(
+          Buffer.from(await treeRoot(upgraded, 'one', 14)).equals(merkle.rootHash(leaves)),
+        ).toBe(true);
+      } finally {
+        await upgraded.close();
+      }
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        expect(
+          after.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get('tree_nodes'),
+        ).toMatch(/PRIMARY KEY \(tenant_id, size, level\)/);
+        // Every node kept, and the one event more added its leaf and the subtrees it completed
+        // (13 → 14 completes the pair 12–13 and nothing above it).
+        expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(
+          (nodes as number) + 2,
+        );
+        expect(
+          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
+        ).toBe('6');
       } finally {
         after.close();
       }
