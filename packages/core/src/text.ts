@@ -6,6 +6,9 @@ import type { UnsealedEvent } from './schema.js';
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{M}+/gu;
+const ASCII_WORD = /[a-z0-9]+/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
+const NON_ASCII = /[^\u0000-\u007f]/;
 
 /**
  * Lower-cased, accent-free words of a text: letters and digits, split at everything else, so
@@ -14,6 +17,9 @@ const MARKS = /\p{M}+/gu;
  * @example searchTokens('Zoë sent CUS-42') // ['zoe', 'sent', 'cus', '42']
  */
 export function searchTokens(text: string): string[] {
+  // ASCII text is its own NFKD form, has no marks, and its letters and digits are [A-Za-z0-9]:
+  // the same tokens, without the Unicode passes (most of what events hold is ASCII).
+  if (!NON_ASCII.test(text)) return text.toLowerCase().match(ASCII_WORD) ?? [];
   return text.normalize('NFKD').replace(MARKS, '').toLowerCase().match(WORD) ?? [];
 }
 
