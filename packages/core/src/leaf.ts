@@ -232,10 +232,12 @@ export function makeSalts(event: UnsealedEvent, random: (bytes: number) => Uint8
   const salts: Salts = {};
   const values = personalValues(event);
   if (values.length === 0) return salts;
-  const pool = Buffer.from(random(values.length * SALT_BYTES));
-  values.forEach(({ path }, i) => {
-    salts[path] = pool.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES).toString('hex');
-  });
+  // One hex text for all of them, cut in pieces: one conversion per event, not one per value.
+  const hex = Buffer.from(random(values.length * SALT_BYTES)).toString('hex');
+  const width = 2 * SALT_BYTES;
+  for (let i = 0; i < values.length; i++) {
+    salts[(values[i] as Personal).path] = hex.slice(i * width, (i + 1) * width);
+  }
   return salts;
 }
 

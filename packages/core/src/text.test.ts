@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UnsealedEvent } from './schema.js';
-import { searchableTexts, searchTokens } from './text.js';
+import { searchableTexts, searchText, searchTokens } from './text.js';
 
 describe('searchTokens', () => {
   it.each([
@@ -141,5 +141,13 @@ describe('searchableTexts', () => {
   it('finds an identifier and an e-mail address through their tokens', () => {
     const tokens = searchableTexts(event).flatMap(searchTokens);
     expect(tokens).toEqual(expect.arrayContaining(['cus', '123456', 'ann', 'acme', 'test']));
+  });
+  it('gives the search text as every token of the searchable texts, in order, one space apart', () => {
+    const expected = searchableTexts(event).flatMap(searchTokens);
+    expect(expected.length).toBeGreaterThan(5);
+    expect(searchText(event)).toBe(expected.join(' '));
+    expect(searchText({ ...event, description: 'Zoë  —  ÉLODIE', metadata: {} })).toMatch(
+      / zoe elodie( |$)/,
+    );
   });
 });

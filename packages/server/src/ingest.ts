@@ -9,8 +9,7 @@ import {
   leafHashParts,
   makeSalts,
   normalizeEvent,
-  searchableTexts,
-  searchTokens,
+  searchText,
   type ValidationIssue,
   validateEvent,
 } from '@hindsight/core';
@@ -92,6 +91,6 @@ function prepareEvent(input: EventInput, enricher: Enricher, receivedAt: Date): 
     digest: input.id === undefined ? null : inputDigest(input),
     hashParts: leafHashParts(event, salts),
     json: JSON.stringify(event),
-    searchText: searchableTexts(event).flatMap(searchTokens).join(' '),
+    searchText: searchText(event),
   };
 }

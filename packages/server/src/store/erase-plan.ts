@@ -9,8 +9,7 @@ import {
   leafHash,
   parseIp,
   type StoredEvent,
-  searchableTexts,
-  searchTokens,
+  searchText,
   type TenantSettings,
   type UnsealedEvent,
 } from '@hindsight/core';
@@ -97,7 +96,7 @@ export function eraseRow(row: EventRowText, subject: ErasureSubject): ErasedRow 
     salts: Object.keys(out.salts).length === 0 ? null : JSON.stringify(out.salts),
     actorEmail: erased.actor.email ?? null,
     ip: ip ? ip.bytes : null,
-    searchText: searchableTexts(erased).flatMap(searchTokens).join(' '),
+    searchText: searchText(erased),
     values: out.paths.length,
   };
 }

@@ -2,7 +2,7 @@
  * The words of the SQLite store's keyword search (see `sqlite-schema.ts`): a contentless FTS5
  * index keyed by the event's `pos`, whose tokens carry the tenant (`t<id>_word`).
  */
-import { type StoredEvent, searchableTexts, searchTokens } from '@hindsight/core';
+import { type StoredEvent, searchText } from '@hindsight/core';
 
 /** The FTS5 document of an event: its search tokens, each carrying the tenant. */
 export function ftsWords(tenantId: number, searchText: string): string {
@@ -13,11 +13,11 @@ export function ftsWords(tenantId: number, searchText: string): string {
 /**
  * The FTS5 document of a stored event (its parsed body): what {@link ftsWords} indexed when it was
  * stored, and so what {@link DELETE_FTS_SQL} must be given to remove it. Every writer indexes
- * `searchableTexts` of the body it stores, so the two agree; a change to how words are found
+ * `searchText` of the body it stores, so the two agree; a change to how words are found
  * must come with a schema version that re-indexes (as version 5 does).
  */
 export function eventWords(tenantId: number, event: StoredEvent): string {
-  return ftsWords(tenantId, searchableTexts(event).flatMap(searchTokens).join(' '));
+  return ftsWords(tenantId, searchText(event));
 }
 
 export const INSERT_FTS_SQL = 'INSERT INTO events_fts (rowid, words) VALUES (?, ?)';
