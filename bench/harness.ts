@@ -14,7 +14,7 @@ import {
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DATA = join(ROOT, 'bench', 'data');
-export const CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
+const CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
 
 export const log = (line: string) => process.stdout.write(`${line}\n`);
 
