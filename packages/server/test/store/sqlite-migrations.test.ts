@@ -17,16 +17,7 @@ describe('SQLite migrations', () => {
   it('builds the Merkle trees of a version 1 database (before trees were stored)', async () => {
     const tmp = tempDir();
     try {
-      const store = await openStore({ data: tmp.dir });
-      for (const tenant of ['one', 'two']) {
-        const events = Array.from({ length: tenant === 'one' ? 13 : 4 }, () => ({
-          tenant,
-          action: 'a.b',
-          actor: { id: 'u' },
-        }));
-        await store.append([prepareEvents({ events }, testEnricher())]);
-      }
-      await store.close();
+      await storeTwoTenants(tmp.dir);
       // Make it what version 1 wrote: no tree.
       const db = new Database(sqlitePath(tmp.dir));
       db.exec("DROP TABLE tree_nodes; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
@@ -34,29 +25,7 @@ describe('SQLite migrations', () => {
 
       const upgraded = await openStore({ data: tmp.dir });
       try {
-        for (const [tenant, size] of [
-          ['one', 13],
-          ['two', 4],
-        ] as const) {
-          const page = await upgraded.queryEvents(tenant, { clauses: [], limit: 50, order: 'asc' });
-          const leaves = page.events.map((e) => Buffer.from(e.hash, 'hex'));
-          expect(leaves).toHaveLength(size);
-          const root = await treeRoot(upgraded, tenant, size);
-          expect(Buffer.from(root).equals(merkle.rootHash(leaves))).toBe(true);
-        }
-        // And the tree keeps growing from there.
-        const [more] = await upgraded.append([
-          prepareEvents(
-            { events: [{ tenant: 'one', action: 'a.b', actor: { id: 'u' } }] },
-            testEnricher(),
-          ),
-        ]);
-        expect(more?.ok).toBe(true);
-        const page = await upgraded.queryEvents('one', { clauses: [], limit: 50, order: 'asc' });
-        const leaves = page.events.map((e) => Buffer.from(e.hash, 'hex'));
-        expect(
-          Buffer.from(await treeRoot(upgraded, 'one', 14)).equals(merkle.rootHash(leaves)),
-        ).toBe(true);
+        await expectTreesWhole(upgraded);
       } finally {
         await upgraded.close();
       }
@@ -298,19 +267,10 @@ describe('SQLite migrations', () => {
   it('re-keys the Merkle tree of a version 5 database by the size that completed each node', async () => {
     const tmp = tempDir();
     try {
-      const store = await openStore({ data: tmp.dir });
-      for (const tenant of ['one', 'two']) {
-        const events = Array.from({ length: tenant === 'one' ? 13 : 4 }, (_, i) => ({
-          tenant,
-          action: 'a.b',
-          actor: { id: `u${i}` },
-        }));
-        await store.append([prepareEvents({ events }, testEnricher())]);
-      }
-      await store.close();
+      await storeTwoTenants(tmp.dir);
       // Make it what version 5 wrote: nodes keyed by level, then index.
       const db = new Database(sqlitePath(tmp.dir));
-      const nodes = db.prepare('SELECT count(*) FROM tree_nodes').pluck().get();
+      const nodes = db.prepare('SELECT count(*) FROM tree_nodes').pluck().get() as number;
       db.exec(`
         CREATE TABLE old_nodes (tenant_id INTEGER NOT NULL, level INTEGER NOT NULL,
           idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (tenant_id, level, idx)) WITHOUT ROWID;
@@ -321,33 +281,7 @@ describe('SQLite migrations', () => {
 
       const upgraded = await openStore({ data: tmp.dir });
       try {
-        const leavesOf = async (tenant: string) =>
-          (await upgraded.queryEvents(tenant, { clauses: [], limit: 50, order: 'asc' })).events.map(
-            (e) => Buffer.from(e.hash, 'hex'),
-          );
-        for (const [tenant, size] of [
-          ['one', 13],
-          ['two', 4],
-        ] as const) {
-          const leaves = await leavesOf(tenant);
-          expect(leaves).toHaveLength(size);
-          // Every past size's root is read from the re-keyed nodes.
-          for (let n = 1; n <= size; n++) {
-            const root = await treeRoot(upgraded, tenant, n);
-            expect(Buffer.from(root).equals(merkle.rootHash(leaves.slice(0, n)))).toBe(true);
-          }
-        }
-        const [more] = await upgraded.append([
-          prepareEvents(
-            { events: [{ tenant: 'one', action: 'a.b', actor: { id: 'u' } }] },
-            testEnricher(),
-          ),
-        ]);
-        expect(more?.ok).toBe(true);
-        const leaves = await leavesOf('one');
-        expect(
-          Buffer.from(await treeRoot(upgraded, 'one', 14)).equals(merkle.rootHash(leaves)),
-        ).toBe(true);
+        await expectTreesWhole(upgraded);
       } finally {
         await upgraded.close();
       }
@@ -356,11 +290,9 @@ describe('SQLite migrations', () => {
         expect(
           after.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get('tree_nodes'),
         ).toMatch(/PRIMARY KEY \(tenant_id, size, level\)/);
-        // Every node kept, and the one event more added its leaf and the subtrees it completed
+        // Every node kept, and the one event more added its leaf and the subtree it completed
         // (13 → 14 completes the pair 12–13 and nothing above it).
-        expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(
-          (nodes as number) + 2,
-        );
+        expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(nodes + 2);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
         ).toBe('6');
@@ -372,3 +304,51 @@ describe('SQLite migrations', () => {
     }
   });
 });
+
+const TREE_TENANTS = [
+  ['one', 13],
+  ['two', 4],
+] as const;
+
+/** Stores 13 events of tenant "one" and 4 of tenant "two" in a new store in `dir`. */
+async function storeTwoTenants(dir: string): Promise<void> {
+  const store = await openStore({ data: dir });
+  for (const [tenant, size] of TREE_TENANTS) {
+    const events = Array.from({ length: size }, (_, i) => ({
+      tenant,
+      action: 'a.b',
+      actor: { id: `u${i}` },
+    }));
+    await store.append([prepareEvents({ events }, testEnricher())]);
+  }
+  await store.close();
+}
+
+/**
+ * The trees of {@link storeTwoTenants}' tenants, read from the stored nodes, have the root of
+ * their leaves at every size; and they keep growing: one event more gives tenant "one" the
+ * root of its 14 leaves.
+ */
+async function expectTreesWhole(store: Store): Promise<void> {
+  const leavesOf = async (tenant: string) =>
+    (await store.queryEvents(tenant, { clauses: [], limit: 50, order: 'asc' })).events.map((e) =>
+      Buffer.from(e.hash, 'hex'),
+    );
+  for (const [tenant, size] of TREE_TENANTS) {
+    const leaves = await leavesOf(tenant);
+    expect(leaves).toHaveLength(size);
+    for (let n = 1; n <= size; n++) {
+      const root = await treeRoot(store, tenant, n);
+      expect(Buffer.from(root).equals(merkle.rootHash(leaves.slice(0, n)))).toBe(true);
+    }
+  }
+  const [more] = await store.append([
+    prepareEvents(
+      { events: [{ tenant: 'one', action: 'a.b', actor: { id: 'u' } }] },
+      testEnricher(),
+    ),
+  ]);
+  expect(more?.ok).toBe(true);
+  const leaves = await leavesOf('one');
+  expect(Buffer.from(await treeRoot(store, 'one', 14)).equals(merkle.rootHash(leaves))).toBe(true);
+}
