@@ -94,41 +94,53 @@ export async function verifyExport(
       } else verifier.line(r.others[other++] as string);
     }
   };
-  const send = async (pieces: Uint8Array[], bytes: number) => {
-    // A buffer of its own, so that it can be moved to the worker rather than copied.
-    const chunk = new Uint8Array(new ArrayBuffer(bytes));
-    let at = 0;
-    for (const piece of pieces) {
-      chunk.set(piece, at);
-      at += piece.length;
-    }
-    inFlight.push(pool ? pool.check(chunk) : Promise.resolve(checkChunk(chunk)));
-    while (inFlight.length >= 4 * Math.max(threads, 1))
-      feed(await (inFlight.shift() as Promise<ChunkResult>));
-  };
   try {
-    let pieces: Uint8Array[] = [];
-    let bytes = 0;
-    for await (const input_ of input) {
-      const piece = typeof input_ === 'string' ? Buffer.from(input_) : input_;
-      // Chunks end after a newline: a line, and a UTF-8 character, is never cut in two.
-      const cut = piece.lastIndexOf(10) + 1;
-      if (cut === 0 || bytes + cut < chunkBytes) {
-        pieces.push(piece);
-        bytes += piece.length;
-        continue;
-      }
-      pieces.push(piece.subarray(0, cut));
-      await send(pieces, bytes + cut);
-      pieces = cut < piece.length ? [piece.subarray(cut)] : [];
-      bytes = piece.length - cut;
+    for await (const chunk of lineChunks(input, chunkBytes)) {
+      inFlight.push(pool ? pool.check(chunk) : Promise.resolve(checkChunk(chunk)));
+      while (inFlight.length >= 4 * Math.max(threads, 1))
+        feed(await (inFlight.shift() as Promise<ChunkResult>));
     }
-    if (bytes > 0) await send(pieces, bytes);
     for (const result of inFlight) feed(await result);
   } finally {
     await pool?.close();
   }
   return verifier.finish();
+}
+
+/**
+ * The input cut into chunks of whole lines of at least `chunkBytes` (the last may be shorter):
+ * each ends after a newline, so a line, and a UTF-8 character, is never cut in two. Each chunk
+ * has a buffer of its own, so that it can be moved to a worker thread rather than copied.
+ */
+export async function* lineChunks(
+  input: AsyncIterable<Uint8Array | string>,
+  chunkBytes: number,
+): AsyncGenerator<Uint8Array> {
+  let pieces: Uint8Array[] = [];
+  let bytes = 0;
+  const join = (length: number) => {
+    const chunk = new Uint8Array(new ArrayBuffer(length));
+    let at = 0;
+    for (const piece of pieces) {
+      chunk.set(piece, at);
+      at += piece.length;
+    }
+    return chunk;
+  };
+  for await (const input_ of input) {
+    const piece = typeof input_ === 'string' ? Buffer.from(input_) : input_;
+    const cut = piece.lastIndexOf(10) + 1;
+    if (cut === 0 || bytes + cut < chunkBytes) {
+      pieces.push(piece);
+      bytes += piece.length;
+      continue;
+    }
+    pieces.push(piece.subarray(0, cut));
+    yield join(bytes + cut);
+    pieces = cut < piece.length ? [piece.subarray(cut)] : [];
+    bytes = piece.length - cut;
+  }
+  if (bytes > 0) yield join(bytes);
 }
 
 /** A worker thread, and the chunks it has yet to answer, oldest first. */

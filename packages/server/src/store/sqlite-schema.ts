@@ -261,9 +261,14 @@ export const INSERT_NODE_SQL =
 export const NODE_SQL =
   'SELECT hash FROM tree_nodes WHERE tenant_id = ? AND size = ? AND level = ?';
 
+/** The tree size at which a node became complete (in SQL: `(idx + 1) << level`). */
+function completedAt(level: number, index: number): number {
+  return (index + 1) * 2 ** level;
+}
+
 /** The key of a tree node: its tenant, the tree size that completed it, and its level. */
 export function nodeKey(tenantId: number, level: number, index: number): [number, number, number] {
-  return [tenantId, (index + 1) * 2 ** level, level];
+  return [tenantId, completedAt(level, index), level];
 }
 
 /** The `tree_nodes` row of a node, in the column order of {@link INSERT_NODE_SQL}. */
@@ -271,5 +276,5 @@ export function nodeRow(
   tenantId: number,
   node: merkle.NodeId & { hash: Uint8Array },
 ): [number, number, number, number, Uint8Array] {
-  return [tenantId, (node.index + 1) * 2 ** node.level, node.level, node.index, node.hash];
+  return [tenantId, completedAt(node.level, node.index), node.level, node.index, node.hash];
 }
