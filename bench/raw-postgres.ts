@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL raw baseline: the workload's rows — events, search words, targets and Merkle
  * tree nodes — loaded with COPY straight into the store's schema (same tables, partitions and
- * indexes), 1,000 events per transaction, in one connection.
+ * indexes), `rowsPerTransaction` events per transaction (`--raw-batch`), in one connection.
  * Only the COPYs and commits are timed.
  */
 import { performance } from 'node:perf_hooks';
@@ -37,6 +37,7 @@ export async function rawPostgres(
   url: string,
   workload: WorkloadOptions,
   now: Date,
+  rowsPerTransaction: number,
 ): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -63,7 +64,7 @@ export async function rawPostgres(
   // Each tenant's Merkle tree, kept as its frontier, as the store keeps it.
   const frontiers = new Map<number, Map<number, Uint8Array>>();
   let ms = 0;
-  for (const group of numberedEvents(workload, 1000, now)) {
+  for (const group of numberedEvents(workload, rowsPerTransaction, now)) {
     // The same rows as the server's insert builds, written as COPY text.
     const columns = emptyColumns();
     for (const { event, seq, hash } of group) {

@@ -1,8 +1,8 @@
 /**
  * The SQLite raw baseline: the workload's rows — events, targets, search words, Merkle tree
  * nodes and the views' summary rows — inserted straight into the store's schema with
- * better-sqlite3 in one process, 1,000 events per transaction, same durability as the server.
- * Only the inserts and commits are timed.
+ * better-sqlite3 in one process, `rowsPerTransaction` events per transaction (`--raw-batch`),
+ * same durability as the server. Only the inserts and commits are timed.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -22,7 +22,12 @@ import {
 import { ftsWords, INSERT_FTS_SQL } from '../packages/server/src/store/sqlite-words.js';
 import { type NumberedEvent, numberedEvents, type WorkloadOptions } from './workload.js';
 
-export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): number {
+export function rawSqlite(
+  dir: string,
+  workload: WorkloadOptions,
+  now: Date,
+  rowsPerTransaction: number,
+): number {
   const db = new Database(join(dir, 'raw.db'));
   migrateSqlite(db);
   const insertEvent = db.prepare(INSERT_EVENT_SQL);
@@ -81,7 +86,7 @@ export function rawSqlite(dir: string, workload: WorkloadOptions, now: Date): nu
     };
   };
   let insertMs = 0;
-  for (const group of numberedEvents(workload, 1000, now)) {
+  for (const group of numberedEvents(workload, rowsPerTransaction, now)) {
     const rows = group.map(toRow);
     const t0 = performance.now();
     insertRows(rows);

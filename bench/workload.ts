@@ -2,7 +2,7 @@
  * The benchmark's synthetic workload: realistic events across many tenants, one of which holds
  * 10%, with a common word (in ≥ 10% of that tenant's events) and a rare one to search for.
  */
-import { type EventInput, leafHashOf } from '@hindsight/core';
+import { type EventInput, LIMITS, leafHashOf } from '@hindsight/core';
 import { mulberry32 } from '../packages/server/src/demo.js';
 import { createEnricher } from '../packages/server/src/enrich.js';
 import { prepareEvents } from '../packages/server/src/ingest.js';
@@ -117,7 +117,8 @@ export interface NumberedEvent {
 
 /**
  * Yields the workload as the raw baselines insert it: prepared by the same code as the server
- * (validation, enrichment, salts), numbered per tenant and hashed, in groups of `size`.
+ * (validation, enrichment, salts; at most a request's worth of events at a time), numbered per
+ * tenant and hashed, in groups of `size` (one group per transaction).
  */
 export function* numberedEvents(
   options: WorkloadOptions,
@@ -127,11 +128,19 @@ export function* numberedEvents(
   const enricher = createEnricher();
   const sizes = new Map<string, number>();
   for (const batch of generateEvents(options, size)) {
-    yield prepareEvents({ events: batch }, enricher, now).map((p) => {
-      const event = writerEvent(p);
-      const seq = (sizes.get(event.tenant) ?? 0) + 1;
-      sizes.set(event.tenant, seq);
-      return { event, seq, hash: leafHashOf(p.hashParts, seq) };
-    });
+    const group: NumberedEvent[] = [];
+    for (let at = 0; at < batch.length; at += LIMITS.batch) {
+      for (const p of prepareEvents(
+        { events: batch.slice(at, at + LIMITS.batch) },
+        enricher,
+        now,
+      )) {
+        const event = writerEvent(p);
+        const seq = (sizes.get(event.tenant) ?? 0) + 1;
+        sizes.set(event.tenant, seq);
+        group.push({ event, seq, hash: leafHashOf(p.hashParts, seq) });
+      }
+    }
+    yield group;
   }
 }
