@@ -173,6 +173,26 @@ describe('demoEvents', () => {
     expect(sensitive.every((c) => c.before === undefined && c.after === undefined)).toBe(true);
   });
 
+  it('leaves a system with errors to acknowledge, whatever the day it is loaded', () => {
+    // Which days have exports, and so which draws fail, follows the weekday of `now`.
+    for (let day = 0; day < 7; day++) {
+      const now = new Date(NOW.getTime() + day * DAY_MS);
+      const list = demoEvents(now).filter((e) => e.category === 'integrations');
+      const systemOf = (e: EventInput) => e.targets?.[0]?.id ?? '';
+      const acknowledged = new Map<string, number>();
+      list.forEach((e, i) => {
+        if (e.action === 'integration.acknowledged') acknowledged.set(systemOf(e), i);
+      });
+      const pending = list.filter(
+        (e, i) =>
+          e.action !== 'integration.acknowledged' &&
+          (e.status === 'error' || e.status === 'notification') &&
+          i > (acknowledged.get(systemOf(e)) ?? -1),
+      );
+      expect(pending.length, `loaded on ${now.toISOString()}`).toBeGreaterThan(0);
+    }
+  });
+
   it('fills the columns of the request, api, sms, integration and audit logs', () => {
     for (const e of [...inCategory('requests'), ...inCategory('api')]) {
       expect(e.context?.http?.status).toBeTypeOf('number');

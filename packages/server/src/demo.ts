@@ -1505,13 +1505,16 @@ function integrations(d: Demo): void {
     description: 'Priya Raman switched Google Calendar to two-way sync',
     changes: [{ field: 'sync_direction', before: 'one-way', after: 'two-way' }],
   });
-  // Nightly invoice export to Xero, twice a week, with a few rejected invoices.
+  // Nightly invoice export to Xero, twice a week, with a few rejected invoices; the newest
+  // export always rejects one, so that on any day there is an error left to acknowledge.
+  const exportDay = (day: number) => [2, 5].includes(new Date(d.at(day, 12, 0, 0)).getUTCDay());
+  let newest = 1;
+  while (!exportDay(newest)) newest++;
   for (let day = 1; day <= 86; day++) {
-    const weekday = new Date(d.at(day, 12, 0, 0)).getUTCDay();
-    if (weekday !== 2 && weekday !== 5) continue;
+    if (!exportDay(day)) continue;
     const count = d.int(3, 14);
     const ms = d.at(day, 2, d.int(0, 10));
-    if (d.chance(0.15)) {
+    if (d.chance(0.15) || day === newest) {
       const invoice = `INV-${d.int(10_380, 10_520)}`;
       integration(d, ms, XERO, null, {
         action: 'integration.invoice_export_failed',
