@@ -193,6 +193,19 @@ describe('demoEvents', () => {
     }
   });
 
+  it('keeps its message of mixed fate on the first page of messages, whatever the day', () => {
+    // The console's test of a mixed message opens it from the first page (50, the default).
+    for (let day = 0; day < 7; day++) {
+      const now = new Date(NOW.getTime() + day * DAY_MS);
+      const newest = demoEvents(now)
+        .filter((e) => e.action === 'message.sent')
+        .sort((a, b) => Date.parse(b.time ?? '') - Date.parse(a.time ?? ''))
+        .slice(0, 50);
+      const mixed = newest.filter((e) => (e.targets?.[0]?.name ?? '').includes('20% off'));
+      expect(mixed, `loaded on ${now.toISOString()}`).toHaveLength(1);
+    }
+  });
+
   it('fills the columns of the request, api, sms, integration and audit logs', () => {
     for (const e of [...inCategory('requests'), ...inCategory('api')]) {
       expect(e.context?.http?.status).toBeTypeOf('number');
