@@ -18,6 +18,11 @@ const CATEGORIES = [
   'audit',
 ];
 const events = demoEvents(NOW);
+/** The demo as loaded on each of seven days in a row: which days hold what follows the weekday. */
+const week = Array.from({ length: 7 }, (_, day) => {
+  const now = new Date(NOW.getTime() + day * DAY_MS);
+  return { loaded: now.toISOString(), events: demoEvents(now) };
+});
 
 const inCategory = (category: string) => events.filter((e) => e.category === category);
 const meta = (e: EventInput, key: string): unknown => e.metadata?.[key];
@@ -175,9 +180,8 @@ describe('demoEvents', () => {
 
   it('leaves a system with errors to acknowledge, whatever the day it is loaded', () => {
     // Which days have exports, and so which draws fail, follows the weekday of `now`.
-    for (let day = 0; day < 7; day++) {
-      const now = new Date(NOW.getTime() + day * DAY_MS);
-      const list = demoEvents(now).filter((e) => e.category === 'integrations');
+    for (const { loaded, events: demo } of week) {
+      const list = demo.filter((e) => e.category === 'integrations');
       const systemOf = (e: EventInput) => e.targets?.[0]?.id ?? '';
       const acknowledged = new Map<string, number>();
       list.forEach((e, i) => {
@@ -189,20 +193,19 @@ describe('demoEvents', () => {
           (e.status === 'error' || e.status === 'notification') &&
           i > (acknowledged.get(systemOf(e)) ?? -1),
       );
-      expect(pending.length, `loaded on ${now.toISOString()}`).toBeGreaterThan(0);
+      expect(pending.length, `loaded on ${loaded}`).toBeGreaterThan(0);
     }
   });
 
   it('keeps its message of mixed fate on the first page of messages, whatever the day', () => {
     // The console's test of a mixed message opens it from the first page (50, the default).
-    for (let day = 0; day < 7; day++) {
-      const now = new Date(NOW.getTime() + day * DAY_MS);
-      const newest = demoEvents(now)
+    for (const { loaded, events: demo } of week) {
+      const newest = demo
         .filter((e) => e.action === 'message.sent')
         .sort((a, b) => Date.parse(b.time ?? '') - Date.parse(a.time ?? ''))
         .slice(0, 50);
       const mixed = newest.filter((e) => (e.targets?.[0]?.name ?? '').includes('20% off'));
-      expect(mixed, `loaded on ${now.toISOString()}`).toHaveLength(1);
+      expect(mixed, `loaded on ${loaded}`).toHaveLength(1);
     }
   });
 
