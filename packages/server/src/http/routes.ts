@@ -26,7 +26,7 @@ import { csvChunks } from '../export-csv.js';
 import { eventsNdjson, selectedEvents } from '../export-events.js';
 import type { ExportJobs, ExportSource } from '../export-jobs.js';
 import { pdfChunks } from '../export-pdf.js';
-import { prepareEvents } from '../ingest.js';
+import { prepareEventsInSlices } from '../ingest.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
 import type { ViewerPermission, ViewerTokens } from '../viewer-tokens.js';
@@ -456,7 +456,7 @@ export async function recordEvents(
   body: unknown,
   principal: Principal | null,
 ): Promise<StoredRef[]> {
-  const prepared = prepareEvents(body, ctx.enricher);
+  const prepared = await prepareEventsInSlices(body, ctx.enricher);
   for (const tenant of new Set(prepared.map((p) => p.event.tenant))) {
     if (principal) authorize(principal, 'events:write', tenant);
   }

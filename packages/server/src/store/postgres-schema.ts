@@ -317,7 +317,7 @@ export function tsvectorText(tenantId: number, searchText: string): string {
   return parts.join(' ');
 }
 
-/** Column arrays for one multi-row insert into `events` (see {@link INSERT_EVENTS_SQL}). */
+/** Column arrays for one multi-row insert into `events` (see {@link APPEND_SQL}). */
 export interface EventColumns {
   tenantId: number[];
   time: string[];
@@ -411,9 +411,40 @@ export function addRow(
   }
 }
 
-/** The parameters of {@link INSERT_EVENTS_SQL}, in order: the events' columns, then the search's. */
-export function eventParams(c: EventColumns): unknown[] {
-  return [...eventRows(c), c.actor, c.words];
+/** Merkle tree nodes to store, one array per column of `tree_nodes`. */
+export interface NodeColumns {
+  readonly tenantId: number[];
+  readonly level: number[];
+  readonly index: number[];
+  readonly hash: Buffer[];
+}
+
+/**
+ * The parameters of {@link APPEND_SQL}, in order: the events' columns, the search's, the tree
+ * nodes', the targets', then each tenant's new size.
+ */
+export function appendParams(
+  columns: { events: EventColumns; targets: TargetColumns },
+  nodes: NodeColumns,
+  sizes: ReadonlyMap<number, number>,
+): unknown[] {
+  const c = columns.events;
+  const t = columns.targets;
+  return [
+    ...eventRows(c),
+    c.actor,
+    c.words,
+    nodes.tenantId,
+    nodes.level,
+    nodes.index,
+    nodes.hash,
+    t.tenantId,
+    t.targetId,
+    t.time,
+    t.seq,
+    [...sizes.keys()],
+    [...sizes.values()],
+  ];
 }
 
 /** The `events` rows of `c`, one array per column of {@link EVENT_COLUMNS}. */
@@ -451,17 +482,30 @@ export function searchRows(c: EventColumns): unknown[] {
   return [c.tenantId, c.time, c.seq, c.action, c.outcome, c.actor, c.words];
 }
 
-/** Inserts many events, and their search rows, in one statement: one array per column. */
-export const INSERT_EVENTS_SQL =
+/**
+ * Everything a group commit writes, in one statement: the events and their search rows, the
+ * Merkle tree nodes they complete, their targets, and the tenants' new sizes. One statement is
+ * one round trip while the transaction holds the tenants' locks, where each round trip also
+ * waits for the server's event loop. Parameters: {@link appendParams}.
+ */
+export const APPEND_SQL =
   'WITH u AS (SELECT * FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], ' +
   '$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], ' +
   '$11::text[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::text[], ' +
   '$17::text[], $18::text[]) AS u(tenant_id, time, seq, id, category, action, actor_id, ' +
   'actor_email, outcome, channel, status, ip, digest, hash, body, salts, actor, words)), ' +
-  `e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM u) ` +
-  `INSERT INTO event_search (${SEARCH_COLUMNS}) ` +
-  'SELECT tenant_id, time, seq, action, outcome, actor, words::tsvector FROM u';
+  `e AS (INSERT INTO events (${EVENT_COLUMNS}) SELECT ${EVENT_COLUMNS} FROM u), ` +
+  `s AS (INSERT INTO event_search (${SEARCH_COLUMNS}) ` +
+  'SELECT tenant_id, time, seq, action, outcome, actor, words::tsvector FROM u), ' +
+  'n AS (INSERT INTO tree_nodes (tenant_id, level, idx, hash) ' +
+  'SELECT * FROM unnest($19::integer[], $20::smallint[], $21::bigint[], $22::bytea[])), ' +
+  't AS (INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +
+  'SELECT * FROM unnest($23::integer[], $24::text[], $25::timestamptz[], $26::bigint[]) ' +
+  'ON CONFLICT DO NOTHING) ' +
+  'UPDATE tenants SET size = v.size FROM unnest($27::integer[], $28::bigint[]) AS v(id, size) ' +
+  'WHERE tenants.id = v.id';
 
+/** Inserts targets (one array per column), as {@link APPEND_SQL} does. */
 export const INSERT_TARGETS_SQL =
   'INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +
   'SELECT * FROM unnest($1::integer[], $2::text[], $3::timestamptz[], $4::bigint[]) ' +

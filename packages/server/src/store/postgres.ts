@@ -48,14 +48,14 @@ import {
 } from './postgres-prune.js';
 import { buildQuery, parsePosition } from './postgres-query.js';
 import {
+  APPEND_SQL,
   addRow,
+  appendParams,
   createPartitions,
   emptyColumns,
-  eventParams,
-  INSERT_EVENTS_SQL,
-  INSERT_TARGETS_SQL,
   migratePostgres,
   monthOf,
+  type NodeColumns,
   PARTITIONED_TABLES,
   partitionName,
 } from './postgres-schema.js';
@@ -300,28 +300,23 @@ class PostgresStore implements Store {
       inserted.push(...plan.inserts);
       return { ok: true, events: plan.refs };
     });
-    const frontiers = await this.#growTrees(client, inserted);
+    const { frontiers, nodes } = await this.#growTrees(client, inserted);
     if (columns.events.seq.length > 0) {
-      await client.query(INSERT_EVENTS_SQL, eventParams(columns.events));
-      const t = columns.targets;
-      if (t.seq.length > 0) {
-        await client.query(INSERT_TARGETS_SQL, [t.tenantId, t.targetId, t.time, t.seq]);
-      }
-      await client.query(
-        'UPDATE tenants SET size = v.size FROM unnest($1::integer[], $2::bigint[]) AS v(id, size) ' +
-          'WHERE tenants.id = v.id',
-        [[...state.sizes.keys()], [...state.sizes.values()]],
-      );
+      await client.query(APPEND_SQL, appendParams(columns, nodes, state.sizes));
     }
     for (const [name, id] of ids) this.#tenantIds.set(name, id);
     return { outcomes, frontiers };
   }
 
   /**
-   * Adds the new leaves to their tenants' trees, storing every subtree they complete. Runs
-   * under the tenants' row locks, so the frontier read here is the committed one.
+   * Adds the new leaves to their tenants' trees: the new frontiers, and every subtree the
+   * leaves complete, to store. Runs under the tenants' row locks, so the frontier read here is
+   * the committed one.
    */
-  async #growTrees(client: PoolClient, inserted: readonly PlannedInsert[]): Promise<Frontiers> {
+  async #growTrees(
+    client: PoolClient,
+    inserted: readonly PlannedInsert[],
+  ): Promise<{ frontiers: Frontiers; nodes: NodeColumns }> {
     const growth = treeGrowth(inserted);
     const frontiers: Frontiers = [];
     const missing: Array<{ tenantId: number; level: number; index: number }> = [];
@@ -345,12 +340,7 @@ class PostgresStore implements Store {
         known.set(row.tenant_id, frontier);
       }
     }
-    const nodes = {
-      tenantId: [] as number[],
-      level: [] as number[],
-      index: [] as number[],
-      hash: [] as Buffer[],
-    };
+    const nodes: NodeColumns = { tenantId: [], level: [], index: [], hash: [] };
     for (const [tenantId, g] of growth) {
       const frontier = known.get(tenantId) ?? new Map<number, Uint8Array>();
       for (const node of merkle.appendLeaves(frontier, g.size, g.leaves)) {
@@ -361,14 +351,7 @@ class PostgresStore implements Store {
       }
       frontiers.push([tenantId, g.size + g.leaves.length, frontier]);
     }
-    if (nodes.tenantId.length > 0) {
-      await client.query(
-        'INSERT INTO tree_nodes (tenant_id, level, idx, hash) SELECT * FROM unnest($1::integer[], ' +
-          '$2::smallint[], $3::bigint[], $4::bytea[])',
-        [nodes.tenantId, nodes.level, nodes.index, nodes.hash],
-      );
-    }
-    return frontiers;
+    return { frontiers, nodes };
   }
 
   /** The stored events whose ids producers chose again in these batches. */
