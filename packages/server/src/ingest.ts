@@ -3,8 +3,6 @@
  * event (all problems reported at once), normalisation, enrichment, salts and input digest.
  */
 
-import { performance } from 'node:perf_hooks';
-import { setImmediate } from 'node:timers/promises';
 import {
   type EventInput,
   inputDigest,
@@ -19,6 +17,7 @@ import {
 import type { Enricher } from './enrich.js';
 import { type ErrorDetail, HindsightError } from './errors.js';
 import { newUlid, secureRandom } from './ids.js';
+import { forEachInSlices } from './slices.js';
 import type { PreparedEvent } from './store/types.js';
 
 const MAX_DETAILS = 100;
@@ -56,31 +55,22 @@ export function prepareEvents(
 }
 
 /**
- * {@link prepareEvents} for the HTTP route: the same result, but the event loop is let go at
- * least every {@link SLICE_MS} ms. Preparing a batch of 1,000 events takes tens of milliseconds
- * in one piece otherwise, and every round trip the store makes meanwhile (PostgreSQL's, inside
- * a transaction that holds the tenants' locks) waits for it.
+ * {@link prepareEvents} for the HTTP route: the same result, in slices (`forEachInSlices`).
+ * Preparing a batch of 1,000 events takes tens of milliseconds in one piece otherwise, and
+ * every round trip the store makes meanwhile (PostgreSQL's, inside a transaction that holds the
+ * tenants' locks) waits for it.
  */
 export async function prepareEventsInSlices(
   body: unknown,
   enricher: Enricher,
   now = new Date(),
 ): Promise<PreparedEvent[]> {
-  const events = validEvents(body, now);
   const prepared: PreparedEvent[] = [];
-  let sliceStart = performance.now();
-  for (const input of events) {
-    if (performance.now() - sliceStart > SLICE_MS) {
-      await setImmediate();
-      sliceStart = performance.now();
-    }
+  await forEachInSlices(validEvents(body, now), (input) => {
     prepared.push(prepareEvent(input, enricher, now));
-  }
+  });
   return prepared;
 }
-
-/** The longest the route prepares events without letting the event loop run other work. */
-const SLICE_MS = 1;
 
 /** The body's events when every one is valid; else throws `invalid_event` with every problem. */
 function validEvents(body: unknown, now: Date): EventInput[] {

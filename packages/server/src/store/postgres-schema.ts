@@ -374,13 +374,17 @@ export function emptyColumns(): { events: EventColumns; targets: TargetColumns }
   };
 }
 
-/** Adds one numbered, hashed event (and its targets) to the column arrays. */
+/**
+ * Adds one numbered, hashed event (and its targets) to the column arrays. `words` is the
+ * event's {@link tsvectorText}, when it was built beforehand.
+ */
 export function addRow(
   columns: { events: EventColumns; targets: TargetColumns },
   tenantId: number,
   seq: number,
   hash: string,
   e: WriterEvent,
+  words = tsvectorText(tenantId, e.searchText),
 ): void {
   const c = columns.events;
   const time = new Date(e.timeMs).toISOString();
@@ -401,7 +405,7 @@ export function addRow(
   c.body.push(e.json);
   c.salts.push(e.salts);
   c.actor.push(actorKey(e));
-  c.words.push(tsvectorText(tenantId, e.searchText));
+  c.words.push(words);
   const t = columns.targets;
   for (const target of e.targets) {
     t.tenantId.push(tenantId);
@@ -420,20 +424,44 @@ export interface NodeColumns {
 }
 
 /**
+ * An event's longest texts as elements of PostgreSQL array literals ({@link arrayElement}),
+ * made before a group commit takes the tenants' locks rather than by the driver under them.
+ */
+export interface TextElements {
+  readonly body: string;
+  readonly salts: string;
+  readonly words: string;
+}
+
+/** A text as an element of an array literal: quoted, `"` and `\` escaped; `NULL` for null. */
+export function arrayElement(text: string | null): string {
+  return text === null ? 'NULL' : `"${text.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/**
  * The parameters of {@link APPEND_SQL}, in order: the events' columns, the search's, the tree
- * nodes', the targets', then each tenant's new size.
+ * nodes', the targets', then each tenant's new size. With `elements`, the elements of the
+ * events' bodies, salts and words in row order, those three are sent as array literals.
  */
 export function appendParams(
   columns: { events: EventColumns; targets: TargetColumns },
   nodes: NodeColumns,
   sizes: ReadonlyMap<number, number>,
+  elements?: readonly TextElements[],
 ): unknown[] {
   const c = columns.events;
   const t = columns.targets;
+  const literal = (key: keyof TextElements) =>
+    `{${(elements as readonly TextElements[]).map((e) => e[key]).join(',')}}`;
+  const rows = eventRows(c);
+  if (elements !== undefined) {
+    rows[EVENT_BODY] = literal('body');
+    rows[EVENT_SALTS] = literal('salts');
+  }
   return [
-    ...eventRows(c),
+    ...rows,
     c.actor,
-    c.words,
+    elements === undefined ? c.words : literal('words'),
     nodes.tenantId,
     nodes.level,
     nodes.index,
@@ -468,6 +496,10 @@ export function eventRows(c: EventColumns): unknown[] {
     c.salts,
   ];
 }
+
+/** Where `body` and `salts` are in {@link eventRows}. */
+const EVENT_BODY = 14;
+const EVENT_SALTS = 15;
 
 /** The `events` columns, in the order of {@link eventRows}. */
 export const EVENT_COLUMNS =

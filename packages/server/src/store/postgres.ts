@@ -15,6 +15,7 @@ import {
 } from '@hindsight/core';
 import type { Pool, PoolClient } from 'pg';
 import { HindsightError } from '../errors.js';
+import { forEachInSlices } from '../slices.js';
 import * as access from './access-rows.js';
 import {
   FrontierCache,
@@ -51,6 +52,7 @@ import {
   APPEND_SQL,
   addRow,
   appendParams,
+  arrayElement,
   createPartitions,
   emptyColumns,
   migratePostgres,
@@ -58,6 +60,8 @@ import {
   type NodeColumns,
   PARTITIONED_TABLES,
   partitionName,
+  type TextElements,
+  tsvectorText,
 } from './postgres-schema.js';
 import * as views from './postgres-views.js';
 import { computeStats } from './stats-plan.js';
@@ -92,6 +96,16 @@ import type {
 
 /** Tree frontiers a transaction leaves behind, remembered once it commits. */
 type Frontiers = Array<[tenantId: number, size: number, frontier: Map<number, Uint8Array>]>;
+
+/** An event's body and salts as array-literal elements, and its words for the tenant's id. */
+interface Texts {
+  readonly body: string;
+  readonly salts: string;
+  /** The words, made with `tenantId`; `null` when that id was not known yet. */
+  readonly words: string | null;
+  readonly tenantId: number | undefined;
+}
+type TextsOf = Map<WriterEvent, Texts>;
 
 /** Options for {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -177,10 +191,11 @@ class PostgresStore implements Store {
     const flat = batches.map((b) => b.map(writerEvent));
     // Each event's month, once: partitions need them before, statistics after.
     const months = flat.map((b) => b.map((e) => monthOf(e.timeMs)));
+    const texts = await this.#textElements(flat);
     const outcomes = await this.#withClient(async (client) => {
       await this.#ensurePartitions(client, months);
       try {
-        return await this.#transaction(client, flat);
+        return await this.#transaction(client, flat, texts);
       } catch (error) {
         if (isUnavailable(error)) throw error;
         if ((error as { code?: unknown }).code === '23514') {
@@ -193,7 +208,7 @@ class PostgresStore implements Store {
         const alone: WireOutcome[] = [];
         for (const batch of flat) {
           try {
-            alone.push(...(await this.#transaction(client, [batch])));
+            alone.push(...(await this.#transaction(client, [batch], texts)));
           } catch (batchError) {
             if (isUnavailable(batchError)) throw batchError;
             alone.push({
@@ -227,12 +242,13 @@ class PostgresStore implements Store {
   async #transaction(
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
+    texts: TextsOf,
   ): Promise<WireOutcome[]> {
     // PostgreSQL may abort a transaction that waits in a lock cycle with another server's
     // (40P01) or cannot serialise it (40001): nothing of it was stored, so run it again.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#attempt(client, batches);
+        return await this.#attempt(client, batches, texts);
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
@@ -243,10 +259,11 @@ class PostgresStore implements Store {
   async #attempt(
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
+    texts: TextsOf,
   ): Promise<WireOutcome[]> {
     await client.query('BEGIN');
     try {
-      const { outcomes, frontiers } = await this.#insertAll(client, batches);
+      const { outcomes, frontiers } = await this.#insertAll(client, batches, texts);
       await client.query('COMMIT');
       for (const [tenantId, size, frontier] of frontiers) {
         this.#frontiers.set(tenantId, size, frontier);
@@ -258,9 +275,30 @@ class PostgresStore implements Store {
     }
   }
 
+  /**
+   * The array-literal elements of every event's body, salts and words, made before the group
+   * takes the tenants' locks, so that the statement written under them is mostly joins. Words
+   * carry the tenant's id: for a tenant this server has not seen yet they are made under the
+   * locks instead.
+   */
+  async #textElements(batches: readonly (readonly WriterEvent[])[]): Promise<TextsOf> {
+    const texts: TextsOf = new Map();
+    await forEachInSlices(batches.flat(), (e) => {
+      const tenantId = this.#tenantIds.get(e.tenant);
+      texts.set(e, {
+        body: arrayElement(e.json),
+        salts: arrayElement(e.salts),
+        words: tenantId === undefined ? null : tsvectorText(tenantId, e.searchText),
+        tenantId,
+      });
+    });
+    return texts;
+  }
+
   async #insertAll(
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
+    texts: TextsOf,
   ): Promise<{ outcomes: WireOutcome[]; frontiers: Frontiers }> {
     const names = [...new Set(batches.flatMap((b) => b.map((e) => e.tenant)))].sort();
     const unknown = names.filter((n) => !this.#tenantIds.has(n));
@@ -291,18 +329,25 @@ class PostgresStore implements Store {
     const state = newPlanState();
     const columns = emptyColumns();
     const inserted: PlannedInsert[] = [];
+    const elements: TextElements[] = [];
     const outcomes = batches.map((batch): WireOutcome => {
       const plan = planBatch(batch, source, state);
       if (!plan.ok) return plan.outcome;
       for (const { event, tenantId, seq, hash } of plan.inserts) {
-        addRow(columns, tenantId, seq, hash, event);
+        const made = texts.get(event) as Texts;
+        const words =
+          made.tenantId === tenantId && made.words !== null
+            ? made.words
+            : tsvectorText(tenantId, event.searchText);
+        addRow(columns, tenantId, seq, hash, event, words);
+        elements.push({ body: made.body, salts: made.salts, words: arrayElement(words) });
       }
       inserted.push(...plan.inserts);
       return { ok: true, events: plan.refs };
     });
     const { frontiers, nodes } = await this.#growTrees(client, inserted);
     if (columns.events.seq.length > 0) {
-      await client.query(APPEND_SQL, appendParams(columns, nodes, state.sizes));
+      await client.query(APPEND_SQL, appendParams(columns, nodes, state.sizes, elements));
     }
     for (const [name, id] of ids) this.#tenantIds.set(name, id);
     return { outcomes, frontiers };
