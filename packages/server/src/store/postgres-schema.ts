@@ -440,28 +440,25 @@ export function arrayElement(text: string | null): string {
 
 /**
  * The parameters of {@link APPEND_SQL}, in order: the events' columns, the search's, the tree
- * nodes', the targets', then each tenant's new size. With `elements`, the elements of the
- * events' bodies, salts and words in row order, those three are sent as array literals.
+ * nodes', the targets', then each tenant's new size. The bodies, salts and words are sent as
+ * array literals joined from `elements` (one per row, in row order), made beforehand.
  */
 export function appendParams(
   columns: { events: EventColumns; targets: TargetColumns },
   nodes: NodeColumns,
   sizes: ReadonlyMap<number, number>,
-  elements?: readonly TextElements[],
+  elements: readonly TextElements[],
 ): unknown[] {
   const c = columns.events;
   const t = columns.targets;
-  const literal = (key: keyof TextElements) =>
-    `{${(elements as readonly TextElements[]).map((e) => e[key]).join(',')}}`;
+  const literal = (key: keyof TextElements) => `{${elements.map((e) => e[key]).join(',')}}`;
   const rows = eventRows(c);
-  if (elements !== undefined) {
-    rows[EVENT_BODY] = literal('body');
-    rows[EVENT_SALTS] = literal('salts');
-  }
+  rows[EVENT_BODY] = literal('body');
+  rows[EVENT_SALTS] = literal('salts');
   return [
     ...rows,
     c.actor,
-    elements === undefined ? c.words : literal('words'),
+    literal('words'),
     nodes.tenantId,
     nodes.level,
     nodes.index,
