@@ -511,6 +511,16 @@ export function searchRows(c: EventColumns): unknown[] {
   return [c.tenantId, c.time, c.seq, c.action, c.outcome, c.actor, c.words];
 }
 
+/** Inserts targets from four arrays (tenant, target, time, seq), parameters `$first` on. */
+function insertTargetsSql(first: number): string {
+  const [tenant, target, time, seq] = [first, first + 1, first + 2, first + 3];
+  return (
+    'INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +
+    `SELECT * FROM unnest($${tenant}::integer[], $${target}::text[], $${time}::timestamptz[], ` +
+    `$${seq}::bigint[]) ON CONFLICT DO NOTHING`
+  );
+}
+
 /**
  * Everything a group commit writes, in one statement: the events and their search rows, the
  * Merkle tree nodes they complete, their targets, and the tenants' new sizes. One statement is
@@ -528,14 +538,9 @@ export const APPEND_SQL =
   'SELECT tenant_id, time, seq, action, outcome, actor, words::tsvector FROM u), ' +
   'n AS (INSERT INTO tree_nodes (tenant_id, level, idx, hash) ' +
   'SELECT * FROM unnest($19::integer[], $20::smallint[], $21::bigint[], $22::bytea[])), ' +
-  't AS (INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +
-  'SELECT * FROM unnest($23::integer[], $24::text[], $25::timestamptz[], $26::bigint[]) ' +
-  'ON CONFLICT DO NOTHING) ' +
+  `t AS (${insertTargetsSql(23)}) ` +
   'UPDATE tenants SET size = v.size FROM unnest($27::integer[], $28::bigint[]) AS v(id, size) ' +
   'WHERE tenants.id = v.id';
 
 /** Inserts targets (one array per column), as {@link APPEND_SQL} does. */
-export const INSERT_TARGETS_SQL =
-  'INSERT INTO event_targets (tenant_id, target_id, time, seq) ' +
-  'SELECT * FROM unnest($1::integer[], $2::text[], $3::timestamptz[], $4::bigint[]) ' +
-  'ON CONFLICT DO NOTHING';
+export const INSERT_TARGETS_SQL = insertTargetsSql(1);
