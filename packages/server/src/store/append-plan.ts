@@ -248,8 +248,15 @@ export class FrontierCache {
     return entry && entry.size === size ? new Map(entry.frontier) : undefined;
   }
 
-  /** Remembers a committed state. */
+  /** A copy of the newest state this cache holds for the tenant, if any. */
+  latest(tenantId: number): { size: number; frontier: Map<number, Uint8Array> } | undefined {
+    const entry = this.#entries.get(tenantId);
+    return entry && { size: entry.size, frontier: new Map(entry.frontier) };
+  }
+
+  /** Remembers a committed state, unless it holds a newer (larger) one already. */
   set(tenantId: number, size: number, frontier: Map<number, Uint8Array>): void {
+    if ((this.#entries.get(tenantId)?.size ?? -1) > size) return;
     this.#entries.set(tenantId, { size, frontier });
   }
 }

@@ -176,6 +176,25 @@ ALTER TABLE events DROP COLUMN words;`,
     version: 7,
     sql: 'CREATE INDEX actor_days_top ON actor_days (tenant_id, category, day) INCLUDE (actor_key, n);',
   },
+  // A group commit planned before its locks (`group-drafts.ts`) checks, under them, that each
+  // tenant still has the size and newest leaf (`head`) it was planned from, and otherwise
+  // fails whole with a serialisation failure (40001), after which the server plans it again.
+  {
+    version: 8,
+    sql: `
+ALTER TABLE tenants ADD COLUMN head bytea;
+UPDATE tenants t SET head = n.hash FROM tree_nodes n
+  WHERE n.tenant_id = t.id AND n.level = 0 AND n.idx = t.size - 1;
+CREATE FUNCTION hindsight_expect_state(ok boolean) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT ok THEN
+    RAISE EXCEPTION 'A tenant''s log changed since this group commit was planned.'
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN ok;
+END
+$$;`,
+  },
 ];
 
 /** The schema version this build writes. */
@@ -438,15 +457,36 @@ export function arrayElement(text: string | null): string {
   return text === null ? 'NULL' : `"${text.replace(/["\\]/g, '\\$&')}"`;
 }
 
+/** The values of an array parameter. */
+export type ArrayValues = readonly (string | number | Uint8Array | null)[];
+
+/**
+ * An array parameter as the literal PostgreSQL reads (`{1,"a b",NULL,"\\x00ff"}`): what the
+ * driver would make of it when the query is sent, made beforehand instead.
+ */
+export function arrayLiteral(values: ArrayValues): string {
+  const parts = values.map((v) =>
+    v === null
+      ? 'NULL'
+      : typeof v === 'number'
+        ? String(v)
+        : typeof v === 'string'
+          ? arrayElement(v)
+          : `"\\\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}"`,
+  );
+  return `{${parts.join(',')}}`;
+}
+
 /**
  * The parameters of {@link APPEND_SQL}, in order: the events' columns, the search's, the tree
- * nodes', the targets', then each tenant's new size. The bodies, salts and words are sent as
- * array literals joined from `elements` (one per row, in row order), made beforehand.
+ * nodes', the targets', then each tenant's new size and newest leaf. The bodies, salts and
+ * words are sent as array literals joined from `elements` (one per row, in row order), made
+ * beforehand.
  */
 export function appendParams(
   columns: { events: EventColumns; targets: TargetColumns },
   nodes: NodeColumns,
-  sizes: ReadonlyMap<number, number>,
+  tenants: readonly { tenantId: number; size: number; head: Uint8Array }[],
   elements: readonly TextElements[],
 ): unknown[] {
   const c = columns.events;
@@ -467,8 +507,9 @@ export function appendParams(
     t.targetId,
     t.time,
     t.seq,
-    [...sizes.keys()],
-    [...sizes.values()],
+    tenants.map((s) => s.tenantId),
+    tenants.map((s) => s.size),
+    tenants.map((s) => s.head),
   ];
 }
 
@@ -521,13 +562,8 @@ function insertTargetsSql(first: number): string {
   );
 }
 
-/**
- * Everything a group commit writes, in one statement: the events and their search rows, the
- * Merkle tree nodes they complete, their targets, and the tenants' new sizes. One statement is
- * one round trip while the transaction holds the tenants' locks, where each round trip also
- * waits for the server's event loop. Parameters: {@link appendParams}.
- */
-export const APPEND_SQL =
+/** The inserts of a group commit, as common table expressions of one statement. */
+const APPEND_ROWS =
   'WITH u AS (SELECT * FROM unnest($1::integer[], $2::timestamptz[], $3::bigint[], ' +
   '$4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], ' +
   '$11::text[], $12::bytea[], $13::bytea[], $14::bytea[], $15::text[], $16::text[], ' +
@@ -538,9 +574,37 @@ export const APPEND_SQL =
   'SELECT tenant_id, time, seq, action, outcome, actor, words::tsvector FROM u), ' +
   'n AS (INSERT INTO tree_nodes (tenant_id, level, idx, hash) ' +
   'SELECT * FROM unnest($19::integer[], $20::smallint[], $21::bigint[], $22::bytea[])), ' +
-  `t AS (${insertTargetsSql(23)}) ` +
-  'UPDATE tenants SET size = v.size FROM unnest($27::integer[], $28::bigint[]) AS v(id, size) ' +
+  `t AS (${insertTargetsSql(23)})`;
+
+/** The tenants' new sizes and newest leaves. */
+const NEW_STATES = 'unnest($27::integer[], $28::bigint[], $29::bytea[]) AS v(id, size, head)';
+
+/**
+ * Everything a group commit writes, in one statement: the events and their search rows, the
+ * Merkle tree nodes they complete, their targets, and the tenants' new sizes and newest leaves.
+ * One statement is one round trip while the transaction holds the tenants' locks, where each
+ * round trip also waits for the server's event loop. Parameters: {@link appendParams}.
+ */
+export const APPEND_SQL =
+  `${APPEND_ROWS} UPDATE tenants SET size = v.size, head = v.head FROM ${NEW_STATES} ` +
   'WHERE tenants.id = v.id';
+
+/**
+ * A group commit planned before its locks (`group-drafts.ts`), sent on its own (it commits by
+ * itself): it locks its tenants in id order, checks that each still has the size and newest
+ * leaf it was planned from (`$30`, `$31`; a `NULL` leaf: the size alone), and fails whole with
+ * 40001 when one does not; then it writes what {@link APPEND_SQL} writes. The check is the
+ * statement's result, so it runs before the writes, which PostgreSQL completes afterwards.
+ * Parameters: {@link appendParams}, then the expected sizes and leaves.
+ */
+export const DRAFT_APPEND_SQL =
+  `${APPEND_ROWS}, ` +
+  `v AS (SELECT * FROM ${NEW_STATES}), ` +
+  'w AS (SELECT * FROM unnest($27::integer[], $30::bigint[], $31::bytea[]) AS w(id, size, head)), ' +
+  'l AS (SELECT id, size, head FROM tenants WHERE id = ANY($27::integer[]) ORDER BY id FOR UPDATE), ' +
+  'z AS (UPDATE tenants SET size = v.size, head = v.head FROM v WHERE tenants.id = v.id) ' +
+  'SELECT hindsight_expect_state(count(*) = cardinality($27::integer[])) FROM l JOIN w USING (id) ' +
+  'WHERE l.size = w.size AND (w.head IS NULL OR l.head = w.head)';
 
 /** Inserts targets (one array per column), as {@link APPEND_SQL} does. */
 export const INSERT_TARGETS_SQL = insertTargetsSql(1);

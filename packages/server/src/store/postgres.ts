@@ -1,8 +1,10 @@
 /**
  * The production store: PostgreSQL through a `pg` connection pool. Several Hindsight servers
  * may share one database: a group commit locks the rows of its tenants (in id order, so two
- * servers never deadlock) before it reads their sizes and stored ids, so `seq` stays gap-free
- * and idempotency race-free across servers. The schema is in `postgres-schema.ts`, the SQL of
+ * servers never deadlock) and writes only what was planned from the sizes (and stored ids) it
+ * finds under those locks, so `seq` stays gap-free and idempotency race-free across servers. A
+ * group is drafted before its locks and checked under them (`group-drafts.ts`), or planned
+ * under them. The schema is in `postgres-schema.ts`, the SQL of
  * queries in `postgres-query.ts`, the derived views of issue #5 in `postgres-projections.ts`
  * (kept by a trigger as events are inserted) and `postgres-views.ts` (their reads).
  */
@@ -27,12 +29,14 @@ import {
   producerIds,
   type StoredId,
   saltsOf,
+  type TreeGrowth,
   treeGrowth,
   type WireOutcome,
   type WriterEvent,
   writerEvent,
 } from './append-plan.js';
 import { eventText, storedEvent } from './event-json.js';
+import { type Base, DraftChain, type Frontier, Link, type Outcome } from './group-drafts.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import {
   erasePostgres,
@@ -50,10 +54,13 @@ import {
 import { buildQuery, parsePosition } from './postgres-query.js';
 import {
   APPEND_SQL,
+  type ArrayValues,
   addRow,
   appendParams,
   arrayElement,
+  arrayLiteral,
   createPartitions,
+  DRAFT_APPEND_SQL,
   emptyColumns,
   migratePostgres,
   monthOf,
@@ -95,7 +102,18 @@ import type {
 } from './types.js';
 
 /** Tree frontiers a transaction leaves behind, remembered once it commits. */
-type Frontiers = Array<[tenantId: number, size: number, frontier: Map<number, Uint8Array>]>;
+type Frontiers = Outcome[];
+
+/** A group commit planned before its locks: its link in the chain, and its statement. */
+interface Draft {
+  readonly link: Link;
+  readonly outcomes: WireOutcome[];
+  /** The parameters of {@link DRAFT_APPEND_SQL}, every array already a literal. */
+  readonly params: string[];
+  readonly frontiers: Frontiers;
+  /** Whether producers chose some of its ids (looked up before it is sent). */
+  readonly producerIds: boolean;
+}
 
 /** An event's body and salts as array-literal elements, and its words for the tenant's id. */
 interface Texts {
@@ -177,6 +195,15 @@ class PostgresStore implements Store {
   /** Months whose partitions are known to exist. */
   readonly #months = new Set<number>();
   readonly #frontiers = new FrontierCache();
+  /** Group commits planned ahead of their locks ({@link DraftChain}). */
+  readonly #drafts = new DraftChain(this.#frontiers);
+  /** Producer-chosen ids (`tenant NUL id`) of the group commits under way, and how many hold each. */
+  readonly #pendingIds = new Map<string, number>();
+  /**
+   * Group commits on their way to be planned under their locks: until they are, the state they
+   * will leave is unknown, so no group is drafted (it would fail the database's check).
+   */
+  #unplanned = 0;
   /** Events this server appended per month, to refresh the planner's statistics as it grows. */
   readonly #appended = new Map<number, number>();
   #closed = false;
@@ -192,50 +219,79 @@ class PostgresStore implements Store {
     // Each event's month, once: partitions need them before, statistics after.
     const months = flat.map((b) => b.map((e) => monthOf(e.timeMs)));
     const texts = await this.#textElements(flat);
-    const outcomes = await this.#withClient(async (client) => {
-      await this.#ensurePartitions(client, months);
-      try {
-        return await this.#transaction(client, flat, texts);
-      } catch (error) {
-        if (isUnavailable(error)) throw error;
-        if ((error as { code?: unknown }).code === '23514') {
-          // No partition for the row: retention dropped that month (perhaps on another server).
-          this.#months.clear();
-          await this.#ensurePartitions(client, months);
-        }
-        // One batch the database refuses must not fail the others it was grouped with:
-        // commit each on its own, so only a failing batch is answered with the failure.
-        const alone: WireOutcome[] = [];
-        for (const batch of flat) {
-          try {
-            alone.push(...(await this.#transaction(client, [batch], texts)));
-          } catch (batchError) {
-            if (isUnavailable(batchError)) throw batchError;
-            alone.push({
-              ok: false,
-              error: {
-                code: 'store_unavailable',
-                message: 'The event store could not commit the batch; nothing of it was stored.',
-              },
-            });
-          }
-        }
-        return alone;
-      }
-    }, 'The event store could not commit the batch; nothing of it was stored.');
-    this.#countAppended(months, outcomes);
-    return outcomes.map((o) =>
-      o.ok
-        ? o
-        : {
-            ok: false,
-            error: new HindsightError(
-              o.error.code,
-              o.error.message,
-              o.error.details ? { details: o.error.details } : undefined,
-            ),
-          },
+    // Producer-chosen ids of groups under way: a draft must not follow a group holding one of
+    // its ids, which that group may store while the draft's own look-up cannot see it yet.
+    const keys = [...producerIds(flat)].flatMap(([tenant, ids]) =>
+      ids.map((id) => `${tenant}\u0000${id}`),
     );
+    const draft =
+      this.#unplanned > 0 || keys.some((k) => this.#pendingIds.has(k))
+        ? null
+        : this.#draft(flat, texts);
+    for (const k of keys) this.#pendingIds.set(k, (this.#pendingIds.get(k) ?? 0) + 1);
+    let unplanned = false;
+    try {
+      const outcomes = await this.#withClient(async (client) => {
+        await this.#ensurePartitions(client, months);
+        const drafted = draft && (await this.#sendDraft(client, flat, draft));
+        if (drafted) return drafted;
+        this.#unplanned++;
+        unplanned = true;
+        const planned = () => {
+          if (unplanned) this.#unplanned--;
+          unplanned = false;
+        };
+        try {
+          return await this.#transaction(client, flat, texts, planned);
+        } catch (error) {
+          if (isUnavailable(error)) throw error;
+          if ((error as { code?: unknown }).code === '23514') {
+            // No partition for the row: retention dropped that month (perhaps on another server).
+            this.#months.clear();
+            await this.#ensurePartitions(client, months);
+          }
+          // One batch the database refuses must not fail the others it was grouped with:
+          // commit each on its own, so only a failing batch is answered with the failure.
+          const alone: WireOutcome[] = [];
+          for (const batch of flat) {
+            try {
+              alone.push(...(await this.#transaction(client, [batch], texts, planned)));
+            } catch (batchError) {
+              if (isUnavailable(batchError)) throw batchError;
+              alone.push({
+                ok: false,
+                error: {
+                  code: 'store_unavailable',
+                  message: 'The event store could not commit the batch; nothing of it was stored.',
+                },
+              });
+            }
+          }
+          return alone;
+        }
+      }, 'The event store could not commit the batch; nothing of it was stored.');
+      this.#countAppended(months, outcomes);
+      return outcomes.map((o) =>
+        o.ok
+          ? o
+          : {
+              ok: false,
+              error: new HindsightError(
+                o.error.code,
+                o.error.message,
+                o.error.details ? { details: o.error.details } : undefined,
+              ),
+            },
+      );
+    } finally {
+      draft?.link.drop();
+      if (unplanned) this.#unplanned--;
+      for (const k of keys) {
+        const n = (this.#pendingIds.get(k) ?? 1) - 1;
+        if (n === 0) this.#pendingIds.delete(k);
+        else this.#pendingIds.set(k, n);
+      }
+    }
   }
 
   /** One durable transaction for all batches; rolls back and throws when the database fails. */
@@ -243,12 +299,13 @@ class PostgresStore implements Store {
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
     texts: TextsOf,
+    planned: () => void,
   ): Promise<WireOutcome[]> {
     // PostgreSQL may abort a transaction that waits in a lock cycle with another server's
     // (40P01) or cannot serialise it (40001): nothing of it was stored, so run it again.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#attempt(client, batches, texts);
+        return await this.#attempt(client, batches, texts, planned);
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         if (attempt >= 3 || (code !== '40P01' && code !== '40001')) throw error;
@@ -260,19 +317,97 @@ class PostgresStore implements Store {
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
     texts: TextsOf,
+    planned: () => void,
   ): Promise<WireOutcome[]> {
+    const link = new Link();
     await client.query('BEGIN');
     try {
-      const { outcomes, frontiers } = await this.#insertAll(client, batches, texts);
+      const done = await this.#insertAll(client, batches, texts, link, planned);
       await client.query('COMMIT');
-      for (const [tenantId, size, frontier] of frontiers) {
-        this.#frontiers.set(tenantId, size, frontier);
-      }
-      return outcomes;
+      this.#committed(done.frontiers);
+      link.commit();
+      return done.outcomes;
     } catch (error) {
+      link.drop();
       await client.query('ROLLBACK').catch(() => {});
       throw error;
     }
+  }
+
+  /** Remembers the trees a committed group commit left. */
+  #committed(frontiers: Frontiers): void {
+    for (const { tenantId, size, frontier } of frontiers) {
+      this.#frontiers.set(tenantId, size, frontier);
+    }
+  }
+
+  /**
+   * Plans a group commit before its locks, from the state this server expects its tenants to
+   * be in ({@link DraftChain}); `null` when it does not know a tenant's state, or nothing would
+   * be inserted. Planned as if no producer-chosen id of it were stored: {@link #sendDraft}
+   * looks them up first.
+   */
+  #draft(batches: readonly (readonly WriterEvent[])[], texts: TextsOf): Draft | null {
+    const bases = new Map<number, Base>();
+    for (const batch of batches) {
+      for (const e of batch) {
+        const tenantId = this.#tenantIds.get(e.tenant);
+        if (tenantId === undefined) return null;
+        if (bases.has(tenantId)) continue;
+        const base = this.#drafts.base(tenantId);
+        if (!base) return null;
+        bases.set(tenantId, base);
+      }
+    }
+    const plan = this.#plan(batches, texts, {
+      tenantId: (name) => this.#tenantIds.get(name) as number,
+      size: (tenantId) => bases.get(tenantId)?.size ?? 0,
+      stored: () => undefined,
+    });
+    if (plan.inserted.length === 0) return null;
+    const known = new Map([...bases].map(([tenantId, base]) => [tenantId, base.frontier]));
+    const { frontiers, nodes } = growTrees(treeGrowth(plan.inserted), known);
+    const expected = frontiers.map(({ tenantId }) => bases.get(tenantId) as Base);
+    const params = [
+      ...appendParams(plan.columns, nodes, frontiers, plan.elements),
+      expected.map((b) => b.size),
+      expected.map((b) => b.head),
+    ].map((p) => (typeof p === 'string' ? p : arrayLiteral(p as ArrayValues)));
+    const link = new Link();
+    this.#drafts.add(link, bases.values(), frontiers);
+    const producerIds = batches.some((b) => b.some((e) => e.digest !== null));
+    return { link, outcomes: plan.outcomes, params, frontiers, producerIds };
+  }
+
+  /**
+   * Sends a draft ({@link DRAFT_APPEND_SQL}); its outcomes when it committed, `null` when the
+   * group must be planned under its locks instead: a tenant's log is not in the state the
+   * draft expected, a producer-chosen id of it is stored already, or the database refused it.
+   */
+  async #sendDraft(
+    client: PoolClient,
+    batches: readonly (readonly WriterEvent[])[],
+    draft: Draft,
+  ): Promise<WireOutcome[] | null> {
+    if (draft.link.dropped) return null;
+    try {
+      if (draft.producerIds) {
+        const stored = await this.#storedIds(client, batches, this.#tenantIds);
+        if (stored.size > 0) {
+          draft.link.drop();
+          return null;
+        }
+      }
+      await client.query(DRAFT_APPEND_SQL, draft.params);
+    } catch (error) {
+      // The drafts made after it start again from what is known.
+      draft.link.drop();
+      if (isUnavailable(error)) throw error;
+      return null;
+    }
+    draft.link.commit();
+    this.#committed(draft.frontiers);
+    return draft.outcomes;
   }
 
   /**
@@ -295,10 +430,16 @@ class PostgresStore implements Store {
     return texts;
   }
 
+  /**
+   * Plans and writes a group commit under its tenants' locks. Once planned, it is `link` in the
+   * chain that groups drafted after it start from, and `planned` is called.
+   */
   async #insertAll(
     client: PoolClient,
     batches: readonly (readonly WriterEvent[])[],
     texts: TextsOf,
+    link: Link,
+    planned: () => void,
   ): Promise<{ outcomes: WireOutcome[]; frontiers: Frontiers }> {
     const names = [...new Set(batches.flatMap((b) => b.map((e) => e.tenant)))].sort();
     const unknown = names.filter((n) => !this.#tenantIds.has(n));
@@ -321,11 +462,26 @@ class PostgresStore implements Store {
       sizes.set(row.id, Number(row.size));
     }
     const stored = await this.#storedIds(client, batches, ids);
-    const source: PlanSource = {
+    const plan = this.#plan(batches, texts, {
       tenantId: (name) => ids.get(name) as number,
       size: (tenantId) => sizes.get(tenantId) ?? 0,
       stored: (tenantId, id) => stored.get(`${tenantId}\u0000${id}`),
-    };
+    });
+    const growth = treeGrowth(plan.inserted);
+    const known = await this.#frontiersOf(client, growth);
+    const { frontiers, nodes } = growTrees(growth, known);
+    // Groups drafted from now on start from what this one leaves.
+    this.#drafts.add(link, [], frontiers);
+    planned();
+    if (plan.inserted.length > 0) {
+      await client.query(APPEND_SQL, appendParams(plan.columns, nodes, frontiers, plan.elements));
+    }
+    for (const [name, id] of ids) this.#tenantIds.set(name, id);
+    return { outcomes: plan.outcomes, frontiers };
+  }
+
+  /** Plans the batches from `source`: their outcomes, and the rows of the events to insert. */
+  #plan(batches: readonly (readonly WriterEvent[])[], texts: TextsOf, source: PlanSource) {
     const state = newPlanState();
     const columns = emptyColumns();
     const inserted: PlannedInsert[] = [];
@@ -345,27 +501,19 @@ class PostgresStore implements Store {
       inserted.push(...plan.inserts);
       return { ok: true, events: plan.refs };
     });
-    const { frontiers, nodes } = await this.#growTrees(client, inserted);
-    if (columns.events.seq.length > 0) {
-      await client.query(APPEND_SQL, appendParams(columns, nodes, state.sizes, elements));
-    }
-    for (const [name, id] of ids) this.#tenantIds.set(name, id);
-    return { outcomes, frontiers };
+    return { outcomes, inserted, columns, elements };
   }
 
   /**
-   * Adds the new leaves to their tenants' trees: the new frontiers, and every subtree the
-   * leaves complete, to store. Runs under the tenants' row locks, so the frontier read here is
-   * the committed one.
+   * The tree frontiers the new leaves grow from: remembered from this server's last commit, or
+   * read. Runs under the tenants' row locks, so the frontier read here is the committed one.
    */
-  async #growTrees(
+  async #frontiersOf(
     client: PoolClient,
-    inserted: readonly PlannedInsert[],
-  ): Promise<{ frontiers: Frontiers; nodes: NodeColumns }> {
-    const growth = treeGrowth(inserted);
-    const frontiers: Frontiers = [];
+    growth: ReadonlyMap<number, TreeGrowth>,
+  ): Promise<Map<number, Frontier>> {
+    const known = new Map<number, Frontier>();
     const missing: Array<{ tenantId: number; level: number; index: number }> = [];
-    const known = new Map<number, Map<number, Uint8Array>>();
     for (const [tenantId, g] of growth) {
       const cached = this.#frontiers.get(tenantId, g.size);
       if (cached) known.set(tenantId, cached);
@@ -385,18 +533,7 @@ class PostgresStore implements Store {
         known.set(row.tenant_id, frontier);
       }
     }
-    const nodes: NodeColumns = { tenantId: [], level: [], index: [], hash: [] };
-    for (const [tenantId, g] of growth) {
-      const frontier = known.get(tenantId) ?? new Map<number, Uint8Array>();
-      for (const node of merkle.appendLeaves(frontier, g.size, g.leaves)) {
-        nodes.tenantId.push(tenantId);
-        nodes.level.push(node.level);
-        nodes.index.push(node.index);
-        nodes.hash.push(Buffer.from(node.hash));
-      }
-      frontiers.push([tenantId, g.size + g.leaves.length, frontier]);
-    }
-    return { frontiers, nodes };
+    return known;
   }
 
   /** The stored events whose ids producers chose again in these batches. */
@@ -881,6 +1018,30 @@ class PostgresStore implements Store {
   #assertOpen(): void {
     if (this.#closed) throw new HindsightError('store_unavailable', 'The event store is closed.');
   }
+}
+
+/**
+ * Adds the new leaves to their tenants' trees, from the frontiers they grow from (changed in
+ * place): each tenant's new frontier, and every subtree the leaves complete, to store.
+ */
+function growTrees(
+  growth: ReadonlyMap<number, TreeGrowth>,
+  known: ReadonlyMap<number, Frontier>,
+): { frontiers: Frontiers; nodes: NodeColumns } {
+  const frontiers: Frontiers = [];
+  const nodes: NodeColumns = { tenantId: [], level: [], index: [], hash: [] };
+  for (const [tenantId, g] of growth) {
+    const frontier = known.get(tenantId) ?? new Map<number, Uint8Array>();
+    for (const node of merkle.appendLeaves(frontier, g.size, g.leaves)) {
+      nodes.tenantId.push(tenantId);
+      nodes.level.push(node.level);
+      nodes.index.push(node.index);
+      nodes.hash.push(Buffer.from(node.hash));
+    }
+    const head = g.leaves[g.leaves.length - 1] as Uint8Array;
+    frontiers.push({ tenantId, size: g.size + g.leaves.length, frontier, head });
+  }
+  return { frontiers, nodes };
 }
 
 function unavailable(message: string, cause: unknown): HindsightError {
