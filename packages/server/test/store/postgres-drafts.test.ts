@@ -141,6 +141,34 @@ describe.skipIf('skip' in provided)('PostgreSQL drafted group commits', () => {
     await expectWholeLog(t, 7);
   });
 
+  it('writes quotes, backslashes, braces and commas through a draft as they came', async () => {
+    await store.append([batch(t, 1)]);
+    const before = await drafted();
+    const odd = 'a\\b "q" {c,d} NULL \\N\\\\x00 é';
+    await store.append([
+      batch(t, 1, {
+        id: `id-${odd}`,
+        actor: { id: `u-${odd}`, name: odd },
+        targets: [{ type: 'file', id: `T-${odd}` }],
+        description: odd,
+      }),
+    ]);
+    expect(await drafted()).toBe(before + 1);
+    expect(await store.getEvent(t, `id-${odd}`)).toMatchObject({
+      actor: { id: `u-${odd}`, name: odd },
+      targets: [{ type: 'file', id: `T-${odd}` }],
+      description: odd,
+    });
+    // The columns that filters read hold the same values as the event.
+    const { rows } = await admin.query(
+      'SELECT e.actor_id, x.target_id FROM events e JOIN event_targets x ' +
+        'ON x.tenant_id = e.tenant_id AND x.seq = e.seq WHERE e.id = $1',
+      [`id-${odd}`],
+    );
+    expect(rows).toEqual([{ actor_id: `u-${odd}`, target_id: `T-${odd}` }]);
+    await expectWholeLog(t, 2);
+  });
+
   it('stores a producer-chosen id once when two groups under way carry it', async () => {
     await store.append([batch(t, 2)]);
     // Each insert of the id takes 0.3 s: the second group looks the id up while the first is
