@@ -227,7 +227,7 @@ class PostgresStore implements Store {
     const draft =
       this.#unplanned > 0 || keys.some((k) => this.#pendingIds.has(k))
         ? null
-        : this.#draft(flat, texts);
+        : this.#draft(flat, texts, keys.length > 0);
     for (const k of keys) this.#pendingIds.set(k, (this.#pendingIds.get(k) ?? 0) + 1);
     let unplanned = false;
     try {
@@ -347,7 +347,11 @@ class PostgresStore implements Store {
    * be inserted. Planned as if no producer-chosen id of it were stored: {@link #sendDraft}
    * looks them up first.
    */
-  #draft(batches: readonly (readonly WriterEvent[])[], texts: TextsOf): Draft | null {
+  #draft(
+    batches: readonly (readonly WriterEvent[])[],
+    texts: TextsOf,
+    producerIds: boolean,
+  ): Draft | null {
     const bases = new Map<number, Base>();
     for (const batch of batches) {
       for (const e of batch) {
@@ -375,7 +379,6 @@ class PostgresStore implements Store {
     ].map((p) => (typeof p === 'string' ? p : arrayLiteral(p as ArrayValues)));
     const link = new Link();
     this.#drafts.add(link, bases.values(), frontiers);
-    const producerIds = batches.some((b) => b.some((e) => e.digest !== null));
     return { link, outcomes: plan.outcomes, params, frontiers, producerIds };
   }
 
