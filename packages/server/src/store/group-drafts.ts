@@ -95,12 +95,13 @@ export class DraftChain {
 
   /**
    * Records what `link` will leave, planned from `bases`: groups planned after it start from
-   * there, and are dropped with it.
+   * there, and are dropped with it. The frontiers are kept as they are (they are shared with
+   * the committed cache, and both hand out copies).
    */
   add(link: Link, bases: Iterable<Base>, outcomes: readonly Outcome[]): void {
     for (const base of bases) base.after?.follow(link);
     for (const { tenantId, size, frontier, head } of outcomes) {
-      this.#expected.set(tenantId, { size, frontier: new Map(frontier), head, after: link });
+      this.#expected.set(tenantId, { size, frontier, head, after: link });
     }
   }
 }
