@@ -3,11 +3,8 @@
  * The `hindsight` command line (SPEC §7): `serve`, `keys create|list|revoke|rotate`, and
  * `verify` (which needs nothing but `@hindsight/core`: no database, no server).
  */
-import { createReadStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createGunzip } from 'node:zlib';
 import { TENANT_PATTERN } from '@hindsight/core';
-import { verifyExport } from '@hindsight/core/verify-file';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
 import {
   defaultDays,
@@ -17,6 +14,7 @@ import {
   retentionCommand,
 } from './cli-retention.js';
 import { UsageError, withStore } from './cli-usage.js';
+import { verifyCommand } from './cli-verify.js';
 import type { StoreLocation } from './store/index.js';
 import type { ApiKeyRecord } from './store/types.js';
 
@@ -34,7 +32,7 @@ const USAGE = `Usage:
   hindsight keys list [--json] [--data DIR | --database-url URL]
   hindsight keys revoke ID [ID ...] [--data DIR | --database-url URL]
   hindsight keys rotate ID [--data DIR | --database-url URL]
-  hindsight verify EXPORT.ndjson[.gz] --public-key FILE [--checkpoint FILE]
+  hindsight verify EXPORT.ndjson[.gz]|- --public-key FILE [--checkpoint FILE] [--json]
   hindsight prune [--dry-run] [--tenant T ...] [--retention-days N] [--archive-dir DIR]
                   [--data DIR | --database-url URL]
   hindsight legal-hold place --tenant T --reason R [--data DIR | --database-url URL]
@@ -392,75 +390,6 @@ async function keysRotate(args: string[]): Promise<void> {
   });
 }
 
-/** Reads a verifier key file: the key text, or the JSON of `GET /v1/keys/public`. */
-function readVerifierKey(file: string): string {
-  const text = readFileSync(file, 'utf8').trim();
-  return text.startsWith('{')
-    ? String((JSON.parse(text) as { verifierKey?: unknown }).verifierKey)
-    : text;
-}
-
-/** Signed notes from a file: one note, or an anchor file (one `{ tenant, size, note }` a line). */
-function readCheckpoints(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  if (!text.startsWith('{')) return [text];
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => String((JSON.parse(line) as { note?: unknown }).note));
-}
-
-async function verify(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: { 'public-key': { type: 'string' }, checkpoint: { type: 'string' } },
-    allowPositionals: true,
-    strict: true,
-  });
-  const [file, ...extra] = positionals;
-  if (file === undefined || extra.length > 0)
-    throw new UsageError('Give one export file to verify.');
-  if (values['public-key'] === undefined) {
-    throw new UsageError("Give the server's verifier key with --public-key FILE.");
-  }
-  const report = await verifyExport(
-    // An archive of pruned events is gzip-compressed (issue #9).
-    file.endsWith('.gz') ? createReadStream(file).pipe(createGunzip()) : createReadStream(file),
-    {
-      verifierKey: readVerifierKey(values['public-key']),
-      ...(values.checkpoint === undefined
-        ? {}
-        : { trustedCheckpoints: readCheckpoints(values.checkpoint) }),
-    },
-  );
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  // Deleted with permission (issue #9): reported, never a problem.
-  const redactions = () => {
-    for (const r of report.redacted) {
-      out(`  redacted (seq ${r.seq}): event "${r.id}" was redacted at ${r.at} by ${r.by}.`);
-    }
-  };
-  if (report.ok) {
-    out(
-      `OK: tenant ${report.tenant}, ${report.events} events; ${report.checkpoints} signed ${report.checkpoints === 1 ? 'checkpoint' : 'checkpoints'} verified, up to size ${report.verifiedSize}.`,
-    );
-    if (report.pruned > 0) {
-      out(
-        `  ${report.pruned} events are present as hashes only: removed by retention, or (an archive) not in this file.`,
-      );
-    }
-    redactions();
-    return;
-  }
-  out(
-    `FAILED: tenant ${report.tenant ?? '?'}, ${report.events} events, ${report.problems.length} problems:`,
-  );
-  for (const p of report.problems)
-    out(`  ${p.kind}${p.seq === undefined ? '' : ` (seq ${p.seq})`}: ${p.message}`);
-  redactions();
-  process.exitCode = 1;
-}
-
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve(rest);
@@ -471,7 +400,7 @@ async function main(argv: string[]): Promise<void> {
     if (action === 'revoke') return keysRevoke(args);
     if (action === 'rotate') return keysRotate(args);
   }
-  if (command === 'verify') return verify(rest);
+  if (command === 'verify') return verifyCommand(rest);
   if (command === 'prune') return pruneCommand(rest);
   if (command === 'legal-hold') return legalHoldCommand(rest);
   if (command === 'retention') return retentionCommand(rest);

@@ -6,12 +6,26 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 import { providedPostgres, testDatabase } from './postgres.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const run = promisify(execFile);
+
+/** Runs `hindsight verify …` with `input` on its standard input: exit code and standard output. */
+function verifyInput(input: Buffer, ...args: string[]): Promise<{ code: number; stdout: string }> {
+  const child = spawn(process.execPath, [CLI, 'verify', ...args]);
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d;
+  });
+  child.stdin.end(input);
+  return new Promise((resolve) =>
+    child.once('close', (code) => resolve({ code: code ?? -1, stdout })),
+  );
+}
 
 interface Served {
   readonly child: ChildProcessWithoutNullStreams;
@@ -225,6 +239,33 @@ describe('checkpoint signing key', () => {
     const ok = await verify(file, '--public-key', publicKey, '--checkpoint', anchors);
     expect(ok.stdout).toMatch(/^OK: tenant acme, 120 events/);
     expect(ok.code).toBe(0);
+    // The same verdict as JSON, for programs.
+    const json = await verify(file, '--public-key', publicKey, '--json');
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      ok: true,
+      tenant: 'acme',
+      events: 120,
+      checkpoints: expect.any(Number),
+      verifiedSize: 120,
+      pruned: 0,
+      redacted: [],
+      problems: [],
+    });
+    // From standard input, and gzip-compressed under any name: told by its first bytes.
+    const piped = await verifyInput(gzipSync(readFileSync(file)), '-', '--public-key', publicKey);
+    expect(piped).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^OK: tenant acme, 120 events/),
+    });
+    const packed = join(tmp.dir, 'acme.export');
+    writeFileSync(packed, gzipSync(readFileSync(file)));
+    expect((await verify(packed, '--public-key', publicKey)).stdout).toMatch(/^OK: tenant acme/);
+    // A gzip stream cut short is an error, not a verdict on the events it held.
+    writeFileSync(packed, gzipSync(readFileSync(file)).subarray(0, 2000));
+    const torn = await verify(packed, '--public-key', publicKey);
+    expect(torn.code).toBe(1);
+    expect(torn.stdout).toBe('');
 
     // The newest 40 events and every checkpoint after the first cut from the file: only the
     // anchored checkpoints tell.
@@ -243,6 +284,18 @@ describe('checkpoint signing key', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/^FAILED/);
     expect(refused.stdout).toMatch(/truncated \(seq 81\)/);
+    const refusedJson = await verify(
+      cut,
+      '--public-key',
+      publicKey,
+      '--checkpoint',
+      anchors,
+      '--json',
+    );
+    expect(refusedJson.code).toBe(1);
+    const report = JSON.parse(refusedJson.stdout) as { ok: boolean; problems: unknown[] };
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContainEqual(expect.objectContaining({ kind: 'truncated', seq: 81 }));
     tmp.remove();
   });
 

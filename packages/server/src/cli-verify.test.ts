@@ -1,0 +1,97 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { exportBytes, ProgressLine } from './cli-verify.js';
+
+async function* chunksOf(...chunks: Buffer[]): AsyncGenerator<Buffer> {
+  yield* chunks;
+}
+
+async function collect(source: AsyncIterable<Buffer>): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of source) parts.push(part);
+  return Buffer.concat(parts).toString('utf8');
+}
+
+describe('verify input', () => {
+  const text = `${'{"type":"header"}\n'}${'{"type":"event","event":{}}\n'.repeat(500)}`;
+
+  it('passes plain text through, counting every byte read', async () => {
+    let counted = 0;
+    const bytes = Buffer.from(text);
+    const out = await collect(
+      exportBytes(
+        chunksOf(bytes.subarray(0, 1), bytes.subarray(1, 700), bytes.subarray(700)),
+        (n) => {
+          counted += n;
+        },
+      ),
+    );
+    expect(out).toBe(text);
+    expect(counted).toBe(bytes.length);
+  });
+
+  it('gunzips what starts with gzip magic, even when the first chunk holds one byte', async () => {
+    const packed = gzipSync(text);
+    let counted = 0;
+    const out = await collect(
+      exportBytes(
+        chunksOf(packed.subarray(0, 1), packed.subarray(1, 40), packed.subarray(40)),
+        (n) => {
+          counted += n;
+        },
+      ),
+    );
+    expect(out).toBe(text);
+    // Progress is measured in the file's bytes, not the text's.
+    expect(counted).toBe(packed.length);
+  });
+
+  it('fails on a gzip stream cut short, and yields nothing for an empty input', async () => {
+    const packed = gzipSync(text);
+    await expect(collect(exportBytes(chunksOf(packed.subarray(0, 60))))).rejects.toThrow(
+      /unexpected end of file/,
+    );
+    expect(await collect(exportBytes(chunksOf()))).toBe('');
+  });
+});
+
+describe('verify progress line', () => {
+  function terminal(isTTY: boolean) {
+    const writes: string[] = [];
+    return { isTTY, writes, write: (t: string) => writes.push(t) };
+  }
+
+  it('redraws the share of the file read on a terminal, at most once per interval', () => {
+    const target = terminal(true);
+    let now = 0;
+    const line = new ProgressLine(target, 'acme.ndjson', 4_000_000, {
+      intervalMs: 250,
+      now: () => now,
+    });
+    line.add(1_000_000);
+    now = 100;
+    line.add(1_000_000); // too soon: not drawn
+    now = 300;
+    line.add(2_000_000);
+    expect(target.writes).toEqual([
+      '\r\x1b[KVerifying acme.ndjson: 25% (1 of 4 MB)',
+      '\r\x1b[KVerifying acme.ndjson: 100% (4 of 4 MB)',
+    ]);
+    line.clear();
+    expect(target.writes.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('counts megabytes when the size is unknown, and writes nothing off a terminal', () => {
+    const tty = terminal(true);
+    const unknown = new ProgressLine(tty, 'standard input', null, { now: () => 0 });
+    unknown.add(25_000_000);
+    expect(tty.writes).toEqual(['\r\x1b[KVerifying standard input: 25 MB read']);
+
+    const pipe = terminal(false);
+    const quiet = new ProgressLine(pipe, 'acme.ndjson', 10_000_000);
+    quiet.add(2_500_000);
+    quiet.clear();
+    expect(pipe.writes).toEqual([]);
+    expect(quiet.text()).toBe('Verifying acme.ndjson: 25% (2.5 of 10 MB)');
+  });
+});
