@@ -21,6 +21,7 @@ export const SCOPES = [
   'events:export',
   'events:delete',
   'viewer-tokens:create',
+  'metrics:read',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -84,6 +84,8 @@ export class Checkpointer {
   readonly #signed = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #round: Promise<void> = Promise.resolve();
+  /** Checkpoints this server signed and stored. */
+  #signedCount = 0;
   #lastRound = 0;
 
   constructor(store: Store, options: CheckpointOptions) {
@@ -101,6 +103,15 @@ export class Checkpointer {
 
   get origin(): string {
     return this.#origin;
+  }
+
+  /** Checkpoints signed and stored so far, and those each anchor has yet to take. */
+  stats(): { signed: number; anchorFileBacklog: number; anchorUrlBacklog: number } {
+    return {
+      signed: this.#signedCount,
+      anchorFileBacklog: this.#unwritten.length,
+      anchorUrlBacklog: this.#unsent.length,
+    };
   }
 
   /** Marks tenants whose logs grew; their checkpoints are signed in the next round. */
@@ -223,6 +234,7 @@ export class Checkpointer {
   }
 
   #remember(signed: SignedCheckpoint): void {
+    this.#signedCount++;
     this.#signed.set(signed.tenant, Math.max(signed.size, this.#signed.get(signed.tenant) ?? 0));
   }
 }

@@ -2,6 +2,8 @@
  * Group commit: batches from concurrent requests are coalesced into one store transaction, and
  * each request's promise settles only after that transaction is durable.
  */
+import { performance } from 'node:perf_hooks';
+import type { CommitObservation } from './metrics.js';
 import type { AppendOutcome, PreparedEvent, Store } from './store/types.js';
 
 interface Pending {
@@ -19,6 +21,8 @@ export interface CommitQueueOptions {
    * 1, the next group is handed over while the previous one commits, for stores that pipeline.
    */
   readonly maxInFlight?: number;
+  /** Told of every group commit once it ended (for the metrics). */
+  readonly observe?: (observation: CommitObservation) => void;
 }
 
 /**
@@ -30,7 +34,9 @@ export class CommitQueue {
   readonly #store: Store;
   readonly #maxEvents: number;
   readonly #maxInFlight: number;
+  readonly #observe: ((observation: CommitObservation) => void) | undefined;
   #pending: Pending[] = [];
+  #queuedEvents = 0;
   #scheduled = false;
   readonly #running = new Set<Promise<void>>();
 
@@ -38,12 +44,19 @@ export class CommitQueue {
     this.#store = store;
     this.#maxEvents = options.maxEvents ?? 10_000;
     this.#maxInFlight = options.maxInFlight ?? store.appendConcurrency;
+    this.#observe = options.observe;
+  }
+
+  /** Events waiting for a group commit to take them. */
+  get queuedEvents(): number {
+    return this.#queuedEvents;
   }
 
   /** Queues a batch; resolves once it is durable (or refused as a whole). */
   submit(batch: readonly PreparedEvent[]): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ batch, resolve, reject });
+      this.#queuedEvents += batch.length;
       this.#schedule();
     });
   }
@@ -80,15 +93,22 @@ export class CommitQueue {
     }
     const group = this.#pending.slice(0, take);
     this.#pending = this.#pending.slice(take);
+    this.#queuedEvents -= events;
+    const started = performance.now();
+    let accepted = 0;
+    let failed = false;
     try {
       const outcomes = await this.#store.append(group.map((p) => p.batch));
       group.forEach((p, i) => {
         const outcome = outcomes[i];
+        if (outcome?.ok) accepted += p.batch.length;
         if (outcome) p.resolve(outcome);
         else p.reject(new Error('the store returned fewer outcomes than batches'));
       });
     } catch (error) {
+      failed = true;
       for (const p of group) p.reject(error);
     }
+    this.#observe?.({ events, accepted, seconds: (performance.now() - started) / 1000, failed });
   }
 }

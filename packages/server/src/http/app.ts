@@ -24,6 +24,7 @@ import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import { ExportJobs } from '../export-jobs.js';
+import { Metrics } from '../metrics.js';
 import { RetentionJob, type RetentionOptions } from '../retention.js';
 import type { Store } from '../store/types.js';
 import { ViewerTokens } from '../viewer-tokens.js';
@@ -88,8 +89,8 @@ export interface AppOptions {
   readonly retention?: RetentionOptions & { readonly intervalMs?: number };
 }
 
-/** The routes the app adds beside the v1 API: health and OpenAPI. */
-function builtinRoutes(getDocument: () => unknown): RouteSpec[] {
+/** The routes the app adds beside the v1 API: health, metrics and OpenAPI. */
+function builtinRoutes(getDocument: () => unknown, metrics: Metrics): RouteSpec[] {
   return [
     {
       method: 'GET',
@@ -100,6 +101,33 @@ function builtinRoutes(getDocument: () => unknown): RouteSpec[] {
       success: { status: 200, description: 'The OpenAPI document.', schema: Type.Object({}) },
       errors: [],
       handler: async () => getDocument(),
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      operationId: 'metrics',
+      summary: "The server's metrics, for Prometheus",
+      description:
+        'Requests and latency per route, error codes, group commits, checkpoints and anchors, ' +
+        'and the process, in the Prometheus text format (docs/operations.md). They span every ' +
+        'tenant and name none, so a key limited to one tenant may not read them.',
+      scope: 'metrics:read',
+      success: {
+        status: 200,
+        description: 'The metrics.',
+        schema: Type.String(),
+        contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      },
+      errors: ['unauthorized', 'forbidden'],
+      handler: async (_ctx, _req, _reply, principal) => {
+        if (principal?.tenant !== null) {
+          throw new HindsightError(
+            'forbidden',
+            'Metrics span every tenant: read them with a key not limited to one.',
+          );
+        }
+        return metrics.text();
+      },
     },
     {
       method: 'GET',
@@ -185,6 +213,11 @@ function toHindsightError(error: FastifyError | HindsightError | Error): Hindsig
  * @example const app = await createApp({ store, enricher }); await app.inject({ url: '/healthz' });
  */
 export async function createApp(options: AppOptions): Promise<FastifyInstance> {
+  // Its gauges read the queue and the checkpointer below when scraped.
+  const metrics = new Metrics(options.store.kind, {
+    queuedEvents: () => queue.queuedEvents,
+    checkpoints: () => checkpoints.stats(),
+  });
   const app = Fastify({
     logger: options.logger ?? false,
     // Request lines are not logged: they would carry search queries of customers' logs.
@@ -193,6 +226,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // A URL Fastify cannot route (a malformed %-escape) gets the API's error body too.
     frameworkErrors: (error, _req, reply) => {
       const mapped = toHindsightError(error);
+      metrics.error(mapped.code);
       void (reply as FastifyReply)
         .code(mapped.status)
         .headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
@@ -200,7 +234,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
-  const queue = new CommitQueue(options.store);
+  const queue = new CommitQueue(options.store, {
+    observe: (observation) => metrics.commit(observation),
+  });
   const signing = options.checkpoints ?? {
     signer: note.signerFromSeed(DEFAULT_ORIGIN, randomBytes(32)),
     origin: DEFAULT_ORIGIN,
@@ -260,6 +296,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError | HindsightError, request, reply) => {
     const mapped = toHindsightError(error);
+    metrics.error(mapped.code);
     if (mapped.status >= 500) request.log.error({ err: error }, mapped.message);
     void reply.code(mapped.status).send(mapped.toBody());
   });
@@ -268,7 +305,16 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       'not_found',
       `No route ${request.method} ${request.url.split('?')[0]}. See GET /v1/openapi.json.`,
     );
+    metrics.error(error.code);
     void reply.code(404).send(error.toBody());
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.request(
+      request.method,
+      request.routeOptions.url ?? null,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -305,7 +351,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     ...EXPORT_JOB_ROUTES,
     ...ERASURE_ROUTES,
     ...HOOK_ROUTES,
-    ...builtinRoutes(() => document),
+    ...builtinRoutes(() => document, metrics),
   ];
   document = openApiDocument(routes, VERSION);
   // Who is calling, per request: set before the body is read, so that an unauthenticated

@@ -2,7 +2,7 @@
  * Serves the web console (`@hindsight/console`, built by Vite into its `dist` directory) at `/`:
  * `index.html` for `/` and every client-side route (a path whose last segment has no file
  * extension), the hashed files under `/assets/` cached for a year. Files are read with
- * `node:fs`, only from inside the directory; `/v1/…` and `/healthz…` stay the API's.
+ * `node:fs`, only from inside the directory; `/v1/…`, `/healthz…` and `/metrics…` stay the API's.
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -103,7 +103,7 @@ export function registerConsole(app: FastifyInstance, dir: string, embed?: Embed
   let root: string | undefined;
   const serve = async (req: FastifyRequest, reply: FastifyReply) => {
     const pathname = req.url.split('?', 1)[0] ?? '/';
-    if (/^\/(v1|healthz)(\/|$)/.test(pathname)) return reply.callNotFound();
+    if (/^\/(v1|healthz|metrics)(\/|$)/.test(pathname)) return reply.callNotFound();
     let path: string;
     try {
       path = decodeURIComponent(pathname);

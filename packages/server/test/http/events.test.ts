@@ -466,6 +466,7 @@ describe('public routes', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
+      '/metrics',
       '/v1/events',
       '/v1/hooks/{provider}',
       '/v1/keys/public',

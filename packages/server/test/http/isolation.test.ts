@@ -114,5 +114,7 @@ describe('tenant isolation', () => {
     expect(tenants.json()).toEqual({ tenants: [{ name: 'acme', events: 1 }] });
     const own = await t.get('/v1/tenants/acme/events/acme-1', acmeKey);
     expect(own.statusCode).toBe(200);
+    // The server's metrics count every tenant together: not for a key limited to one.
+    expect((await t.get('/metrics', acmeKey)).statusCode).toBe(403);
   });
 });

@@ -1,0 +1,170 @@
+/**
+ * What an operator watches (`GET /metrics`, Prometheus text format): requests and their
+ * latency per route, error codes, group commits (events, duration, failures, what waits),
+ * checkpoints signed and anchors behind, and the process (CPU, memory, event loop, GC).
+ *
+ * No metric carries a tenant, an id or any event value: the labels are route templates, methods,
+ * status and error codes, and the store's kind, so that a scrape spans every tenant without
+ * telling one from another, and the number of series stays fixed.
+ */
+import client from 'prom-client';
+
+/** Group commit timings, as {@link CommitQueue} reports them. */
+export interface CommitObservation {
+  /** Events handed to the store in one call. */
+  readonly events: number;
+  /** Of those, events in batches the store accepted (the others were refused as a whole). */
+  readonly accepted: number;
+  readonly seconds: number;
+  /** The store call failed (e.g. `store_unavailable`): every batch of the group was refused. */
+  readonly failed: boolean;
+}
+
+/** What the gauges read when scraped. */
+export interface MetricSources {
+  /** Events queued for the next group commit. */
+  readonly queuedEvents: () => number;
+  /** Checkpoints signed by this server so far, and those an anchor has not taken yet. */
+  readonly checkpoints: () => {
+    readonly signed: number;
+    readonly anchorFileBacklog: number;
+    readonly anchorUrlBacklog: number;
+  };
+}
+
+/** The process's own metrics, collected once per process however many apps it runs. */
+let processRegistry: client.Registry | undefined;
+
+function processMetrics(): client.Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new client.Registry();
+    client.collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * One app's metrics.
+ * @example metrics.request('GET', '/v1/tenants/:tenant/events', 200, 0.004)
+ */
+export class Metrics {
+  readonly #registry = new client.Registry();
+  readonly #requests: client.Counter<'method' | 'route' | 'status'>;
+  readonly #latency: client.Histogram<'method' | 'route'>;
+  readonly #errors: client.Counter<'code'>;
+  readonly #commitEvents: client.Histogram;
+  readonly #commitSeconds: client.Histogram;
+  readonly #commitFailures: client.Counter;
+  readonly #accepted: client.Counter;
+
+  constructor(store: string, sources: MetricSources) {
+    const registers = [this.#registry];
+    this.#requests = new client.Counter({
+      name: 'hindsight_http_requests_total',
+      help: 'HTTP requests answered, by method, route template and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.#latency = new client.Histogram({
+      name: 'hindsight_http_request_duration_seconds',
+      help: 'Time from a request to its answer, by method and route template.',
+      labelNames: ['method', 'route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#errors = new client.Counter({
+      name: 'hindsight_http_errors_total',
+      help: 'Error answers by their code (docs/errors.md).',
+      labelNames: ['code'],
+      registers,
+    });
+    this.#accepted = new client.Counter({
+      name: 'hindsight_events_accepted_total',
+      help: 'Events in batches committed durably and answered 202 (retries included).',
+      registers,
+    });
+    this.#commitEvents = new client.Histogram({
+      name: 'hindsight_group_commit_events',
+      help: 'Events per group commit (one store transaction for the batches that waited).',
+      buckets: [1, 10, 100, 250, 500, 1000, 2500, 5000, 10_000],
+      registers,
+    });
+    this.#commitSeconds = new client.Histogram({
+      name: 'hindsight_group_commit_duration_seconds',
+      help: 'Time a group commit took, until durable.',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#commitFailures = new client.Counter({
+      name: 'hindsight_group_commit_failures_total',
+      help: 'Group commits the store failed (each of their requests was answered with an error).',
+      registers,
+    });
+    new client.Gauge({
+      name: 'hindsight_commit_queue_events',
+      help: 'Events waiting for the next group commit.',
+      registers,
+      collect() {
+        this.set(sources.queuedEvents());
+      },
+    });
+    const checkpoints = () => sources.checkpoints();
+    new client.Gauge({
+      name: 'hindsight_checkpoints_signed',
+      help: 'Checkpoints this server signed and stored since it started.',
+      registers,
+      collect() {
+        this.set(checkpoints().signed);
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_anchor_backlog_checkpoints',
+      help: 'Signed checkpoints an anchor (file or URL) has not taken yet; they are retried.',
+      labelNames: ['anchor'],
+      registers,
+      collect() {
+        const now = checkpoints();
+        this.set({ anchor: 'file' }, now.anchorFileBacklog);
+        this.set({ anchor: 'url' }, now.anchorUrlBacklog);
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_info',
+      help: 'This server: its store (sqlite or postgres). Always 1.',
+      labelNames: ['store'],
+      registers,
+    }).set({ store }, 1);
+  }
+
+  /** Counts one answered request; `route` is its template (`null`: no route matched). */
+  request(method: string, route: string | null, status: number, seconds: number): void {
+    const labels = { method, route: route ?? 'unmatched' };
+    this.#requests.inc({ ...labels, status: String(status) });
+    this.#latency.observe(labels, seconds);
+  }
+
+  /** Counts an error answer by its code. */
+  error(code: string): void {
+    this.#errors.inc({ code });
+  }
+
+  /** Records one group commit. */
+  commit(observation: CommitObservation): void {
+    this.#commitEvents.observe(observation.events);
+    this.#commitSeconds.observe(observation.seconds);
+    if (observation.failed) this.#commitFailures.inc();
+    this.#accepted.inc(observation.accepted);
+  }
+
+  /** The media type of {@link text}. */
+  get contentType(): string {
+    return this.#registry.contentType;
+  }
+
+  /** Every metric, this app's and the process's, in Prometheus's text format. */
+  async text(): Promise<string> {
+    return client.Registry.merge([this.#registry, processMetrics()]).metrics();
+  }
+}
