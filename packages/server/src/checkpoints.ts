@@ -26,6 +26,20 @@ export interface CheckpointOptions {
    * database: a file it is appended to (one JSON line each) and/or a URL it is POSTed to.
    */
   readonly anchors?: { readonly file?: string; readonly url?: string };
+  /**
+   * Told when an anchor starts failing (with the error and the checkpoints it has yet to
+   * take) and when it takes them again: once per change, not once per round.
+   */
+  readonly onAnchorChange?: (change: AnchorChange) => void;
+}
+
+/** An anchor that started failing (`ok: false`, with its error) or recovered (`ok: true`). */
+export interface AnchorChange {
+  readonly anchor: 'file' | 'url';
+  readonly ok: boolean;
+  readonly error?: unknown;
+  /** Checkpoints it has yet to take. */
+  readonly backlog: number;
 }
 
 /** What an anchor receives for each checkpoint: one JSON object (one line in a file). */
@@ -86,6 +100,9 @@ export class Checkpointer {
   #round: Promise<void> = Promise.resolve();
   /** Checkpoints this server signed and stored. */
   #signedCount = 0;
+  /** The anchors whose last attempt failed. */
+  readonly #failing = new Set<'file' | 'url'>();
+  readonly #onAnchorChange: ((change: AnchorChange) => void) | undefined;
   #lastRound = 0;
 
   constructor(store: Store, options: CheckpointOptions) {
@@ -94,6 +111,7 @@ export class Checkpointer {
     this.#origin = options.origin;
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#anchors = options.anchors ?? {};
+    this.#onAnchorChange = options.onAnchorChange;
   }
 
   /** The verifier key of this server, in the signed-note form. */
@@ -206,10 +224,12 @@ export class Checkpointer {
           const lines = this.#unwritten.map((e) => `${JSON.stringify(e)}\n`).join('');
           await appendFile(file, lines, { mode: 0o600 });
           this.#unwritten = [];
-        } catch {
+          this.#anchorWorked('file');
+        } catch (error) {
           // Kept for the next round (the file system may come back).
           if (this.#unwritten.length > MAX_UNSENT)
             this.#unwritten.splice(0, this.#unwritten.length - MAX_UNSENT);
+          this.#anchorFailed('file', error, this.#unwritten.length);
         }
       }
     }
@@ -225,12 +245,28 @@ export class Checkpointer {
           body: JSON.stringify(next),
           signal: AbortSignal.timeout(5000),
         });
-        if (!res.ok) return;
-      } catch {
+        if (!res.ok) {
+          this.#anchorFailed('url', new Error(`It answered ${res.status}.`), this.#unsent.length);
+          return;
+        }
+      } catch (error) {
+        this.#anchorFailed('url', error, this.#unsent.length);
         return;
       }
       this.#unsent.shift();
     }
+    this.#anchorWorked('url');
+  }
+
+  #anchorFailed(anchor: 'file' | 'url', error: unknown, backlog: number): void {
+    if (this.#failing.has(anchor)) return;
+    this.#failing.add(anchor);
+    this.#onAnchorChange?.({ anchor, ok: false, error, backlog });
+  }
+
+  #anchorWorked(anchor: 'file' | 'url'): void {
+    if (!this.#failing.delete(anchor)) return;
+    this.#onAnchorChange?.({ anchor, ok: true, backlog: 0 });
   }
 
   #remember(signed: SignedCheckpoint): void {

@@ -241,7 +241,20 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     signer: note.signerFromSeed(DEFAULT_ORIGIN, randomBytes(32)),
     origin: DEFAULT_ORIGIN,
   };
-  const checkpoints = new Checkpointer(options.store, signing);
+  const checkpoints = new Checkpointer(options.store, {
+    ...signing,
+    // Once when an anchor starts failing and once when it recovers; the backlog is a metric.
+    onAnchorChange: (change) => {
+      signing.onAnchorChange?.(change);
+      if (change.ok) app.log.info(`The checkpoint anchor (${change.anchor}) works again.`);
+      else {
+        app.log.warn(
+          { err: change.error, anchor: change.anchor, backlog: change.backlog },
+          `The checkpoint anchor (${change.anchor}) failed; its checkpoints are kept and retried.`,
+        );
+      }
+    },
+  });
   // Every server with the same signing key accepts the viewer tokens of the others.
   const tokens = ViewerTokens.fromSecret(signing.signer.privateKeyText);
   // The bytes of each request's body, for the webhooks whose signatures cover them.

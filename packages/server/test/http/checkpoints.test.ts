@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ExportVerifier, merkle, note } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnchorChange } from '../../src/checkpoints.js';
 import { event, type TestApp, tempDir, testApp } from '../helpers.js';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -153,6 +154,71 @@ describe('anchors', () => {
       await t.close();
       hook.close();
       tmp.remove();
+    }
+  });
+
+  it('tells once when the webhook fails, keeps its checkpoints, and delivers them when it is back', async () => {
+    let down = true;
+    const received: Array<{ tenant: string; size: number }> = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => {
+        body += d.toString();
+      });
+      req.on('end', () => {
+        if (down) res.statusCode = 503;
+        else received.push(JSON.parse(body) as { tenant: string; size: number });
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const port = (hook.address() as AddressInfo).port;
+    const changes: AnchorChange[] = [];
+    const t = await testApp({
+      signer: note.signerFromSeed('anchor.example', Buffer.alloc(32, 6)),
+      origin: 'anchor.example',
+      intervalMs: 20,
+      anchors: { url: `http://127.0.0.1:${port}/checkpoints` },
+      onAnchorChange: (change) => changes.push(change),
+    });
+    const until = async (done: () => boolean | Promise<boolean>) => {
+      for (let i = 0; i < 250 && !(await done()); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await done()).toBe(true);
+    };
+    const backlog = async (key: string) => {
+      const text = (await t.get('/metrics', key)).body;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('hindsight_anchor_backlog_checkpoints{anchor="url"}'));
+      return Number(line?.split(' ')[1]);
+    };
+    try {
+      const scraper = await t.key(['metrics:read']);
+      await t.post({ events: [event({ tenant: 'held' })] });
+      await until(() => changes.length > 0);
+      await t.post({ events: [event({ tenant: 'held' })] });
+      // Retried every round while it fails (the second checkpoint joins the first), yet told
+      // only once.
+      await until(async () => (await backlog(scraper)) === 2);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(changes).toEqual([
+        expect.objectContaining({ anchor: 'url', ok: false, backlog: expect.any(Number) }),
+      ]);
+      expect(String((changes[0]?.error as Error | undefined)?.message)).toMatch(/503/);
+      expect(received).toEqual([]);
+
+      down = false;
+      await until(() => received.length === 2);
+      expect(received.map((c) => [c.tenant, c.size])).toEqual([
+        ['held', 1],
+        ['held', 2],
+      ]);
+      await until(() => changes.length === 2);
+      expect(changes[1]).toEqual({ anchor: 'url', ok: true, backlog: 0 });
+      expect(await backlog(scraper)).toBe(0);
+    } finally {
+      await t.close();
+      hook.close();
     }
   });
 });
