@@ -111,12 +111,16 @@ export class Metrics {
       },
     });
     const checkpoints = () => sources.checkpoints();
-    new client.Gauge({
-      name: 'hindsight_checkpoints_signed',
-      help: 'Checkpoints this server signed and stored since it started.',
+    let signed = 0;
+    new client.Counter({
+      name: 'hindsight_checkpoints_signed_total',
+      help: 'Checkpoints this server signed and stored.',
       registers,
       collect() {
-        this.set(checkpoints().signed);
+        // The checkpointer counts; the counter takes what it counted since the last scrape.
+        const now = checkpoints().signed;
+        this.inc(now - signed);
+        signed = now;
       },
     });
     new client.Gauge({

@@ -76,12 +76,12 @@ describe('metrics', () => {
   });
 
   it('counts the checkpoints signed', async () => {
-    const before = sample((await scrape()).body, 'hindsight_checkpoints_signed') ?? 0;
+    const before = sample((await scrape()).body, 'hindsight_checkpoints_signed_total') ?? 0;
     expect((await t.post({ events: [event({ tenant: 'initech' })] })).statusCode).toBe(202);
     // Signed on request when the log grew past the newest stored checkpoint.
     expect((await t.get('/v1/tenants/initech/checkpoint')).statusCode).toBe(200);
     const text = (await scrape()).body;
-    expect(sample(text, 'hindsight_checkpoints_signed')).toBeGreaterThan(before);
+    expect(sample(text, 'hindsight_checkpoints_signed_total')).toBeGreaterThan(before);
     expect(sample(text, 'hindsight_anchor_backlog_checkpoints{anchor="url"}')).toBe(0);
   });
 
