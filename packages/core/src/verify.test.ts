@@ -134,6 +134,43 @@ describe('ExportVerifier', () => {
     );
     expect(run(exportOf(6, 3), []).ok).toBe(true);
   });
+
+  it('reports a run of removed events once, from its first seq, and a lone one by itself', () => {
+    const lines = exportOf(12, 12);
+    const seqOf = (l: string) => (JSON.parse(l) as { event?: { seq: number } }).event?.seq ?? 0;
+    const cut = lines.filter((l) => ![3, 4, 5, 6, 9].includes(seqOf(l)));
+    const report = run(cut);
+    expect(report.problems.filter((p) => p.kind === 'missing')).toEqual([
+      { kind: 'missing', seq: 3, message: 'No events with seq 3…6 (4): they were removed.' },
+      { kind: 'missing', seq: 9, message: 'No event with seq 9: it was removed.' },
+    ]);
+    expect(report.problems).toContainEqual(
+      expect.objectContaining({ kind: 'checkpoint_mismatch' }),
+    );
+  });
+
+  it('refuses a seq far past the log without holding room for it', () => {
+    const lines = exportOf(4, 4);
+    // Room for it would take 1.6 GB: refused, as a line out of proportion to the export.
+    const far = JSON.parse(lines[2] as string);
+    far.event.seq = 50_000_000;
+    const report = run([...lines, JSON.stringify(far)]);
+    expect(report.problems).toEqual([
+      expect.objectContaining({
+        kind: 'malformed',
+        seq: 50_000_000,
+        message: expect.stringMatching(/far past the log's size \(4\)/),
+      }),
+    ]);
+    // A pruned range that claims as much is refused the same way.
+    const pruned = JSON.stringify({ type: 'pruned', seqs: [5, 2 ** 50], hashes: [] });
+    expect(run([...lines, pruned]).problems).toEqual([
+      expect.objectContaining({
+        kind: 'malformed',
+        message: expect.stringMatching(/malformed pruned range/),
+      }),
+    ]);
+  });
 });
 
 /** The text of an export, as pieces of `size` bytes: lines and characters cut anywhere. */

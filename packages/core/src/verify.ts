@@ -132,15 +132,20 @@ interface Recomputed {
 }
 
 /**
- * Feeds an export line by line, then reports. Memory is the leaf hashes (32 bytes an event)
- * and the few events that do not match their stored hash.
+ * Feeds an export line by line, then reports. Memory is about 66 bytes an event (its leaf
+ * hash, and the tree's inner nodes, in flat buffers) and the few events that do not match
+ * their stored hash.
  * @example const v = new ExportVerifier({ verifierKey }); for (const l of lines) v.line(l); v.finish()
  */
 export class ExportVerifier {
   readonly #verifier: note.NoteVerifier;
   readonly #trusted: readonly string[];
   readonly #problems: Problem[] = [];
-  readonly #leaves: Array<Uint8Array | undefined> = [];
+  /** The leaf hash of each seq (at `32 * (seq - 1)`), and whether it is in the export. */
+  #leaves = new Uint8Array(0);
+  #present = new Uint8Array(0);
+  /** The highest seq in the export (events and redacted lines). */
+  #end = 0;
   readonly #mismatched: Recomputed[] = [];
   readonly #notes: string[] = [];
   /** Subtree hashes of pruned events, by `level/index`. */
@@ -199,7 +204,8 @@ export class ExportVerifier {
     if (!header) this.#problem('malformed', 'The export has no header line.');
     this.#resolveMismatches();
     const prunedEnd = this.#prunedRanges.reduce((end, [, to]) => Math.max(end, to), 0);
-    const size = Math.max(this.#leaves.length, prunedEnd);
+    const size = Math.max(this.#end, prunedEnd);
+    this.#reserve(size);
     const covered = this.#coverage(size);
     if (header && size < header.size) {
       this.#problem(
@@ -209,26 +215,39 @@ export class ExportVerifier {
       );
     }
     let pruned = 0;
+    // A run of removed events is one problem, from its first seq.
+    let gap = 0;
+    const endGap = (next: number) => {
+      if (gap === 0) return;
+      const count = next - gap;
+      this.#problem(
+        'missing',
+        count === 1
+          ? `No event with seq ${gap}: it was removed.`
+          : `No events with seq ${gap}…${next - 1} (${count}): they were removed.`,
+        gap,
+      );
+      gap = 0;
+    };
+    const present = this.#present;
     for (let i = 0; i < size; i++) {
-      const present = this.#leaves[i] !== undefined;
       if (covered[i] === 1) {
+        endGap(i + 1);
         pruned++;
-        if (present) {
+        if (present[i] === 1) {
           this.#problem(
             'inserted',
             `The event with seq ${i + 1} is in the export, yet marked as pruned.`,
             i + 1,
           );
         }
-      } else if (!present) {
-        this.#problem('missing', `No event with seq ${i + 1}: it was removed.`, i + 1);
-      }
+      } else if (present[i] === 1) endGap(i + 1);
+      else if (gap === 0) gap = i + 1;
     }
-    // A removed event counts as a zero leaf: the checkpoints over it then fail too.
-    const leaves = Array.from({ length: size }, (_, i) =>
-      covered[i] === 1 ? undefined : (this.#leaves[i] ?? new Uint8Array(32)),
-    );
-    const roots = new RootCache(leaves, this.#prunedNodes);
+    endGap(size + 1);
+    // A removed event counts as a zero leaf (its bytes were never set): the checkpoints over
+    // it then fail too. Pruned leaves are unknown; their subtree hashes stand in.
+    const roots = new RootCache(this.#leaves, covered, size, this.#prunedNodes);
     let checked = 0;
     let verifiedSize = 0;
     const origin = header?.origin ?? null;
@@ -296,6 +315,7 @@ export class ExportVerifier {
       Number.isSafeInteger(to) &&
       (from as number) >= 1 &&
       (to as number) >= (from as number) &&
+      this.#withinBound(to as number) &&
       Array.isArray(line.hashes);
     const ids = valid ? merkle.rangeNodes((from as number) - 1, to as number) : [];
     if (
@@ -360,11 +380,12 @@ export class ExportVerifier {
       this.#problem('malformed', `Line ${this.#lineNumber}: a malformed redacted event.`);
       return;
     }
-    if (this.#leaves[seq - 1] !== undefined) {
+    if (!this.#room(seq)) return;
+    if (this.#present[seq - 1] === 1) {
       this.#problem('inserted', `A second event with seq ${seq} (a redacted one).`, seq);
       return;
     }
-    this.#leaves[seq - 1] = Buffer.from(hash, 'hex');
+    this.#setLeaf(seq, Buffer.from(hash, 'hex'));
     this.#redacted.push({ seq, id: String(line.id ?? ''), at: redactedAt, by: redactedBy });
   }
 
@@ -402,12 +423,58 @@ export class ExportVerifier {
 
   /** Keeps an event's recomputed leaf; false (and a problem) when its seq is taken. */
   #keepLeaf(seq: number, id: string, leaf: Uint8Array): boolean {
-    if (this.#leaves[seq - 1] !== undefined) {
+    if (!this.#room(seq)) return false;
+    if (this.#present[seq - 1] === 1) {
       this.#problem('inserted', `A second event with seq ${seq} (id "${id}").`, seq);
       return false;
     }
-    this.#leaves[seq - 1] = leaf;
+    this.#setLeaf(seq, leaf);
     return true;
+  }
+
+  #setLeaf(seq: number, leaf: Uint8Array): void {
+    this.#leaves.set(leaf, 32 * (seq - 1));
+    this.#present[seq - 1] = 1;
+    if (seq > this.#end) this.#end = seq;
+  }
+
+  /**
+   * Makes room for `seq`; false (and a problem) for a seq so far past the log that holding it
+   * would take memory out of proportion to the export: past the header's size, and more than
+   * twice the lines read so far plus a million.
+   */
+  #room(seq: number): boolean {
+    if (!this.#withinBound(seq) || !this.#reserve(seq)) {
+      this.#problem(
+        'malformed',
+        `Line ${this.#lineNumber}: seq ${seq} is far past the log's size (${this.#header?.size ?? 'no header'}).`,
+        seq,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** Whether a seq is within what the export can hold (see `#room`). */
+  #withinBound(seq: number): boolean {
+    return seq <= Math.max(this.#header?.size ?? 0, 2 * this.#lineNumber + 1_000_000);
+  }
+
+  /** Grows the leaves' buffers to hold `size` seqs (doubling); false if memory runs out. */
+  #reserve(size: number): boolean {
+    if (size <= this.#present.length) return true;
+    const capacity = Math.max(size, 2 * this.#present.length, 1024);
+    try {
+      const leaves = new Uint8Array(32 * capacity);
+      const present = new Uint8Array(capacity);
+      leaves.set(this.#leaves);
+      present.set(this.#present);
+      this.#leaves = leaves;
+      this.#present = present;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -509,28 +576,53 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 /**
  * Roots of prefixes of one list of leaves, sharing work: every complete subtree is computed
- * once (O(n) hashes) and kept per level; each root folds O(log n) of them. Pruned leaves are
- * absent; the subtree hashes given for them stand in.
+ * once (O(n) hashes) and kept per level in one flat buffer (32 bytes a node); each root folds
+ * O(log n) of them. Pruned leaves are unknown; the subtree hashes given for them stand in.
  */
-class RootCache {
-  readonly #levels: Array<Array<Uint8Array | undefined>> = [];
+/** One level of a tree: its nodes' hashes (at `32 * index`) and which are known. */
+interface Level {
+  readonly hashes: Uint8Array;
+  readonly known: Uint8Array;
+}
 
-  constructor(leaves: readonly (Uint8Array | undefined)[], given: ReadonlyMap<string, Uint8Array>) {
-    const size = leaves.length;
-    this.#levels[0] = [...leaves];
+class RootCache {
+  readonly #levels: Level[] = [];
+
+  /**
+   * `leaves` holds at least `size` leaf hashes; `pruned[i]` is 1 for a leaf removed by
+   * retention, whose hash is unknown.
+   */
+  constructor(
+    leaves: Uint8Array,
+    pruned: Uint8Array,
+    size: number,
+    given: ReadonlyMap<string, Uint8Array>,
+  ) {
+    const known = new Uint8Array(size);
+    for (let i = 0; i < size; i++) known[i] = pruned[i] === 1 ? 0 : 1;
+    this.#levels.push({ hashes: leaves.subarray(0, 32 * size), known });
+    for (let level = 1; 2 ** level <= size; level++) {
+      const count = Math.floor(size / 2 ** level);
+      this.#levels.push({ hashes: new Uint8Array(32 * count), known: new Uint8Array(count) });
+    }
     for (const [id, hash] of given) {
       const [level, index] = id.split('/').map(Number) as [number, number];
-      const row = this.#level(level);
-      row[index] = hash;
+      const row = this.#levels[level];
+      if (row === undefined || index >= row.known.length) continue;
+      row.hashes.set(hash, 32 * index);
+      row.known[index] = 1;
     }
-    for (let level = 0; 2 ** (level + 1) <= size; level++) {
-      const below = this.#level(level);
-      const row = this.#level(level + 1);
-      for (let j = 0; (j + 1) * 2 ** (level + 1) <= size; j++) {
-        if (row[j] !== undefined) continue;
-        const left = below[2 * j];
-        const right = below[2 * j + 1];
-        if (left !== undefined && right !== undefined) row[j] = merkle.nodeHash(left, right);
+    for (let level = 1; level < this.#levels.length; level++) {
+      const below = this.#levels[level - 1] as Level;
+      const row = this.#levels[level] as Level;
+      for (let j = 0; j < row.known.length; j++) {
+        if (row.known[j] === 1 || below.known[2 * j] !== 1 || below.known[2 * j + 1] !== 1) {
+          continue;
+        }
+        const left = below.hashes.subarray(64 * j, 64 * j + 32);
+        const right = below.hashes.subarray(64 * j + 32, 64 * j + 64);
+        row.hashes.set(merkle.nodeHash(left, right), 32 * j);
+        row.known[j] = 1;
       }
     }
   }
@@ -538,19 +630,12 @@ class RootCache {
   /** The root of the first `size` leaves, or `null` when a subtree it needs is unknown. */
   root(size: number): Uint8Array | null {
     if (size === 0) return merkle.emptyRoot();
-    const nodes = merkle
-      .rangeNodes(0, size)
-      .map(({ level, index }) => this.#levels[level]?.[index]);
-    if (nodes.some((n) => n === undefined)) return null;
-    return merkle.foldRange(nodes as Uint8Array[]);
-  }
-
-  #level(level: number): Array<Uint8Array | undefined> {
-    let row = this.#levels[level];
-    if (!row) {
-      row = [];
-      this.#levels[level] = row;
+    const nodes: Uint8Array[] = [];
+    for (const { level, index } of merkle.rangeNodes(0, size)) {
+      const row = this.#levels[level];
+      if (row?.known[index] !== 1) return null;
+      nodes.push(row.hashes.subarray(32 * index, 32 * index + 32));
     }
-    return row;
+    return merkle.foldRange(nodes);
   }
 }
