@@ -132,7 +132,7 @@ interface Recomputed {
 }
 
 /**
- * Feeds an export line by line, then reports. Memory is about 66 bytes an event (its leaf
+ * Feeds an export line by line, then reports. Memory is about 70 bytes an event (its leaf
  * hash, and the tree's inner nodes, in flat buffers) and the few events that do not match
  * their stored hash.
  * @example const v = new ExportVerifier({ verifierKey }); for (const l of lines) v.line(l); v.finish()
