@@ -149,6 +149,59 @@ describe('ExportVerifier', () => {
     );
   });
 
+  it('reports a run of changed events once, and still finds events moved among many changed', () => {
+    const lines = exportOf(300, 300);
+    const lineOf = (seq: number) => JSON.parse(lines[seq] as string);
+    const changed = (seq: number) => {
+      const line = lineOf(seq);
+      line.event.action = 'bulk.update';
+      return JSON.stringify(line);
+    };
+    // Everything changed by one bulk update.
+    const all = run([lines[0] as string, ...lines.slice(1, 301).map((_, i) => changed(i + 1))]);
+    expect(all.problems.filter((p) => p.kind === 'altered')).toEqual([
+      {
+        kind: 'altered',
+        seq: 1,
+        message: expect.stringMatching(
+          /^The events with seq 1…300 \(300, "e1"…"e300"\) do not match/,
+        ),
+      },
+    ]);
+    // 200 changed, and two events between them swapped: moved, not changed.
+    const mixed = lines.map((l, seq) => {
+      if (seq === 150 || seq === 152) {
+        const moved = lineOf(seq === 150 ? 152 : 150);
+        moved.event.seq = seq;
+        return JSON.stringify(moved);
+      }
+      return (seq >= 1 && seq <= 100) || (seq >= 201 && seq <= 300) ? changed(seq) : l;
+    });
+    const report = run(mixed);
+    expect(report.problems.filter((p) => p.kind === 'altered' || p.kind === 'reordered')).toEqual([
+      expect.objectContaining({
+        kind: 'altered',
+        seq: 1,
+        message: expect.stringMatching(/seq 1…100 \(100,/),
+      }),
+      expect.objectContaining({
+        kind: 'reordered',
+        seq: 150,
+        message: expect.stringMatching(/signed at seq 152/),
+      }),
+      expect.objectContaining({
+        kind: 'reordered',
+        seq: 152,
+        message: expect.stringMatching(/signed at seq 150/),
+      }),
+      expect.objectContaining({
+        kind: 'altered',
+        seq: 201,
+        message: expect.stringMatching(/seq 201…300 \(100,/),
+      }),
+    ]);
+  });
+
   it('refuses a seq far past the log without holding room for it', () => {
     const lines = exportOf(4, 4);
     // Room for it would take 1.6 GB: refused, as a line out of proportion to the export.

@@ -18,7 +18,7 @@
  * recomputed. The events the export does hold are checked as before; a seq that is neither
  * in the export nor in a `pruned` line is reported as removed.
  */
-import { leafHash, type Salts } from './leaf.js';
+import { type LeafHashParts, leafHash, leafHashOf, leafHashParts, type Salts } from './leaf.js';
 import * as merkle from './merkle.js';
 import * as note from './note.js';
 import type { StoredEvent } from './schema.js';
@@ -121,15 +121,27 @@ export interface VerifyOptions {
   readonly trustedCheckpoints?: readonly string[];
 }
 
-interface Recomputed {
+/** An event whose content does not give the leaf hash stored with it. */
+interface Mismatch {
+  readonly seq: number;
   readonly id: string;
-  /** The leaf recomputed from the content. */
-  readonly leaf: Uint8Array;
   /** The leaf hash stored with the event. */
   readonly stored: string;
-  readonly event: StoredEvent;
-  readonly salts: Salts;
+  /**
+   * Its canonical text around the seq, to try it at other seqs; `null` past the first
+   * {@link REORDER_KEPT} mismatches, which are reported as altered without that search.
+   */
+  readonly parts: LeafHashParts | null;
 }
+
+/** Mismatched events kept with their text, to be tried at other seqs (about 1 KB each). */
+const REORDER_KEPT = 20_000;
+
+/**
+ * Most leaf hashes computed to find where mismatched events were signed: every other
+ * mismatched seq is tried while that stays within it, else the nearest ones (by seq) first.
+ */
+const REORDER_BUDGET = 1_000_000;
 
 /**
  * Feeds an export line by line, then reports. Memory is about 70 bytes an event (its leaf
@@ -146,7 +158,7 @@ export class ExportVerifier {
   #present = new Uint8Array(0);
   /** The highest seq in the export (events and redacted lines). */
   #end = 0;
-  readonly #mismatched: Recomputed[] = [];
+  readonly #mismatched: Mismatch[] = [];
   readonly #notes: string[] = [];
   /** Subtree hashes of pruned events, by `level/index`. */
   readonly #prunedNodes = new Map<string, Uint8Array>();
@@ -417,7 +429,12 @@ export class ExportVerifier {
     }
     const leaf = Buffer.from(hex, 'hex');
     if (this.#keepLeaf(seq, event.id, leaf) && event.hash !== hex) {
-      this.#mismatched.push({ id: event.id, leaf, stored: event.hash, event, salts });
+      this.#mismatched.push({
+        seq,
+        id: String(event.id),
+        stored: String(event.hash),
+        parts: this.#mismatched.length < REORDER_KEPT ? leafHashParts(event, salts) : null,
+      });
     }
   }
 
@@ -479,29 +496,48 @@ export class ExportVerifier {
 
   /**
    * Events whose content does not give their stored hash: moved (its content gives the stored
-   * hash under another seq of the export) or altered.
+   * hash under another mismatched seq of the export) or altered. The search for where each was
+   * signed is bounded ({@link REORDER_BUDGET}), so that a log whose every event was changed is
+   * reported as quickly as one with a single change; runs of altered seqs are one problem.
    */
   #resolveMismatches(): void {
-    const seqs = this.#mismatched.map((m) => m.event.seq);
-    for (const m of this.#mismatched) {
-      const seq = m.event.seq;
-      const home = seqs.find(
-        (other) => other !== seq && leafHash({ ...m.event, seq: other }, m.salts) === m.stored,
+    const all = this.#mismatched.sort((a, b) => a.seq - b.seq);
+    const searched = all.filter((m) => m.parts !== null);
+    const tries = Math.max(64, Math.floor(REORDER_BUDGET / Math.max(searched.length, 1)));
+    const homes = new Map<number, number>();
+    for (let i = 0; i < searched.length; i++) {
+      const home = homeOf(searched, i, tries);
+      if (home !== undefined) homes.set((searched[i] as Mismatch).seq, home);
+    }
+    let run: Mismatch[] = [];
+    const endRun = () => {
+      const first = run[0];
+      const last = run[run.length - 1];
+      if (first === undefined || last === undefined) return;
+      this.#problem(
+        'altered',
+        run.length === 1
+          ? `The event "${first.id}" at seq ${first.seq} does not match its hash: its content was changed.`
+          : `The events with seq ${first.seq}…${last.seq} (${run.length}, "${first.id}"…"${last.id}") do not match their hashes: their content was changed.`,
+        first.seq,
       );
+      run = [];
+    };
+    for (const m of all) {
+      const home = homes.get(m.seq);
       if (home !== undefined) {
+        endRun();
         this.#problem(
           'reordered',
-          `The event "${m.id}" at seq ${seq} was signed at seq ${home}: events were reordered.`,
-          seq,
+          `The event "${m.id}" at seq ${m.seq} was signed at seq ${home}: events were reordered.`,
+          m.seq,
         );
-      } else {
-        this.#problem(
-          'altered',
-          `The event "${m.id}" at seq ${seq} does not match its hash: its content was changed.`,
-          seq,
-        );
+        continue;
       }
+      if (run.length > 0 && (run[run.length - 1] as Mismatch).seq !== m.seq - 1) endRun();
+      run.push(m);
     }
+    endRun();
   }
 
   #openCheckpoint(
@@ -563,6 +599,26 @@ export function checkEventLine(text: string): CheckedEvent | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The seq, among the other mismatched ones, at which `mismatched[i]`'s content gives its stored
+ * hash: the nearest seqs first, at most `tries` of them.
+ */
+function homeOf(mismatched: readonly Mismatch[], i: number, tries: number): number | undefined {
+  const m = mismatched[i] as Mismatch;
+  const parts = m.parts as LeafHashParts;
+  for (let step = 1, tried = 0; tried < tries; step++) {
+    const before = mismatched[i - step];
+    const after = mismatched[i + step];
+    if (before === undefined && after === undefined) return undefined;
+    for (const other of [before, after]) {
+      if (other === undefined) continue;
+      tried++;
+      if (leafHashOf(parts, other.seq) === m.stored) return other.seq;
+    }
+  }
+  return undefined;
 }
 
 /** The origin line of a note, unverified (to pick the notes of one log from many). */
