@@ -277,3 +277,96 @@ describe('verifyExport (what `hindsight verify` runs)', () => {
     expect(bad.problems).toContainEqual(expect.objectContaining({ kind: 'altered', seq: 3 }));
   });
 });
+
+describe('a fuzzed export', () => {
+  /** A deterministic xorshift32 generator, so that a failing case can be replayed by its seed. */
+  function random(seed: number) {
+    let x = seed || 1;
+    const next = () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 4294967296;
+    };
+    return { next, int: (n: number) => Math.floor(next() * n) };
+  }
+
+  const original = exportOf(24, 8);
+  const isEvent = (l: string) => l.startsWith('{"type":"event"');
+  const garbage = [
+    '{"type":"event"',
+    '{}',
+    'null',
+    '[]',
+    '"x"',
+    '{"type":"event"}',
+    '{"type":"event","event":null}',
+    '{"type":"event","event":{"seq":"3"}}',
+    '{"type":"pruned","seqs":"x","hashes":[]}',
+    '{"type":"pruned","seqs":[3,1],"hashes":[]}',
+    '{"type":"redacted","seq":-1}',
+    '{"type":"redacted","seq":2,"id":"e2","hash":"zz","redactedAt":"x","redactedBy":"y"}',
+    '{"type":"checkpoint","note":42}',
+    '{"type":"checkpoint","note":"not a note"}',
+  ];
+  const seqs = [0, -1, 1.5, '3', 1e300, null, 7, 24, 25];
+
+  /** One change a forger, or a broken disk, could make to the export's lines. */
+  function mutate(lines: string[], r: ReturnType<typeof random>): string[] {
+    const out = [...lines];
+    const events = out.map((l, i) => (isEvent(l) ? i : -1)).filter((i) => i >= 0);
+    const at = events[r.int(events.length)] ?? 1;
+    const line = JSON.parse(out[at] as string);
+    switch (r.int(9)) {
+      case 0:
+        out[r.int(out.length)] = garbage[r.int(garbage.length)] as string;
+        break;
+      case 1:
+        line.event.seq = seqs[r.int(seqs.length)];
+        out[at] = JSON.stringify(line);
+        break;
+      case 2:
+        line.event.actor.id = `${line.event.actor.id}x`;
+        out[at] = JSON.stringify(line);
+        break;
+      case 3:
+        line.event.hash = `${line.event.hash.slice(0, -1)}${line.event.hash.endsWith('0') ? '1' : '0'}`;
+        out[at] = JSON.stringify(line);
+        break;
+      case 4:
+        line.salts = r.int(2) === 0 ? {} : { '/actor/name': 12 };
+        out[at] = JSON.stringify(line);
+        break;
+      case 5:
+        out.splice(at, 1);
+        break;
+      case 6:
+        out.splice(r.int(out.length), 0, out[at] as string);
+        break;
+      case 7: {
+        const header = JSON.parse(out[0] as string);
+        header.size = [0, 23, 25, -1, 'x'][r.int(5)];
+        out[0] = JSON.stringify(header);
+        break;
+      }
+      default:
+        out[at] = (out[at] as string).slice(0, r.int((out[at] as string).length));
+    }
+    return out;
+  }
+
+  it('always gets a report, never ok for a changed log, and the same one from verifyExport', async () => {
+    const same = (a: string[], b: string[]) =>
+      a.length === b.length && [...a].sort().every((l, i) => l === [...b].sort()[i]);
+    for (let seed = 1; seed <= 500; seed++) {
+      const r = random(seed);
+      let lines = original;
+      for (let n = 1 + r.int(3); n > 0; n--) lines = mutate(lines, r);
+      const report = run(lines);
+      if (!same(lines, original)) expect(report.ok, `seed ${seed}`).toBe(false);
+      const text = `${lines.join('\n')}\n`;
+      const streamed = await verifyExport(pieces(text, 211), { verifierKey, threads: 0 });
+      expect(streamed, `seed ${seed}`).toEqual(report);
+    }
+  });
+});

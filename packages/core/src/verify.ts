@@ -187,10 +187,29 @@ export class ExportVerifier {
       this.#problem('malformed', `Line ${this.#lineNumber} is not JSON.`);
       return;
     }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      this.#problem('malformed', `Line ${this.#lineNumber} is not a JSON object.`);
+      return;
+    }
     if (parsed.type === 'header') {
       if (this.#header) this.#problem('malformed', `Line ${this.#lineNumber}: a second header.`);
       else if (parsed.format !== EXPORT_FORMAT) this.#foreignFormat(parsed.format);
-      else this.#header = parsed;
+      else {
+        const { size, tenant, origin } = parsed;
+        if (
+          !Number.isSafeInteger(size) ||
+          size < 0 ||
+          typeof tenant !== 'string' ||
+          typeof origin !== 'string'
+        ) {
+          this.#problem(
+            'malformed',
+            `Line ${this.#lineNumber}: the header's size, tenant or origin is not valid.`,
+          );
+        }
+        // An invalid size counts as 0: every event then lies past it, and is reported so.
+        this.#header = { ...parsed, size: Number.isSafeInteger(size) && size >= 0 ? size : 0 };
+      }
     } else if (parsed.type === 'event') this.#event(parsed.event, parsed.salts ?? {});
     else if (parsed.type === 'checkpoint') this.#notes.push(parsed.note);
     else if (parsed.type === 'pruned') this.#prunedLine(parsed);
@@ -219,6 +238,13 @@ export class ExportVerifier {
     const size = Math.max(this.#end, prunedEnd);
     this.#reserve(size);
     const covered = this.#coverage(size);
+    if (header && size > header.size) {
+      this.#problem(
+        'malformed',
+        `The header gives the log's size as ${header.size}, but the export holds seq ${size}: an export ends at its header's size.`,
+        header.size + 1,
+      );
+    }
     if (header && size < header.size) {
       this.#problem(
         'truncated',
