@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { note } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
-import { exportBytes, ProgressLine } from './cli-verify.js';
+import { exportBytes, ProgressLine, readCheckpoints, readVerifierKey } from './cli-verify.js';
 
 async function* chunksOf(...chunks: Buffer[]): AsyncGenerator<Buffer> {
   yield* chunks;
@@ -89,5 +93,43 @@ describe('verify progress line', () => {
     quiet.clear();
     expect(pipe.writes).toEqual([]);
     expect(quiet.text()).toBe('Verifying acme.ndjson: 25% (2.5 of 10 MB)');
+  });
+});
+
+describe('verify key and checkpoint files', () => {
+  const signer = note.signerFromSeed('audit.example', Buffer.alloc(32, 3));
+  const key = note.verifierKeyText(signer);
+
+  function withFile(text: string, read: (file: string) => unknown): unknown {
+    const dir = mkdtempSync(join(tmpdir(), 'hindsight-verify-'));
+    try {
+      const file = join(dir, 'input');
+      writeFileSync(file, text);
+      return read(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('reads the key as text or as the JSON of GET /v1/keys/public, and names a file without one', () => {
+    expect(withFile(`${key}\n`, readVerifierKey)).toBe(key);
+    expect(
+      withFile(JSON.stringify({ verifierKey: key, origin: 'audit.example' }), readVerifierKey),
+    ).toBe(key);
+    expect(() => withFile('{bad', readVerifierKey)).toThrow(
+      /input holds no verifier key .*GET \/v1\/keys\/public/,
+    );
+    expect(() => withFile('not a key', readVerifierKey)).toThrow(/input holds no verifier key/);
+  });
+
+  it('reads one signed note or an anchor file, and names the line it cannot read', () => {
+    expect(withFile('origin\n3\nroot\n\n— sig\n', readCheckpoints)).toEqual([
+      'origin\n3\nroot\n\n— sig\n',
+    ]);
+    const anchors = `${JSON.stringify({ tenant: 'a', size: 1, note: 'one' })}\n\n${JSON.stringify({ tenant: 'b', size: 2, note: 'two' })}\n`;
+    expect(withFile(anchors, readCheckpoints)).toEqual(['one', 'two']);
+    expect(() => withFile(`${anchors}{oops\n`, readCheckpoints)).toThrow(
+      /^Line 4 of .*input is not an anchored checkpoint/,
+    );
   });
 });

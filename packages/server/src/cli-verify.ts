@@ -9,26 +9,43 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { pipeline, Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import type { VerifyReport } from '@hindsight/core';
+import { note, type VerifyReport } from '@hindsight/core';
 import { verifyExport } from '@hindsight/core/verify-file';
 import { UsageError } from './cli-usage.js';
 
-/** Reads a verifier key file: the key text, or the JSON of `GET /v1/keys/public`. */
-function readVerifierKey(file: string): string {
+/**
+ * Reads a verifier key file: the key text, or the JSON of `GET /v1/keys/public`. A file that
+ * holds neither is refused here, naming the file, before the export is read.
+ */
+export function readVerifierKey(file: string): string {
   const text = readFileSync(file, 'utf8').trim();
-  return text.startsWith('{')
-    ? String((JSON.parse(text) as { verifierKey?: unknown }).verifierKey)
-    : text;
+  try {
+    const key = text.startsWith('{')
+      ? String((JSON.parse(text) as { verifierKey?: unknown }).verifierKey)
+      : text;
+    note.parseVerifierKey(key);
+    return key;
+  } catch (error) {
+    throw new Error(
+      `${file} holds no verifier key (${(error as Error).message}): save it from GET /v1/keys/public.`,
+    );
+  }
 }
 
 /** Signed notes from a file: one note, or an anchor file (one `{ tenant, size, note }` a line). */
-function readCheckpoints(file: string): string[] {
+export function readCheckpoints(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   if (!text.startsWith('{')) return [text];
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => String((JSON.parse(line) as { note?: unknown }).note));
+  return text.split('\n').flatMap((line, i) => {
+    if (line.trim() === '') return [];
+    try {
+      return [String((JSON.parse(line) as { note?: unknown }).note)];
+    } catch (error) {
+      throw new Error(
+        `Line ${i + 1} of ${file} is not an anchored checkpoint (${(error as Error).message}).`,
+      );
+    }
+  });
 }
 
 /**
