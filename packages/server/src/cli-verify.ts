@@ -57,23 +57,23 @@ export async function* exportBytes(
   source: AsyncIterable<Buffer>,
   counted: (bytes: number) => void = () => {},
 ): AsyncGenerator<Buffer> {
-  const chunks = source[Symbol.asyncIterator]();
+  const chunks = (async function* () {
+    for await (const chunk of source) {
+      counted(chunk.length);
+      yield chunk;
+    }
+  })();
+  // Enough of the start to see the magic number (a first chunk may hold a single byte).
   let head = Buffer.alloc(0);
   while (head.length < 2) {
     const next = await chunks.next();
     if (next.done) break;
-    counted(next.value.length);
     head = Buffer.concat([head, next.value]);
   }
   if (head.length === 0) return;
   async function* rest(): AsyncGenerator<Buffer> {
     yield head;
-    for (;;) {
-      const next = await chunks.next();
-      if (next.done) return;
-      counted(next.value.length);
-      yield next.value;
-    }
+    yield* chunks;
   }
   if (head[0] !== 0x1f || head[1] !== 0x8b) {
     yield* rest();
