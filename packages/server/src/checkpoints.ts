@@ -229,7 +229,7 @@ export class Checkpointer {
           // Kept for the next round (the file system may come back).
           if (this.#unwritten.length > MAX_UNSENT)
             this.#unwritten.splice(0, this.#unwritten.length - MAX_UNSENT);
-          this.#anchorFailed('file', error, this.#unwritten.length);
+          this.#anchorFailed('file', error);
         }
       }
     }
@@ -246,11 +246,11 @@ export class Checkpointer {
           signal: AbortSignal.timeout(5000),
         });
         if (!res.ok) {
-          this.#anchorFailed('url', new Error(`It answered ${res.status}.`), this.#unsent.length);
+          this.#anchorFailed('url', new Error(`It answered ${res.status}.`));
           return;
         }
       } catch (error) {
-        this.#anchorFailed('url', error, this.#unsent.length);
+        this.#anchorFailed('url', error);
         return;
       }
       this.#unsent.shift();
@@ -258,9 +258,10 @@ export class Checkpointer {
     this.#anchorWorked('url');
   }
 
-  #anchorFailed(anchor: 'file' | 'url', error: unknown, backlog: number): void {
+  #anchorFailed(anchor: 'file' | 'url', error: unknown): void {
     if (this.#failing.has(anchor)) return;
     this.#failing.add(anchor);
+    const backlog = anchor === 'file' ? this.#unwritten.length : this.#unsent.length;
     this.#onAnchorChange?.({ anchor, ok: false, error, backlog });
   }
 
