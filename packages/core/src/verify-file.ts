@@ -9,9 +9,11 @@
  *
  * Node.js only (worker threads); imported as `@hindsight/core/verify-file`.
  */
+import { isUtf8 } from 'node:buffer';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkEventLine, ExportVerifier, type VerifyOptions, type VerifyReport } from './verify.js';
+import { checkEventBytes } from './verify-bytes.js';
 
 /** Options of {@link verifyExport}. */
 export interface VerifyExportOptions extends VerifyOptions {
@@ -39,30 +41,74 @@ export interface ChunkResult {
 /** Line breaks as `readline` (with `crlfDelay: Infinity`) reads them. */
 const LINE_BREAK = /\r\n|\n|\r/;
 
-/** Checks a chunk of whole lines (UTF-8). */
+/**
+ * Checks a chunk of whole lines (UTF-8). Each line is first tried from its bytes
+ * ({@link checkEventBytes}); what that leaves is decoded and read by {@link checkEventLine}.
+ */
 export function checkChunk(bytes: Uint8Array): ChunkResult {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  // An export's lines end with "\n" alone; a file with "\r" in it is read as `readline` would.
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A chunk with "\r" in it is cut as `readline` would; one that is not UTF-8 is decoded with
+  // replacement characters, so its bytes are not the text the slow path reads.
+  if (buffer.includes(13) || !isUtf8(buffer)) return checkLines(buffer);
+  let lines = 0;
+  for (let at = 0; at < buffer.length; lines++) {
+    const end = buffer.indexOf(10, at);
+    at = end === -1 ? buffer.length : end + 1;
+  }
+  const result = emptyResult(lines);
+  let at = 0;
+  for (let i = 0; i < lines; i++) {
+    const newline = buffer.indexOf(10, at);
+    const end = newline === -1 ? buffer.length : newline;
+    const event = checkEventBytes(buffer, at, end, result.leaves, 32 * result.ids.length);
+    if (event !== null) {
+      result.checked[i] = 1;
+      result.seqs[result.ids.length] = event.seq;
+      result.ids.push(event.id);
+    } else addLine(result, i, buffer.toString('utf8', at, end));
+    at = end + 1;
+  }
+  return finished(result);
+}
+
+/** Checks a chunk's lines as text, each with {@link checkEventLine}. */
+function checkLines(buffer: Buffer): ChunkResult {
+  const text = buffer.toString('utf8');
   const lines = text.includes('\r') ? text.split(LINE_BREAK) : text.split('\n');
   if (text.endsWith('\n') || text.endsWith('\r')) lines.pop();
-  const checked = new Uint8Array(lines.length);
-  const seqs = new Float64Array(lines.length);
-  const ids: string[] = [];
-  const leaves = Buffer.allocUnsafeSlow(32 * lines.length);
-  const others: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const event = checkEventLine(line);
-    if (event === null) {
-      others.push(line);
-      continue;
-    }
-    checked[i] = 1;
-    seqs[ids.length] = event.seq;
-    leaves.write(event.hash, 32 * ids.length, 'hex');
-    ids.push(event.id);
+  const result = emptyResult(lines.length);
+  for (let i = 0; i < lines.length; i++) addLine(result, i, lines[i] as string);
+  return finished(result);
+}
+
+/** A chunk's result while its lines are read: room for every line to be an event. */
+type Pending = ChunkResult & { readonly leaves: Buffer };
+
+function emptyResult(lines: number): Pending {
+  return {
+    checked: new Uint8Array(lines),
+    seqs: new Float64Array(lines),
+    ids: [],
+    leaves: Buffer.allocUnsafeSlow(32 * lines),
+    others: [],
+  };
+}
+
+/** Adds line `i` as {@link checkEventLine} reads it: a checked event, or a line handed back. */
+function addLine(result: Pending, i: number, line: string): void {
+  const event = checkEventLine(line);
+  if (event === null) {
+    result.others.push(line);
+    return;
   }
-  return { checked, seqs, ids, leaves: leaves.subarray(0, 32 * ids.length), others };
+  result.checked[i] = 1;
+  result.seqs[result.ids.length] = event.seq;
+  result.leaves.write(event.hash, 32 * result.ids.length, 'hex');
+  result.ids.push(event.id);
+}
+
+function finished(result: Pending): ChunkResult {
+  return { ...result, leaves: result.leaves.subarray(0, 32 * result.ids.length) };
 }
 
 /**
