@@ -44,7 +44,7 @@ type Row = { pos: number; seq: number; hash: Buffer; body: string; salts: string
  * Runs `change` (an erasure or a deletion, one transaction) with `secure_delete` fully on, so
  * that every byte it frees, in a page or on the free list, is overwritten with zeros rather
  * than left in the file. What else SQLite keeps of the removed values is then removed by the
- * purge thread (`sqlite-purge.ts`).
+ * purge (`sqlite-purge.ts`).
  */
 export function withSecureDelete<T>(db: Database.Database, change: () => T): T {
   // The pragma reads 0, 1 or 2 but takes FAST by name only ("2" would mean on).

@@ -25,6 +25,7 @@ import { eraseSqlite, redactSqlite, withSecureDelete } from './sqlite-erase.js';
 import { INSERT_TARGET_SQL, targetParams } from './sqlite-keys.js';
 import { Projector } from './sqlite-projections.js';
 import { Pruner, type PruneStep } from './sqlite-prune.js';
+import { type PurgeStep, purgeStep } from './sqlite-purge.js';
 import {
   eventRow,
   INSERT_EVENT_SQL,
@@ -57,6 +58,7 @@ export type WriterRequest =
       readonly subject: ErasureSubject;
     }
   | { readonly type: 'redact'; readonly id: number; readonly request: RedactionRequest }
+  | { readonly type: 'purge'; readonly id: number; readonly step: PurgeStep }
   | { readonly type: 'close' };
 
 /**
@@ -73,6 +75,8 @@ export type WriterResponse = {
   readonly erased?: ErasureResult;
   /** What a `redact` request deleted. */
   readonly redacted?: RedactionResult;
+  /** Whether a `purge` step was done (`wal`: false while readers keep the WAL in use). */
+  readonly purged?: boolean;
   /** A request refused as the API refuses it (`legal_hold`, `deletion_not_allowed`). */
   readonly refused?: WireError;
 };
@@ -81,6 +85,8 @@ export type WriterResponse = {
 export interface WriterData {
   readonly hindsightSqliteWriter: true;
   readonly path: string;
+  /** `SqliteStoreOptions.busyTimeoutMs`. */
+  readonly busyTimeoutMs?: number;
 }
 
 type ExistingRow = { seq: number; hash: Buffer; digest: Buffer | null };
@@ -183,6 +189,11 @@ export class SqliteWriter {
   /** See `Store.redact`: one transaction of its own, between two append transactions. */
   redact(request: RedactionRequest): RedactionResult {
     return withSecureDelete(this.#db, () => redactSqlite(this.#db, request));
+  }
+
+  /** One step of the purge after an erasure or a deletion (`sqlite-purge.ts`). */
+  purge(step: PurgeStep): boolean {
+    return purgeStep(this.#db, step);
   }
 
   close(): void {
@@ -291,8 +302,10 @@ export class SqliteWriter {
 // the next one (one fsync for all of them); each gets its own response, in order.
 if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWriter && parentPort) {
   const port = parentPort;
-  const db = new Database((workerData as WriterData).path);
+  const data = workerData as WriterData;
+  const db = new Database(data.path);
   migrateSqlite(db);
+  if (data.busyTimeoutMs !== undefined) db.pragma(`busy_timeout = ${data.busyTimeoutMs}`);
   // The checkpointer thread copies the WAL back; a commit does it only if that thread lags.
   db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   const writer = new SqliteWriter(db);
@@ -372,6 +385,12 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
     }
     if (message.type === 'redact') {
       answer(message.id, () => ({ redacted: writer.redact(message.request) }));
+      return;
+    }
+    if (message.type === 'purge') {
+      // Between two append transactions too: appends wait for the step in the queue, never
+      // for a lock another connection holds.
+      answer(message.id, () => ({ purged: writer.purge(message.step) }));
       return;
     }
     if (message.type === 'checkpoints') {

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import {
   type ErasureSubject,
@@ -32,7 +33,7 @@ import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { redactedLeavesSqlite } from './sqlite-erase.js';
 import { byDay } from './sqlite-keys.js';
 import * as pruning from './sqlite-prune.js';
-import type { PurgeData, PurgeReport } from './sqlite-purge.js';
+import { PURGE_STEPS, type PurgeStep } from './sqlite-purge.js';
 import { migrateSqlite, NODE_SQL, nodeKey, SLOTS_PER_MS } from './sqlite-schema.js';
 import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
@@ -68,7 +69,17 @@ import type {
 export interface SqliteStoreOptions {
   /** The database file. */
   readonly path: string;
+  /**
+   * How long an append waits for the write lock while another connection to the file holds it
+   * (another process writing to it: a second server, `hindsight keys create`) before it fails
+   * with `store_unavailable`. Default 10,000 ms.
+   */
+  readonly busyTimeoutMs?: number;
 }
+
+/** How often the purge tries to empty the WAL while readers keep it in use, and how far apart. */
+const WAL_ATTEMPTS = 40;
+const WAL_RETRY_MS = 50;
 
 /** How much of the database file the reading connection maps (SQLite caps it at 2 GiB). */
 const READER_MMAP_BYTES = 2 ** 31;
@@ -89,12 +100,12 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
     // kernel keeps it, without a system call and a copy (SQLite maps at most 2 GiB; the rest
     // is read as before). The writer thread writes as SQLite always does.
     db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
-    const writer = await startWriter(options.path);
+    const writer = await startWriter(options.path, options.busyTimeoutMs);
     const checkpointer = await startCheckpointer(options.path).catch(async (error: unknown) => {
       await writer.terminate();
       throw error;
     });
-    return new SqliteStore(db, options.path, writer, checkpointer);
+    return new SqliteStore(db, writer, checkpointer);
   } catch (error) {
     db.close();
     throw error;
@@ -109,7 +120,6 @@ class SqliteStore implements Store {
    */
   readonly appendConcurrency = 64;
   readonly #db: Database.Database;
-  readonly #path: string;
   readonly #writer: Worker;
   readonly #checkpointer: Worker;
   readonly #pending = new Map<
@@ -126,9 +136,8 @@ class SqliteStore implements Store {
   #writerFailure: Error | null = null;
   #closed = false;
 
-  constructor(db: Database.Database, path: string, writer: Worker, checkpointer: Worker) {
+  constructor(db: Database.Database, writer: Worker, checkpointer: Worker) {
     this.#db = db;
-    this.#path = path;
     this.#writer = writer;
     this.#checkpointer = checkpointer;
     // Should it fail, the writer's own automatic checkpoint still bounds the WAL.
@@ -520,34 +529,38 @@ class SqliteStore implements Store {
   }
 
   /**
-   * Removes what the files still keep of values an erasure or a deletion just removed, on a
-   * thread of its own (`sqlite-purge.ts`). The change is committed either way: should the
-   * purge fail, a warning says so, and the next one removes those copies too.
+   * Removes what the files still keep of values an erasure or a deletion just removed
+   * (`sqlite-purge.ts`): a step at a time on the writer thread, appends committing in between.
+   * The change is committed either way: should the purge fail, a warning says so, and the next
+   * one removes those copies too.
    */
   #purge(): Promise<void> {
-    const data: PurgeData = { hindsightSqlitePurge: true, path: this.#path };
-    const run = async (): Promise<PurgeReport> => {
-      const thread = await startThread('sqlite-purge.js', data);
-      const report = await new Promise<PurgeReport>((resolve) => {
-        thread.once('message', resolve);
-        thread.once('error', (error) => resolve({ ok: false, error: error.message }));
-      });
-      await thread.terminate();
-      return report;
+    const step = async (name: PurgeStep): Promise<boolean> => {
+      const response = await this.#change('The purge did not finish.', (id) => ({
+        type: 'purge',
+        id,
+        step: name,
+      }));
+      return response.purged === true;
     };
-    const warn = (report: PurgeReport) => {
-      if (report.ok && report.walTruncated) return;
+    const run = async () => {
+      for (const name of PURGE_STEPS) if (name !== 'wal') await step(name);
+      for (let attempt = 1; attempt <= WAL_ATTEMPTS; attempt++) {
+        if (await step('wal')) return;
+        await sleep(WAL_RETRY_MS);
+      }
       process.emitWarning(
-        report.ok
-          ? 'Hindsight: readers kept the SQLite WAL busy; removed values stay in it until it is next reset.'
-          : `Hindsight: removed values could not yet be purged from the SQLite files: ${report.error}`,
+        'Hindsight: readers kept the SQLite WAL busy; removed values stay in it until it is next reset.',
         { code: 'HINDSIGHT_PURGE' },
       );
     };
-    this.#purging = this.#purging
-      .then(run)
-      .catch((error: unknown): PurgeReport => ({ ok: false, error: String(error) }))
-      .then(warn);
+    this.#purging = this.#purging.then(run).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      process.emitWarning(
+        `Hindsight: removed values could not yet be purged from the SQLite files: ${reason}`,
+        { code: 'HINDSIGHT_PURGE' },
+      );
+    });
     return this.#purging;
   }
 
@@ -586,8 +599,12 @@ function fromWire(outcome: WireOutcome): AppendOutcome {
 }
 
 /** Starts the writer thread. */
-function startWriter(path: string): Promise<Worker> {
-  const data: WriterData = { hindsightSqliteWriter: true, path };
+function startWriter(path: string, busyTimeoutMs: number | undefined): Promise<Worker> {
+  const data: WriterData = {
+    hindsightSqliteWriter: true,
+    path,
+    ...(busyTimeoutMs === undefined ? {} : { busyTimeoutMs }),
+  };
   return startThread('sqlite-writer.js', data);
 }
 

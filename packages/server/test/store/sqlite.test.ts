@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { prepareEvents } from '../../src/ingest.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { tempDir, testEnricher } from '../helpers.js';
 import { storeConformance } from './conformance.js';
 
@@ -77,8 +78,8 @@ describe('SQLite checkpoints', () => {
 describe('SQLite erasure and deletion', () => {
   const UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0';
   /** 3,000 events of which every fiftieth is by Zebulonia, in batches as appends come. */
-  async function storeWithPerson(dir: string) {
-    const store = await openStore({ data: dir });
+  async function storeWithPerson(dir: string, options: { busyTimeoutMs?: number } = {}) {
+    const store = await openSqliteStore({ path: sqlitePath(dir), ...options });
     const person = { id: 'u-zq', name: 'Zebulonia Quartermaine', email: 'zebulonia.q@example.org' };
     const events = Array.from({ length: 3000 }, (_, i) => ({
       tenant: 'acme',
@@ -149,6 +150,40 @@ describe('SQLite erasure and deletion', () => {
       });
       expect(page.events).toEqual([]);
       expect((await store.getEvent('acme', 'e-50'))?.actor.name).toBe('Deleted User');
+      await store.close();
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('keeps taking appends while it purges: they wait for each step, and none fails', async () => {
+    const tmp = tempDir();
+    try {
+      // An append waits 1 ms for a lock another connection holds (10 s by default): a purge
+      // step taking the lock on a connection of its own would fail the appends beside it.
+      const store = await storeWithPerson(tmp.dir, { busyTimeoutMs: 1 });
+      let erased = false;
+      const outcomes: Array<{ ok: boolean }> = [];
+      const appender = async (n: number) => {
+        for (let i = 0; !erased || outcomes.length < 40; i++) {
+          const events = [
+            { tenant: 'acme', id: `during-${n}-${i}`, action: 'a.b', actor: { id: 'u-1' } },
+          ];
+          const [outcome] = await store
+            .append([prepareEvents({ events }, testEnricher())])
+            .catch(() => [{ ok: false }]);
+          outcomes.push(outcome ?? { ok: false });
+        }
+      };
+      const appenders = [1, 2, 3, 4].map(appender);
+      const result = await store.erase('acme', { email: 'zebulonia.q@example.org' });
+      erased = true;
+      await Promise.all(appenders);
+      expect(result.events).toBe(60);
+      expect(outcomes.filter((o) => !o.ok)).toEqual([]);
+      // And the purge still did its work.
+      const after = occurrences(tmp.dir, ERASED);
+      for (const text of ERASED) expect(after[text]).toBe(0);
       await store.close();
     } finally {
       tmp.remove();
