@@ -120,6 +120,8 @@ describe('checkEventBytes (the verifier fast path)', () => {
       big,
       lineOf({ ...full, metadata: { ['__proto__']: 1 } }, 15),
       lineOf({ ...full, metadata: { née: 1 } }, 16),
+      // Longer than any event as sent: the slow path's.
+      lineOf({ ...full, description: 'x'.repeat(1_100_000) }, 17),
     ];
     for (const line of slowOnly) {
       expect(checkEventLine(line), line).not.toBeNull();

@@ -9,10 +9,10 @@
  * by their commitments, and the result is hashed.
  *
  * It reads a strict subset of JSON, the one Hindsight's exports are written in: no whitespace,
- * no escapes in strings, integers only, ASCII member names, no repeated names. For anything
- * else — and for an erased event, or a line whose recomputed leaf differs from its stored hash —
- * it answers `null`, and the caller checks the line with {@link checkEventLine} as before. So it
- * never decides a line differently: when it accepts one, `checkEventLine` accepts it too, with
+ * no escapes in strings, integers only, ASCII member names, no repeated names, lines of at most
+ * 1 MiB. For anything else — and for an erased event, or a line whose recomputed leaf differs
+ * from its stored hash — it answers `null`, and the caller checks the line with
+ * {@link checkEventLine} as before. So it never decides a line differently: when it accepts one, `checkEventLine` accepts it too, with
  * the same seq, id and leaf hash (`verify-bytes.test.ts` holds it to that). The bytes must be
  * valid UTF-8 (the caller checks a whole chunk at once), as then copying a string's bytes is
  * what `JSON.parse` and `JSON.stringify` together would give.
@@ -33,6 +33,9 @@ const LITERAL = 5;
 
 /** Deeper values are left to the slow path (whose serialiser is recursive too). */
 const MAX_DEPTH = 64;
+
+/** The longest line read here (bytes). */
+const MAX_LINE_BYTES = 1024 * 1024;
 
 /** Digits of the largest integer read here: 15 keeps every one below 2^53. */
 const MAX_DIGITS = 15;
@@ -67,6 +70,9 @@ export function checkEventBytes(
   leafAt: number,
 ): CheckedBytes | null {
   const length = end - start;
+  // An event is at most 64 KiB as sent; a far longer line is the slow path's, so that the lists
+  // below (20 bytes per byte of the line) stay small.
+  if (length > MAX_LINE_BYTES) return null;
   // A value takes at least one byte, so a line has at most `length` of them.
   if (kinds.length < length + 2) grow(length + 2);
   src = bytes;
