@@ -12,10 +12,11 @@
  * no escapes in strings, integers only, ASCII member names, no repeated names, lines of at most
  * 1 MiB. For anything else — and for an erased event, or a line whose recomputed leaf differs
  * from its stored hash — it answers `null`, and the caller checks the line with
- * {@link checkEventLine} as before. So it never decides a line differently: when it accepts one, `checkEventLine` accepts it too, with
- * the same seq, id and leaf hash (`verify-bytes.test.ts` holds it to that). The bytes must be
- * valid UTF-8 (the caller checks a whole chunk at once), as then copying a string's bytes is
- * what `JSON.parse` and `JSON.stringify` together would give.
+ * {@link checkEventLine} as before. So it never decides a line differently: when it accepts
+ * one, `checkEventLine` accepts it too, with the same seq, id and leaf hash
+ * (`verify-bytes.test.ts` holds it to that). The bytes must be valid UTF-8 (the caller checks a
+ * whole chunk at once), as then copying a string's bytes is what `JSON.parse` and
+ * `JSON.stringify` together would give.
  */
 import { hash } from 'node:crypto';
 
