@@ -12,15 +12,8 @@ import {
   TENANT_PATTERN,
   type TenantSettings,
 } from '@hindsight/core';
-import { UsageError, withStore } from './cli-usage.js';
-import type { StoreLocation } from './store/index.js';
+import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import type { Store } from './store/types.js';
-
-/** The options every retention command takes to find the store. */
-const STORE_OPTIONS = {
-  data: { type: 'string' },
-  'database-url': { type: 'string' },
-} as const;
 
 /** Most days a policy may name (100 years), as the settings schema allows. */
 const MAX_DAYS = 36_500;
@@ -56,15 +49,6 @@ export function parseInterval(flag: string, text: string): number | null {
 export function defaultDays(flag: string | undefined): number | null {
   const text = flag ?? process.env['HINDSIGHT_RETENTION_DAYS'];
   return text === undefined || text === '' ? null : parseDays('--retention-days', text);
-}
-
-function storeLocation(values: { data?: string; 'database-url'?: string }): StoreLocation {
-  if (values.data !== undefined && values['database-url'] !== undefined) {
-    throw new UsageError('Give either --data or --database-url, not both.');
-  }
-  const databaseUrl = values['database-url'] ?? process.env['HINDSIGHT_DATABASE_URL'];
-  const data = values.data ?? process.env['HINDSIGHT_DATA'];
-  return { ...(databaseUrl ? { databaseUrl } : {}), ...(data ? { data } : {}) };
 }
 
 function tenantOf(tenant: string | undefined): string {
@@ -117,7 +101,7 @@ export async function pruneCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      ...STORE_OPTIONS,
+      ...storeOptions,
       'dry-run': { type: 'boolean', default: false },
       tenant: { type: 'string', multiple: true },
       'retention-days': { type: 'string' },
@@ -169,7 +153,7 @@ export async function legalHoldCommand(args: string[]): Promise<void> {
   const [action, ...rest] = args;
   const { values } = parseArgs({
     args: rest,
-    options: { ...STORE_OPTIONS, tenant: { type: 'string' }, reason: { type: 'string' } },
+    options: { ...storeOptions, tenant: { type: 'string' }, reason: { type: 'string' } },
     strict: true,
   });
   const tenant = tenantOf(values.tenant);
@@ -233,7 +217,7 @@ export async function retentionCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args: rest,
     options: {
-      ...STORE_OPTIONS,
+      ...storeOptions,
       tenant: { type: 'string' },
       days: { type: 'string' },
       category: { type: 'string', multiple: true },

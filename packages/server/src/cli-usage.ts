@@ -5,6 +5,22 @@ import type { Store } from './store/types.js';
 /** A mistake in how a `hindsight` command was called: its message, the usage, exit code 2. */
 export class UsageError extends Error {}
 
+/** The flags that name a store, for `parseArgs`. */
+export const storeOptions = {
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+} as const;
+
+/** The store the flags, or else `HINDSIGHT_DATABASE_URL` and `HINDSIGHT_DATA`, name. */
+export function storeLocation(values: { data?: string; 'database-url'?: string }): StoreLocation {
+  if (values.data !== undefined && values['database-url'] !== undefined) {
+    throw new UsageError('Give either --data or --database-url, not both.');
+  }
+  const databaseUrl = values['database-url'] ?? process.env['HINDSIGHT_DATABASE_URL'];
+  const data = values.data ?? process.env['HINDSIGHT_DATA'];
+  return { ...(databaseUrl ? { databaseUrl } : {}), ...(data ? { data } : {}) };
+}
+
 /**
  * Runs `work` on the store at `location`, and closes it (loaded only when a command needs it:
  * `verify` must not load a database client).

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `hindsight` command line (SPEC §7): `serve`, `keys create|list|revoke|rotate`, and
- * `verify` (which needs nothing but `@hindsight/core`: no database, no server).
+ * The `hindsight` command line (SPEC §7): `serve`, `keys create|list|revoke|rotate`, `verify`
+ * (which needs nothing but `@hindsight/core`: no database, no server), `backup`, and the
+ * retention commands (`prune`, `legal-hold`, `retention`).
  */
 import { parseArgs } from 'node:util';
 import { TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
+import { backupCommand } from './cli-backup.js';
 import {
   defaultDays,
   legalHoldCommand,
@@ -13,9 +15,8 @@ import {
   pruneCommand,
   retentionCommand,
 } from './cli-retention.js';
-import { UsageError, withStore } from './cli-usage.js';
+import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import { verifyCommand } from './cli-verify.js';
-import type { StoreLocation } from './store/index.js';
 import type { ApiKeyRecord } from './store/types.js';
 
 const USAGE = `Usage:
@@ -33,6 +34,7 @@ const USAGE = `Usage:
   hindsight keys revoke ID [ID ...] [--data DIR | --database-url URL]
   hindsight keys rotate ID [--data DIR | --database-url URL]
   hindsight verify EXPORT.ndjson[.gz]|- --public-key FILE [--checkpoint FILE] [--json]
+  hindsight backup BACKUP_DIR [--data DIR | --database-url URL] [--signing-key FILE]
   hindsight prune [--dry-run] [--tenant T ...] [--retention-days N] [--archive-dir DIR]
                   [--data DIR | --database-url URL]
   hindsight legal-hold place --tenant T --reason R [--data DIR | --database-url URL]
@@ -49,23 +51,6 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
              HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
              HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR`;
-
-const storeOptions = {
-  data: { type: 'string' },
-  'database-url': { type: 'string' },
-} as const;
-
-function storeLocation(values: { data?: string; 'database-url'?: string }): StoreLocation {
-  const databaseUrl = values['database-url'] ?? process.env['HINDSIGHT_DATABASE_URL'];
-  const data = values.data ?? process.env['HINDSIGHT_DATA'];
-  if (values.data !== undefined && values['database-url'] !== undefined) {
-    throw new UsageError('Give either --data or --database-url, not both.');
-  }
-  return {
-    ...(databaseUrl ? { databaseUrl } : {}),
-    ...(data ? { data } : {}),
-  };
-}
 
 function portOf(text: string): number {
   const port = Number(text);
@@ -401,6 +386,7 @@ async function main(argv: string[]): Promise<void> {
     if (action === 'rotate') return keysRotate(args);
   }
   if (command === 'verify') return verifyCommand(rest);
+  if (command === 'backup') return backupCommand(rest);
   if (command === 'prune') return pruneCommand(rest);
   if (command === 'legal-hold') return legalHoldCommand(rest);
   if (command === 'retention') return retentionCommand(rest);

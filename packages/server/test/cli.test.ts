@@ -504,6 +504,92 @@ describe('hindsight keys create', () => {
   });
 });
 
+describe('hindsight backup', () => {
+  it('copies a running server’s store and key: served, the copy is the same log, and verifies', async () => {
+    const tmp = tempDir();
+    const copies = tempDir();
+    const served = await serve(tmp.dir, '--demo');
+    const key = adminKeyOf(served.output());
+    const demo = Number(/with (\d+) events/.exec(served.output())?.[1]);
+    // Appends go on while the copy is taken.
+    let posting = true;
+    let posted = 0;
+    const poster = (async () => {
+      while (posting) {
+        const res = await fetch(`${served.url}/v1/events`, {
+          method: 'POST',
+          headers: auth(key),
+          body: JSON.stringify({
+            tenant: 'acme',
+            action: 'doc.viewed',
+            actor: { id: `u${posted}` },
+          }),
+        });
+        expect(res.status).toBe(202);
+        posted++;
+      }
+    })();
+    const target = join(copies.dir, 'backup');
+    const result = await cli('backup', target, '--data', tmp.dir);
+    posting = false;
+    await poster;
+    expect(result.code, result.stderr).toBe(0);
+    const events = Number(
+      /([\d,]+) events of 1 tenant,/.exec(result.stdout)?.[1]?.replaceAll(',', ''),
+    );
+    expect(events).toBeGreaterThanOrEqual(demo);
+    expect(events).toBeLessThanOrEqual(demo + posted);
+    expect(result.stdout).toMatch(/signing\.key {3}the checkpoint signing key/);
+    expect(result.stdout).toContain(`hindsight serve --data ${target}`);
+    expect(statSync(join(target, 'signing.key')).mode & 0o777).toBe(0o600);
+    const publicKey = join(copies.dir, 'server.pub');
+    writeFileSync(publicKey, await (await fetch(`${served.url}/v1/keys/public`)).text());
+    await stop(served);
+
+    // The copy, served: the same key signs, the same admin key reads, every event it held.
+    const restored = await serve(target);
+    expect(await (await fetch(`${restored.url}/v1/keys/public`)).text()).toBe(
+      readFileSync(publicKey, 'utf8'),
+    );
+    const exported = await fetch(`${restored.url}/v1/tenants/acme/export?format=ndjson`, {
+      headers: auth(key),
+    });
+    expect(exported.status).toBe(200);
+    const file = join(copies.dir, 'acme.ndjson');
+    writeFileSync(file, await exported.text());
+    await stop(restored);
+    const verified = await cli('verify', file, '--public-key', publicKey);
+    expect(verified.stdout).toMatch(new RegExp(`^OK: tenant acme, ${events} events`));
+    expect(verified.code).toBe(0);
+    tmp.remove();
+    copies.remove();
+  });
+
+  it('refuses no directory, a directory in use, a missing store and PostgreSQL, clearly', async () => {
+    const tmp = tempDir();
+    const none = await cli('backup', '--data', tmp.dir);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/Give the one directory to back up to/);
+    writeFileSync(join(tmp.dir, 'note.txt'), 'x');
+    const used = await cli('backup', tmp.dir, '--data', join(tmp.dir, 'nothing'));
+    expect(used.code).toBe(1);
+    expect(used.stderr).toMatch(/No Hindsight database at .*nothing\/hindsight\.db/);
+    await serve(tmp.dir).then(stop);
+    const busy = await cli('backup', tmp.dir, '--data', tmp.dir);
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toMatch(/already exists and is not an empty directory/);
+    const pg = await cli(
+      'backup',
+      join(tmp.dir, 'b'),
+      '--database-url',
+      'postgres://x@127.0.0.1/y',
+    );
+    expect(pg.code).toBe(1);
+    expect(pg.stderr).toMatch(/Back up PostgreSQL with its own tools/);
+    tmp.remove();
+  });
+});
+
 /** Runs the CLI; resolves its exit code and output, also when it fails. */
 function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return run(process.execPath, [CLI, ...args]).then(

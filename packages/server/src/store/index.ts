@@ -18,27 +18,37 @@ export function sqlitePath(dataDir: string): string {
 }
 
 /**
+ * The embedded database file a location names: its `sqlite:` (or `file:`) URL's path, else the
+ * data directory's `hindsight.db`; `null` for a PostgreSQL URL. Throws for another scheme.
+ * @example sqliteFile({ data: './hindsight-data' }) // '/…/hindsight-data/hindsight.db'
+ */
+export function sqliteFile(location: StoreLocation): string | null {
+  const { databaseUrl } = location;
+  if (databaseUrl === undefined || databaseUrl === '') {
+    return sqlitePath(location.data ?? 'hindsight-data');
+  }
+  const scheme = databaseUrl.split(':')[0];
+  if (scheme === 'postgres' || scheme === 'postgresql') return null;
+  if (scheme !== 'sqlite' && scheme !== 'file') {
+    throw new Error(
+      `Unsupported database URL scheme "${scheme}:". Use postgres://… for PostgreSQL, or ` +
+        '--data DIR (or a sqlite: URL) for embedded SQLite.',
+    );
+  }
+  return new URL(databaseUrl).pathname;
+}
+
+/**
  * Opens the store a location names: PostgreSQL for a `postgres://` URL, embedded SQLite for a
  * data directory or a `sqlite:` URL. Each backend's client is loaded only when it is used.
  * @example const store = await openStore({ data: './hindsight-data' });
  * @example const store = await openStore({ databaseUrl: 'postgres://localhost/hindsight' });
  */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  const { databaseUrl } = location;
-  let path = sqlitePath(location.data ?? 'hindsight-data');
-  if (databaseUrl !== undefined && databaseUrl !== '') {
-    const scheme = databaseUrl.split(':')[0];
-    if (scheme === 'postgres' || scheme === 'postgresql') {
-      const { openPostgresStore } = await import('./postgres.js');
-      return openPostgresStore({ url: databaseUrl });
-    }
-    if (scheme !== 'sqlite' && scheme !== 'file') {
-      throw new Error(
-        `Unsupported database URL scheme "${scheme}:". Use postgres://… for PostgreSQL, or ` +
-          '--data DIR (or a sqlite: URL) for embedded SQLite.',
-      );
-    }
-    path = new URL(databaseUrl).pathname;
+  const path = sqliteFile(location);
+  if (path === null) {
+    const { openPostgresStore } = await import('./postgres.js');
+    return openPostgresStore({ url: location.databaseUrl as string });
   }
   const { openSqliteStore } = await import('./sqlite.js');
   return openSqliteStore({ path });
