@@ -70,6 +70,29 @@ describe('signed notes (C2SP signed-note, Go sumdb/note format)', () => {
     expect(() => signerFromSeed('a+b', randomBytes(32))).toThrow(NoteError);
   });
 
+  it('opens a note with any of several keys (a rotated server key), never with a bad signature', () => {
+    const before = signerFromSeed('hindsight.example', randomBytes(32));
+    const after = signerFromSeed('hindsight.example', randomBytes(32));
+    const keys = [before, after].map((k) => parseVerifierKey(verifierKeyText(k)));
+    expect(openNote(signNote('old\n', before), keys).text).toBe('old\n');
+    expect(openNote(signNote('new\n', after), keys).text).toBe('new\n');
+    expect(() => openNote(signNote('new\n', after), keys.slice(0, 1))).toThrow(
+      'The note has no signature by this key.',
+    );
+    const stranger = signerFromSeed('hindsight.example', randomBytes(32));
+    expect(() => openNote(signNote('x\n', stranger), keys)).toThrow(
+      'The note has no signature by any of these 2 keys.',
+    );
+    // A known key's signature that does not verify is refused, whatever else signed the note.
+    const cosigned = signNote('new\n', after) + signNote('new\n', before).split('\n\n')[1];
+    expect(openNote(cosigned, keys).text).toBe('new\n');
+    const forged = cosigned.replace(
+      /(\u2014 hindsight\.example \S{10})(\S)/,
+      (_, head: string, c: string) => `${head}${c === 'A' ? 'B' : 'A'}`,
+    );
+    expect(() => openNote(forged, keys)).toThrow(/Invalid signature/);
+  });
+
   it('round-trips a fresh key through its texts', () => {
     const signer = signerFromSeed('hindsight.example', randomBytes(32));
     const again = parseSignerKey(signer.privateKeyText);

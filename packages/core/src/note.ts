@@ -156,11 +156,17 @@ export interface OpenedNote {
 }
 
 /**
- * Checks a signed note against a verifier key and returns its text. Throws `NoteError` when
- * the note is malformed or carries no valid signature by that key (other signatures, such
- * as a witness's cosignature, are allowed and ignored).
+ * Checks a signed note against a verifier key, or several (a server's keys before and after a
+ * rotation), and returns its text. Throws `NoteError` when the note is malformed, carries no
+ * signature by any of the keys, or a signature by one of them that does not verify (other
+ * signatures, such as a witness's cosignature, are allowed and ignored).
+ * @example openNote(checkpointNote, [oldKey, newKey]).text
  */
-export function openNote(message: string, verifier: NoteVerifier): OpenedNote {
+export function openNote(
+  message: string,
+  verifiers: NoteVerifier | readonly NoteVerifier[],
+): OpenedNote {
+  const known: readonly NoteVerifier[] = Array.isArray(verifiers) ? verifiers : [verifiers];
   const split = message.lastIndexOf('\n\n');
   if (split < 0 || !message.endsWith('\n')) throw new NoteError('Malformed note.');
   const text = message.slice(0, split + 1);
@@ -176,7 +182,9 @@ export function openNote(message: string, verifier: NoteVerifier): OpenedNote {
     if (payload.toString('base64') !== encoded || payload.length < 5) {
       throw new NoteError('Malformed note.');
     }
-    if (name !== verifier.name || payload.readUInt32BE(0) !== verifier.keyHash) continue;
+    const keyHash = payload.readUInt32BE(0);
+    const verifier = known.find((k) => k.name === name && k.keyHash === keyHash);
+    if (verifier === undefined) continue;
     const publicKey = createPublicKey({
       key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(verifier.publicKey).toString('base64url') },
       format: 'jwk',
@@ -186,7 +194,13 @@ export function openNote(message: string, verifier: NoteVerifier): OpenedNote {
     }
     verified = true;
   }
-  if (!verified) throw new NoteError('The note has no signature by this key.');
+  if (!verified) {
+    throw new NoteError(
+      known.length === 1
+        ? 'The note has no signature by this key.'
+        : `The note has no signature by any of these ${known.length} keys.`,
+    );
+  }
   return { text };
 }
 

@@ -112,8 +112,11 @@ export interface VerifyReport {
 
 /** Options of {@link ExportVerifier}. */
 export interface VerifyOptions {
-  /** The server's verifier key (`name+hash+base64`), obtained out of band. */
-  readonly verifierKey: string;
+  /**
+   * The server's verifier key (`name+hash+base64`), obtained out of band; or its keys, when
+   * its signing key was rotated: a checkpoint then verifies with any one of them.
+   */
+  readonly verifierKey: string | readonly string[];
   /**
    * Checkpoints kept outside the server (e.g. by an anchor), as signed notes: the export must
    * reach their size and agree with their roots — the only way to catch a log truncated along
@@ -152,7 +155,7 @@ const REORDER_BUDGET = 1_000_000;
  * @example const v = new ExportVerifier({ verifierKey }); for (const l of lines) v.line(l); v.finish()
  */
 export class ExportVerifier {
-  readonly #verifier: note.NoteVerifier;
+  readonly #verifiers: readonly note.NoteVerifier[];
   readonly #trusted: readonly string[];
   readonly #problems: Problem[] = [];
   /** The leaf hash of each seq (at `32 * (seq - 1)`), and whether it is in the export. */
@@ -174,7 +177,10 @@ export class ExportVerifier {
   #lineNumber = 0;
 
   constructor(options: VerifyOptions) {
-    this.#verifier = note.parseVerifierKey(options.verifierKey);
+    const keys =
+      typeof options.verifierKey === 'string' ? [options.verifierKey] : options.verifierKey;
+    if (keys.length === 0) throw new TypeError('ExportVerifier: give at least one verifier key.');
+    this.#verifiers = keys.map((key) => note.parseVerifierKey(key));
     this.#trusted = options.trustedCheckpoints ?? [];
   }
 
@@ -574,7 +580,7 @@ export class ExportVerifier {
     label: string,
   ): (note.Checkpoint & { label: string }) | null {
     try {
-      const cp = note.parseCheckpoint(note.openNote(text, this.#verifier).text);
+      const cp = note.parseCheckpoint(note.openNote(text, this.#verifiers).text);
       if (origin !== null && cp.origin !== origin) {
         this.#problem(
           'bad_signature',
@@ -586,7 +592,7 @@ export class ExportVerifier {
     } catch (error) {
       this.#problem(
         'bad_signature',
-        `A ${label} checkpoint does not verify with the key: ${(error as Error).message}`,
+        `A ${label} checkpoint does not verify with the ${this.#verifiers.length === 1 ? 'key' : 'keys'}: ${(error as Error).message}`,
       );
       return null;
     }

@@ -172,12 +172,12 @@ export function reportLines(report: VerifyReport): string[] {
   return lines;
 }
 
-/** `hindsight verify FILE|- --public-key FILE [--checkpoint FILE] [--json]`. */
+/** `hindsight verify FILE|- --public-key FILE [--public-key FILE …] [--checkpoint FILE] [--json]`. */
 export async function verifyCommand(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     options: {
-      'public-key': { type: 'string' },
+      'public-key': { type: 'string', multiple: true },
       checkpoint: { type: 'string' },
       json: { type: 'boolean', default: false },
     },
@@ -190,7 +190,8 @@ export async function verifyCommand(args: string[]): Promise<void> {
   if (values['public-key'] === undefined) {
     throw new UsageError("Give the server's verifier key with --public-key FILE.");
   }
-  const verifierKey = readVerifierKey(values['public-key']);
+  // Several after a rotation of the server's signing key: each checkpoint verifies with one.
+  const verifierKey = values['public-key'].map(readVerifierKey);
   const trustedCheckpoints =
     values.checkpoint === undefined ? undefined : readCheckpoints(values.checkpoint);
   const stdin = file === '-';

@@ -2,7 +2,7 @@
  * The `hindsight` binary as an operator runs it: real processes, a real port, real files.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -500,6 +500,54 @@ describe('hindsight keys create', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/scope/);
     }
+    tmp.remove();
+  });
+});
+
+describe('a rotated signing key', () => {
+  it('signs on with a new key; the log verifies with both keys, not with the new one alone', async () => {
+    const tmp = tempDir();
+    const post = async (url: string, key: string) => {
+      const events = Array.from({ length: 10 }, (_, i) => ({
+        tenant: 'acme',
+        action: 'doc.viewed',
+        actor: { id: `u${i}` },
+      }));
+      const res = await fetch(`${url}/v1/events`, {
+        method: 'POST',
+        headers: auth(key),
+        body: JSON.stringify({ events }),
+      });
+      expect(res.status).toBe(202);
+      // Let the server sign a checkpoint of this size.
+      await new Promise((r) => setTimeout(r, 1100));
+      return fetch(`${url}/v1/keys/public`).then((r) => r.text());
+    };
+    const first = await serve(tmp.dir);
+    const key = adminKeyOf(first.output());
+    const before = join(tmp.dir, 'before.pub');
+    writeFileSync(before, await post(first.url, key));
+    await stop(first);
+    // The operator retires the key: the next start makes a new one.
+    renameSync(join(tmp.dir, 'signing.key'), join(tmp.dir, 'retired.key'));
+    const second = await serve(tmp.dir);
+    expect(second.output()).toMatch(/Created the checkpoint signing key/);
+    const after = join(tmp.dir, 'after.pub');
+    writeFileSync(after, await post(second.url, key));
+    expect(readFileSync(after, 'utf8')).not.toBe(readFileSync(before, 'utf8'));
+    const exported = await fetch(`${second.url}/v1/tenants/acme/export?format=ndjson`, {
+      headers: auth(key),
+    });
+    const file = join(tmp.dir, 'acme.ndjson');
+    writeFileSync(file, await exported.text());
+    await stop(second);
+
+    const alone = await cli('verify', file, '--public-key', after);
+    expect(alone.code).toBe(1);
+    expect(alone.stdout).toMatch(/checkpoint does not verify with the key/);
+    const both = await cli('verify', file, '--public-key', before, '--public-key', after);
+    expect(both.stdout).toMatch(/^OK: tenant acme, 20 events/);
+    expect(both.code).toBe(0);
     tmp.remove();
   });
 });
