@@ -27,7 +27,7 @@ const USAGE = `Usage:
                   [--twilio-auth-token TOKEN]
                   [--rate-limit-read N] [--rate-limit-write N]
                   [--retention-days N|forever] [--retention-interval 1h|off]
-                  [--archive-dir DIR]
+                  [--archive-dir DIR] [--metrics-port N] [--metrics-host H]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight keys list [--json] [--data DIR | --database-url URL]
@@ -51,7 +51,8 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_SENDGRID_PUBLIC_KEY, HINDSIGHT_MAILGUN_SIGNING_KEY,
              HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
              HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
-             HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR`;
+             HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR,
+             HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST`;
 
 function portOf(text: string): number {
   const port = Number(text);
@@ -92,6 +93,8 @@ async function serve(args: string[]): Promise<void> {
       'retention-days': { type: 'string' },
       'retention-interval': { type: 'string' },
       'archive-dir': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
     strict: true,
   });
@@ -122,6 +125,14 @@ async function serve(args: string[]): Promise<void> {
     twilioAuthToken: values['twilio-auth-token'] ?? process.env['HINDSIGHT_TWILIO_AUTH_TOKEN'],
     publicUrl,
   };
+  const metricsPort = values['metrics-port'] ?? process.env['HINDSIGHT_METRICS_PORT'];
+  const metrics =
+    metricsPort === undefined || metricsPort === ''
+      ? undefined
+      : {
+          port: portOf(metricsPort),
+          host: values['metrics-host'] ?? process.env['HINDSIGHT_METRICS_HOST'] ?? '127.0.0.1',
+        };
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -151,6 +162,7 @@ async function serve(args: string[]): Promise<void> {
         ),
       },
       ...(geo === undefined ? {} : { geo }),
+      ...(metrics === undefined ? {} : { metrics }),
     },
     (line) => process.stdout.write(`${line}\n`),
   );

@@ -7,7 +7,9 @@
  * status and error codes, and the store's kind, so that a scrape spans every tenant without
  * telling one from another, and the number of series stays fixed.
  */
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import client from 'prom-client';
+import { HindsightError } from './errors.js';
 
 /** Group commit timings, as {@link CommitQueue} reports them. */
 export interface CommitObservation {
@@ -171,4 +173,42 @@ export class Metrics {
   async text(): Promise<string> {
     return client.Registry.merge([this.#registry, processMetrics()]).metrics();
   }
+}
+
+/**
+ * A listener of its own for `GET /metrics`, without a key, for a scrape on an internal address
+ * (`hindsight serve --metrics-port`): it answers nothing else, and is bound where the operator
+ * says (default loopback only).
+ * @example const server = await listenForMetrics(metrics, { host: '127.0.0.1', port: 9464 })
+ */
+export async function listenForMetrics(
+  metrics: Metrics,
+  address: { readonly host: string; readonly port: number },
+): Promise<Server> {
+  const fail = (res: ServerResponse, error: HindsightError) => {
+    res.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(error.toBody()));
+  };
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      fail(res, new HindsightError('not_found', 'This listener serves GET /metrics only.'));
+      return;
+    }
+    metrics.text().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : text);
+      },
+      () => fail(res, new HindsightError('internal_error', 'The metrics could not be collected.')),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }

@@ -3,6 +3,7 @@
  * asked, and listens. The only place that binds a port.
  */
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { note } from '@hindsight/core';
 import type { FastifyInstance } from 'fastify';
@@ -11,8 +12,9 @@ import { DEFAULT_ORIGIN, loadOrCreateSigner } from './checkpoints.js';
 import { loadDemo } from './demo-loader.js';
 import { createEnricher, type EnricherOptions } from './enrich.js';
 import { checkHookSecrets } from './hooks/index.js';
-import { createApp, type RateLimit } from './http/app.js';
+import { createApp, metricsOf, type RateLimit } from './http/app.js';
 import type { HookOptions } from './http/hook-routes.js';
+import { listenForMetrics } from './metrics.js';
 import type { RetentionOptions } from './retention.js';
 import { openStore, type StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -47,6 +49,11 @@ export interface ServeOptions extends StoreLocation {
   readonly rateLimit?: RateLimit;
   /** Retention: the server's default and the background job (see `AppOptions.retention`). */
   readonly retention?: RetentionOptions & { readonly intervalMs?: number };
+  /**
+   * Also serve `GET /metrics` without a key on this address (`--metrics-host`,
+   * `--metrics-port`), for a scrape on an internal network.
+   */
+  readonly metrics?: { readonly host: string; readonly port: number };
 }
 
 /** A running server. */
@@ -112,11 +119,19 @@ export async function startServer(
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : options.port;
-    const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    const url = urlOf(app.server, options.host);
     print(`Checkpoints are signed by ${note.verifierKeyText(signer)}`);
     print(`Hindsight is listening on ${url} (store: ${store.kind}).`);
+    let metricsServer: Server | null = null;
+    if (options.metrics) {
+      metricsServer = await listenForMetrics(metricsOf(app), options.metrics).catch(
+        async (error: unknown) => {
+          await app.close();
+          throw error;
+        },
+      );
+      print(`Metrics, without a key: ${urlOf(metricsServer, options.metrics.host)}/metrics`);
+    }
     print(`Open ${url}/ in a browser and sign in with an API key to read the logs.`);
     if (options.demo) {
       print(`Try: curl -H "Authorization: Bearer $KEY" "${url}/v1/tenants/acme/events?limit=5"`);
@@ -127,6 +142,7 @@ export async function startServer(
       url,
       close: async () => {
         await app.close();
+        await new Promise((done) => (metricsServer ? metricsServer.close(done) : done(null)));
         await store.close();
       },
     };
@@ -134,4 +150,11 @@ export async function startServer(
     await store.close();
     throw error;
   }
+}
+
+/** The `http://host:port` a server listens on. */
+function urlOf(server: Server, host: string): string {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

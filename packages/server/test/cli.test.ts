@@ -106,6 +106,27 @@ describe('hindsight serve', () => {
     tmp.remove();
   });
 
+  it('serves the metrics without a key on --metrics-port, and only there', async () => {
+    const tmp = tempDir();
+    const served = await serve(tmp.dir, '--metrics-port', '0');
+    const line = /Metrics, without a key: (http:\/\/127\.0\.0\.1:\d+\/metrics)/;
+    // Printed just after the line `serve` waits for.
+    for (let i = 0; i < 50 && !line.test(served.output()); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const url = line.exec(served.output())?.[1];
+    expect(url, served.output()).toBeDefined();
+    const scraped = await fetch(url as string);
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain('hindsight_http_requests_total');
+    expect((await fetch(`${served.url}/metrics`)).status).toBe(401);
+    expect(await stop(served)).toBe(0);
+    const refused = await cli('serve', '--data', tmp.dir, '--metrics-port', 'nine');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/Invalid port "nine"/);
+    tmp.remove();
+  });
+
   it('loads the demo tenant with --demo, once', async () => {
     const tmp = tempDir();
     const served = await serve(tmp.dir, '--demo');

@@ -208,6 +208,16 @@ function toHindsightError(error: FastifyError | HindsightError | Error): Hindsig
   }
 }
 
+/** Each app's metrics, for a listener of their own (`listenForMetrics`). */
+const appMetrics = new WeakMap<FastifyInstance, Metrics>();
+
+/** The metrics an app built by {@link createApp} counts. */
+export function metricsOf(app: FastifyInstance): Metrics {
+  const metrics = appMetrics.get(app);
+  if (metrics === undefined) throw new Error('Not an app built by createApp.');
+  return metrics;
+}
+
 /**
  * Builds the Fastify app for a store.
  * @example const app = await createApp({ store, enricher }); await app.inject({ url: '/healthz' });
@@ -234,6 +244,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  appMetrics.set(app, metrics);
   const queue = new CommitQueue(options.store, {
     observe: (observation) => metrics.commit(observation),
   });

@@ -2,7 +2,10 @@
  * `GET /metrics`: what an operator scrapes. Counted from real requests to a real app on SQLite;
  * read only with a key of the `metrics:read` scope that no tenant limits; never names a tenant.
  */
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricsOf } from '../../src/http/app.js';
+import { listenForMetrics } from '../../src/metrics.js';
 import { event, type TestApp, testApp } from '../helpers.js';
 
 let t: TestApp;
@@ -95,5 +98,34 @@ describe('metrics', () => {
     expect(refused.json()).toMatchObject({ error: { code: 'forbidden' } });
     const anonymous = await t.app.inject({ method: 'GET', url: '/metrics' });
     expect(anonymous.statusCode).toBe(401);
+  });
+
+  it('is also served without a key on a listener of its own, which serves nothing else', async () => {
+    const server = await listenForMetrics(metricsOf(t.app), { host: '127.0.0.1', port: 0 });
+    try {
+      const { port } = server.address() as AddressInfo;
+      const base = `http://127.0.0.1:${port}`;
+      expect((await t.post({ events: [event({ tenant: 'acme' })] })).statusCode).toBe(202);
+      const res = await fetch(`${base}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      // The same counts as the API's /metrics: this app's requests.
+      expect(sample(text, 'hindsight_events_accepted_total')).toBeGreaterThan(0);
+      expect(text).toContain('process_cpu_user_seconds_total');
+      for (const [method, path] of [
+        ['GET', '/'],
+        ['GET', '/v1/tenants/acme/events'],
+        ['POST', '/metrics'],
+      ] as const) {
+        const other = await fetch(`${base}${path}`, { method });
+        expect(other.status, `${method} ${path}`).toBe(404);
+        expect(await other.json()).toMatchObject({ error: { code: 'not_found' } });
+      }
+      // The API's own /metrics still wants a key.
+      expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
