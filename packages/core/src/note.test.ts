@@ -4,6 +4,7 @@ import * as merkle from './merkle.js';
 import {
   checkpointText,
   NoteError,
+  noteSigners,
   openNote,
   parseCheckpoint,
   parseSignerKey,
@@ -86,6 +87,8 @@ describe('signed notes (C2SP signed-note, Go sumdb/note format)', () => {
     // A known key's signature that does not verify is refused, whatever else signed the note.
     const cosigned = signNote('new\n', after) + signNote('new\n', before).split('\n\n')[1];
     expect(openNote(cosigned, keys).text).toBe('new\n');
+    const keyName = (k: typeof before) => verifierKeyText(k).split('+').slice(0, 2).join('+');
+    expect(noteSigners(cosigned)).toEqual([keyName(after), keyName(before)]);
     const forged = cosigned.replace(
       /(\u2014 hindsight\.example \S{10})(\S)/,
       (_, head: string, c: string) => `${head}${c === 'A' ? 'B' : 'A'}`,

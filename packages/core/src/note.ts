@@ -155,6 +155,44 @@ export interface OpenedNote {
   readonly text: string;
 }
 
+/** One signature line of a note: the key's name and hash, and the signature. */
+interface NoteSignature {
+  readonly name: string;
+  readonly keyHash: number;
+  readonly signature: Uint8Array;
+}
+
+/** A note's text and its signature lines; throws `NoteError` when it is malformed. */
+function splitNote(message: string): { text: string; signatures: NoteSignature[] } {
+  const split = message.lastIndexOf('\n\n');
+  if (split < 0 || !message.endsWith('\n')) throw new NoteError('Malformed note.');
+  const signatures = message
+    .slice(split + 2, -1)
+    .split('\n')
+    .map((line): NoteSignature => {
+      if (!line.startsWith(SIG_PREFIX)) throw new NoteError('Malformed note.');
+      const [name, encoded, ...rest] = line.slice(SIG_PREFIX.length).split(' ');
+      if (name === undefined || encoded === undefined || rest.length > 0 || !validName(name)) {
+        throw new NoteError('Malformed note.');
+      }
+      const payload = Buffer.from(encoded, 'base64');
+      if (payload.toString('base64') !== encoded || payload.length < 5) {
+        throw new NoteError('Malformed note.');
+      }
+      return { name, keyHash: payload.readUInt32BE(0), signature: payload.subarray(4) };
+    });
+  return { text: message.slice(0, split + 1), signatures };
+}
+
+/**
+ * The keys that signed a note, as `name+hash` (the start of their verifier keys), whether or
+ * not their signatures verify.
+ * @example noteSigners(checkpointNote) // ['audit.example.com+1a2b3c4d']
+ */
+export function noteSigners(message: string): string[] {
+  return splitNote(message).signatures.map((s) => `${s.name}+${hex8(s.keyHash)}`);
+}
+
 /**
  * Checks a signed note against a verifier key, or several (a server's keys before and after a
  * rotation), and returns its text. Throws `NoteError` when the note is malformed, carries no
@@ -167,30 +205,17 @@ export function openNote(
   verifiers: NoteVerifier | readonly NoteVerifier[],
 ): OpenedNote {
   const known: readonly NoteVerifier[] = Array.isArray(verifiers) ? verifiers : [verifiers];
-  const split = message.lastIndexOf('\n\n');
-  if (split < 0 || !message.endsWith('\n')) throw new NoteError('Malformed note.');
-  const text = message.slice(0, split + 1);
-  const lines = message.slice(split + 2, -1).split('\n');
+  const { text, signatures } = splitNote(message);
   let verified = false;
-  for (const line of lines) {
-    if (!line.startsWith(SIG_PREFIX)) throw new NoteError('Malformed note.');
-    const [name, encoded, ...rest] = line.slice(SIG_PREFIX.length).split(' ');
-    if (name === undefined || encoded === undefined || rest.length > 0 || !validName(name)) {
-      throw new NoteError('Malformed note.');
-    }
-    const payload = Buffer.from(encoded, 'base64');
-    if (payload.toString('base64') !== encoded || payload.length < 5) {
-      throw new NoteError('Malformed note.');
-    }
-    const keyHash = payload.readUInt32BE(0);
+  for (const { name, keyHash, signature } of signatures) {
     const verifier = known.find((k) => k.name === name && k.keyHash === keyHash);
     if (verifier === undefined) continue;
     const publicKey = createPublicKey({
       key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(verifier.publicKey).toString('base64url') },
       format: 'jwk',
     });
-    if (!verify(null, Buffer.from(text), publicKey, payload.subarray(4))) {
-      throw new NoteError(`Invalid signature for key ${name}+${hex8(verifier.keyHash)}.`);
+    if (!verify(null, Buffer.from(text), publicKey, signature)) {
+      throw new NoteError(`Invalid signature for key ${name}+${hex8(keyHash)}.`);
     }
     verified = true;
   }

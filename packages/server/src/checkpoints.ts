@@ -80,6 +80,33 @@ export function loadOrCreateSigner(
 }
 
 /**
+ * Tenants whose newest checkpoint no signature of `signer` is on, and the keys (`name+hash`)
+ * that signed them: a server started with another key than the one that signed before (a
+ * rotation, a restore without the key, a second server given its own key). The largest
+ * `limit` tenants are looked at.
+ * @example const { tenants, keys } = await otherSigners(store, signer)
+ */
+export async function otherSigners(
+  store: Store,
+  signer: note.NoteSigner,
+  limit = 100,
+): Promise<{ tenants: string[]; keys: string[] }> {
+  const mine = note.verifierKeyText(signer).split('+').slice(0, 2).join('+');
+  const largest = (await store.tenants()).sort((a, b) => b.size - a.size).slice(0, limit);
+  const tenants: string[] = [];
+  const keys = new Set<string>();
+  for (const { name } of largest) {
+    const latest = await store.latestCheckpoint(name);
+    if (latest === null) continue;
+    const signers = note.noteSigners(latest.note);
+    if (signers.includes(mine)) continue;
+    tenants.push(name);
+    for (const key of signers) keys.add(key);
+  }
+  return { tenants, keys: [...keys] };
+}
+
+/**
  * Signs checkpoints for tenants whose logs grew, in rounds at most `intervalMs` apart.
  * @example checkpointer.touch(['acme']); await checkpointer.latest('acme');
  */

@@ -551,8 +551,15 @@ describe('a rotated signing key', () => {
     await stop(first);
     // The operator retires the key: the next start makes a new one.
     renameSync(join(tmp.dir, 'signing.key'), join(tmp.dir, 'retired.key'));
+    expect(first.output()).not.toMatch(/Warning/);
     const second = await serve(tmp.dir);
     expect(second.output()).toMatch(/Created the checkpoint signing key/);
+    // It says so: the log's newest checkpoint is signed by the retired key.
+    const { verifierKey } = JSON.parse(readFileSync(before, 'utf8')) as { verifierKey: string };
+    const retired = verifierKey.split('+').slice(0, 2).join('+');
+    expect(second.output()).toContain(
+      `Warning: the newest checkpoints of 1 tenant(s) (acme) were signed by another key (${retired})`,
+    );
     const after = join(tmp.dir, 'after.pub');
     writeFileSync(after, await post(second.url, key));
     expect(readFileSync(after, 'utf8')).not.toBe(readFileSync(before, 'utf8'));
