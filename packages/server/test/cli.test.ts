@@ -633,7 +633,22 @@ describe('hindsight backup', () => {
     expect(exported.status).toBe(200);
     const file = join(copies.dir, 'acme.ndjson');
     writeFileSync(file, await exported.text());
+    // Its search index came along: the demo's failed sign-ins are found by keyword.
+    const found = await fetch(`${restored.url}/v1/tenants/acme/events?q=failed&limit=5`, {
+      headers: auth(key),
+    });
+    expect(((await found.json()) as { events: unknown[] }).events.length).toBeGreaterThan(0);
     await stop(restored);
+    // A sqlite: URL names the same store.
+    const again = await cli(
+      'backup',
+      join(copies.dir, 'again'),
+      '--database-url',
+      `sqlite:${join(target, 'hindsight.db')}`,
+      '--signing-key',
+      join(target, 'signing.key'),
+    );
+    expect(again.stdout).toContain(`${events.toLocaleString('en-US')} events of 1 tenant`);
     const verified = await cli('verify', file, '--public-key', publicKey);
     expect(verified.stdout).toMatch(new RegExp(`^OK: tenant acme, ${events} events`));
     expect(verified.code).toBe(0);
