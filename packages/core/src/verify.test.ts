@@ -292,7 +292,15 @@ describe('a fuzzed export', () => {
   }
 
   const original = exportOf(24, 8);
-  const isEvent = (l: string) => l.startsWith('{"type":"event"');
+  /** A whole event line (not a garbage line that only starts like one). */
+  const isEvent = (l: string) => {
+    try {
+      const line = JSON.parse(l);
+      return line?.type === 'event' && typeof line.event?.hash === 'string' && line.event.actor;
+    } catch {
+      return false;
+    }
+  };
   const garbage = [
     '{"type":"event"',
     '{}',
