@@ -5,7 +5,7 @@
  * retention commands (`prune`, `legal-hold`, `retention`).
  */
 import { parseArgs } from 'node:util';
-import { TENANT_PATTERN } from '@hindsight/core';
+import { parseIpRange, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
 import { backupCommand } from './cli-backup.js';
 import {
@@ -28,6 +28,7 @@ const USAGE = `Usage:
                   [--rate-limit-read N] [--rate-limit-write N]
                   [--retention-days N|forever] [--retention-interval 1h|off]
                   [--archive-dir DIR] [--metrics-port N] [--metrics-host H]
+                  [--trust-proxy ADDRESSES|N]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight keys list [--json] [--data DIR | --database-url URL]
@@ -52,12 +53,34 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
              HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
              HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR,
-             HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST`;
+             HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST, HINDSIGHT_TRUST_PROXY`;
 
 function portOf(text: string): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port > 65535) throw new UsageError(`Invalid port "${text}".`);
   return port;
+}
+
+/** Words `--trust-proxy` takes for ranges of addresses, as `proxy-addr` names them. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `--trust-proxy`: a number of proxy hops, or the proxies' addresses, CIDRs and
+ * {@link PROXY_RANGES}, separated by commas.
+ */
+function proxiesOf(text: string | undefined): number | string[] | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (/^\d{1,2}$/.test(text) && Number(text) > 0) return Number(text);
+  const proxies = text.split(',').map((p) => p.trim());
+  for (const proxy of proxies) {
+    if (!PROXY_RANGES.includes(proxy) && parseIpRange(proxy) === null) {
+      throw new UsageError(
+        `Invalid --trust-proxy "${text}": give the proxies' addresses or CIDRs ` +
+          `(10.0.0.0/8,127.0.0.1), ${PROXY_RANGES.join(', ')}, or how many proxies there are (1).`,
+      );
+    }
+  }
+  return proxies;
 }
 
 /** A `--rate-limit-*` value: requests per minute, 0 for unlimited. */
@@ -95,6 +118,7 @@ async function serve(args: string[]): Promise<void> {
       'archive-dir': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
+      'trust-proxy': { type: 'string' },
     },
     strict: true,
   });
@@ -133,6 +157,7 @@ async function serve(args: string[]): Promise<void> {
           port: portOf(metricsPort),
           host: values['metrics-host'] ?? process.env['HINDSIGHT_METRICS_HOST'] ?? '127.0.0.1',
         };
+  const trustProxy = proxiesOf(values['trust-proxy'] ?? process.env['HINDSIGHT_TRUST_PROXY']);
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -163,6 +188,7 @@ async function serve(args: string[]): Promise<void> {
       },
       ...(geo === undefined ? {} : { geo }),
       ...(metrics === undefined ? {} : { metrics }),
+      ...(trustProxy === undefined ? {} : { trustProxy }),
     },
     (line) => process.stdout.write(`${line}\n`),
   );

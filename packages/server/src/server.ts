@@ -54,6 +54,8 @@ export interface ServeOptions extends StoreLocation {
    * `--metrics-port`), for a scrape on an internal network.
    */
   readonly metrics?: { readonly host: string; readonly port: number };
+  /** The reverse proxies whose `X-Forwarded-For` is believed (see `AppOptions.trustProxy`). */
+  readonly trustProxy?: number | readonly string[];
 }
 
 /** A running server. */
@@ -127,6 +129,7 @@ export async function startServer(
       ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
       ...(options.retention === undefined ? {} : { retention: options.retention }),
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

@@ -124,6 +124,15 @@ describe('hindsight serve', () => {
     const refused = await cli('serve', '--data', tmp.dir, '--metrics-port', 'nine');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/Invalid port "nine"/);
+    const proxy = await cli(
+      'serve',
+      '--data',
+      tmp.dir,
+      '--trust-proxy',
+      '10.0.0.0/8,proxy.internal',
+    );
+    expect(proxy.code).toBe(2);
+    expect(proxy.stderr).toMatch(/Invalid --trust-proxy "10\.0\.0\.0\/8,proxy\.internal"/);
     tmp.remove();
   });
 

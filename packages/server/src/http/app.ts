@@ -87,6 +87,14 @@ export interface AppOptions {
    * expired events every `intervalMs`, from start to close. None by default.
    */
   readonly retention?: RetentionOptions & { readonly intervalMs?: number };
+  /**
+   * The reverse proxies in front of the server, whose `X-Forwarded-For` is believed: their
+   * addresses, CIDRs or `loopback` / `linklocal` / `uniquelocal`, or how many hops of proxies
+   * there are. The client address they forward is then the caller's address: in the `audit`
+   * log's reads, the slowing of invalid credentials and the rate limit of requests without a
+   * key. None by default (the address the connection comes from).
+   */
+  readonly trustProxy?: number | readonly string[];
 }
 
 /** The routes the app adds beside the v1 API: health, metrics and OpenAPI. */
@@ -228,8 +236,17 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     queuedEvents: () => queue.queuedEvents,
     checkpoints: () => checkpoints.stats(),
   });
+  const proxies = options.trustProxy;
+  // A number of hops is a function of the hop, as `proxy-addr` reads one.
+  const trustProxy: boolean | string[] | ((address: string, hop: number) => boolean) =
+    proxies === undefined
+      ? false
+      : typeof proxies === 'number'
+        ? (_address, hop) => hop < proxies
+        : [...proxies];
   const app = Fastify({
     logger: options.logger ?? false,
+    trustProxy,
     // Request lines are not logged: they would carry search queries of customers' logs.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
