@@ -3,6 +3,7 @@
  * is the one the trusted proxy forwards — in the audit log's reads and for slowing invalid
  * credentials — and a forwarded address from anyone else is not believed.
  */
+import { createHmac } from 'node:crypto';
 import type { StoredEvent } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth.js';
@@ -10,12 +11,15 @@ import { createApp } from '../../src/http/app.js';
 import { openStore } from '../../src/store/index.js';
 import { tempDir, testEnricher } from '../helpers.js';
 
+const TWILIO_TOKEN = '12345abcde12345abcde12345abcde12';
+
 async function appBehind(trustProxy?: number | string[]) {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
   const app = await createApp({
     store,
     enricher: testEnricher(),
+    hooks: { twilioAuthToken: TWILIO_TOKEN },
     ...(trustProxy === undefined ? {} : { trustProxy }),
   });
   const admin = (await createApiKey(store, { scopes: ['admin'], tenant: null })).token;
@@ -114,6 +118,37 @@ describe('behind a reverse proxy', () => {
       expect(viewed?.context?.ip).toBe('203.0.113.9');
     } finally {
       await t.close();
+    }
+  });
+
+  it('checks a Twilio callback against the URL the proxy was called at', async () => {
+    const path = '/v1/hooks/twilio?tenant=acme&message=MSG-1';
+    const params = { MessageSid: 'SM1', MessageStatus: 'delivered', To: '+15558675310' };
+    const signed = `https://audit.example.com${path}${Object.entries(params)
+      .map(([k, v]) => k + v)
+      .join('')}`;
+    const callback = (app: Awaited<ReturnType<typeof appBehind>>['app']) =>
+      app.inject({
+        method: 'POST',
+        url: path,
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'audit.example.com',
+          'x-twilio-signature': createHmac('sha1', TWILIO_TOKEN).update(signed).digest('base64'),
+        },
+        payload: new URLSearchParams(params).toString(),
+      });
+    const behind = await appBehind(['127.0.0.1']);
+    const direct = await appBehind();
+    try {
+      const accepted = await callback(behind.app);
+      expect(accepted.statusCode, accepted.body).toBe(200);
+      // Not trusted, the headers are not believed: the URL is the connection's, unsigned.
+      expect((await callback(direct.app)).statusCode).toBe(401);
+    } finally {
+      await behind.close();
+      await direct.close();
     }
   });
 });
