@@ -50,6 +50,8 @@ let ends = new Int32Array(4096);
 let nexts = new Int32Array(4096);
 /** Member names of the objects being written, sorted, as a stack (one frame per object). */
 let order = new Int32Array(4096);
+/** The part each of the event's member names plays in the hashed view (`ACTOR`, `LEFT_OUT`…). */
+let roles = new Uint8Array(4096);
 let src: Buffer = out;
 let count = 0;
 let stack = 0;
@@ -103,12 +105,22 @@ export function checkEventBytes(
   let id = -1;
   let stored = -1;
   let actor = false;
+  // Each member's part in the hashed view, read once here for writeObject.
   for (let k = event + 1; k < (nexts[event] as number); k = nexts[k + 1] as number) {
+    let role = NONE;
     if (nameIs(k, 'seq')) seq = k + 1;
     else if (nameIs(k, 'id')) id = k + 1;
-    else if (nameIs(k, 'hash')) stored = k + 1;
-    else if (nameIs(k, 'actor')) actor = true;
+    else if (nameIs(k, 'hash')) {
+      stored = k + 1;
+      role = LEFT_OUT;
+    } else if (nameIs(k, 'actor')) {
+      actor = true;
+      role = ACTOR;
+    } else if (nameIs(k, 'context')) role = CONTEXT;
+    else if (nameIs(k, 'targets')) role = TARGET;
+    else if (nameIs(k, 'changes')) role = CHANGE;
     else if (nameIs(k, 'erased')) return null;
+    roles[k] = role;
   }
   // `hashedView` reads the actor's members, so an event without one is the slow path's to judge.
   if (!actor || seq === -1 || kinds[seq] !== INTEGER || src[starts[seq] as number] === 0x2d) {
@@ -146,6 +158,7 @@ function grow(size: number): void {
   ends = new Int32Array(size);
   nexts = new Int32Array(size);
   order = new Int32Array(size);
+  roles = new Uint8Array(size);
 }
 
 /**
@@ -219,13 +232,11 @@ function arrayEnd(i: number, end: number, depth: number): number {
  * name is ASCII (so that its bytes sort as its UTF-16 code units do) and not `__proto__`.
  */
 function stringEnd(i: number, end: number, name: boolean): number {
+  const bytes = src;
+  const stops = name ? NAME_STOPS : VALUE_STOPS;
   const first = i;
-  for (; i < end; i++) {
-    const c = src[i] as number;
-    if (c === 0x22) break;
-    if (c === 0x5c || c < 0x20 || (name && c > 0x7e)) return -1;
-  }
-  if (i >= end) return -1;
+  while (i < end && stops[bytes[i] as number] === 0) i++;
+  if (i >= end || bytes[i] !== 0x22) return -1;
   if (name && i - first === 9 && src[first] === 0x5f && textAt(first, '__proto__')) return -1;
   return i + 1;
 }
@@ -287,10 +298,24 @@ function integerOf(node: number): number {
 }
 
 function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
+  return HEX_VALUES[c] as number;
 }
+
+/** Each byte's value as a lowercase hex digit, or -1. */
+const HEX_VALUES = new Int8Array(256).fill(-1);
+for (let c = 0x30; c <= 0x39; c++) HEX_VALUES[c] = c - 0x30;
+for (let c = 0x61; c <= 0x66; c++) HEX_VALUES[c] = c - 0x57;
+
+/**
+ * The bytes that end a string's scan: its closing quote, or what the subset does not read in
+ * it (a backslash, a control character; in a member name, anything past ASCII).
+ */
+const VALUE_STOPS = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) VALUE_STOPS[c] = 1;
+VALUE_STOPS[0x22] = 1;
+VALUE_STOPS[0x5c] = 1;
+const NAME_STOPS = VALUE_STOPS.slice();
+for (let c = 0x7f; c < 256; c++) NAME_STOPS[c] = 1;
 
 /**
  * Whether `salts` is an object of strings (each is read when used, by {@link writePersonal});
@@ -389,6 +414,8 @@ const TARGET = 2;
 const CONTEXT = 3;
 const CHANGE = 4;
 const EVENT = 5;
+/** An event member the hashed view leaves out (`hash`). */
+const LEFT_OUT = 6;
 
 /**
  * Writes object `node` canonically, as `hashedView` has it for its place in the event (`role`;
@@ -404,15 +431,16 @@ function writeObject(node: number, role: number, path: string): boolean {
     const name = order[base + m] as number;
     const value = name + 1;
     let ok = true;
-    if (role === EVENT && (nameIs(name, 'hash') || nameIs(name, 'erased'))) continue;
+    const part = role === EVENT ? (roles[name] as number) : NONE;
+    if (part === LEFT_OUT) continue;
     if (role === CONTEXT && (nameIs(name, 'location') || nameIs(name, 'client'))) continue;
     if (!first) out[at++] = 0x2c;
     first = false;
     copy(starts[name] as number, ends[name] as number);
     out[at++] = 0x3a;
-    const personal = personalPath(role, name, path);
+    const personal = role === EVENT ? '' : personalPath(role, name, path);
     if (personal !== '') ok = writePersonal(value, personal);
-    else if (role === EVENT) ok = writeEventMember(name, value);
+    else if (role === EVENT) ok = writeEventMember(part, value);
     else ok = write(value);
     if (!ok) return false;
   }
@@ -444,12 +472,19 @@ function personalPath(role: number, name: number, path: string): string {
 }
 
 /** Writes the event's members that hold personal values further down; the others as they are. */
-function writeEventMember(name: number, value: number): boolean {
-  if (nameIs(name, 'actor')) return kinds[value] === OBJECT && writeObject(value, ACTOR, '');
-  if (nameIs(name, 'context')) return kinds[value] === OBJECT && writeObject(value, CONTEXT, '');
-  if (nameIs(name, 'targets')) return writeObjects(value, TARGET, '/targets/');
-  if (nameIs(name, 'changes')) return writeObjects(value, CHANGE, '/changes/');
-  return write(value);
+function writeEventMember(part: number, value: number): boolean {
+  switch (part) {
+    case ACTOR:
+      return kinds[value] === OBJECT && writeObject(value, ACTOR, '');
+    case CONTEXT:
+      return kinds[value] === OBJECT && writeObject(value, CONTEXT, '');
+    case TARGET:
+      return writeObjects(value, TARGET, '/targets/');
+    case CHANGE:
+      return writeObjects(value, CHANGE, '/changes/');
+    default:
+      return write(value);
+  }
 }
 
 /** Writes an array whose items are all objects in `role` (`targets`, `changes`). */
