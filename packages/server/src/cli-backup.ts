@@ -10,7 +10,15 @@
  * and so none of the bytes an erasure freed. It is then checked (`PRAGMA quick_check`).
  * PostgreSQL is backed up with its own tools (docs/operations.md).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { storeLocation, storeOptions, UsageError } from './cli-usage.js';
@@ -48,6 +56,10 @@ export async function backupSqlite(
     // As long as the server's writer may hold the lock that a read takes for a moment.
     from.pragma('busy_timeout = 10000');
     from.prepare('VACUUM INTO ?').run(database);
+  } catch (error) {
+    // A copy cut short (a full disk) is not left to be mistaken for a backup.
+    rmSync(database, { force: true });
+    throw error;
   } finally {
     from.close();
   }

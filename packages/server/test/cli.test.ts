@@ -2,7 +2,7 @@
  * The `hindsight` binary as an operator runs it: real processes, a real port, real files.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
-import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -678,6 +678,14 @@ describe('hindsight backup', () => {
     const busy = await cli('backup', tmp.dir, '--data', tmp.dir);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toMatch(/already exists and is not an empty directory/);
+    // A file that is not a database: an error, and nothing left that looks like a backup.
+    const garbage = tempDir();
+    writeFileSync(join(garbage.dir, 'hindsight.db'), 'not a database'.repeat(100));
+    const broken = await cli('backup', join(garbage.dir, 'copy'), '--data', garbage.dir);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/not a database/);
+    expect(existsSync(join(garbage.dir, 'copy', 'hindsight.db'))).toBe(false);
+    garbage.remove();
     const pg = await cli(
       'backup',
       join(tmp.dir, 'b'),
