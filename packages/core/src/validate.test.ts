@@ -349,6 +349,23 @@ describe('validateEvent: metadata', () => {
     ).toEqual(['/changes/0/after/a/b/c/d/e']);
   });
 
+  it('refuses nesting thousands deep without serialising it, and numbers JSON cannot hold', () => {
+    const deep = fromJson(
+      `{"tenant":"acme","action":"a.b","actor":{"id":"u"},"metadata":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+    );
+    expect(validateEvent(deep, { now })).toEqual([
+      { path: '/metadata/a/a/a/a/a', message: 'nesting deeper than 5 levels' },
+    ]);
+    const infinite = fromJson(
+      '{"tenant":"acme","action":"a.b","actor":{"id":"u"},"metadata":{"n":-1e400},' +
+        '"changes":[{"field":"f","after":[1e999]}]}',
+    );
+    expect(validateEvent(infinite, { now })).toEqual([
+      { path: '/changes/0/after/0', message: 'must be a finite number' },
+      { path: '/metadata/n', message: 'must be a finite number' },
+    ]);
+  });
+
   it('refuses metadata that is not an object', () => {
     expect(paths({ metadata: ['a'] })).toEqual(['/metadata']);
     expect(paths({ metadata: 'a' })).toEqual(['/metadata']);

@@ -184,6 +184,13 @@ function checkFreeJson(
   issues: ValidationIssue[],
 ): void {
   if (issues.length >= MAX_ISSUES) return;
+  if (typeof value === 'number') {
+    // JSON has no Infinity or NaN (a number past its range parses as Infinity).
+    if (!Number.isFinite(value)) {
+      issues.push({ path: pointer(parent, key), message: 'must be a finite number' });
+    }
+    return;
+  }
   if (typeof value === 'string') {
     if (!value.isWellFormed()) {
       issues.push({
@@ -267,6 +274,8 @@ function checkSemantics(
   // and of every part of it (a part's JSON is a piece of the event's), so that limits far above
   // the bound need no serialising or counting.
   const bound = options.json === undefined ? Number.POSITIVE_INFINITY : 3 * options.json.length;
+  /** Whether a free-form value (metadata, a change's value) is nested too deep or not JSON. */
+  let misshapen = false;
   checkLine(event.id, prefix, '/id', issues);
   checkLine(event.status, prefix, '/status', issues);
   checkLine(event.description, prefix, '/description', issues, true);
@@ -311,13 +320,19 @@ function checkSemantics(
       for (const side of SIDES) {
         const value = c[side];
         if (value === undefined) continue;
+        // Shape first: a value nested past the limit is not serialised to be measured.
+        const before = issues.length;
+        checkFreeJson(value, base, side, 1, LIMITS.metadataDepth, issues);
+        if (issues.length > before) {
+          misshapen = true;
+          continue;
+        }
         if (bound > LIMITS.changeValueBytes && jsonBytes(value) > LIMITS.changeValueBytes) {
           issues.push({
             path: `${base}/${side}`,
             message: `is larger than ${LIMITS.changeValueBytes} bytes as JSON`,
           });
         }
-        checkFreeJson(value, base, side, 1, LIMITS.metadataDepth, issues);
       }
     }
   }
@@ -351,16 +366,21 @@ function checkSemantics(
   }
 
   if (event.metadata !== undefined) {
-    if (bound > LIMITS.metadataBytes && jsonBytes(event.metadata) > LIMITS.metadataBytes) {
+    const before = issues.length;
+    checkFreeJson(event.metadata, prefix, 'metadata', 1, LIMITS.metadataDepth, issues);
+    if (issues.length > before) misshapen = true;
+    else if (bound > LIMITS.metadataBytes && jsonBytes(event.metadata) > LIMITS.metadataBytes) {
       issues.push({
         path: `${prefix}/metadata`,
         message: `is larger than ${LIMITS.metadataBytes} bytes`,
       });
     }
-    checkFreeJson(event.metadata, prefix, 'metadata', 1, LIMITS.metadataDepth, issues);
   }
 
+  // A misshapen free-form value may not even serialise (nested thousands deep); the event is
+  // refused for it already.
   if (
+    !misshapen &&
     bound > LIMITS.eventBytes &&
     utf8Length(options.json ?? JSON.stringify(event)) > LIMITS.eventBytes
   ) {

@@ -224,6 +224,29 @@ describe('bad input gets its documented code and stores nothing', () => {
       'invalid_event',
       '/metadata/a/b/c/d/e',
     ],
+    // regression: nested thousands deep, the event could not be serialised to be measured (500).
+    [
+      'metadata nested 5,000 deep',
+      `{"tenant":"${tenant}","action":"a.b","actor":{"id":"u"},"metadata":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`,
+      400,
+      'invalid_event',
+      '/metadata/a/a/a/a/a',
+    ],
+    [
+      'a change value nested 5,000 deep',
+      `{"tenant":"${tenant}","action":"a.b","actor":{"id":"u"},"changes":[{"field":"f","before":${'['.repeat(5000)}${']'.repeat(5000)}}]}`,
+      400,
+      'invalid_event',
+      '/changes/0/before/0/0/0/0/0',
+    ],
+    // regression: a number past JSON's range parses as Infinity, which no hash can take (500).
+    [
+      'a number past the range of JSON numbers',
+      `{"tenant":"${tenant}","action":"a.b","actor":{"id":"u"},"metadata":{"n":1e400}}`,
+      400,
+      'invalid_event',
+      '/metadata/n',
+    ],
     [
       'lone surrogate',
       `{"tenant":"${tenant}","action":"a.b","actor":{"id":"\\ud800"}}`,
