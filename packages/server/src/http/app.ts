@@ -216,6 +216,9 @@ function toHindsightError(error: FastifyError | HindsightError | Error): Hindsig
   }
 }
 
+/** The longest path parameter the router matches, percent-encoded. */
+const MAX_PARAM_LENGTH = 2048;
+
 /** Each app's metrics, for a listener of their own (`listenForMetrics`). */
 const appMetrics = new WeakMap<FastifyInstance, Metrics>();
 
@@ -250,6 +253,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // Request lines are not logged: they would carry search queries of customers' logs.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
+    // An event id may be 128 characters, up to 9 each once percent-encoded in a path; the
+    // router's default of 100 answered `404 No route` for a long one.
+    maxParamLength: MAX_PARAM_LENGTH,
     // A URL Fastify cannot route (a malformed %-escape) gets the API's error body too.
     frameworkErrors: (error, _req, reply) => {
       const mapped = toHindsightError(error);

@@ -110,6 +110,17 @@ describe('POST /v1/events', () => {
     expectError(changed, 409, 'conflict');
     expect(await storedIds('idem')).toEqual(['same']);
   });
+
+  // regression: ids past 100 characters were stored, then answered `404 No route` by id.
+  it('reads back by id an event whose id is as long as ids may be, in any script', async () => {
+    const ids = ['e'.repeat(128), 'é/😀 ?#'.repeat(18).slice(0, 128)];
+    for (const id of ids) {
+      expect((await t.post(event({ tenant: 'long-ids', id }))).statusCode).toBe(202);
+      const res = await t.get(`/v1/tenants/long-ids/events/${encodeURIComponent(id)}`);
+      expect(res.statusCode, res.body).toBe(200);
+      expect((res.json() as { id: string }).id).toBe(id);
+    }
+  });
 });
 
 describe('bad input gets its documented code and stores nothing', () => {
