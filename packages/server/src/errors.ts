@@ -80,9 +80,21 @@ export const ERROR_CODES = {
       'until an admin lifts the hold (`DELETE /v1/tenants/{tenant}/legal-hold`); nothing was ' +
       'changed.',
   },
+  request_timeout: {
+    status: 408,
+    description:
+      'The request did not arrive in full in time (Node.js `requestTimeout`, 5 minutes); the ' +
+      'connection is closed. Send it again.',
+  },
   payload_too_large: {
     status: 413,
     description: 'The body is larger than 4 MiB. Split the batch.',
+  },
+  headers_too_large: {
+    status: 431,
+    description:
+      "The request's headers are larger than the server accepts (Node.js `maxHeaderSize`, 16 " +
+      'KiB): an oversized `Authorization` header or cookies. The connection is closed.',
   },
   unsupported_media_type: {
     status: 415,

@@ -4,6 +4,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rateLimitPlugin from '@fastify/rate-limit';
@@ -256,6 +257,27 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // An event id may be 128 characters, up to 9 each once percent-encoded in a path; the
     // router's default of 100 answered `404 No route` for a long one.
     maxParamLength: MAX_PARAM_LENGTH,
+    // A request Node.js refuses before Fastify sees it (headers too large, not HTTP, too slow)
+    // gets the API's error body too, then the connection is closed.
+    clientErrorHandler: (error, socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const mapped =
+        error.code === 'HPE_HEADER_OVERFLOW'
+          ? new HindsightError('headers_too_large', 'The request headers are too large.')
+          : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? new HindsightError('request_timeout', 'The request did not arrive in time.')
+            : new HindsightError('invalid_request', 'The request is not valid HTTP.');
+      metrics.error(mapped.code);
+      if (socket.writable) {
+        const body = JSON.stringify(mapped.toBody());
+        socket.write(
+          `HTTP/1.1 ${mapped.status} ${STATUS_CODES[mapped.status]}\r\nContent-Type: ` +
+            `application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+            `Connection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(error);
+    },
     // A URL Fastify cannot route (a malformed %-escape) gets the API's error body too.
     frameworkErrors: (error, _req, reply) => {
       const mapped = toHindsightError(error);

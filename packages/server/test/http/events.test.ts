@@ -1,3 +1,4 @@
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors.js';
 import { event, type TestApp, testApp } from '../helpers.js';
@@ -315,6 +316,40 @@ describe('bad input gets its documented code and stores nothing', () => {
       payload: 'hello',
     });
     expectError(res, 415, 'unsupported_media_type');
+  });
+
+  it('answers what Node.js refuses before routing in the API’s error shape too', async () => {
+    const served = await testApp();
+    try {
+      await served.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = served.app.server.address() as AddressInfo;
+      /** Sends raw bytes; resolves the status line and the JSON body of the answer. */
+      const raw = (request: string) =>
+        new Promise<{ status: string; body: unknown }>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.end(request));
+          let text = '';
+          socket.on('data', (d) => {
+            text += d.toString();
+          });
+          socket.on('error', reject);
+          socket.on('close', () => {
+            const [head = '', body = ''] = text.split('\r\n\r\n');
+            resolve({ status: head.split('\r\n')[0] ?? '', body: JSON.parse(body) });
+          });
+        });
+      const big = await raw(
+        `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      );
+      expect(big.status).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+      expect(big.body).toMatchObject({ error: { code: 'headers_too_large' } });
+      const garbled = await raw('NOT HTTP AT ALL\r\n\r\n');
+      expect(garbled.status).toBe('HTTP/1.1 400 Bad Request');
+      expect(garbled.body).toMatchObject({ error: { code: 'invalid_request' } });
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      await served.close();
+    }
   });
 
   it('keeps serving after all of that', async () => {
