@@ -256,7 +256,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     // An event id may be 128 characters, up to 9 each once percent-encoded in a path; the
     // router's default of 100 answered `404 No route` for a long one.
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // A request Node.js refuses before Fastify sees it (headers too large, not HTTP, too slow)
     // gets the API's error body too, then the connection is closed.
     clientErrorHandler: (error, socket) => {
