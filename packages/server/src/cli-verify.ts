@@ -146,21 +146,24 @@ export class ProgressLine {
   }
 }
 
+/** `1 event`, `2 events`. */
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /** The verdict for people: `OK: …` or `FAILED: …` and a line per problem. */
 export function reportLines(report: VerifyReport): string[] {
   const lines: string[] = [];
   if (report.ok) {
     lines.push(
-      `OK: tenant ${report.tenant}, ${report.events} events; ${report.checkpoints} signed ${report.checkpoints === 1 ? 'checkpoint' : 'checkpoints'} verified, up to size ${report.verifiedSize}.`,
+      `OK: tenant ${report.tenant}, ${count(report.events, 'event')}; ${count(report.checkpoints, 'signed checkpoint')} verified, up to size ${report.verifiedSize}.`,
     );
     if (report.pruned > 0) {
       lines.push(
-        `  ${report.pruned} events are present as hashes only: removed by retention, or (an archive) not in this file.`,
+        `  ${report.pruned === 1 ? '1 event is' : `${report.pruned} events are`} present as hashes only: removed by retention, or (an archive) not in this file.`,
       );
     }
   } else {
     lines.push(
-      `FAILED: tenant ${report.tenant ?? '?'}, ${report.events} events, ${report.problems.length} problems:`,
+      `FAILED: tenant ${report.tenant ?? '?'}, ${count(report.events, 'event')}, ${count(report.problems.length, 'problem')}:`,
     );
     for (const p of report.problems)
       lines.push(`  ${p.kind}${p.seq === undefined ? '' : ` (seq ${p.seq})`}: ${p.message}`);
