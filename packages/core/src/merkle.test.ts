@@ -118,6 +118,16 @@ describe('merkle: RFC 6962 / 9162 vectors', () => {
     expect(leaves.map(hex)).toEqual(LEAF_HASHES);
   });
 
+  it('hashes a node in place as nodeHash does', () => {
+    const pair = Buffer.alloc(96);
+    for (let i = 0; i < pair.length; i++) pair[i] = (i * 37) % 251;
+    const out = Buffer.alloc(64, 0xee);
+    merkle.nodeHashInto(pair, 16, out, 32);
+    const expected = merkle.nodeHash(pair.subarray(16, 48), pair.subarray(48, 80));
+    expect(out.subarray(32)).toEqual(Buffer.from(expected));
+    expect(out.subarray(0, 32)).toEqual(Buffer.alloc(32, 0xee));
+  });
+
   it('gives the root of every prefix, and of the empty tree', () => {
     for (let size = 0; size <= 8; size++) {
       expect(hex(merkle.rootHash(leaves.slice(0, size)))).toBe(ROOTS[size]);

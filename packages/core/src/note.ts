@@ -190,7 +190,16 @@ function splitNote(message: string): { text: string; signatures: NoteSignature[]
  * @example noteSigners(checkpointNote) // ['audit.example.com+1a2b3c4d']
  */
 export function noteSigners(message: string): string[] {
-  return splitNote(message).signatures.map((s) => `${s.name}+${hex8(s.keyHash)}`);
+  return splitNote(message).signatures.map(keyName);
+}
+
+/**
+ * A key's name and hash, `name+hash`: how a signature line names it, and the start of its
+ * verifier key text.
+ * @example keyName(signer) // 'audit.example.com+1a2b3c4d'
+ */
+export function keyName(key: { readonly name: string; readonly keyHash: number }): string {
+  return `${key.name}+${hex8(key.keyHash)}`;
 }
 
 /**

@@ -50,22 +50,20 @@ export function checkChunk(bytes: Uint8Array): ChunkResult {
   // A chunk with "\r" in it is cut as `readline` would; one that is not UTF-8 is decoded with
   // replacement characters, so its bytes are not the text the slow path reads.
   if (buffer.includes(13) || !isUtf8(buffer)) return checkLines(buffer);
-  let lines = 0;
-  for (let at = 0; at < buffer.length; lines++) {
-    const end = buffer.indexOf(10, at);
-    at = end === -1 ? buffer.length : end + 1;
-  }
-  const result = emptyResult(lines);
-  let at = 0;
-  for (let i = 0; i < lines; i++) {
+  const ends: number[] = [];
+  for (let at = 0; at < buffer.length; ) {
     const newline = buffer.indexOf(10, at);
     const end = newline === -1 ? buffer.length : newline;
+    ends.push(end);
+    at = end + 1;
+  }
+  const result = emptyResult(ends.length);
+  let at = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i] as number;
     const event = checkEventBytes(buffer, at, end, result.leaves, 32 * result.ids.length);
-    if (event !== null) {
-      result.checked[i] = 1;
-      result.seqs[result.ids.length] = event.seq;
-      result.ids.push(event.id);
-    } else addLine(result, i, buffer.toString('utf8', at, end));
+    if (event !== null) keep(result, i, event);
+    else addLine(result, i, buffer.toString('utf8', at, end));
     at = end + 1;
   }
   return finished(result);
@@ -101,9 +99,14 @@ function addLine(result: Pending, i: number, line: string): void {
     result.others.push(line);
     return;
   }
+  result.leaves.write(event.hash, 32 * result.ids.length, 'hex');
+  keep(result, i, event);
+}
+
+/** Records line `i` as a checked event, whose leaf is already at its place in `leaves`. */
+function keep(result: Pending, i: number, event: { seq: number; id: string }): void {
   result.checked[i] = 1;
   result.seqs[result.ids.length] = event.seq;
-  result.leaves.write(event.hash, 32 * result.ids.length, 'hex');
   result.ids.push(event.id);
 }
 

@@ -19,7 +19,6 @@
  * in the export nor in a `pruned` line is reported as removed.
  */
 
-import { hash } from 'node:crypto';
 import { type LeafHashParts, leafHash, leafHashOf, leafHashParts, type Salts } from './leaf.js';
 import * as merkle from './merkle.js';
 import * as note from './note.js';
@@ -670,9 +669,6 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
  * O(log n) of them. Pruned leaves are unknown; the subtree hashes given for them stand in.
  */
 /** One level of a tree: its nodes' hashes (at `32 * index`) and which are known. */
-/** `0x01 || left || right`, the input of an interior node's hash (RFC 9162). */
-const NODE_INPUT = Buffer.alloc(65, 1);
-
 interface Level {
   readonly hashes: Uint8Array;
   readonly known: Uint8Array;
@@ -713,10 +709,8 @@ class RootCache {
         if (row.known[j] === 1 || below.known[2 * j] !== 1 || below.known[2 * j + 1] !== 1) {
           continue;
         }
-        // merkle.nodeHash(left, right), without its three allocations: a million leaves make
-        // a million nodes, hashed here after the last line is read.
-        NODE_INPUT.set(below.hashes.subarray(64 * j, 64 * j + 64), 1);
-        hashes.write(hash('sha256', NODE_INPUT, 'hex'), 32 * j, 32, 'hex');
+        // A million leaves make a million nodes, hashed here after the last line is read.
+        merkle.nodeHashInto(below.hashes, 64 * j, hashes, 32 * j);
         row.known[j] = 1;
       }
     }

@@ -91,7 +91,7 @@ export async function otherSigners(
   signer: note.NoteSigner,
   limit = 100,
 ): Promise<{ tenants: string[]; keys: string[] }> {
-  const mine = note.verifierKeyText(signer).split('+').slice(0, 2).join('+');
+  const mine = note.keyName(signer);
   const largest = (await store.tenants()).sort((a, b) => b.size - a.size).slice(0, limit);
   const tenants: string[] = [];
   const keys = new Set<string>();

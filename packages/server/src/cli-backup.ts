@@ -85,7 +85,7 @@ export async function backupSqlite(
   return { database, bytes: statSync(database).size, ...counts, signingKey };
 }
 
-const count = new Intl.NumberFormat('en-US').format;
+const grouped = new Intl.NumberFormat('en-US').format;
 
 /** `hindsight backup BACKUP_DIR [--data DIR | --database-url sqlite:…] [--signing-key FILE]`. */
 export async function backupCommand(args: string[]): Promise<void> {
@@ -116,7 +116,7 @@ export async function backupCommand(args: string[]): Promise<void> {
   const megabytes = (summary.bytes / 1024 / 1024).toFixed(1);
   const lines = [
     `Backed up ${source} to ${resolve(target)}:`,
-    `  hindsight.db  ${count(summary.events)} events of ${count(summary.tenants)} tenant${summary.tenants === 1 ? '' : 's'}, ${megabytes} MB, checked`,
+    `  hindsight.db  ${grouped(summary.events)} events of ${grouped(summary.tenants)} tenant${summary.tenants === 1 ? '' : 's'}, ${megabytes} MB, checked`,
     summary.signingKey === null
       ? `  no signing key at ${key}: back up the key the server signs with yourself`
       : '  signing.key   the checkpoint signing key: keep this backup as secret as the key',

@@ -23,12 +23,12 @@
 import type Database from 'better-sqlite3';
 import { withSecureDelete } from './sqlite-erase.js';
 
-/** The steps, in order; `wal` may be repeated until readers let the WAL go. */
-export const PURGE_STEPS = ['search', 'email', 'ip', 'wal'] as const;
-export type PurgeStep = (typeof PURGE_STEPS)[number];
+/** The steps run once each, in order; then `wal`, repeated until readers let the WAL go. */
+export const PURGE_STEPS = ['search', 'email', 'ip'] as const;
+export type PurgeStep = (typeof PURGE_STEPS)[number] | 'wal';
 
 /** What each step but `wal` runs, with `secure_delete` on. */
-const STATEMENTS: Record<Exclude<PurgeStep, 'wal'>, string> = {
+const STATEMENTS: Record<(typeof PURGE_STEPS)[number], string> = {
   search: "INSERT INTO events_fts (events_fts) VALUES ('optimize')",
   // The indexes whose keys are personal values (`sqlite-schema.ts`).
   email: 'REINDEX events_email',

@@ -544,7 +544,7 @@ class SqliteStore implements Store {
       return response.purged === true;
     };
     const run = async () => {
-      for (const name of PURGE_STEPS) if (name !== 'wal') await step(name);
+      for (const name of PURGE_STEPS) await step(name);
       for (let attempt = 1; attempt <= WAL_ATTEMPTS; attempt++) {
         if (await step('wal')) return;
         await sleep(WAL_RETRY_MS);
