@@ -89,11 +89,28 @@ export interface WireError {
   readonly code: ErrorCode;
   readonly message: string;
   readonly details?: ErrorDetail[];
+  /** What the database said, for the server's log (never in the answer). */
+  readonly cause?: string;
 }
 
 /** The `HindsightError` a {@link WireError} was. */
-export function fromWireError({ code, message, details }: WireError): HindsightError {
-  return new HindsightError(code, message, details ? { details } : undefined);
+export function fromWireError({ code, message, details, cause }: WireError): HindsightError {
+  return new HindsightError(code, message, {
+    ...(details ? { details } : {}),
+    ...(cause === undefined ? {} : { cause: new Error(cause) }),
+  });
+}
+
+/** The outcome of a batch the database refused when committed on its own: nothing of it stays. */
+export function refusedBatch(error: unknown): WireOutcome {
+  return {
+    ok: false,
+    error: {
+      code: 'store_unavailable',
+      message: 'The event store could not commit the batch; nothing of it was stored.',
+      cause: error instanceof Error ? error.message : String(error),
+    },
+  };
 }
 
 /** What a backend tells the planner; all of it synchronous, read before or during the plan. */

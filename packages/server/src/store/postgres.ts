@@ -21,12 +21,14 @@ import { forEachInSlices } from '../slices.js';
 import * as access from './access-rows.js';
 import {
   FrontierCache,
+  fromWireError,
   newPlanState,
   nodesInOrder,
   type PlannedInsert,
   type PlanSource,
   planBatch,
   producerIds,
+  refusedBatch,
   type StoredId,
   saltsOf,
   type TreeGrowth,
@@ -258,31 +260,14 @@ class PostgresStore implements Store {
               alone.push(...(await this.#transaction(client, [batch], texts, planned)));
             } catch (batchError) {
               if (isUnavailable(batchError)) throw batchError;
-              alone.push({
-                ok: false,
-                error: {
-                  code: 'store_unavailable',
-                  message: 'The event store could not commit the batch; nothing of it was stored.',
-                },
-              });
+              alone.push(refusedBatch(batchError));
             }
           }
           return alone;
         }
       }, 'The event store could not commit the batch; nothing of it was stored.');
       this.#countAppended(months, outcomes);
-      return outcomes.map((o) =>
-        o.ok
-          ? o
-          : {
-              ok: false,
-              error: new HindsightError(
-                o.error.code,
-                o.error.message,
-                o.error.details ? { details: o.error.details } : undefined,
-              ),
-            },
-      );
+      return outcomes.map((o) => (o.ok ? o : { ok: false, error: fromWireError(o.error) }));
     } finally {
       draft?.link.drop();
       if (unplanned) this.#unplanned--;
@@ -324,6 +309,9 @@ class PostgresStore implements Store {
     try {
       const done = await this.#insertAll(client, batches, texts, link, planned);
       await client.query('COMMIT');
+      // Only now may other group commits take these tenants as stored: one that did before
+      // would lock a row its snapshot cannot see yet, and plan the tenant as absent.
+      for (const [name, id] of done.tenantIds) this.#tenantIds.set(name, id);
       this.#committed(done.frontiers);
       link.commit();
       return done.outcomes;
@@ -443,7 +431,7 @@ class PostgresStore implements Store {
     texts: TextsOf,
     link: Link,
     planned: () => void,
-  ): Promise<{ outcomes: WireOutcome[]; frontiers: Frontiers }> {
+  ): Promise<{ outcomes: WireOutcome[]; frontiers: Frontiers; tenantIds: Map<string, number> }> {
     const names = [...new Set(batches.flatMap((b) => b.map((e) => e.tenant)))].sort();
     const unknown = names.filter((n) => !this.#tenantIds.has(n));
     if (unknown.length > 0) {
@@ -479,8 +467,7 @@ class PostgresStore implements Store {
     if (plan.inserted.length > 0) {
       await client.query(APPEND_SQL, appendParams(plan.columns, nodes, frontiers, plan.elements));
     }
-    for (const [name, id] of ids) this.#tenantIds.set(name, id);
-    return { outcomes: plan.outcomes, frontiers };
+    return { outcomes: plan.outcomes, frontiers, tenantIds: ids };
   }
 
   /** Plans the batches from `source`: their outcomes, and the rows of the events to insert. */

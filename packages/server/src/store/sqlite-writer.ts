@@ -14,6 +14,7 @@ import {
   type PlanSource,
   type PlanState,
   planBatch,
+  refusedBatch,
   type StoredId,
   treeGrowth,
   type WireError,
@@ -334,14 +335,8 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
         outcomes: r.batches.map((batch): WireOutcome => {
           try {
             return writer.append([batch])[0] as WireOutcome;
-          } catch {
-            return {
-              ok: false,
-              error: {
-                code: 'store_unavailable',
-                message: 'The event store could not commit the batch; nothing of it was stored.',
-              },
-            };
+          } catch (error) {
+            return refusedBatch(error);
           }
         }),
       }));

@@ -140,6 +140,23 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect((await all(t)).map((e) => e.seq)).toEqual(seqs.slice().reverse());
       });
 
+      it('takes the first batches of new tenants committed side by side', async () => {
+        // Every group commit here may be the one that creates its tenant, while the others wait
+        // for it: none may find the tenant half made, and none fails.
+        const tenants = Array.from({ length: 6 }, () => freshTenant());
+        const results = await Promise.all(
+          tenants.flatMap((t) =>
+            Array.from({ length: 6 }, () => store.append([prepare([ev(t), ev(t)])])),
+          ),
+        );
+        expect(results.flat().filter((o) => !o.ok)).toEqual([]);
+        for (const t of tenants) {
+          expect((await all(t, { order: 'asc' })).map((e) => e.seq)).toEqual(
+            Array.from({ length: 12 }, (_, i) => i + 1),
+          );
+        }
+      });
+
       it('keeps seq gap-free and unique when two stores (servers) share the database', async () => {
         const t = freshTenant();
         const second = await harness.another();
@@ -304,13 +321,24 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         ]);
         expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
         const failed = outcomes[1];
-        if (failed && !failed.ok) expect(failed.error.code).toBe('store_unavailable');
+        if (failed && !failed.ok) {
+          expect(failed.error.code).toBe('store_unavailable');
+          // The database's own reason stays with the error, for the server's log.
+          expect(String(failed.error.cause)).toContain('refused by test trigger');
+        }
         expect((await all(t, { order: 'asc' })).map((e) => [e.id, e.seq])).toEqual([
           ['a1', 1],
           ['a2', 2],
           ['c1', 3],
         ]);
         expect(await store.getEvent(t, 'b1')).toBeNull();
+        // A tenant whose very first batch is refused exists no more than its events: its next
+        // batch is numbered from 1, and not refused for a tenant the database never kept.
+        const first = freshTenant();
+        const refused = await store.append([prepare([ev(first, { id: 'poison' })])]);
+        expect(refused.map((o) => o.ok)).toEqual([false]);
+        const next = await store.append([prepare([ev(first, { id: 'n1' })])]);
+        expect(next.map((o) => (o.ok ? o.events.map((e) => e.seq) : o.error.code))).toEqual([[1]]);
       });
 
       it('gives null for an unknown id or tenant', async () => {
