@@ -7,7 +7,8 @@
  * the commitment, does not change. What readers see instead is {@link DELETED_USER} for a name,
  * and nothing for an e-mail, IP, user agent or `changes` value.
  */
-import { commitment, type Salts } from './leaf.js';
+import type { Salts } from './hashed-view.js';
+import { commitment } from './leaf.js';
 import type { StoredEvent, UnsealedEvent } from './schema.js';
 
 /** What an erased person's name shows as. */

@@ -11,6 +11,7 @@ export {
   eraseEvent,
   subjectPaths,
 } from './erase.js';
+export { hashedViewWith, personalValues, type Salts } from './hashed-view.js';
 export { type IpAddress, type IpRange, isIpAddress, parseIp, parseIpRange } from './ip.js';
 export {
   commitment,
@@ -22,9 +23,7 @@ export {
   leafHashParts,
   makeSalts,
   normalizeEvent,
-  personalValues,
   SALT_BYTES,
-  type Salts,
   sealEvent,
 } from './leaf.js';
 export * as merkle from './merkle.js';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { canonicalJson } from './canonical-json.js';
+import { personalValues, type Salts } from './hashed-view.js';
 import {
   commitment,
   hashedView,
@@ -10,9 +11,7 @@ import {
   leafHashParts,
   makeSalts,
   normalizeEvent,
-  personalValues,
   SALT_BYTES,
-  type Salts,
   sealEvent,
 } from './leaf.js';
 import type { EventInput, StoredEvent, UnsealedEvent } from './schema.js';

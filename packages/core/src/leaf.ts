@@ -8,6 +8,7 @@
  */
 import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
+import { hashedViewWith, type Personal, personalValues, type Salts } from './hashed-view.js';
 import { parseIp } from './ip.js';
 import {
   DEFAULT_CATEGORY,
@@ -16,9 +17,6 @@ import {
   type UnsealedEvent,
 } from './schema.js';
 import { parseRfc3339 } from './validate.js';
-
-/** Salts of one event's personal values, keyed by JSON Pointer (`/actor/email`), hex. */
-export type Salts = Record<string, string>;
 
 /** Bytes of each salt. */
 export const SALT_BYTES = 16;
@@ -62,31 +60,6 @@ export function normalizeEvent(
   return event;
 }
 
-type Personal = { path: string; value: unknown };
-
-/**
- * The personal values of an event and their JSON Pointers: actor name and e-mail, target names,
- * IP, user agent and `changes` values.
- */
-export function personalValues(event: UnsealedEvent): Personal[] {
-  const out: Personal[] = [];
-  const add = (path: string, value: unknown) => {
-    if (value !== undefined) out.push({ path, value });
-  };
-  add('/actor/name', event.actor.name);
-  add('/actor/email', event.actor.email);
-  event.targets?.forEach((t, i) => {
-    add(`/targets/${i}/name`, t.name);
-  });
-  add('/context/ip', event.context?.ip);
-  add('/context/userAgent', event.context?.userAgent);
-  event.changes?.forEach((c, i) => {
-    add(`/changes/${i}/before`, c.before);
-    add(`/changes/${i}/after`, c.after);
-  });
-  return out;
-}
-
 /** Scratch space for the bytes hashed: reused, so a hash allocates only its result. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
@@ -115,67 +88,14 @@ export function commitment(saltHex: string, value: unknown): string {
 }
 
 /**
- * The object a leaf hash is computed over: the event without `hash`, `erased`,
- * `context.location`, `context.client`, with each personal value of {@link personalValues}
- * replaced by its commitment. An erased value (issue #9) is its commitment in `erased`, whatever
- * the event shows in its place (`null` there: a name the event never had, left out). A personal
- * value with no salt must already be a commitment. Copies only what it changes; the event is
- * not modified.
+ * The object a leaf hash is computed over ({@link hashedViewWith}), each personal value's
+ * commitment computed here. Copies only what it changes; the event is not modified.
  */
 export function hashedView(
   event: UnsealedEvent & { seq: number },
   salts: Salts,
 ): Record<string, unknown> {
-  const erased = event.erased;
-  const commit = (path: string, value: unknown): unknown => {
-    if (erased !== undefined && Object.hasOwn(erased, path)) return erased[path] ?? undefined;
-    if (value === undefined) return undefined;
-    const salt = salts[path];
-    return salt === undefined ? value : commitment(salt, value);
-  };
-  const { hash: _hash, erased: _erased, ...view } = event as StoredEvent;
-  const out: Record<string, unknown> = view;
-  const actor: Record<string, unknown> = { ...event.actor };
-  put(actor, 'name', commit('/actor/name', event.actor.name));
-  put(actor, 'email', commit('/actor/email', event.actor.email));
-  out['actor'] = actor;
-  if (event.targets) {
-    out['targets'] = event.targets.map((t, i) => {
-      const name = commit(`/targets/${i}/name`, t.name);
-      if (name === t.name) return t;
-      const target: Record<string, unknown> = { ...t };
-      put(target, 'name', name);
-      return target;
-    });
-  }
-  const ip = commit('/context/ip', event.context?.ip);
-  const userAgent = commit('/context/userAgent', event.context?.userAgent);
-  if (event.context || ip !== undefined || userAgent !== undefined) {
-    const {
-      location: _location,
-      client: _client,
-      ...context
-    } = event.context ?? ({} as NonNullable<UnsealedEvent['context']>);
-    const c: Record<string, unknown> = context;
-    put(c, 'ip', ip);
-    put(c, 'userAgent', userAgent);
-    out['context'] = c;
-  }
-  if (event.changes) {
-    out['changes'] = event.changes.map((change, i) => {
-      const c: Record<string, unknown> = { ...change };
-      put(c, 'before', commit(`/changes/${i}/before`, change.before));
-      put(c, 'after', commit(`/changes/${i}/after`, change.after));
-      return c;
-    });
-  }
-  return out;
-}
-
-/** Sets a member, or removes it for `undefined`. */
-function put(object: Record<string, unknown>, key: string, value: unknown): void {
-  if (value === undefined) delete object[key];
-  else object[key] = value;
+  return hashedViewWith(event, salts, (_path, salt, value) => commitment(salt, value));
 }
 
 /**

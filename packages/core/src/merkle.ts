@@ -8,6 +8,7 @@
  * including hashes of the wrong length, and never throws.
  */
 import { hash } from 'node:crypto';
+import { climb, inclusionSides, validSize } from './merkle-path.js';
 
 /** Bytes in every hash of the tree (SHA-256). */
 export const HASH_BYTES = 32;
@@ -215,29 +216,12 @@ export function appendLeaves(
   return out;
 }
 
-/**
- * RFC 9162's step of both verifiers: right-shift the node index and the last index together
- * until the node is a right child or the root — past the levels where it has no sibling.
- */
-function climb(fn: number, sn: number): [number, number] {
-  let [f, s] = [fn, sn];
-  while (f % 2 === 0 && f !== 0) {
-    f = Math.floor(f / 2);
-    s = Math.floor(s / 2);
-  }
-  return [f, s];
-}
-
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
 
 function wellFormed(hashes: readonly Uint8Array[]): boolean {
   return hashes.every((h) => h instanceof Uint8Array && h.length === HASH_BYTES);
-}
-
-function validSize(n: number): boolean {
-  return Number.isSafeInteger(n) && n >= 0;
 }
 
 /**
@@ -250,23 +234,14 @@ export function rootFromInclusionProof(
   leaf: Uint8Array,
   proof: readonly Uint8Array[],
 ): Uint8Array | null {
-  if (!validSize(index) || !validSize(size) || index >= size) return null;
   if (!wellFormed([leaf, ...proof])) return null;
-  let fn = index;
-  let sn = size - 1;
+  const sides = inclusionSides(index, size, proof.length);
+  if (sides === null) return null;
   let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return null;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      [fn, sn] = climb(fn, sn);
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 ? r : null;
+  proof.forEach((p, i) => {
+    r = sides[i] ? nodeHash(p, r) : nodeHash(r, p);
+  });
+  return r;
 }
 
 /**

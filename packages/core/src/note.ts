@@ -12,16 +12,28 @@
  * `PRIVATE+KEY+<name>+<hex key hash>+<base64(0x01 ‖ seed)>`.
  */
 import { createPrivateKey, createPublicKey, hash, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  ALG_ED25519,
+  hex8,
+  keyHashInput,
+  keyName,
+  NoteError,
+  parseKeyText,
+  SIG_PREFIX,
+  splitNote,
+  validName,
+} from './note-text.js';
 
-const ALG_ED25519 = 1;
-const SIG_PREFIX = '\u2014 ';
+export {
+  type Checkpoint,
+  checkpointText,
+  keyName,
+  NoteError,
+  parseCheckpoint,
+} from './note-text.js';
+
 /** PKCS #8 DER of an Ed25519 private key, up to its 32-byte seed (RFC 8410). */
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-/** Why a key, note or checkpoint was refused. */
-export class NoteError extends Error {
-  override readonly name = 'NoteError';
-}
 
 /** A key that signs notes. */
 export interface NoteSigner {
@@ -41,20 +53,9 @@ export interface NoteVerifier {
   readonly publicKey: Uint8Array;
 }
 
-function validName(name: string): boolean {
-  return name.length > 0 && !/[\s+]/u.test(name) && /^[\x21-\x7e\u0080-\u{10ffff}]+$/u.test(name);
-}
-
 function keyHashOf(name: string, publicKey: Uint8Array): number {
-  const digest = hash(
-    'sha256',
-    Buffer.concat([Buffer.from(`${name}\n`), Uint8Array.of(ALG_ED25519), publicKey]),
-    'buffer',
-  );
-  return digest.readUInt32BE(0);
+  return hash('sha256', keyHashInput(name, publicKey), 'buffer').readUInt32BE(0);
 }
-
-const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 
 function publicKeyOf(key: KeyObject): Uint8Array {
   const jwk = key.export({ format: 'jwk' });
@@ -83,31 +84,6 @@ export function signerFromSeed(name: string, seed: Uint8Array): NoteSigner {
     privateKeyText: `PRIVATE+KEY+${name}+${hex8(keyHash)}+${encoded}`,
     sign: (message) => new Uint8Array(sign(null, message, privateKey)),
   };
-}
-
-/** Splits `<prefix>name+hash+base64` into its parts, checking the hash against the key. */
-function parseKeyText(
-  text: string,
-  prefix: string,
-): { name: string; keyHash: number; key: Buffer } {
-  if (!text.startsWith(prefix)) throw new NoteError('Malformed key.');
-  // name+hash+key, where only the key (base64) may itself contain "+".
-  const match = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(text.slice(prefix.length));
-  const [, name, hashHex, encoded] = match ?? [];
-  if (name === undefined || hashHex === undefined || encoded === undefined) {
-    throw new NoteError('Malformed key.');
-  }
-  const key = Buffer.from(encoded, 'base64');
-  if (
-    !validName(name) ||
-    !/^[0-9a-f]{8}$/.test(hashHex) ||
-    key.toString('base64') !== encoded ||
-    key.length !== 33 ||
-    key[0] !== ALG_ED25519
-  ) {
-    throw new NoteError('Malformed key.');
-  }
-  return { name, keyHash: Number.parseInt(hashHex, 16), key: key.subarray(1) };
 }
 
 /**
@@ -155,35 +131,6 @@ export interface OpenedNote {
   readonly text: string;
 }
 
-/** One signature line of a note: the key's name and hash, and the signature. */
-interface NoteSignature {
-  readonly name: string;
-  readonly keyHash: number;
-  readonly signature: Uint8Array;
-}
-
-/** A note's text and its signature lines; throws `NoteError` when it is malformed. */
-function splitNote(message: string): { text: string; signatures: NoteSignature[] } {
-  const split = message.lastIndexOf('\n\n');
-  if (split < 0 || !message.endsWith('\n')) throw new NoteError('Malformed note.');
-  const signatures = message
-    .slice(split + 2, -1)
-    .split('\n')
-    .map((line): NoteSignature => {
-      if (!line.startsWith(SIG_PREFIX)) throw new NoteError('Malformed note.');
-      const [name, encoded, ...rest] = line.slice(SIG_PREFIX.length).split(' ');
-      if (name === undefined || encoded === undefined || rest.length > 0 || !validName(name)) {
-        throw new NoteError('Malformed note.');
-      }
-      const payload = Buffer.from(encoded, 'base64');
-      if (payload.toString('base64') !== encoded || payload.length < 5) {
-        throw new NoteError('Malformed note.');
-      }
-      return { name, keyHash: payload.readUInt32BE(0), signature: payload.subarray(4) };
-    });
-  return { text: message.slice(0, split + 1), signatures };
-}
-
 /**
  * The keys that signed a note, as `name+hash` (the start of their verifier keys), whether or
  * not their signatures verify.
@@ -191,15 +138,6 @@ function splitNote(message: string): { text: string; signatures: NoteSignature[]
  */
 export function noteSigners(message: string): string[] {
   return splitNote(message).signatures.map(keyName);
-}
-
-/**
- * A key's name and hash, `name+hash`: how a signature line names it, and the start of its
- * verifier key text.
- * @example keyName(signer) // 'audit.example.com+1a2b3c4d'
- */
-export function keyName(key: { readonly name: string; readonly keyHash: number }): string {
-  return `${key.name}+${hex8(key.keyHash)}`;
 }
 
 /**
@@ -236,37 +174,4 @@ export function openNote(
     );
   }
   return { text };
-}
-
-/** A checkpoint of a log: its origin, size and root hash (C2SP `tlog-checkpoint`). */
-export interface Checkpoint {
-  readonly origin: string;
-  readonly size: number;
-  readonly rootHash: Uint8Array;
-}
-
-/**
- * The note text of a checkpoint.
- * @example checkpointText({ origin: 'hindsight.example/acme', size: 3, rootHash }) // "hindsight.example/acme\n3\n…=\n"
- */
-export function checkpointText(checkpoint: Checkpoint): string {
-  if (checkpoint.origin === '' || /[\n]/.test(checkpoint.origin)) {
-    throw new NoteError('A checkpoint origin is one non-empty line.');
-  }
-  return `${checkpoint.origin}\n${checkpoint.size}\n${Buffer.from(checkpoint.rootHash).toString('base64')}\n`;
-}
-
-/** Reads a checkpoint note text (extension lines after the root are allowed and ignored). */
-export function parseCheckpoint(text: string): Checkpoint {
-  const [origin, size, root] = text.split('\n');
-  const rootHash = Buffer.from(root ?? '', 'base64');
-  if (
-    !origin ||
-    !/^(0|[1-9]\d{0,15})$/.test(size ?? '') ||
-    rootHash.length !== 32 ||
-    rootHash.toString('base64') !== root
-  ) {
-    throw new NoteError('Malformed checkpoint.');
-  }
-  return { origin, size: Number(size), rootHash: new Uint8Array(rootHash) };
 }

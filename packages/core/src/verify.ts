@@ -19,7 +19,8 @@
  * in the export nor in a `pruned` line is reported as removed.
  */
 
-import { type LeafHashParts, leafHash, leafHashOf, leafHashParts, type Salts } from './leaf.js';
+import type { Salts } from './hashed-view.js';
+import { type LeafHashParts, leafHash, leafHashOf, leafHashParts } from './leaf.js';
 import * as merkle from './merkle.js';
 import * as note from './note.js';
 import type { StoredEvent } from './schema.js';

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { eraseEvent } from './erase.js';
+import { type EventProof, verifyEventProof } from './event-proof.js';
+import type { Salts } from './hashed-view.js';
+import { leafHash, makeSalts, normalizeEvent } from './leaf.js';
+import * as merkle from './merkle.js';
+import * as note from './note.js';
+import type { StoredEvent } from './schema.js';
+
+const signer = note.signerFromSeed('test.example', Buffer.alloc(32, 7));
+const trust = { verifierKey: note.verifierKeyText(signer), origin: 'test.example/t' };
+let counter = 0;
+const random = (n: number) => Buffer.alloc(n, ++counter % 251);
+
+/** A log of `n` events with personal values of every kind, signed at size `signed`. */
+function logOf(n: number, signed = n) {
+  const events: StoredEvent[] = [];
+  const salts: Salts[] = [];
+  for (let seq = 1; seq <= n; seq++) {
+    const base = normalizeEvent(
+      {
+        tenant: 't',
+        action: 'user.updated',
+        actor: { id: `u${seq % 3}`, name: 'Ann Ng', email: 'ann@acme.test' },
+        targets: [{ type: 'user', id: 'u9', name: 'Bo Li' }],
+        context: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0' },
+        changes: [{ field: 'role', before: 'viewer', after: { name: 'admin', level: 2 } }],
+        metadata: { plan: 'pro', seats: seq, note: 'ünïcode ✓ "quoted"' },
+        time: '2026-01-01T00:00:00Z',
+      },
+      { id: `e${seq}`, receivedAt: new Date('2026-01-01T00:00:00Z') },
+    );
+    const s = makeSalts(base, random);
+    events.push({ ...base, seq, hash: leafHash({ ...base, seq }, s) });
+    salts.push(s);
+  }
+  const leaves = events.map((e) => Buffer.from(e.hash, 'hex'));
+  const checkpoint = note.signNote(
+    note.checkpointText({
+      origin: 'test.example/t',
+      size: signed,
+      rootHash: merkle.rootHash(leaves.slice(0, signed)),
+    }),
+    signer,
+  );
+  const proofOf = (seq: number): EventProof => ({
+    event: events[seq - 1] as StoredEvent,
+    salts: salts[seq - 1] as Salts,
+    checkpoint,
+    proof:
+      seq <= signed
+        ? merkle
+            .inclusionProof(leaves.slice(0, signed), seq - 1)
+            .map((h) => Buffer.from(h).toString('hex'))
+        : [],
+  });
+  return { events, salts, checkpoint, proofOf };
+}
+
+describe('verifyEventProof', () => {
+  it('proves every event of logs of many sizes with Web Crypto alone', async () => {
+    for (const n of [1, 2, 3, 5, 8, 13]) {
+      const log = logOf(n);
+      for (let seq = 1; seq <= n; seq++) {
+        expect(await verifyEventProof(log.proofOf(seq), trust)).toEqual({
+          ok: true,
+          content: true,
+          signed: true,
+          included: true,
+          size: n,
+          signer: note.keyName(signer),
+          problems: [],
+        });
+      }
+    }
+  });
+
+  it('proves an event whose personal values were erased', async () => {
+    const log = logOf(4);
+    const proof = log.proofOf(2);
+    const erased = eraseEvent(proof.event, proof.salts, { email: 'ann@acme.test' });
+    expect(erased?.event.erased).toBeDefined();
+    const report = await verifyEventProof(
+      { ...proof, event: erased?.event as StoredEvent, salts: erased?.salts as Salts },
+      trust,
+    );
+    expect(report.ok).toBe(true);
+  });
+
+  it('catches an altered event, also when its stored hash was recomputed to match', async () => {
+    const log = logOf(6);
+    const proof = log.proofOf(3);
+    const altered = { ...proof.event, action: 'user.deleted' };
+    expect(await verifyEventProof({ ...proof, event: altered }, trust)).toMatchObject({
+      ok: false,
+      content: false,
+      signed: true,
+      included: false,
+      problems: [
+        `Event seq 3 was altered: its content does not give its hash ${proof.event.hash}.`,
+        'Event seq 3 is not in the log of 6 events the checkpoint signs: the log was changed after it was signed.',
+      ],
+    });
+    // An attacker who also rewrote the hash makes the content agree, but not the tree.
+    const rehashed = { ...altered, hash: leafHash(altered, proof.salts) };
+    expect(await verifyEventProof({ ...proof, event: rehashed }, trust)).toMatchObject({
+      ok: false,
+      content: true,
+      included: false,
+    });
+    // A personal value changed is caught through its commitment.
+    const renamed = { ...proof.event, actor: { ...proof.event.actor, name: 'Eve' } };
+    expect((await verifyEventProof({ ...proof, event: renamed }, trust)).content).toBe(false);
+    const resalted = { ...proof.salts, '/actor/email': 'ab'.repeat(16) };
+    expect((await verifyEventProof({ ...proof, salts: resalted }, trust)).content).toBe(false);
+    expect(
+      (await verifyEventProof({ ...proof, salts: { '/actor/name': 'xyz' } }, trust)).content,
+    ).toBe(false);
+  });
+
+  it('catches a proof that does not lead to the root', async () => {
+    const log = logOf(7);
+    const proof = log.proofOf(5);
+    const variants = [
+      proof.proof.slice(1),
+      [...proof.proof, proof.proof[0] as string],
+      [...proof.proof].reverse(),
+      proof.proof.map((h, i) => (i === 0 ? `${h.slice(0, -1)}0` : h)),
+      ['zz'],
+    ];
+    for (const forged of variants) {
+      if (forged.join() === proof.proof.join()) continue;
+      const report = await verifyEventProof({ ...proof, proof: forged }, trust);
+      expect(report).toMatchObject({ ok: false, content: true, signed: true, included: false });
+    }
+    // The proof of another event proves nothing about this one.
+    const other = log.proofOf(4);
+    expect((await verifyEventProof({ ...proof, proof: other.proof }, trust)).included).toBe(false);
+  });
+
+  it('refuses a checkpoint of another key, another log, or with a broken signature', async () => {
+    const log = logOf(3);
+    const proof = log.proofOf(1);
+    const other = note.signerFromSeed('test.example', Buffer.alloc(32, 8));
+    const cases: Array<[Partial<EventProof>, Partial<typeof trust>, string]> = [
+      [{}, { verifierKey: note.verifierKeyText(other) }, 'has no signature by the key'],
+      [{}, { origin: 'test.example/u' }, 'is of the log "test.example/t", not "test.example/u"'],
+      [{ checkpoint: proof.checkpoint?.replace('\n3\n', '\n2\n') ?? '' }, {}, 'is not valid'],
+      [{ checkpoint: 'garbage' }, {}, 'The checkpoint is malformed.'],
+      [{ checkpoint: null }, {}, 'no signed checkpoint yet'],
+      [{}, { verifierKey: 'not a key' }, 'The verifier key is malformed.'],
+      [
+        {},
+        { verifierKey: trust.verifierKey.replace(/\+[0-9a-f]{8}\+/, '+00000000+') },
+        'does not match its hash',
+      ],
+    ];
+    for (const [change, trustChange, problem] of cases) {
+      const report = await verifyEventProof({ ...proof, ...change }, { ...trust, ...trustChange });
+      expect(report.ok).toBe(false);
+      expect(report.signed).toBe(false);
+      expect(report.included).toBeNull();
+      expect(report.content).toBe(true);
+      expect(report.problems.join(' ')).toContain(problem);
+    }
+  });
+
+  it('says when the newest checkpoint does not cover the event yet', async () => {
+    const log = logOf(5, 3);
+    const report = await verifyEventProof(log.proofOf(5), trust);
+    expect(report).toMatchObject({
+      ok: false,
+      content: true,
+      signed: true,
+      included: null,
+      size: 3,
+    });
+    expect(report.problems).toEqual([
+      'Event seq 5 is not in a signed checkpoint yet (the newest covers 3 events); try again in a moment.',
+    ]);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The shape of RFC 9162 (§2.1.3.2) inclusion proofs, without hashing: which side each sibling
+ * joins on. Pure — no Node built-ins — so that `merkle.ts` (node:crypto) and a browser (Web
+ * Crypto, `event-proof.ts`) fold the same proofs the same way.
+ */
+
+/** Whether `n` can be a tree size or a leaf index. */
+export function validSize(n: number): boolean {
+  return Number.isSafeInteger(n) && n >= 0;
+}
+
+/**
+ * RFC 9162's step of both verifiers: right-shift the node index and the last index together
+ * until the node is a right child or the root — past the levels where it has no sibling.
+ */
+export function climb(fn: number, sn: number): [number, number] {
+  let [f, s] = [fn, sn];
+  while (f % 2 === 0 && f !== 0) {
+    f = Math.floor(f / 2);
+    s = Math.floor(s / 2);
+  }
+  return [f, s];
+}
+
+/**
+ * For each of the `length` siblings of an inclusion proof of leaf `index` in a tree of `size`
+ * leaves, from the leaf up: `true` when the sibling is on the left (`node(sibling, r)`), `false`
+ * when on the right. `null` when no proof of that length can belong to that leaf (too short, too
+ * long, index out of range).
+ * @example inclusionSides(2, 3, 1) // [true]: leaf 2's only sibling is the subtree of 0 and 1
+ */
+export function inclusionSides(index: number, size: number, length: number): boolean[] | null {
+  if (!validSize(index) || !validSize(size) || index >= size) return null;
+  let fn = index;
+  let sn = size - 1;
+  const sides: boolean[] = [];
+  for (let i = 0; i < length; i++) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      sides.push(true);
+      [fn, sn] = climb(fn, sn);
+    } else {
+      sides.push(false);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? sides : null;
+}
