@@ -269,6 +269,54 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: 'GET',
+    path: '/v1/tenants/:tenant/events/:id/proof',
+    operationId: 'eventProof',
+    summary: 'One event with what proves it is in the signed log',
+    description:
+      'The event, the salts of its personal values (those not erased), the newest signed ' +
+      "checkpoint of the tenant's log and the event's RFC 9162 inclusion proof in that " +
+      'checkpoint\'s tree (empty while no checkpoint covers it yet; `checkpoint` is `null` ' +
+      'before the first). Recompute the leaf hash from the content and salts (SPEC §6), fold ' +
+      'the proof to the root, and check the signature with the key of `GET /v1/keys/public`: ' +
+      "the console's Verify does this in the browser (`@hindsight/core/event-proof`).",
+    scope: 'events:read',
+    permission: 'verify',
+    params: EventParams,
+    success: {
+      status: 200,
+      description: 'The event and its proof.',
+      schema: Type.Object({
+        event: Type.Ref(StoredEvent),
+        salts: Type.Record(Type.String(), Type.String(), {
+          description: 'Hex salt of each personal value, by JSON Pointer.',
+        }),
+        checkpoint: Type.Union([Type.String(), Type.Null()], {
+          description: 'The newest signed checkpoint (a C2SP signed note).',
+        }),
+        proof: Type.Array(Type.String(), {
+          description: 'Sibling hashes from the leaf up, hex.',
+        }),
+      }),
+    },
+    errors: ['not_found', 'invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req, _reply, principal) => {
+      const { tenant, id } = req.params as { tenant: string; id: string };
+      const found = await ctx.store.getEventWithSalts(tenant, id);
+      // An event of a category the viewer may not read is not there for them.
+      if (!found || !mayRead(principal, found.event.category)) {
+        throw new HindsightError('not_found', `No event "${id}" in tenant "${tenant}".`);
+      }
+      await auditVerification(ctx, principal, req, tenant);
+      const latest = await ctx.checkpoints.latest(tenant);
+      const covered = latest !== null && found.event.seq <= latest.size;
+      const proof = covered
+        ? (await inclusionProof(ctx.store, tenant, found.event.seq, latest.size)).proof.map(hex)
+        : [];
+      return { ...found, checkpoint: latest?.note ?? null, proof };
+    },
+  },
+  {
+    method: 'GET',
     path: '/v1/tenants/:tenant/export',
     operationId: 'exportEvents',
     summary: "Export a tenant's log, or the events of a filtered view",

@@ -11,6 +11,7 @@
 import {
   type ErasureSubject,
   merkle,
+  type Salts,
   type StoredEvent,
   type TenantSettings,
   type ViewInput,
@@ -608,6 +609,20 @@ class PostgresStore implements Store {
     );
     const row = rows[0];
     return row ? toEvent(row) : null;
+  }
+
+  async getEventWithSalts(
+    tenant: string,
+    id: string,
+  ): Promise<{ event: StoredEvent; salts: Salts } | null> {
+    this.#assertOpen();
+    const { rows } = await this.#query<EventRow>(
+      'SELECT e.seq, e.hash, e.body, e.salts FROM events e JOIN tenants t ON t.id = e.tenant_id ' +
+        'WHERE t.name = $1 AND e.id = $2 LIMIT 1',
+      [tenant, id],
+    );
+    const row = rows[0];
+    return row ? { event: toEvent(row), salts: saltsOf(row) } : null;
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {

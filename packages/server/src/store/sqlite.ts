@@ -12,6 +12,7 @@ import {
   type merkle,
   prefixEnd,
   type QueryClause,
+  type Salts,
   type StoredEvent,
   searchTokens,
   type TenantSettings,
@@ -160,6 +161,9 @@ class SqliteStore implements Store {
     this.#stmt = {
       tenantId: p('SELECT id FROM tenants WHERE name = ?').pluck(),
       getEvent: p('SELECT seq, hash, body FROM events WHERE tenant_id = ? AND id = ?'),
+      getEventWithSalts: p(
+        'SELECT seq, hash, body, salts FROM events WHERE tenant_id = ? AND id = ?',
+      ),
       keyInsert: p(`INSERT INTO api_keys (${KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       // One statement: SQLite's write lock makes the check and the insert atomic.
       keyInsertFirst: p(
@@ -238,6 +242,17 @@ class SqliteStore implements Store {
     if (tenantId === null) return null;
     const row = this.#stmt.getEvent.get(tenantId, id) as EventRow | undefined;
     return row ? toEvent(row) : null;
+  }
+
+  async getEventWithSalts(
+    tenant: string,
+    id: string,
+  ): Promise<{ event: StoredEvent; salts: Salts } | null> {
+    this.#assertOpen();
+    const tenantId = this.#knownTenantId(tenant);
+    if (tenantId === null) return null;
+    const row = this.#stmt.getEventWithSalts.get(tenantId, id) as EventRow | undefined;
+    return row ? { event: toEvent(row), salts: saltsOf(row) } : null;
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {

@@ -357,6 +357,15 @@ export interface Store {
   getEvent(tenant: string, id: string): Promise<StoredEvent | null>;
 
   /**
+   * One event of a tenant by id with the salts of its personal values (those not erased), so
+   * that its leaf hash can be recomputed from its content; `null` when there is no such event.
+   */
+  getEventWithSalts(
+    tenant: string,
+    id: string,
+  ): Promise<{ event: StoredEvent; salts: Salts } | null>;
+
+  /**
    * A page of a tenant's events, newest first (`desc`) or oldest first (`asc`), by time and
    * then `seq`. Throws `HindsightError('invalid_cursor')` for a position it did not issue.
    */

@@ -3,6 +3,7 @@
  * with `core`'s verifier against roots computed from the events themselves.
  */
 import { merkle } from '@hindsight/core';
+import { verifyEventProof } from '@hindsight/core/event-proof';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { event, type TestApp, testApp } from '../helpers.js';
 
@@ -99,6 +100,55 @@ describe('GET /v1/tenants/{tenant}/proofs/…', () => {
     const res = await t.get(url);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: { code } });
+  });
+
+  it('serves one event with its salts, the newest checkpoint and its proof, which verify', async () => {
+    const res = await t.post({
+      events: [
+        event({ tenant: 'proven', id: 'p1' }),
+        event({
+          tenant: 'proven',
+          id: 'p2',
+          actor: { id: 'u-7', name: 'Ann Ng', email: 'ann@acme.test' },
+          context: { ip: '203.0.113.9', userAgent: 'Mozilla/5.0' },
+          changes: [{ field: 'role', before: 'viewer', after: 'admin' }],
+        }),
+        event({ tenant: 'proven', id: 'p3' }),
+      ],
+    });
+    expect(res.statusCode).toBe(202);
+    const key = (await t.app.inject({ url: '/v1/keys/public' })).json() as {
+      verifierKey: string;
+      origin: string;
+    };
+    const trust = { verifierKey: key.verifierKey, origin: `${key.origin}/proven` };
+    for (const id of ['p1', 'p2', 'p3']) {
+      const proof = await t.get(`/v1/tenants/proven/events/${id}/proof`);
+      expect(proof.statusCode).toBe(200);
+      const body = proof.json();
+      expect(body.event).toEqual((await t.get(`/v1/tenants/proven/events/${id}`)).json());
+      expect(body.checkpoint).toBe((await t.get('/v1/tenants/proven/checkpoint')).body);
+      expect(await verifyEventProof(body, trust)).toMatchObject({ ok: true, size: 3 });
+    }
+    const p2 = (await t.get('/v1/tenants/proven/events/p2/proof')).json();
+    expect(Object.keys(p2.salts).sort()).toEqual([
+      '/actor/email',
+      '/actor/name',
+      '/changes/0/after',
+      '/changes/0/before',
+      '/context/ip',
+      '/context/userAgent',
+    ]);
+    // Served for another tenant's key, or another tenant, it is not there.
+    const other = await t.key(['events:read'], 'someone-else');
+    expect((await t.get('/v1/tenants/proven/events/p1/proof', other)).statusCode).toBe(403);
+    const missing = await t.get('/v1/tenants/proven/events/nope/proof');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: 'not_found' } });
+    expect((await t.get('/v1/tenants/proofs/events/p1/proof')).statusCode).toBe(404);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/v1/tenants/proven/events/p1/proof' })).statusCode,
+    ).toBe(401);
   });
 
   it("keeps a tenant-limited key to its tenant's proofs, and needs a key", async () => {

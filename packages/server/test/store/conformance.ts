@@ -343,6 +343,29 @@ export function storeConformance(name: string, open: OpenStore | string): void {
 
       it('gives null for an unknown id or tenant', async () => {
         expect(await store.getEvent(freshTenant(), 'nope')).toBeNull();
+        expect(await store.getEventWithSalts(freshTenant(), 'nope')).toBeNull();
+      });
+
+      it('gives an event with the salts its leaf hash is recomputed from', async () => {
+        const t = freshTenant();
+        await append([
+          ev(t, { id: 'x1' }),
+          ev(t, {
+            id: 'x2',
+            actor: { id: 'u1', name: 'Ann Ng', email: 'ann@acme.test' },
+            context: { ip: '203.0.113.9' },
+          }),
+        ]);
+        const got = await store.getEventWithSalts(t, 'x2');
+        expect(got?.event).toEqual(await store.getEvent(t, 'x2'));
+        expect(Object.keys(got?.salts ?? {}).sort()).toEqual([
+          '/actor/email',
+          '/actor/name',
+          '/context/ip',
+        ]);
+        expect(got && leafHash(got.event, got.salts)).toBe(got?.event.hash);
+        expect(await store.getEventWithSalts(t, 'x1')).toMatchObject({ salts: {} });
+        expect(await store.getEventWithSalts(`${t}-other`, 'x2')).toBeNull();
       });
     });
 

@@ -173,6 +173,10 @@ export function erasureConformance(ctx: ErasureContext): void {
 
       const after = await proofState(t);
       expect(after).toEqual(before);
+      // The erased values' salts are gone with them, and the rest still give the leaf.
+      const proven = await store().getEventWithSalts(t, 'login');
+      expect(Object.keys(proven?.salts ?? {})).toEqual([]);
+      expect(proven && leafHash(proven.event, proven.salts)).toBe(login?.hash);
 
       // Search and the actor filter no longer find her by name; her address as the
       // anonymous actor of another event is erased only by an erasure of that address.
