@@ -4,6 +4,7 @@
  * the API's stable code.
  */
 import type { StoredEvent, TenantSettings, ViewDefinition } from '@hindsight/core';
+import type { EventProof } from '@hindsight/core/event-proof';
 import type {
   EventPage,
   Integration,
@@ -57,6 +58,10 @@ export interface Api {
   settings(tenant: string, signal?: AbortSignal): Promise<TenantSettings>;
   events(tenant: string, params: Params, signal?: AbortSignal): Promise<EventPage>;
   event(tenant: string, id: string, signal?: AbortSignal): Promise<StoredEvent>;
+  /** `GET /v1/tenants/{t}/events/{id}/proof`: the event, its salts, checkpoint and proof. */
+  eventProof(tenant: string, id: string, signal?: AbortSignal): Promise<EventProof>;
+  /** `GET /v1/keys/public`: the key that signs checkpoints, and their origin prefix. */
+  publicKey(signal?: AbortSignal): Promise<{ verifierKey: string; origin: string }>;
   loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
   messages(tenant: string, params: Params, signal?: AbortSignal): Promise<MessagePage>;
   message(tenant: string, id: string, signal?: AbortSignal): Promise<MessageDetail>;
@@ -156,6 +161,9 @@ export function createApi(credentials: Credentials, base = ''): Api {
     events: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/events${query(params)}`, signal),
     event: (tenant, id, signal) => json(`${tenantPath(tenant)}/events/${enc(id)}`, signal),
+    eventProof: (tenant, id, signal) =>
+      json(`${tenantPath(tenant)}/events/${enc(id)}/proof`, signal),
+    publicKey: (signal) => json('/v1/keys/public', signal),
     loginAccounts: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/logins/users${query(params)}`, signal),
     messages: (tenant, params, signal) =>

@@ -142,6 +142,7 @@ function Embedded({
           time={time}
           signOut={ended}
           canExport={who.permissions.includes('export')}
+          canVerify={who.permissions.includes('verify')}
         />
       )}
     </div>

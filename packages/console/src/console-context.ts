@@ -23,6 +23,8 @@ export interface ConsoleContextValue {
   readonly signOut: () => void;
   /** Whether the reader may export (a viewer token without `export` may not). */
   readonly canExport: boolean;
+  /** Whether the reader may check an event's proof (a viewer token without `verify` may not). */
+  readonly canVerify: boolean;
   /**
    * How many days back the events are shown when the reader set no date (the tenant setting
    * `displayWindowDays`); `null` shows everything.

@@ -16,6 +16,8 @@ const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 export interface ServedConsole {
   readonly url: string;
   readonly server: RunningServer;
+  /** The data directory (its SQLite file, for tests that tamper with it). */
+  readonly data: string;
   /** The first admin key, as `hindsight serve` prints it. */
   readonly adminKey: string;
   /** A key with `events:read` only. */
@@ -52,6 +54,7 @@ export async function serveConsole(): Promise<ServedConsole> {
   return {
     url: server.url,
     server,
+    data,
     adminKey,
     readKey,
     get: (path) => call(path),

@@ -1,7 +1,7 @@
 /**
  * Everything about one event (`GET /v1/tenants/{t}/events/{id}`): who, what, to what (with
  * deep links), before → after, from where, through which channel, with what result, its
- * metadata as a tree, and the record's integrity fields.
+ * metadata as a tree, and the record's integrity fields, with a check of them in the browser.
  */
 import type { StoredEvent } from '@hindsight/core';
 import type { ReactNode } from 'react';
@@ -23,6 +23,7 @@ import { ChangeTable } from './change-list.js';
 import { JsonTree } from './json-tree.js';
 import { Loading, ProblemNotice } from './notice.js';
 import { SidePanel } from './side-panel.js';
+import { VerifyEvent } from './verify-event.js';
 
 type Row = readonly [string, ReactNode];
 
@@ -77,7 +78,7 @@ function Targets({ targets }: { readonly targets: NonNullable<StoredEvent['targe
 
 function Body({ event, time }: { readonly event: StoredEvent; readonly time: TimeFormat }) {
   // The description is the panel's title; the facts start with what is not said there.
-  const { view, views } = useConsole();
+  const { view, views, canVerify } = useConsole();
   const ownView = views.find((v) => v.category === event.category) ?? view;
   const actor = actorText(event.actor);
   const http = event.context?.http;
@@ -199,6 +200,7 @@ function Body({ event, time }: { readonly event: StoredEvent; readonly time: Tim
             ],
           ]}
         />
+        {canVerify && <VerifyEvent id={event.id} />}
       </Section>
     </>
   );

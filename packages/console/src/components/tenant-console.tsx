@@ -57,6 +57,7 @@ export function TenantConsole({
   time,
   signOut,
   canExport = true,
+  canVerify = true,
 }: {
   readonly api: Api;
   readonly tenant: string;
@@ -65,14 +66,15 @@ export function TenantConsole({
   readonly time: TimeFormat;
   readonly signOut: () => void;
   readonly canExport?: boolean;
+  readonly canVerify?: boolean;
 }) {
   const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
   const settings = useAsync(`settings:${tenant}`, (signal) => api.settings(tenant, signal));
   // Without the settings (an older server), everything is shown.
   const windowDays = settings.state === 'done' ? (settings.data.displayWindowDays ?? null) : null;
   const context = useMemo(
-    () => ({ api, tenant, state, navigate, time, signOut, canExport, windowDays }),
-    [api, tenant, state, navigate, time, signOut, canExport, windowDays],
+    () => ({ api, tenant, state, navigate, time, signOut, canExport, canVerify, windowDays }),
+    [api, tenant, state, navigate, time, signOut, canExport, canVerify, windowDays],
   );
   if (views.state === 'loading' || settings.state === 'loading') {
     return (

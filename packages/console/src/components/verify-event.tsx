@@ -1,0 +1,100 @@
+/**
+ * Verify, on an event: checks in the reader's browser, with Web Crypto, that the event's
+ * content gives its hash, that the event is in the log the newest signed checkpoint covers,
+ * and that the checkpoint is signed by the server's key (`@hindsight/core/event-proof`). Says
+ * plainly what passed, what did not, and what the check cannot prove.
+ */
+import { type EventProofReport, verifyEventProof } from '@hindsight/core/event-proof';
+import { useState } from 'react';
+import { useConsole } from '../console-context.js';
+import { explain } from '../problems.js';
+import { ProblemNotice } from './notice.js';
+
+type State =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'checking' }
+  | { readonly kind: 'checked'; readonly report: EventProofReport }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+export function VerifyEvent({ id }: { readonly id: string }) {
+  const { api, tenant } = useConsole();
+  const [state, setState] = useState<State>({ kind: 'idle' });
+  const verify = async () => {
+    setState({ kind: 'checking' });
+    try {
+      const [proof, key] = await Promise.all([api.eventProof(tenant, id), api.publicKey()]);
+      const report = await verifyEventProof(proof, {
+        verifierKey: key.verifierKey,
+        origin: `${key.origin}/${tenant}`,
+      });
+      setState({ kind: 'checked', report });
+    } catch (error) {
+      setState({ kind: 'failed', error });
+    }
+  };
+  return (
+    <div className="verify" data-state={state.kind}>
+      <button
+        type="button"
+        onClick={() => void verify()}
+        disabled={state.kind === 'checking'}
+        aria-describedby="verify-what"
+      >
+        {state.kind === 'checking' ? 'Verifying…' : 'Verify this event'}
+      </button>
+      <p id="verify-what" className="sub">
+        Checks in your browser that this event is exactly as it was recorded, and that it is in the
+        log the server has signed.
+      </p>
+      {state.kind === 'failed' && (
+        <ProblemNotice problem={explain(state.error, 'verify this event')} />
+      )}
+      {state.kind === 'checked' && <Outcome report={state.report} />}
+    </div>
+  );
+}
+
+function Outcome({ report }: { readonly report: EventProofReport }) {
+  if (report.ok) {
+    return (
+      <div className="notice notice-good" role="status" data-verified="true">
+        <p className="notice-title">Verified: unchanged since it was recorded.</p>
+        <ul className="verify-steps">
+          <li>Its content gives its hash.</li>
+          <li>
+            It is in the log of {report.size?.toLocaleString('en')} events signed in the newest
+            checkpoint.
+          </li>
+          <li>
+            The checkpoint is signed by the key <span className="mono">{report.signer}</span>.
+          </li>
+        </ul>
+        <p className="sub">
+          The key was read from this server. An auditor checks an export with a copy of the key kept
+          elsewhere (<span className="mono">hindsight verify</span>).
+        </p>
+      </div>
+    );
+  }
+  const pending = report.content && report.signed && report.included === null;
+  return (
+    <div
+      className={pending ? 'notice notice-info' : 'notice notice-error'}
+      role={pending ? 'status' : 'alert'}
+      data-verified="false"
+    >
+      <p className="notice-title">{pending ? 'Not signed yet.' : 'This event does not verify.'}</p>
+      <ul className="verify-steps">
+        {report.problems.map((problem) => (
+          <li key={problem}>{problem}</li>
+        ))}
+      </ul>
+      {!pending && (
+        <p className="sub">
+          The record or the log was changed after it was written. Export the log and check it with{' '}
+          <span className="mono">hindsight verify</span> to see everything that differs.
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * Verify on an event, in a real browser: Chromium's Web Crypto recomputes the event's leaf
+ * hash, folds its inclusion proof and checks the checkpoint's Ed25519 signature. An untouched
+ * demo event verifies; one changed in the database behind the server's back does not, and the
+ * panel says which check failed.
+ */
+import type { StoredEvent } from '@hindsight/core';
+import Database from 'better-sqlite3';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlitePath } from '../../server/src/store/index.js';
+import type { EventPage } from '../src/api-types.js';
+import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js';
+import { type ServedConsole, serveConsole } from './served-console.js';
+
+const skipReason = chromiumSkipReason();
+
+if (skipReason !== null) {
+  describe.skip(`Verify in Chromium (skipped: ${skipReason})`, () => {
+    it('runs when Chromium is installed', () => {});
+  });
+} else {
+  describe('Verify in Chromium', () => {
+    let served: ServedConsole;
+    let browser: Browser;
+    let page: Page;
+    let events: StoredEvent[];
+
+    beforeAll(async () => {
+      served = await serveConsole();
+      browser = await launchChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
+      page = browser.context.pages()[0] ?? (await browser.context.newPage());
+      events = (await served.get<EventPage>('/v1/tenants/acme/events?category=logins&limit=3'))
+        .events;
+      await page.goto(`${served.url}/?tenant=acme&view=logins`);
+      await page.getByLabel('API key').fill(served.adminKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await served?.close();
+    });
+
+    /** Opens an event's panel, presses Verify, and gives the outcome's notice. */
+    async function verify(event: StoredEvent) {
+      const row = page.locator(`table.events-table tbody tr[data-id="${event.id}"]`);
+      await row.waitFor({ timeout: 15_000 });
+      await row.click();
+      const panel = page.getByRole('dialog');
+      await panel.getByRole('button', { name: 'Verify this event' }).click();
+      const outcome = panel.locator('.verify [data-verified]');
+      await outcome.waitFor({ timeout: 15_000 });
+      return outcome;
+    }
+
+    it('verifies an untouched event in the browser', async () => {
+      const outcome = await verify(events[0] as StoredEvent);
+      expect(await outcome.getAttribute('data-verified')).toBe('true');
+      const text = await outcome.textContent();
+      expect(text).toContain('Verified: unchanged since it was recorded.');
+      const key = await served.get<{ verifierKey: string }>('/v1/keys/public');
+      expect(text).toContain(key.verifierKey.split('+').slice(0, 2).join('+'));
+    });
+
+    it('says an event changed in the database does not verify, and why', async () => {
+      const target = events[1] as StoredEvent;
+      const db = new Database(sqlitePath(served.data));
+      try {
+        db.pragma('busy_timeout = 10000');
+        const changed = db
+          .prepare('UPDATE events SET body = replace(body, ?, ?) WHERE id = ?')
+          .run(`"action":"${target.action}"`, '"action":"user.login_succeeded_x"', target.id);
+        expect(changed.changes).toBe(1);
+      } finally {
+        db.close();
+      }
+      await page.reload();
+      const outcome = await verify(target);
+      expect(await outcome.getAttribute('data-verified')).toBe('false');
+      expect(await outcome.getAttribute('role')).toBe('alert');
+      const text = await outcome.textContent();
+      expect(text).toContain('This event does not verify.');
+      expect(text).toContain(`Event seq ${target.seq} was altered`);
+      expect(text).toContain('the log was changed after it was signed');
+    });
+  });
+}
