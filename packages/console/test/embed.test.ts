@@ -117,6 +117,13 @@ if (skipReason !== null) {
       expect(await frame.getByLabel('Tenant').count()).toBe(0);
       expect(await frame.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
       expect(await frame.locator('.export-bar').count()).toBe(0);
+      // Nor, without the `verify` permission, a Verify on an event.
+      await frame.locator('table.events-table tbody tr').first().click();
+      const panel = frame.getByRole('dialog');
+      await panel.getByRole('heading', { name: 'Record' }).waitFor({ timeout: 10_000 });
+      expect(await panel.getByRole('button', { name: 'Verify this event' }).count()).toBe(0);
+      await page.keyboard.press('Escape');
+      await panel.waitFor({ state: 'detached', timeout: 10_000 });
       const accent = await frame.evaluate(
         "getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()",
       );
@@ -143,7 +150,9 @@ if (skipReason !== null) {
       );
       const mine = audit.events.filter((e) => e.actor.id === 'u-sup');
       expect(mine.length).toBeGreaterThan(0);
-      expect(mine[0]).toMatchObject({
+      // The log's rows were read, and one event opened.
+      expect(mine.some((e) => e.targets?.some((target) => target.type === 'event'))).toBe(true);
+      expect(mine.find((e) => e.targets?.length === 1)).toMatchObject({
         actor: { type: 'user', id: 'u-sup', name: 'Sam Supervisor', role: 'supervisor' },
         targets: [{ type: 'audit_log', id: 'logins' }],
         channel: 'ui',

@@ -275,7 +275,7 @@ export const ROUTES: readonly RouteSpec[] = [
     description:
       'The event, the salts of its personal values (those not erased), the newest signed ' +
       "checkpoint of the tenant's log and the event's RFC 9162 inclusion proof in that " +
-      'checkpoint\'s tree (empty while no checkpoint covers it yet; `checkpoint` is `null` ' +
+      "checkpoint's tree (empty while no checkpoint covers it yet; `checkpoint` is `null` " +
       'before the first). Recompute the leaf hash from the content and salts (SPEC §6), fold ' +
       'the proof to the root, and check the signature with the key of `GET /v1/keys/public`: ' +
       "the console's Verify does this in the browser (`@hindsight/core/event-proof`).",
