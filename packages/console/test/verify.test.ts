@@ -2,12 +2,17 @@
  * Verify on an event, in a real browser: Chromium's Web Crypto recomputes the event's leaf
  * hash, folds its inclusion proof and checks the checkpoint's Ed25519 signature. An untouched
  * demo event verifies; one changed in the database behind the server's back does not, and the
- * panel says which check failed.
+ * panel says which check failed; after the signing key is rotated, a log not signed since gets
+ * a warning, not an alarm.
  */
+
+import { renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { StoredEvent } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../server/src/server.js';
 import { sqlitePath } from '../../server/src/store/index.js';
 import type { EventPage } from '../src/api-types.js';
 import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js';
@@ -25,6 +30,7 @@ if (skipReason !== null) {
     let browser: Browser;
     let page: Page;
     let events: StoredEvent[];
+    let closed = false;
 
     beforeAll(async () => {
       served = await serveConsole();
@@ -39,7 +45,7 @@ if (skipReason !== null) {
 
     afterAll(async () => {
       await browser?.close();
-      await served?.close();
+      if (!closed) await served?.close();
     });
 
     /** Opens an event's panel, presses Verify, and gives the outcome's notice. */
@@ -83,6 +89,35 @@ if (skipReason !== null) {
       expect(text).toContain('This event does not verify.');
       expect(text).toContain(`Event seq ${target.seq} was altered`);
       expect(text).toContain('the log was changed after it was signed');
+    });
+
+    it('warns, rather than alarms, about a log not signed again since the key was rotated', async () => {
+      // The rotation of docs/operations.md: stop, move the signing key away, start again.
+      await served.server.close();
+      renameSync(join(served.data, 'signing.key'), join(served.data, 'signing.key.old'));
+      const lines: string[] = [];
+      const restarted = await startServer(
+        { port: 0, host: '127.0.0.1', data: served.data, demo: false, logLevel: 'silent' },
+        (line) => lines.push(line),
+      );
+      try {
+        expect(lines.join('\n')).toContain('Warning: the newest checkpoints of 1 tenant(s) (acme)');
+        await page.goto(`${restarted.url}/?tenant=acme&view=logins`);
+        await page.getByLabel('API key').fill(served.adminKey);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        const outcome = await verify(events[2] as StoredEvent);
+        expect(await outcome.getAttribute('data-verified')).toBe('false');
+        expect(await outcome.getAttribute('role')).toBe('status');
+        const text = await outcome.textContent();
+        expect(text).toContain('Signed by another key.');
+        expect(text).toContain('Right after the signing key was rotated that is expected');
+        expect(text).not.toContain('does not verify');
+      } finally {
+        await restarted.close();
+        // The first server is closed already; what remains is its data directory.
+        rmSync(served.data, { recursive: true, force: true });
+        closed = true;
+      }
     });
   });
 }

@@ -69,6 +69,7 @@ describe('verifyEventProof', () => {
           included: true,
           size: n,
           signer: note.keyName(signer),
+          signers: [note.keyName(signer)],
           problems: [],
         });
       }
@@ -143,7 +144,11 @@ describe('verifyEventProof', () => {
     const proof = log.proofOf(1);
     const other = note.signerFromSeed('test.example', Buffer.alloc(32, 8));
     const cases: Array<[Partial<EventProof>, Partial<typeof trust>, string]> = [
-      [{}, { verifierKey: note.verifierKeyText(other) }, 'has no signature by the key'],
+      [
+        {},
+        { verifierKey: note.verifierKeyText(other) },
+        `is signed by ${note.keyName(signer)}, not by the key ${note.keyName(other)}. Right after the signing key was rotated`,
+      ],
       [{}, { origin: 'test.example/u' }, 'is of the log "test.example/t", not "test.example/u"'],
       [{ checkpoint: proof.checkpoint?.replace('\n3\n', '\n2\n') ?? '' }, {}, 'is not valid'],
       [{ checkpoint: 'garbage' }, {}, 'The checkpoint is malformed.'],
@@ -163,6 +168,23 @@ describe('verifyEventProof', () => {
       expect(report.content).toBe(true);
       expect(report.problems.join(' ')).toContain(problem);
     }
+  });
+
+  it('accepts a checkpoint also signed by another key, and names both', async () => {
+    const log = logOf(4);
+    const proof = log.proofOf(2);
+    const witness = note.signerFromSeed('witness.example', Buffer.alloc(32, 9));
+    const text = (proof.checkpoint ?? '').split('\n\n')[0] as string;
+    const cosigned = `${proof.checkpoint}${note.signNote(`${text}\n`, witness).split('\n\n')[1]}`;
+    const report = await verifyEventProof({ ...proof, checkpoint: cosigned }, trust);
+    expect(report).toMatchObject({ ok: true, signed: true, included: true });
+    expect(report.signers).toEqual([note.keyName(signer), note.keyName(witness)]);
+    // Checked with the witness's key instead, it verifies as well.
+    const byWitness = await verifyEventProof(
+      { ...proof, checkpoint: cosigned },
+      { ...trust, verifierKey: note.verifierKeyText(witness) },
+    );
+    expect(byWitness).toMatchObject({ ok: true, signer: note.keyName(witness) });
   });
 
   it('says when the newest checkpoint does not cover the event yet', async () => {

@@ -59,6 +59,12 @@ export interface EventProofReport {
   readonly size: number | null;
   /** The key the check asked for, `name+hash`. */
   readonly signer: string | null;
+  /**
+   * The keys that signed the checkpoint, `name+hash`, whether or not they are the one asked
+   * for (after the server's signing key is rotated, a dormant log's newest checkpoint carries
+   * only the old one).
+   */
+  readonly signers: string[];
   /** One sentence for each check that did not hold. */
   readonly problems: string[];
 }
@@ -120,6 +126,7 @@ export async function verifyEventProof(
     included,
     size,
     signer: checkpoint.signer,
+    signers: checkpoint.signers ?? [],
     problems,
   };
 }
@@ -145,8 +152,8 @@ async function eventLeaf(event: StoredEvent, salts: Salts, sha256: Sha256): Prom
 }
 
 type OpenedCheckpoint =
-  | { signer: string | null; problem: string; size?: number }
-  | { signer: string; size: number; rootHash: Uint8Array };
+  | { signer: string | null; problem: string; size?: number; signers?: string[] }
+  | { signer: string; size: number; rootHash: Uint8Array; signers: string[] };
 
 /** The checkpoint, once its origin and its signature by the trusted key hold. */
 async function openCheckpoint(
@@ -178,16 +185,26 @@ async function openCheckpoint(
     return { signer, problem: 'The checkpoint is malformed.' };
   }
   const { size } = checkpoint;
+  const signers = note.signatures.map(keyName);
   if (checkpoint.origin !== trust.origin) {
     return {
       signer,
       size,
+      signers,
       problem: `The checkpoint is of the log "${checkpoint.origin}", not "${trust.origin}".`,
     };
   }
   const line = note.signatures.find((s) => s.name === key.name && s.keyHash === key.keyHash);
   if (line === undefined) {
-    return { signer, size, problem: `The checkpoint has no signature by the key ${signer}.` };
+    return {
+      signer,
+      size,
+      signers,
+      problem:
+        `The checkpoint is signed by ${signers.join(', ')}, not by the key ${signer}. Right ` +
+        'after the signing key was rotated that is expected until the log grows and is signed ' +
+        'again; otherwise the log was signed by someone else.',
+    };
   }
   const publicKey = await subtle.importKey('raw', key.key, { name: 'Ed25519' }, false, ['verify']);
   const valid = await subtle.verify(
@@ -197,9 +214,14 @@ async function openCheckpoint(
     ENCODER.encode(note.text),
   );
   if (!valid) {
-    return { signer, size, problem: `The checkpoint's signature by ${signer} is not valid.` };
+    return {
+      signer,
+      size,
+      signers,
+      problem: `The checkpoint's signature by ${signer} is not valid.`,
+    };
   }
-  return { signer, size, rootHash: checkpoint.rootHash };
+  return { signer, size, rootHash: checkpoint.rootHash, signers };
 }
 
 /** The root an inclusion proof leads to from `leaf` (RFC 9162 §2.1.3.2), or `null`. */

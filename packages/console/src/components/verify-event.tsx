@@ -77,19 +77,37 @@ function Outcome({ report }: { readonly report: EventProofReport }) {
     );
   }
   const pending = report.content && report.signed && report.included === null;
+  // The checkpoint carries only keys other than the server's: expected for a log that has not
+  // grown since the signing key was rotated, so a warning rather than an alarm.
+  const otherKey =
+    report.content &&
+    !report.signed &&
+    report.signers.length > 0 &&
+    !report.signers.includes(report.signer ?? '');
+  const [kind, title] = pending
+    ? ['info', 'Not signed yet.']
+    : otherKey
+      ? ['warning', 'Signed by another key.']
+      : ['error', 'This event does not verify.'];
   return (
     <div
-      className={pending ? 'notice notice-info' : 'notice notice-error'}
-      role={pending ? 'status' : 'alert'}
+      className={`notice notice-${kind}`}
+      role={kind === 'error' ? 'alert' : 'status'}
       data-verified="false"
     >
-      <p className="notice-title">{pending ? 'Not signed yet.' : 'This event does not verify.'}</p>
+      <p className="notice-title">{title}</p>
       <ul className="verify-steps">
         {report.problems.map((problem) => (
           <li key={problem}>{problem}</li>
         ))}
       </ul>
-      {!pending && (
+      {kind === 'warning' && (
+        <p className="sub">
+          Ask your administrator for the previous key:{' '}
+          <span className="mono">hindsight verify</span> checks an export with both.
+        </p>
+      )}
+      {kind === 'error' && (
         <p className="sub">
           The record or the log was changed after it was written. Export the log and check it with{' '}
           <span className="mono">hindsight verify</span> to see everything that differs.

@@ -547,6 +547,7 @@ describe('public routes', () => {
       '/v1/tenants/{tenant}/erasures',
       '/v1/tenants/{tenant}/events',
       '/v1/tenants/{tenant}/events/{id}',
+      '/v1/tenants/{tenant}/events/{id}/proof',
       '/v1/tenants/{tenant}/export',
       '/v1/tenants/{tenant}/exports',
       '/v1/tenants/{tenant}/exports/{id}',
