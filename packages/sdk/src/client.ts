@@ -4,12 +4,14 @@
  * retried until every event is stored exactly once.
  */
 import type { StoredEvent } from '@hindsight/core';
+import type { EventProofReport } from '@hindsight/core/event-proof';
 import { Delivery } from './delivery.js';
 import { HindsightError } from './errors.js';
 import { type ClientOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { prepareEvent, type RecordInput } from './prepare.js';
 import { type QueryFilters, queryEvents } from './query.js';
+import { type VerifyEventOptions, verifyEvent } from './verify.js';
 
 /** Options of {@link HindsightClient.close}. */
 export interface CloseOptions {
@@ -35,6 +37,13 @@ export interface HindsightClient {
   close(options?: CloseOptions): Promise<void>;
   /** Every event of a tenant matching the filters, across all pages (needs `events:read`). */
   query(tenant: string, filters?: QueryFilters): AsyncGenerator<StoredEvent, void, undefined>;
+  /**
+   * Checks one stored event against the server's signed log with the verifier key you keep
+   * (needs `events:read`): its content gives its hash, the hash is in the newest signed
+   * checkpoint's tree, and that checkpoint is signed by the key. Resolves with each check and
+   * what failed (`ok` when all held).
+   */
+  verify(tenant: string, id: string, options: VerifyEventOptions): Promise<EventProofReport>;
   /** Events recorded and not yet delivered or reported. */
   readonly pending: number;
 }
@@ -103,6 +112,7 @@ export function createClient(options: ClientOptions): HindsightClient {
       return closing;
     },
     query: (tenant, filters) => queryEvents(settings, tenant, filters),
+    verify: (tenant, id, verifyOptions) => verifyEvent(settings, tenant, id, verifyOptions),
     get pending() {
       return engine.size;
     },

@@ -30,7 +30,7 @@ export const SDK_ERROR_CODES = {
     'A line of an outbox file is not an event (changed by hand, or damaged on disk); it was ' +
     'skipped. `details` names the file and line.',
   unavailable:
-    'query() got no answer, or only 408/429/5xx, in `retry.queryAttempts` tries; the message ' +
+    'query() or verify() got no answer, or only 408/429/5xx, in `retry.queryAttempts` tries; the message ' +
     'says what the last try got. Try again later.',
   http_error:
     'Something other than Hindsight answered (a proxy, a wrong URL): the answer is not a ' +

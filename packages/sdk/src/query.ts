@@ -3,9 +3,8 @@
  * cursor, as one async iterator.
  */
 import type { Channel, Outcome, StoredEvent } from '@hindsight/core';
-import { HindsightError } from './errors.js';
 import type { Settings } from './options.js';
-import { exchangeWithRetries } from './transport.js';
+import { getJson } from './transport.js';
 
 /** The filters of `GET /v1/tenants/{tenant}/events` (docs/api.md); all combine with AND. */
 export interface QueryFilters {
@@ -52,20 +51,11 @@ export async function* queryEvents(
   let cursor: string | null = null;
   do {
     if (cursor !== null) params.set('cursor', cursor);
-    const answer = await exchangeWithRetries(
+    const page = await getJson<{ events: StoredEvent[]; nextCursor: string | null }>(
       settings,
       base + params.toString(),
-      settings.queryAttempts,
+      `Querying the events of "${tenant}"`,
     );
-    if (answer.kind === 'retry') {
-      throw new HindsightError(
-        'unavailable',
-        `Querying the events of "${tenant}" failed ${settings.queryAttempts} times; the last try: ${answer.reason}.`,
-        answer.cause === undefined ? {} : { cause: answer.cause },
-      );
-    }
-    if (answer.kind === 'refused') throw answer.error;
-    const page = answer.body as { events: StoredEvent[]; nextCursor: string | null };
     yield* page.events;
     cursor = page.nextCursor;
   } while (cursor !== null);

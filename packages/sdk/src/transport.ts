@@ -86,6 +86,24 @@ export async function exchangeWithRetries(
   return answer;
 }
 
+/**
+ * GETs a JSON answer with the read retries ({@link exchangeWithRetries}, `queryAttempts`);
+ * throws `unavailable` when every try failed (naming `what`), or the server's refusal.
+ * @example await getJson(settings, `${settings.baseUrl}/v1/keys/public`, 'Reading the public key')
+ */
+export async function getJson<T>(settings: Settings, url: string, what: string): Promise<T> {
+  const answer = await exchangeWithRetries(settings, url, settings.queryAttempts);
+  if (answer.kind === 'retry') {
+    throw new HindsightError(
+      'unavailable',
+      `${what} failed ${settings.queryAttempts} times; the last try: ${answer.reason}.`,
+      answer.cause === undefined ? {} : { cause: answer.cause },
+    );
+  }
+  if (answer.kind === 'refused') throw answer.error;
+  return answer.body as T;
+}
+
 /** The error of a refusal: the server's `{ error: { code, message, details } }` when it is one. */
 function errorOf(status: number, text: string): HindsightError {
   let body: unknown;

@@ -32,6 +32,7 @@ it('require("@hindsight/sdk") works from CommonJS, without require(esm)', async 
     core: string;
     exports: string[];
     esmExports: string[];
+    verified: boolean;
   };
   expect(report.resolved.endsWith(['packages', 'sdk', 'cjs', 'dist', 'index.js'].join(sep))).toBe(
     true,
@@ -41,6 +42,7 @@ it('require("@hindsight/sdk") works from CommonJS, without require(esm)', async 
   );
   expect(report.exports).toEqual(report.esmExports.filter((name) => name !== 'default'));
   expect(report.exports).toContain('expressRequestLogger');
+  expect(report.verified).toBe(true);
 
   const stored = await hindsight.events(tenant);
   expect(stored.map((e) => [e.action, e.actor.id])).toEqual([
