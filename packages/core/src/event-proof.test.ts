@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { eraseEvent } from './erase.js';
-import { type EventProof, verifyEventProof } from './event-proof.js';
+import {
+  type EventProof,
+  verifyCheckpoint,
+  verifyConsistencyProof,
+  verifyEventProof,
+} from './event-proof.js';
 import type { Salts } from './hashed-view.js';
 import { leafHash, makeSalts, normalizeEvent } from './leaf.js';
 import * as merkle from './merkle.js';
@@ -200,5 +205,94 @@ describe('verifyEventProof', () => {
     expect(report.problems).toEqual([
       'Event seq 5 is not in a signed checkpoint yet (the newest covers 3 events); try again in a moment.',
     ]);
+  });
+});
+
+describe('verifyCheckpoint', () => {
+  it('gives the size and root of a checkpoint signed by the key, and why not otherwise', async () => {
+    const log = logOf(6);
+    const report = await verifyCheckpoint(log.checkpoint, trust);
+    const root = merkle.rootHash(log.events.map((e) => Buffer.from(e.hash, 'hex')));
+    expect(report).toEqual({
+      ok: true,
+      size: 6,
+      root: Buffer.from(root).toString('hex'),
+      signer: note.keyName(signer),
+      signers: [note.keyName(signer)],
+    });
+    const other = note.verifierKeyText(note.signerFromSeed('test.example', Buffer.alloc(32, 8)));
+    expect(await verifyCheckpoint(log.checkpoint, { ...trust, verifierKey: other })).toMatchObject({
+      ok: false,
+      size: 6,
+      signers: [note.keyName(signer)],
+    });
+    expect(await verifyCheckpoint('nonsense', trust)).toMatchObject({
+      ok: false,
+      problem: 'The checkpoint is malformed.',
+    });
+  });
+});
+
+describe('verifyConsistencyProof', () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const leaves = Array.from({ length: 17 }, (_, i) => merkle.leafHash(Uint8Array.of(i)));
+  const tree = (n: number) => ({ size: n, root: hex(merkle.rootHash(leaves.slice(0, n))) });
+
+  it('proves every older size a prefix of every newer one', async () => {
+    for (let n = 1; n <= leaves.length; n++) {
+      for (let m = 1; m <= n; m++) {
+        const proof = merkle.consistencyProof(leaves.slice(0, n), m).map(hex);
+        expect(await verifyConsistencyProof(tree(m), tree(n), proof)).toBe(true);
+      }
+    }
+  });
+
+  it('agrees with the node verifier on forged proofs, and refuses a rewritten history', async () => {
+    const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+    for (const [m, n] of [
+      [1, 2],
+      [3, 8],
+      [4, 9],
+      [6, 17],
+      [8, 16],
+      [13, 17],
+    ] as const) {
+      const proof = merkle.consistencyProof(leaves.slice(0, n), m).map(hex);
+      const forged = [
+        proof.slice(1),
+        proof.slice(0, -1),
+        [...proof, proof[0] as string],
+        [...proof].reverse(),
+        proof.map((h, i) => (i === proof.length - 1 ? `${h.slice(0, -2)}00` : h)),
+        [],
+      ];
+      for (const p of forged) {
+        const expected = merkle.verifyConsistency(
+          m,
+          n,
+          p.map(bytes),
+          bytes(tree(m).root),
+          bytes(tree(n).root),
+        );
+        expect(await verifyConsistencyProof(tree(m), tree(n), p)).toBe(expected);
+      }
+      // Sizes the proof is not for (the roots alone may still fold, as the node verifier
+      // agrees), the sizes swapped, and an older root the newer log does not extend.
+      expect(await verifyConsistencyProof(tree(m), { ...tree(n), size: n + 1 }, proof)).toBe(
+        merkle.verifyConsistency(
+          m,
+          n + 1,
+          proof.map(bytes),
+          bytes(tree(m).root),
+          bytes(tree(n).root),
+        ),
+      );
+      expect(await verifyConsistencyProof(tree(n), tree(m), proof)).toBe(false);
+      const rewritten = {
+        size: m,
+        root: hex(merkle.rootHash([...leaves.slice(1, m), leaves[0] as Uint8Array])),
+      };
+      expect(await verifyConsistencyProof(rewritten, tree(n), proof)).toBe(m === 1);
+    }
   });
 });

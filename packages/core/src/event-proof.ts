@@ -11,7 +11,7 @@
  */
 import { canonicalJson } from './canonical-json.js';
 import { hashedViewWith, personalValues, type Salts } from './hashed-view.js';
-import { inclusionSides } from './merkle-path.js';
+import { consistencySides, inclusionSides } from './merkle-path.js';
 import {
   keyHashInput,
   keyName,
@@ -84,8 +84,7 @@ export async function verifyEventProof(
   trust: ProofTrust,
   subtle: Subtle = globalThis.crypto.subtle,
 ): Promise<EventProofReport> {
-  const sha256 = async (...parts: Uint8Array[]) =>
-    new Uint8Array(await subtle.digest('SHA-256', concat(parts)));
+  const sha256 = sha256With(subtle);
   const problems: string[] = [];
   const { event } = proof;
 
@@ -132,6 +131,89 @@ export async function verifyEventProof(
 }
 
 type Sha256 = (...parts: Uint8Array[]) => Promise<Uint8Array>;
+
+/** SHA-256 of the concatenated parts, with Web Crypto. */
+function sha256With(subtle: Subtle): Sha256 {
+  return async (...parts) => new Uint8Array(await subtle.digest('SHA-256', concat(parts)));
+}
+
+/** A checkpoint whose signature held, or why it did not ({@link verifyCheckpoint}). */
+export type CheckpointReport =
+  | {
+      readonly ok: true;
+      readonly size: number;
+      /** The root hash, hex. */
+      readonly root: string;
+      readonly signer: string;
+      readonly signers: string[];
+    }
+  | {
+      readonly ok: false;
+      readonly size: number | null;
+      readonly signer: string | null;
+      readonly signers: string[];
+      readonly problem: string;
+    };
+
+/**
+ * Checks a tenant log's signed checkpoint (`GET …/checkpoint`): well formed, naming the
+ * tenant's log, signed by the key. Never throws for bad input.
+ * @example const report = await verifyCheckpoint(noteText, { verifierKey, origin: 'hindsight/acme' });
+ */
+export async function verifyCheckpoint(
+  message: string,
+  trust: ProofTrust,
+  subtle: Subtle = globalThis.crypto.subtle,
+): Promise<CheckpointReport> {
+  const opened = await openCheckpoint(message, trust, subtle, sha256With(subtle));
+  if ('rootHash' in opened) {
+    const { size, signer, signers } = opened;
+    return { ok: true, size, root: toHex(opened.rootHash), signer, signers };
+  }
+  return {
+    ok: false,
+    size: opened.size ?? null,
+    signer: opened.signer,
+    signers: opened.signers ?? [],
+    problem: opened.problem,
+  };
+}
+
+/**
+ * Whether `proof` (hex, `GET …/proofs/consistency`) proves that the log of `older` is a
+ * prefix of the log of `newer` (RFC 9162 §2.1.4.2): nothing in the older log was changed,
+ * removed or reordered since. Roots are hex, as {@link verifyCheckpoint} gives them.
+ * @example await verifyConsistencyProof({ size: 840, root }, { size: 863, root: now }, proof)
+ */
+export async function verifyConsistencyProof(
+  older: { readonly size: number; readonly root: string },
+  newer: { readonly size: number; readonly root: string },
+  proof: readonly string[],
+  subtle: Subtle = globalThis.crypto.subtle,
+): Promise<boolean> {
+  const sha256 = sha256With(subtle);
+  const oldRoot = fromHex(older.root);
+  const newRoot = fromHex(newer.root);
+  const path = proof.map(fromHex);
+  if (oldRoot?.length !== 32 || newRoot?.length !== 32) return false;
+  if (path.some((p) => p?.length !== 32)) return false;
+  if (older.size === newer.size) return path.length === 0 && older.root === newer.root;
+  const shape = consistencySides(older.size, newer.size, path.length);
+  if (shape === null) return false;
+  const nodes = (shape.oldRootFirst ? [oldRoot, ...path] : path) as Uint8Array[];
+  let fr = nodes[0] as Uint8Array;
+  let sr = fr;
+  for (const [i, left] of shape.sides.entries()) {
+    const c = nodes[i + 1] as Uint8Array;
+    if (left) {
+      fr = await sha256(NODE, c, fr);
+      sr = await sha256(NODE, c, sr);
+    } else {
+      sr = await sha256(NODE, sr, c);
+    }
+  }
+  return toHex(fr) === older.root && toHex(sr) === newer.root;
+}
 
 /** The RFC 9162 leaf hash of an event from its content: `SHA-256(0x00 ‖ canonical view)`. */
 async function eventLeaf(event: StoredEvent, salts: Salts, sha256: Sha256): Promise<Uint8Array> {

@@ -47,3 +47,43 @@ export function inclusionSides(index: number, size: number, length: number): boo
   }
   return sn === 0 ? sides : null;
 }
+
+/**
+ * The shape of an RFC 9162 (§2.1.4.2) consistency proof of `length` hashes from the tree of
+ * `oldSize` leaves to the tree of `newSize` leaves, for 0 < oldSize < newSize: whether the old
+ * root is the path's implicit first node (the old tree is a complete subtree), and for each
+ * later node of the path whether it joins both roots on the left (`true`) or only the new root
+ * on the right (`false`). `null` when no proof of that length can prove those sizes.
+ * @example consistencySides(2, 3, 1) // { oldRootFirst: true, sides: [false] }
+ */
+export function consistencySides(
+  oldSize: number,
+  newSize: number,
+  length: number,
+): { oldRootFirst: boolean; sides: boolean[] } | null {
+  if (!validSize(oldSize) || !validSize(newSize) || oldSize === 0 || oldSize >= newSize) {
+    return null;
+  }
+  if (length === 0) return null;
+  const oldRootFirst = Number.isInteger(Math.log2(oldSize));
+  const pathLength = length + (oldRootFirst ? 1 : 0);
+  let fn = oldSize - 1;
+  let sn = newSize - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  const sides: boolean[] = [];
+  for (let i = 1; i < pathLength; i++) {
+    if (sn === 0) return null;
+    if (fn % 2 === 1 || fn === sn) {
+      sides.push(true);
+      [fn, sn] = climb(fn, sn);
+    } else {
+      sides.push(false);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? { oldRootFirst, sides } : null;
+}

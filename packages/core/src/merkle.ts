@@ -8,7 +8,7 @@
  * including hashes of the wrong length, and never throws.
  */
 import { hash } from 'node:crypto';
-import { climb, inclusionSides, validSize } from './merkle-path.js';
+import { consistencySides, inclusionSides, validSize } from './merkle-path.js';
 
 /** Bytes in every hash of the tree (SHA-256). */
 export const HASH_BYTES = 32;
@@ -279,28 +279,20 @@ export function verifyConsistency(
   if (oldSize === 0) return proof.length === 0;
   if (!wellFormed([oldRoot, newRoot])) return false;
   if (oldSize === newSize) return proof.length === 0 && equal(oldRoot, newRoot);
-  if (proof.length === 0) return false;
+  const shape = consistencySides(oldSize, newSize, proof.length);
+  if (shape === null) return false;
   // When the old tree is a complete subtree, it is the proof's implicit first node.
-  const path = Number.isInteger(Math.log2(oldSize)) ? [oldRoot, ...proof] : [...proof];
-  let fn = oldSize - 1;
-  let sn = newSize - 1;
-  while (fn % 2 === 1) {
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
+  const path = shape.oldRootFirst ? [oldRoot, ...proof] : [...proof];
   let fr = path[0] as Uint8Array;
   let sr = fr;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+  shape.sides.forEach((left, i) => {
+    const c = path[i + 1] as Uint8Array;
+    if (left) {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      [fn, sn] = climb(fn, sn);
     } else {
       sr = nodeHash(sr, c);
     }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && equal(fr, oldRoot) && equal(sr, newRoot);
+  });
+  return equal(fr, oldRoot) && equal(sr, newRoot);
 }
