@@ -62,6 +62,10 @@ export interface Api {
   eventProof(tenant: string, id: string, signal?: AbortSignal): Promise<EventProof>;
   /** `GET /v1/keys/public`: the key that signs checkpoints, and their origin prefix. */
   publicKey(signal?: AbortSignal): Promise<{ verifierKey: string; origin: string }>;
+  /** `GET /v1/tenants/{t}/checkpoint`: the newest signed checkpoint, as its note text. */
+  checkpoint(tenant: string, signal?: AbortSignal): Promise<string>;
+  /** `GET /v1/tenants/{t}/proofs/consistency`: the proof (hex) that `from` is a prefix of `to`. */
+  consistency(tenant: string, from: number, to: number, signal?: AbortSignal): Promise<string[]>;
   loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
   messages(tenant: string, params: Params, signal?: AbortSignal): Promise<MessagePage>;
   message(tenant: string, id: string, signal?: AbortSignal): Promise<MessageDetail>;
@@ -164,6 +168,15 @@ export function createApi(credentials: Credentials, base = ''): Api {
     eventProof: (tenant, id, signal) =>
       json(`${tenantPath(tenant)}/events/${enc(id)}/proof`, signal),
     publicKey: (signal) => json('/v1/keys/public', signal),
+    checkpoint: async (tenant, signal) =>
+      (await send(`${tenantPath(tenant)}/checkpoint`, { signal })).text(),
+    consistency: async (tenant, from, to, signal) =>
+      (
+        await json<{ proof: string[] }>(
+          `${tenantPath(tenant)}/proofs/consistency${query({ from: String(from), to: String(to) })}`,
+          signal,
+        )
+      ).proof,
     loginAccounts: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/logins/users${query(params)}`, signal),
     messages: (tenant, params, signal) =>

@@ -12,6 +12,7 @@ import { type ConsoleState, onView, stateToSearch } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import type { Navigate } from '../use-url-state.js';
 import { EventDetail } from './event-detail.js';
+import { LogIntegrityNote } from './log-integrity.js';
 import { MessageDetail } from './message-detail.js';
 import { Loading, ProblemNotice } from './notice.js';
 import { ViewScreen } from './view-screen.js';
@@ -40,6 +41,7 @@ function Ready({
             hrefOf={(id) => stateToSearch(onView(state, id)) || '?'}
             onSelect={(id) => navigate(onView(state, id))}
           />
+          {context.canVerify && <LogIntegrityNote />}
         </nav>
         <ViewScreen key={view.id} />
         {state.event && <EventDetail key={state.event} id={state.event} />}
