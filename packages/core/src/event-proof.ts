@@ -1,8 +1,11 @@
 /**
- * Checks one event of a tenant's log where node:crypto is not at hand — in the console, in the
- * administrator's browser, with Web Crypto (`crypto.subtle`): that the event's content gives
- * its leaf hash, that this leaf is in the tree of the newest signed checkpoint, and that the
- * checkpoint is signed by the server's key and names the tenant's log (SPEC §6).
+ * Checks a tenant's log where node:crypto is not at hand — in the console, in the
+ * administrator's browser, with Web Crypto (`crypto.subtle`), SPEC §6:
+ * - {@link verifyEventProof}: one event's content gives its leaf hash, that leaf is in the
+ *   tree of the newest signed checkpoint, and the checkpoint is signed by the server's key and
+ *   names the tenant's log;
+ * - {@link verifyCheckpoint}: a checkpoint alone;
+ * - {@link verifyConsistencyProof}: a log seen before is the start of the log signed now.
  *
  * What it proves is only as good as the verifier key it is given: a key fetched from the server
  * being checked proves that the server has not changed the event since it signed the
