@@ -552,6 +552,22 @@ if (skipReason !== null) {
       await page.keyboard.press('Escape');
     });
 
+    it('fits a phone: nothing runs off the side, Sign out included', async () => {
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await page.goto(`${served.url}/?tenant=acme&view=all`);
+        await page.locator('table.events-table tbody tr').first().waitFor({ timeout: 15_000 });
+        const [scrollWidth, innerWidth] = (await page.evaluate(
+          '[document.documentElement.scrollWidth, window.innerWidth]',
+        )) as [number, number];
+        expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+        const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
+        expect(signOut && signOut.x + signOut.width).toBeLessThanOrEqual(innerWidth);
+      } finally {
+        await page.setViewportSize({ width: 1440, height: 900 });
+      }
+    });
+
     it('raised no script errors and no Content Security Policy violations', () => {
       expect(pageErrors).toEqual([]);
       expect(cspViolations).toEqual([]);
