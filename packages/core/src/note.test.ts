@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as merkle from './merkle.js';
 import {
   checkpointText,
+  cosignNote,
   NoteError,
   noteSigners,
   openNote,
@@ -102,6 +103,24 @@ describe('signed notes (C2SP signed-note, Go sumdb/note format)', () => {
     expect(verifierKeyText(again)).toBe(verifierKeyText(signer));
     const note = signNote('hello\n', signer);
     expect(openNote(note, parseVerifierKey(verifierKeyText(signer))).text).toBe('hello\n');
+  });
+
+  it('cosigns a note: the old signature kept, one line added, verifiable with either key', () => {
+    const peter = parseSignerKey(GO_SIGNER);
+    const enoch = signerFromSeed('EnochRoot', randomBytes(32));
+    const both = cosignNote(GO_SIGNED, enoch);
+    expect(both.startsWith(GO_SIGNED)).toBe(true);
+    expect(both.split('\n').length).toBe(GO_SIGNED.split('\n').length + 1);
+    expect(noteSigners(both)).toEqual([
+      'PeterNeumann+c74f20a3',
+      noteSigners(signNote('x\n', enoch))[0],
+    ]);
+    expect(openNote(both, parseVerifierKey(GO_VERIFIER)).text).toBe(GO_TEXT);
+    expect(openNote(both, parseVerifierKey(verifierKeyText(enoch))).text).toBe(GO_TEXT);
+    // Signed by that key already: unchanged.
+    expect(cosignNote(both, enoch)).toBe(both);
+    expect(cosignNote(GO_SIGNED, peter)).toBe(GO_SIGNED);
+    expect(() => cosignNote('no signature\n', enoch)).toThrow(NoteError);
   });
 });
 

@@ -30,6 +30,7 @@ export {
   keyName,
   NoteError,
   parseCheckpoint,
+  splitNote,
 } from './note-text.js';
 
 /** PKCS #8 DER of an Ed25519 private key, up to its 32-byte seed (RFC 8410). */
@@ -124,6 +125,21 @@ export function signNote(text: string, signer: NoteSigner): string {
   const payload = Buffer.concat([Buffer.alloc(4), signature]);
   payload.writeUInt32BE(signer.keyHash, 0);
   return `${text}\n${SIG_PREFIX}${signer.name} ${payload.toString('base64')}\n`;
+}
+
+/**
+ * Adds a signature by `signer` to a signed note — a cosignature: the note's text and its
+ * signatures are kept as they are, one line is added after them. A note `signer` signed
+ * already is returned unchanged. Throws `NoteError` for a malformed note.
+ * @example cosignNote(checkpointSignedByOldKey, newSigner) // verifies with either key
+ */
+export function cosignNote(message: string, signer: NoteSigner): string {
+  const { text, signatures } = splitNote(message);
+  if (signatures.some((s) => s.name === signer.name && s.keyHash === signer.keyHash)) {
+    return message;
+  }
+  // The signature line `signNote` writes after the text and its blank line.
+  return message + signNote(text, signer).slice(text.length + 1);
 }
 
 /** A note whose signature by the verifier's key was checked. */

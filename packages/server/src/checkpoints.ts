@@ -11,6 +11,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { note } from '@hindsight/core';
+import { HindsightError } from './errors.js';
 import type { Store } from './store/types.js';
 import { treeRoot } from './tree.js';
 
@@ -80,30 +81,54 @@ export function loadOrCreateSigner(
 }
 
 /**
- * Tenants whose newest checkpoint no signature of `signer` is on, and the keys (`name+hash`)
- * that signed them: a server started with another key than the one that signed before (a
- * rotation, a restore without the key, a second server given its own key). The largest
- * `limit` tenants are looked at.
- * @example const { tenants, keys } = await otherSigners(store, signer)
+ * For a server started with another key than the one that signed before (a rotation, a restore
+ * without the key, a second server given its own key): adds `signer`'s signature to the newest
+ * checkpoint of each tenant that does not carry it (`note.cosignNote`), so that a log that has
+ * not grown since is checked with the server's key too — by the console's Verify, and by
+ * anyone holding only the new key. Only where the checkpoint names the tenant's log under
+ * `origin` and the stored tree still gives its root; a tenant whose tree does not is left as it
+ * is and returned in `mismatched` (the database was changed outside the server, or damaged).
+ * Older checkpoints keep only the key that signed them. Returns the tenants cosigned and the
+ * keys (`name+hash`) that had signed them.
+ * @example const { cosigned, keys, mismatched } = await cosignNewest(store, signer, 'hindsight')
  */
-export async function otherSigners(
+export async function cosignNewest(
   store: Store,
   signer: note.NoteSigner,
-  limit = 100,
-): Promise<{ tenants: string[]; keys: string[] }> {
+  origin: string,
+): Promise<{ cosigned: string[]; keys: string[]; mismatched: string[] }> {
   const mine = note.keyName(signer);
-  const largest = (await store.tenants()).sort((a, b) => b.size - a.size).slice(0, limit);
-  const tenants: string[] = [];
+  const cosigned: SignedCheckpoint[] = [];
+  const mismatched: string[] = [];
   const keys = new Set<string>();
-  for (const { name } of largest) {
-    const latest = await store.latestCheckpoint(name);
+  for (const { name: tenant } of await store.tenants()) {
+    const latest = await store.latestCheckpoint(tenant);
     if (latest === null) continue;
-    const signers = note.noteSigners(latest.note);
-    if (signers.includes(mine)) continue;
-    tenants.push(name);
-    for (const key of signers) keys.add(key);
+    try {
+      const signers = note.noteSigners(latest.note);
+      if (signers.includes(mine)) continue;
+      const { text } = note.splitNote(latest.note);
+      const checkpoint = note.parseCheckpoint(text);
+      const root = await treeRoot(store, tenant, latest.size);
+      if (
+        checkpoint.origin !== `${origin}/${tenant}` ||
+        checkpoint.size !== latest.size ||
+        !Buffer.from(root).equals(checkpoint.rootHash)
+      ) {
+        mismatched.push(tenant);
+        continue;
+      }
+      for (const key of signers) keys.add(key);
+      cosigned.push({ tenant, size: latest.size, note: note.cosignNote(latest.note, signer) });
+    } catch (error) {
+      if (!(error instanceof note.NoteError) && !(error instanceof HindsightError)) throw error;
+      mismatched.push(tenant);
+    }
   }
-  return { tenants, keys: [...keys] };
+  for (let i = 0; i < cosigned.length; i += 500) {
+    await store.saveCheckpoints(cosigned.slice(i, i + 500));
+  }
+  return { cosigned: cosigned.map((c) => c.tenant), keys: [...keys], mismatched };
 }
 
 /**

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { note } from '@hindsight/core';
 import type { FastifyInstance } from 'fastify';
 import { createFirstApiKey } from './auth.js';
-import { DEFAULT_ORIGIN, loadOrCreateSigner, otherSigners } from './checkpoints.js';
+import { cosignNewest, DEFAULT_ORIGIN, loadOrCreateSigner } from './checkpoints.js';
 import { loadDemo } from './demo-loader.js';
 import { createEnricher, type EnricherOptions } from './enrich.js';
 import { checkHookSecrets } from './hooks/index.js';
@@ -93,15 +93,25 @@ export async function startServer(
   if (options.hooks) checkHookSecrets(options.hooks);
   const store = await openStore(options);
   try {
-    const others = await otherSigners(store, signer);
-    if (others.tenants.length > 0) {
-      const some = others.tenants.slice(0, 3).join(', ');
+    const rotated = await cosignNewest(store, signer, origin);
+    if (rotated.cosigned.length > 0) {
+      const some = rotated.cosigned.slice(0, 3).join(', ');
       print(
-        `Warning: the newest checkpoints of ${others.tenants.length} tenant(s) (${some}) were ` +
-          `signed by another key (${others.keys.join(', ')}) than this server's ` +
-          `(${note.verifierKeyText(signer)}). If the signing key was not rotated on purpose, ` +
-          'stop and give the server its key (docs/operations.md#backups); if it was, auditors ' +
-          'need both keys (docs/operations.md#rotating-the-signing-key).',
+        `Warning: the newest checkpoints of ${rotated.cosigned.length} tenant(s) (${some}) were ` +
+          `signed by another key (${rotated.keys.join(', ')}) than this server's ` +
+          `(${note.verifierKeyText(signer)}); the server signed them with its own key as well. ` +
+          'If the signing key was not rotated on purpose, stop and give the server its key ' +
+          '(docs/operations.md#backups); if it was, auditors need both keys for the older ' +
+          'checkpoints (docs/operations.md#rotating-the-signing-key).',
+      );
+    }
+    if (rotated.mismatched.length > 0) {
+      const some = rotated.mismatched.slice(0, 3).join(', ');
+      print(
+        `Warning: the stored tree of ${rotated.mismatched.length} tenant(s) (${some}) does not ` +
+          'give the root of their newest checkpoint, which another key signed: the database was ' +
+          'changed outside the server, or damaged. Export each log and check it with ' +
+          '`hindsight verify` (docs/operations.md#rotating-the-signing-key).',
       );
     }
     const enricher = createEnricher(options.geo === undefined ? {} : { geo: options.geo });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { note } from '@hindsight/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 import { providedPostgres, testDatabase } from './postgres.js';
@@ -535,7 +536,7 @@ describe('hindsight keys create', () => {
 });
 
 describe('a rotated signing key', () => {
-  it('signs on with a new key; the log verifies with both keys, not with the new one alone', async () => {
+  it('signs on with a new key and cosigns the newest checkpoint; older ones need the old key', async () => {
     const tmp = tempDir();
     const post = async (url: string, key: string) => {
       const events = Array.from({ length: 10 }, (_, i) => ({
@@ -556,6 +557,7 @@ describe('a rotated signing key', () => {
     const first = await serve(tmp.dir);
     const key = adminKeyOf(first.output());
     const before = join(tmp.dir, 'before.pub');
+    await post(first.url, key);
     writeFileSync(before, await post(first.url, key));
     await stop(first);
     // The operator retires the key: the next start makes a new one.
@@ -569,6 +571,20 @@ describe('a rotated signing key', () => {
     expect(second.output()).toContain(
       `Warning: the newest checkpoints of 1 tenant(s) (acme) were signed by another key (${retired})`,
     );
+    expect(second.output()).toContain('the server signed them with its own key as well');
+    // The newest checkpoint of the old key now verifies with either key; the log did not grow.
+    const newKey = (await fetch(`${second.url}/v1/keys/public`).then((r) => r.json())) as {
+      verifierKey: string;
+    };
+    const newest = await fetch(`${second.url}/v1/tenants/acme/checkpoint`, {
+      headers: auth(key),
+    }).then((r) => r.text());
+    for (const k of [verifierKey, newKey.verifierKey]) {
+      expect(note.openNote(newest, note.parseVerifierKey(k)).text).toMatch(
+        /^hindsight\/acme\n20\n/,
+      );
+    }
+    expect(note.noteSigners(newest)).toHaveLength(2);
     const after = join(tmp.dir, 'after.pub');
     writeFileSync(after, await post(second.url, key));
     expect(readFileSync(after, 'utf8')).not.toBe(readFileSync(before, 'utf8'));
@@ -583,7 +599,7 @@ describe('a rotated signing key', () => {
     expect(alone.code).toBe(1);
     expect(alone.stdout).toMatch(/checkpoint does not verify with the key/);
     const both = await cli('verify', file, '--public-key', before, '--public-key', after);
-    expect(both.stdout).toMatch(/^OK: tenant acme, 20 events/);
+    expect(both.stdout).toMatch(/^OK: tenant acme, 30 events/);
     expect(both.code).toBe(0);
     tmp.remove();
   });

@@ -38,6 +38,7 @@ import {
   type WriterEvent,
   writerEvent,
 } from './append-plan.js';
+import { COSIGNED_SQL } from './cosigned-sql.js';
 import { eventText, storedEvent } from './event-json.js';
 import { type Base, DraftChain, type Frontier, Link, type Outcome } from './group-drafts.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
@@ -716,7 +717,8 @@ class PostgresStore implements Store {
     await this.#query(
       'INSERT INTO checkpoints (tenant_id, size, note) SELECT t.id, c.size, c.note FROM ' +
         'unnest($1::text[], $2::bigint[], $3::text[]) AS c(tenant, size, note) ' +
-        'JOIN tenants t ON t.name = c.tenant ON CONFLICT DO NOTHING',
+        'JOIN tenants t ON t.name = c.tenant ON CONFLICT (tenant_id, size) DO UPDATE ' +
+        `SET note = excluded.note WHERE ${COSIGNED_SQL}`,
       [
         checkpoints.map((c) => c.tenant),
         checkpoints.map((c) => c.size),

@@ -21,6 +21,7 @@ import {
   type WireOutcome,
   type WriterEvent,
 } from './append-plan.js';
+import { COSIGNED_SQL } from './cosigned-sql.js';
 import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { eraseSqlite, redactSqlite, withSecureDelete } from './sqlite-erase.js';
 import { INSERT_TARGET_SQL, targetParams } from './sqlite-keys.js';
@@ -133,9 +134,11 @@ export class SqliteWriter {
       insertTarget: p(INSERT_TARGET_SQL),
       insertFts: p(INSERT_FTS_SQL),
       insertNode: p(INSERT_NODE_SQL),
+      // A checkpoint kept already stays, unless this is it with signatures added after it.
       checkpointInsert: p(
-        'INSERT OR IGNORE INTO checkpoints (tenant_id, size, note, created_at) ' +
-          'SELECT id, ?, ?, ? FROM tenants WHERE name = ?',
+        'INSERT INTO checkpoints (tenant_id, size, note, created_at) ' +
+          'SELECT id, ?, ?, ? FROM tenants WHERE name = ? ' +
+          `ON CONFLICT (tenant_id, size) DO UPDATE SET note = excluded.note WHERE ${COSIGNED_SQL}`,
       ),
       node: p(NODE_SQL).pluck(),
     };

@@ -395,7 +395,8 @@ export interface Store {
 
   /**
    * Keeps signed checkpoints of tenants' logs, all in one transaction; keeping one of the same
-   * tenant and size again is a no-op.
+   * tenant and size again is a no-op — unless it is the kept note with signature lines added
+   * after its own (a cosignature, `note.cosignNote`), which then replaces it.
    */
   saveCheckpoints(
     checkpoints: readonly { tenant: string; size: number; note: string }[],

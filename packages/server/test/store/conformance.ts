@@ -780,6 +780,25 @@ export function storeConformance(name: string, open: OpenStore | string): void {
           { size: 2, note: 'note of 2' },
         ]);
       });
+
+      it('takes a cosignature of a kept checkpoint, and nothing else in its place', async () => {
+        const t = freshTenant();
+        await append([ev(t)]);
+        const signed = 'origin/t\n1\nroot=\n\n\u2014 old AAAA\n';
+        const cosigned = `${signed}\u2014 new BBBB\n`;
+        await store.saveCheckpoints([{ tenant: t, size: 1, note: signed }]);
+        await store.saveCheckpoints([{ tenant: t, size: 1, note: cosigned }]);
+        expect(await store.latestCheckpoint(t)).toEqual({ size: 1, note: cosigned });
+        for (const note of [
+          signed, // a signature taken away
+          `${cosigned}extra\n`, // a line that is no signature
+          cosigned.replace('root=', 'toor='), // the signed text changed
+          `\u2014 new BBBB\n${cosigned}`,
+        ]) {
+          await store.saveCheckpoints([{ tenant: t, size: 1, note }]);
+        }
+        expect(await store.checkpoints(t, 1)).toEqual([{ size: 1, note: cosigned }]);
+      });
     });
 
     describe('tenants', () => {
