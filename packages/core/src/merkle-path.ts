@@ -13,13 +13,24 @@ export function validSize(n: number): boolean {
  * RFC 9162's step of both verifiers: right-shift the node index and the last index together
  * until the node is a right child or the root — past the levels where it has no sibling.
  */
-export function climb(fn: number, sn: number): [number, number] {
+function climb(fn: number, sn: number): [number, number] {
   let [f, s] = [fn, sn];
   while (f % 2 === 0 && f !== 0) {
     f = Math.floor(f / 2);
     s = Math.floor(s / 2);
   }
   return [f, s];
+}
+
+/**
+ * One level up a proof's path, as both RFC 9162 verifiers take it: whether the next node of
+ * the path joins on the left, and the node index and last index one level up.
+ */
+function stepUp(fn: number, sn: number): [left: boolean, fn: number, sn: number] {
+  let [f, s] = [fn, sn];
+  const left = f % 2 === 1 || f === s;
+  if (left) [f, s] = climb(f, s);
+  return [left, Math.floor(f / 2), Math.floor(s / 2)];
 }
 
 /**
@@ -36,14 +47,9 @@ export function inclusionSides(index: number, size: number, length: number): boo
   const sides: boolean[] = [];
   for (let i = 0; i < length; i++) {
     if (sn === 0) return null;
-    if (fn % 2 === 1 || fn === sn) {
-      sides.push(true);
-      [fn, sn] = climb(fn, sn);
-    } else {
-      sides.push(false);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    let left: boolean;
+    [left, fn, sn] = stepUp(fn, sn);
+    sides.push(left);
   }
   return sn === 0 ? sides : null;
 }
@@ -76,14 +82,9 @@ export function consistencySides(
   const sides: boolean[] = [];
   for (let i = 1; i < pathLength; i++) {
     if (sn === 0) return null;
-    if (fn % 2 === 1 || fn === sn) {
-      sides.push(true);
-      [fn, sn] = climb(fn, sn);
-    } else {
-      sides.push(false);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
+    let left: boolean;
+    [left, fn, sn] = stepUp(fn, sn);
+    sides.push(left);
   }
   return sn === 0 ? { oldRootFirst, sides } : null;
 }
