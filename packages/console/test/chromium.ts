@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, type BrowserContextOptions, chromium } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 /** Where Debian installs Chromium (`apt-get install chromium`). */
 export const CHROMIUM = process.env['HINDSIGHT_CHROMIUM'] ?? '/usr/bin/chromium';
@@ -28,6 +29,21 @@ const ARGS = [
 export function chromiumSkipReason(): string | null {
   if (process.env['CI'] === 'true' || existsSync(CHROMIUM)) return null;
   return `${CHROMIUM} is missing; install Debian's chromium (apt-get install chromium) or set HINDSIGHT_CHROMIUM`;
+}
+
+/**
+ * `describe` when the browser suite can run here; otherwise a skipped suite that says why.
+ * @example describeInChromium('Erasure in Chromium', () => { it(…) })
+ */
+export function describeInChromium(name: string, body: () => void): void {
+  const reason = chromiumSkipReason();
+  if (reason === null) {
+    describe(name, body);
+    return;
+  }
+  describe.skip(`${name} (skipped: ${reason})`, () => {
+    it('runs when Chromium is installed', () => {});
+  });
 }
 
 /** A running browser with one fresh profile; `close` also removes the profile. */

@@ -5,71 +5,50 @@
  * personal field, see docs/erasure.md.)
  */
 import type { StoredEvent } from '@hindsight/core';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { EventPage } from '../src/api-types.js';
-import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js';
-import { type ServedConsole, serveConsole } from './served-console.js';
+import { describeInChromium } from './chromium.js';
+import { consoleInChromium } from './served-console.js';
 
-const skipReason = chromiumSkipReason();
+describeInChromium('Erasure in Chromium', () => {
+  const ctx = consoleInChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
 
-if (skipReason !== null) {
-  describe.skip(`Erasure in Chromium (skipped: ${skipReason})`, () => {
-    it('runs when Chromium is installed', () => {});
+  it('shows an erased actor as Deleted User in the rows and the detail panel', async () => {
+    const { served, page } = ctx;
+    const newest = async () =>
+      (await served.get<EventPage>('/v1/tenants/acme/events?category=logins&limit=1'))
+        .events[0] as StoredEvent;
+    const before = await newest();
+    const { id: actorId, name } = before.actor;
+    if (actorId === undefined || name === undefined) {
+      throw new Error('The newest sign-in of the demo tenant has no named actor.');
+    }
+    const erased = await served.post<{ events: number }>('/v1/tenants/acme/erasures', {
+      subject: { actorId },
+    });
+    expect(erased.events).toBeGreaterThan(0);
+    expect((await newest()).actor.name).toBe('Deleted User');
+
+    await page.goto(`${served.url}/?tenant=acme&view=logins`);
+    await page.getByLabel('API key').fill(served.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const row = page.locator(`table.events-table tbody tr[data-id="${before.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('Deleted User');
+    expect(await row.textContent()).not.toContain(name);
+    const table = await page.locator('table.events-table').textContent();
+    expect(table).not.toContain(name);
+
+    await row.click();
+    const who = page
+      .getByRole('dialog')
+      .locator('section.detail-section')
+      .filter({ has: page.getByRole('heading', { name: 'Who', exact: true }) });
+    await expect.poll(() => who.textContent(), { timeout: 10_000 }).toContain('Deleted User');
+    const shown = await who.textContent();
+    expect(shown).not.toContain(name);
+    expect(shown).toContain(actorId);
+    // The description is hashed as sent and is not erased (docs/erasure.md): the demo's
+    // "<name> signed in" keeps the name there.
   });
-} else {
-  describe('Erasure in Chromium', () => {
-    let served: ServedConsole;
-    let browser: Browser;
-    let page: Page;
-
-    beforeAll(async () => {
-      served = await serveConsole();
-      browser = await launchChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
-      page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      await served?.close();
-    });
-
-    it('shows an erased actor as Deleted User in the rows and the detail panel', async () => {
-      const newest = async () =>
-        (await served.get<EventPage>('/v1/tenants/acme/events?category=logins&limit=1'))
-          .events[0] as StoredEvent;
-      const before = await newest();
-      const { id: actorId, name } = before.actor;
-      if (actorId === undefined || name === undefined) {
-        throw new Error('The newest sign-in of the demo tenant has no named actor.');
-      }
-      const erased = await served.post<{ events: number }>('/v1/tenants/acme/erasures', {
-        subject: { actorId },
-      });
-      expect(erased.events).toBeGreaterThan(0);
-      expect((await newest()).actor.name).toBe('Deleted User');
-
-      await page.goto(`${served.url}/?tenant=acme&view=logins`);
-      await page.getByLabel('API key').fill(served.adminKey);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      const row = page.locator(`table.events-table tbody tr[data-id="${before.id}"]`);
-      await row.waitFor({ timeout: 15_000 });
-      await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('Deleted User');
-      expect(await row.textContent()).not.toContain(name);
-      const table = await page.locator('table.events-table').textContent();
-      expect(table).not.toContain(name);
-
-      await row.click();
-      const who = page
-        .getByRole('dialog')
-        .locator('section.detail-section')
-        .filter({ has: page.getByRole('heading', { name: 'Who', exact: true }) });
-      await expect.poll(() => who.textContent(), { timeout: 10_000 }).toContain('Deleted User');
-      const shown = await who.textContent();
-      expect(shown).not.toContain(name);
-      expect(shown).toContain(actorId);
-      // The description is hashed as sent and is not erased (docs/erasure.md): the demo's
-      // "<name> signed in" keeps the name there.
-    });
-  });
-}
+});

@@ -7,8 +7,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { createApiKey } from '../../server/src/auth.js';
 import { type RunningServer, startServer } from '../../server/src/server.js';
+import { type Browser, launchChromium } from './chromium.js';
 
 const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
 
@@ -64,4 +67,30 @@ export async function serveConsole(): Promise<ServedConsole> {
       rmSync(data, { recursive: true, force: true });
     },
   };
+}
+
+/** What {@link consoleInChromium} gives a suite's tests, set before the first of them. */
+export interface ConsoleInChromium {
+  readonly served: ServedConsole;
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+/**
+ * For one browser suite: the demo console served ({@link serveConsole}) and a Chromium page,
+ * started before its tests and closed after them. Read the fields inside tests only.
+ * @example const ctx = consoleInChromium({ viewport: { width: 1440, height: 900 } }); … ctx.page
+ */
+export function consoleInChromium(options: BrowserContextOptions): ConsoleInChromium {
+  const ctx = {} as { served: ServedConsole; browser: Browser; page: Page };
+  beforeAll(async () => {
+    ctx.served = await serveConsole();
+    ctx.browser = await launchChromium(options);
+    ctx.page = ctx.browser.context.pages()[0] ?? (await ctx.browser.context.newPage());
+  });
+  afterAll(async () => {
+    await ctx.browser?.close();
+    await ctx.served?.close();
+  });
+  return ctx;
 }

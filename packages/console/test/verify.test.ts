@@ -11,117 +11,109 @@ import { join } from 'node:path';
 import type { StoredEvent } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startServer } from '../../server/src/server.js';
 import { sqlitePath } from '../../server/src/store/index.js';
 import type { EventPage } from '../src/api-types.js';
-import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js';
+import { type Browser, describeInChromium, launchChromium } from './chromium.js';
 import { type ServedConsole, serveConsole } from './served-console.js';
 
-const skipReason = chromiumSkipReason();
+describeInChromium('Verify in Chromium', () => {
+  let served: ServedConsole;
+  let browser: Browser;
+  let page: Page;
+  let events: StoredEvent[];
+  let closed = false;
 
-if (skipReason !== null) {
-  describe.skip(`Verify in Chromium (skipped: ${skipReason})`, () => {
-    it('runs when Chromium is installed', () => {});
+  beforeAll(async () => {
+    served = await serveConsole();
+    browser = await launchChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    events = (await served.get<EventPage>('/v1/tenants/acme/events?category=logins&limit=3'))
+      .events;
+    await page.goto(`${served.url}/?tenant=acme&view=logins`);
+    await page.getByLabel('API key').fill(served.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
   });
-} else {
-  describe('Verify in Chromium', () => {
-    let served: ServedConsole;
-    let browser: Browser;
-    let page: Page;
-    let events: StoredEvent[];
-    let closed = false;
 
-    beforeAll(async () => {
-      served = await serveConsole();
-      browser = await launchChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
-      page = browser.context.pages()[0] ?? (await browser.context.newPage());
-      events = (await served.get<EventPage>('/v1/tenants/acme/events?category=logins&limit=3'))
-        .events;
-      await page.goto(`${served.url}/?tenant=acme&view=logins`);
+  afterAll(async () => {
+    await browser?.close();
+    if (!closed) await served?.close();
+  });
+
+  /** Opens an event's panel, presses Verify, and gives the outcome's notice. */
+  async function verify(event: StoredEvent) {
+    const row = page.locator(`table.events-table tbody tr[data-id="${event.id}"]`);
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+    const panel = page.getByRole('dialog');
+    await panel.getByRole('button', { name: 'Verify this event' }).click();
+    const outcome = panel.locator('.verify [data-verified]');
+    await outcome.waitFor({ timeout: 15_000 });
+    return outcome;
+  }
+
+  it('verifies an untouched event in the browser', async () => {
+    const outcome = await verify(events[0] as StoredEvent);
+    expect(await outcome.getAttribute('data-verified')).toBe('true');
+    const text = await outcome.textContent();
+    expect(text).toContain('Verified: unchanged since it was recorded.');
+    const key = await served.get<{ verifierKey: string }>('/v1/keys/public');
+    expect(text).toContain(key.verifierKey.split('+').slice(0, 2).join('+'));
+  });
+
+  it('says an event changed in the database does not verify, and why', async () => {
+    const target = events[1] as StoredEvent;
+    const db = new Database(sqlitePath(served.data));
+    try {
+      db.pragma('busy_timeout = 10000');
+      const changed = db
+        .prepare('UPDATE events SET body = replace(body, ?, ?) WHERE id = ?')
+        .run(`"action":"${target.action}"`, '"action":"user.login_succeeded_x"', target.id);
+      expect(changed.changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    await page.reload();
+    const outcome = await verify(target);
+    expect(await outcome.getAttribute('data-verified')).toBe('false');
+    expect(await outcome.getAttribute('role')).toBe('alert');
+    const text = await outcome.textContent();
+    expect(text).toContain('This event does not verify.');
+    expect(text).toContain(`Event seq ${target.seq} was altered`);
+    expect(text).toContain('the log was changed after it was signed');
+  });
+
+  it('verifies with the new key after a rotation: the server cosigned the newest checkpoint', async () => {
+    const oldKey = await served.get<{ verifierKey: string }>('/v1/keys/public');
+    // The rotation of docs/operations.md: stop, move the signing key away, start again.
+    await served.server.close();
+    renameSync(join(served.data, 'signing.key'), join(served.data, 'signing.key.old'));
+    const lines: string[] = [];
+    const restarted = await startServer(
+      { port: 0, host: '127.0.0.1', data: served.data, demo: false, logLevel: 'silent' },
+      (line) => lines.push(line),
+    );
+    try {
+      const output = lines.join('\n');
+      expect(output).toContain('Warning: the newest checkpoints of 1 tenant(s) (acme)');
+      expect(output).toContain('the server signed them with its own key as well');
+      await page.goto(`${restarted.url}/?tenant=acme&view=logins`);
       await page.getByLabel('API key').fill(served.adminKey);
       await page.getByRole('button', { name: 'Sign in' }).click();
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      if (!closed) await served?.close();
-    });
-
-    /** Opens an event's panel, presses Verify, and gives the outcome's notice. */
-    async function verify(event: StoredEvent) {
-      const row = page.locator(`table.events-table tbody tr[data-id="${event.id}"]`);
-      await row.waitFor({ timeout: 15_000 });
-      await row.click();
-      const panel = page.getByRole('dialog');
-      await panel.getByRole('button', { name: 'Verify this event' }).click();
-      const outcome = panel.locator('.verify [data-verified]');
-      await outcome.waitFor({ timeout: 15_000 });
-      return outcome;
-    }
-
-    it('verifies an untouched event in the browser', async () => {
-      const outcome = await verify(events[0] as StoredEvent);
+      const outcome = await verify(events[2] as StoredEvent);
       expect(await outcome.getAttribute('data-verified')).toBe('true');
       const text = await outcome.textContent();
-      expect(text).toContain('Verified: unchanged since it was recorded.');
-      const key = await served.get<{ verifierKey: string }>('/v1/keys/public');
-      expect(text).toContain(key.verifierKey.split('+').slice(0, 2).join('+'));
-    });
-
-    it('says an event changed in the database does not verify, and why', async () => {
-      const target = events[1] as StoredEvent;
-      const db = new Database(sqlitePath(served.data));
-      try {
-        db.pragma('busy_timeout = 10000');
-        const changed = db
-          .prepare('UPDATE events SET body = replace(body, ?, ?) WHERE id = ?')
-          .run(`"action":"${target.action}"`, '"action":"user.login_succeeded_x"', target.id);
-        expect(changed.changes).toBe(1);
-      } finally {
-        db.close();
-      }
-      await page.reload();
-      const outcome = await verify(target);
-      expect(await outcome.getAttribute('data-verified')).toBe('false');
-      expect(await outcome.getAttribute('role')).toBe('alert');
-      const text = await outcome.textContent();
-      expect(text).toContain('This event does not verify.');
-      expect(text).toContain(`Event seq ${target.seq} was altered`);
-      expect(text).toContain('the log was changed after it was signed');
-    });
-
-    it('verifies with the new key after a rotation: the server cosigned the newest checkpoint', async () => {
-      const oldKey = await served.get<{ verifierKey: string }>('/v1/keys/public');
-      // The rotation of docs/operations.md: stop, move the signing key away, start again.
-      await served.server.close();
-      renameSync(join(served.data, 'signing.key'), join(served.data, 'signing.key.old'));
-      const lines: string[] = [];
-      const restarted = await startServer(
-        { port: 0, host: '127.0.0.1', data: served.data, demo: false, logLevel: 'silent' },
-        (line) => lines.push(line),
-      );
-      try {
-        const output = lines.join('\n');
-        expect(output).toContain('Warning: the newest checkpoints of 1 tenant(s) (acme)');
-        expect(output).toContain('the server signed them with its own key as well');
-        await page.goto(`${restarted.url}/?tenant=acme&view=logins`);
-        await page.getByLabel('API key').fill(served.adminKey);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        const outcome = await verify(events[2] as StoredEvent);
-        expect(await outcome.getAttribute('data-verified')).toBe('true');
-        const text = await outcome.textContent();
-        const newKey = (await (await fetch(`${restarted.url}/v1/keys/public`)).json()) as {
-          verifierKey: string;
-        };
-        expect(newKey.verifierKey).not.toBe(oldKey.verifierKey);
-        expect(text).toContain(newKey.verifierKey.split('+').slice(0, 2).join('+'));
-      } finally {
-        await restarted.close();
-        // The first server is closed already; what remains is its data directory.
-        rmSync(served.data, { recursive: true, force: true });
-        closed = true;
-      }
-    });
+      const newKey = (await (await fetch(`${restarted.url}/v1/keys/public`)).json()) as {
+        verifierKey: string;
+      };
+      expect(newKey.verifierKey).not.toBe(oldKey.verifierKey);
+      expect(text).toContain(newKey.verifierKey.split('+').slice(0, 2).join('+'));
+    } finally {
+      await restarted.close();
+      // The first server is closed already; what remains is its data directory.
+      rmSync(served.data, { recursive: true, force: true });
+      closed = true;
+    }
   });
-}
+});
