@@ -27,7 +27,7 @@ export type LogIntegrity =
   | { readonly kind: 'empty' }
   /** Signed by the key; `seen` is what this browser checked before (it is part of this log). */
   | { readonly kind: 'ok'; readonly size: number; readonly seen: SeenCheckpoint | null }
-  /** The checkpoint carries only another key: expected after a rotation of the signing key. */
+  /** The checkpoint carries only another key: a rotation the server could not cosign after. */
   | { readonly kind: 'other-key'; readonly problem: string }
   /** A checkpoint that does not hold, or a log that does not extend what was seen. */
   | { readonly kind: 'broken'; readonly problem: string };

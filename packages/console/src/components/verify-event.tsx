@@ -77,8 +77,9 @@ function Outcome({ report }: { readonly report: EventProofReport }) {
     );
   }
   const pending = report.content && report.signed && report.included === null;
-  // The checkpoint carries only keys other than the server's: expected for a log that has not
-  // grown since the signing key was rotated, so a warning rather than an alarm.
+  // The checkpoint carries only keys other than the server's: a log not signed since the signing
+  // key was rotated, which the server could not cosign at start (docs/operations.md), so a
+  // warning rather than an alarm.
   const otherKey =
     report.content &&
     !report.signed &&
