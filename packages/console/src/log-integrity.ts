@@ -7,6 +7,7 @@
  */
 import {
   type CheckpointReport,
+  signedByOthersOnly,
   verifyCheckpoint,
   verifyConsistencyProof,
 } from '@hindsight/core/event-proof';
@@ -100,8 +101,10 @@ export async function checkLogIntegrity(
     origin,
   });
   if (!report.ok) {
-    const otherKey = report.signers.length > 0 && !report.signers.includes(report.signer ?? '');
-    return { kind: otherKey ? 'other-key' : 'broken', problem: report.problem };
+    return {
+      kind: signedByOthersOnly(report) ? 'other-key' : 'broken',
+      problem: report.problem,
+    };
   }
   const storeKey = `hindsight:seen-checkpoint:${origin}`;
   const seen = readSeen(store, storeKey);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eraseEvent } from './erase.js';
 import {
   type EventProof,
+  signedByOthersOnly,
   verifyCheckpoint,
   verifyConsistencyProof,
   verifyEventProof,
@@ -226,6 +227,13 @@ describe('verifyCheckpoint', () => {
       size: 6,
       signers: [note.keyName(signer)],
     });
+    // Only another key's signature: a rotation, not a broken signature or a malformed note.
+    const byOther = await verifyCheckpoint(log.checkpoint, { ...trust, verifierKey: other });
+    expect(signedByOthersOnly(byOther)).toBe(true);
+    expect(signedByOthersOnly(report)).toBe(false);
+    const broken = log.checkpoint.replace('\n6\n', '\n5\n');
+    expect(signedByOthersOnly(await verifyCheckpoint(broken, trust))).toBe(false);
+    expect(signedByOthersOnly(await verifyCheckpoint('nonsense', trust))).toBe(false);
     expect(await verifyCheckpoint('nonsense', trust)).toMatchObject({
       ok: false,
       problem: 'The checkpoint is malformed.',

@@ -135,6 +135,19 @@ export async function verifyEventProof(
 
 type Sha256 = (...parts: Uint8Array[]) => Promise<Uint8Array>;
 
+/**
+ * Whether a checkpoint carries signatures, none of them by the key asked for: after a
+ * rotation of the signing key that the server could not cosign, a warning rather than proof of
+ * tampering.
+ * @example if (!report.signed && signedByOthersOnly(report)) …
+ */
+export function signedByOthersOnly(report: {
+  readonly signer: string | null;
+  readonly signers: readonly string[];
+}): boolean {
+  return report.signers.length > 0 && !report.signers.includes(report.signer ?? '');
+}
+
 /** SHA-256 of the concatenated parts, with Web Crypto. */
 function sha256With(subtle: Subtle): Sha256 {
   return async (...parts) => new Uint8Array(await subtle.digest('SHA-256', concat(parts)));

@@ -4,7 +4,11 @@
  * and that the checkpoint is signed by the server's key (`@hindsight/core/event-proof`). Says
  * plainly what passed, what did not, and what the check cannot prove.
  */
-import { type EventProofReport, verifyEventProof } from '@hindsight/core/event-proof';
+import {
+  type EventProofReport,
+  signedByOthersOnly,
+  verifyEventProof,
+} from '@hindsight/core/event-proof';
 import { useState } from 'react';
 import { useConsole } from '../console-context.js';
 import { explain } from '../problems.js';
@@ -80,11 +84,7 @@ function Outcome({ report }: { readonly report: EventProofReport }) {
   // The checkpoint carries only keys other than the server's: a log not signed since the signing
   // key was rotated, which the server could not cosign at start (docs/operations.md), so a
   // warning rather than an alarm.
-  const otherKey =
-    report.content &&
-    !report.signed &&
-    report.signers.length > 0 &&
-    !report.signers.includes(report.signer ?? '');
+  const otherKey = report.content && !report.signed && signedByOthersOnly(report);
   const [kind, title] = pending
     ? ['info', 'Not signed yet.']
     : otherKey

@@ -602,13 +602,7 @@ class PostgresStore implements Store {
   }
 
   async getEvent(tenant: string, id: string): Promise<StoredEvent | null> {
-    this.#assertOpen();
-    const { rows } = await this.#query<EventRow>(
-      'SELECT e.seq, e.hash, e.body FROM events e JOIN tenants t ON t.id = e.tenant_id ' +
-        'WHERE t.name = $1 AND e.id = $2 LIMIT 1',
-      [tenant, id],
-    );
-    const row = rows[0];
+    const row = await this.#eventRow(tenant, id, false);
     return row ? toEvent(row) : null;
   }
 
@@ -616,14 +610,19 @@ class PostgresStore implements Store {
     tenant: string,
     id: string,
   ): Promise<{ event: StoredEvent; salts: Salts } | null> {
+    const row = await this.#eventRow(tenant, id, true);
+    return row ? { event: toEvent(row), salts: saltsOf(row) } : null;
+  }
+
+  /** The row of one event by id, with its salts when asked. */
+  async #eventRow(tenant: string, id: string, withSalts: boolean): Promise<EventRow | undefined> {
     this.#assertOpen();
     const { rows } = await this.#query<EventRow>(
-      'SELECT e.seq, e.hash, e.body, e.salts FROM events e JOIN tenants t ON t.id = e.tenant_id ' +
-        'WHERE t.name = $1 AND e.id = $2 LIMIT 1',
+      `SELECT e.seq, e.hash, e.body${withSalts ? ', e.salts' : ''} FROM events e ` +
+        'JOIN tenants t ON t.id = e.tenant_id WHERE t.name = $1 AND e.id = $2 LIMIT 1',
       [tenant, id],
     );
-    const row = rows[0];
-    return row ? { event: toEvent(row), salts: saltsOf(row) } : null;
+    return rows[0];
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {

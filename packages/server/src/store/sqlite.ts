@@ -237,10 +237,7 @@ class SqliteStore implements Store {
   }
 
   async getEvent(tenant: string, id: string): Promise<StoredEvent | null> {
-    this.#assertOpen();
-    const tenantId = this.#knownTenantId(tenant);
-    if (tenantId === null) return null;
-    const row = this.#stmt.getEvent.get(tenantId, id) as EventRow | undefined;
+    const row = this.#eventRow(tenant, id, this.#stmt.getEvent);
     return row ? toEvent(row) : null;
   }
 
@@ -248,11 +245,16 @@ class SqliteStore implements Store {
     tenant: string,
     id: string,
   ): Promise<{ event: StoredEvent; salts: Salts } | null> {
+    const row = this.#eventRow(tenant, id, this.#stmt.getEventWithSalts);
+    return row ? { event: toEvent(row), salts: saltsOf(row) } : null;
+  }
+
+  /** The row of one event by id, read with `statement` (with or without its salts). */
+  #eventRow(tenant: string, id: string, statement: Database.Statement): EventRow | undefined {
     this.#assertOpen();
     const tenantId = this.#knownTenantId(tenant);
-    if (tenantId === null) return null;
-    const row = this.#stmt.getEventWithSalts.get(tenantId, id) as EventRow | undefined;
-    return row ? { event: toEvent(row), salts: saltsOf(row) } : null;
+    if (tenantId === null) return undefined;
+    return statement.get(tenantId, id) as EventRow | undefined;
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {
