@@ -75,14 +75,17 @@ function SignedIn({
 
 /**
  * The console embedded in a host page (`/embed?token=…`): the token's tenant only, with the
- * host's look (query options, else the tenant's settings), no tenant picker and no sign-in.
+ * host's look (query options, else the tenant's settings), no tenant picker and no sign-in;
+ * the log's signatures checked with the keys the host pinned, when it did.
  */
 function Embedded({
   credentials,
   look,
+  verifierKeys,
 }: {
   readonly credentials: Credentials;
   readonly look: EmbedLook;
+  readonly verifierKeys: readonly string[] | null;
 }) {
   const api = useMemo(() => createApi(credentials), [credentials]);
   const [state, navigate] = useUrlState();
@@ -143,6 +146,7 @@ function Embedded({
           signOut={ended}
           canExport={who.permissions.includes('export')}
           canVerify={who.permissions.includes('verify')}
+          pinnedKeys={verifierKeys}
         />
       )}
     </div>
@@ -152,7 +156,11 @@ function Embedded({
 export function App() {
   if (EMBEDDING) {
     return EMBEDDING.credentials ? (
-      <Embedded credentials={EMBEDDING.credentials} look={EMBEDDING.look} />
+      <Embedded
+        credentials={EMBEDDING.credentials}
+        look={EMBEDDING.look}
+        verifierKeys={EMBEDDING.verifierKeys}
+      />
     ) : (
       <main className="view" id="view-panel">
         <ProblemNotice

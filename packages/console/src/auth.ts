@@ -56,12 +56,25 @@ export interface EmbedLook {
   readonly title?: string;
 }
 
+/** What the host page gave the embedded console. */
+export interface Embedding {
+  readonly credentials: Credentials | null;
+  readonly look: EmbedLook;
+  /**
+   * The verifier keys the host pinned (`verifierKey=`, the element's `verifier-key`): the
+   * console checks the log's signatures with them rather than with the key the server serves.
+   * `null` when the host gave none.
+   */
+  readonly verifierKeys: readonly string[] | null;
+}
+
 /**
- * The viewer token and look of an embedded console (`/embed?token=…&accent=…`), read once when
- * the page loads; the token is then taken out of the address bar (and so out of the history and
- * of any link the reader copies). `null` when the console is not embedded.
+ * The viewer token, look and pinned keys of an embedded console
+ * (`/embed?token=…&accent=…&verifierKey=…`), read once when the page loads; they are then taken
+ * out of the address bar (and so the token out of the history and of any link the reader
+ * copies). `null` when the console is not embedded.
  */
-function readEmbedding(): { credentials: Credentials | null; look: EmbedLook } | null {
+function readEmbedding(): Embedding | null {
   if (window.location.pathname !== '/embed') return null;
   const params = new URLSearchParams(window.location.search);
   const token = params.get('token');
@@ -72,7 +85,12 @@ function readEmbedding(): { credentials: Credentials | null; look: EmbedLook } |
     ...(/^https:\/\//.test(params.get('logo') ?? '') ? { logo: params.get('logo') as string } : {}),
     ...(params.get('title') ? { title: (params.get('title') as string).slice(0, 80) } : {}),
   };
-  for (const name of ['token', 'accent', 'logo', 'title']) params.delete(name);
+  // A `+` written unescaped in a query string arrives as a space, which no key holds. A key
+  // that is still malformed is kept, so that the check fails and says so rather than falling
+  // back to the server's key.
+  const pinned = params.getAll('verifierKey').map((value) => value.trim().replace(/ /g, '+'));
+  const verifierKeys = pinned.length === 0 ? null : pinned;
+  for (const name of ['token', 'accent', 'logo', 'title', 'verifierKey']) params.delete(name);
   const search = params.toString();
   window.history.replaceState(
     null,
@@ -82,6 +100,7 @@ function readEmbedding(): { credentials: Credentials | null; look: EmbedLook } |
   return {
     credentials: token ? { kind: 'viewer-token', authorization: `Bearer ${token}` } : null,
     look,
+    verifierKeys,
   };
 }
 

@@ -26,6 +26,11 @@ export interface ConsoleContextValue {
   /** Whether the reader may check an event's proof (a viewer token without `verify` may not). */
   readonly canVerify: boolean;
   /**
+   * The verifier keys the application embedding the console pinned, which checks of the log's
+   * signatures use instead of the key the server serves; `null` when none were given.
+   */
+  readonly pinnedKeys: readonly string[] | null;
+  /**
    * How many days back the events are shown when the reader set no date (the tenant setting
    * `displayWindowDays`); `null` shows everything.
    */

@@ -3,7 +3,9 @@
  * checkpoint, remembers it (in `localStorage`, per server origin and log), and on every later
  * visit asks for a consistency proof from what it remembered to what the server signs now. A
  * log rewritten, shortened or forked since — even with every hash recomputed and re-signed by
- * the server's own key — then fails here, for every reader who saw it before.
+ * the server's own key — then fails here, for every reader who saw it before. When the
+ * application embedding the console pinned its verifier keys (`trust.ts`), a log re-signed by
+ * any other key fails here on the first visit too.
  */
 import {
   type CheckpointReport,
@@ -12,6 +14,7 @@ import {
   verifyConsistencyProof,
 } from '@hindsight/core/event-proof';
 import type { Api } from './api.js';
+import { logTrust } from './trust.js';
 
 /** A checkpoint this browser checked, and when. */
 export interface SeenCheckpoint {
@@ -30,6 +33,8 @@ export type LogIntegrity =
   | { readonly kind: 'ok'; readonly size: number; readonly seen: SeenCheckpoint | null }
   /** The checkpoint carries only another key: a rotation the server could not cosign after. */
   | { readonly kind: 'other-key'; readonly problem: string }
+  /** The checkpoint carries none of the keys the embedding application pinned. */
+  | { readonly kind: 'untrusted'; readonly problem: string }
   /** A checkpoint that does not hold, or a log that does not extend what was seen. */
   | { readonly kind: 'broken'; readonly problem: string };
 
@@ -76,18 +81,20 @@ function readSeen(store: SeenStore, key: string): SeenCheckpoint | null {
 }
 
 /**
- * Checks the tenant's newest checkpoint, and that its log extends the one this browser saw
- * last; remembers the new one only when everything held.
- * @example const integrity = await checkLogIntegrity(api, 'acme', browserStore(), new Date());
+ * Checks the tenant's newest checkpoint — with the keys the embedding application pinned, if
+ * any, else the server's — and that its log extends the one this browser saw last; remembers
+ * the new one only when everything held.
+ * @example const integrity = await checkLogIntegrity(api, 'acme', null, browserStore(), new Date());
  */
 export async function checkLogIntegrity(
   api: Api,
   tenant: string,
+  pinnedKeys: readonly string[] | null,
   store: SeenStore,
   now: Date,
   signal?: AbortSignal,
 ): Promise<LogIntegrity> {
-  const key = await api.publicKey(signal);
+  const trust = await logTrust(api, tenant, pinnedKeys, signal);
   let note: string;
   try {
     note = await api.checkpoint(tenant, signal);
@@ -95,18 +102,15 @@ export async function checkLogIntegrity(
     if ((error as { code?: unknown }).code === 'not_found') return { kind: 'empty' };
     throw error;
   }
-  const origin = `${key.origin}/${tenant}`;
-  const report: CheckpointReport = await verifyCheckpoint(note, {
-    verifierKey: key.verifierKey,
-    origin,
-  });
+  const report: CheckpointReport = await verifyCheckpoint(note, trust);
   if (!report.ok) {
+    const otherKey = signedByOthersOnly(report);
     return {
-      kind: signedByOthersOnly(report) ? 'other-key' : 'broken',
+      kind: !otherKey ? 'broken' : trust.pinned ? 'untrusted' : 'other-key',
       problem: report.problem,
     };
   }
-  const storeKey = `hindsight:seen-checkpoint:${origin}`;
+  const storeKey = `hindsight:seen-checkpoint:${trust.origin}`;
   const seen = readSeen(store, storeKey);
   if (seen !== null) {
     const since = `since this browser checked it on ${seen.at.slice(0, 10)}`;

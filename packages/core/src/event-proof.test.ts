@@ -193,6 +193,49 @@ describe('verifyEventProof', () => {
     expect(byWitness).toMatchObject({ ok: true, signer: note.keyName(witness) });
   });
 
+  it('takes several keys: any one that signed will do, and each that signed must be valid', async () => {
+    const log = logOf(4);
+    const proof = log.proofOf(3);
+    const old = note.signerFromSeed('test.example', Buffer.alloc(32, 8));
+    const unknown = note.signerFromSeed('test.example', Buffer.alloc(32, 10));
+    const keys = (...signers: note.NoteSigner[]) => ({
+      ...trust,
+      verifierKey: signers.map((s) => note.verifierKeyText(s)),
+    });
+    // The key before a rotation and the one after: the checkpoint carries the new one.
+    expect(await verifyEventProof(proof, keys(old, signer))).toMatchObject({
+      ok: true,
+      signer: note.keyName(signer),
+    });
+    // None of them signed: refused, naming them all, and only others signed it.
+    const byNone = await verifyEventProof(proof, keys(old, unknown));
+    expect(byNone).toMatchObject({ ok: false, signed: false, signer: note.keyName(old) });
+    expect(byNone.problems[0]).toContain(
+      `not by any of the keys ${note.keyName(old)}, ${note.keyName(unknown)}.`,
+    );
+    expect(signedByOthersOnly(byNone)).toBe(true);
+    // Cosigned by both, one signature broken: refused, whichever key comes first.
+    const text = (proof.checkpoint ?? '').split('\n\n')[0] as string;
+    const oldLine = (note.signNote(`${text}\n`, old).split('\n\n')[1] as string).trim();
+    const [name, base64] = oldLine.slice('— '.length).split(' ') as [string, string];
+    const bytes = Buffer.from(base64, 'base64');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    const forged = `${proof.checkpoint}— ${name} ${bytes.toString('base64')}\n`;
+    for (const order of [keys(signer, old), keys(old, signer)]) {
+      const report = await verifyEventProof({ ...proof, checkpoint: forged }, order);
+      expect(report).toMatchObject({ ok: false, signed: false, signer: note.keyName(old) });
+      expect(report.problems).toEqual([
+        `The checkpoint's signature by ${note.keyName(old)} is not valid.`,
+      ]);
+      expect(signedByOthersOnly(report)).toBe(false);
+    }
+    // Still valid for a reader who trusts only the key whose signature holds.
+    expect((await verifyEventProof({ ...proof, checkpoint: forged }, trust)).ok).toBe(true);
+    expect((await verifyEventProof(proof, keys())).problems).toContain(
+      'No verifier key was given.',
+    );
+  });
+
   it('says when the newest checkpoint does not cover the event yet', async () => {
     const log = logOf(5, 3);
     const report = await verifyEventProof(log.proofOf(5), trust);

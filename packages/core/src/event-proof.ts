@@ -39,8 +39,12 @@ export interface EventProof {
 
 /** What the checkpoint must be signed by, and name. */
 export interface ProofTrust {
-  /** The signed-note verifier key, `name+hash+base64(0x01 ‖ key)`. */
-  readonly verifierKey: string;
+  /**
+   * The signed-note verifier key, `name+hash+base64(0x01 ‖ key)`, or several: a checkpoint
+   * signed by any of them holds (the keys before and after a rotation). Every signature the
+   * checkpoint carries by one of them must be valid.
+   */
+  readonly verifierKey: string | readonly string[];
   /** The checkpoint origin of the tenant's log, `<server origin>/<tenant>`. */
   readonly origin: string;
 }
@@ -60,7 +64,10 @@ export interface EventProofReport {
   readonly included: boolean | null;
   /** The checkpoint's tree size, when it could be read. */
   readonly size: number | null;
-  /** The key the check asked for, `name+hash`. */
+  /**
+   * The key the check asked for, `name+hash`: of several, the first one that signed the
+   * checkpoint, else the first one.
+   */
   readonly signer: string | null;
   /**
    * The keys that signed the checkpoint, `name+hash`, whether or not they are the one asked
@@ -260,16 +267,27 @@ async function openCheckpoint(
   subtle: Subtle,
   sha256: Sha256,
 ): Promise<OpenedCheckpoint> {
-  let key: ReturnType<typeof parseKeyText>;
-  try {
-    key = parseKeyText(trust.verifierKey.trim(), '');
-  } catch {
-    return { signer: null, problem: 'The verifier key is malformed.' };
+  const keys: Array<ReturnType<typeof parseKeyText>> = [];
+  for (const text of typeof trust.verifierKey === 'string'
+    ? [trust.verifierKey]
+    : trust.verifierKey) {
+    try {
+      keys.push(parseKeyText(text.trim(), ''));
+    } catch {
+      return { signer: null, problem: 'The verifier key is malformed.' };
+    }
   }
-  const signer = keyName(key);
-  if (readUint32(await sha256(keyHashInput(key.name, key.key))) !== key.keyHash) {
-    return { signer, problem: `The verifier key ${signer} does not match its hash.` };
+  for (const key of keys) {
+    if (readUint32(await sha256(keyHashInput(key.name, key.key))) !== key.keyHash) {
+      return {
+        signer: keyName(key),
+        problem: `The verifier key ${keyName(key)} does not match its hash.`,
+      };
+    }
   }
+  const first = keys[0];
+  if (first === undefined) return { signer: null, problem: 'No verifier key was given.' };
+  let signer = keyName(first);
   if (message === null) {
     return { signer, problem: 'The log has no signed checkpoint yet; try again in a moment.' };
   }
@@ -292,32 +310,45 @@ async function openCheckpoint(
       problem: `The checkpoint is of the log "${checkpoint.origin}", not "${trust.origin}".`,
     };
   }
-  const line = note.signatures.find((s) => s.name === key.name && s.keyHash === key.keyHash);
-  if (line === undefined) {
+  const signedBy = keys.flatMap((key) => {
+    const line = note.signatures.find((s) => s.name === key.name && s.keyHash === key.keyHash);
+    return line === undefined ? [] : [{ key, line }];
+  });
+  const [firstSigned] = signedBy;
+  if (firstSigned === undefined) {
+    const asked =
+      keys.length === 1 ? `the key ${signer}` : `any of the keys ${keys.map(keyName).join(', ')}`;
     return {
       signer,
       size,
       signers,
       problem:
-        `The checkpoint is signed by ${signers.join(', ')}, not by the key ${signer}. Right ` +
+        `The checkpoint is signed by ${signers.join(', ')}, not by ${asked}. Right ` +
         'after the signing key was rotated that is expected until the log grows and is signed ' +
         'again; otherwise the log was signed by someone else.',
     };
   }
-  const publicKey = await subtle.importKey('raw', key.key, { name: 'Ed25519' }, false, ['verify']);
-  const valid = await subtle.verify(
-    { name: 'Ed25519' },
-    publicKey,
-    line.signature,
-    ENCODER.encode(note.text),
-  );
-  if (!valid) {
-    return {
-      signer,
-      size,
-      signers,
-      problem: `The checkpoint's signature by ${signer} is not valid.`,
-    };
+  signer = keyName(firstSigned.key);
+  // As a signed note's verifier does: a bad signature by a trusted key is refused, whatever
+  // the others say.
+  for (const { key, line } of signedBy) {
+    const publicKey = await subtle.importKey('raw', key.key, { name: 'Ed25519' }, false, [
+      'verify',
+    ]);
+    const valid = await subtle.verify(
+      { name: 'Ed25519' },
+      publicKey,
+      line.signature,
+      ENCODER.encode(note.text),
+    );
+    if (!valid) {
+      return {
+        signer: keyName(key),
+        size,
+        signers,
+        problem: `The checkpoint's signature by ${keyName(key)} is not valid.`,
+      };
+    }
   }
   return { signer, size, rootHash: checkpoint.rootHash, signers };
 }

@@ -15,9 +15,10 @@ import { getJson } from './transport.js';
 export interface VerifyEventOptions {
   /**
    * The server's verifier key (`name+hash+base64`), as you keep it — obtained once, out of
-   * band, not fetched from the server being checked.
+   * band, not fetched from the server being checked. Several (the keys before and after a
+   * rotation of the signing key): a checkpoint signed by any of them verifies.
    */
-  readonly verifierKey: string;
+  readonly verifierKey: string | readonly string[];
   /**
    * The checkpoint origin of the server (`hindsight` by default, or its `--origin`); read from
    * `GET /v1/keys/public` when not given. Checkpoints of the tenant name `<origin>/<tenant>`.

@@ -32,7 +32,7 @@ describe('client.verify()', () => {
   async function verified(
     tenant: string,
     id: string,
-    key = verifierKey,
+    key: string | string[] = verifierKey,
   ): Promise<EventProofReport> {
     for (let i = 0; ; i++) {
       const report = await client.verify(tenant, id, { verifierKey: key });
@@ -74,6 +74,11 @@ describe('client.verify()', () => {
     const report = await verified(tenant, 'evt-1', other);
     expect(report).toMatchObject({ ok: false, content: true, signed: false });
     expect(report.problems.join(' ')).toContain('not by the key hindsight+');
+    // With the server's key beside it (the keys before and after a rotation), it verifies.
+    expect(await verified(tenant, 'evt-1', [other, verifierKey])).toMatchObject({
+      ok: true,
+      signer: verifierKey.split('+').slice(0, 2).join('+'),
+    });
     await expect(client.verify(tenant, 'nope', { verifierKey })).rejects.toMatchObject({
       code: 'not_found',
     });

@@ -1,7 +1,8 @@
 /**
  * Under the logs: whether the tenant's log is signed, and whether it still holds every event
  * this browser saw signed before (`log-integrity.ts`). Quiet when all is well; an alert when
- * the log was rewritten or shortened.
+ * the log was rewritten or shortened, or is not signed by a key the embedding application
+ * pinned.
  */
 import { useConsole } from '../console-context.js';
 import { browserStore, checkLogIntegrity } from '../log-integrity.js';
@@ -9,9 +10,9 @@ import { explain } from '../problems.js';
 import { useAsync } from '../use-async.js';
 
 export function LogIntegrityNote() {
-  const { api, tenant, time } = useConsole();
+  const { api, tenant, time, pinnedKeys } = useConsole();
   const result = useAsync(`integrity:${tenant}`, (signal) =>
-    checkLogIntegrity(api, tenant, browserStore(), new Date(), signal),
+    checkLogIntegrity(api, tenant, pinnedKeys, browserStore(), new Date(), signal),
   );
   if (result.state === 'loading') {
     return (
@@ -45,16 +46,27 @@ export function LogIntegrityNote() {
       </p>
     );
   }
+  const alarm = integrity.kind !== 'other-key';
   return (
     <div
-      className={`integrity integrity-${integrity.kind}`}
+      className={`integrity integrity-${alarm ? 'broken' : integrity.kind}`}
       data-integrity={integrity.kind}
-      role={integrity.kind === 'broken' ? 'alert' : 'status'}
+      role={alarm ? 'alert' : 'status'}
     >
       <p className="integrity-title">
-        {integrity.kind === 'broken' ? 'The log does not verify.' : 'Signed by another key.'}
+        {integrity.kind === 'broken'
+          ? 'The log does not verify.'
+          : integrity.kind === 'untrusted'
+            ? 'Not signed by a key this application trusts.'
+            : 'Signed by another key.'}
       </p>
       <p>{integrity.problem}</p>
+      {integrity.kind === 'untrusted' && (
+        <p>
+          The log may have been re-signed by someone else. If the signing key was rotated, the
+          application must trust the new key too; ask its administrator.
+        </p>
+      )}
       <button type="button" className="link" onClick={result.reload}>
         Check again
       </button>

@@ -60,6 +60,7 @@ export function TenantConsole({
   signOut,
   canExport = true,
   canVerify = true,
+  pinnedKeys = null,
 }: {
   readonly api: Api;
   readonly tenant: string;
@@ -69,14 +70,26 @@ export function TenantConsole({
   readonly signOut: () => void;
   readonly canExport?: boolean;
   readonly canVerify?: boolean;
+  readonly pinnedKeys?: readonly string[] | null;
 }) {
   const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
   const settings = useAsync(`settings:${tenant}`, (signal) => api.settings(tenant, signal));
   // Without the settings (an older server), everything is shown.
   const windowDays = settings.state === 'done' ? (settings.data.displayWindowDays ?? null) : null;
   const context = useMemo(
-    () => ({ api, tenant, state, navigate, time, signOut, canExport, canVerify, windowDays }),
-    [api, tenant, state, navigate, time, signOut, canExport, canVerify, windowDays],
+    () => ({
+      api,
+      tenant,
+      state,
+      navigate,
+      time,
+      signOut,
+      canExport,
+      canVerify,
+      pinnedKeys,
+      windowDays,
+    }),
+    [api, tenant, state, navigate, time, signOut, canExport, canVerify, pinnedKeys, windowDays],
   );
   if (views.state === 'loading' || settings.state === 'loading') {
     return (

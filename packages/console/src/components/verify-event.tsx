@@ -1,8 +1,9 @@
 /**
  * Verify, on an event: checks in the reader's browser, with Web Crypto, that the event's
  * content gives its hash, that the event is in the log the newest signed checkpoint covers,
- * and that the checkpoint is signed by the server's key (`@hindsight/core/event-proof`). Says
- * plainly what passed, what did not, and what the check cannot prove.
+ * and that the checkpoint is signed by the server's key — or by one the application embedding
+ * the console pinned (`trust.ts`) — with `@hindsight/core/event-proof`. Says plainly what
+ * passed, what did not, and what the check cannot prove.
  */
 import {
   type EventProofReport,
@@ -12,26 +13,27 @@ import {
 import { useState } from 'react';
 import { useConsole } from '../console-context.js';
 import { explain } from '../problems.js';
+import { logTrust } from '../trust.js';
 import { ProblemNotice } from './notice.js';
 
 type State =
   | { readonly kind: 'idle' }
   | { readonly kind: 'checking' }
-  | { readonly kind: 'checked'; readonly report: EventProofReport }
+  | { readonly kind: 'checked'; readonly report: EventProofReport; readonly pinned: boolean }
   | { readonly kind: 'failed'; readonly error: unknown };
 
 export function VerifyEvent({ id }: { readonly id: string }) {
-  const { api, tenant } = useConsole();
+  const { api, tenant, pinnedKeys } = useConsole();
   const [state, setState] = useState<State>({ kind: 'idle' });
   const verify = async () => {
     setState({ kind: 'checking' });
     try {
-      const [proof, key] = await Promise.all([api.eventProof(tenant, id), api.publicKey()]);
-      const report = await verifyEventProof(proof, {
-        verifierKey: key.verifierKey,
-        origin: `${key.origin}/${tenant}`,
-      });
-      setState({ kind: 'checked', report });
+      const [proof, trust] = await Promise.all([
+        api.eventProof(tenant, id),
+        logTrust(api, tenant, pinnedKeys),
+      ]);
+      const report = await verifyEventProof(proof, trust);
+      setState({ kind: 'checked', report, pinned: trust.pinned });
     } catch (error) {
       setState({ kind: 'failed', error });
     }
@@ -53,12 +55,19 @@ export function VerifyEvent({ id }: { readonly id: string }) {
       {state.kind === 'failed' && (
         <ProblemNotice problem={explain(state.error, 'verify this event')} />
       )}
-      {state.kind === 'checked' && <Outcome report={state.report} />}
+      {state.kind === 'checked' && <Outcome report={state.report} pinned={state.pinned} />}
     </div>
   );
 }
 
-function Outcome({ report }: { readonly report: EventProofReport }) {
+function Outcome({
+  report,
+  pinned,
+}: {
+  readonly report: EventProofReport;
+  /** Whether the key was pinned by the application embedding the console. */
+  readonly pinned: boolean;
+}) {
   if (report.ok) {
     return (
       <div className="notice notice-good" role="status" data-verified="true">
@@ -74,8 +83,11 @@ function Outcome({ report }: { readonly report: EventProofReport }) {
           </li>
         </ul>
         <p className="sub">
-          The key was read from this server. An auditor checks an export with a copy of the key kept
-          elsewhere (<span className="mono">hindsight verify</span>).
+          {pinned
+            ? 'The key was given by the application that shows this log, not read from this server.'
+            : 'The key was read from this server.'}{' '}
+          An auditor checks an export with a copy of the key kept elsewhere (
+          <span className="mono">hindsight verify</span>).
         </p>
       </div>
     );
@@ -83,13 +95,16 @@ function Outcome({ report }: { readonly report: EventProofReport }) {
   const pending = report.content && report.signed && report.included === null;
   // The checkpoint carries only keys other than the server's: a log not signed since the signing
   // key was rotated, which the server could not cosign at start (docs/operations.md), so a
-  // warning rather than an alarm.
+  // warning rather than an alarm. Against keys the embedding application pinned, it is an
+  // alarm: the application vouches for its keys, and the server signs with none of them.
   const otherKey = report.content && !report.signed && signedByOthersOnly(report);
   const [kind, title] = pending
     ? ['info', 'Not signed yet.']
-    : otherKey
-      ? ['warning', 'Signed by another key.']
-      : ['error', 'This event does not verify.'];
+    : otherKey && pinned
+      ? ['error', 'Not signed by a key this application trusts.']
+      : otherKey
+        ? ['warning', 'Signed by another key.']
+        : ['error', 'This event does not verify.'];
   return (
     <div
       className={`notice notice-${kind}`}
@@ -108,7 +123,13 @@ function Outcome({ report }: { readonly report: EventProofReport }) {
           <span className="mono">hindsight verify</span> checks an export with both.
         </p>
       )}
-      {kind === 'error' && (
+      {kind === 'error' && otherKey && (
+        <p className="sub">
+          The log may have been re-signed by someone else. If the signing key was rotated, the
+          application must trust the new key too; ask its administrator.
+        </p>
+      )}
+      {kind === 'error' && !otherKey && (
         <p className="sub">
           The record or the log was changed after it was written. Export the log and check it with{' '}
           <span className="mono">hindsight verify</span> to see everything that differs.

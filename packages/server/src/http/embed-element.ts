@@ -7,8 +7,10 @@
  *
  * It frames `<src>/embed?token=…` (`src`: the Hindsight server, by default where the script
  * came from). Setting a new `token` (before the old one expires) reloads the frame.
+ * `verifier-key` pins the keys (separated by spaces) that the console checks the log's
+ * signatures with, instead of the key the server serves.
  */
-export const EMBED_ELEMENT_JS = `// Hindsight: <hindsight-audit-log token="..." src="..." accent="#RRGGBB" logo="https://..." title="...">
+export const EMBED_ELEMENT_JS = `// Hindsight: <hindsight-audit-log token="..." src="..." accent="#RRGGBB" logo="https://..." title="..." verifier-key="name+hash+key ...">
 (() => {
   'use strict';
   if (customElements.get('hindsight-audit-log')) return;
@@ -16,7 +18,7 @@ export const EMBED_ELEMENT_JS = `// Hindsight: <hindsight-audit-log token="..." 
   const scriptOrigin = script && script.src ? new URL(script.src).origin : location.origin;
   class HindsightAuditLog extends HTMLElement {
     static get observedAttributes() {
-      return ['token', 'src', 'accent', 'logo', 'title'];
+      return ['token', 'src', 'accent', 'logo', 'title', 'verifier-key'];
     }
     connectedCallback() {
       this.render();
@@ -32,6 +34,9 @@ export const EMBED_ELEMENT_JS = `// Hindsight: <hindsight-audit-log token="..." 
       for (const name of ['accent', 'logo', 'title']) {
         const value = this.getAttribute(name);
         if (value) url.searchParams.set(name, value);
+      }
+      for (const key of (this.getAttribute('verifier-key') || '').split(/\\s+/)) {
+        if (key) url.searchParams.append('verifierKey', key);
       }
       if (!this.shadowRoot) {
         const root = this.attachShadow({ mode: 'open' });
