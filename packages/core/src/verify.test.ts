@@ -114,6 +114,50 @@ describe('ExportVerifier', () => {
     );
   });
 
+  it('skips checkpoints of other keys when asked, and still needs the size covered by its own', () => {
+    const later = note.signerFromSeed('test.example', Buffer.alloc(32, 2));
+    const lines = exportOf(6, 2);
+    const newest = JSON.parse(lines[lines.length - 1] as string).note as string;
+    // The newest checkpoint cosigned by the key after a rotation, as the server does at start.
+    const cosigned = [
+      ...lines.slice(0, -1),
+      JSON.stringify({ type: 'checkpoint', note: note.cosignNote(newest, later) }),
+    ];
+    const check = (input: string[], otherKeys?: 'skip') => {
+      const v = new ExportVerifier({
+        verifierKey: note.verifierKeyText(later),
+        ...(otherKeys ? { otherKeys } : {}),
+      });
+      for (const l of input) v.line(l);
+      return v.finish();
+    };
+    expect(check(cosigned, 'skip')).toMatchObject({
+      ok: true,
+      checkpoints: 1,
+      skippedCheckpoints: 2,
+      verifiedSize: 6,
+    });
+    // By default each one the key did not sign is a problem, and nothing is counted as skipped.
+    const strict = check(cosigned);
+    expect(strict.problems.map((p) => p.kind)).toEqual(['bad_signature', 'bad_signature']);
+    expect(strict).not.toHaveProperty('skippedCheckpoints');
+    // None by the key: the export's size is covered by no checkpoint that verifies.
+    expect(check(lines, 'skip').problems).toEqual([
+      expect.objectContaining({ kind: 'truncated', seq: 1 }),
+    ]);
+    // A signature line of the key that does not verify is never skipped.
+    const sigLine = note.cosignNote(newest, later).split('\n').at(-2) as string;
+    const [dash, name, base64] = sigLine.split(' ') as [string, string, string];
+    const bytes = Buffer.from(base64, 'base64');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1;
+    const forged = `${newest}${dash} ${name} ${bytes.toString('base64')}\n`;
+    const withForged = [
+      ...lines.slice(0, -1),
+      JSON.stringify({ type: 'checkpoint', note: forged }),
+    ];
+    expect(check(withForged, 'skip').problems.map((p) => p.kind)).toContain('bad_signature');
+  });
+
   it('needs a checkpoint kept elsewhere to be reached and matched', () => {
     const lines = exportOf(6, 3);
     const longer = exportOf(8, 8);

@@ -107,6 +107,8 @@ export interface VerifyReport {
   readonly pruned: number;
   /** Events deleted with permission: present as their leaf hash only (`redacted` lines). */
   readonly redacted: ReadonlyArray<{ seq: number; id: string; at: string; by: string }>;
+  /** With `otherKeys: 'skip'`: checkpoints signed by none of the keys, not checked. */
+  readonly skippedCheckpoints?: number;
   readonly problems: Problem[];
 }
 
@@ -124,6 +126,14 @@ export interface VerifyOptions {
    * skipped; at least one must be of this log.
    */
   readonly trustedCheckpoints?: readonly string[];
+  /**
+   * What to do with a checkpoint that carries no signature by any of the keys: `report` it
+   * (`bad_signature`, the default), or `skip` it and count it in `skippedCheckpoints` — for a
+   * server checking its own log, which knows only its current key, not those it had before a
+   * rotation. A checkpoint one of the keys signed is checked either way, and the export's
+   * size must still be covered by a checkpoint that verifies.
+   */
+  readonly otherKeys?: 'report' | 'skip';
 }
 
 /** An event whose content does not give the leaf hash stored with it. */
@@ -157,6 +167,8 @@ const REORDER_BUDGET = 1_000_000;
 export class ExportVerifier {
   readonly #verifiers: readonly note.NoteVerifier[];
   readonly #trusted: readonly string[];
+  readonly #skipOthers: boolean;
+  #skipped = 0;
   readonly #problems: Problem[] = [];
   /** The leaf hash of each seq (at `32 * (seq - 1)`), and whether it is in the export. */
   #leaves = new Uint8Array(0);
@@ -182,6 +194,7 @@ export class ExportVerifier {
     if (keys.length === 0) throw new TypeError('ExportVerifier: give at least one verifier key.');
     this.#verifiers = keys.map((key) => note.parseVerifierKey(key));
     this.#trusted = options.trustedCheckpoints ?? [];
+    this.#skipOthers = options.otherKeys === 'skip';
   }
 
   /** Reads one line of the export. */
@@ -349,6 +362,7 @@ export class ExportVerifier {
       verifiedSize,
       pruned,
       redacted: [...this.#redacted].sort((a, b) => a.seq - b.seq),
+      ...(this.#skipOthers ? { skippedCheckpoints: this.#skipped } : {}),
       problems: [...this.#problems].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0)),
     };
   }
@@ -579,6 +593,10 @@ export class ExportVerifier {
     origin: string | null,
     label: string,
   ): (note.Checkpoint & { label: string }) | null {
+    if (this.#skipOthers && !this.#signedByAKey(text)) {
+      this.#skipped++;
+      return null;
+    }
     try {
       const cp = note.parseCheckpoint(note.openNote(text, this.#verifiers).text);
       if (origin !== null && cp.origin !== origin) {
@@ -595,6 +613,20 @@ export class ExportVerifier {
         `A ${label} checkpoint does not verify with the ${this.#verifiers.length === 1 ? 'key' : 'keys'}: ${(error as Error).message}`,
       );
       return null;
+    }
+  }
+
+  /** Whether a note carries a signature line of one of the keys (valid or not). */
+  #signedByAKey(text: string): boolean {
+    try {
+      return note
+        .splitNote(text)
+        .signatures.some((s) =>
+          this.#verifiers.some((k) => k.name === s.name && k.keyHash === s.keyHash),
+        );
+    } catch {
+      // Malformed: reported as such by opening it.
+      return true;
     }
   }
 

@@ -28,7 +28,7 @@ const USAGE = `Usage:
                   [--rate-limit-read N] [--rate-limit-write N]
                   [--retention-days N|forever] [--retention-interval 1h|off]
                   [--archive-dir DIR] [--metrics-port N] [--metrics-host H]
-                  [--trust-proxy ADDRESSES|N]
+                  [--trust-proxy ADDRESSES|N] [--scrub-interval 1d|off]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight keys list [--json] [--data DIR | --database-url URL]
@@ -119,6 +119,7 @@ async function serve(args: string[]): Promise<void> {
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
       'trust-proxy': { type: 'string' },
+      'scrub-interval': { type: 'string' },
     },
     strict: true,
   });
@@ -158,6 +159,10 @@ async function serve(args: string[]): Promise<void> {
           host: values['metrics-host'] ?? process.env['HINDSIGHT_METRICS_HOST'] ?? '127.0.0.1',
         };
   const trustProxy = proxiesOf(values['trust-proxy'] ?? process.env['HINDSIGHT_TRUST_PROXY']);
+  const scrubMs = parseInterval(
+    '--scrub-interval',
+    values['scrub-interval'] ?? process.env['HINDSIGHT_SCRUB_INTERVAL'] ?? '1d',
+  );
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -189,6 +194,7 @@ async function serve(args: string[]): Promise<void> {
       ...(geo === undefined ? {} : { geo }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(trustProxy === undefined ? {} : { trustProxy }),
+      ...(scrubMs === null ? {} : { scrub: { intervalMs: scrubMs } }),
     },
     (line) => process.stdout.write(`${line}\n`),
   );

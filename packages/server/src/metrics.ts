@@ -1,7 +1,7 @@
 /**
  * What an operator watches (`GET /metrics`, Prometheus text format): requests and their
  * latency per route, error codes, group commits (events, duration, failures, what waits),
- * checkpoints signed and anchors behind, and the process (CPU, memory, event loop, GC).
+ * checkpoints signed and anchors behind, the integrity scrub, and the process (CPU, memory, event loop, GC).
  *
  * No metric carries a tenant, an id or any event value: the labels are route templates, methods,
  * status and error codes, and the store's kind, so that a scrape spans every tenant without
@@ -10,6 +10,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import client from 'prom-client';
 import { HindsightError } from './errors.js';
+import type { ScrubStats } from './scrub.js';
 
 /** Group commit timings, as {@link CommitQueue} reports them. */
 export interface CommitObservation {
@@ -32,6 +33,8 @@ export interface MetricSources {
     readonly anchorFileBacklog: number;
     readonly anchorUrlBacklog: number;
   };
+  /** The integrity scrub's counts; `null` when it is off. */
+  readonly scrub: () => ScrubStats | null;
 }
 
 /** The process's own metrics, collected once per process however many apps it runs. */
@@ -134,6 +137,44 @@ export class Metrics {
         const now = checkpoints();
         this.set({ anchor: 'file' }, now.anchorFileBacklog);
         this.set({ anchor: 'url' }, now.anchorUrlBacklog);
+      },
+    });
+    const scrub = () => sources.scrub();
+    const counted = { runs: 0, events: 0 };
+    new client.Counter({
+      name: 'hindsight_scrub_runs_total',
+      help: 'Integrity scrub runs completed over every tenant (off: none).',
+      registers,
+      collect() {
+        const now = scrub()?.runs ?? 0;
+        this.inc(now - counted.runs);
+        counted.runs = now;
+      },
+    });
+    new client.Counter({
+      name: 'hindsight_scrub_events_total',
+      help: 'Events the integrity scrub recomputed and checked against the signed log.',
+      registers,
+      collect() {
+        const now = scrub()?.events ?? 0;
+        this.inc(now - counted.events);
+        counted.events = now;
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_scrub_failed_tenants',
+      help: 'Tenants whose log did not verify at their latest integrity scrub. Alert when above 0.',
+      registers,
+      collect() {
+        this.set(scrub()?.failedTenants ?? 0);
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_scrub_last_run_timestamp_seconds',
+      help: 'When the latest complete integrity scrub run ended (0: none yet, or the scrub is off).',
+      registers,
+      collect() {
+        this.set((scrub()?.lastRunEnd ?? 0) / 1000);
       },
     });
     new client.Gauge({

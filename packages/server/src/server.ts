@@ -16,6 +16,7 @@ import { createApp, metricsOf, type RateLimit } from './http/app.js';
 import type { HookOptions } from './http/hook-routes.js';
 import { listenForMetrics } from './metrics.js';
 import type { RetentionOptions } from './retention.js';
+import type { ScrubOptions } from './scrub.js';
 import { openStore, type StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -56,6 +57,8 @@ export interface ServeOptions extends StoreLocation {
   readonly metrics?: { readonly host: string; readonly port: number };
   /** The reverse proxies whose `X-Forwarded-For` is believed (see `AppOptions.trustProxy`). */
   readonly trustProxy?: number | readonly string[];
+  /** The integrity scrub (see `AppOptions.scrub`); off when absent. */
+  readonly scrub?: ScrubOptions;
 }
 
 /** A running server. */
@@ -140,6 +143,7 @@ export async function startServer(
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
       ...(options.retention === undefined ? {} : { retention: options.retention }),
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+      ...(options.scrub === undefined ? {} : { scrub: options.scrub }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

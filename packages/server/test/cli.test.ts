@@ -134,6 +134,9 @@ describe('hindsight serve', () => {
     );
     expect(proxy.code).toBe(2);
     expect(proxy.stderr).toMatch(/Invalid --trust-proxy "10\.0\.0\.0\/8,proxy\.internal"/);
+    const scrub = await cli('serve', '--data', tmp.dir, '--scrub-interval', 'daily');
+    expect(scrub.code).toBe(2);
+    expect(scrub.stderr).toMatch(/Invalid --scrub-interval "daily": give e\.g\. 30m, 1h or 1d/);
     tmp.remove();
   });
 

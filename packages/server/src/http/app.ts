@@ -27,6 +27,7 @@ import { HindsightError } from '../errors.js';
 import { ExportJobs } from '../export-jobs.js';
 import { Metrics } from '../metrics.js';
 import { RetentionJob, type RetentionOptions } from '../retention.js';
+import { leadingProblems, ScrubJob, type ScrubOptions } from '../scrub.js';
 import type { Store } from '../store/types.js';
 import { ViewerTokens } from '../viewer-tokens.js';
 import { ACCESS_ROUTES } from './access-routes.js';
@@ -88,6 +89,12 @@ export interface AppOptions {
    * expired events every `intervalMs`, from start to close. None by default.
    */
   readonly retention?: RetentionOptions & { readonly intervalMs?: number };
+  /**
+   * The integrity scrub (docs/operations.md#the-integrity-scrub): every tenant's stored log
+   * checked with the offline verifier every `intervalMs`, from start to close. None by default
+   * (`hindsight serve` runs it daily).
+   */
+  readonly scrub?: ScrubOptions;
   /**
    * The reverse proxies in front of the server, whose `X-Forwarded-For` is believed: their
    * addresses, CIDRs or `loopback` / `linklocal` / `uniquelocal`, or how many hops of proxies
@@ -239,6 +246,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = new Metrics(options.store.kind, {
     queuedEvents: () => queue.queuedEvents,
     checkpoints: () => checkpoints.stats(),
+    scrub: () => scrub?.stats() ?? null,
   });
   const proxies = options.trustProxy;
   // A number of hops is a function of the hop, as `proxy-addr` reads one.
@@ -403,8 +411,31 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
             onError: (error) => app.log.error({ err: error }, 'A retention run failed.'),
           },
         );
-  app.addHook('onReady', async () => retention?.start());
+  const scrub =
+    options.scrub === undefined
+      ? null
+      : new ScrubJob(options.store, checkpoints, options.scrub, {
+          quiet: async () => retention?.idle(),
+          record: async (event) => {
+            await recordEvents(ctx, { events: [event] }, null);
+          },
+          failed: ({ tenant, report }) =>
+            app.log.error(
+              {
+                tenant,
+                problems: leadingProblems(report, 5).map((p) => p.message),
+                problemCount: report.problems.length,
+              },
+              'The integrity scrub found a log that does not verify: export it and check it with `hindsight verify` (docs/operations.md#the-integrity-scrub).',
+            ),
+          onError: (error) => app.log.error({ err: error }, 'An integrity scrub run failed.'),
+        });
+  app.addHook('onReady', async () => {
+    retention?.start();
+    scrub?.start();
+  });
   app.addHook('onClose', async () => {
+    await scrub?.stop();
     await retention?.stop();
     await ctx.exports.close();
     await queue.drain();

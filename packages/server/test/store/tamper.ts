@@ -4,6 +4,7 @@
  * each tampering must be caught by the offline verifier with the right report.
  */
 import {
+  type EventInput,
   type ExportLine,
   ExportVerifier,
   leafHash,
@@ -15,9 +16,11 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth.js';
+import { Checkpointer } from '../../src/checkpoints.js';
 import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { runRetention } from '../../src/retention.js';
+import { ScrubJob, type TenantScrub } from '../../src/scrub.js';
 import type { Store } from '../../src/store/types.js';
 import { cliVerify, tempDir, testEnricher } from '../helpers.js';
 
@@ -287,6 +290,81 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
       );
       await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [SIZE, tenantId]);
     });
+
+    it('is caught by the integrity scrub, which remembers the newest checkpoint it verified', async () => {
+      const recorded: EventInput[] = [];
+      const failed: TenantScrub[] = [];
+      const job = new ScrubJob(
+        h.store,
+        new Checkpointer(h.store, { signer, origin: 'audit.example', intervalMs: 0 }),
+        // The log checked in a worker thread, as a large one is.
+        { intervalMs: 3_600_000, pauseMs: 0, workerFrom: SIZE },
+        {
+          quiet: async () => {},
+          record: async (event) => {
+            recorded.push(event);
+          },
+          failed: (scrub) => failed.push(scrub),
+          onError: (error) => {
+            throw error;
+          },
+        },
+      );
+      await job.runOnce();
+      expect(job.stats()).toMatchObject({ runs: 1, failedTenants: 0 });
+      expect(job.stats().events).toBeGreaterThanOrEqual(SIZE);
+      expect(failed).toEqual([]);
+
+      // One field of one event, then the log cut short with its newest checkpoints: the
+      // second needs no checkpoint kept elsewhere, the scrub kept the one it verified.
+      await tampered(async () => {
+        await h.sql(
+          "UPDATE events SET body = replace(body, 'change 4999', 'change 0') WHERE tenant_id = ? AND seq = ?",
+          [tenantId, 5000],
+        );
+        await job.runOnce();
+      }, [{ kind: 'altered', seq: 5000 }]);
+      expect(failed.at(-1)?.report.problems).toContainEqual(
+        expect.objectContaining({ kind: 'altered', seq: 5000 }),
+      );
+      await tampered(
+        async () => {
+          await h.sql('DELETE FROM events WHERE tenant_id = ? AND seq > ?', [tenantId, 9000]);
+          await h.sql('DELETE FROM checkpoints WHERE tenant_id = ? AND size > ?', [tenantId, 9000]);
+          await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [9000, tenantId]);
+          await job.runOnce();
+          await job.runOnce();
+        },
+        [{ kind: 'truncated', seq: 9001 }],
+        { trusted: (await h.store.latestCheckpoint(TENANT))?.note ?? '' },
+      );
+      await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [SIZE, tenantId]);
+      expect(failed.at(-1)).toMatchObject({ tenant: TENANT });
+      expect(failed.at(-1)?.report.problems).toContainEqual(
+        expect.objectContaining({ kind: 'truncated', seq: 9001 }),
+      );
+      expect(job.stats().failedTenants).toBe(1);
+      // Each check that failed is reported; the tenant's audit log gets one entry per distinct
+      // set of problems, not one per run.
+      expect(failed).toHaveLength(3);
+      expect(recorded.map((e) => [e.tenant, e.action, e.outcome, e.category])).toEqual([
+        [TENANT, 'audit_log.verification_failed', 'failure', 'audit'],
+        [TENANT, 'audit_log.verification_failed', 'failure', 'audit'],
+      ]);
+      expect(recorded[0]?.description).toMatch(
+        /^The server's integrity check found \d+ problems in this log\. The event "[^"]+" at seq 5000 does not match its hash: its content was changed\.$/,
+      );
+      expect(recorded[1]?.metadata).toMatchObject({
+        problems: expect.arrayContaining([
+          expect.objectContaining({ kind: 'truncated', seq: 9001 }),
+        ]),
+      });
+
+      // The database put back: the log verifies again.
+      await job.runOnce();
+      expect(job.stats()).toMatchObject({ runs: 5, failedTenants: 0 });
+      expect(failed).toHaveLength(3);
+    }, 120_000);
 
     // Issue #9: an export of a pruned log verifies; rows deleted by hand do not.
     it('verifies a log pruned by retention, and catches rows deleted by hand beside the pruning', async () => {

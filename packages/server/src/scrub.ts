@@ -1,0 +1,272 @@
+/**
+ * The integrity scrub: the server checks its own stored logs as an auditor would, so that a
+ * log changed in the database behind its back is found within a day rather than at the next
+ * audit. Every `--scrub-interval` (default 1d), one tenant after another, the tenant's
+ * verifiable export — the very lines `GET …/export?format=ndjson` gives — goes through core's
+ * offline verifier (`verifyExport`, as `hindsight verify` runs it) with the server's verifier
+ * key:
+ *
+ * - every event's content and salts must give its leaf hash, and the leaves each checkpoint's
+ *   root: an event changed, removed, reordered or inserted is reported with its seq;
+ * - every checkpoint the key signed must verify, and one must cover the whole log; those signed
+ *   only by a key the server had before a rotation are skipped (it does not know those keys);
+ * - the log must reach and match the newest checkpoint the previous check of the tenant
+ *   verified, kept in memory: a log rewritten or shortened together with its checkpoints since
+ *   that check is caught too.
+ *
+ * A check that finds problems is run once more before it is reported (a retention run or a
+ * deletion between two pages of the export could make it see an event both present and
+ * removed). A tenant whose log still does not verify is logged as an error, counted in the
+ * metrics (`hindsight_scrub_failed_tenants`), and recorded in its own `audit` log as
+ * `audit_log.verification_failed` — once per distinct set of changes found — so that its
+ * administrators see it in the console.
+ *
+ * It yields to the server's own work: after each tenant it waits {@link PAUSE_FACTOR} times as
+ * long as that tenant took, and a large log is checked in a worker thread.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventInput, Problem, ProblemKind, VerifyReport } from '@hindsight/core';
+import { verifyExport } from '@hindsight/core/verify-file';
+import type { Checkpointer } from './checkpoints.js';
+import { exportLines } from './export.js';
+import type { Store } from './store/types.js';
+
+/** The pause after a tenant, in multiples of the time its check took. */
+export const PAUSE_FACTOR = 3;
+
+/** Logs of at least this many events are checked in a worker thread, by default. */
+export const WORKER_FROM = 20_000;
+
+/** Problems kept in the audit entry, and in the log line. */
+const PROBLEMS_SHOWN = 20;
+
+/** What the scrub has done since the server started (`GET /metrics`). */
+export interface ScrubStats {
+  /** Complete runs over every tenant. */
+  readonly runs: number;
+  /** Events checked, over every run. */
+  readonly events: number;
+  /** Tenants whose latest check found problems. */
+  readonly failedTenants: number;
+  /** When the latest complete run ended, ms since the epoch; `null` before the first. */
+  readonly lastRunEnd: number | null;
+}
+
+/** Options of {@link ScrubJob}. */
+export interface ScrubOptions {
+  /** Time from the start of one run to the start of the next. */
+  readonly intervalMs: number;
+  /** Time from start to the first run (default a minute, or the interval when shorter). */
+  readonly firstRunMs?: number;
+  /** The pause after each tenant (default {@link PAUSE_FACTOR} times its check's time). */
+  readonly pauseMs?: number;
+  /** Logs of at least this many events are checked in a worker thread (default {@link WORKER_FROM}). */
+  readonly workerFrom?: number;
+}
+
+/** What the scrub asks of the server. */
+export interface ScrubHooks {
+  /** Waits while another job removes events (a retention run). */
+  readonly quiet: () => Promise<void>;
+  /** Records an event through the server's ingest path. */
+  readonly record: (event: EventInput) => Promise<void>;
+  /** A tenant whose log does not verify, at every check that finds it so. */
+  readonly failed: (scrub: TenantScrub) => void;
+  readonly onError: (error: unknown) => void;
+}
+
+/** What a check of one tenant found. */
+export interface TenantScrub {
+  readonly tenant: string;
+  readonly report: VerifyReport;
+}
+
+/**
+ * Checks one tenant's stored log (of about `size` events) through its verifiable export, with
+ * the checkpointer's verifier key; `trusted` is a checkpoint an earlier check verified, which
+ * the log must still reach and match.
+ * @example const report = await scrubTenant(store, checkpoints, 'acme', null, 863);
+ */
+export async function scrubTenant(
+  store: Store,
+  checkpoints: Checkpointer,
+  tenant: string,
+  trusted: string | null,
+  size: number,
+  workerFrom = WORKER_FROM,
+): Promise<VerifyReport> {
+  const lines = exportLines(store, checkpoints, tenant);
+  const large = size >= workerFrom;
+  return verifyExport(lines, {
+    verifierKey: checkpoints.verifierKey,
+    otherKeys: 'skip',
+    ...(trusted === null ? {} : { trustedCheckpoints: [trusted] }),
+    // A small log in this thread, in small pieces; a large one in a worker.
+    threads: large ? 1 : 0,
+    chunkBytes: large ? 1024 * 1024 : 64 * 1024,
+  });
+}
+
+/** The scrub on a schedule, one run at a time. */
+export class ScrubJob {
+  readonly #store: Store;
+  readonly #checkpoints: Checkpointer;
+  readonly #options: ScrubOptions;
+  readonly #hooks: ScrubHooks;
+  /** The newest checkpoint verified per tenant, which the next check must still reach. */
+  readonly #verified = new Map<string, string>();
+  /** Per tenant whose log does not verify: the problems last recorded in its audit log. */
+  readonly #failing = new Map<string, string>();
+  #runs = 0;
+  #events = 0;
+  #lastRunEnd: number | null = null;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #abort = new AbortController();
+
+  constructor(store: Store, checkpoints: Checkpointer, options: ScrubOptions, hooks: ScrubHooks) {
+    this.#store = store;
+    this.#checkpoints = checkpoints;
+    this.#options = options;
+    this.#hooks = hooks;
+  }
+
+  /** Starts the schedule: the first run soon after start, then one per interval. */
+  start(): void {
+    if (this.#timer) return;
+    this.#abort = new AbortController();
+    const first = this.#options.firstRunMs ?? Math.min(60_000, this.#options.intervalMs);
+    this.#timer = setTimeout(() => {
+      void this.runOnce();
+      this.#timer = setInterval(() => void this.runOnce(), this.#options.intervalMs);
+      this.#timer.unref();
+    }, first);
+    this.#timer.unref();
+  }
+
+  /** One run over every tenant now, unless one is under way (then that one). */
+  runOnce(): Promise<void> {
+    if (this.#running) return this.#running;
+    const running = this.#run()
+      .catch((error: unknown) => this.#hooks.onError(error))
+      .finally(() => {
+        this.#running = undefined;
+      });
+    this.#running = running;
+    return running;
+  }
+
+  /** What it has done so far. */
+  stats(): ScrubStats {
+    return {
+      runs: this.#runs,
+      events: this.#events,
+      failedTenants: this.#failing.size,
+      lastRunEnd: this.#lastRunEnd,
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#abort.abort();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const { signal } = this.#abort;
+    for (const { name, size } of await this.#store.tenants()) {
+      if (signal.aborted) return;
+      if (size === 0) continue;
+      await this.#hooks.quiet();
+      const started = performance.now();
+      await this.#tenant(name, size);
+      const pause = this.#options.pauseMs ?? PAUSE_FACTOR * (performance.now() - started);
+      await sleep(pause, undefined, { signal }).catch(() => undefined);
+    }
+    if (signal.aborted) return;
+    this.#runs++;
+    this.#lastRunEnd = Date.now();
+  }
+
+  async #tenant(tenant: string, size: number): Promise<void> {
+    const newest = await this.#checkpoints.latest(tenant);
+    const check = () =>
+      scrubTenant(this.#store, this.#checkpoints, tenant, this.#verified.get(tenant) ?? null, size);
+    let report = await check();
+    if (!report.ok) {
+      // Once more, after any retention run: it may have removed events between two pages.
+      await this.#hooks.quiet();
+      report = await check();
+    }
+    this.#events += report.events;
+    if (report.ok) {
+      if (newest !== null) this.#verified.set(tenant, newest.note);
+      this.#failing.delete(tenant);
+      return;
+    }
+    this.#hooks.failed({ tenant, report });
+    const problems = leadingProblems(report, PROBLEMS_SHOWN);
+    // What was changed, not which checkpoints it breaks: those grow in number as the log does
+    // (the entry itself is appended to it), and would make every run's problems new.
+    const key = JSON.stringify(
+      report.problems.filter((p) => p.kind !== 'checkpoint_mismatch').map((p) => [p.kind, p.seq]),
+    );
+    if (this.#failing.get(tenant) === key) return;
+    this.#failing.set(tenant, key);
+    await this.#hooks.record(failureEvent(tenant, report, problems));
+  }
+}
+
+/** Which kind of problem the audit entry's description names first. */
+const LEAD: readonly ProblemKind[] = [
+  'altered',
+  'reordered',
+  'missing',
+  'inserted',
+  'truncated',
+  'bad_signature',
+  'malformed',
+  'checkpoint_mismatch',
+];
+
+/**
+ * The first `count` problems of a report, what was changed first: checkpoints that no longer
+ * match, or no longer cover the log, follow from a change to the events.
+ */
+export function leadingProblems(report: VerifyReport, count: number): Problem[] {
+  return [...report.problems]
+    .sort((a, b) => LEAD.indexOf(a.kind) - LEAD.indexOf(b.kind))
+    .slice(0, count);
+}
+
+/** The tenant's `audit` entry for a log that does not verify. */
+function failureEvent(tenant: string, report: VerifyReport, problems: Problem[]): EventInput {
+  const count = report.problems.length;
+  const [lead] = problems;
+  return {
+    tenant,
+    category: 'audit',
+    action: 'audit_log.verification_failed',
+    actor: { type: 'system', name: 'Hindsight integrity check' },
+    channel: 'system',
+    outcome: 'failure',
+    description: (
+      `The server's integrity check found ${count} ${count === 1 ? 'problem' : 'problems'} ` +
+      `in this log. ${lead?.message ?? ''}`
+    ).slice(0, 2000),
+    targets: [{ type: 'audit_log', id: 'all' }],
+    metadata: {
+      problems: problems.map((p) => ({
+        kind: p.kind,
+        ...(p.seq === undefined ? {} : { seq: p.seq }),
+        message: p.message.slice(0, 300),
+      })),
+      problemCount: count,
+      events: report.events,
+      verifiedSize: report.verifiedSize,
+    },
+  };
+}
