@@ -8,8 +8,8 @@
  *                    [--sdk-events 200000]
  *
  * `--only ingest` runs phases (a) to (d), `--only verify` phase (d), `--only views` phases (e)
- * and (f), `--only sdk` phase (g), `--only prune` phase (h), `--only export` phase (i) alone; by
- * default all run.
+ * and (f), `--only sdk` phase (g), `--only prune` phase (h), `--only export` phases (i) and (j)
+ * alone; by default all run.
  * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
@@ -38,13 +38,17 @@
  *     same `--sdk-events` events, each into a fresh SQLite store. Results under `sdk`.
  * (h) Retention of issue #9 (`prune.ts`): ingest p50/p99 while the server's background job
  *     prunes `--events` expired events, against idle (target p99 ≤ 2×). Results under `prune`.
+ * (i) Exports of issue #9 (`export.ts`, SQLite): CSV and verifiable NDJSON of one tenant of
+ *     `--events` events, events/s and the server's memory growth. Results under `export`.
+ * (j) The integrity scrub (`scrub.ts`) of that tenant, against reading its export alone.
+ *     Results under `scrub`.
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { exportBench } from './export.js';
+import { EXPORT_TENANT, exportBench } from './export.js';
 import {
   DATA,
   httpClient,
@@ -58,6 +62,7 @@ import {
 import { pruneBench } from './prune.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
+import { scrubBench } from './scrub.js';
 import { sdkBench } from './sdk.js';
 import { timeParseFloor, timeVerify, writeExport } from './verify.js';
 import { viewsBench } from './views.js';
@@ -355,12 +360,17 @@ async function viewsPhase(cluster: PostgresCluster | undefined) {
   return views;
 }
 
-/** Phase (i), exports (SQLite): a fresh store under `bench/data/export`. */
+/**
+ * Phases (i) and (j), exports and the integrity scrub (SQLite): a fresh store under
+ * `bench/data/export`.
+ */
 async function exportPhase() {
   const location = join(DATA, 'export');
   rmSync(location, { recursive: true, force: true });
   try {
-    return await exportBench({ events: TOTAL, location, now: NOW, log });
+    const exported = await exportBench({ events: TOTAL, location, now: NOW, log });
+    const scrub = await scrubBench({ location, tenant: EXPORT_TENANT, log });
+    return { export: exported, scrub };
   } finally {
     rmSync(location, { recursive: true, force: true });
   }
@@ -394,9 +404,7 @@ async function main() {
         ? { prune: await pruneBench({ events: TOTAL, now: NOW, log }) }
         : {};
     const exported =
-      (ONLY === undefined && STORE === 'sqlite') || ONLY === 'export'
-        ? { export: await exportPhase() }
-        : {};
+      (ONLY === undefined && STORE === 'sqlite') || ONLY === 'export' ? await exportPhase() : {};
     const result = {
       date: new Date().toISOString(),
       store: STORE,

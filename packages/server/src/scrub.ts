@@ -85,7 +85,7 @@ export interface TenantScrub {
 /**
  * Checks one tenant's stored log (of about `size` events) through its verifiable export, with
  * the checkpointer's verifier key; `trusted` is a checkpoint an earlier check verified, which
- * the log must still reach and match.
+ * the log must still reach and match. Rejects once `signal` aborts.
  * @example const report = await scrubTenant(store, checkpoints, 'acme', null, 863);
  */
 export async function scrubTenant(
@@ -95,8 +95,9 @@ export async function scrubTenant(
   trusted: string | null,
   size: number,
   workerFrom = WORKER_FROM,
+  signal?: AbortSignal,
 ): Promise<VerifyReport> {
-  const lines = exportLines(store, checkpoints, tenant);
+  const lines = untilAborted(exportLines(store, checkpoints, tenant), signal);
   const large = size >= workerFrom;
   return verifyExport(lines, {
     verifierKey: checkpoints.verifierKey,
@@ -106,6 +107,17 @@ export async function scrubTenant(
     threads: large ? 1 : 0,
     chunkBytes: large ? 1024 * 1024 : 64 * 1024,
   });
+}
+
+/** The lines, until `signal` aborts: then the check stops with an `AbortError`. */
+async function* untilAborted(
+  lines: AsyncIterable<string>,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<string> {
+  for await (const line of lines) {
+    signal?.throwIfAborted();
+    yield line;
+  }
 }
 
 /** The scrub on a schedule, one run at a time. */
@@ -182,7 +194,13 @@ export class ScrubJob {
       if (size === 0) continue;
       await this.#hooks.quiet();
       const started = performance.now();
-      await this.#tenant(name, size);
+      try {
+        await this.#tenant(name, size);
+      } catch (error) {
+        // Stopped (the server closes) while a log was being checked.
+        if (signal.aborted) return;
+        throw error;
+      }
       const pause = this.#options.pauseMs ?? PAUSE_FACTOR * (performance.now() - started);
       await sleep(pause, undefined, { signal }).catch(() => undefined);
     }
@@ -194,7 +212,15 @@ export class ScrubJob {
   async #tenant(tenant: string, size: number): Promise<void> {
     const newest = await this.#checkpoints.latest(tenant);
     const check = () =>
-      scrubTenant(this.#store, this.#checkpoints, tenant, this.#verified.get(tenant) ?? null, size);
+      scrubTenant(
+        this.#store,
+        this.#checkpoints,
+        tenant,
+        this.#verified.get(tenant) ?? null,
+        size,
+        this.#options.workerFrom,
+        this.#abort.signal,
+      );
     let report = await check();
     if (!report.ok) {
       // Once more, after any retention run: it may have removed events between two pages.
@@ -215,8 +241,10 @@ export class ScrubJob {
       report.problems.filter((p) => p.kind !== 'checkpoint_mismatch').map((p) => [p.kind, p.seq]),
     );
     if (this.#failing.get(tenant) === key) return;
-    this.#failing.set(tenant, key);
+    // Counted as failing at once; recorded as this set of changes once the entry is stored.
+    this.#failing.set(tenant, '');
     await this.#hooks.record(failureEvent(tenant, report, problems));
+    this.#failing.set(tenant, key);
   }
 }
 
