@@ -11,8 +11,9 @@
  * - every checkpoint the key signed must verify, and one must cover the whole log; those signed
  *   only by a key the server had before a rotation are skipped (it does not know those keys);
  * - the log must reach and match the newest checkpoint the previous check of the tenant
- *   verified, kept in memory: a log rewritten or shortened together with its checkpoints since
- *   that check is caught too.
+ *   verified, kept in memory, and the newest one the anchor file holds for it (`--anchor-file`,
+ *   `anchor-file.ts`): a log rewritten or shortened together with its checkpoints is caught
+ *   too.
  *
  * A check that finds problems is run once more before it is reported (a retention run or a
  * deletion between two pages of the export could make it see an event both present and
@@ -28,6 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventInput, Problem, ProblemKind, VerifyReport } from '@hindsight/core';
 import { verifyExport } from '@hindsight/core/verify-file';
+import { AnchorFileReader } from './anchor-file.js';
 import type { Checkpointer } from './checkpoints.js';
 import { exportLines } from './export.js';
 import type { Store } from './store/types.js';
@@ -63,6 +65,11 @@ export interface ScrubOptions {
   readonly pauseMs?: number;
   /** Logs of at least this many events are checked in a worker thread (default {@link WORKER_FROM}). */
   readonly workerFrom?: number;
+  /**
+   * The anchor file (`--anchor-file`): each log must also reach and match the newest
+   * checkpoint the file holds for it.
+   */
+  readonly anchorFile?: string;
 }
 
 /** What the scrub asks of the server. */
@@ -84,15 +91,16 @@ export interface TenantScrub {
 
 /**
  * Checks one tenant's stored log (of about `size` events) through its verifiable export, with
- * the checkpointer's verifier key; `trusted` is a checkpoint an earlier check verified, which
- * the log must still reach and match. Rejects once `signal` aborts.
+ * the checkpointer's verifier key; `trusted` are checkpoints kept elsewhere (one an earlier
+ * check verified, the anchor file's newest), which the log must still reach and match. Rejects
+ * once `signal` aborts.
  * @example const report = await scrubTenant(store, checkpoints, 'acme', null, 863);
  */
 export async function scrubTenant(
   store: Store,
   checkpoints: Checkpointer,
   tenant: string,
-  trusted: string | null,
+  trusted: readonly string[],
   size: number,
   workerFrom = WORKER_FROM,
   signal?: AbortSignal,
@@ -102,7 +110,7 @@ export async function scrubTenant(
   return verifyExport(lines, {
     verifierKey: checkpoints.verifierKey,
     otherKeys: 'skip',
-    ...(trusted === null ? {} : { trustedCheckpoints: [trusted] }),
+    ...(trusted.length === 0 ? {} : { trustedCheckpoints: trusted }),
     // A small log in this thread, in small pieces; a large one in a worker.
     threads: large ? 1 : 0,
     chunkBytes: large ? 1024 * 1024 : 64 * 1024,
@@ -126,6 +134,7 @@ export class ScrubJob {
   readonly #checkpoints: Checkpointer;
   readonly #options: ScrubOptions;
   readonly #hooks: ScrubHooks;
+  readonly #anchors: AnchorFileReader | null;
   /** The newest checkpoint verified per tenant, which the next check must still reach. */
   readonly #verified = new Map<string, string>();
   /** Per tenant whose log does not verify: the problems last recorded in its audit log. */
@@ -142,6 +151,8 @@ export class ScrubJob {
     this.#checkpoints = checkpoints;
     this.#options = options;
     this.#hooks = hooks;
+    this.#anchors =
+      options.anchorFile === undefined ? null : new AnchorFileReader(options.anchorFile);
   }
 
   /** Starts the schedule: the first run soon after start, then one per interval. */
@@ -189,13 +200,16 @@ export class ScrubJob {
 
   async #run(): Promise<void> {
     const { signal } = this.#abort;
+    // Read before any export begins: every checkpoint in the file is then in the database
+    // already (the server stores a checkpoint before it anchors it), so no export ends before it.
+    const anchored = (await this.#anchors?.newest()) ?? new Map<string, { note: string }>();
     for (const { name, size } of await this.#store.tenants()) {
       if (signal.aborted) return;
       if (size === 0) continue;
       await this.#hooks.quiet();
       const started = performance.now();
       try {
-        await this.#tenant(name, size);
+        await this.#tenant(name, size, anchored.get(name)?.note ?? null);
       } catch (error) {
         // Stopped (the server closes) while a log was being checked.
         if (signal.aborted) return;
@@ -209,14 +223,15 @@ export class ScrubJob {
     this.#lastRunEnd = Date.now();
   }
 
-  async #tenant(tenant: string, size: number): Promise<void> {
+  async #tenant(tenant: string, size: number, anchored: string | null): Promise<void> {
     const newest = await this.#checkpoints.latest(tenant);
+    const trusted = [this.#verified.get(tenant), anchored].filter((n): n is string => !!n);
     const check = () =>
       scrubTenant(
         this.#store,
         this.#checkpoints,
         tenant,
-        this.#verified.get(tenant) ?? null,
+        trusted,
         size,
         this.#options.workerFrom,
         this.#abort.signal,

@@ -414,22 +414,31 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   const scrub =
     options.scrub === undefined
       ? null
-      : new ScrubJob(options.store, checkpoints, options.scrub, {
-          quiet: async () => retention?.idle(),
-          record: async (event) => {
-            await recordEvents(ctx, { events: [event] }, null);
+      : new ScrubJob(
+          options.store,
+          checkpoints,
+          // Each log must also reach the newest checkpoint the anchor file holds for it.
+          {
+            ...options.scrub,
+            ...(signing.anchors?.file ? { anchorFile: signing.anchors.file } : {}),
           },
-          failed: ({ tenant, report }) =>
-            app.log.error(
-              {
-                tenant,
-                problems: leadingProblems(report, 5).map((p) => p.message),
-                problemCount: report.problems.length,
-              },
-              'The integrity scrub found a log that does not verify: export it and check it with `hindsight verify` (docs/operations.md#the-integrity-scrub).',
-            ),
-          onError: (error) => app.log.error({ err: error }, 'An integrity scrub run failed.'),
-        });
+          {
+            quiet: async () => retention?.idle(),
+            record: async (event) => {
+              await recordEvents(ctx, { events: [event] }, null);
+            },
+            failed: ({ tenant, report }) =>
+              app.log.error(
+                {
+                  tenant,
+                  problems: leadingProblems(report, 5).map((p) => p.message),
+                  problemCount: report.problems.length,
+                },
+                'The integrity scrub found a log that does not verify: export it and check it with `hindsight verify` (docs/operations.md#the-integrity-scrub).',
+              ),
+            onError: (error) => app.log.error({ err: error }, 'An integrity scrub run failed.'),
+          },
+        );
   app.addHook('onReady', async () => {
     retention?.start();
     scrub?.start();

@@ -3,6 +3,9 @@
  * its database is tampered with directly, the way someone with write access to it would, and
  * each tampering must be caught by the offline verifier with the right report.
  */
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type EventInput,
   type ExportLine,
@@ -327,6 +330,31 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
       expect(failed.at(-1)?.report.problems).toContainEqual(
         expect.objectContaining({ kind: 'altered', seq: 5000 }),
       );
+      // The newest checkpoint, also as the anchor file holds it.
+      const newest = (await h.store.latestCheckpoint(TENANT))?.note ?? '';
+      const anchorFile = join(tmp.dir, 'anchors.ndjson');
+      writeFileSync(
+        anchorFile,
+        `${JSON.stringify({ tenant: TENANT, size: SIZE, note: newest })}\n`,
+      );
+      /** A scrub of a server just started: nothing in memory; what it found. */
+      const restarted = async (options: { anchorFile?: string }) => {
+        const found: TenantScrub[] = [];
+        await new ScrubJob(
+          h.store,
+          new Checkpointer(h.store, { signer, origin: 'audit.example', intervalMs: 0 }),
+          { intervalMs: 3_600_000, pauseMs: 0, ...options },
+          {
+            quiet: async () => {},
+            record: async () => {},
+            failed: (scrub) => found.push(scrub),
+            onError: (error) => {
+              throw error;
+            },
+          },
+        ).runOnce();
+        return found;
+      };
       await tampered(
         async () => {
           await h.sql('DELETE FROM events WHERE tenant_id = ? AND seq > ?', [tenantId, 9000]);
@@ -334,9 +362,16 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
           await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [9000, tenantId]);
           await job.runOnce();
           await job.runOnce();
+          // After a restart the scrub has forgotten what it verified: only an anchor tells.
+          expect(await restarted({})).toEqual([]);
+          const anchored = await restarted({ anchorFile });
+          expect(anchored.map((f) => f.tenant)).toEqual([TENANT]);
+          expect(anchored[0]?.report.problems).toContainEqual(
+            expect.objectContaining({ kind: 'truncated', seq: 9001 }),
+          );
         },
         [{ kind: 'truncated', seq: 9001 }],
-        { trusted: (await h.store.latestCheckpoint(TENANT))?.note ?? '' },
+        { trusted: newest },
       );
       await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [SIZE, tenantId]);
       expect(failed.at(-1)).toMatchObject({ tenant: TENANT });
@@ -364,6 +399,7 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
       await job.runOnce();
       expect(job.stats()).toMatchObject({ runs: 5, failedTenants: 0 });
       expect(failed).toHaveLength(3);
+      expect(await restarted({ anchorFile })).toEqual([]);
     }, 120_000);
 
     // Issue #9: an export of a pruned log verifies; rows deleted by hand do not.
