@@ -48,6 +48,24 @@ function processMetrics(): client.Registry {
   return processRegistry;
 }
 
+/**
+ * A counter of what `read` counts elsewhere (the checkpointer, the scrub): each scrape adds what
+ * was counted since the last one.
+ */
+function tally(name: string, help: string, read: () => number, registers: client.Registry[]): void {
+  let last = 0;
+  new client.Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = read();
+      this.inc(now - last);
+      last = now;
+    },
+  });
+}
+
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -116,18 +134,12 @@ export class Metrics {
       },
     });
     const checkpoints = () => sources.checkpoints();
-    let signed = 0;
-    new client.Counter({
-      name: 'hindsight_checkpoints_signed_total',
-      help: 'Checkpoints this server signed and stored.',
+    tally(
+      'hindsight_checkpoints_signed_total',
+      'Checkpoints this server signed and stored.',
+      () => checkpoints().signed,
       registers,
-      collect() {
-        // The checkpointer counts; the counter takes what it counted since the last scrape.
-        const now = checkpoints().signed;
-        this.inc(now - signed);
-        signed = now;
-      },
-    });
+    );
     new client.Gauge({
       name: 'hindsight_anchor_backlog_checkpoints',
       help: 'Signed checkpoints an anchor (file or URL) has not taken yet; they are retried.',
@@ -140,27 +152,18 @@ export class Metrics {
       },
     });
     const scrub = () => sources.scrub();
-    const counted = { runs: 0, events: 0 };
-    new client.Counter({
-      name: 'hindsight_scrub_runs_total',
-      help: 'Integrity scrub runs completed over every tenant (off: none).',
+    tally(
+      'hindsight_scrub_runs_total',
+      'Integrity scrub runs completed over every tenant (off: none).',
+      () => scrub()?.runs ?? 0,
       registers,
-      collect() {
-        const now = scrub()?.runs ?? 0;
-        this.inc(now - counted.runs);
-        counted.runs = now;
-      },
-    });
-    new client.Counter({
-      name: 'hindsight_scrub_events_total',
-      help: 'Events the integrity scrub recomputed and checked against the signed log.',
+    );
+    tally(
+      'hindsight_scrub_events_total',
+      'Events the integrity scrub recomputed and checked against the signed log.',
+      () => scrub()?.events ?? 0,
       registers,
-      collect() {
-        const now = scrub()?.events ?? 0;
-        this.inc(now - counted.events);
-        counted.events = now;
-      },
-    });
+    );
     new client.Gauge({
       name: 'hindsight_scrub_failed_tenants',
       help: 'Tenants whose log did not verify at their latest integrity scrub. Alert when above 0.',
