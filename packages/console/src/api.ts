@@ -8,6 +8,7 @@ import type { EventProof } from '@hindsight/core/event-proof';
 import type {
   EventPage,
   Integration,
+  IntegrityVerdict,
   LoginAccountPage,
   MessageDetail,
   MessagePage,
@@ -64,6 +65,11 @@ export interface Api {
   publicKey(signal?: AbortSignal): Promise<{ verifierKey: string; origin: string }>;
   /** `GET /v1/tenants/{t}/checkpoint`: the newest signed checkpoint, as its note text. */
   checkpoint(tenant: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * `GET /v1/tenants/{t}/integrity`: the newest verdict of the server's integrity scrub on the
+   * stored log; `null` while no check ever found a problem.
+   */
+  integrity(tenant: string, signal?: AbortSignal): Promise<IntegrityVerdict | null>;
   /** `GET /v1/tenants/{t}/proofs/consistency`: the proof (hex) that `from` is a prefix of `to`. */
   consistency(tenant: string, from: number, to: number, signal?: AbortSignal): Promise<string[]>;
   loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
@@ -168,6 +174,9 @@ export function createApi(credentials: Credentials, base = ''): Api {
     eventProof: (tenant, id, signal) =>
       json(`${tenantPath(tenant)}/events/${enc(id)}/proof`, signal),
     publicKey: (signal) => json('/v1/keys/public', signal),
+    integrity: async (tenant, signal) =>
+      (await json<{ verdict: IntegrityVerdict | null }>(`${tenantPath(tenant)}/integrity`, signal))
+        .verdict,
     checkpoint: async (tenant, signal) =>
       (await send(`${tenantPath(tenant)}/checkpoint`, { signal })).text(),
     consistency: async (tenant, from, to, signal) =>

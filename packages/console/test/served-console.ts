@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { createApiKey } from '../../server/src/auth.js';
-import { type RunningServer, startServer } from '../../server/src/server.js';
+import { type RunningServer, type ServeOptions, startServer } from '../../server/src/server.js';
 import { type Browser, launchChromium } from './chromium.js';
 
 const DIST = fileURLToPath(new URL('../dist/index.html', import.meta.url));
@@ -32,15 +32,20 @@ export interface ServedConsole {
   close(): Promise<void>;
 }
 
-/** Starts the server with the demo tenant; the console must have been built. */
-export async function serveConsole(): Promise<ServedConsole> {
+/**
+ * Starts the server with the demo tenant; the console must have been built. `options` are more
+ * of `hindsight serve`'s (the integrity scrub, say).
+ */
+export async function serveConsole(
+  options: Partial<Pick<ServeOptions, 'scrub'>> = {},
+): Promise<ServedConsole> {
   if (!existsSync(DIST)) {
     throw new Error(`No built console at ${DIST}: run "npm run build" at the repository root.`);
   }
   const data = mkdtempSync(join(tmpdir(), 'hindsight-console-'));
   const lines: string[] = [];
   const server = await startServer(
-    { port: 0, host: '127.0.0.1', data, demo: true, logLevel: 'silent' },
+    { port: 0, host: '127.0.0.1', data, demo: true, logLevel: 'silent', ...options },
     (line) => lines.push(line),
   );
   const adminKey = /^\s+(hsk_\S+)$/m.exec(lines.join('\n'))?.[1];
@@ -81,10 +86,13 @@ export interface ConsoleInChromium {
  * started before its tests and closed after them. Read the fields inside tests only.
  * @example const ctx = consoleInChromium({ viewport: { width: 1440, height: 900 } }); … ctx.page
  */
-export function consoleInChromium(options: BrowserContextOptions): ConsoleInChromium {
+export function consoleInChromium(
+  options: BrowserContextOptions,
+  serve: Parameters<typeof serveConsole>[0] = {},
+): ConsoleInChromium {
   const ctx = {} as { served: ServedConsole; browser: Browser; page: Page };
   beforeAll(async () => {
-    ctx.served = await serveConsole();
+    ctx.served = await serveConsole(serve);
     ctx.browser = await launchChromium(options);
     ctx.page = ctx.browser.context.pages()[0] ?? (await ctx.browser.context.newPage());
   });

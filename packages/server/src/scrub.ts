@@ -20,19 +20,50 @@
  * removed). A tenant whose log still does not verify is logged as an error, counted in the
  * metrics (`hindsight_scrub_failed_tenants`), and recorded in its own `audit` log as
  * `audit_log.verification_failed` — once per distinct set of changes found — so that its
- * administrators see it in the console.
+ * administrators see it in the console (`GET …/integrity`). When it verifies again,
+ * `audit_log.verification_passed` is recorded.
  *
  * It yields to the server's own work: after each tenant it waits {@link PAUSE_FACTOR} times as
  * long as that tenant took, and a large log is checked in a worker thread.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventInput, Problem, ProblemKind, VerifyReport } from '@hindsight/core';
+import {
+  type EventInput,
+  type Problem,
+  type ProblemKind,
+  parseQuery,
+  type StoredEvent,
+  type VerifyReport,
+} from '@hindsight/core';
 import { verifyExport } from '@hindsight/core/verify-file';
 import { AnchorFileReader } from './anchor-file.js';
 import type { Checkpointer } from './checkpoints.js';
 import { exportLines } from './export.js';
 import type { Store } from './store/types.js';
+
+/**
+ * The scrub's verdicts in a tenant's `audit` log. Only the server records them: `POST /v1/events`
+ * refuses them, so that the verdict the console shows cannot be forged by a producer.
+ */
+export const VERDICT_ACTIONS = {
+  failed: 'audit_log.verification_failed',
+  passed: 'audit_log.verification_passed',
+} as const;
+
+/** The clauses that find the scrub's verdicts in a tenant's log. */
+const VERDICTS = parseQuery('category:audit action:audit_log.verification_*').clauses;
+
+/**
+ * The tenant's newest verdict of the scrub (`audit_log.verification_failed` or `_passed`), as
+ * recorded in its `audit` log by whichever server scrubbed it; `null` when there is none — no
+ * check ever found a problem in it.
+ * @example const verdict = await latestVerdict(store, 'acme');
+ */
+export async function latestVerdict(store: Store, tenant: string): Promise<StoredEvent | null> {
+  const page = await store.queryEvents(tenant, { clauses: VERDICTS, limit: 1, order: 'desc' });
+  return page.events[0] ?? null;
+}
 
 /** The pause after a tenant, in multiples of the time its check took. */
 export const PAUSE_FACTOR = 3;
@@ -139,6 +170,8 @@ export class ScrubJob {
   readonly #verified = new Map<string, string>();
   /** Per tenant whose log does not verify: the problems last recorded in its audit log. */
   readonly #failing = new Map<string, string>();
+  /** Tenants whose stored verdict this process has looked at. */
+  readonly #looked = new Set<string>();
   #runs = 0;
   #events = 0;
   #lastRunEnd: number | null = null;
@@ -245,6 +278,16 @@ export class ScrubJob {
     this.#events += report.events;
     if (report.ok) {
       if (newest !== null) this.#verified.set(tenant, newest.note);
+      // A log found changed before (by this process, or by any server before it started) that
+      // verifies again — restored from a backup, say — is said to verify, so that the failure
+      // is not the last word on it.
+      if (this.#failing.has(tenant) || !this.#looked.has(tenant)) {
+        this.#looked.add(tenant);
+        const last = await latestVerdict(this.#store, tenant);
+        if (last?.action === VERDICT_ACTIONS.failed) {
+          await this.#hooks.record(passedEvent(tenant, report));
+        }
+      }
       this.#failing.delete(tenant);
       return;
     }
@@ -285,6 +328,23 @@ export function leadingProblems(report: VerifyReport, count: number): Problem[] 
     .slice(0, count);
 }
 
+/** The tenant's `audit` entry for a log that verifies again. */
+function passedEvent(tenant: string, report: VerifyReport): EventInput {
+  return {
+    tenant,
+    category: 'audit',
+    action: VERDICT_ACTIONS.passed,
+    actor: SCRUB_ACTOR,
+    channel: 'system',
+    description: `The server's integrity check verified this log again: ${report.events} ${report.events === 1 ? 'event' : 'events'}, signed up to seq ${report.verifiedSize}.`,
+    targets: [{ type: 'audit_log', id: 'all' }],
+    metadata: { events: report.events, verifiedSize: report.verifiedSize },
+  };
+}
+
+/** Who records the verdicts. */
+const SCRUB_ACTOR = { type: 'system', name: 'Hindsight integrity check' } as const;
+
 /** The tenant's `audit` entry for a log that does not verify. */
 function failureEvent(tenant: string, report: VerifyReport, problems: Problem[]): EventInput {
   const count = report.problems.length;
@@ -292,8 +352,8 @@ function failureEvent(tenant: string, report: VerifyReport, problems: Problem[])
   return {
     tenant,
     category: 'audit',
-    action: 'audit_log.verification_failed',
-    actor: { type: 'system', name: 'Hindsight integrity check' },
+    action: VERDICT_ACTIONS.failed,
+    actor: SCRUB_ACTOR,
     channel: 'system',
     outcome: 'failure',
     description: (

@@ -1,6 +1,7 @@
 /**
- * Under the logs: whether the tenant's log is signed, and whether it still holds every event
- * this browser saw signed before (`log-integrity.ts`). Quiet when all is well; an alert when
+ * Under the logs: the server's own verdict on the stored log when its integrity check found it
+ * changed; whether the tenant's log is signed, and whether it still holds every event this
+ * browser saw signed before (`log-integrity.ts`). Quiet when all is well; an alert when
  * the log was rewritten or shortened, or is not signed by a key the embedding application
  * pinned.
  */
@@ -10,6 +11,47 @@ import { explain } from '../problems.js';
 import { useAsync } from '../use-async.js';
 
 export function LogIntegrityNote() {
+  return (
+    <>
+      <ServerVerdict />
+      <BrowserCheck />
+    </>
+  );
+}
+
+/**
+ * The server's own integrity scrub (`GET …/integrity`): nothing while it never found a problem
+ * in the log, or after it verified again; an alert while its newest verdict is a failure — the
+ * browser's check of the checkpoints cannot see an event changed under an unchanged tree.
+ */
+function ServerVerdict() {
+  const { api, tenant, time } = useConsole();
+  const result = useAsync(`server-integrity:${tenant}`, (signal) =>
+    // A server without the scrub (an older one) has nothing to say.
+    api.integrity(tenant, signal).catch(() => null),
+  );
+  if (result.state !== 'done' || result.data === null || result.data.ok) return null;
+  const verdict = result.data;
+  return (
+    <div className="integrity integrity-broken" data-server-integrity="failed" role="alert">
+      <p className="integrity-title">The server found this log changed.</p>
+      <p>{verdict.description}</p>
+      {verdict.problems.length > 1 && (
+        <ul>
+          {verdict.problems.slice(1, 4).map((p) => (
+            <li key={`${p.kind}:${p.seq}:${p.message}`}>{p.message}</li>
+          ))}
+        </ul>
+      )}
+      <p className="sub">
+        Found by its integrity check on {time(verdict.at)}. Export the log and check it with{' '}
+        <span className="mono">hindsight verify</span> to see everything that differs.
+      </p>
+    </div>
+  );
+}
+
+function BrowserCheck() {
   const { api, tenant, time, pinnedKeys } = useConsole();
   const result = useAsync(`integrity:${tenant}`, (signal) =>
     checkLogIntegrity(api, tenant, pinnedKeys, browserStore(), new Date(), signal),

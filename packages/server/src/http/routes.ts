@@ -27,6 +27,7 @@ import { eventsNdjson, selectedEvents } from '../export-events.js';
 import type { ExportJobs, ExportSource } from '../export-jobs.js';
 import { pdfChunks } from '../export-pdf.js';
 import { prepareEventsInSlices } from '../ingest.js';
+import { latestVerdict, VERDICT_ACTIONS } from '../scrub.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
 import type { ViewerPermission, ViewerTokens } from '../viewer-tokens.js';
@@ -41,7 +42,7 @@ import {
   toEventQuery,
 } from './event-query.js';
 import type { HookOptions } from './hook-routes.js';
-import { mayRead, namedCategories, withinCategories } from './viewer-scope.js';
+import { allowedCategories, mayRead, namedCategories, withinCategories } from './viewer-scope.js';
 
 /** What route handlers need. */
 export interface RouteContext {
@@ -388,6 +389,79 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   {
     method: 'GET',
+    path: '/v1/tenants/:tenant/integrity',
+    operationId: 'integrity',
+    summary: "The server's latest verdict on the tenant's stored log",
+    description:
+      "The newest verdict of the server's integrity scrub (docs/operations.md#the-integrity-" +
+      "scrub), which checks each tenant's stored log daily with the offline verifier: " +
+      '`verdict` is `null` while no check has ever found a problem in it; else the newest ' +
+      '`audit_log.verification_failed` (`ok: false`, with the problems found) or ' +
+      '`audit_log.verification_passed` (`ok: true`: it verifies again) entry of its `audit` log. ' +
+      'Only the server records those. A viewer token limited to some categories gets no ' +
+      'problems, and a description without them.',
+    scope: 'events:read',
+    permission: 'verify',
+    params: TenantParams,
+    success: {
+      status: 200,
+      description: 'The verdict.',
+      schema: Type.Object({
+        verdict: Type.Union([
+          Type.Null(),
+          Type.Object({
+            ok: Type.Boolean(),
+            at: Type.String({ description: 'When it was recorded (RFC 3339).' }),
+            id: Type.String({ description: 'The `audit` entry.' }),
+            description: Type.String(),
+            problems: Type.Array(
+              Type.Object({
+                kind: Type.String(),
+                seq: Type.Optional(Type.Integer()),
+                message: Type.String(),
+              }),
+              { description: 'The first problems found (none when `ok`).' },
+            ),
+          }),
+        ]),
+      }),
+    },
+    errors: ['invalid_request', ...AUTH_ERRORS],
+    handler: async (ctx, req, _reply, principal) => {
+      const { tenant } = req.params as { tenant: string };
+      await auditVerification(ctx, principal, req, tenant);
+      const last = await latestVerdict(ctx.store, tenant);
+      if (last === null) return { verdict: null };
+      const ok = last.action === VERDICT_ACTIONS.passed;
+      const found = last.metadata as { problems?: unknown } | undefined;
+      // The problems name events of every category: a viewer limited to some gets only that
+      // there are problems.
+      if (allowedCategories(principal) !== null) {
+        return {
+          verdict: {
+            ok,
+            at: last.receivedAt,
+            id: last.id,
+            description: ok
+              ? "The server's integrity check verified this log again."
+              : "The server's integrity check found problems in this log.",
+            problems: [],
+          },
+        };
+      }
+      return {
+        verdict: {
+          ok,
+          at: last.receivedAt,
+          id: last.id,
+          description: last.description ?? '',
+          problems: Array.isArray(found?.problems) ? found.problems : [],
+        },
+      };
+    },
+  },
+  {
+    method: 'GET',
     path: '/v1/keys/public',
     operationId: 'publicKey',
     summary: "The server's checkpoint verifier key",
@@ -505,6 +579,7 @@ export async function recordEvents(
   principal: Principal | null,
 ): Promise<StoredRef[]> {
   const prepared = await prepareEventsInSlices(body, ctx.enricher);
+  if (principal) refuseServerActions(body, prepared);
   for (const tenant of new Set(prepared.map((p) => p.event.tenant))) {
     if (principal) authorize(principal, 'events:write', tenant);
   }
@@ -512,6 +587,36 @@ export async function recordEvents(
   if (!outcome.ok) throw outcome.error;
   ctx.checkpoints.touch(new Set(outcome.events.map((e) => e.tenant)));
   return outcome.events;
+}
+
+/** The actions only the server records: its integrity check's verdicts. */
+const SERVER_ACTIONS: ReadonlySet<string> = new Set(Object.values(VERDICT_ACTIONS));
+
+/**
+ * Refuses, as `invalid_event`, a batch from a caller with an event whose action only the server
+ * records: the console shows the newest of them as the server's verdict on the log.
+ */
+function refuseServerActions(body: unknown, prepared: readonly { event: { action: string } }[]) {
+  const batch = typeof body === 'object' && body !== null && 'events' in body;
+  const details = prepared.flatMap(({ event }, index) =>
+    SERVER_ACTIONS.has(event.action)
+      ? [
+          {
+            index,
+            path: batch ? `/events/${index}/action` : '/action',
+            message: `"${event.action}" is recorded by Hindsight's integrity check only`,
+          },
+        ]
+      : [],
+  );
+  const [first] = details;
+  if (first !== undefined) {
+    throw new HindsightError(
+      'invalid_event',
+      `An event is invalid: ${first.path} ${first.message}. Nothing was stored.`,
+      { details },
+    );
+  }
 }
 
 /** The tree size a proof request names: the asked size, at most the log's, or the log's. */

@@ -554,6 +554,7 @@ describe('public routes', () => {
       '/v1/tenants/{tenant}/exports/{id}/file',
       '/v1/tenants/{tenant}/integrations',
       '/v1/tenants/{tenant}/integrations/{system}/acknowledge',
+      '/v1/tenants/{tenant}/integrity',
       '/v1/tenants/{tenant}/legal-hold',
       '/v1/tenants/{tenant}/logins/users',
       '/v1/tenants/{tenant}/messages',

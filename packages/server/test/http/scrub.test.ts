@@ -131,6 +131,55 @@ it('finds a log changed in the database, tells its tenant once, and clears when 
   expect(globex.events).toEqual([]);
   expect((await get('/metrics')).body).not.toMatch(/acme|globex/);
 
+  // The verdict, as the console reads it: the problems for a reader of every log; only that
+  // there are some for a viewer limited to some logs; nothing for one without `verify`.
+  const integrity = await get('/v1/tenants/acme/integrity');
+  expect(integrity.statusCode).toBe(200);
+  expect(integrity.json()).toMatchObject({
+    verdict: {
+      ok: false,
+      id: entry?.id,
+      description: entry?.description,
+      problems: expect.arrayContaining([
+        expect.objectContaining({ kind: 'altered', seq: target.seq }),
+      ]),
+    },
+  });
+  const viewer = async (permissions: string[]) => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/viewer-tokens',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({
+        tenant: 'acme',
+        viewer: { id: 'u-adm', role: 'admin' },
+        permissions,
+        categories: ['changes'],
+      }),
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return (res.json() as { token: string }).token;
+  };
+  const limited = await app.inject({
+    url: '/v1/tenants/acme/integrity',
+    headers: { authorization: `Bearer ${await viewer(['view', 'verify'])}` },
+  });
+  expect(limited.json()).toEqual({
+    verdict: {
+      ok: false,
+      at: entry?.receivedAt,
+      id: entry?.id,
+      description: "The server's integrity check found problems in this log.",
+      problems: [],
+    },
+  });
+  const unverified = await app.inject({
+    url: '/v1/tenants/acme/integrity',
+    headers: { authorization: `Bearer ${await viewer(['view'])}` },
+  });
+  expect(unverified.statusCode).toBe(403);
+  expect((await get('/v1/tenants/globex/integrity')).json()).toEqual({ verdict: null });
+
   // Put back: the tenant verifies again.
   expect(
     intrude(
@@ -141,4 +190,45 @@ it('finds a log changed in the database, tells its tenant once, and clears when 
     ),
   ).toBe(1);
   await expect.poll(() => metric('hindsight_scrub_failed_tenants'), { timeout: 10_000 }).toBe(0);
+  const verdict = (await get('/v1/tenants/acme/integrity')).json() as {
+    verdict: { ok: boolean; description: string };
+  };
+  expect(verdict.verdict.ok).toBe(true);
+  expect(verdict.verdict.description).toMatch(
+    /^The server's integrity check verified this log again: \d+ events, signed up to seq \d+\.$/,
+  );
+});
+
+it('refuses the integrity check’s verdicts from producers: only the server records them', async () => {
+  const post = (payload: unknown) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(payload),
+    });
+  const forged = event({
+    tenant: 'initech',
+    category: 'audit',
+    action: 'audit_log.verification_passed',
+    actor: { type: 'system', name: 'Hindsight integrity check' },
+  });
+  const single = await post(forged);
+  expect(single.statusCode).toBe(400);
+  expect(single.json()).toMatchObject({
+    error: {
+      code: 'invalid_event',
+      details: [{ index: 0, path: '/action', message: expect.stringContaining('integrity check') }],
+    },
+  });
+  const batch = await post({
+    events: [event({ tenant: 'initech' }), { ...forged, action: 'audit_log.verification_failed' }],
+  });
+  expect(batch.statusCode).toBe(400);
+  expect(batch.json()).toMatchObject({
+    error: { code: 'invalid_event', details: [{ index: 1, path: '/events/1/action' }] },
+  });
+  // Nothing of either batch was stored.
+  expect((await get('/v1/tenants/initech/events')).json()).toMatchObject({ events: [] });
+  expect((await get('/v1/tenants/initech/integrity')).json()).toEqual({ verdict: null });
 });
