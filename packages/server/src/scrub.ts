@@ -19,13 +19,15 @@
  * deletion between two pages of the export could make it see an event both present and
  * removed). A tenant whose log still does not verify is logged as an error, counted in the
  * metrics (`hindsight_scrub_failed_tenants`), and recorded in its own `audit` log as
- * `audit_log.verification_failed` — once per distinct set of changes found — so that its
+ * `audit_log.verification_failed` — once per distinct set of changes found, also across
+ * restarts and servers sharing a database — so that its
  * administrators see it in the console (`GET …/integrity`). When it verifies again,
  * `audit_log.verification_passed` is recorded.
  *
  * It yields to the server's own work: after each tenant it waits {@link PAUSE_FACTOR} times as
  * long as that tenant took, and a large log is checked in a worker thread.
  */
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -295,14 +297,27 @@ export class ScrubJob {
     const problems = leadingProblems(report, PROBLEMS_SHOWN);
     // What was changed, not which checkpoints it breaks: those grow in number as the log does
     // (the entry itself is appended to it), and would make every run's problems new.
-    const key = JSON.stringify(
-      report.problems.filter((p) => p.kind !== 'checkpoint_mismatch').map((p) => [p.kind, p.seq]),
-    );
-    if (this.#failing.get(tenant) === key) return;
-    // Counted as failing at once; recorded as this set of changes once the entry is stored.
+    const found = createHash('sha256')
+      .update(
+        JSON.stringify(
+          report.problems
+            .filter((p) => p.kind !== 'checkpoint_mismatch')
+            .map((p) => [p.kind, p.seq]),
+        ),
+      )
+      .digest('hex')
+      .slice(0, 32);
+    if (this.#failing.get(tenant) === found) return;
+    // Counted as failing at once; recorded as this set of changes once the entry is stored —
+    // unless the newest verdict already says so (recorded before a restart, or by another
+    // server sharing the database).
     this.#failing.set(tenant, '');
-    await this.#hooks.record(failureEvent(tenant, report, problems));
-    this.#failing.set(tenant, key);
+    const last = await latestVerdict(this.#store, tenant);
+    const recorded = (last?.metadata as { found?: unknown } | undefined)?.found;
+    if (last?.action !== VERDICT_ACTIONS.failed || recorded !== found) {
+      await this.#hooks.record(failureEvent(tenant, report, problems, found));
+    }
+    this.#failing.set(tenant, found);
   }
 }
 
@@ -346,7 +361,12 @@ function passedEvent(tenant: string, report: VerifyReport): EventInput {
 const SCRUB_ACTOR = { type: 'system', name: 'Hindsight integrity check' } as const;
 
 /** The tenant's `audit` entry for a log that does not verify. */
-function failureEvent(tenant: string, report: VerifyReport, problems: Problem[]): EventInput {
+function failureEvent(
+  tenant: string,
+  report: VerifyReport,
+  problems: Problem[],
+  found: string,
+): EventInput {
   const count = report.problems.length;
   const [lead] = problems;
   return {
@@ -368,6 +388,8 @@ function failureEvent(tenant: string, report: VerifyReport, problems: Problem[])
         message: p.message.slice(0, 300),
       })),
       problemCount: count,
+      // Which changes were found, to record them once however many servers check the log.
+      found,
       events: report.events,
       verifiedSize: report.verifiedSize,
     },

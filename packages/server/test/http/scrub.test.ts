@@ -4,16 +4,19 @@
  * server's back shows in the metrics and, once, in that tenant's own `audit` log; when the
  * database is put back, the tenant verifies again. The metrics never name the tenant.
  */
-import { note, type StoredEvent } from '@hindsight/core';
+import { type EventInput, note, type StoredEvent } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth.js';
+import { Checkpointer } from '../../src/checkpoints.js';
 import { createApp } from '../../src/http/app.js';
+import { ScrubJob } from '../../src/scrub.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { event, tempDir, testEnricher } from '../helpers.js';
 
 const tmp = tempDir();
+const signer = note.signerFromSeed('scrub.test', Buffer.alloc(32, 5));
 let store: Store;
 let app: Awaited<ReturnType<typeof createApp>>;
 let admin: string;
@@ -45,7 +48,7 @@ beforeAll(async () => {
     store,
     enricher: testEnricher(),
     checkpoints: {
-      signer: note.signerFromSeed('scrub.test', Buffer.alloc(32, 5)),
+      signer,
       origin: 'scrub.test',
       intervalMs: 0,
     },
@@ -179,6 +182,27 @@ it('finds a log changed in the database, tells its tenant once, and clears when 
   });
   expect(unverified.statusCode).toBe(403);
   expect((await get('/v1/tenants/globex/integrity')).json()).toEqual({ verdict: null });
+
+  // A server started afresh, or another one sharing the database, finds the same changes: they
+  // are recorded already.
+  const again: EventInput[] = [];
+  await new ScrubJob(
+    store,
+    new Checkpointer(store, { signer, origin: 'scrub.test', intervalMs: 0 }),
+    { intervalMs: 3_600_000, pauseMs: 0 },
+    {
+      quiet: async () => {},
+      record: async (e) => {
+        again.push(e);
+      },
+      failed: () => {},
+      onError: (error) => {
+        throw error;
+      },
+    },
+  ).runOnce();
+  expect(again).toEqual([]);
+  expect(await audit()).toHaveLength(1);
 
   // Put back: the tenant verifies again.
   expect(
