@@ -50,6 +50,21 @@ export interface AnchoredCheckpoint {
   readonly note: string;
 }
 
+/**
+ * Where an export's checkpoints come from: the server's {@link Checkpointer} (which signs one
+ * first when the log has grown past the newest), or {@link storedCheckpoints} (which never signs).
+ */
+export type CheckpointSource = Pick<Checkpointer, 'latest' | 'origin'>;
+
+/**
+ * The checkpoints a store holds, as they are: for a check from the command line, which has no
+ * signing key and must not sign. Events past the newest checkpoint are not in its export.
+ * @example exportLines(store, storedCheckpoints(store, 'hindsight'), 'acme')
+ */
+export function storedCheckpoints(store: Store, origin: string): CheckpointSource {
+  return { origin, latest: (tenant) => store.latestCheckpoint(tenant) };
+}
+
 /** Most checkpoints kept for a webhook that does not answer; older ones are dropped. */
 const MAX_UNSENT = 10_000;
 

@@ -15,6 +15,7 @@ import {
   pruneCommand,
   retentionCommand,
 } from './cli-retention.js';
+import { scrubCommand } from './cli-scrub.js';
 import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import { verifyCommand } from './cli-verify.js';
 import type { ApiKeyRecord } from './store/types.js';
@@ -36,6 +37,8 @@ const USAGE = `Usage:
   hindsight keys rotate ID [--data DIR | --database-url URL]
   hindsight verify EXPORT.ndjson[.gz]|- --public-key FILE [--public-key FILE ...]
                    [--checkpoint FILE] [--json]
+  hindsight scrub --public-key FILE [--public-key FILE ...] [--tenant T ...] [--origin NAME]
+                  [--anchor-file FILE] [--json] [--data DIR | --database-url URL]
   hindsight backup BACKUP_DIR [--data DIR | --database-url URL] [--signing-key FILE]
   hindsight prune [--dry-run] [--tenant T ...] [--retention-days N] [--archive-dir DIR]
                   [--data DIR | --database-url URL]
@@ -53,7 +56,8 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
              HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
              HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR,
-             HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST, HINDSIGHT_TRUST_PROXY`;
+             HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST, HINDSIGHT_TRUST_PROXY,
+             HINDSIGHT_SCRUB_INTERVAL`;
 
 function portOf(text: string): number {
   const port = Number(text);
@@ -433,6 +437,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'verify') return verifyCommand(rest);
   if (command === 'backup') return backupCommand(rest);
   if (command === 'prune') return pruneCommand(rest);
+  if (command === 'scrub') return scrubCommand(rest);
   if (command === 'legal-hold') return legalHoldCommand(rest);
   if (command === 'retention') return retentionCommand(rest);
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {

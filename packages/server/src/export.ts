@@ -4,7 +4,7 @@
  * (`hindsight verify`, `ExportVerifier` in core) reads exactly this.
  */
 import { EXPORT_FORMAT, type ExportLine } from '@hindsight/core';
-import type { Checkpointer } from './checkpoints.js';
+import type { CheckpointSource } from './checkpoints.js';
 import { cutRanges, prunedLines } from './pruned-lines.js';
 import type { Store } from './store/types.js';
 
@@ -17,7 +17,7 @@ const PAGE = 1000;
  */
 export async function* exportLines(
   store: Store,
-  checkpoints: Checkpointer,
+  checkpoints: CheckpointSource,
   tenant: string,
 ): AsyncGenerator<string> {
   const size = (await checkpoints.latest(tenant))?.size ?? 0;

@@ -40,7 +40,7 @@ import {
 } from '@hindsight/core';
 import { verifyExport } from '@hindsight/core/verify-file';
 import { AnchorFileReader } from './anchor-file.js';
-import type { Checkpointer } from './checkpoints.js';
+import type { Checkpointer, CheckpointSource } from './checkpoints.js';
 import { exportLines } from './export.js';
 import type { Store } from './store/types.js';
 
@@ -122,27 +122,41 @@ export interface TenantScrub {
   readonly report: VerifyReport;
 }
 
+/** How {@link scrubTenant} checks a log. */
+export interface ScrubCheck {
+  /** The server's checkpointer, or the stored checkpoints only (`storedCheckpoints`). */
+  readonly checkpoints: CheckpointSource;
+  /** The verifier key, or several (before and after a rotation). */
+  readonly verifierKey: string | readonly string[];
+  /**
+   * Checkpoints kept elsewhere (one an earlier check verified, the anchor file's newest), which
+   * the log must still reach and match.
+   */
+  readonly trusted?: readonly string[];
+  /** Checkpoints signed by none of the keys: reported (default), or skipped (the server's own scrub). */
+  readonly otherKeys?: 'report' | 'skip';
+  /** About how many events the log holds: a large one is checked in a worker thread. */
+  readonly size: number;
+  readonly workerFrom?: number;
+  /** Stops the check (rejecting with an `AbortError`). */
+  readonly signal?: AbortSignal;
+}
+
 /**
- * Checks one tenant's stored log (of about `size` events) through its verifiable export, with
- * the checkpointer's verifier key; `trusted` are checkpoints kept elsewhere (one an earlier
- * check verified, the anchor file's newest), which the log must still reach and match. Rejects
- * once `signal` aborts.
- * @example const report = await scrubTenant(store, checkpoints, 'acme', null, 863);
+ * Checks one tenant's stored log through its verifiable export with the offline verifier.
+ * @example const report = await scrubTenant(store, 'acme', { checkpoints, verifierKey, size: 863 });
  */
 export async function scrubTenant(
   store: Store,
-  checkpoints: Checkpointer,
   tenant: string,
-  trusted: readonly string[],
-  size: number,
-  workerFrom = WORKER_FROM,
-  signal?: AbortSignal,
+  check: ScrubCheck,
 ): Promise<VerifyReport> {
-  const lines = untilAborted(exportLines(store, checkpoints, tenant), signal);
-  const large = size >= workerFrom;
+  const lines = untilAborted(exportLines(store, check.checkpoints, tenant), check.signal);
+  const large = check.size >= (check.workerFrom ?? WORKER_FROM);
+  const trusted = check.trusted ?? [];
   return verifyExport(lines, {
-    verifierKey: checkpoints.verifierKey,
-    otherKeys: 'skip',
+    verifierKey: check.verifierKey,
+    otherKeys: check.otherKeys ?? 'report',
     ...(trusted.length === 0 ? {} : { trustedCheckpoints: trusted }),
     // A small log in this thread, in small pieces; a large one in a worker.
     threads: large ? 1 : 0,
@@ -262,15 +276,16 @@ export class ScrubJob {
     const newest = await this.#checkpoints.latest(tenant);
     const trusted = [this.#verified.get(tenant), anchored].filter((n): n is string => !!n);
     const check = () =>
-      scrubTenant(
-        this.#store,
-        this.#checkpoints,
-        tenant,
+      scrubTenant(this.#store, tenant, {
+        checkpoints: this.#checkpoints,
+        verifierKey: this.#checkpoints.verifierKey,
         trusted,
+        // It knows only its current key, not those it had before a rotation.
+        otherKeys: 'skip',
         size,
-        this.#options.workerFrom,
-        this.#abort.signal,
-      );
+        ...(this.#options.workerFrom === undefined ? {} : { workerFrom: this.#options.workerFrom }),
+        signal: this.#abort.signal,
+      });
     let report = await check();
     if (!report.ok) {
       // Once more, after any retention run: it may have removed events between two pages.

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { note } from '@hindsight/core';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
 import { providedPostgres, testDatabase } from './postgres.js';
@@ -911,5 +912,96 @@ describe('hindsight keys list, revoke and rotate', () => {
     expect(before.trim().split('\n')).toHaveLength(2);
     expect(JSON.parse(before.split('\n')[0] ?? '')).toMatchObject({ id, revokedAt: at });
     tmp.remove();
+  }, 60_000);
+});
+
+describe('hindsight scrub', () => {
+  it('checks every stored log with the verifier key, and names the one changed behind the server’s back', async () => {
+    const tmp = tempDir();
+    try {
+      const anchors = join(tmp.dir, 'anchors');
+      const served = await serve(tmp.dir, '--demo', '--anchor-file', anchors);
+      const verifierKey = /Checkpoints are signed by (\S+)/.exec(served.output())?.[1] ?? '';
+      const demo = Number(/with (\d+) events/.exec(served.output())?.[1]);
+      const keyFile = join(tmp.dir, 'server.pub');
+      writeFileSync(keyFile, `${verifierKey}\n`);
+      const scrub = (...args: string[]) =>
+        cli('scrub', '--data', tmp.dir, '--public-key', keyFile, ...args);
+      // Stopped once it has said all it says at start (it handles SIGTERM from then on).
+      await expect.poll(served.output).toContain('Open http');
+      expect(await stop(served)).toBe(0);
+      // The demo tenant is signed once something asks for its checkpoint: not yet.
+      const early = await scrub();
+      expect(early.code).toBe(0);
+      expect(early.stdout).toContain(
+        `${demo} newer events are not signed by a checkpoint yet, so not checked`,
+      );
+      const again = await serve(tmp.dir, '--anchor-file', anchors);
+      const signed = await fetch(`${again.url}/v1/tenants/acme/checkpoint`, {
+        headers: auth(adminKeyOf(served.output())),
+      });
+      expect(signed.status).toBe(200);
+      await expect.poll(again.output).toContain('Open http');
+      expect(await stop(again)).toBe(0);
+
+      const clean = await scrub();
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(clean.stdout).toMatch(new RegExp(`^OK: tenant acme, ${demo} events; `, 'm'));
+      expect(lastLine(clean.stdout)).toBe('1 log verifies.');
+      const json = await scrub('--json');
+      expect(JSON.parse(json.stdout)).toEqual([
+        expect.objectContaining({ ok: true, tenant: 'acme', events: demo, problems: [] }),
+      ]);
+      // Checked with another key: no checkpoint holds.
+      const otherKey = join(tmp.dir, 'other.pub');
+      writeFileSync(
+        otherKey,
+        note.verifierKeyText(note.signerFromSeed('hindsight', Buffer.alloc(32, 4))),
+      );
+      const other = await cli('scrub', '--data', tmp.dir, '--public-key', otherKey);
+      expect(other.code).toBe(1);
+      expect(other.stdout).toContain('bad_signature');
+
+      // One event's action changed in the file, as someone with access to it could.
+      const intruder = new Database(join(tmp.dir, 'hindsight.db'));
+      const row = intruder
+        .prepare('SELECT seq, id FROM events WHERE body LIKE ? LIMIT 1')
+        .get('%"action":"login.failed"%') as { seq: number; id: string };
+      const swap = (from: string, to: string) =>
+        intruder
+          .prepare('UPDATE events SET body = replace(body, ?, ?) WHERE id = ?')
+          .run(`"action":"${from}"`, `"action":"${to}"`, row.id);
+      swap('login.failed', 'login.succeeded');
+      const changed = await scrub();
+      expect(changed.code).toBe(1);
+      expect(changed.stdout).toMatch(/^FAILED: tenant acme, /m);
+      expect(changed.stdout).toContain(`altered (seq ${row.seq}): The event "${row.id}"`);
+      expect(lastLine(changed.stdout)).toBe('1 of 1 log does not verify: acme.');
+
+      // Put back, then the newest events removed with every checkpoint that covers them: the
+      // stored log alone looks whole; the anchor file's checkpoint says it is not.
+      swap('login.succeeded', 'login.failed');
+      expect((await scrub()).code).toBe(0);
+      intruder.prepare('DELETE FROM events WHERE seq > ?').run(demo - 10);
+      intruder.prepare('DELETE FROM checkpoints WHERE size > ?').run(demo - 10);
+      intruder.close();
+      const shortened = await scrub();
+      expect(shortened.code, shortened.stdout).toBe(0);
+      const anchored = await scrub('--anchor-file', anchors);
+      expect(anchored.code).toBe(1);
+      expect(anchored.stdout).toMatch(
+        /truncated \(seq \d+\): The trusted checkpoint of size \d+ was signed/,
+      );
+
+      // A tenant the store does not hold, or no key: refused plainly.
+      const unknown = await scrub('--tenant', 'nope');
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('No tenant "nope" in this store.');
+      const keyless = await cli('scrub', '--data', tmp.dir);
+      expect(keyless.code).toBe(2);
+      expect(keyless.stderr).toContain("Give the server's verifier key with --public-key FILE");
+    } finally {
+      tmp.remove();
+    }
   }, 60_000);
 });
