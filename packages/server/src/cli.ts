@@ -30,6 +30,7 @@ const USAGE = `Usage:
                   [--retention-days N|forever] [--retention-interval 1h|off]
                   [--archive-dir DIR] [--metrics-port N] [--metrics-host H]
                   [--trust-proxy ADDRESSES|N] [--scrub-interval 1d|off]
+                  [--scrub-max-events N]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight keys list [--json] [--data DIR | --database-url URL]
@@ -57,7 +58,7 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
              HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR,
              HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST, HINDSIGHT_TRUST_PROXY,
-             HINDSIGHT_SCRUB_INTERVAL`;
+             HINDSIGHT_SCRUB_INTERVAL, HINDSIGHT_SCRUB_MAX_EVENTS`;
 
 function portOf(text: string): number {
   const port = Number(text);
@@ -124,6 +125,7 @@ async function serve(args: string[]): Promise<void> {
       'metrics-host': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'scrub-interval': { type: 'string' },
+      'scrub-max-events': { type: 'string' },
     },
     strict: true,
   });
@@ -167,6 +169,10 @@ async function serve(args: string[]): Promise<void> {
     '--scrub-interval',
     values['scrub-interval'] ?? process.env['HINDSIGHT_SCRUB_INTERVAL'] ?? '1d',
   );
+  const scrubMax = values['scrub-max-events'] ?? process.env['HINDSIGHT_SCRUB_MAX_EVENTS'];
+  if (scrubMax !== undefined && !/^[1-9]\d{0,11}$/.test(scrubMax)) {
+    throw new UsageError(`Invalid --scrub-max-events "${scrubMax}": give a number of events.`);
+  }
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
@@ -198,7 +204,14 @@ async function serve(args: string[]): Promise<void> {
       ...(geo === undefined ? {} : { geo }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(trustProxy === undefined ? {} : { trustProxy }),
-      ...(scrubMs === null ? {} : { scrub: { intervalMs: scrubMs } }),
+      ...(scrubMs === null
+        ? {}
+        : {
+            scrub: {
+              intervalMs: scrubMs,
+              ...(scrubMax === undefined ? {} : { maxEvents: Number(scrubMax) }),
+            },
+          }),
     },
     (line) => process.stdout.write(`${line}\n`),
   );

@@ -173,6 +173,14 @@ export class Metrics {
       },
     });
     new client.Gauge({
+      name: 'hindsight_scrub_skipped_tenants',
+      help: 'Tenants the latest integrity scrub run did not check: their logs hold more than --scrub-max-events.',
+      registers,
+      collect() {
+        this.set(scrub()?.skippedTenants ?? 0);
+      },
+    });
+    new client.Gauge({
       name: 'hindsight_scrub_last_run_timestamp_seconds',
       help: 'When the latest complete integrity scrub run ended (0: none yet, or the scrub is off).',
       registers,

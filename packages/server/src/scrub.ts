@@ -70,6 +70,9 @@ export async function latestVerdict(store: Store, tenant: string): Promise<Store
 /** The pause after a tenant, in multiples of the time its check took. */
 export const PAUSE_FACTOR = 3;
 
+/** Logs of more events are not checked in the server, by default (about 500 MB at the peak). */
+export const MAX_EVENTS = 5_000_000;
+
 /** Logs of at least this many events are checked in a worker thread, by default. */
 export const WORKER_FROM = 20_000;
 
@@ -86,6 +89,8 @@ export interface ScrubStats {
   readonly failedTenants: number;
   /** When the latest complete run ended, ms since the epoch; `null` before the first. */
   readonly lastRunEnd: number | null;
+  /** Tenants the latest complete run left unchecked: their logs are past `maxEvents`. */
+  readonly skippedTenants: number;
 }
 
 /** Options of {@link ScrubJob}. */
@@ -103,6 +108,12 @@ export interface ScrubOptions {
    * checkpoint the file holds for it.
    */
   readonly anchorFile?: string;
+  /**
+   * Logs of more events are not checked in the server (default {@link MAX_EVENTS}): checking
+   * takes about 100 bytes of memory an event. They are counted and logged; check them with
+   * `hindsight scrub` on another machine.
+   */
+  readonly maxEvents?: number;
 }
 
 /** What the scrub asks of the server. */
@@ -113,6 +124,8 @@ export interface ScrubHooks {
   readonly record: (event: EventInput) => Promise<void>;
   /** A tenant whose log does not verify, at every check that finds it so. */
   readonly failed: (scrub: TenantScrub) => void;
+  /** After a run, the tenants it did not check: their logs hold more than `maxEvents`. */
+  readonly skipped?: (tenants: readonly string[], maxEvents: number) => void;
   readonly onError: (error: unknown) => void;
 }
 
@@ -191,6 +204,7 @@ export class ScrubJob {
   #runs = 0;
   #events = 0;
   #lastRunEnd: number | null = null;
+  #skipped = 0;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #abort = new AbortController();
@@ -236,6 +250,7 @@ export class ScrubJob {
       events: this.#events,
       failedTenants: this.#failing.size,
       lastRunEnd: this.#lastRunEnd,
+      skippedTenants: this.#skipped,
     };
   }
 
@@ -252,9 +267,15 @@ export class ScrubJob {
     // Read before any export begins: every checkpoint in the file is then in the database
     // already (the server stores a checkpoint before it anchors it), so no export ends before it.
     const anchored = (await this.#anchors?.newest()) ?? new Map<string, { note: string }>();
+    const maxEvents = this.#options.maxEvents ?? MAX_EVENTS;
+    const skipped: string[] = [];
     for (const { name, size } of await this.#store.tenants()) {
       if (signal.aborted) return;
       if (size === 0) continue;
+      if (size > maxEvents) {
+        skipped.push(name);
+        continue;
+      }
       await this.#hooks.quiet();
       const started = performance.now();
       try {
@@ -270,6 +291,8 @@ export class ScrubJob {
     if (signal.aborted) return;
     this.#runs++;
     this.#lastRunEnd = Date.now();
+    this.#skipped = skipped.length;
+    if (skipped.length > 0) this.#hooks.skipped?.(skipped, maxEvents);
   }
 
   async #tenant(tenant: string, size: number, anchored: string | null): Promise<void> {

@@ -436,6 +436,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
                 },
                 'The integrity scrub found a log that does not verify: export it and check it with `hindsight verify` (docs/operations.md#the-integrity-scrub).',
               ),
+            skipped: (tenants, maxEvents) =>
+              app.log.warn(
+                { tenants: tenants.slice(0, 10), count: tenants.length },
+                `The integrity scrub did not check ${tenants.length} log(s) of more than ${maxEvents} events (--scrub-max-events): check them with \`hindsight scrub\` (docs/operations.md#the-integrity-scrub).`,
+              ),
             onError: (error) => app.log.error({ err: error }, 'An integrity scrub run failed.'),
           },
         );
