@@ -11,7 +11,12 @@ import { type ClientOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { prepareEvent, type RecordInput } from './prepare.js';
 import { type QueryFilters, queryEvents } from './query.js';
-import { type VerifyEventOptions, verifyEvent } from './verify.js';
+import {
+  type IntegrityVerdict,
+  integrityVerdict,
+  type VerifyEventOptions,
+  verifyEvent,
+} from './verify.js';
 
 /** Options of {@link HindsightClient.close}. */
 export interface CloseOptions {
@@ -44,6 +49,12 @@ export interface HindsightClient {
    * what failed (`ok` when all held).
    */
   verify(tenant: string, id: string, options: VerifyEventOptions): Promise<EventProofReport>;
+  /**
+   * The server's newest verdict on the tenant's stored log, from its daily integrity check
+   * (needs `events:read`): `null` while it never found a problem; `ok: false` while the log is
+   * found changed, with what was found — for a product that shows the log in its own pages.
+   */
+  integrity(tenant: string): Promise<IntegrityVerdict | null>;
   /** Events recorded and not yet delivered or reported. */
   readonly pending: number;
 }
@@ -113,6 +124,7 @@ export function createClient(options: ClientOptions): HindsightClient {
     },
     query: (tenant, filters) => queryEvents(settings, tenant, filters),
     verify: (tenant, id, verifyOptions) => verifyEvent(settings, tenant, id, verifyOptions),
+    integrity: (tenant) => integrityVerdict(settings, tenant),
     get pending() {
       return engine.size;
     },

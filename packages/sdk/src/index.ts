@@ -40,4 +40,4 @@ export type { Recorder, RequestLogOptions } from './middleware/request-log.js';
 export type { ClientOptions, OutboxOptions, RetryOptions } from './options.js';
 export type { RecordInput } from './prepare.js';
 export type { QueryFilters } from './query.js';
-export type { VerifyEventOptions } from './verify.js';
+export type { IntegrityVerdict, VerifyEventOptions } from './verify.js';

@@ -58,3 +58,36 @@ export async function verifyEvent(
     origin: `${origin}/${tenant}`,
   });
 }
+
+/**
+ * The server's newest verdict on a tenant's stored log, from its integrity scrub
+ * (`GET /v1/tenants/{tenant}/integrity`).
+ */
+export interface IntegrityVerdict {
+  /** `true`: it verifies again after a failure; `false`: the check found it changed. */
+  readonly ok: boolean;
+  /** When the verdict was recorded (RFC 3339). */
+  readonly at: string;
+  /** The verdict's entry in the tenant's `audit` log. */
+  readonly id: string;
+  readonly description: string;
+  /** The first problems found (none when `ok`). */
+  readonly problems: ReadonlyArray<{ kind: string; seq?: number; message: string }>;
+}
+
+/**
+ * The tenant's newest integrity verdict (needs `events:read`); `null` while the server's check
+ * never found a problem in the log.
+ * @example const verdict = await integrityVerdict(settings, 'acme'); if (verdict && !verdict.ok) alert(verdict.description);
+ */
+export async function integrityVerdict(
+  settings: Settings,
+  tenant: string,
+): Promise<IntegrityVerdict | null> {
+  const { verdict } = await getJson<{ verdict: IntegrityVerdict | null }>(
+    settings,
+    `${settings.baseUrl}/v1/tenants/${encodeURIComponent(tenant)}/integrity`,
+    `Reading the integrity verdict of "${tenant}"`,
+  );
+  return verdict;
+}

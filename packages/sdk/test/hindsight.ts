@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { EventInput, StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { createApiKey, type Scope } from '../../server/src/auth.js';
-import { type RunningServer, startServer } from '../../server/src/server.js';
+import { type RunningServer, type ServeOptions, startServer } from '../../server/src/server.js';
 import { createClient, type HindsightClient } from '../src/index.js';
 
 /** A running (or stopped) Hindsight. */
@@ -18,6 +18,8 @@ export interface Hindsight {
   readonly url: string;
   /** An admin key. */
   readonly key: string;
+  /** Its data directory (the SQLite store). */
+  readonly data: string;
   /** A key with these scopes (and tenant limit). */
   createKey(scopes: Scope[], tenant?: string): Promise<string>;
   /** Every event of a tenant, oldest first, read page by page over HTTP. */
@@ -30,23 +32,38 @@ export interface Hindsight {
   close(): Promise<void>;
 }
 
-async function serve(data: string, port: number): Promise<{ server: RunningServer; key?: string }> {
+async function serve(
+  data: string,
+  port: number,
+  options: HindsightOptions,
+): Promise<{ server: RunningServer; key?: string }> {
   const lines: string[] = [];
   const server = await startServer(
-    { port, host: '127.0.0.1', demo: false, data, logLevel: 'silent', consoleDir: null },
+    {
+      port,
+      host: '127.0.0.1',
+      demo: false,
+      data,
+      logLevel: 'silent',
+      consoleDir: null,
+      ...options,
+    },
     (line) => lines.push(line),
   );
   const key = lines.map((line) => /^\s+(hsk_\S+)$/.exec(line)?.[1]).find((k) => k !== undefined);
   return key === undefined ? { server } : { server, key };
 }
 
+/** More of `hindsight serve`'s options (the integrity scrub, say). */
+export type HindsightOptions = Partial<Pick<ServeOptions, 'scrub'>>;
+
 /**
  * Starts a Hindsight on a free port.
  * @example const hindsight = await startHindsight(); … await hindsight.close();
  */
-export async function startHindsight(): Promise<Hindsight> {
+export async function startHindsight(options: HindsightOptions = {}): Promise<Hindsight> {
   const data = mkdtempSync(join(tmpdir(), 'hindsight-sdk-test-'));
-  const first = await serve(data, 0);
+  const first = await serve(data, 0, options);
   let server: RunningServer | null = first.server;
   const url = first.server.url;
   const port = Number(new URL(url).port);
@@ -60,6 +77,7 @@ export async function startHindsight(): Promise<Hindsight> {
   return {
     url,
     key,
+    data,
     createKey: async (scopes, tenant) =>
       (await createApiKey(running().store, { scopes, tenant: tenant ?? null })).token,
     events: async (tenant) => {
@@ -87,7 +105,7 @@ export async function startHindsight(): Promise<Hindsight> {
     },
     restart: async () => {
       if (server !== null) throw new Error('Hindsight is running.');
-      server = (await serve(data, port)).server;
+      server = (await serve(data, port, options)).server;
     },
     close: async () => {
       await server?.close();
