@@ -24,10 +24,13 @@
  * administrators see it in the console (`GET …/integrity`). When it verifies again,
  * `audit_log.verification_passed` is recorded.
  *
+ * Of several servers on one database, the one holding the scrub's lease in the store runs it
+ * (`Store.claimLease`); the others leave their scheduled runs to it.
+ *
  * It yields to the server's own work: after each tenant it waits {@link PAUSE_FACTOR} times as
  * long as that tenant took, and a large log is checked in a worker thread.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -70,6 +73,12 @@ export async function latestVerdict(store: Store, tenant: string): Promise<Store
 /** The pause after a tenant, in multiples of the time its check took. */
 export const PAUSE_FACTOR = 3;
 
+/** The lease in the store that the server scrubbing holds (`Store.claimLease`). */
+const LEASE = 'scrub';
+
+/** How many intervals a lease lasts: renewed at every run, it outlasts a late timer. */
+const LEASE_INTERVALS = 1.5;
+
 /** Logs of more events are not checked in the server, by default (about 500 MB at the peak). */
 export const MAX_EVENTS = 5_000_000;
 
@@ -91,6 +100,8 @@ export interface ScrubStats {
   readonly lastRunEnd: number | null;
   /** Tenants the latest complete run left unchecked: their logs are past `maxEvents`. */
   readonly skippedTenants: number;
+  /** Scheduled runs this server left to another one on the database, which held the lease. */
+  readonly runsElsewhere: number;
 }
 
 /** Options of {@link ScrubJob}. */
@@ -205,6 +216,10 @@ export class ScrubJob {
   #events = 0;
   #lastRunEnd: number | null = null;
   #skipped = 0;
+  /** Scheduled runs left to another server, which held the lease. */
+  #elsewhere = 0;
+  /** This server, as the holder of the lease. */
+  readonly #holder = randomUUID();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #abort = new AbortController();
@@ -218,17 +233,39 @@ export class ScrubJob {
       options.anchorFile === undefined ? null : new AnchorFileReader(options.anchorFile);
   }
 
-  /** Starts the schedule: the first run soon after start, then one per interval. */
+  /**
+   * Starts the schedule: the first run soon after start, then one per interval — each only while
+   * this server holds the scrub's lease in the store, so that of several servers on one
+   * database one scrubs (another takes over within one and a half intervals of it stopping).
+   */
   start(): void {
     if (this.#timer) return;
     this.#abort = new AbortController();
     const first = this.#options.firstRunMs ?? Math.min(60_000, this.#options.intervalMs);
     this.#timer = setTimeout(() => {
-      void this.runOnce();
-      this.#timer = setInterval(() => void this.runOnce(), this.#options.intervalMs);
+      void this.#scheduled();
+      this.#timer = setInterval(() => void this.#scheduled(), this.#options.intervalMs);
       this.#timer.unref();
     }, first);
     this.#timer.unref();
+  }
+
+  /** A scheduled run: taken when this server has (or renews) the lease, else left to its holder. */
+  async #scheduled(): Promise<void> {
+    const now = Date.now();
+    const until = now + LEASE_INTERVALS * this.#options.intervalMs;
+    let mine: boolean;
+    try {
+      mine = await this.#store.claimLease(LEASE, this.#holder, until, now);
+    } catch (error) {
+      this.#hooks.onError(error);
+      return;
+    }
+    if (!mine) {
+      this.#elsewhere++;
+      return;
+    }
+    await this.runOnce();
   }
 
   /** One run over every tenant now, unless one is under way (then that one). */
@@ -251,6 +288,7 @@ export class ScrubJob {
       failedTenants: this.#failing.size,
       lastRunEnd: this.#lastRunEnd,
       skippedTenants: this.#skipped,
+      runsElsewhere: this.#elsewhere,
     };
   }
 

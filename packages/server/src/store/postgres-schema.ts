@@ -195,6 +195,11 @@ BEGIN
 END
 $$;`,
   },
+  // Leases, so that one of several servers on the database does a job (the integrity scrub).
+  {
+    version: 9,
+    sql: 'CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, until_ms bigint NOT NULL);',
+  },
 ];
 
 /** The schema version this build writes. */

@@ -42,6 +42,7 @@ import { COSIGNED_SQL } from './cosigned-sql.js';
 import { eventText, storedEvent } from './event-json.js';
 import { type Base, DraftChain, type Frontier, Link, type Outcome } from './group-drafts.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
+import { CLAIM_LEASE_PG } from './lease-sql.js';
 import {
   erasePostgres,
   inTransaction,
@@ -682,6 +683,12 @@ class PostgresStore implements Store {
       [tenant],
     );
     return Number(rows[0]?.size ?? 0);
+  }
+
+  async claimLease(name: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {
+    this.#assertOpen();
+    const { rows } = await this.#query(CLAIM_LEASE_PG, [name, holder, untilMs, nowMs]);
+    return rows.length === 1;
   }
 
   async tenants(): Promise<Array<{ name: string; size: number }>> {

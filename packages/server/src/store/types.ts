@@ -387,6 +387,13 @@ export interface Store {
   tenants(): Promise<Array<{ name: string; size: number }>>;
 
   /**
+   * Takes the named lease for `holder` until `untilMs` (ms since the epoch) when it is free —
+   * never taken, or expired by `nowMs` — or already `holder`'s; true when `holder` has it now.
+   * Several servers on one store use it so that one of them does a job (the integrity scrub).
+   */
+  claimLease(name: string, holder: string, untilMs: number, nowMs: number): Promise<boolean>;
+
+  /**
    * Hashes of complete subtrees of a tenant's Merkle tree (SPEC §6), in the order asked. The
    * store keeps every complete subtree, so any root or proof of any past size is O(log n)
    * reads. Throws `not_found` for a subtree the log does not have (yet).

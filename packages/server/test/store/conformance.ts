@@ -105,6 +105,32 @@ export function storeConformance(name: string, open: OpenStore | string): void {
       await harness?.cleanup();
     });
 
+    describe('leases', () => {
+      it('gives a lease to one holder until it expires, also across stores on one database', async () => {
+        const name = `lease-${freshTenant()}`;
+        const second = await harness.another();
+        try {
+          expect(await store.claimLease(name, 'a', 2_000, 1_000)).toBe(true);
+          // Held by a until 2,000: b does not get it; a renews it.
+          expect(await second.claimLease(name, 'b', 2_500, 1_500)).toBe(false);
+          expect(await store.claimLease(name, 'a', 3_000, 1_900)).toBe(true);
+          expect(await second.claimLease(name, 'b', 3_500, 2_999)).toBe(false);
+          // Expired: b takes it over, and a no longer has it.
+          expect(await second.claimLease(name, 'b', 4_000, 3_000)).toBe(true);
+          expect(await store.claimLease(name, 'a', 5_000, 3_100)).toBe(false);
+          // Two claiming a free lease at once: exactly one gets it.
+          const race = `race-${freshTenant()}`;
+          const won = await Promise.all([
+            store.claimLease(race, 'a', 10_000, 0),
+            second.claimLease(race, 'b', 10_000, 0),
+          ]);
+          expect(won.filter(Boolean)).toHaveLength(1);
+        } finally {
+          await second.close();
+        }
+      });
+    });
+
     describe('append', () => {
       it('numbers each tenant consecutively from 1 and hashes every event', async () => {
         const a = freshTenant();

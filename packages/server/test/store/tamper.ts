@@ -407,6 +407,36 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
       expect(await restarted({ anchorFile })).toEqual({ found: [], skipped: [] });
     }, 120_000);
 
+    it('lets one of several servers on the database scrub: the one holding the lease', async () => {
+      const server = () =>
+        new ScrubJob(
+          h.store,
+          new Checkpointer(h.store, { signer, origin: 'audit.example', intervalMs: 0 }),
+          { intervalMs: 60_000, firstRunMs: 0, pauseMs: 0 },
+          {
+            quiet: async () => {},
+            record: async () => {},
+            failed: () => {},
+            onError: (error) => {
+              throw error;
+            },
+          },
+        );
+      const first = server();
+      const second = server();
+      try {
+        first.start();
+        await expect.poll(() => first.stats().runs, { timeout: 30_000 }).toBe(1);
+        second.start();
+        await expect.poll(() => second.stats().runsElsewhere, { timeout: 10_000 }).toBe(1);
+        expect(second.stats().runs).toBe(0);
+        expect(first.stats().runsElsewhere).toBe(0);
+      } finally {
+        await first.stop();
+        await second.stop();
+      }
+    }, 60_000);
+
     // Issue #9: an export of a pruned log verifies; rows deleted by hand do not.
     it('verifies a log pruned by retention, and catches rows deleted by hand beside the pruning', async () => {
       const tenant = 'pruned';

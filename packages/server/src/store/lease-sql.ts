@@ -1,0 +1,16 @@
+/**
+ * Taking a lease (`Store.claimLease`): one statement, so that two servers claiming at once
+ * cannot both get it. It inserts the lease, or takes over one that expired by the given time or
+ * that the holder has already; otherwise it changes nothing. Parameters, in order: name,
+ * holder, until (ms since the epoch), now (ms).
+ */
+export const CLAIM_LEASE_SQL =
+  'INSERT INTO leases (name, holder, until_ms) VALUES (?, ?, ?) ' +
+  'ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms ' +
+  'WHERE leases.until_ms <= ? OR leases.holder = excluded.holder';
+
+/** {@link CLAIM_LEASE_SQL} with PostgreSQL's numbered parameters, returning the lease taken. */
+export const CLAIM_LEASE_PG = `${(() => {
+  let n = 0;
+  return CLAIM_LEASE_SQL.replace(/\?/g, () => `$${++n}`);
+})()} RETURNING name`;
