@@ -121,16 +121,3 @@ export interface Integration {
   readonly unacknowledged: { readonly errors: number; readonly notifications: number };
   readonly acknowledged: (EventBrief & { readonly upToSeq: number }) | null;
 }
-
-/** `GET /v1/tenants/{t}/integrity`: the server's newest verdict on the tenant's stored log. */
-export interface IntegrityVerdict {
-  /** `true`: it verifies again after a failure; `false`: the check found problems. */
-  readonly ok: boolean;
-  /** When the verdict was recorded. */
-  readonly at: string;
-  /** Its entry in the `audit` log. */
-  readonly id: string;
-  readonly description: string;
-  /** The first problems found (none when `ok`, or for a viewer limited to some logs). */
-  readonly problems: ReadonlyArray<{ kind: string; seq?: number; message: string }>;
-}

@@ -4,11 +4,10 @@
  * the API's stable code.
  */
 import type { StoredEvent, TenantSettings, ViewDefinition } from '@hindsight/core';
-import type { EventProof } from '@hindsight/core/event-proof';
+import type { EventProof, IntegrityVerdict } from '@hindsight/core/event-proof';
 import type {
   EventPage,
   Integration,
-  IntegrityVerdict,
   LoginAccountPage,
   MessageDetail,
   MessagePage,

@@ -37,6 +37,22 @@ export interface EventProof {
   readonly proof: readonly string[];
 }
 
+/**
+ * The server's newest verdict on a tenant's stored log, from its integrity scrub
+ * (`GET /v1/tenants/{tenant}/integrity`; `null` there while no check ever found a problem).
+ */
+export interface IntegrityVerdict {
+  /** `true`: it verifies again after a failure; `false`: the check found it changed. */
+  readonly ok: boolean;
+  /** When the verdict was recorded (RFC 3339). */
+  readonly at: string;
+  /** The verdict's entry in the tenant's `audit` log. */
+  readonly id: string;
+  readonly description: string;
+  /** The first problems found (none when `ok`, or for a viewer limited to some logs). */
+  readonly problems: ReadonlyArray<{ kind: string; seq?: number; message: string }>;
+}
+
 /** What the checkpoint must be signed by, and name. */
 export interface ProofTrust {
   /**

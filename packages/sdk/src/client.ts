@@ -4,19 +4,14 @@
  * retried until every event is stored exactly once.
  */
 import type { StoredEvent } from '@hindsight/core';
-import type { EventProofReport } from '@hindsight/core/event-proof';
+import type { EventProofReport, IntegrityVerdict } from '@hindsight/core/event-proof';
 import { Delivery } from './delivery.js';
 import { HindsightError } from './errors.js';
 import { type ClientOptions, resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { prepareEvent, type RecordInput } from './prepare.js';
 import { type QueryFilters, queryEvents } from './query.js';
-import {
-  type IntegrityVerdict,
-  integrityVerdict,
-  type VerifyEventOptions,
-  verifyEvent,
-} from './verify.js';
+import { integrityVerdict, type VerifyEventOptions, verifyEvent } from './verify.js';
 
 /** Options of {@link HindsightClient.close}. */
 export interface CloseOptions {

@@ -12,7 +12,7 @@ export type {
   StoredEvent,
   Target,
 } from '@hindsight/core';
-export type { EventProofReport } from '@hindsight/core/event-proof';
+export type { EventProofReport, IntegrityVerdict } from '@hindsight/core/event-proof';
 export { currentActor, SYSTEM_ACTOR, withActor } from './actor.js';
 export { type ChangesOptions, changes } from './changes.js';
 export { type CloseOptions, createClient, type HindsightClient } from './client.js';
@@ -40,4 +40,4 @@ export type { Recorder, RequestLogOptions } from './middleware/request-log.js';
 export type { ClientOptions, OutboxOptions, RetryOptions } from './options.js';
 export type { RecordInput } from './prepare.js';
 export type { QueryFilters } from './query.js';
-export type { IntegrityVerdict, VerifyEventOptions } from './verify.js';
+export type { VerifyEventOptions } from './verify.js';

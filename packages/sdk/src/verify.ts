@@ -6,6 +6,7 @@
 import {
   type EventProof,
   type EventProofReport,
+  type IntegrityVerdict,
   verifyEventProof,
 } from '@hindsight/core/event-proof';
 import type { Settings } from './options.js';
@@ -57,22 +58,6 @@ export async function verifyEvent(
     verifierKey: options.verifierKey,
     origin: `${origin}/${tenant}`,
   });
-}
-
-/**
- * The server's newest verdict on a tenant's stored log, from its integrity scrub
- * (`GET /v1/tenants/{tenant}/integrity`).
- */
-export interface IntegrityVerdict {
-  /** `true`: it verifies again after a failure; `false`: the check found it changed. */
-  readonly ok: boolean;
-  /** When the verdict was recorded (RFC 3339). */
-  readonly at: string;
-  /** The verdict's entry in the tenant's `audit` log. */
-  readonly id: string;
-  readonly description: string;
-  /** The first problems found (none when `ok`). */
-  readonly problems: ReadonlyArray<{ kind: string; seq?: number; message: string }>;
 }
 
 /**

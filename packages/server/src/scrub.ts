@@ -419,22 +419,29 @@ export function leadingProblems(report: VerifyReport, count: number): Problem[] 
     .slice(0, count);
 }
 
-/** The tenant's `audit` entry for a log that verifies again. */
-function passedEvent(tenant: string, report: VerifyReport): EventInput {
+/** A verdict of the scrub, as an entry of the tenant's `audit` log about its whole log. */
+function verdictEvent(
+  tenant: string,
+  entry: Pick<EventInput, 'action' | 'description' | 'metadata'> & Partial<EventInput>,
+): EventInput {
   return {
     tenant,
     category: 'audit',
-    action: VERDICT_ACTIONS.passed,
-    actor: SCRUB_ACTOR,
+    actor: { type: 'system', name: 'Hindsight integrity check' },
     channel: 'system',
-    description: `The server's integrity check verified this log again: ${report.events} ${report.events === 1 ? 'event' : 'events'}, signed up to seq ${report.verifiedSize}.`,
     targets: [{ type: 'audit_log', id: 'all' }],
-    metadata: { events: report.events, verifiedSize: report.verifiedSize },
+    ...entry,
   };
 }
 
-/** Who records the verdicts. */
-const SCRUB_ACTOR = { type: 'system', name: 'Hindsight integrity check' } as const;
+/** The tenant's `audit` entry for a log that verifies again. */
+function passedEvent(tenant: string, report: VerifyReport): EventInput {
+  return verdictEvent(tenant, {
+    action: VERDICT_ACTIONS.passed,
+    description: `The server's integrity check verified this log again: ${report.events} ${report.events === 1 ? 'event' : 'events'}, signed up to seq ${report.verifiedSize}.`,
+    metadata: { events: report.events, verifiedSize: report.verifiedSize },
+  });
+}
 
 /** The tenant's `audit` entry for a log that does not verify. */
 function failureEvent(
@@ -445,18 +452,13 @@ function failureEvent(
 ): EventInput {
   const count = report.problems.length;
   const [lead] = problems;
-  return {
-    tenant,
-    category: 'audit',
+  return verdictEvent(tenant, {
     action: VERDICT_ACTIONS.failed,
-    actor: SCRUB_ACTOR,
-    channel: 'system',
     outcome: 'failure',
     description: (
       `The server's integrity check found ${count} ${count === 1 ? 'problem' : 'problems'} ` +
       `in this log. ${lead?.message ?? ''}`
     ).slice(0, 2000),
-    targets: [{ type: 'audit_log', id: 'all' }],
     metadata: {
       problems: problems.map((p) => ({
         kind: p.kind,
@@ -469,5 +471,5 @@ function failureEvent(
       events: report.events,
       verifiedSize: report.verifiedSize,
     },
-  };
+  });
 }
