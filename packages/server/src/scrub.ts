@@ -220,6 +220,8 @@ export class ScrubJob {
   #elsewhere = 0;
   /** This server, as the holder of the lease. */
   readonly #holder = randomUUID();
+  /** Whether this server has taken the lease since it started: it gives it back when it stops. */
+  #leased = false;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #abort = new AbortController();
@@ -236,7 +238,8 @@ export class ScrubJob {
   /**
    * Starts the schedule: the first run soon after start, then one per interval — each only while
    * this server holds the scrub's lease in the store, so that of several servers on one
-   * database one scrubs (another takes over within one and a half intervals of it stopping).
+   * database one scrubs (another takes over at its next run when it stops, or within one and a
+   * half intervals when it dies).
    */
   start(): void {
     if (this.#timer) return;
@@ -265,6 +268,7 @@ export class ScrubJob {
       this.#elsewhere++;
       return;
     }
+    this.#leased = true;
     await this.runOnce();
   }
 
@@ -298,6 +302,13 @@ export class ScrubJob {
     this.#timer = undefined;
     this.#abort.abort();
     await this.#running;
+    if (!this.#leased) return;
+    this.#leased = false;
+    // Given back, another server on the database takes the scrub over at its next run rather
+    // than once the lease expires (up to one and a half intervals later).
+    await this.#store.releaseLease(LEASE, this.#holder).catch((error: unknown) => {
+      this.#hooks.onError(error);
+    });
   }
 
   async #run(): Promise<void> {

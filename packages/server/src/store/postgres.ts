@@ -42,7 +42,7 @@ import { COSIGNED_SQL } from './cosigned-sql.js';
 import { eventText, storedEvent } from './event-json.js';
 import { type Base, DraftChain, type Frontier, Link, type Outcome } from './group-drafts.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
-import { CLAIM_LEASE_PG } from './lease-sql.js';
+import { CLAIM_LEASE_PG, RELEASE_LEASE_PG } from './lease-sql.js';
 import {
   erasePostgres,
   inTransaction,
@@ -689,6 +689,11 @@ class PostgresStore implements Store {
     this.#assertOpen();
     const { rows } = await this.#query(CLAIM_LEASE_PG, [name, holder, untilMs, nowMs]);
     return rows.length === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#assertOpen();
+    await this.#query(RELEASE_LEASE_PG, [name, holder]);
   }
 
   async tenants(): Promise<Array<{ name: string; size: number }>> {

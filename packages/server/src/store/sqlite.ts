@@ -30,7 +30,7 @@ import {
 } from './append-plan.js';
 import { eventText, storedEvent } from './event-json.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
-import { CLAIM_LEASE_SQL } from './lease-sql.js';
+import { CLAIM_LEASE_SQL, RELEASE_LEASE_SQL } from './lease-sql.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { redactedLeavesSqlite } from './sqlite-erase.js';
 import { byDay } from './sqlite-keys.js';
@@ -307,6 +307,11 @@ class SqliteStore implements Store {
   async claimLease(name: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {
     this.#assertOpen();
     return this.#prepared(CLAIM_LEASE_SQL).run(name, holder, untilMs, nowMs).changes === 1;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#assertOpen();
+    this.#prepared(RELEASE_LEASE_SQL).run(name, holder);
   }
 
   async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {

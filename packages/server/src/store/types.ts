@@ -394,6 +394,12 @@ export interface Store {
   claimLease(name: string, holder: string, untilMs: number, nowMs: number): Promise<boolean>;
 
   /**
+   * Gives the named lease back when `holder` has it, so that another server can take it at
+   * once rather than when it expires (a server that stops); does nothing otherwise.
+   */
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  /**
    * Hashes of complete subtrees of a tenant's Merkle tree (SPEC §6), in the order asked. The
    * store keeps every complete subtree, so any root or proof of any past size is O(log n)
    * reads. Throws `not_found` for a subtree the log does not have (yet).

@@ -125,6 +125,15 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             second.claimLease(race, 'b', 10_000, 0),
           ]);
           expect(won.filter(Boolean)).toHaveLength(1);
+          // Given back by its holder only: b's release of a's lease changes nothing; a's frees it
+          // before it expires.
+          const holder = won[0] ? store : second;
+          const other = won[0] ? second : store;
+          const [mine, theirs] = won[0] ? ['a', 'b'] : ['b', 'a'];
+          await other.releaseLease(race, theirs);
+          expect(await other.claimLease(race, theirs, 11_000, 1_000)).toBe(false);
+          await holder.releaseLease(race, mine);
+          expect(await other.claimLease(race, theirs, 11_000, 1_000)).toBe(true);
         } finally {
           await second.close();
         }

@@ -424,6 +424,8 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
         );
       const first = server();
       const second = server();
+      const third = server();
+      const fourth = server();
       try {
         first.start();
         await expect.poll(() => first.stats().runs, { timeout: 30_000 }).toBe(1);
@@ -431,9 +433,19 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
         await expect.poll(() => second.stats().runsElsewhere, { timeout: 10_000 }).toBe(1);
         expect(second.stats().runs).toBe(0);
         expect(first.stats().runsElsewhere).toBe(0);
-      } finally {
-        await first.stop();
+        // A server that never held the lease gives nothing back when it stops.
         await second.stop();
+        third.start();
+        await expect.poll(() => third.stats().runsElsewhere, { timeout: 10_000 }).toBe(1);
+        await third.stop();
+        // The holder stopping gives the lease back: the next server scrubs at once, not 90
+        // seconds (one and a half intervals) later.
+        await first.stop();
+        fourth.start();
+        await expect.poll(() => fourth.stats().runs, { timeout: 30_000 }).toBe(1);
+        expect(fourth.stats().runsElsewhere).toBe(0);
+      } finally {
+        for (const job of [first, second, third, fourth]) await job.stop();
       }
     }, 60_000);
 
