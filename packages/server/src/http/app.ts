@@ -180,6 +180,24 @@ function builtinRoutes(getDocument: () => unknown, metrics: Metrics): RouteSpec[
   ];
 }
 
+/**
+ * Refuses a number that validation let through although it is not finite: Ajv coerces the text
+ * `Infinity` (or `1e309`) to a number and then skips `minimum`/`maximum`, which it checks on
+ * finite numbers only. Bodies are JSON, which has no such number, and are checked by TypeBox.
+ */
+function refuseNonFinite(context: string, value: unknown, path = ''): void {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return;
+    throw new HindsightError(
+      'invalid_request',
+      `Invalid ${context}: ${context}${path} must be a finite number.`,
+      { details: [{ path: `/${context}${path}`, message: 'must be a finite number' }] },
+    );
+  }
+  if (value === null || typeof value !== 'object') return;
+  for (const [key, item] of Object.entries(value)) refuseNonFinite(context, item, `${path}/${key}`);
+}
+
 /** Maps any error to the API's error body. */
 function toHindsightError(error: FastifyError | HindsightError | Error): HindsightError {
   if (error instanceof HindsightError) return error;
@@ -513,6 +531,8 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
             },
           }),
       handler: async (req, reply) => {
+        refuseNonFinite('querystring', req.query);
+        refuseNonFinite('params', req.params);
         const result = await route.handler(ctx, req, reply, principals.get(req) ?? null);
         // Set only on success: an error is always JSON.
         const { contentType } = route.success;
