@@ -4,6 +4,7 @@ import {
   actorText,
   changeText,
   clientText,
+  countText,
   locationText,
   messageTypeText,
   receiversOf,
@@ -23,6 +24,13 @@ const event = {
 } as unknown as StoredEvent;
 
 describe('formats', () => {
+  it('gives a count its noun, one or many', () => {
+    expect(countText(1, 'event')).toBe('1 event');
+    expect(countText(0, 'event')).toBe('0 events');
+    expect(countText(1234, 'event')).toMatch(/^1\D?234 events$/);
+    expect(countText(2, 'day', 'days')).toBe('2 days');
+  });
+
   it('reads dotted paths, array items by index', () => {
     expect(valueAt(event, 'targets.0.name')).toBe('Bob');
     expect(valueAt(event, 'metadata.missing.deeper')).toBeUndefined();

@@ -164,6 +164,14 @@ export function numberText(value: unknown): string {
   return typeof value === 'number' ? new Intl.NumberFormat().format(value) : plainText(value);
 }
 
+/**
+ * A count with its noun, in the reader's locale: "1 event", "1,234 events".
+ * @example countText(1, 'event') // "1 event"
+ */
+export function countText(count: number, noun: string, plural = `${noun}s`): string {
+  return `${new Intl.NumberFormat().format(count)} ${count === 1 ? noun : plural}`;
+}
+
 /** Formats times in the reader's time zone, or in UTC. */
 export interface TimeFormat {
   /** "20 Nov 2026, 17:24:12" */

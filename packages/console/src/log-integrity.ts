@@ -14,6 +14,7 @@ import {
   verifyConsistencyProof,
 } from '@hindsight/core/event-proof';
 import type { Api } from './api.js';
+import { countText } from './formats.js';
 import { logTrust } from './trust.js';
 
 /** A checkpoint this browser checked, and when. */
@@ -117,7 +118,7 @@ export async function checkLogIntegrity(
     if (seen.size > report.size) {
       return {
         kind: 'broken',
-        problem: `The log is shorter than ${since}: ${seen.size.toLocaleString('en')} events then, ${report.size.toLocaleString('en')} now.`,
+        problem: `The log is shorter than ${since}: ${countText(seen.size, 'event')} then, ${report.size.toLocaleString('en')} now.`,
       };
     }
     const proof =
@@ -127,7 +128,7 @@ export async function checkLogIntegrity(
     if (!(await verifyConsistencyProof(seen, report, proof))) {
       return {
         kind: 'broken',
-        problem: `The log was rewritten ${since}: the first ${seen.size.toLocaleString('en')} events it saw are not part of the log signed now.`,
+        problem: `The log was rewritten ${since}: the first ${countText(seen.size, 'event')} it saw are not part of the log signed now.`,
       };
     }
   }

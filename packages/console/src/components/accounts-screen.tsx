@@ -6,7 +6,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import type { LoginAccount, LoginAttempt } from '../api-types.js';
 import { useConsole } from '../console-context.js';
-import { locationText } from '../formats.js';
+import { countText, locationText } from '../formats.js';
 import { explain } from '../problems.js';
 import { accountListParams } from '../query-params.js';
 import { outcomeInfo } from '../statuses.js';
@@ -150,7 +150,8 @@ export function AccountsScreen() {
         {result.state === 'done' && result.data.users.length > 0 && (
           <>
             <p className="result-count" role="status">
-              {result.data.users.length} accounts, most recent attempt first. Times in {time.zone}.
+              {countText(result.data.users.length, 'account')}, most recent attempt first. Times in{' '}
+              {time.zone}.
             </p>
             <div className="table-wrap">
               <table className="data-table accounts-table">

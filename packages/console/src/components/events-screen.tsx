@@ -5,6 +5,7 @@
 import { useMemo, useState } from 'react';
 import { ApiError } from '../api.js';
 import { useConsole } from '../console-context.js';
+import { countText } from '../formats.js';
 import { explain } from '../problems.js';
 import { eventListParams, viewFilters, windowStart } from '../query-params.js';
 import type { FilterName, Filters } from '../url-state.js';
@@ -62,8 +63,8 @@ export function EventsScreen() {
       />
       {since !== null && windowDays !== null && (
         <p className="window-note" role="note">
-          Showing the last {windowDays} {windowDays === 1 ? 'day' : 'days'} (since {time(since)}).
-          Older events are kept: choose dates to see them
+          Showing the last {countText(windowDays, 'day')} (since {time(since)}). Older events are
+          kept: choose dates to see them
           {canExport ? ', or export the log' : ''}.
           {(view.filters as FilterName[]).includes('since') && (
             <>
@@ -106,8 +107,8 @@ export function EventsScreen() {
             title={
               hasFilters
                 ? 'No events match these filters.'
-                : since !== null
-                  ? `No events in the last ${windowDays} days.`
+                : since !== null && windowDays !== null
+                  ? `No events in the last ${countText(windowDays, 'day')}.`
                   : 'This log has no events yet.'
             }
           >

@@ -6,7 +6,7 @@
 import { useRef, useState } from 'react';
 import { ApiError } from '../api.js';
 import { useConsole } from '../console-context.js';
-import { messageTypeText, plainText, receiversOf, receiversText } from '../formats.js';
+import { countText, messageTypeText, plainText, receiversOf, receiversText } from '../formats.js';
 import { explain } from '../problems.js';
 import { MESSAGE_FILTERS, messageListParams } from '../query-params.js';
 import { clickedInside, onRowKey, useFocusReturn } from '../row-keys.js';
@@ -59,8 +59,8 @@ export function MessagesScreen() {
         {result.state === 'done' && result.data.messages.length > 0 && (
           <>
             <p className="result-count" role="status">
-              {result.data.messages.length} messages, newest first. Select one to see each
-              receiver's status. Times in {time.zone}.
+              {countText(result.data.messages.length, 'message')}, newest first. Select one to see
+              each receiver's status. Times in {time.zone}.
             </p>
             <div className="table-wrap">
               <table className="data-table messages-table">

@@ -5,6 +5,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { ApiError } from '../api.js';
 import type { TenantSummary } from '../api-types.js';
+import { countText } from '../formats.js';
 import { explain } from '../problems.js';
 import type { AsyncResult } from '../use-async.js';
 import { Empty, Loading, ProblemNotice } from './notice.js';
@@ -63,7 +64,7 @@ export function TenantChooser({
             <li key={t.name}>
               <button type="button" onClick={() => onChoose(t.name)}>
                 <span className="tenant-name">{t.name}</span>
-                <span className="sub">{new Intl.NumberFormat().format(t.events)} events</span>
+                <span className="sub">{countText(t.events, 'event')}</span>
               </button>
             </li>
           ))}

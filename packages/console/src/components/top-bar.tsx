@@ -4,6 +4,7 @@
  */
 import { useId } from 'react';
 import type { TenantSummary } from '../api-types.js';
+import { countText } from '../formats.js';
 
 export function TopBar({
   tenants,
@@ -60,9 +61,7 @@ export function TopBar({
               const events = count(name);
               return (
                 <option key={name} value={name}>
-                  {events === undefined
-                    ? name
-                    : `${name} (${new Intl.NumberFormat().format(events)} events)`}
+                  {events === undefined ? name : `${name} (${countText(events, 'event')})`}
                 </option>
               );
             })}

@@ -12,6 +12,7 @@ import {
 } from '@hindsight/core/event-proof';
 import { useState } from 'react';
 import { useConsole } from '../console-context.js';
+import { countText } from '../formats.js';
 import { explain } from '../problems.js';
 import { logTrust } from '../trust.js';
 import { ProblemNotice } from './notice.js';
@@ -75,7 +76,7 @@ function Outcome({
         <ul className="verify-steps">
           <li>Its content gives its hash.</li>
           <li>
-            It is in the log of {report.size?.toLocaleString('en')} events signed in the newest
+            It is in the log of {countText(report.size ?? 0, 'event')} signed in the newest
             checkpoint.
           </li>
           <li>

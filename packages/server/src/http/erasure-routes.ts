@@ -145,7 +145,7 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
         tenant,
         action: 'audit_log.erased',
         log: 'all',
-        description: `erased a person's personal values from ${result.events} events (erasure ${erasureId})`,
+        description: `erased a person's personal values from ${eventsText(result.events)} (erasure ${erasureId})`,
         metadata: {
           erasureId,
           subject: subject.actorId !== undefined ? 'actorId' : 'email',
@@ -212,7 +212,7 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
           tenant,
           action: 'audit_log.deleted',
           log: 'all',
-          description: `deleted ${result.deleted.length} events`,
+          description: `deleted ${eventsText(result.deleted.length)}`,
           metadata: { events: result.deleted.length, seqs: result.deleted.map((d) => d.seq) },
         });
       }
@@ -220,3 +220,8 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
     },
   },
 ];
+
+/** "1 event", "2 events": a count in an audit entry's description. */
+function eventsText(count: number): string {
+  return `${count} ${count === 1 ? 'event' : 'events'}`;
+}

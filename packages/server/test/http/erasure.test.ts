@@ -112,6 +112,7 @@ describe('POST /v1/tenants/{tenant}/erasures', () => {
     const [entry] = await events('&category=audit');
     expect(entry).toMatchObject({
       action: 'audit_log.erased',
+      description: expect.stringMatching(/ erased a person's personal values from 2 events \(erasure /),
       actor: { type: 'api_key' },
       metadata: { erasureId: body.erasureId, subject: 'actorId', events: 2, values: 6 },
     });
@@ -156,6 +157,7 @@ describe('POST /v1/tenants/{tenant}/deletions', () => {
     const audit = await events('&category=audit');
     expect(audit[0]).toMatchObject({
       action: 'audit_log.deleted',
+      description: expect.stringMatching(/ deleted 1 event$/),
       metadata: { events: 1, seqs: [3] },
     });
 
