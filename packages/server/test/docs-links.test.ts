@@ -65,6 +65,38 @@ describe('the documentation', () => {
     expect(anchored).toBeGreaterThan(50);
   });
 
+  it('is where the code says it is: every docs/….md#… named in a message or comment', () => {
+    const sources: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.tsx?$/.test(entry.name)) sources.push(path);
+      }
+    };
+    for (const name of readdirSync(join(root, 'packages')))
+      walk(join(root, 'packages', name, 'src'));
+    const broken: string[] = [];
+    let named = 0;
+    for (const file of sources) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, page, hash] of text.matchAll(
+        /docs\/([a-z-]+\.md)(?:#([a-z0-9-]+))?(?![a-z0-9-])/g,
+      )) {
+        named++;
+        const target = join(root, 'docs', page ?? '');
+        const where = `${file.slice(root.length)}: docs/${page}${hash ? `#${hash}` : ''}`;
+        if (!existsSync(target)) broken.push(`${where} (no such file)`);
+        // An anchor cut by a line break in a string ("#the-integrity-" + "scrub") is not read.
+        else if (hash && !hash.endsWith('-') && !anchors(target).has(hash)) {
+          broken.push(`${where} (no such heading)`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(named).toBeGreaterThan(30);
+  });
+
   it('reads anchors as GitHub makes them', () => {
     const api = anchors(join(root, 'docs', 'api.md'));
     expect(api).toContain('get-v1tenantstenantexportformatcsvndjsonpdf--a-filtered-view');
