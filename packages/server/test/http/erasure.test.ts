@@ -112,7 +112,9 @@ describe('POST /v1/tenants/{tenant}/erasures', () => {
     const [entry] = await events('&category=audit');
     expect(entry).toMatchObject({
       action: 'audit_log.erased',
-      description: expect.stringMatching(/ erased a person's personal values from 2 events \(erasure /),
+      description: expect.stringMatching(
+        / erased a person's personal values from 2 events \(erasure /,
+      ),
       actor: { type: 'api_key' },
       metadata: { erasureId: body.erasureId, subject: 'actorId', events: 2, values: 6 },
     });
