@@ -7,7 +7,8 @@
 export const ERROR_CODES = {
   invalid_json: {
     status: 400,
-    description: 'The body is not valid UTF-8 JSON. Send `Content-Type: application/json`.',
+    description:
+      'The body is not valid UTF-8 JSON, or not valid data of its `Content-Encoding`. Send `Content-Type: application/json`.',
   },
   invalid_event: {
     status: 400,
@@ -88,7 +89,8 @@ export const ERROR_CODES = {
   },
   payload_too_large: {
     status: 413,
-    description: 'The body is larger than 4 MiB. Split the batch.',
+    description:
+      'The body is larger than 4 MiB, or would be once decompressed (`Content-Encoding`). Split the batch.',
   },
   headers_too_large: {
     status: 431,
@@ -98,7 +100,8 @@ export const ERROR_CODES = {
   },
   unsupported_media_type: {
     status: 415,
-    description: 'The body is not `application/json`.',
+    description:
+      "The body is not `application/json`, or its `Content-Encoding` is none of `gzip`, `deflate`, `br` (the answer's `Accept-Encoding` names them).",
   },
   rate_limited: {
     status: 429,

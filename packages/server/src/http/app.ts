@@ -32,6 +32,7 @@ import type { Store } from '../store/types.js';
 import { ViewerTokens } from '../viewer-tokens.js';
 import { ACCESS_ROUTES } from './access-routes.js';
 import { AuditTrail } from './audit.js';
+import { BODY_ENCODINGS, bodyEncoding, decodeBody } from './body-encoding.js';
 import { defaultConsoleDir, registerConsole } from './console.js';
 import { ERASURE_ROUTES } from './erasure-routes.js';
 import { EXPORT_JOB_ROUTES } from './export-job-routes.js';
@@ -370,29 +371,37 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const buffer = body as Buffer;
-    rawBodies.set(req, buffer);
-    if (!isUtf8(buffer)) {
-      done(new HindsightError('invalid_json', 'The body is not valid UTF-8.'), undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(buffer.toString('utf8')));
-    } catch (error) {
-      done(
-        new HindsightError(
-          'invalid_json',
-          `The body is not valid JSON: ${(error as Error).message}`,
-        ),
-        undefined,
-      );
-    }
+    const parse = (buffer: Buffer) => {
+      rawBodies.set(req, buffer);
+      if (!isUtf8(buffer)) {
+        done(new HindsightError('invalid_json', 'The body is not valid UTF-8.'), undefined);
+        return;
+      }
+      try {
+        done(null, JSON.parse(buffer.toString('utf8')));
+      } catch (error) {
+        done(
+          new HindsightError(
+            'invalid_json',
+            `The body is not valid JSON: ${(error as Error).message}`,
+          ),
+          undefined,
+        );
+      }
+    };
+    const coding = bodyEncoding(req.headers['content-encoding']);
+    if (coding === null) parse(body as Buffer);
+    else
+      decodeBody(body as Buffer, coding, BODY_LIMIT).then(parse, (error) => done(error, undefined));
   });
 
   app.setErrorHandler((error: FastifyError | HindsightError, request, reply) => {
     const mapped = toHindsightError(error);
     metrics.error(mapped.code);
     if (mapped.status >= 500) request.log.error({ err: error }, mapped.message);
+    // RFC 9110 §15.5.16: a 415 names the content codings the server would have taken.
+    if (mapped.code === 'unsupported_media_type')
+      void reply.header('accept-encoding', BODY_ENCODINGS);
     void reply.code(mapped.status).send(mapped.toBody());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -550,8 +559,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       'application/x-www-form-urlencoded',
       { parseAs: 'buffer' },
       (req, body, done) => {
-        rawBodies.set(req, body as Buffer);
-        done(null, Object.fromEntries(new URLSearchParams((body as Buffer).toString('utf8'))));
+        decodeBody(body as Buffer, bodyEncoding(req.headers['content-encoding']), BODY_LIMIT).then(
+          (buffer) => {
+            rawBodies.set(req, buffer);
+            done(null, Object.fromEntries(new URLSearchParams(buffer.toString('utf8'))));
+          },
+          (error) => done(error, undefined),
+        );
       },
     );
     for (const route of routes) if (route.formBody) addRoute(child, route);

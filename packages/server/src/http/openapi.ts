@@ -81,6 +81,17 @@ function mediaTypes(route: RouteSpec): string[] {
   );
 }
 
+/** A body may come compressed (`body-encoding.ts`). */
+const CONTENT_ENCODING: Json = {
+  name: 'Content-Encoding',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', enum: ['gzip', 'x-gzip', 'deflate', 'br', 'identity'] },
+  description:
+    'The body compressed with this coding; decompressed, it must fit the 4 MiB limit (`413`). ' +
+    'Any other coding is refused with `415`.',
+};
+
 /** The OpenAPI 3.1 document for the given routes. */
 export function openApiDocument(routes: readonly RouteSpec[], version: string): Json {
   const paths: Record<string, Json> = {};
@@ -91,7 +102,7 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       summary: route.summary,
       ...(route.description === undefined ? {} : { description: route.description }),
       ...(route.scope === null ? { security: [] } : { 'x-required-scope': route.scope }),
-      parameters: parameters(route),
+      parameters: [...parameters(route), ...(route.body === undefined ? [] : [CONTENT_ENCODING])],
       ...(route.body === undefined
         ? {}
         : {

@@ -1,4 +1,5 @@
 import { type AddressInfo, connect } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors.js';
 import { event, type TestApp, testApp } from '../helpers.js';
@@ -316,6 +317,71 @@ describe('bad input gets its documented code and stores nothing', () => {
       payload: 'hello',
     });
     expectError(res, 415, 'unsupported_media_type');
+  });
+
+  it('takes a body compressed with gzip, deflate or br (Content-Encoding)', async () => {
+    const encoded = 'encoded-bodies';
+    const codings = {
+      gzip: gzipSync,
+      deflate: deflateSync,
+      br: brotliCompressSync,
+      'x-gzip': gzipSync,
+    } as const;
+    for (const [coding, compress] of Object.entries(codings)) {
+      const batch = { events: [event({ tenant: encoded, id: `by-${coding}` })] };
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: {
+          authorization: `Bearer ${t.admin}`,
+          'content-type': 'application/json',
+          'content-encoding': coding.toUpperCase(),
+        },
+        payload: compress(Buffer.from(JSON.stringify(batch))),
+      });
+      expect(res.statusCode, res.body).toBe(202);
+    }
+    expect(await storedIds(encoded)).toEqual(['by-gzip', 'by-deflate', 'by-br', 'by-x-gzip']);
+    const stored = await t.get(`/v1/tenants/${encoded}/events/by-br`);
+    expect(stored.json()).toMatchObject({ id: 'by-br', action: 'user.created' });
+    // And the API's description says so, on every route that takes a body.
+    const doc = (await t.app.inject({ url: '/v1/openapi.json' })).json() as {
+      paths: Record<string, Record<string, { parameters: Array<{ name: string; in: string }> }>>;
+    };
+    expect(doc.paths['/v1/events']?.post?.parameters).toContainEqual(
+      expect.objectContaining({ name: 'Content-Encoding', in: 'header' }),
+    );
+  });
+
+  it('refuses a compressed body it cannot read, whatever it would expand to, and stores nothing', async () => {
+    const encoded = 'encoded-refused';
+    const send = (coding: string, payload: Buffer) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: {
+          authorization: `Bearer ${t.admin}`,
+          'content-type': 'application/json',
+          'content-encoding': coding,
+        },
+        payload,
+      });
+    const json = Buffer.from(JSON.stringify(event({ tenant: encoded })));
+    // A coding it does not know: 415, naming those it takes.
+    const unknown = await send('compress', json);
+    expectError(unknown, 415, 'unsupported_media_type');
+    expect(unknown.headers['accept-encoding']).toBe('gzip, deflate, br');
+    // Not data of its coding.
+    expectError(await send('gzip', json), 400, 'invalid_json');
+    // 6 MiB of JSON in 6 KiB of gzip: refused once 4 MiB are out, as an uncompressed body is.
+    const bomb = gzipSync(
+      JSON.stringify({ ...event({ tenant: encoded }), description: ' '.repeat(6 * 1024 * 1024) }),
+    );
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expectError(await send('gzip', bomb), 413, 'payload_too_large');
+    expect(await storedIds(encoded)).toEqual([]);
+    expect((await send('gzip', gzipSync(json))).statusCode).toBe(202);
+    expect(await storedIds(encoded)).toHaveLength(1);
   });
 
   it('answers what Node.js refuses before routing in the API’s error shape too', async () => {
