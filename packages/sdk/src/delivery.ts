@@ -7,13 +7,17 @@
  * Every event carries its own id, so a batch that was stored but whose answer was lost is
  * recognised by the server when it comes again.
  */
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import { type EventInput, LIMITS } from '@hindsight/core';
 import { backoffDelay } from './backoff.js';
 import { type ErrorDetail, HindsightError } from './errors.js';
 import type { Settings } from './options.js';
 import type { LoadedSegment, Outbox } from './outbox.js';
 import { type Entry, EventQueue } from './queue.js';
-import { exchange } from './transport.js';
+import { type Answer, exchange } from './transport.js';
+
+const gzipAsync = promisify(gzip);
 
 interface FlushWaiter {
   /** Entries recorded up to this number are waited for. */
@@ -206,7 +210,7 @@ export class Delivery {
       body += i === 0 ? (batch[i] as Entry).json : `,${(batch[i] as Entry).json}`;
     }
     body += BATCH_CLOSE;
-    void exchange(this.settings, 'POST', this.settings.eventsUrl, body, 202).then((answer) => {
+    void this.exchangeBatch(body).then((answer) => {
       this.inFlight--;
       if (answer.kind === 'ok') {
         this.failures = 0;
@@ -218,6 +222,19 @@ export class Delivery {
       }
       this.pump();
     });
+  }
+
+  /** Posts a batch's JSON, compressed when the client is set to (in the thread pool). */
+  private async exchangeBatch(json: string): Promise<Answer> {
+    const s = this.settings;
+    if (s.compression === 'none') return exchange(s, 'POST', s.eventsUrl, json, 202);
+    let compressed: Buffer;
+    try {
+      compressed = await gzipAsync(json);
+    } catch (cause) {
+      return { kind: 'retry', reason: `gzip failed: ${String(cause)}`, retryAfterMs: undefined };
+    }
+    return exchange(s, 'POST', s.eventsUrl, compressed, 202, 'gzip');
   }
 
   private retryLater(batch: Entry[], retryAfterMs: number | undefined): void {

@@ -27,8 +27,10 @@ export async function exchange(
   settings: Settings,
   method: 'GET' | 'POST',
   url: string,
-  body: string | undefined,
+  body: string | Uint8Array | undefined,
   okStatus: number,
+  /** The body's `Content-Encoding`, when it is compressed. */
+  encoding?: 'gzip',
 ): Promise<Answer> {
   let response: Response;
   let text: string;
@@ -39,6 +41,7 @@ export async function exchange(
         authorization: `Bearer ${settings.key}`,
         accept: 'application/json',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(encoding === undefined ? {} : { 'content-encoding': encoding }),
       },
       ...(body === undefined ? {} : { body }),
       redirect: 'manual',

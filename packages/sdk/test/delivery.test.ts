@@ -135,6 +135,36 @@ describe('record() and batching', () => {
     ).toThrow(HindsightError);
     expect(client.pending).toBe(0);
   });
+
+  it('sends batches compressed with gzip when asked, and the server stores them', async () => {
+    const tenant = uniqueTenant();
+    const proxy = await startProxy(ctx.hindsight.url);
+    const client = createClient({
+      url: proxy.url,
+      key: ctx.hindsight.key,
+      batchSize: 50,
+      compression: 'gzip',
+    });
+    try {
+      for (let i = 0; i < 120; i++) client.record(event(tenant, i));
+      await client.flush();
+      const posts = proxy.requests.filter((r) => r.url === '/v1/events');
+      expect(posts).toHaveLength(3);
+      for (const post of posts) expect(post.encoding).toBe('gzip');
+      expect(proxy.posts().flatMap((p) => p.events)).toHaveLength(120);
+      await expectExactlyOnce(tenant, 120);
+    } finally {
+      await client.close();
+      await proxy.close();
+    }
+    expect(() =>
+      createClient({
+        url: ctx.hindsight.url,
+        key: ctx.hindsight.key,
+        compression: 'zstd' as 'gzip',
+      }),
+    ).toThrow(/compression is "gzip" or "none"/);
+  });
 });
 
 describe('delivery when things go wrong', () => {

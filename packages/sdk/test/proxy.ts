@@ -6,12 +6,16 @@
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 /** A request the proxy received. */
 export interface SeenRequest {
   readonly method: string;
   readonly url: string;
+  /** The body's text, decompressed when it came with a `Content-Encoding`. */
   readonly body: string;
+  /** Its `Content-Encoding`, if any; it is forwarded with the body as it came. */
+  readonly encoding: string | undefined;
   /** `performance.now()` when it arrived. */
   readonly at: number;
 }
@@ -52,11 +56,13 @@ export async function startProxy(
   const requests: SeenRequest[] = [];
   const server = createServer((req, res) => {
     void (async () => {
-      const body = await readBody(req);
+      const raw = await readBody(req);
+      const encoding = req.headers['content-encoding'];
       const seen: SeenRequest = {
         method: req.method ?? 'GET',
         url: req.url ?? '/',
-        body,
+        body: (encoding === 'gzip' ? gunzipSync(raw) : raw).toString('utf8'),
+        encoding,
         at: performance.now(),
       };
       const action = rule(seen, requests.length);
@@ -74,8 +80,9 @@ export async function startProxy(
         headers: {
           ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
           ...(req.headers['content-type'] ? { 'content-type': req.headers['content-type'] } : {}),
+          ...(encoding ? { 'content-encoding': encoding } : {}),
         },
-        ...(seen.method === 'GET' || seen.method === 'HEAD' ? {} : { body }),
+        ...(seen.method === 'GET' || seen.method === 'HEAD' ? {} : { body: raw }),
       });
       const text = await upstream.text();
       if (action.dropAnswer === true) {
@@ -110,8 +117,8 @@ export async function startProxy(
   };
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
