@@ -51,7 +51,7 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /**
    * `gzip` compresses each batch (`Content-Encoding: gzip`, off this thread), for a Hindsight
-   * reached over a slow or metered network: JSON events shrink about tenfold. Default `none`.
+   * reached over a slow or metered network: JSON events shrink eight- to ninefold. Default `none`.
    */
   readonly compression?: 'gzip' | 'none';
   /** Keep events on disk until Hindsight has them: see {@link OutboxOptions}. */
