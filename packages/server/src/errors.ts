@@ -18,7 +18,8 @@ export const ERROR_CODES = {
   },
   invalid_request: {
     status: 400,
-    description: 'A path or query parameter is missing, unknown or malformed; see `details`.',
+    description:
+      'A path or query parameter (or a body other than events) is missing, unknown or malformed, or holds a control character; see `details`.',
   },
   invalid_query: {
     status: 400,

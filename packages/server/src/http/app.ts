@@ -181,22 +181,37 @@ function builtinRoutes(getDocument: () => unknown, metrics: Metrics): RouteSpec[
   ];
 }
 
+// C0 controls but tab and line breaks, DEL and C1 controls: no stored value holds one (an event's
+// fields refuse them), PostgreSQL's text refuses U+0000, and an `audit` entry quoting one would
+// not validate.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
 /**
- * Refuses a number that validation let through although it is not finite: Ajv coerces the text
- * `Infinity` (or `1e309`) to a number and then skips `minimum`/`maximum`, which it checks on
- * finite numbers only. Bodies are JSON, which has no such number, and are checked by TypeBox.
+ * Refuses what validation let through but no store can take or match: a number that is not
+ * finite — Ajv coerces the text `Infinity` (or `1e309`) to a number and then skips `minimum`
+ * and `maximum`, which it checks on finite numbers only — and a string with a control
+ * character. Walks a route's parameters and its JSON body.
  */
-function refuseNonFinite(context: string, value: unknown, path = ''): void {
-  if (typeof value === 'number') {
-    if (Number.isFinite(value)) return;
+function refuseUnreadable(context: string, value: unknown, path = ''): void {
+  const refuse = (message: string) => {
     throw new HindsightError(
       'invalid_request',
-      `Invalid ${context}: ${context}${path} must be a finite number.`,
-      { details: [{ path: `/${context}${path}`, message: 'must be a finite number' }] },
+      `Invalid ${context}: ${context}${path} ${message}.`,
+      {
+        details: [{ path: `/${context}${path}`, message }],
+      },
     );
+  };
+  if (typeof value === 'number' && !Number.isFinite(value)) refuse('must be a finite number');
+  if (typeof value === 'string' && CONTROL.test(value)) {
+    refuse('must not contain control characters other than tab and line breaks');
   }
   if (value === null || typeof value !== 'object') return;
-  for (const [key, item] of Object.entries(value)) refuseNonFinite(context, item, `${path}/${key}`);
+  for (const [key, item] of Object.entries(value)) {
+    if (CONTROL.test(key)) refuse('must not contain control characters in its names');
+    refuseUnreadable(context, item, `${path}/${key}`);
+  }
 }
 
 /** Maps any error to the API's error body. */
@@ -540,8 +555,12 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
             },
           }),
       handler: async (req, reply) => {
-        refuseNonFinite('querystring', req.query);
-        refuseNonFinite('params', req.params);
+        refuseUnreadable('querystring', req.query);
+        refuseUnreadable('params', req.params);
+        // Events are checked field by field by the ingest path itself.
+        if (route.body !== undefined && route.operationId !== 'ingestEvents') {
+          refuseUnreadable('body', req.body);
+        }
         const result = await route.handler(ctx, req, reply, principals.get(req) ?? null);
         // Set only on success: an error is always JSON.
         const { contentType } = route.success;

@@ -80,4 +80,24 @@ describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: { code: 'invalid_request' } });
   });
+
+  // The reason is quoted in the tenant's audit entry, which refuses control characters: the
+  // hold used to be placed, then the entry refused, and the request answered 400.
+  it('refuses a reason with a control character, and places no hold', async () => {
+    for (const reason of ['Case\u0000114', 'Case\u0007114', 'Case\u009b114']) {
+      const res = await t.send('PUT', '/v1/tenants/held-not/legal-hold', { reason });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json()).toMatchObject({
+        error: { code: 'invalid_request', details: [{ path: '/body/reason' }] },
+      });
+    }
+    expect(await legalHoldOf(t.store, 'held-not')).toBeNull();
+    expect(await auditActions('held-not')).toEqual([]);
+    // Line breaks are text: a reason may have several lines.
+    const lines = await t.send('PUT', '/v1/tenants/held-not/legal-hold', {
+      reason: 'Case 114\nand 115',
+    });
+    expect(lines.statusCode, lines.body).toBe(200);
+    expect(await auditActions('held-not')).toEqual(['legal_hold.placed']);
+  });
 });
