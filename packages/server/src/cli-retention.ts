@@ -32,7 +32,7 @@ export function parseDays(flag: string, text: string): number | null {
 }
 
 /**
- * A duration from a flag: `90s`, `30m`, `1h`, `1d`; `off` (or `0`) is `null`.
+ * A duration from a flag: `90s`, `30m`, `1h`, `1d` (at most `24d`); `off` (or `0`) is `null`.
  * @example parseInterval('--retention-interval', '30m') // 1800000
  */
 export function parseInterval(flag: string, text: string): number | null {
@@ -42,8 +42,13 @@ export function parseInterval(flag: string, text: string): number | null {
   const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
   const ms = Number(m[1]) * unit;
   if (ms < 1000) throw new UsageError(`Invalid ${flag} "${text}": at least 1s.`);
+  // Node.js runs a timer of more than 2^31 - 1 ms after 1 ms instead.
+  if (ms > MAX_INTERVAL_MS) throw new UsageError(`Invalid ${flag} "${text}": at most 24d.`);
   return ms;
 }
+
+/** The longest interval a Node.js timer keeps: 2^31 - 1 ms, 24.8 days. */
+const MAX_INTERVAL_MS = 2 ** 31 - 1;
 
 /** The server's default retention from `--retention-days` or `HINDSIGHT_RETENTION_DAYS`. */
 export function defaultDays(flag: string | undefined): number | null {

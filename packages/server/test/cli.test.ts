@@ -138,6 +138,12 @@ describe('hindsight serve', () => {
     const scrub = await cli('serve', '--data', tmp.dir, '--scrub-interval', 'daily');
     expect(scrub.code).toBe(2);
     expect(scrub.stderr).toMatch(/Invalid --scrub-interval "daily": give e\.g\. 30m, 1h or 1d/);
+    // Past what a Node.js timer holds, it would run every millisecond.
+    for (const flag of ['--scrub-interval', '--retention-interval']) {
+      const long = await cli('serve', '--data', tmp.dir, flag, '30d');
+      expect(long.code).toBe(2);
+      expect(long.stderr).toContain(`Invalid ${flag} "30d": at most 24d.`);
+    }
     tmp.remove();
   });
 
