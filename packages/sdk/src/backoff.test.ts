@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retryAfterMs } from './backoff.js';
+import { backoffDelay, MAX_TIMER_MS, retryAfterMs } from './backoff.js';
 
 describe('backoffDelay', () => {
   it('doubles its ceiling per attempt, up to the maximum, and jitters within its upper half', () => {
@@ -24,5 +24,12 @@ describe('retryAfterMs', () => {
   it('ignores what it cannot read', () => {
     expect(retryAfterMs(null, now)).toBeUndefined();
     expect(retryAfterMs('soon', now)).toBeUndefined();
+  });
+  // A Node.js timer past 2^31 − 1 ms fires after 1 ms: a gateway asking for 30 days would
+  // otherwise have been asked again every millisecond.
+  it('waits at most as long as a timer can', () => {
+    expect(retryAfterMs(String(30 * 86_400), now)).toBe(MAX_TIMER_MS);
+    expect(retryAfterMs('Fri, 01 Jan 2027 00:00:00 GMT', now)).toBe(MAX_TIMER_MS);
+    expect(MAX_TIMER_MS).toBe(2_147_483_647);
   });
 });

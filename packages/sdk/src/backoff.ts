@@ -20,13 +20,19 @@ export function backoffDelay(
 
 /**
  * The wait a `Retry-After` header asks for, in ms: delay-seconds or an HTTP date (RFC 9110
- * §10.2.3); `undefined` when absent or unreadable.
+ * §10.2.3), at most {@link MAX_TIMER_MS}; `undefined` when absent or unreadable.
  * @example retryAfterMs('2') // 2000
  */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
   if (header === null) return undefined;
   const text = header.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (/^\d+$/.test(text)) return Math.min(Number(text) * 1000, MAX_TIMER_MS);
   const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - now), MAX_TIMER_MS);
 }
+
+/**
+ * The longest wait a Node.js timer keeps, 2^31 − 1 ms (24.8 days): a longer one fires after
+ * 1 ms, which would turn a long wait into a request every millisecond.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

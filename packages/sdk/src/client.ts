@@ -5,6 +5,7 @@
  */
 import type { StoredEvent } from '@hindsight/core';
 import type { EventProofReport, IntegrityVerdict } from '@hindsight/core/event-proof';
+import { MAX_TIMER_MS } from './backoff.js';
 import { Delivery } from './delivery.js';
 import { HindsightError } from './errors.js';
 import { type ClientOptions, resolveOptions } from './options.js';
@@ -107,7 +108,10 @@ export function createClient(options: ClientOptions): HindsightClient {
           const done = await Promise.race([
             flushed.then(() => true),
             new Promise<boolean>((resolve) => {
-              timer = setTimeout(() => resolve(false), closeOptions.timeoutMs);
+              timer = setTimeout(
+                () => resolve(false),
+                Math.min(closeOptions.timeoutMs ?? 0, MAX_TIMER_MS),
+              );
             }),
           ]);
           clearTimeout(timer);

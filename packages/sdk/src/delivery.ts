@@ -10,7 +10,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { type EventInput, LIMITS } from '@hindsight/core';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, MAX_TIMER_MS } from './backoff.js';
 import { type ErrorDetail, HindsightError } from './errors.js';
 import type { Settings } from './options.js';
 import type { LoadedSegment, Outbox } from './outbox.js';
@@ -341,7 +341,8 @@ export class Delivery {
         this.timer = null;
         this.pump();
       },
-      Math.max(0, at - Date.now()),
+      // Woken early by a wait past a timer's limit, it looks again and sleeps on.
+      Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS),
     );
     // Idle waiting must not keep the process alive; a flush() or close() that waits does.
     if (!this.urgent) this.timer.unref();

@@ -3,6 +3,7 @@
  * does (docs/sdk.md repeats it).
  */
 import { type EventInput, LIMITS } from '@hindsight/core';
+import { MAX_TIMER_MS } from './backoff.js';
 import { HindsightError } from './errors.js';
 
 /** The retry schedule for network errors, 408, 429 without `Retry-After`, and 5xx. */
@@ -162,14 +163,14 @@ export function resolveOptions(options: ClientOptions): Settings {
       LIMITS.eventBytes,
       MAX_BODY_EVENTS_BYTES,
     ),
-    flushIntervalMs: integer('flushIntervalMs', options.flushIntervalMs, 1000, 0),
+    flushIntervalMs: integer('flushIntervalMs', options.flushIntervalMs, 1000, 0, MAX_TIMER_MS),
     concurrency: integer('concurrency', options.concurrency, 4, 1, 64),
     maxQueue: integer('maxQueue', options.maxQueue, 100_000, 1),
     whenQueueFull,
-    initialDelayMs: integer('retry.initialDelayMs', retry.initialDelayMs, 250, 1),
-    maxDelayMs: integer('retry.maxDelayMs', retry.maxDelayMs, 30_000, 1),
+    initialDelayMs: integer('retry.initialDelayMs', retry.initialDelayMs, 250, 1, MAX_TIMER_MS),
+    maxDelayMs: integer('retry.maxDelayMs', retry.maxDelayMs, 30_000, 1, MAX_TIMER_MS),
     queryAttempts: integer('retry.queryAttempts', retry.queryAttempts, 5, 1),
-    timeoutMs: integer('timeoutMs', options.timeoutMs, 30_000, 1),
+    timeoutMs: integer('timeoutMs', options.timeoutMs, 30_000, 1, MAX_TIMER_MS),
     compression,
     outbox:
       outbox === undefined

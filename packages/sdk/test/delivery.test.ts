@@ -165,6 +165,28 @@ describe('record() and batching', () => {
       }),
     ).toThrow(/compression is "gzip" or "none"/);
   });
+
+  // A Node.js timer past 2^31 − 1 ms fires after 1 ms: a 30-day timeout would have aborted
+  // every request at once, a 30-day flush interval flushed every millisecond.
+  it('refuses a time option longer than a timer can wait', async () => {
+    const month = 30 * 86_400_000;
+    for (const options of [
+      { timeoutMs: month },
+      { flushIntervalMs: month },
+      { retry: { initialDelayMs: month } },
+      { retry: { maxDelayMs: month } },
+    ]) {
+      expect(() =>
+        createClient({ url: ctx.hindsight.url, key: ctx.hindsight.key, ...options }),
+      ).toThrow(expect.objectContaining({ code: 'invalid_options' }));
+    }
+    const longest = createClient({
+      url: ctx.hindsight.url,
+      key: ctx.hindsight.key,
+      timeoutMs: 2_147_483_647,
+    });
+    await longest.close();
+  });
 });
 
 describe('delivery when things go wrong', () => {
