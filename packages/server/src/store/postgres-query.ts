@@ -91,7 +91,7 @@ export function buildQuery(
     }
     if (!c.negate && (c.kind === 'after' || c.kind === 'before')) {
       // A bound on time, for the events and for their search rows alike.
-      const at = bind(new Date(c.timeMs).toISOString());
+      const at = bind(boundTime(c.timeMs));
       where.push(`(${timeBound(c.kind, 'e', at)})`);
       times.push(timeBound(c.kind, 's', at));
       continue;
@@ -182,8 +182,16 @@ function clauseCondition(
       return `e.ip BETWEEN ${bind(Buffer.from(c.range.start))} AND ${bind(Buffer.from(c.range.end))}`;
     case 'after':
     case 'before':
-      return timeBound(c.kind, 'e', bind(new Date(c.timeMs).toISOString()));
+      return timeBound(c.kind, 'e', bind(boundTime(c.timeMs)));
   }
+}
+
+/**
+ * A time bound as a `timestamptz` text. A bound before 1970, the earliest time an event can
+ * have, selects as 1970 does; PostgreSQL has no year 0, which `0000-01-01` would name.
+ */
+function boundTime(timeMs: number): string {
+  return new Date(Math.max(timeMs, 0)).toISOString();
 }
 
 /** `after` (inclusive) or `before` (exclusive) a bound time, on the rows of an alias. */

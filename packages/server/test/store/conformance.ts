@@ -486,6 +486,11 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         ['ip CIDR v6', 'ip:2001:db8::/32', ['e4']],
         ['after', `after:${minutesAgo(35)}`, ['e5', 'e4']],
         ['before', `before:${minutesAgo(45)}`, ['e2', 'e1']],
+        // Before any event can be (1970); PostgreSQL has no year 0 (it failed with 500).
+        ['after year 0', 'after:0000-01-01', ['e5', 'e4', 'e3', 'e2', 'e1']],
+        ['before year 0', 'before:0000-01-01T00:00:00Z', []],
+        ['after 1969', 'after:1969-12-31T23:59:59.999Z', ['e5', 'e4', 'e3', 'e2', 'e1']],
+        ['before year 9999', 'before:9999-12-31', ['e5', 'e4', 'e3', 'e2', 'e1']],
         ['free word', 'rights', ['e4', 'e1']],
         ['word in metadata', 'invoice', ['e3']],
         ['phrase', '"admin rights"', ['e4', 'e1']],
