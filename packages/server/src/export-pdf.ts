@@ -133,7 +133,7 @@ export async function* pdfChunks(
   );
   doc.text(
     heading.checkpoint
-      ? `Latest signed checkpoint: ${heading.checkpoint.size} events, root ${heading.checkpoint.root}`
+      ? `Latest signed checkpoint: ${heading.checkpoint.size} ${heading.checkpoint.size === 1 ? 'event' : 'events'}, root ${heading.checkpoint.root}`
       : 'Latest signed checkpoint: none yet',
   );
   doc.text(

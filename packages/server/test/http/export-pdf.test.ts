@@ -85,6 +85,27 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
     }
   });
 
+  it('names the checkpoint of a log of one event in the singular', async () => {
+    expect((await t.post(event({ tenant: 'pdf-one', id: 'only' }))).statusCode).toBe(202);
+    await expect
+      .poll(async () => (await t.get('/v1/tenants/pdf-one/checkpoint')).statusCode)
+      .toBe(200);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/v1/tenants/pdf-one/export?format=pdf',
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'one.pdf');
+      writeFileSync(file, res.rawPayload);
+      const { stdout: text } = await run('pdftotext', ['-layout', file, '-']);
+      expect(text).toMatch(/Latest signed checkpoint: 1 event, root /);
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('says so when nothing matches, and exports picked ids', async () => {
     const empty = await t.app.inject({
       method: 'GET',
