@@ -15,6 +15,7 @@ import type {
   TenantSummary,
 } from './api-types.js';
 import type { Credentials } from './auth.js';
+import { showBidiControls } from './formats.js';
 
 /** One problem the API names in `error.details`. */
 export interface ErrorDetail {
@@ -120,6 +121,9 @@ function filenameOf(response: Response, fallback: string): string {
  * A client for the server at `base` (the console's own origin by default).
  * @example await createApi(credentials).events('acme', { category: 'logins' })
  */
+/** Members whose values the console sends back (an event's or message's id, an integration). */
+const SENT_BACK = new Set(['id', 'system']);
+
 export function createApi(credentials: Credentials, base = ''): Api {
   async function send(
     path: string,
@@ -150,7 +154,16 @@ export function createApi(credentials: Credentials, base = ''): Api {
     if (!response.ok) throw await errorOf(response);
     return response;
   }
+  /**
+   * A JSON answer for display: every string shows its direction overrides as marks
+   * (`showBidiControls`), but those the console sends back to the server stay as they are.
+   */
   const json = async <T>(path: string, signal?: AbortSignal): Promise<T> =>
+    JSON.parse(await (await send(path, { signal })).text(), (key, value: unknown) =>
+      typeof value === 'string' && !SENT_BACK.has(key) ? showBidiControls(value) : value,
+    ) as T;
+  /** A JSON answer exactly as sent: an event whose content Verify hashes. */
+  const exactJson = async <T>(path: string, signal?: AbortSignal): Promise<T> =>
     (await (await send(path, { signal })).json()) as T;
   const tenantPath = (tenant: string) => `/v1/tenants/${enc(tenant)}`;
 
@@ -171,7 +184,7 @@ export function createApi(credentials: Credentials, base = ''): Api {
       json(`${tenantPath(tenant)}/events${query(params)}`, signal),
     event: (tenant, id, signal) => json(`${tenantPath(tenant)}/events/${enc(id)}`, signal),
     eventProof: (tenant, id, signal) =>
-      json(`${tenantPath(tenant)}/events/${enc(id)}/proof`, signal),
+      exactJson(`${tenantPath(tenant)}/events/${enc(id)}/proof`, signal),
     publicKey: (signal) => json('/v1/keys/public', signal),
     integrity: async (tenant, signal) =>
       (await json<{ verdict: IntegrityVerdict | null }>(`${tenantPath(tenant)}/integrity`, signal))

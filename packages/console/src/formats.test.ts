@@ -10,6 +10,7 @@ import {
   receiversOf,
   receiversText,
   safeHref,
+  showBidiControls,
   timeFormat,
   valueAt,
   verbText,
@@ -24,6 +25,13 @@ const event = {
 } as unknown as StoredEvent;
 
 describe('formats', () => {
+  it('shows direction overrides and isolates as marks, and leaves other text be', () => {
+    expect(showBidiControls('Alice\u202Eevil')).toBe('Alice⟨U+202E⟩evil');
+    expect(showBidiControls('a\u2066b\u2069c\u202Ad')).toBe('a⟨U+2066⟩b⟨U+2069⟩c⟨U+202A⟩d');
+    // Right-to-left text and its invisible marks are text.
+    expect(showBidiControls('שלום \u200F עולם')).toBe('שלום \u200F עולם');
+  });
+
   it('gives a count its noun, one or many', () => {
     expect(countText(1, 'event')).toBe('1 event');
     expect(countText(0, 'event')).toBe('0 events');

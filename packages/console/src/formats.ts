@@ -5,6 +5,8 @@
  */
 import type { Change, Client, Location, StoredEvent } from '@hindsight/core';
 
+export { showBidiControls } from '@hindsight/core/text';
+
 /** The value at a dotted path of the stored event (`targets.0`, `metadata.subject`). */
 export function valueAt(event: StoredEvent, path: string): unknown {
   let value: unknown = event;

@@ -84,6 +84,31 @@ describeInChromium('Verify in Chromium', () => {
     expect(text).toContain('the log was changed after it was signed');
   });
 
+  // A name with U+202E would read reversed ("Alice" + "live"): the panel shows the override as a
+  // mark, while Verify hashes the event exactly as stored.
+  it('shows direction overrides as marks, and verifies the event as it was recorded', async () => {
+    await served.post('/v1/events', {
+      tenant: 'acme',
+      id: 'bidi-1',
+      category: 'logins',
+      action: 'login.succeeded',
+      actor: { type: 'user', id: 'u-bidi', name: 'Alice\u202Eevil', email: 'alice.b@acme.test' },
+      description: 'Signed in \u2066as admin\u2069',
+    });
+    const [stored] = (
+      await served.get<EventPage>('/v1/tenants/acme/events?category=logins&limit=1')
+    ).events;
+    expect(stored?.id).toBe('bidi-1');
+    await page.reload();
+    const outcome = await verify(stored as StoredEvent);
+    expect(await outcome.getAttribute('data-verified')).toBe('true');
+    const panel = (await page.getByRole('dialog').textContent()) ?? '';
+    expect(panel).toContain('Alice⟨U+202E⟩evil');
+    expect(panel).toContain('Signed in ⟨U+2066⟩as admin⟨U+2069⟩');
+    expect(panel).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    await page.keyboard.press('Escape');
+  });
+
   it('verifies with the new key after a rotation: the server cosigned the newest checkpoint', async () => {
     const oldKey = await served.get<{ verifierKey: string }>('/v1/keys/public');
     // The rotation of docs/operations.md: stop, move the signing key away, start again.

@@ -65,3 +65,22 @@ export function searchText(event: UnsealedEvent): string {
   }
   return tokens.join(' ');
 }
+
+/**
+ * The characters that override or isolate the direction of the text around them (U+202A–U+202E,
+ * U+2066–U+2069): shown as they act, `Alice\u202Eevil` reads "Alicelive" — the "Trojan
+ * Source" trick, here to disguise what an administrator reads in a log.
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text with each direction override or isolate shown as a visible mark, `⟨U+202E⟩`, so that a
+ * value reads as what it is: for the console and the PDF export, never for what is hashed.
+ * @example showBidiControls('Alice\u202Eevil') // 'Alice⟨U+202E⟩evil'
+ */
+export function showBidiControls(text: string): string {
+  return text.replace(
+    BIDI_CONTROLS,
+    (c) => `⟨U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}⟩`,
+  );
+}

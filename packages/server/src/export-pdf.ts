@@ -6,7 +6,7 @@
  * Text is set in DejaVu Sans (embedded, subset), which covers Latin, Greek and Cyrillic scripts.
  */
 import { createRequire } from 'node:module';
-import type { StoredEvent } from '@hindsight/core';
+import { type StoredEvent, showBidiControls } from '@hindsight/core';
 import PDFDocument from 'pdfkit';
 import { actorText } from './export-csv.js';
 
@@ -148,7 +148,11 @@ export async function* pdfChunks(
     for (const event of events) {
       const texts = cells(event);
       doc.font('regular').fontSize(8);
-      const row = COLUMNS.map((c, i) => ({ text: texts[i] ?? '', width: c.width - 4 }));
+      // Direction overrides as marks, so that the row reads as what it holds.
+      const row = COLUMNS.map((c, i) => ({
+        text: showBidiControls(texts[i] ?? ''),
+        width: c.width - 4,
+      }));
       const height = Math.max(...row.map((c) => doc.heightOfString(c.text, c))) + 4;
       if (doc.y + height > bottom()) newPage();
       const y = doc.y;

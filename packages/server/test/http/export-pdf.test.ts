@@ -85,8 +85,9 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
     }
   });
 
-  it('names the checkpoint of a log of one event in the singular', async () => {
-    expect((await t.post(event({ tenant: 'pdf-one', id: 'only' }))).statusCode).toBe(202);
+  it('names the checkpoint of a log of one event in the singular, and shows direction overrides as marks', async () => {
+    const actor = { id: 'u-bidi', name: 'Alice\u202Eevil' };
+    expect((await t.post(event({ tenant: 'pdf-one', id: 'only', actor }))).statusCode).toBe(202);
     await expect
       .poll(async () => (await t.get('/v1/tenants/pdf-one/checkpoint')).statusCode)
       .toBe(200);
@@ -101,6 +102,7 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
       writeFileSync(file, res.rawPayload);
       const { stdout: text } = await run('pdftotext', ['-layout', file, '-']);
       expect(text).toMatch(/Latest signed checkpoint: 1 event, root /);
+      expect(text).toContain('Alice⟨U+202E⟩evil');
     } finally {
       tmp.remove();
     }
