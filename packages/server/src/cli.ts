@@ -178,7 +178,27 @@ async function serve(args: string[]): Promise<void> {
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
   // Loaded here, not at the top: `verify` must not load the server or any database client.
   const { startServer } = await import('./server.js');
-  const server = await startServer(
+  // SIGINT and SIGTERM are taken before the server starts: one that arrives while it starts, or
+  // just after it has printed that it listens, stops it once it is up rather than killing it.
+  let server: Awaited<ReturnType<typeof startServer>> | null = null;
+  let stopping = false;
+  const close = (running: NonNullable<typeof server>) => {
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Error while stopping: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    if (server !== null) close(server);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  server = await startServer(
     {
       ...storeLocation(values),
       port: portOf(values.port ?? process.env['HINDSIGHT_PORT'] ?? '3100'),
@@ -215,20 +235,7 @@ async function serve(args: string[]): Promise<void> {
     },
     (line) => process.stdout.write(`${line}\n`),
   );
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`Error while stopping: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (stopping) close(server);
 }
 
 /** The retention of `serve`: the default days, the job's interval and the archive directory. */

@@ -92,6 +92,43 @@ const auth = (key: string) => ({
 });
 
 describe('hindsight serve', () => {
+  // A SIGTERM that came before the handler was set killed the process mid-start (exit code
+  // null): a test that stopped the server right after it printed its address failed so.
+  it('stops cleanly on a SIGTERM that arrives while it starts', async () => {
+    const tmp = tempDir();
+    try {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'serve', '--port', '0', '--data', tmp.dir, '--demo'],
+        {
+          env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'warn' },
+        },
+      );
+      children.push(child);
+      let output = '';
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      // Its first line (the new signing key) comes before the store is opened and the demo
+      // tenant loaded: the signal arrives in the middle of the start.
+      await new Promise<void>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => {
+          output += d.toString();
+          resolve();
+        }),
+      );
+      child.stdout.on('data', (d: Buffer) => {
+        output += d.toString();
+      });
+      child.kill('SIGTERM');
+      expect(await exited, output).toBe(0);
+      // It finished starting, then closed: the store is whole and opens again.
+      const again = await serve(tmp.dir);
+      expect(again.output()).toContain('listening on');
+      expect(await stop(again)).toBe(0);
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('prints the first admin key once, and only on the first start', async () => {
     const tmp = tempDir();
     const first = await serve(tmp.dir);
