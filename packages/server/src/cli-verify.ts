@@ -12,6 +12,7 @@ import { createGunzip } from 'node:zlib';
 import { note, type VerifyReport } from '@hindsight/core';
 import { verifyExport } from '@hindsight/core/verify-file';
 import { UsageError } from './cli-usage.js';
+import { countOf } from './plural.js';
 
 /**
  * Reads a verifier key file: the key text, or the JSON of `GET /v1/keys/public`. A file that
@@ -146,15 +147,12 @@ export class ProgressLine {
   }
 }
 
-/** `1 event`, `2 events`. */
-const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
-
 /** The verdict for people: `OK: …` or `FAILED: …` and a line per problem. */
 export function reportLines(report: VerifyReport): string[] {
   const lines: string[] = [];
   if (report.ok) {
     lines.push(
-      `OK: tenant ${report.tenant}, ${count(report.events, 'event')}; ${count(report.checkpoints, 'signed checkpoint')} verified, up to size ${report.verifiedSize}.`,
+      `OK: tenant ${report.tenant}, ${countOf(report.events, 'event')}; ${countOf(report.checkpoints, 'signed checkpoint')} verified, up to size ${report.verifiedSize}.`,
     );
     if (report.pruned > 0) {
       lines.push(
@@ -163,7 +161,7 @@ export function reportLines(report: VerifyReport): string[] {
     }
   } else {
     lines.push(
-      `FAILED: tenant ${report.tenant ?? '?'}, ${count(report.events, 'event')}, ${count(report.problems.length, 'problem')}:`,
+      `FAILED: tenant ${report.tenant ?? '?'}, ${countOf(report.events, 'event')}, ${countOf(report.problems.length, 'problem')}:`,
     );
     for (const p of report.problems)
       lines.push(`  ${p.kind}${p.seq === undefined ? '' : ` (seq ${p.seq})`}: ${p.message}`);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { type StoredEvent, showBidiControls } from '@hindsight/core';
 import PDFDocument from 'pdfkit';
 import { actorText } from './export-csv.js';
+import { countOf } from './plural.js';
 
 const fonts = createRequire(import.meta.url);
 const REGULAR = fonts.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
@@ -133,7 +134,7 @@ export async function* pdfChunks(
   );
   doc.text(
     heading.checkpoint
-      ? `Latest signed checkpoint: ${heading.checkpoint.size} ${heading.checkpoint.size === 1 ? 'event' : 'events'}, root ${heading.checkpoint.root}`
+      ? `Latest signed checkpoint: ${countOf(heading.checkpoint.size, 'event')}, root ${heading.checkpoint.root}`
       : 'Latest signed checkpoint: none yet',
   );
   doc.text(

@@ -18,6 +18,7 @@ import {
 } from '@hindsight/core';
 import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
 import { legalHoldOf } from './legal-hold.js';
+import { countOf } from './plural.js';
 import { gapsOf, prunedLines } from './pruned-lines.js';
 import type { PruneRule, Store } from './store/types.js';
 
@@ -253,9 +254,7 @@ function prunedEntry(
     action: 'retention.pruned',
     actor: { type: 'system', name: 'Hindsight retention' },
     channel: 'system',
-    description: `Retention removed ${total} expired ${total === 1 ? 'event' : 'events'} (${Object.entries(
-      byCategory,
-    )
+    description: `Retention removed ${countOf(total, 'expired event')} (${Object.entries(byCategory)
       .map(([c, n]) => `${c}: ${n}`)
       .join(', ')})`,
     targets: [{ type: 'audit_log', id: 'all' }],

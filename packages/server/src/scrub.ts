@@ -45,6 +45,7 @@ import { verifyExport } from '@hindsight/core/verify-file';
 import { AnchorFileReader } from './anchor-file.js';
 import type { Checkpointer, CheckpointSource } from './checkpoints.js';
 import { exportLines } from './export.js';
+import { countOf } from './plural.js';
 import type { Store } from './store/types.js';
 
 /**
@@ -449,7 +450,7 @@ function verdictEvent(
 function passedEvent(tenant: string, report: VerifyReport): EventInput {
   return verdictEvent(tenant, {
     action: VERDICT_ACTIONS.passed,
-    description: `The server's integrity check verified this log again: ${report.events} ${report.events === 1 ? 'event' : 'events'}, signed up to seq ${report.verifiedSize}.`,
+    description: `The server's integrity check verified this log again: ${countOf(report.events, 'event')}, signed up to seq ${report.verifiedSize}.`,
     metadata: { events: report.events, verifiedSize: report.verifiedSize },
   });
 }
@@ -467,7 +468,7 @@ function failureEvent(
     action: VERDICT_ACTIONS.failed,
     outcome: 'failure',
     description: (
-      `The server's integrity check found ${count} ${count === 1 ? 'problem' : 'problems'} ` +
+      `The server's integrity check found ${countOf(count, 'problem')} ` +
       `in this log. ${lead?.message ?? ''}`
     ).slice(0, 2000),
     metadata: {

@@ -10,9 +10,10 @@ import { HindsightError } from '../errors.js';
 
 type Decoder = (body: Buffer, options: ZlibOptions) => Promise<Buffer>;
 
+const gunzipAsync: Decoder = promisify<Buffer, ZlibOptions, Buffer>(gunzip);
 const DECODERS: Record<string, Decoder> = {
-  gzip: promisify<Buffer, ZlibOptions, Buffer>(gunzip),
-  'x-gzip': promisify<Buffer, ZlibOptions, Buffer>(gunzip),
+  gzip: gunzipAsync,
+  'x-gzip': gunzipAsync,
   deflate: promisify<Buffer, ZlibOptions, Buffer>(inflate),
   br: promisify<Buffer, ZlibOptions, Buffer>(brotliDecompress),
 };

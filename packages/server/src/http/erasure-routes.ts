@@ -10,6 +10,7 @@ import { NO_ARCHIVE_ERASURE } from '../archive-erase.js';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { newUlid } from '../ids.js';
+import { countOf } from '../plural.js';
 import { MAX_REDACTIONS } from '../store/erase-plan.js';
 import { AUTH_ERRORS, checkBody, type RouteSpec, TenantParams } from './routes.js';
 import { allowedCategories, mayRead } from './viewer-scope.js';
@@ -145,7 +146,7 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
         tenant,
         action: 'audit_log.erased',
         log: 'all',
-        description: `erased a person's personal values from ${eventsText(result.events)} (erasure ${erasureId})`,
+        description: `erased a person's personal values from ${countOf(result.events, 'event')} (erasure ${erasureId})`,
         metadata: {
           erasureId,
           subject: subject.actorId !== undefined ? 'actorId' : 'email',
@@ -212,7 +213,7 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
           tenant,
           action: 'audit_log.deleted',
           log: 'all',
-          description: `deleted ${eventsText(result.deleted.length)}`,
+          description: `deleted ${countOf(result.deleted.length, 'event')}`,
           metadata: { events: result.deleted.length, seqs: result.deleted.map((d) => d.seq) },
         });
       }
@@ -220,8 +221,3 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
     },
   },
 ];
-
-/** "1 event", "2 events": a count in an audit entry's description. */
-function eventsText(count: number): string {
-  return `${count} ${count === 1 ? 'event' : 'events'}`;
-}
