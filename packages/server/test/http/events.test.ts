@@ -1,3 +1,4 @@
+import { Agent, type IncomingMessage, request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -416,6 +417,72 @@ describe('bad input gets its documented code and stores nothing', () => {
     } finally {
       await served.close();
     }
+  });
+
+  it('stops promptly when requests were in flight, closing their connections once answered', async () => {
+    const served = await testApp();
+    await served.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = served.app.server.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true });
+    const headers = { authorization: `Bearer ${served.admin}`, 'content-type': 'application/json' };
+    // A big export whose answer has started (headers out) and waits for the reader.
+    const lines = Array.from({ length: 8000 }, (_, i) =>
+      event({ tenant: 'stopping', description: `${i} ${'x'.repeat(400)}` }),
+    );
+    for (let i = 0; i < lines.length; i += 1000) {
+      expect((await served.post({ events: lines.slice(i, i + 1000) })).statusCode).toBe(202);
+    }
+    const exported = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = request(
+        { port, host: '127.0.0.1', path: '/v1/tenants/stopping/export?format=ndjson', agent },
+        resolve,
+      );
+      req.setHeader('authorization', headers.authorization);
+      req.on('error', reject).end();
+    });
+    exported.pause();
+    // An event whose body is still arriving.
+    const body = JSON.stringify(event({ tenant: 'stopping', action: 'user.late' }));
+    const posted = request({
+      port,
+      host: '127.0.0.1',
+      path: '/v1/events',
+      method: 'POST',
+      agent,
+      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+    });
+    const answered = new Promise<IncomingMessage>((resolve, reject) =>
+      posted.on('response', resolve).on('error', reject),
+    );
+    posted.write(body.slice(0, 10));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const socketsClosed = [exported.socket, posted.socket].map(
+      (socket) => new Promise((resolve) => socket?.once('close', resolve)),
+    );
+    let stopped = false;
+    const stopping = served.close().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(stopped).toBe(false);
+    posted.end(body.slice(10));
+    const late = await answered;
+    expect(late.statusCode).toBe(202);
+    // Told not to send another request on it…
+    expect(late.headers.connection).toBe('close');
+    late.resume();
+    // …and the export's connection, whose answer began before the stop, is closed once done.
+    let exportedBytes = 0;
+    exported.on('data', (chunk: Buffer) => {
+      exportedBytes += chunk.length;
+    });
+    await new Promise((resolve) => exported.on('end', resolve).resume());
+    expect(exportedBytes).toBeGreaterThan(8000 * 400);
+    // Both closed by the server well before their keep-alive timeout (72 s), which held up
+    // the stop before.
+    await Promise.all(socketsClosed);
+    await stopping;
+    agent.destroy();
   });
 
   it('keeps serving after all of that', async () => {
