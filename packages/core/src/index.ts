@@ -31,7 +31,13 @@ export * as note from './note.js';
 export * from './query.js';
 export * from './schema.js';
 export * from './settings.js';
-export { searchableTexts, searchText, searchTokens, showBidiControls } from './text.js';
+export {
+  hasControlCharacters,
+  searchableTexts,
+  searchText,
+  searchTokens,
+  showBidiControls,
+} from './text.js';
 export {
   jsonBytes,
   parseRfc3339,

@@ -9,6 +9,21 @@ const MARKS = /\p{M}+/gu;
 const ASCII_WORD = /[a-z0-9]+/g;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
 const NON_ASCII = /[^\u0000-\u007f]/;
+// C0 controls, DEL and C1 controls; the second without tab, line feed and carriage return.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROLS_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+/**
+ * Whether `text` holds a control character an event's text field refuses (SPEC §2): any C0 or
+ * C1 control or DEL, or with `lineBreaks` (the rule of multi-line fields such as
+ * `description`) any but tab, line feed and carriage return.
+ * @example hasControlCharacters('two\nlines', { lineBreaks: true }) // false
+ */
+export function hasControlCharacters(text: string, options: { lineBreaks?: boolean } = {}) {
+  return (options.lineBreaks ? CONTROLS_BUT_LINE_BREAKS : CONTROLS).test(text);
+}
 
 /**
  * Lower-cased, accent-free words of a text: letters and digits, split at everything else, so

@@ -5,6 +5,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { isIpAddress } from './ip.js';
 import { EventInput, LIMITS } from './schema.js';
+import { hasControlCharacters } from './text.js';
 
 /** One reason an input was refused, e.g. `{ path: '/events/3/actor/id', message: '…' }`. */
 export interface ValidationIssue {
@@ -30,11 +31,6 @@ const MAX_ISSUES = 20;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Characters a JSON Pointer token escapes (RFC 6901). */
 const POINTER_SPECIAL = /[~/]/;
-// C0 controls, DEL and C1 controls. Multi-line fields allow tab, newline and carriage return.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL_MULTILINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
 const NON_ASCII = /[^\u0000-\u007f]/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -242,7 +238,7 @@ function checkLine(
   if (typeof value !== 'string') return;
   if (!value.isWellFormed()) {
     issues.push({ path: `${base}${rest}`, message: 'must be valid Unicode (lone surrogate)' });
-  } else if ((multiline ? CONTROL_MULTILINE : CONTROL).test(value)) {
+  } else if (hasControlCharacters(value, { lineBreaks: multiline })) {
     issues.push({
       path: `${base}${rest}`,
       message: multiline

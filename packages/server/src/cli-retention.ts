@@ -8,6 +8,7 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   type EventInput,
+  hasControlCharacters,
   type RetentionSettings,
   TENANT_PATTERN,
   type TenantSettings,
@@ -167,6 +168,12 @@ export async function legalHoldCommand(args: string[]): Promise<void> {
     const reason = values.reason?.trim();
     if (!reason) throw new UsageError('Give the reason of the hold with --reason R.');
     if (reason.length > 500) throw new UsageError('The reason holds at most 500 characters.');
+    // Checked before the hold is placed: its `audit` entry, which quotes it, would be refused.
+    if (hasControlCharacters(reason, { lineBreaks: true })) {
+      throw new UsageError(
+        'The reason must not contain control characters other than tab and line breaks.',
+      );
+    }
     await withStore(storeLocation(values), async (store) => {
       const { hold, placed } = await placeLegalHold(store, tenant, reason);
       await record(

@@ -94,4 +94,23 @@ describe('hindsight retention, legal-hold and prune', () => {
       hindsight('retention', 'set', '--tenant', 'acme', '--category', 'changes=soon'),
     ).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/Invalid --category/) });
   });
+
+  it('refuses a hold reason its audit entry could not quote, and places no hold', async () => {
+    await expect(
+      hindsight('legal-hold', 'place', '--tenant', 'acme', '--reason', 'Case\u00017'),
+    ).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining(
+        'The reason must not contain control characters other than tab and line breaks.',
+      ),
+    });
+    const shown = await hindsight('retention', 'show', '--tenant', 'acme');
+    expect(shown.stdout).not.toContain('under legal hold');
+    // A reason on two lines is a reason.
+    await hindsight('legal-hold', 'place', '--tenant', 'acme', '--reason', 'Case 7\nfiled');
+    expect((await hindsight('retention', 'show', '--tenant', 'acme')).stdout).toContain(
+      'under legal hold',
+    );
+    await hindsight('legal-hold', 'lift', '--tenant', 'acme');
+  });
 });

@@ -8,7 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import rateLimitPlugin from '@fastify/rate-limit';
-import { type ErasureSubject, note } from '@hindsight/core';
+import { type ErasureSubject, hasControlCharacters, note } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import Fastify, {
   type FastifyError,
@@ -26,6 +26,7 @@ import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import { ExportJobs } from '../export-jobs.js';
 import { Metrics } from '../metrics.js';
+import type { PdfFont } from '../pdf-fonts.js';
 import { RetentionJob, type RetentionOptions } from '../retention.js';
 import { leadingProblems, ScrubJob, type ScrubOptions } from '../scrub.js';
 import type { Store } from '../store/types.js';
@@ -104,6 +105,11 @@ export interface AppOptions {
    * key. None by default (the address the connection comes from).
    */
   readonly trustProxy?: number | readonly string[];
+  /**
+   * Fonts for the characters of events that DejaVu Sans lacks in PDF exports (`--pdf-font`,
+   * loaded with `loadPdfFont`); none by default.
+   */
+  readonly pdfFonts?: readonly PdfFont[];
 }
 
 /** The routes the app adds beside the v1 API: health, metrics and OpenAPI. */
@@ -181,12 +187,6 @@ function builtinRoutes(getDocument: () => unknown, metrics: Metrics): RouteSpec[
   ];
 }
 
-// C0 controls but tab and line breaks, DEL and C1 controls: no stored value holds one (an event's
-// fields refuse them), PostgreSQL's text refuses U+0000, and an `audit` entry quoting one would
-// not validate.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
-
 /**
  * Refuses what validation let through but no store can take or match: a number that is not
  * finite — Ajv coerces the text `Infinity` (or `1e309`) to a number and then skips `minimum`
@@ -204,12 +204,17 @@ function refuseUnreadable(context: string, value: unknown, path = ''): void {
     );
   };
   if (typeof value === 'number' && !Number.isFinite(value)) refuse('must be a finite number');
-  if (typeof value === 'string' && CONTROL.test(value)) {
+  // C0 controls but tab and line breaks, DEL and C1 controls: no stored value holds one (an
+  // event's fields refuse them), PostgreSQL's text refuses U+0000, and an `audit` entry quoting
+  // one would not validate.
+  if (typeof value === 'string' && hasControlCharacters(value, { lineBreaks: true })) {
     refuse('must not contain control characters other than tab and line breaks');
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, item] of Object.entries(value)) {
-    if (CONTROL.test(key)) refuse('must not contain control characters in its names');
+    if (hasControlCharacters(key, { lineBreaks: true })) {
+      refuse('must not contain control characters in its names');
+    }
     refuseUnreadable(context, item, `${path}/${key}`);
   }
 }
@@ -364,6 +369,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     queue,
     checkpoints,
     hooks: options.hooks ?? {},
+    pdfFonts: options.pdfFonts ?? [],
     rawBody: (req) => rawBodies.get(req),
     tokens,
     audit: new AuditTrail(async (event) => {
