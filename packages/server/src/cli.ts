@@ -4,6 +4,7 @@
  * (which needs nothing but `@hindsight/core`: no database, no server), `backup`, and the
  * retention commands (`prune`, `legal-hold`, `retention`).
  */
+import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseIpRange, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
@@ -30,7 +31,7 @@ const USAGE = `Usage:
                   [--retention-days N|forever] [--retention-interval 1h|off]
                   [--archive-dir DIR] [--metrics-port N] [--metrics-host H]
                   [--trust-proxy ADDRESSES|N] [--scrub-interval 1d|off]
-                  [--scrub-max-events N]
+                  [--scrub-max-events N] [--pdf-font FILE ...]
   hindsight keys create --scope S [--scope S ...] [--tenant T] [--name N]
                         [--data DIR | --database-url URL]
   hindsight keys list [--json] [--data DIR | --database-url URL]
@@ -42,7 +43,7 @@ const USAGE = `Usage:
                   [--anchor-file FILE] [--json] [--data DIR | --database-url URL]
   hindsight backup BACKUP_DIR [--data DIR | --database-url URL] [--signing-key FILE]
   hindsight prune [--dry-run] [--tenant T ...] [--retention-days N] [--archive-dir DIR]
-                  [--data DIR | --database-url URL]
+                  [--batch-size N] [--data DIR | --database-url URL]
   hindsight legal-hold place --tenant T --reason R [--data DIR | --database-url URL]
   hindsight legal-hold lift --tenant T [--data DIR | --database-url URL]
   hindsight retention show --tenant T [--retention-days N] [--data DIR | --database-url URL]
@@ -58,7 +59,8 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
              HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR,
              HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST, HINDSIGHT_TRUST_PROXY,
-             HINDSIGHT_SCRUB_INTERVAL, HINDSIGHT_SCRUB_MAX_EVENTS`;
+             HINDSIGHT_SCRUB_INTERVAL, HINDSIGHT_SCRUB_MAX_EVENTS,
+             HINDSIGHT_PDF_FONTS (files separated by "${delimiter}")`;
 
 function portOf(text: string): number {
   const port = Number(text);
@@ -126,6 +128,7 @@ async function serve(args: string[]): Promise<void> {
       'trust-proxy': { type: 'string' },
       'scrub-interval': { type: 'string' },
       'scrub-max-events': { type: 'string' },
+      'pdf-font': { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -176,6 +179,10 @@ async function serve(args: string[]): Promise<void> {
   const geoDb = values['geoip-db'] ?? process.env['HINDSIGHT_GEOIP_DB'];
   const geo =
     values['no-geoip'] || geoDb === 'off' ? false : geoDb ? { ipv4Path: geoDb } : undefined;
+  const pdfFonts = await loadPdfFonts(
+    values['pdf-font'] ??
+      (process.env['HINDSIGHT_PDF_FONTS'] ?? '').split(delimiter).filter((file) => file !== ''),
+  );
   // Loaded here, not at the top: `verify` must not load the server or any database client.
   const { startServer } = await import('./server.js');
   // SIGINT and SIGTERM are taken before the server starts: one that arrives while it starts, or
@@ -224,6 +231,7 @@ async function serve(args: string[]): Promise<void> {
       ...(geo === undefined ? {} : { geo }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(trustProxy === undefined ? {} : { trustProxy }),
+      ...(pdfFonts.length === 0 ? {} : { pdfFonts }),
       ...(scrubMs === null
         ? {}
         : {
@@ -236,6 +244,18 @@ async function serve(args: string[]): Promise<void> {
     (line) => process.stdout.write(`${line}\n`),
   );
   if (stopping) close(server);
+}
+
+/** The fallback fonts of PDF exports (`--pdf-font`), each read now: a bad one is a usage error. */
+async function loadPdfFonts(files: readonly string[]) {
+  const { loadPdfFont } = await import('./pdf-fonts.js');
+  return files.map((file) => {
+    try {
+      return loadPdfFont(file);
+    } catch (error) {
+      throw new UsageError(`Invalid --pdf-font: ${(error as Error).message}`);
+    }
+  });
 }
 
 /** The retention of `serve`: the default days, the job's interval and the archive directory. */

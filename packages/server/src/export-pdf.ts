@@ -3,17 +3,21 @@
  * page header naming the tenant, the filters, when it was made and the signed checkpoint the log
  * had then; one row per event (time, who, action, what, outcome); "Page N" on every page. Written
  * with pdfkit a page of events at a time, so memory stays flat however many events there are.
- * Text is set in DejaVu Sans (embedded, subset), which covers Latin, Greek and Cyrillic scripts.
+ * Text is set in DejaVu Sans (embedded, subset), which covers Latin, Greek and Cyrillic scripts,
+ * and the characters it lacks in the operator's fallback fonts (`pdf-fonts.ts`).
  */
-import { createRequire } from 'node:module';
 import { type StoredEvent, showBidiControls } from '@hindsight/core';
 import PDFDocument from 'pdfkit';
 import { actorText } from './export-csv.js';
+import {
+  DEJAVU,
+  drawnLength,
+  type PdfFont,
+  shownText,
+  type TextRun,
+  textRuns,
+} from './pdf-fonts.js';
 import { countOf } from './plural.js';
-
-const fonts = createRequire(import.meta.url);
-const REGULAR = fonts.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf');
-const BOLD = fonts.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf');
 
 /** What the first lines of the PDF say. */
 export interface PdfHeading {
@@ -57,12 +61,14 @@ function cells(event: StoredEvent): string[] {
 }
 
 /**
- * The PDF's bytes, a chunk per page of events (the heading comes with the first).
+ * The PDF's bytes, a chunk per page of events (the heading comes with the first). `fonts` set
+ * the characters DejaVu Sans lacks (`--pdf-font`).
  * @example for await (const chunk of pdfChunks(heading, pages)) res.write(chunk);
  */
 export async function* pdfChunks(
   heading: PdfHeading,
   pages: AsyncIterable<StoredEvent[]>,
+  fonts: readonly PdfFont[] = [],
 ): AsyncGenerator<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
@@ -77,8 +83,34 @@ export async function* pdfChunks(
   doc.on('data', (chunk: Buffer) => out.push(chunk));
   const ended = new Promise<void>((resolve) => doc.on('end', () => resolve()));
   const take = () => Buffer.concat(out.splice(0));
-  doc.registerFont('regular', REGULAR);
-  doc.registerFont('bold', BOLD);
+  doc.registerFont('regular', DEJAVU.regular);
+  doc.registerFont('bold', DEJAVU.bold);
+  for (const [i, font] of fonts.entries()) doc.registerFont(`fallback-${i}`, font.file, font.face);
+  const fontOf = (run: TextRun) =>
+    typeof run.font === 'number' ? `fallback-${run.font}` : 'regular';
+  /** Characters set as boxes: no font has them. */
+  let unshown = 0;
+  /** Text of the log (`textRuns`), in its fonts: at (x, y), or below the last text. */
+  const write = (
+    runs: readonly TextRun[],
+    options: PDFKit.Mixins.TextOptions = {},
+    x?: number,
+    y?: number,
+  ) => {
+    runs.forEach((run, i) => {
+      const continued = { ...options, continued: i < runs.length - 1 };
+      if (run.font === 'none') unshown += drawnLength(run.text);
+      doc.font(fontOf(run));
+      if (i === 0 && x !== undefined) doc.text(shownText(run), x, y, continued);
+      else doc.text(shownText(run), continued);
+    });
+  };
+  /** The height {@link write} takes for `runs` in `width`. */
+  const heightOf = (runs: readonly TextRun[], width: number) =>
+    runs.reduce((height, run, i) => {
+      doc.font(fontOf(run));
+      return height + doc.heightOfString(shownText(run), { width, continued: i < runs.length - 1 });
+    }, 0);
 
   let page = 1;
   const bottom = () => doc.page.height - MARGIN - FOOTER;
@@ -127,10 +159,13 @@ export async function* pdfChunks(
   doc.moveDown(0.4).font('regular').fontSize(9);
   const filters = Object.entries(heading.filters).map(([k, v]) => `${k}: ${v}`);
   doc.text(`Exported: ${heading.generatedAt}`);
-  doc.text(
-    heading.ids
-      ? `Events picked by id: ${heading.ids.length}`
-      : `Filters: ${filters.length === 0 ? 'none (every event)' : filters.join('; ')}`,
+  write(
+    textRuns(
+      heading.ids
+        ? `Events picked by id: ${heading.ids.length}`
+        : `Filters: ${filters.length === 0 ? 'none (every event)' : filters.join('; ')}`,
+      fonts,
+    ),
   );
   doc.text(
     heading.checkpoint
@@ -151,15 +186,15 @@ export async function* pdfChunks(
       doc.font('regular').fontSize(8);
       // Direction overrides as marks, so that the row reads as what it holds.
       const row = COLUMNS.map((c, i) => ({
-        text: showBidiControls(texts[i] ?? ''),
+        runs: textRuns(showBidiControls(texts[i] ?? ''), fonts),
         width: c.width - 4,
       }));
-      const height = Math.max(...row.map((c) => doc.heightOfString(c.text, c))) + 4;
+      const height = Math.max(...row.map((c) => heightOf(c.runs, c.width))) + 4;
       if (doc.y + height > bottom()) newPage();
       const y = doc.y;
       let x = MARGIN;
       for (const c of row) {
-        doc.text(c.text, x, y, { width: c.width });
+        write(c.runs, { width: c.width }, x, y);
         x += c.width + 4 + GAP;
       }
       doc.y = y + height;
@@ -168,6 +203,18 @@ export async function* pdfChunks(
     yield take();
   }
   if (rows === 0) doc.font('regular').fontSize(9).text('No events match.', MARGIN, doc.y);
+  if (unshown > 0) {
+    const note =
+      `${countOf(unshown, 'character')} above, shown as □, are in a script this ` +
+      'server has no font for. They are stored unchanged: the CSV and NDJSON exports hold them.';
+    const options = { width: doc.page.width - 2 * MARGIN };
+    doc.font('regular').fontSize(8);
+    if (doc.y + 8 + doc.heightOfString(note, options) > bottom()) newPage();
+    doc
+      .fillColor('#555555')
+      .text(note, MARGIN, doc.y + 8, options)
+      .fillColor('black');
+  }
   doc.end();
   await ended;
   yield take();

@@ -15,6 +15,7 @@ import { checkHookSecrets } from './hooks/index.js';
 import { createApp, metricsOf, type RateLimit } from './http/app.js';
 import type { HookOptions } from './http/hook-routes.js';
 import { listenForMetrics } from './metrics.js';
+import type { PdfFont } from './pdf-fonts.js';
 import type { RetentionOptions } from './retention.js';
 import type { ScrubOptions } from './scrub.js';
 import { openStore, type StoreLocation } from './store/index.js';
@@ -59,6 +60,8 @@ export interface ServeOptions extends StoreLocation {
   readonly trustProxy?: number | readonly string[];
   /** The integrity scrub (see `AppOptions.scrub`); off when absent. */
   readonly scrub?: ScrubOptions;
+  /** Fallback fonts of PDF exports (see `AppOptions.pdfFonts`). */
+  readonly pdfFonts?: readonly PdfFont[];
 }
 
 /** A running server. */
@@ -144,6 +147,7 @@ export async function startServer(
       ...(options.retention === undefined ? {} : { retention: options.retention }),
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
       ...(options.scrub === undefined ? {} : { scrub: options.scrub }),
+      ...(options.pdfFonts === undefined ? {} : { pdfFonts: options.pdfFonts }),
       logger: { level: options.logLevel ?? 'info' },
     });
     await app.listen({ port: options.port, host: options.host });

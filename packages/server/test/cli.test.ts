@@ -184,6 +184,46 @@ describe('hindsight serve', () => {
     tmp.remove();
   });
 
+  // Debian's fonts-droid-fallback and poppler-utils, as in export-pdf.test.ts.
+  const droid = '/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf';
+  it.skipIf(
+    (!existsSync(droid) || !existsSync('/usr/bin/pdffonts')) && process.env['CI'] !== 'true',
+  )('sets PDF exports in the fonts of --pdf-font, and refuses a file that is no font', async () => {
+    const tmp = tempDir();
+    const served = await serve(tmp.dir, '--pdf-font', droid);
+    const key = adminKeyOf(served.output());
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const posted = await fetch(`${served.url}/v1/events`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        tenant: 'jp',
+        action: 'user.login',
+        actor: { id: 'u', name: '山田' },
+      }),
+    });
+    expect(posted.status).toBe(202);
+    const pdf = await fetch(`${served.url}/v1/tenants/jp/export?format=pdf`, { headers });
+    expect(pdf.status).toBe(200);
+    const file = join(tmp.dir, 'jp.pdf');
+    writeFileSync(file, Buffer.from(await pdf.arrayBuffer()));
+    expect((await run('pdffonts', [file])).stdout).toContain('DroidSansFallback');
+    expect(await stop(served)).toBe(0);
+    const notFont = await cli('serve', '--data', tmp.dir, '--pdf-font', CLI);
+    expect(notFont.code).toBe(2);
+    expect(notFont.stderr).toContain(
+      `Invalid --pdf-font: Cannot use the PDF font ${CLI}: Unknown font format.`,
+    );
+    const missing = await run(process.execPath, [CLI, 'serve', '--data', tmp.dir], {
+      env: { ...process.env, HINDSIGHT_PDF_FONTS: `${droid}:/nonexistent.ttf` },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('Cannot use the PDF font /nonexistent.ttf: no such file.'),
+    });
+    tmp.remove();
+  });
+
   it('loads the demo tenant with --demo, once', async () => {
     const tmp = tempDir();
     const served = await serve(tmp.dir, '--demo');

@@ -79,6 +79,7 @@ export async function testApp(
   hooks?: HookOptions,
   rateLimit?: RateLimit,
   retention?: AppOptions['retention'],
+  more: Partial<Pick<AppOptions, 'pdfFonts'>> = {},
 ): Promise<TestApp> {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });
@@ -89,6 +90,7 @@ export async function testApp(
     ...(hooks ? { hooks } : {}),
     ...(rateLimit ? { rateLimit } : {}),
     ...(retention ? { retention } : {}),
+    ...more,
   });
   const key = async (scopes: Scope[], tenant?: string) =>
     (await createApiKey(store, { scopes, tenant: tenant ?? null })).token;

@@ -27,6 +27,7 @@ import { eventsNdjson, selectedEvents } from '../export-events.js';
 import type { ExportJobs, ExportSource } from '../export-jobs.js';
 import { pdfChunks } from '../export-pdf.js';
 import { prepareEventsInSlices } from '../ingest.js';
+import type { PdfFont } from '../pdf-fonts.js';
 import { latestVerdict, VERDICT_ACTIONS } from '../scrub.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
 import { consistencyProof, inclusionProof } from '../tree.js';
@@ -52,6 +53,8 @@ export interface RouteContext {
   readonly checkpoints: Checkpointer;
   /** Secrets and public URL of the provider webhooks. */
   readonly hooks: HookOptions;
+  /** The fallback fonts of PDF exports. */
+  readonly pdfFonts: readonly PdfFont[];
   /** The request body's bytes as received, for routes that check a signature over them. */
   rawBody(req: FastifyRequest): Buffer | undefined;
   /** Issues and verifies viewer tokens. */
@@ -760,6 +763,7 @@ async function* exportChunks(
         checkpoint: latest && root ? { size: latest.size, root } : null,
       },
       pages,
+      ctx.pdfFonts,
     );
     return;
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPdfFont } from '../../src/pdf-fonts.js';
 import { event, type TestApp, tempDir, testApp } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -107,6 +108,67 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
       tmp.remove();
     }
   });
+
+  // Debian's fonts-droid-fallback (installed by .ci/run): Chinese and Japanese, no Latin.
+  const fallback = '/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf';
+  it.skipIf(!existsSync(fallback) && process.env['CI'] !== 'true')(
+    'sets the characters DejaVu Sans lacks in the fallback fonts given, and only then',
+    async () => {
+      const description = `承認フローを更新しました (approval flow updated) ${'申請の承認者を変更しました。'.repeat(6)}`;
+      const cjk = event({
+        tenant: 'pdf-cjk',
+        id: 'cjk',
+        actor: { id: 'u-yamada', name: '山田 太郎' },
+        description,
+      });
+      const withFont = await testApp(undefined, undefined, undefined, undefined, {
+        pdfFonts: [loadPdfFont(fallback)],
+      });
+      const tmp = tempDir();
+      /** The actor's events as a PDF of `app`: its text, its fonts, and a PNG to look at. */
+      const exported = async (app: TestApp, name: string) => {
+        expect((await app.post(cjk)).statusCode).toBe(202);
+        const res = await app.app.inject({
+          method: 'GET',
+          url: '/v1/tenants/pdf-cjk/export?format=pdf&actor=u-yamada',
+          headers: { authorization: `Bearer ${app.admin}` },
+        });
+        expect(res.statusCode, res.body).toBe(200);
+        const file = join(tmp.dir, `${name}.pdf`);
+        writeFileSync(file, res.rawPayload);
+        mkdirSync(OUT, { recursive: true });
+        await run('pdftoppm', ['-png', '-r', '80', '-l', '1', file, join(OUT, `cjk-${name}`)]);
+        return {
+          text: (await run('pdftotext', [file, '-'])).stdout,
+          fonts: (await run('pdffonts', [file])).stdout,
+        };
+      };
+      try {
+        const plain = await exported(t, 'plain');
+        const withFallback = await exported(withFont, 'fallback');
+        // DejaVu Sans alone has no glyph for them: each is shown as □, and a note says why.
+        expect(plain.fonts).not.toContain('DroidSansFallback');
+        expect(plain.text).not.toContain('山田');
+        expect(plain.text).toContain('□□ □□');
+        expect(plain.text.replace(/\s+/g, ' ')).toContain('(approval flow updated)');
+        const boxes = [...`山田太郎${description}`].filter((c) => /[^\x20-\x7e]/.test(c));
+        expect(plain.text.replace(/\s+/g, ' ')).toContain(
+          `${boxes.length} characters above, shown as □, are in a script this server has no font for.`,
+        );
+        expect(withFallback.text).not.toContain('□');
+        // With the fallback, the Japanese in it and the Latin in DejaVu Sans, wrapped in the cell.
+        expect(withFallback.fonts).toContain('DroidSansFallback');
+        expect(withFallback.fonts).toContain('DejaVuSans');
+        const text = withFallback.text.replace(/\s+/g, '');
+        expect(text).toContain('山田太郎');
+        expect(text).toContain('承認フローを更新しました(approvalflowupdated)');
+        expect(text).toContain('申請の承認者を変更しました。'.repeat(6));
+      } finally {
+        tmp.remove();
+        await withFont.close();
+      }
+    },
+  );
 
   it('says so when nothing matches, and exports picked ids', async () => {
     const empty = await t.app.inject({
