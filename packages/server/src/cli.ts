@@ -6,7 +6,7 @@
  */
 import { delimiter } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseIpRange, TENANT_PATTERN } from '@hindsight/core';
+import { hasControlCharacters, parseIpRange, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
 import { backupCommand } from './cli-backup.js';
 import {
@@ -295,6 +295,9 @@ async function keysCreate(args: string[]): Promise<void> {
   }
   if (values.tenant !== undefined && !new RegExp(TENANT_PATTERN).test(values.tenant)) {
     throw new UsageError(`Invalid tenant "${values.tenant}".`);
+  }
+  if (values.name !== undefined && hasControlCharacters(values.name)) {
+    throw new UsageError('The key name must not contain control characters.');
   }
   await withStore(storeLocation(values), async (store) => {
     const { token, record } = await createApiKey(store, {

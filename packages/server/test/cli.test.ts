@@ -601,7 +601,7 @@ describe('hindsight keys create', () => {
     expect(stdout).toMatch(/^Usage:\n {2}hindsight serve/);
   });
 
-  it('refuses unknown scopes and missing scopes with exit code 2', async () => {
+  it('refuses unknown scopes, missing scopes and a name with a control character with exit code 2', async () => {
     const tmp = tempDir();
     for (const args of [['--scope', 'events:everything'], []]) {
       const result = await run(process.execPath, [
@@ -618,6 +618,20 @@ describe('hindsight keys create', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/scope/);
     }
+    // A name `keys list` would print raw to a terminal: an escape sequence could rewrite it.
+    const named = await cli(
+      'keys',
+      'create',
+      '--scope',
+      'events:read',
+      '--name',
+      'ci\u001b[2Jkey',
+      '--data',
+      tmp.dir,
+    );
+    expect(named.code).toBe(2);
+    expect(named.stderr).toContain('The key name must not contain control characters.');
+    expect((await cli('keys', 'list', '--data', tmp.dir)).stderr).toContain('No keys.');
     tmp.remove();
   });
 });
