@@ -487,13 +487,34 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  throw new UsageError(`Unknown command "${argv.join(' ')}".`);
+  // `keys frob` names both words; a command's flags are not part of its name.
+  const named = command === 'keys' && rest[0] !== undefined ? `keys ${rest[0]}` : command;
+  throw new UsageError(`Unknown command "${named}".`);
+}
+
+/** Node.js's file errors, in words. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
+/** An error's message, a file error as `Cannot read FILE: why.` rather than Node.js's code. */
+function messageOf(error: unknown): string {
+  const { code, path, syscall } = error as NodeJS.ErrnoException;
+  const why = code === undefined ? undefined : FILE_ERRORS[code];
+  if (why !== undefined && path !== undefined) {
+    const verb = syscall === 'open' || syscall === 'read' || syscall === 'stat' ? 'read' : 'use';
+    return `Cannot ${verb} ${path}: ${why}.`;
+  }
+  return (error as Error).message ?? String(error);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   const usage =
     error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  process.stderr.write(`hindsight: ${(error as Error).message ?? String(error)}\n`);
+  process.stderr.write(`hindsight: ${messageOf(error)}\n`);
   if (usage) process.stderr.write(`\n${USAGE}\n`);
   process.exit(usage ? 2 : 1);
 });

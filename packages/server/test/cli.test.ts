@@ -357,6 +357,12 @@ describe('checkpoint signing key', () => {
     const ok = await verify(file, '--public-key', publicKey, '--checkpoint', anchors);
     expect(ok.stdout).toMatch(/^OK: tenant acme, 120 events/);
     expect(ok.code).toBe(0);
+    // A file it cannot read is named, in words.
+    const unread = await cli('verify', file, '--public-key', join(tmp.dir, 'missing.pub'));
+    expect(unread.code).toBe(1);
+    expect(unread.stderr).toBe(
+      `hindsight: Cannot read ${join(tmp.dir, 'missing.pub')}: no such file or directory.\n`,
+    );
     // The same verdict as JSON, for programs.
     const json = await verify(file, '--public-key', publicKey, '--json');
     expect(json.code).toBe(0);
@@ -968,7 +974,7 @@ describe('hindsight keys list, revoke and rotate', () => {
       [['revoke', key], `Give the key's id (${id}), not the whole key`],
       [['list', 'extra'], 'Unexpected argument'],
       [['list', '--secrets'], "Unknown option '--secrets'"],
-      [['remove', id], `Unknown command "keys remove ${id}`],
+      [['remove', id], 'Unknown command "keys remove".'],
     ] as const) {
       const result = await cli('keys', ...args, ...store);
       expect(result.code, args.join(' ')).toBe(2);
