@@ -22,6 +22,7 @@ import { verifyCommand } from './cli-verify.js';
 import type { ApiKeyRecord } from './store/types.js';
 
 const USAGE = `Usage:
+  hindsight --help | --version
   hindsight serve [--port 3100] [--host 127.0.0.1] [--data DIR | --database-url URL] [--demo]
                   [--geoip-db FILE | --no-geoip] [--origin NAME] [--signing-key FILE]
                   [--anchor-file FILE] [--anchor-url URL] [--public-url URL]
@@ -469,6 +470,17 @@ async function keysRotate(args: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // `--help` (or `-h`) and `--version` anywhere before a `--`, as in `hindsight verify --help`.
+  const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (flags.includes('--help') || flags.includes('-h') || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (flags.includes('--version')) {
+    const { VERSION } = await import('./version.js');
+    process.stdout.write(`hindsight ${VERSION}\n`);
+    return;
+  }
   if (command === 'serve') return serve(rest);
   if (command === 'keys') {
     const [action, ...args] = rest;
@@ -483,7 +495,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'scrub') return scrubCommand(rest);
   if (command === 'legal-hold') return legalHoldCommand(rest);
   if (command === 'retention') return retentionCommand(rest);
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }

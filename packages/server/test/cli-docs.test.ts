@@ -40,11 +40,11 @@ it('documents every command’s flags as its usage shows them, and every environ
   const usageOf = new Map<string, string>();
   let command = '';
   for (const line of commands.split('\n')) {
-    const named = /^ {2}hindsight ([a-z-]+)(?: ([a-z][a-z-]*)(?= |$))?/.exec(line);
+    const named = /^ {2}hindsight ([a-z][a-z-]*)(?: ([a-z][a-z-]*)(?= |$))?/.exec(line);
     if (named) {
       const full = `${named[1]} ${named[2] ?? ''}`.trim();
       command = documented.has(full) ? full : (named[1] ?? '');
-    }
+    } else if (/^ {2}hindsight /.test(line)) command = '';
     if (command !== '') usageOf.set(command, `${usageOf.get(command) ?? ''}\n${line}`);
   }
   expect([...usageOf.keys()].sort()).toEqual([...documented.keys()].sort());

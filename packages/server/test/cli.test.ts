@@ -604,7 +604,21 @@ describe('hindsight keys create', () => {
   it('runs as the installed `hindsight` command', async () => {
     const bin = fileURLToPath(new URL('../bin/hindsight.js', import.meta.url));
     const { stdout } = await run(process.execPath, [bin, '--help']);
-    expect(stdout).toMatch(/^Usage:\n {2}hindsight serve/);
+    expect(stdout).toMatch(/^Usage:\n {2}hindsight --help \| --version\n {2}hindsight serve/);
+    // After a command too, and with nothing else done (no store is opened).
+    for (const args of [
+      ['verify', '--help'],
+      ['serve', '-h'],
+      ['keys', 'create', '--help'],
+    ]) {
+      const shown = await cli(...args, '--data', '/nonexistent/hindsight');
+      expect(shown, args.join(' ')).toMatchObject({ code: 0, stderr: '' });
+      expect(shown.stdout).toBe(stdout);
+    }
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    expect((await cli('--version')).stdout).toBe(`hindsight ${version}\n`);
   });
 
   it('refuses unknown scopes, missing scopes and a name with a control character with exit code 2', async () => {

@@ -30,6 +30,7 @@ import type { PdfFont } from '../pdf-fonts.js';
 import { RetentionJob, type RetentionOptions } from '../retention.js';
 import { leadingProblems, ScrubJob, type ScrubOptions } from '../scrub.js';
 import type { Store } from '../store/types.js';
+import { VERSION } from '../version.js';
 import { ViewerTokens } from '../viewer-tokens.js';
 import { ACCESS_ROUTES } from './access-routes.js';
 import { AuditTrail } from './audit.js';
@@ -54,7 +55,6 @@ export const DEFAULT_RATE_LIMIT: RateLimit = { read: 1200, write: 60_000 };
 
 /** The largest request body accepted (SPEC §3). */
 export const BODY_LIMIT = 4 * 1024 * 1024;
-const VERSION = '0.1.0';
 
 /** What the app is built from. */
 export interface AppOptions {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
@@ -733,9 +734,15 @@ describe('public routes', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json() as {
       openapi: string;
+      info: { version: string };
       paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
     };
     expect(doc.openapi).toBe('3.1.0');
+    // The server package's version, as `hindsight --version` says it.
+    const manifest = new URL('../../package.json', import.meta.url);
+    expect(doc.info.version).toBe(
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version,
+    );
     expect(Object.keys(doc.paths).sort()).toEqual([
       '/healthz',
       '/metrics',
