@@ -11,7 +11,6 @@ import {
   hasControlCharacters,
   type RetentionSettings,
   TENANT_PATTERN,
-  type TenantSettings,
 } from '@hindsight/core';
 import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import type { Store } from './store/types.js';
@@ -270,12 +269,13 @@ export async function retentionCommand(args: string[]): Promise<void> {
     throw new UsageError('Give --days or --category C=N to set.');
   }
   await withStore(storeLocation(values), async (store) => {
-    const { settings } = await store.tenantSettings(tenant);
-    const before: RetentionSettings = settings.retention ?? {};
-    const next = nextPolicy(before, values.days, values.category ?? []);
-    const updated: TenantSettings = { ...settings, retention: next };
-    if (Object.keys(next).length === 0) delete updated.retention;
-    await store.putTenantSettings(tenant, updated);
+    const { before: stored, after } = await store.updateTenantSettings(tenant, (settings) => {
+      const { retention, ...rest } = settings;
+      const policy = nextPolicy(retention ?? {}, values.days, values.category ?? []);
+      return Object.keys(policy).length === 0 ? rest : { ...rest, retention: policy };
+    });
+    const before: RetentionSettings = stored.retention ?? {};
+    const next: RetentionSettings = after.settings.retention ?? {};
     await record(
       store,
       cliEntry(tenant, 'retention.changed', 'changed the retention policy', {

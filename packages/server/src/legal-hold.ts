@@ -42,18 +42,19 @@ export async function placeLegalHold(
   reason: string,
   now = new Date(),
 ): Promise<{ hold: LegalHold; placed: boolean }> {
-  const { settings } = await store.tenantSettings(tenant);
-  const placed = settings.legalHold === undefined;
-  const hold: LegalHold = { reason, since: settings.legalHold?.since ?? now.toISOString() };
-  await store.putTenantSettings(tenant, { ...settings, legalHold: hold });
-  return { hold, placed };
+  const { before, after } = await store.updateTenantSettings(tenant, (settings) => ({
+    ...settings,
+    legalHold: { reason, since: settings.legalHold?.since ?? now.toISOString() },
+  }));
+  return { hold: after.settings.legalHold as LegalHold, placed: before.legalHold === undefined };
 }
 
 /** Lifts the tenant's hold; answers the hold lifted, or `null` when there was none. */
 export async function liftLegalHold(store: Store, tenant: string): Promise<LegalHold | null> {
-  const { settings } = await store.tenantSettings(tenant);
-  const { legalHold, ...rest } = settings;
-  if (legalHold === undefined) return null;
-  await store.putTenantSettings(tenant, rest);
-  return legalHold;
+  const { before } = await store.updateTenantSettings(tenant, (settings) => {
+    if (settings.legalHold === undefined) return settings;
+    const { legalHold: _lifted, ...rest } = settings;
+    return rest;
+  });
+  return before.legalHold ?? null;
 }

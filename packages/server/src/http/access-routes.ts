@@ -198,31 +198,32 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
     handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const body = checkBody(TenantSettings, req.body);
-      const stored = (await ctx.store.tenantSettings(tenant)).settings;
-      // The legal hold is placed and lifted only through its own routes, which record it.
-      if (
-        body.legalHold !== undefined &&
-        JSON.stringify(body.legalHold) !== JSON.stringify(stored.legalHold)
-      ) {
-        throw new HindsightError(
-          'invalid_request',
-          'Place or lift a legal hold with PUT or DELETE /v1/tenants/{tenant}/legal-hold, not ' +
-            'through the settings.',
-        );
-      }
-      const { legalHold: _ignored, ...rest } = body;
-      const next = { ...rest, ...(stored.legalHold ? { legalHold: stored.legalHold } : {}) };
-      const saved = await ctx.store.putTenantSettings(tenant, next);
-      if (JSON.stringify(stored.retention ?? {}) !== JSON.stringify(next.retention ?? {})) {
+      const { legalHold: _kept, ...rest } = body;
+      const { before, after } = await ctx.store.updateTenantSettings(tenant, (stored) => {
+        // The legal hold is placed and lifted only through its own routes, which record it.
+        if (
+          body.legalHold !== undefined &&
+          JSON.stringify(body.legalHold) !== JSON.stringify(stored.legalHold)
+        ) {
+          throw new HindsightError(
+            'invalid_request',
+            'Place or lift a legal hold with PUT or DELETE /v1/tenants/{tenant}/legal-hold, ' +
+              'not through the settings.',
+          );
+        }
+        return { ...rest, ...(stored.legalHold ? { legalHold: stored.legalHold } : {}) };
+      });
+      const retention = { before: before.retention ?? {}, after: after.settings.retention ?? {} };
+      if (JSON.stringify(retention.before) !== JSON.stringify(retention.after)) {
         await ctx.audit.record(principal, req, {
           tenant,
           action: 'retention.changed',
           log: 'all',
           description: 'changed the retention policy',
-          metadata: { before: stored.retention ?? {}, after: next.retention ?? {} },
+          metadata: retention,
         });
       }
-      return saved;
+      return after;
     },
   },
 ];

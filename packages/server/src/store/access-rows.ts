@@ -4,7 +4,12 @@
  * numbers them, see {@link numberPlaceholders}).
  */
 import type { TenantSettings } from '@hindsight/core';
-import type { StoredTenantSettings, ViewerRevocation, ViewerTokenRef } from './types.js';
+import type {
+  StoredTenantSettings,
+  TenantSettingsUpdate,
+  ViewerRevocation,
+  ViewerTokenRef,
+} from './types.js';
 
 /** The tables, in SQL both databases take. */
 export const ACCESS_TABLES = `
@@ -54,6 +59,45 @@ export async function putTenantSettings(
     [tenant, JSON.stringify(settings), updatedAt],
   );
   return { settings, updatedAt };
+}
+
+/** How often {@link updateTenantSettings} reads again after losing a race, before it gives up. */
+const SETTINGS_ATTEMPTS = 50;
+
+/**
+ * Changes a tenant's settings by compare-and-set: the new settings are written only if the
+ * stored ones are still those `change` was given; else `change` runs again on the newer ones.
+ * So a change made meanwhile by another request, server or the CLI is never overwritten.
+ * `change` returning its argument itself writes nothing.
+ */
+export async function updateTenantSettings(
+  run: RunSql,
+  tenant: string,
+  change: (settings: TenantSettings) => TenantSettings,
+): Promise<TenantSettingsUpdate> {
+  for (let attempt = 1; attempt <= SETTINGS_ATTEMPTS; attempt++) {
+    const [row] = await run<{ settings: string; updated_at: string }>(
+      'SELECT settings, updated_at FROM tenant_settings WHERE tenant = ?',
+      [tenant],
+    );
+    const before = row ? (JSON.parse(row.settings) as TenantSettings) : {};
+    const after = change(before);
+    if (after === before) {
+      return { before, after: { settings: before, updatedAt: row?.updated_at ?? null } };
+    }
+    const updatedAt = new Date().toISOString();
+    // A row inserted meanwhile by another writer matches no stored text: ''.
+    const written = await run(
+      'INSERT INTO tenant_settings (tenant, settings, updated_at) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (tenant) DO UPDATE SET settings = excluded.settings, ' +
+        'updated_at = excluded.updated_at WHERE tenant_settings.settings = ? RETURNING tenant',
+      [tenant, JSON.stringify(after), updatedAt, row?.settings ?? ''],
+    );
+    if (written.length === 1) return { before, after: { settings: after, updatedAt } };
+  }
+  throw new Error(
+    `The settings of tenant "${tenant}" changed under ${SETTINGS_ATTEMPTS} attempts in a row to change them.`,
+  );
 }
 
 export async function revokeViewerTokens(run: RunSql, r: ViewerRevocation): Promise<void> {

@@ -102,6 +102,7 @@ import type {
   Store,
   StoredTenantSettings,
   StoredView,
+  TenantSettingsUpdate,
   ViewerRevocation,
   ViewerTokenRef,
 } from './types.js';
@@ -922,6 +923,14 @@ class PostgresStore implements Store {
   async putTenantSettings(tenant: string, settings: TenantSettings): Promise<StoredTenantSettings> {
     this.#assertOpen();
     return access.putTenantSettings(this.#run, tenant, settings);
+  }
+
+  async updateTenantSettings(
+    tenant: string,
+    change: (settings: TenantSettings) => TenantSettings,
+  ): Promise<TenantSettingsUpdate> {
+    this.#assertOpen();
+    return access.updateTenantSettings(this.#run, tenant, change);
   }
 
   async revokeViewerTokens(revocation: ViewerRevocation): Promise<void> {

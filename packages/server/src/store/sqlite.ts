@@ -63,6 +63,7 @@ import type {
   Store,
   StoredTenantSettings,
   StoredView,
+  TenantSettingsUpdate,
   ViewerRevocation,
   ViewerTokenRef,
 } from './types.js';
@@ -501,6 +502,14 @@ class SqliteStore implements Store {
   async putTenantSettings(tenant: string, settings: TenantSettings): Promise<StoredTenantSettings> {
     this.#assertOpen();
     return access.putTenantSettings(this.#run, tenant, settings);
+  }
+
+  async updateTenantSettings(
+    tenant: string,
+    change: (settings: TenantSettings) => TenantSettings,
+  ): Promise<TenantSettingsUpdate> {
+    this.#assertOpen();
+    return access.updateTenantSettings(this.#run, tenant, change);
   }
 
   async revokeViewerTokens(revocation: ViewerRevocation): Promise<void> {

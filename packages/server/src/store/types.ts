@@ -226,6 +226,12 @@ export interface StoredTenantSettings {
   readonly updatedAt: string | null;
 }
 
+/** What {@link Store.updateTenantSettings} changed: the settings before, and as stored. */
+export interface TenantSettingsUpdate {
+  readonly before: TenantSettings;
+  readonly after: StoredTenantSettings;
+}
+
 /** A viewer token as revocations name it: its tenant, id, viewer and when it was issued. */
 export interface ViewerTokenRef {
   readonly tenant: string;
@@ -506,6 +512,16 @@ export interface Store {
   tenantSettings(tenant: string): Promise<StoredTenantSettings>;
   /** Replaces a tenant's settings. */
   putTenantSettings(tenant: string, settings: TenantSettings): Promise<StoredTenantSettings>;
+  /**
+   * Changes a tenant's settings without losing a change made meanwhile: `change` gets the
+   * stored settings and returns the new ones (or its argument itself, to write nothing); when
+   * another writer changed them first, it runs again on theirs. `change` must not have side
+   * effects; what it throws is thrown. Resolves the settings it changed and as stored.
+   */
+  updateTenantSettings(
+    tenant: string,
+    change: (settings: TenantSettings) => TenantSettings,
+  ): Promise<TenantSettingsUpdate>;
 
   /**
    * Records a revocation of viewer tokens: one token by id, or every token of a viewer issued

@@ -972,6 +972,57 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect((await store.tenantSettings('other-t')).settings).toEqual({});
       });
 
+      it('changes settings without losing a change made meanwhile, from another connection too', async () => {
+        const second = await harness.another();
+        try {
+          // Twelve changes at once, half through each connection: each adds its own category.
+          const categories = Array.from({ length: 12 }, (_, i) => `c${i}`);
+          await Promise.all(
+            categories.map((c, i) =>
+              (i % 2 ? second : store).updateTenantSettings('cas-t', (s) => ({
+                ...s,
+                retention: {
+                  ...s.retention,
+                  categories: { ...s.retention?.categories, [c]: i + 1 },
+                },
+              })),
+            ),
+          );
+          expect((await store.tenantSettings('cas-t')).settings.retention?.categories).toEqual(
+            Object.fromEntries(categories.map((c, i) => [c, i + 1])),
+          );
+          const { before, after } = await store.updateTenantSettings('cas-t', (s) => ({
+            ...s,
+            embed: { title: 'Audit' },
+          }));
+          expect(before.embed).toBeUndefined();
+          expect(after.settings.embed).toEqual({ title: 'Audit' });
+          expect(await store.tenantSettings('cas-t')).toEqual(after);
+          // Its argument itself: nothing written. A throw: thrown, nothing written.
+          expect((await second.updateTenantSettings('cas-t', (s) => s)).after).toEqual(after);
+          await expect(
+            store.updateTenantSettings('cas-t', () => {
+              throw new Error('refused');
+            }),
+          ).rejects.toThrow('refused');
+          expect(await store.tenantSettings('cas-t')).toEqual(after);
+          // A tenant with no settings yet, created by two at once.
+          await Promise.all(
+            [store, second].map((s, i) =>
+              s.updateTenantSettings('cas-new', (settings) => ({
+                ...settings,
+                retention: { categories: { ...settings.retention?.categories, [`n${i}`]: 5 } },
+              })),
+            ),
+          );
+          expect((await store.tenantSettings('cas-new')).settings).toEqual({
+            retention: { categories: { n0: 5, n1: 5 } },
+          });
+        } finally {
+          await second.close();
+        }
+      });
+
       it('revokes one token, or a viewer’s tokens issued until then, in its tenant only', async () => {
         const now = NOW.getTime();
         const token = (
