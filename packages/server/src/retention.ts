@@ -17,7 +17,6 @@ import {
   type TenantSettings,
 } from '@hindsight/core';
 import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
-import { legalHoldOf } from './legal-hold.js';
 import { countOf } from './plural.js';
 import { gapsOf, prunedLines } from './pruned-lines.js';
 import type { PruneRule, Store } from './store/types.js';
@@ -210,8 +209,6 @@ export async function runRetention(
     for (const [tenant, plan] of plans) {
       for (;;) {
         if (run.signal?.aborted) break;
-        // Checked before every step: a hold placed during a run stops it at once.
-        if ((await legalHoldOf(store, tenant)) !== null) break;
         const started = performance.now();
         const step = await store.prune({
           tenant,
@@ -220,7 +217,8 @@ export async function runRetention(
           limit: options.batchSize ?? DEFAULT_BATCH,
         });
         for (const [category, n] of Object.entries(step.byCategory)) add(tenant, category, n);
-        if (!step.more) break;
+        // A hold placed during the run: the store removed nothing, and the run stops there.
+        if (step.held || !step.more) break;
         const pause = options.pauseMs ?? PAUSE_FACTOR * (performance.now() - started);
         await new Promise((resolve) => setTimeout(resolve, pause));
       }

@@ -6,6 +6,7 @@
 import {
   type ErasureSubject,
   eraseEvent,
+  type LegalHold,
   leafHash,
   parseIp,
   type StoredEvent,
@@ -18,6 +19,14 @@ import { saltsOf } from './append-plan.js';
 
 /** Most events one deletion request names. */
 export const MAX_REDACTIONS = 1000;
+
+/**
+ * The legal hold the tenant's settings (as stored JSON text, or absent) hold, if any: read by
+ * each removal inside its own transaction, so that a hold placed meanwhile is seen.
+ */
+export function legalHoldIn(settingsText: string | null | undefined): LegalHold | undefined {
+  return settingsText ? (JSON.parse(settingsText) as TenantSettings).legalHold : undefined;
+}
 
 /**
  * Throws `legal_hold` while the tenant's settings (as stored JSON text, or absent) hold a

@@ -8,7 +8,9 @@
  * The tree (`tree_nodes`) is kept whole; removed seqs are recorded in `pruned_ranges`
  * (migration 4 of `postgres-schema.ts`).
  */
+
 import type { PoolClient } from 'pg';
+import { legalHoldIn } from './erase-plan.js';
 import { actorKeySql } from './postgres-projections.js';
 import { PARTITIONED_TABLES, partitionName } from './postgres-schema.js';
 import { runsOf } from './seq-runs.js';
@@ -117,6 +119,7 @@ const DELETE_SQL = removalSql(
  */
 export async function pruneStep(
   client: PoolClient,
+  tenant: string,
   tenantId: number,
   rules: readonly PruneRule[],
   maxSeq: number,
@@ -125,6 +128,11 @@ export async function pruneStep(
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1, $2)', [PRUNE_LOCK, tenantId]);
+    // A hold placed since the run began stops it here; held against change until the commit.
+    if (await heldTenants(client, [tenant])) {
+      await client.query('COMMIT');
+      return { removed: 0, byCategory: {}, more: false, held: true };
+    }
     const times: Date[] = [];
     const seqs: number[] = [];
     for (const rule of rules) {
@@ -264,16 +272,29 @@ export async function monthExpired(
 }
 
 /**
+ * Whether any of the tenants is under legal hold, their settings locked against change until
+ * the caller's transaction ends (a hold placed meanwhile waits for it, and then applies).
+ */
+async function heldTenants(client: PoolClient, tenants: readonly string[]): Promise<boolean> {
+  const { rows } = await client.query<{ settings: string }>(
+    'SELECT settings FROM tenant_settings WHERE tenant = ANY($1) FOR SHARE',
+    [tenants],
+  );
+  return rows.some((row) => legalHoldIn(row.settings) !== undefined);
+}
+
+/**
  * Drops a month's partitions whose every event has expired (the caller checked every tenant's
  * policy with {@link monthExpired}), in one transaction: the summaries lose the month's
  * events and their seqs are recorded as pruned (under a lock that holds back appends to this
  * month only), then both partitions are detached and dropped — no row is deleted one by one.
- * Answers the removed events per tenant and category.
+ * Answers the removed events per tenant and category, or `null` (nothing dropped) when one of
+ * the month's tenants is under legal hold.
  */
 export async function dropExpiredMonth(
   client: PoolClient,
   month: number,
-): Promise<Array<{ tenant: string; category: string; n: number }>> {
+): Promise<Array<{ tenant: string; category: string; n: number }> | null> {
   const events = partitionName('events', month);
   await client.query('BEGIN');
   try {
@@ -282,6 +303,16 @@ export async function dropExpiredMonth(
     const tenants = await client.query<{ id: number; name: string }>(
       `SELECT t.id, t.name FROM tenants t WHERE EXISTS (SELECT 1 FROM ${events} e WHERE e.tenant_id = t.id)`,
     );
+    // A hold placed since the run planned this drop keeps the month.
+    if (
+      await heldTenants(
+        client,
+        tenants.rows.map((t) => t.name),
+      )
+    ) {
+      await client.query('ROLLBACK');
+      return null;
+    }
     const removed: Array<{ tenant: string; category: string; n: number }> = [];
     const summaries = removalSql(
       `SELECT ${REMOVED_COLUMNS} FROM ${events} WHERE tenant_id = $1`,

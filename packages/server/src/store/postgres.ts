@@ -843,7 +843,7 @@ class PostgresStore implements Store {
     return this.#withClient(async (client) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await pruneStep(client, tenantId, rules, maxSeq, limit);
+          return await pruneStep(client, request.tenant, tenantId, rules, maxSeq, limit);
         } catch (error) {
           // A lock cycle with a group commit (both touch the summaries): nothing was removed.
           const code = (error as { code?: unknown }).code;
@@ -881,6 +881,7 @@ class PostgresStore implements Store {
           if (endMs > Date.now()) break;
           if (!(await monthExpired(client, month, endMs, expired))) continue;
           const removed = await dropExpiredMonth(client, month);
+          if (removed === null) continue;
           this.#months.delete(month);
           dropped.push({ month, removed });
         }

@@ -9,7 +9,9 @@
  * (`tree_nodes`) is kept whole, and the removed seqs are recorded in `pruned_ranges`, so that
  * a verifiable export tells pruned events from events deleted by hand.
  */
+
 import type Database from 'better-sqlite3';
+import { legalHoldIn } from './erase-plan.js';
 import { runsOf } from './seq-runs.js';
 import { actorKeySql, DAY_POS, HOUR_POS, SLOTS_PER_MS } from './sqlite-projections.js';
 import { eventRemover } from './sqlite-remove.js';
@@ -27,6 +29,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS pruned_ranges_end ON pruned_ranges (tenant_id,
 
 /** A pruning step as it crosses to the writer thread. */
 export interface PruneStep {
+  readonly tenant: string;
   readonly tenantId: number;
   readonly rules: readonly PruneRule[];
   readonly maxSeq: number;
@@ -71,6 +74,7 @@ export class Pruner {
         'SELECT pos, seq, category FROM events WHERE tenant_id = ? AND category = ? AND pos < ? ' +
           'AND seq <= ? ORDER BY pos LIMIT ?',
       ),
+      settings: p('SELECT settings FROM tenant_settings WHERE tenant = ?').pluck(),
       clearBatch: p('DELETE FROM temp.prune_batch'),
       addBatch: p('INSERT INTO temp.prune_batch (pos) VALUES (?)'),
       tally: p(
@@ -118,7 +122,11 @@ export class Pruner {
     return this.#step.immediate(step);
   }
 
-  #prune({ tenantId, rules, maxSeq, limit }: PruneStep): PruneResult {
+  #prune({ tenant, tenantId, rules, maxSeq, limit }: PruneStep): PruneResult {
+    // A hold placed since the run began stops it here, in the step's transaction.
+    if (legalHoldIn(this.#stmt.settings.get(tenant) as string | undefined)) {
+      return { removed: 0, byCategory: {}, more: false, held: true };
+    }
     // The oldest expired events across the rules, in time order: removed together, they share
     // the pages of the table and of every index led by time, where one category's oldest alone
     // would each sit on a page of its own among the others.

@@ -453,7 +453,7 @@ class SqliteStore implements Store {
     const response = await this.#change('Expired events could not be removed.', (id) => ({
       type: 'prune',
       id,
-      step: { tenantId, rules: [...rules], maxSeq, limit },
+      step: { tenant: request.tenant, tenantId, rules: [...rules], maxSeq, limit },
     }));
     return response.pruned as PruneResult;
   }

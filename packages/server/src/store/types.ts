@@ -279,6 +279,8 @@ export interface PruneResult {
   readonly byCategory: Readonly<Record<string, number>>;
   /** `true` when the step stopped at its limit: expired events may remain. */
   readonly more: boolean;
+  /** `true` when the tenant was under legal hold as the step began: nothing was removed. */
+  readonly held?: boolean;
 }
 
 /** What an erasure changed (issue #9). */
@@ -473,13 +475,15 @@ export interface Store {
    * Removes up to `limit` expired events (retention, issue #9) in one transaction, with every
    * row derived from them (targets, search words; the counts of the summaries), and records
    * their seqs as pruned. The tree keeps every node, so checkpoints and proofs stay valid.
+   * Removes nothing (`held`) while the tenant is under legal hold, read in that transaction.
    */
   prune(request: PruneRequest): Promise<PruneResult>;
 
   /**
    * Where the store keeps months apart (PostgreSQL partitions): drops, oldest first, each past
    * month whose every tenant and category `expired` says has expired — cheaper than removing
-   * its events one by one. Absent where months are not kept apart (SQLite).
+   * its events one by one — and none of whose tenants is under legal hold, read in the drop's
+   * transaction. Absent where months are not kept apart (SQLite).
    */
   dropExpiredMonths?(expired: MonthExpiry): Promise<MonthDrop[]>;
 

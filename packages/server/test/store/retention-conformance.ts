@@ -179,6 +179,41 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
       ]);
     });
 
+    it('reads the hold in each removal’s own transaction: a hold placed once a run has planned stops it', async () => {
+      const store = ctx.store();
+      const { tenant } = await seeded();
+      // What a run planned before the hold was placed.
+      const request = {
+        tenant,
+        rules: [{ category: 'changes', beforeMs: NOW - 90 * 86_400_000 }],
+        maxSeq: 100,
+        limit: 100,
+      };
+      await placeLegalHold(store, tenant, 'Placed during the run');
+      expect(await store.prune(request)).toEqual({
+        removed: 0,
+        byCategory: {},
+        more: false,
+        held: true,
+      });
+      expect(await ids(tenant)).toHaveLength(6);
+      // Where whole months are dropped: not a month with a held tenant's events in it.
+      const late = ctx.freshTenant();
+      // No other test has events in May 2022.
+      await ingest([
+        { tenant: late, action: 'a.b', actor: { id: 'a' }, time: '2022-05-04T00:00:00Z' },
+      ]);
+      await placeLegalHold(store, late, 'Placed during the run');
+      const dropped = await store.dropExpiredMonths?.({
+        expired: (t) => t === late,
+        maxSeq: () => Number.MAX_SAFE_INTEGER,
+      });
+      if (dropped !== undefined) expect(dropped.map((d) => d.month)).not.toContain(202205);
+      expect(await ids(late)).toHaveLength(1);
+      await liftLegalHold(store, tenant);
+      expect((await store.prune(request)).removed).toBe(3);
+    });
+
     it('stays verifiable after pruning: export, proofs of retained events, new checkpoints', async () => {
       const store = ctx.store();
       const { tenant } = await seeded();
