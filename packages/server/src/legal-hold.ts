@@ -2,34 +2,19 @@
  * Legal hold (issue #9): while a tenant holds, nothing of its log is pruned, erased or deleted.
  * The hold lives in the tenant's settings (`legalHold: { reason, since }`); it is placed and
  * lifted only through these functions (the `legal-hold` routes and CLI), which the settings
- * route leaves alone.
+ * route leaves alone, by compare-and-set (`Store.updateTenantSettings`).
  */
 import type { LegalHold } from '@hindsight/core';
-import { HindsightError } from './errors.js';
 import type { Store } from './store/types.js';
 
 /**
- * The tenant's legal hold, or `null` when it holds none. Call it right before removing
- * anything of a tenant's log (retention, erasure, deletion).
- * @example if (await legalHoldOf(store, 'acme')) throw …
+ * The tenant's legal hold, or `null` when it holds none: what it is now, for showing. Whatever
+ * removes events reads the hold in its own transaction instead (`Store.prune`, `erase`,
+ * `redact`, `dropExpiredMonths`), so that a hold placed meanwhile is never missed.
+ * @example (await legalHoldOf(store, 'acme'))?.reason
  */
 export async function legalHoldOf(store: Store, tenant: string): Promise<LegalHold | null> {
   return (await store.tenantSettings(tenant)).settings.legalHold ?? null;
-}
-
-/**
- * Throws `legal_hold` when the tenant is under legal hold: for the routes that would remove
- * something of its log.
- */
-export async function assertNoLegalHold(store: Store, tenant: string): Promise<void> {
-  const hold = await legalHoldOf(store, tenant);
-  if (hold) {
-    throw new HindsightError(
-      'legal_hold',
-      `The log of tenant "${tenant}" is under legal hold since ${hold.since} ("${hold.reason}"): ` +
-        'nothing of it may be removed until an admin lifts the hold.',
-    );
-  }
 }
 
 /**
