@@ -638,7 +638,7 @@ describe('hindsight keys create', () => {
       expect(result.code).toBe(2);
       expect(result.stderr).toMatch(/scope/);
     }
-    // A name `keys list` would print raw to a terminal: an escape sequence could rewrite it.
+    // A name with a control character, refused as the API refuses them in every text value.
     const named = await cli(
       'keys',
       'create',
