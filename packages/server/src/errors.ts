@@ -82,6 +82,13 @@ export const ERROR_CODES = {
       'until an admin lifts the hold (`DELETE /v1/tenants/{tenant}/legal-hold`); nothing was ' +
       'changed.',
   },
+  precondition_failed: {
+    status: 412,
+    description:
+      'The settings changed since they were read: the `If-Match` header names an `ETag` they no ' +
+      'longer have. Read them again (`GET`), make the change on what they hold now, and send it ' +
+      'with the new `ETag`; nothing was changed.',
+  },
   request_timeout: {
     status: 408,
     description:

@@ -3,12 +3,19 @@
  * caller is (for the console), and tenant settings (how the embedded console looks, who may
  * frame it).
  */
+import { createHash } from 'node:crypto';
 import { TenantSettings } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import { authorize } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { MAX_TOKEN_SECONDS, ViewerTokenRequest } from '../viewer-tokens.js';
-import { AUTH_ERRORS, checkBody, type RouteSpec, TenantParams } from './routes.js';
+import {
+  AUTH_ERRORS,
+  checkBody,
+  type RouteHeader,
+  type RouteSpec,
+  TenantParams,
+} from './routes.js';
 
 const TokenId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 
@@ -39,6 +46,25 @@ const StoredSettings = Type.Object({
   settings: TenantSettings,
   updatedAt: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** The `ETag` of a tenant's settings: a digest of their JSON, quoted (RFC 9110). */
+function settingsEtag(settings: TenantSettings): string {
+  return `"${createHash('sha256').update(JSON.stringify(settings)).digest('base64url').slice(0, 22)}"`;
+}
+
+/**
+ * Whether an `If-Match` header (`*`, or a list of entity tags) names `etag`. A weak tag
+ * (`W/"…"`) never matches: `If-Match` compares strongly (RFC 9110 §13.1.1).
+ */
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim() === etag);
+}
+
+const SETTINGS_ETAG: RouteHeader = {
+  name: 'ETag',
+  description: 'Names the settings as they are now; send it back in `If-Match` with a change.',
+};
 
 export const ACCESS_ROUTES: readonly RouteSpec[] = [
   {
@@ -173,9 +199,12 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
     params: TenantParams,
     success: { status: 200, description: 'The settings.', schema: StoredSettings },
     errors: ['invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req) => {
+    responseHeaders: [SETTINGS_ETAG],
+    handler: async (ctx, req, reply) => {
       const { tenant } = req.params as { tenant: string };
-      return ctx.store.tenantSettings(tenant);
+      const stored = await ctx.store.tenantSettings(tenant);
+      reply.header('etag', settingsEtag(stored.settings));
+      return stored;
     },
   },
   {
@@ -189,17 +218,36 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
       '`embed.title`: how it looks there. `retention` (days per category, docs/retention.md) ' +
       'and `displayWindowDays` (how far back the console shows by default); a change of ' +
       '`retention` is recorded in the tenant’s `audit` log. `legalHold` is kept as it is: ' +
-      'place and lift it with `/v1/tenants/{tenant}/legal-hold`.',
+      'place and lift it with `/v1/tenants/{tenant}/legal-hold`. With `If-Match` (the `ETag` ' +
+      'of a `GET`), the settings are replaced only if nobody changed them since (`412` else).',
     scope: 'admin',
     params: TenantParams,
     body: TenantSettings,
     success: { status: 200, description: 'The settings as stored.', schema: StoredSettings },
-    errors: ['invalid_json', 'invalid_request', ...AUTH_ERRORS],
-    handler: async (ctx, req, _reply, principal) => {
+    errors: ['invalid_json', 'invalid_request', 'precondition_failed', ...AUTH_ERRORS],
+    headers: [
+      {
+        name: 'If-Match',
+        description:
+          'The `ETag` of the settings this change was made on (or `*`): when they have ' +
+          'changed since, nothing is written and the answer is `412 precondition_failed`.',
+      },
+    ],
+    responseHeaders: [SETTINGS_ETAG],
+    handler: async (ctx, req, reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const body = checkBody(TenantSettings, req.body);
       const { legalHold: _kept, ...rest } = body;
+      const ifMatch = req.headers['if-match'];
       const { before, after } = await ctx.store.updateTenantSettings(tenant, (stored) => {
+        // Checked on what the write replaces, in the same compare-and-set.
+        if (ifMatch !== undefined && !etagMatches(ifMatch, settingsEtag(stored))) {
+          throw new HindsightError(
+            'precondition_failed',
+            `The settings of tenant "${tenant}" changed since the ETag ${ifMatch} was read; ` +
+              'nothing was changed. Read them again and send the change with the new ETag.',
+          );
+        }
         // The legal hold is placed and lifted only through its own routes, which record it.
         if (
           body.legalHold !== undefined &&
@@ -223,6 +271,7 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
           metadata: retention,
         });
       }
+      reply.header('etag', settingsEtag(after.settings));
       return after;
     },
   },

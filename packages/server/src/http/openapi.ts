@@ -102,7 +102,17 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       summary: route.summary,
       ...(route.description === undefined ? {} : { description: route.description }),
       ...(route.scope === null ? { security: [] } : { 'x-required-scope': route.scope }),
-      parameters: [...parameters(route), ...(route.body === undefined ? [] : [CONTENT_ENCODING])],
+      parameters: [
+        ...parameters(route),
+        ...(route.headers ?? []).map((header) => ({
+          name: header.name,
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: header.description,
+        })),
+        ...(route.body === undefined ? [] : [CONTENT_ENCODING]),
+      ],
       ...(route.body === undefined
         ? {}
         : {
@@ -114,6 +124,16 @@ export function openApiDocument(routes: readonly RouteSpec[], version: string): 
       responses: {
         [String(route.success.status)]: {
           description: route.success.description,
+          ...(route.responseHeaders === undefined
+            ? {}
+            : {
+                headers: Object.fromEntries(
+                  route.responseHeaders.map((header) => [
+                    header.name,
+                    { description: header.description, schema: { type: 'string' } },
+                  ]),
+                ),
+              }),
           ...(route.success.status === 204
             ? {}
             : {

@@ -72,6 +72,12 @@ export interface RouteContext {
   };
 }
 
+/** A header a route reads or answers with. */
+export interface RouteHeader {
+  readonly name: string;
+  readonly description: string;
+}
+
 /** One route: how it is served and how it is documented. */
 export interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -102,6 +108,10 @@ export interface RouteSpec {
     readonly contentType?: string | readonly [string, ...string[]];
   };
   readonly errors: readonly ErrorCode[];
+  /** Request headers the route reads, for the OpenAPI document. */
+  readonly headers?: readonly RouteHeader[];
+  /** Response headers of its success, for the OpenAPI document. */
+  readonly responseHeaders?: readonly RouteHeader[];
   /** Also accepts `application/x-www-form-urlencoded` bodies (as Twilio sends webhooks). */
   readonly formBody?: boolean;
   /**

@@ -101,3 +101,75 @@ describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
     expect(await auditActions('held-not')).toEqual(['legal_hold.placed']);
   });
 });
+
+describe('GET and PUT /v1/tenants/{tenant}/settings with ETag and If-Match', () => {
+  const settingsOf = (headers: Record<string, string> = {}, body?: unknown) =>
+    t.app.inject({
+      method: body === undefined ? 'GET' : 'PUT',
+      url: '/v1/tenants/etags/settings',
+      headers: {
+        authorization: `Bearer ${t.admin}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+    });
+
+  it('replaces the settings only if they are still those the ETag names', async () => {
+    const first = await settingsOf();
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    // Two programs read the same settings; the first write wins, the second is refused.
+    const mine = await settingsOf({ 'if-match': etag }, { embed: { title: 'Mine' } });
+    expect(mine.statusCode, mine.body).toBe(200);
+    const newer = String(mine.headers.etag);
+    expect(newer).not.toBe(etag);
+    const theirs = await settingsOf({ 'if-match': etag }, { retention: { days: 30 } });
+    expect(theirs.statusCode).toBe(412);
+    expect(theirs.json()).toMatchObject({ error: { code: 'precondition_failed' } });
+    const now = await settingsOf();
+    expect(now.json()).toMatchObject({ settings: { embed: { title: 'Mine' } } });
+    expect(now.headers.etag).toBe(newer);
+    // Nothing was written: no retention change was recorded either.
+    expect(await auditActions('etags')).toEqual([]);
+    // One of several tags; `*`; a weak tag never matches (strong comparison).
+    const listed = await settingsOf({ 'if-match': `"other", ${newer}` }, { embed: { title: 'A' } });
+    expect(listed.statusCode).toBe(200);
+    expect((await settingsOf({ 'if-match': '*' }, { embed: { title: 'B' } })).statusCode).toBe(200);
+    const weak = await settingsOf(
+      { 'if-match': `W/${String((await settingsOf()).headers.etag)}` },
+      {},
+    );
+    expect(weak.statusCode).toBe(412);
+    // A hold placed meanwhile changes the ETag: a change made on the settings before it is
+    // refused rather than written next to a hold it never saw.
+    const before = String((await settingsOf()).headers.etag);
+    await t.send('PUT', '/v1/tenants/etags/legal-hold', { reason: 'Case 12' });
+    expect((await settingsOf({ 'if-match': before }, { embed: {} })).statusCode).toBe(412);
+    await t.send('DELETE', '/v1/tenants/etags/legal-hold');
+  });
+
+  it('documents the headers and the 412 in the OpenAPI document', async () => {
+    const doc = (await t.app.inject({ url: '/v1/openapi.json' })).json() as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters: Array<{ name: string; in: string }>;
+            responses: Record<string, { headers?: Record<string, unknown> }>;
+          }
+        >
+      >;
+    };
+    const put = doc.paths['/v1/tenants/{tenant}/settings']?.['put'];
+    expect(put?.parameters).toContainEqual(
+      expect.objectContaining({ name: 'If-Match', in: 'header' }),
+    );
+    expect(Object.keys(put?.responses ?? {})).toContain('412');
+    expect(put?.responses['200']?.headers).toHaveProperty('ETag');
+    expect(
+      doc.paths['/v1/tenants/{tenant}/settings']?.['get']?.responses['200']?.headers,
+    ).toHaveProperty('ETag');
+  });
+});
