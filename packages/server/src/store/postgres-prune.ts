@@ -8,7 +8,6 @@
  * The tree (`tree_nodes`) is kept whole; removed seqs are recorded in `pruned_ranges`
  * (migration 4 of `postgres-schema.ts`).
  */
-
 import type { PoolClient } from 'pg';
 import { legalHoldIn } from './erase-plan.js';
 import { actorKeySql } from './postgres-projections.js';
@@ -304,12 +303,8 @@ export async function dropExpiredMonth(
       `SELECT t.id, t.name FROM tenants t WHERE EXISTS (SELECT 1 FROM ${events} e WHERE e.tenant_id = t.id)`,
     );
     // A hold placed since the run planned this drop keeps the month.
-    if (
-      await heldTenants(
-        client,
-        tenants.rows.map((t) => t.name),
-      )
-    ) {
+    const names = tenants.rows.map((t) => t.name);
+    if (await heldTenants(client, names)) {
       await client.query('ROLLBACK');
       return null;
     }

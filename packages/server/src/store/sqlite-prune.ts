@@ -9,7 +9,6 @@
  * (`tree_nodes`) is kept whole, and the removed seqs are recorded in `pruned_ranges`, so that
  * a verifiable export tells pruned events from events deleted by hand.
  */
-
 import type Database from 'better-sqlite3';
 import { legalHoldIn } from './erase-plan.js';
 import { runsOf } from './seq-runs.js';
