@@ -31,6 +31,9 @@ const MAX_ISSUES = 20;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 /** Characters a JSON Pointer token escapes (RFC 6901). */
 const POINTER_SPECIAL = /[~/]/;
+/** The control-character rules of one-line and multi-line fields, made once: checked per field. */
+const ONE_LINE = { lineBreaks: false } as const;
+const MULTI_LINE = { lineBreaks: true } as const;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
 const NON_ASCII = /[^\u0000-\u007f]/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -238,7 +241,7 @@ function checkLine(
   if (typeof value !== 'string') return;
   if (!value.isWellFormed()) {
     issues.push({ path: `${base}${rest}`, message: 'must be valid Unicode (lone surrogate)' });
-  } else if (hasControlCharacters(value, { lineBreaks: multiline })) {
+  } else if (hasControlCharacters(value, multiline ? MULTI_LINE : ONE_LINE)) {
     issues.push({
       path: `${base}${rest}`,
       message: multiline

@@ -472,7 +472,12 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // `--help` (or `-h`) and `--version` anywhere before a `--`, as in `hindsight verify --help`.
   const flags = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
-  if (flags.includes('--help') || flags.includes('-h') || command === 'help') {
+  if (
+    command === undefined ||
+    command === 'help' ||
+    flags.includes('--help') ||
+    flags.includes('-h')
+  ) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
@@ -495,10 +500,6 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'scrub') return scrubCommand(rest);
   if (command === 'legal-hold') return legalHoldCommand(rest);
   if (command === 'retention') return retentionCommand(rest);
-  if (command === undefined) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
   // `keys frob` names both words; a command's flags are not part of its name.
   const named = command === 'keys' && rest[0] !== undefined ? `keys ${rest[0]}` : command;
   throw new UsageError(`Unknown command "${named}".`);

@@ -187,6 +187,9 @@ function builtinRoutes(getDocument: () => unknown, metrics: Metrics): RouteSpec[
   ];
 }
 
+/** Parameters may hold tab and line breaks, as multi-line event fields do. */
+const LINE_BREAKS = { lineBreaks: true } as const;
+
 /**
  * Refuses what validation let through but no store can take or match: a number that is not
  * finite — Ajv coerces the text `Infinity` (or `1e309`) to a number and then skips `minimum`
@@ -207,12 +210,12 @@ function refuseUnreadable(context: string, value: unknown, path = ''): void {
   // C0 controls but tab and line breaks, DEL and C1 controls: no stored value holds one (an
   // event's fields refuse them), PostgreSQL's text refuses U+0000, and an `audit` entry quoting
   // one would not validate.
-  if (typeof value === 'string' && hasControlCharacters(value, { lineBreaks: true })) {
+  if (typeof value === 'string' && hasControlCharacters(value, LINE_BREAKS)) {
     refuse('must not contain control characters other than tab and line breaks');
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, item] of Object.entries(value)) {
-    if (hasControlCharacters(key, { lineBreaks: true })) {
+    if (hasControlCharacters(key, LINE_BREAKS)) {
       refuse('must not contain control characters in its names');
     }
     refuseUnreadable(context, item, `${path}/${key}`);

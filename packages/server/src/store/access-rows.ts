@@ -36,11 +36,11 @@ export function numberPlaceholders(sql: string): string {
   return sql.replaceAll('?', () => `$${++n}`);
 }
 
+/** A tenant's settings row. */
+const SETTINGS_SQL = 'SELECT settings, updated_at FROM tenant_settings WHERE tenant = ?';
+
 export async function tenantSettings(run: RunSql, tenant: string): Promise<StoredTenantSettings> {
-  const [row] = await run<{ settings: string; updated_at: string }>(
-    'SELECT settings, updated_at FROM tenant_settings WHERE tenant = ?',
-    [tenant],
-  );
+  const [row] = await run<{ settings: string; updated_at: string }>(SETTINGS_SQL, [tenant]);
   return row
     ? { settings: JSON.parse(row.settings) as TenantSettings, updatedAt: row.updated_at }
     : { settings: {}, updatedAt: null };
@@ -76,10 +76,7 @@ export async function updateTenantSettings(
   change: (settings: TenantSettings) => TenantSettings,
 ): Promise<TenantSettingsUpdate> {
   for (let attempt = 1; attempt <= SETTINGS_ATTEMPTS; attempt++) {
-    const [row] = await run<{ settings: string; updated_at: string }>(
-      'SELECT settings, updated_at FROM tenant_settings WHERE tenant = ?',
-      [tenant],
-    );
+    const [row] = await run<{ settings: string; updated_at: string }>(SETTINGS_SQL, [tenant]);
     const before = row ? (JSON.parse(row.settings) as TenantSettings) : {};
     const after = change(before);
     if (after === before) {
