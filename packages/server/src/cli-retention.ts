@@ -13,7 +13,8 @@ import {
   TENANT_PATTERN,
 } from '@hindsight/core';
 import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
-import type { Store } from './store/types.js';
+import { newUlid } from './ids.js';
+import type { PendingAudit, Store } from './store/types.js';
 
 /** Most days a policy may name (100 years), as the settings schema allows. */
 const MAX_DAYS = 36_500;
@@ -79,6 +80,30 @@ async function record(store: Store, event: EventInput): Promise<void> {
   const { createEnricher } = await import('./enrich.js');
   const [outcome] = await store.append([prepareEvents(event, createEnricher({ geo: false }))]);
   if (outcome && !outcome.ok) throw outcome.error;
+}
+
+/**
+ * Appends an admin change's `audit` entry, kept by the store with the change, and forgets it.
+ * Should this not happen (the CLI stopped), the server appends it when it next starts.
+ */
+async function settle(store: Store, pending: PendingAudit | null): Promise<void> {
+  if (pending === null) return;
+  await record(store, pending);
+  await store.removePendingAudit(pending.tenant, pending.id);
+}
+
+/** The `audit` entry of a change made by the CLI, its id and time fixed now. */
+function cliChange(
+  tenant: string,
+  action: string,
+  description: string,
+  metadata: Record<string, unknown>,
+): PendingAudit {
+  return {
+    ...cliEntry(tenant, action, description, metadata),
+    id: newUlid(Date.now()),
+    time: new Date().toISOString(),
+  };
 }
 
 /** An `audit` entry made by the CLI. */
@@ -174,16 +199,15 @@ export async function legalHoldCommand(args: string[]): Promise<void> {
       );
     }
     await withStore(storeLocation(values), async (store) => {
-      const { hold, placed } = await placeLegalHold(store, tenant, reason);
-      await record(
-        store,
-        cliEntry(
+      const { hold, audit } = await placeLegalHold(store, tenant, reason, (held, placed) =>
+        cliChange(
           tenant,
           placed ? 'legal_hold.placed' : 'legal_hold.updated',
           `${placed ? 'placed the log under legal hold' : 'changed the reason of the legal hold'}: ${reason}`,
-          { reason, since: hold.since },
+          { reason, since: held.since },
         ),
       );
+      await settle(store, audit);
       process.stdout.write(
         `Tenant ${tenant} is under legal hold since ${hold.since}: nothing of its log is pruned, erased or deleted.\n`,
       );
@@ -192,23 +216,19 @@ export async function legalHoldCommand(args: string[]): Promise<void> {
   }
   if (action === 'lift') {
     await withStore(storeLocation(values), async (store) => {
-      const lifted = await liftLegalHold(store, tenant);
+      const { lifted, audit } = await liftLegalHold(store, tenant, (hold) =>
+        cliChange(
+          tenant,
+          'legal_hold.lifted',
+          `lifted the legal hold placed at ${hold.since} (${hold.reason})`,
+          { reason: hold.reason, since: hold.since },
+        ),
+      );
       if (lifted === null) {
         process.stdout.write(`Tenant ${tenant} was not under legal hold.\n`);
         return;
       }
-      await record(
-        store,
-        cliEntry(
-          tenant,
-          'legal_hold.lifted',
-          `lifted the legal hold placed at ${lifted.since} (${lifted.reason})`,
-          {
-            reason: lifted.reason,
-            since: lifted.since,
-          },
-        ),
-      );
+      await settle(store, audit);
       process.stdout.write(`Lifted the legal hold of tenant ${tenant}.\n`);
     });
     return;
@@ -269,20 +289,21 @@ export async function retentionCommand(args: string[]): Promise<void> {
     throw new UsageError('Give --days or --category C=N to set.');
   }
   await withStore(storeLocation(values), async (store) => {
-    const { before: stored, after } = await store.updateTenantSettings(tenant, (settings) => {
-      const { retention, ...rest } = settings;
-      const policy = nextPolicy(retention ?? {}, values.days, values.category ?? []);
-      return Object.keys(policy).length === 0 ? rest : { ...rest, retention: policy };
-    });
-    const before: RetentionSettings = stored.retention ?? {};
-    const next: RetentionSettings = after.settings.retention ?? {};
-    await record(
-      store,
-      cliEntry(tenant, 'retention.changed', 'changed the retention policy', {
-        before,
-        after: next,
-      }),
+    const { after, audit } = await store.updateTenantSettings(
+      tenant,
+      (settings) => {
+        const { retention, ...rest } = settings;
+        const policy = nextPolicy(retention ?? {}, values.days, values.category ?? []);
+        return Object.keys(policy).length === 0 ? rest : { ...rest, retention: policy };
+      },
+      (update) =>
+        cliChange(tenant, 'retention.changed', 'changed the retention policy', {
+          before: update.before.retention ?? {},
+          after: update.after.settings.retention ?? {},
+        }),
     );
+    await settle(store, audit);
+    const next: RetentionSettings = after.settings.retention ?? {};
     process.stdout.write(`Retention of tenant ${tenant}: ${JSON.stringify(next)}\n`);
   });
 }

@@ -5,7 +5,7 @@
  * route leaves alone, by compare-and-set (`Store.updateTenantSettings`).
  */
 import type { LegalHold } from '@hindsight/core';
-import type { Store } from './store/types.js';
+import type { PendingAudit, Store } from './store/types.js';
 
 /**
  * The tenant's legal hold, or `null` when it holds none: what it is now, for showing. Whatever
@@ -18,28 +18,49 @@ export async function legalHoldOf(store: Store, tenant: string): Promise<LegalHo
 }
 
 /**
- * Places a hold (or replaces its reason, keeping its `since`), and answers it.
+ * Places a hold (or replaces its reason, keeping its `since`), and answers it. `audit` gives
+ * the change's `audit` entry, which the store keeps with the change (`PendingAudit`).
  * @example await placeLegalHold(store, 'acme', 'Litigation 2026-114')
  */
 export async function placeLegalHold(
   store: Store,
   tenant: string,
   reason: string,
-  now = new Date(),
-): Promise<{ hold: LegalHold; placed: boolean }> {
-  const { before, after } = await store.updateTenantSettings(tenant, (settings) => ({
-    ...settings,
-    legalHold: { reason, since: settings.legalHold?.since ?? now.toISOString() },
-  }));
-  return { hold: after.settings.legalHold as LegalHold, placed: before.legalHold === undefined };
+  audit?: (hold: LegalHold, placed: boolean) => PendingAudit | null,
+): Promise<{ hold: LegalHold; placed: boolean; audit: PendingAudit | null }> {
+  const now = new Date().toISOString();
+  const update = await store.updateTenantSettings(
+    tenant,
+    (settings) => ({
+      ...settings,
+      legalHold: { reason, since: settings.legalHold?.since ?? now },
+    }),
+    audit && ((u) => audit(u.after.settings.legalHold as LegalHold, !u.before.legalHold)),
+  );
+  return {
+    hold: update.after.settings.legalHold as LegalHold,
+    placed: update.before.legalHold === undefined,
+    audit: update.audit,
+  };
 }
 
-/** Lifts the tenant's hold; answers the hold lifted, or `null` when there was none. */
-export async function liftLegalHold(store: Store, tenant: string): Promise<LegalHold | null> {
-  const { before } = await store.updateTenantSettings(tenant, (settings) => {
-    if (settings.legalHold === undefined) return settings;
-    const { legalHold: _lifted, ...rest } = settings;
-    return rest;
-  });
-  return before.legalHold ?? null;
+/**
+ * Lifts the tenant's hold; answers the hold lifted (`null` when there was none), and the
+ * `audit` entry `audit` gave for it, which the store keeps with the change (`PendingAudit`).
+ */
+export async function liftLegalHold(
+  store: Store,
+  tenant: string,
+  audit?: (lifted: LegalHold) => PendingAudit | null,
+): Promise<{ lifted: LegalHold | null; audit: PendingAudit | null }> {
+  const update = await store.updateTenantSettings(
+    tenant,
+    (settings) => {
+      if (settings.legalHold === undefined) return settings;
+      const { legalHold: _lifted, ...rest } = settings;
+      return rest;
+    },
+    audit && ((u) => audit(u.before.legalHold as LegalHold)),
+  );
+  return { lifted: update.before.legalHold ?? null, audit: update.audit };
 }

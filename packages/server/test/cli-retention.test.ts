@@ -84,6 +84,8 @@ describe('hindsight retention, legal-hold and prune', () => {
         'legal_hold.lifted',
         'retention.pruned',
       ]);
+      // Each change's entry, kept with it, was forgotten once appended.
+      expect(await store.pendingAudits(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
     } finally {
       await store.close();
     }

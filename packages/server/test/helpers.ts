@@ -79,7 +79,7 @@ export async function testApp(
   hooks?: HookOptions,
   rateLimit?: RateLimit,
   retention?: AppOptions['retention'],
-  more: Partial<Pick<AppOptions, 'pdfFonts'>> = {},
+  more: Partial<Pick<AppOptions, 'pdfFonts' | 'auditRetryMs'>> = {},
 ): Promise<TestApp> {
   const tmp = tempDir();
   const store = await openStore({ data: tmp.dir });

@@ -137,13 +137,7 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
       // Every token it names expires within the longest lifetime of a token.
       const expiresAtMs = now + MAX_TOKEN_SECONDS * 1000 + 60_000;
       const which = 'tokenId' in body ? { tokenId: body.tokenId } : { viewerId: body.viewerId };
-      await ctx.store.revokeViewerTokens({
-        tenant: body.tenant,
-        revokedAtMs: now,
-        expiresAtMs,
-        ...which,
-      });
-      await ctx.audit.record(principal, req, {
+      const audit = ctx.audit.change(principal, req, {
         tenant: body.tenant,
         action: 'viewer_token.revoked',
         log: 'all',
@@ -154,6 +148,11 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
         ...('viewerId' in body ? { targets: [{ type: 'viewer', id: body.viewerId }] } : {}),
         metadata: which,
       });
+      await ctx.store.revokeViewerTokens(
+        { tenant: body.tenant, revokedAtMs: now, expiresAtMs, ...which },
+        audit ?? undefined,
+      );
+      await ctx.audit.settle(audit);
       return reply.code(201).send({ revokedAt: new Date(now).toISOString() });
     },
   },
@@ -239,40 +238,48 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
       const body = checkBody(TenantSettings, req.body);
       const { legalHold: _kept, ...rest } = body;
       const ifMatch = req.headers['if-match'];
-      const { before, after } = await ctx.store.updateTenantSettings(tenant, (stored) => {
-        // Checked on what the write replaces, in the same compare-and-set.
-        if (ifMatch !== undefined && !etagMatches(ifMatch, settingsEtag(stored))) {
-          throw new HindsightError(
-            'precondition_failed',
-            `The settings of tenant "${tenant}" changed since the ETag ${ifMatch} was read; ` +
-              'nothing was changed. Read them again and send the change with the new ETag.',
-          );
-        }
-        // The legal hold is placed and lifted only through its own routes, which record it.
-        if (
-          body.legalHold !== undefined &&
-          JSON.stringify(body.legalHold) !== JSON.stringify(stored.legalHold)
-        ) {
-          throw new HindsightError(
-            'invalid_request',
-            'Place or lift a legal hold with PUT or DELETE /v1/tenants/{tenant}/legal-hold, ' +
-              'not through the settings.',
-          );
-        }
-        return { ...rest, ...(stored.legalHold ? { legalHold: stored.legalHold } : {}) };
-      });
-      const retention = { before: before.retention ?? {}, after: after.settings.retention ?? {} };
-      if (JSON.stringify(retention.before) !== JSON.stringify(retention.after)) {
-        await ctx.audit.record(principal, req, {
-          tenant,
-          action: 'retention.changed',
-          log: 'all',
-          description: 'changed the retention policy',
-          metadata: retention,
-        });
-      }
-      reply.header('etag', settingsEtag(after.settings));
-      return after;
+      const update = await ctx.store.updateTenantSettings(
+        tenant,
+        (stored) => {
+          // Checked on what the write replaces, in the same compare-and-set.
+          if (ifMatch !== undefined && !etagMatches(ifMatch, settingsEtag(stored))) {
+            throw new HindsightError(
+              'precondition_failed',
+              `The settings of tenant "${tenant}" changed since the ETag ${ifMatch} was read; ` +
+                'nothing was changed. Read them again and send the change with the new ETag.',
+            );
+          }
+          // The legal hold is placed and lifted only through its own routes, which record it.
+          if (
+            body.legalHold !== undefined &&
+            JSON.stringify(body.legalHold) !== JSON.stringify(stored.legalHold)
+          ) {
+            throw new HindsightError(
+              'invalid_request',
+              'Place or lift a legal hold with PUT or DELETE /v1/tenants/{tenant}/legal-hold, ' +
+                'not through the settings.',
+            );
+          }
+          return { ...rest, ...(stored.legalHold ? { legalHold: stored.legalHold } : {}) };
+        },
+        ({ before, after }) => {
+          const retention = {
+            before: before.retention ?? {},
+            after: after.settings.retention ?? {},
+          };
+          if (JSON.stringify(retention.before) === JSON.stringify(retention.after)) return null;
+          return ctx.audit.change(principal, req, {
+            tenant,
+            action: 'retention.changed',
+            log: 'all',
+            description: 'changed the retention policy',
+            metadata: retention,
+          });
+        },
+      );
+      await ctx.audit.settle(update.audit);
+      reply.header('etag', settingsEtag(update.after.settings));
+      return update.after;
     },
   },
 ];

@@ -110,6 +110,12 @@ export interface AppOptions {
    * loaded with `loadPdfFont`); none by default.
    */
   readonly pdfFonts?: readonly PdfFont[];
+  /**
+   * How often the `audit` entries of admin changes left pending (the server stopped, or the
+   * store was unavailable, between a change and its entry) are appended; default
+   * `AUDIT_RETRY_MS` (10 s). They are also appended when the server starts.
+   */
+  readonly auditRetryMs?: number;
 }
 
 /** The routes the app adds beside the v1 API: health, metrics and OpenAPI. */
@@ -375,9 +381,20 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     pdfFonts: options.pdfFonts ?? [],
     rawBody: (req) => rawBodies.get(req),
     tokens,
-    audit: new AuditTrail(async (event) => {
-      await recordEvents(ctx, { events: [event] }, null);
-    }),
+    audit: new AuditTrail(
+      async (event) => {
+        await recordEvents(ctx, { events: [event] }, null);
+      },
+      options.store,
+      {
+        ...(options.auditRetryMs === undefined ? {} : { retryMs: options.auditRetryMs }),
+        onError: (error) =>
+          app.log.error(
+            { err: error },
+            'The audit entry of an admin change could not be appended.',
+          ),
+      },
+    ),
     exports: new ExportJobs(
       options.exportDir ?? join(tmpdir(), `hindsight-exports-${randomBytes(6).toString('hex')}`),
     ),
@@ -507,11 +524,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
           },
         );
   app.addHook('onReady', async () => {
+    ctx.audit.start();
     retention?.start();
     scrub?.start();
   });
   app.addHook('onClose', async () => {
     clearInterval(sweep);
+    await ctx.audit.stop();
     await scrub?.stop();
     await retention?.stop();
     await ctx.exports.close();

@@ -5,16 +5,27 @@
  * results — in the shape of docs/event-conventions.md. Repeated reads of one query by one caller
  * (paging through it, reloading) are folded: recorded once per {@link FOLD_MS}. Reads are
  * recorded for viewer tokens; token issues and revocations, erasures and deletions (issue #9)
- * always.
+ * always. The entries of changes to what the store keeps (legal holds, retention policies,
+ * revocations) are written with the change, in its transaction, and appended after it.
  */
 import type { EventInput } from '@hindsight/core';
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth.js';
+import { HindsightError } from '../errors.js';
+import { newUlid } from '../ids.js';
+import type { PendingAudit, Store } from '../store/types.js';
 
 /** How long repeated reads of one query by one caller count as one. */
 export const FOLD_MS = 5 * 60_000;
 /** Most fold keys remembered; the oldest are forgotten first. */
 const MAX_FOLDS = 10_000;
+/**
+ * How often the entries of admin changes left pending (the server stopped, or the store was
+ * unavailable, between a change and its entry) are appended: those older than this.
+ */
+export const AUDIT_RETRY_MS = 10_000;
+/** Pending entries appended per read of the outbox. */
+const DRAIN_PAGE = 100;
 
 /** What was done, to which log. */
 export interface AuditEntry {
@@ -51,16 +62,108 @@ const READS: ReadonlySet<AuditEntry['action']> = new Set([
   'audit_log.verified',
 ]);
 
-/** Records audit entries through `record` (the server's own ingest path). */
+/**
+ * Records audit entries through `record` (the server's own ingest path). An admin change's
+ * entry is made first ({@link AuditTrail.change}), kept by the store in the change's own
+ * transaction, and appended after it ({@link AuditTrail.settle}); entries left pending are
+ * appended when the server starts and then every {@link AUDIT_RETRY_MS}.
+ */
 export class AuditTrail {
   readonly #record: (event: EventInput) => Promise<void>;
+  readonly #store: Store;
   readonly #foldMs: number;
+  readonly #retryMs: number;
+  readonly #onError: (error: unknown) => void;
   /** When each fold key was last recorded. */
   readonly #recorded = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+  #draining: Promise<number> | undefined;
 
-  constructor(record: (event: EventInput) => Promise<void>, foldMs = FOLD_MS) {
+  constructor(
+    record: (event: EventInput) => Promise<void>,
+    store: Store,
+    options: {
+      readonly foldMs?: number;
+      readonly retryMs?: number;
+      readonly onError?: (error: unknown) => void;
+    } = {},
+  ) {
     this.#record = record;
-    this.#foldMs = foldMs;
+    this.#store = store;
+    this.#foldMs = options.foldMs ?? FOLD_MS;
+    this.#retryMs = options.retryMs ?? AUDIT_RETRY_MS;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /**
+   * The entry of an admin change by `principal`, its id and time fixed now: give it to the
+   * store with the change, then to {@link settle}. `null` on public routes (no caller).
+   * @example const entry = audit.change(principal, req, { tenant, action: 'legal_hold.lifted', log: 'all', description: 'lifted the legal hold' })
+   */
+  change(principal: Principal | null, req: FastifyRequest, entry: AuditEntry): PendingAudit | null {
+    if (principal === null) return null;
+    const now = new Date();
+    return {
+      ...auditEvent(principal, req, entry),
+      id: newUlid(now.getTime()),
+      time: now.toISOString(),
+    };
+  }
+
+  /**
+   * Appends an admin change's entry, kept pending by the store, to its tenant's log and forgets
+   * it. Should the append fail, the entry stays pending and is appended later.
+   */
+  async settle(pending: PendingAudit | null): Promise<void> {
+    if (pending === null) return;
+    await this.#record(pending);
+    await this.#store.removePendingAudit(pending.tenant, pending.id);
+  }
+
+  /**
+   * Appends the pending entries kept before `beforeMs` (all by default); resolves how many. One
+   * the log refuses (a 4xx error) is reported to `onError`, stays pending and is passed over;
+   * any other failure (the store unavailable) ends the run, rejected.
+   */
+  drain(beforeMs = Number.MAX_SAFE_INTEGER): Promise<number> {
+    this.#draining ??= this.#drain(beforeMs).finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  async #drain(beforeMs: number): Promise<number> {
+    let appended = 0;
+    let skipped = 0;
+    for (;;) {
+      const page = await this.#store.pendingAudits(beforeMs, skipped + DRAIN_PAGE);
+      for (const pending of page.slice(skipped)) {
+        try {
+          await this.settle(pending);
+          appended++;
+        } catch (error) {
+          if (!(error instanceof HindsightError) || error.status >= 500) throw error;
+          this.#onError(error);
+          skipped++;
+        }
+      }
+      if (page.length < skipped + DRAIN_PAGE) return appended;
+    }
+  }
+
+  /** Appends what is pending now, then every {@link AUDIT_RETRY_MS} what is older than that. */
+  start(): void {
+    if (this.#timer) return;
+    const run = (beforeMs?: number) => void this.drain(beforeMs).catch(this.#onError);
+    run();
+    this.#timer = setInterval(() => run(Date.now() - this.#retryMs), this.#retryMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#draining?.catch(() => {});
   }
 
   /**
@@ -101,30 +204,35 @@ export class AuditTrail {
         if (oldest !== undefined) this.#recorded.delete(oldest);
       }
     }
-    const userAgent = req.headers['user-agent'];
     try {
-      await this.#record({
-        tenant: entry.tenant,
-        category: 'audit',
-        action: entry.action,
-        actor: actorOf(principal),
-        channel: principal.viewer ? 'ui' : 'api',
-        description: `${actorName(principal)} ${entry.description}`.slice(0, 2000),
-        targets: [{ type: 'audit_log', id: entry.log }, ...(entry.targets ?? [])],
-        context: {
-          ip: req.ip,
-          ...(typeof userAgent === 'string' && userAgent !== ''
-            ? { userAgent: userAgent.slice(0, 1024) }
-            : {}),
-        },
-        ...(entry.metadata ? { metadata: entry.metadata } : {}),
-      });
+      await this.#record(auditEvent(principal, req, entry));
     } catch (error) {
       // Not recorded: the next repeat must try again.
       if (key !== undefined) this.#recorded.delete(key);
       throw error;
     }
   }
+}
+
+/** The event of an entry: who, from where, what, to which log. */
+function auditEvent(principal: Principal, req: FastifyRequest, entry: AuditEntry): EventInput {
+  const userAgent = req.headers['user-agent'];
+  return {
+    tenant: entry.tenant,
+    category: 'audit',
+    action: entry.action,
+    actor: actorOf(principal),
+    channel: principal.viewer ? 'ui' : 'api',
+    description: `${actorName(principal)} ${entry.description}`.slice(0, 2000),
+    targets: [{ type: 'audit_log', id: entry.log }, ...(entry.targets ?? [])],
+    context: {
+      ip: req.ip,
+      ...(typeof userAgent === 'string' && userAgent !== ''
+        ? { userAgent: userAgent.slice(0, 1024) }
+        : {}),
+    },
+    ...(entry.metadata ? { metadata: entry.metadata } : {}),
+  };
 }
 
 /** The event actor of a caller: the viewer of a token, or the API key. */

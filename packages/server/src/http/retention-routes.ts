@@ -33,14 +33,16 @@ export const RETENTION_ROUTES: readonly RouteSpec[] = [
     handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       const { reason } = checkBody(HoldRequest, req.body);
-      const { hold, placed } = await placeLegalHold(ctx.store, tenant, reason);
-      await ctx.audit.record(principal, req, {
-        tenant,
-        action: placed ? 'legal_hold.placed' : 'legal_hold.updated',
-        log: 'all',
-        description: `${placed ? 'placed the log under legal hold' : 'changed the reason of the legal hold'}: ${reason}`,
-        metadata: { reason, since: hold.since },
-      });
+      const { hold, audit } = await placeLegalHold(ctx.store, tenant, reason, (held, placed) =>
+        ctx.audit.change(principal, req, {
+          tenant,
+          action: placed ? 'legal_hold.placed' : 'legal_hold.updated',
+          log: 'all',
+          description: `${placed ? 'placed the log under legal hold' : 'changed the reason of the legal hold'}: ${reason}`,
+          metadata: { reason, since: held.since },
+        }),
+      );
+      await ctx.audit.settle(audit);
       return { legalHold: hold };
     },
   },
@@ -58,16 +60,16 @@ export const RETENTION_ROUTES: readonly RouteSpec[] = [
     errors: ['invalid_request', ...AUTH_ERRORS],
     handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
-      const lifted = await liftLegalHold(ctx.store, tenant);
-      if (lifted) {
-        await ctx.audit.record(principal, req, {
+      const { audit } = await liftLegalHold(ctx.store, tenant, (lifted) =>
+        ctx.audit.change(principal, req, {
           tenant,
           action: 'legal_hold.lifted',
           log: 'all',
           description: `lifted the legal hold placed at ${lifted.since} (${lifted.reason})`,
           metadata: { reason: lifted.reason, since: lifted.since },
-        });
-      }
+        }),
+      );
+      await ctx.audit.settle(audit);
       return { legalHold: null };
     },
   },

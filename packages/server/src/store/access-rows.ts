@@ -1,10 +1,12 @@
 /**
- * Tenant settings and viewer-token revocations (issue #8), stored alike by SQLite and
- * PostgreSQL: the same tables and statements, written with `?` placeholders (PostgreSQL's store
- * numbers them, see {@link numberPlaceholders}).
+ * Tenant settings and viewer-token revocations (issue #8), and the audit entries of their
+ * changes still to be appended, stored alike by SQLite and PostgreSQL: the same tables and
+ * statements, written with `?` placeholders (PostgreSQL's store numbers them, see
+ * {@link numberPlaceholders}).
  */
 import type { TenantSettings } from '@hindsight/core';
 import type {
+  PendingAudit,
   StoredTenantSettings,
   TenantSettingsUpdate,
   ViewerRevocation,
@@ -27,8 +29,41 @@ CREATE TABLE IF NOT EXISTS viewer_revocations (
   PRIMARY KEY (tenant, kind, value)
 );`;
 
+/**
+ * The audit entries of admin changes, each written in the change's own transaction and deleted
+ * once it is in the tenant's log (`Store.pendingAudits`): so a change is never left unrecorded,
+ * whatever stops the server between the two writes.
+ */
+export const AUDIT_OUTBOX_TABLE = `
+CREATE TABLE IF NOT EXISTS audit_outbox (
+  tenant TEXT NOT NULL,
+  id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  PRIMARY KEY (tenant, id)
+);`;
+
 /** Runs one statement with `?` placeholders and resolves its rows. */
 export type RunSql = <R extends object>(sql: string, params: unknown[]) => Promise<R[]>;
+
+/** A statement of a {@link RunTransaction}. */
+export interface TransactionStep {
+  readonly sql: string;
+  readonly params: unknown[];
+  /** The transaction is rolled back, and answers false, when this statement returns no row. */
+  readonly required?: boolean;
+}
+
+/** Runs statements in order in one transaction; resolves false when it was rolled back. */
+export type RunTransaction = (steps: readonly TransactionStep[]) => Promise<boolean>;
+
+/** The statement that keeps an admin change's audit entry until it is in the log. */
+function outboxStep(audit: PendingAudit): TransactionStep {
+  return {
+    sql: 'INSERT INTO audit_outbox (tenant, id, event, created_ms) VALUES (?, ?, ?, ?)',
+    params: [audit.tenant, audit.id, JSON.stringify(audit), Date.now()],
+  };
+}
 
 /** `?` placeholders as PostgreSQL's `$1`, `$2`, …. */
 export function numberPlaceholders(sql: string): string {
@@ -72,44 +107,77 @@ const SETTINGS_ATTEMPTS = 50;
  */
 export async function updateTenantSettings(
   run: RunSql,
+  transaction: RunTransaction,
   tenant: string,
   change: (settings: TenantSettings) => TenantSettings,
-): Promise<TenantSettingsUpdate> {
+  audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
+): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }> {
   for (let attempt = 1; attempt <= SETTINGS_ATTEMPTS; attempt++) {
     const [row] = await run<{ settings: string; updated_at: string }>(SETTINGS_SQL, [tenant]);
     const before = row ? (JSON.parse(row.settings) as TenantSettings) : {};
     const after = change(before);
     if (after === before) {
-      return { before, after: { settings: before, updatedAt: row?.updated_at ?? null } };
+      const settings = { settings: before, updatedAt: row?.updated_at ?? null };
+      return { before, after: settings, audit: null };
     }
-    const updatedAt = new Date().toISOString();
+    const update = { before, after: { settings: after, updatedAt: new Date().toISOString() } };
+    const entry = audit?.(update) ?? null;
     // A row inserted meanwhile by another writer matches no stored text: ''.
-    const written = await run(
-      'INSERT INTO tenant_settings (tenant, settings, updated_at) VALUES (?, ?, ?) ' +
+    const write: TransactionStep = {
+      sql:
+        'INSERT INTO tenant_settings (tenant, settings, updated_at) VALUES (?, ?, ?) ' +
         'ON CONFLICT (tenant) DO UPDATE SET settings = excluded.settings, ' +
         'updated_at = excluded.updated_at WHERE tenant_settings.settings = ? RETURNING tenant',
-      [tenant, JSON.stringify(after), updatedAt, row?.settings ?? ''],
-    );
-    if (written.length === 1) return { before, after: { settings: after, updatedAt } };
+      params: [tenant, JSON.stringify(after), update.after.updatedAt, row?.settings ?? ''],
+      required: true,
+    };
+    if (await transaction(entry ? [write, outboxStep(entry)] : [write])) {
+      return { ...update, audit: entry };
+    }
   }
   throw new Error(
     `The settings of tenant "${tenant}" changed under ${SETTINGS_ATTEMPTS} attempts in a row to change them.`,
   );
 }
 
-export async function revokeViewerTokens(run: RunSql, r: ViewerRevocation): Promise<void> {
+export async function revokeViewerTokens(
+  transaction: RunTransaction,
+  r: ViewerRevocation,
+  audit?: PendingAudit,
+): Promise<void> {
   const [kind, value] = 'tokenId' in r ? ['token', r.tokenId] : ['viewer', r.viewerId];
-  // Revocations whose tokens have all expired name nothing any more.
-  await run('DELETE FROM viewer_revocations WHERE expires_at_ms < ?', [r.revokedAtMs]);
-  await run(
-    'INSERT INTO viewer_revocations (tenant, kind, value, revoked_at_ms, expires_at_ms) ' +
-      'VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, value) DO UPDATE SET ' +
-      'revoked_at_ms = CASE WHEN excluded.revoked_at_ms > viewer_revocations.revoked_at_ms ' +
-      'THEN excluded.revoked_at_ms ELSE viewer_revocations.revoked_at_ms END, ' +
-      'expires_at_ms = CASE WHEN excluded.expires_at_ms > viewer_revocations.expires_at_ms ' +
-      'THEN excluded.expires_at_ms ELSE viewer_revocations.expires_at_ms END',
-    [r.tenant, kind, value, r.revokedAtMs, r.expiresAtMs],
+  await transaction([
+    // Revocations whose tokens have all expired name nothing any more.
+    { sql: 'DELETE FROM viewer_revocations WHERE expires_at_ms < ?', params: [r.revokedAtMs] },
+    {
+      sql:
+        'INSERT INTO viewer_revocations (tenant, kind, value, revoked_at_ms, expires_at_ms) ' +
+        'VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, value) DO UPDATE SET ' +
+        'revoked_at_ms = CASE WHEN excluded.revoked_at_ms > viewer_revocations.revoked_at_ms ' +
+        'THEN excluded.revoked_at_ms ELSE viewer_revocations.revoked_at_ms END, ' +
+        'expires_at_ms = CASE WHEN excluded.expires_at_ms > viewer_revocations.expires_at_ms ' +
+        'THEN excluded.expires_at_ms ELSE viewer_revocations.expires_at_ms END',
+      params: [r.tenant, kind, value, r.revokedAtMs, r.expiresAtMs],
+    },
+    ...(audit ? [outboxStep(audit)] : []),
+  ]);
+}
+
+/** The audit entries still to be appended that were kept before `before` (ms), oldest first. */
+export async function pendingAudits(
+  run: RunSql,
+  before: number,
+  limit: number,
+): Promise<PendingAudit[]> {
+  const rows = await run<{ event: string }>(
+    'SELECT event FROM audit_outbox WHERE created_ms < ? ORDER BY created_ms, tenant, id LIMIT ?',
+    [before, limit],
   );
+  return rows.map((row) => JSON.parse(row.event) as PendingAudit);
+}
+
+export async function removePendingAudit(run: RunSql, tenant: string, id: string): Promise<void> {
+  await run('DELETE FROM audit_outbox WHERE tenant = ? AND id = ?', [tenant, id]);
 }
 
 export async function viewerTokenRevoked(run: RunSql, token: ViewerTokenRef): Promise<boolean> {

@@ -16,7 +16,7 @@
  * rather than from the events' pages.
  */
 import type { PoolClient } from 'pg';
-import { ACCESS_TABLES } from './access-rows.js';
+import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
 import { actorKey, type WriterEvent } from './append-plan.js';
 import { actorKeySql, PROJECTIONS_MIGRATION } from './postgres-projections.js';
 
@@ -200,6 +200,8 @@ $$;`,
     version: 9,
     sql: 'CREATE TABLE leases (name text PRIMARY KEY, holder text NOT NULL, until_ms bigint NOT NULL);',
   },
+  // Admin changes' audit entries, kept in the change's transaction until they are in the log.
+  { version: 10, sql: AUDIT_OUTBOX_TABLE },
 ];
 
 /** The schema version this build writes. */

@@ -91,6 +91,7 @@ import type {
   MessageReceiver,
   MonthDrop,
   MonthExpiry,
+  PendingAudit,
   PreparedEvent,
   PruneRequest,
   PruneResult,
@@ -929,14 +930,25 @@ class PostgresStore implements Store {
   async updateTenantSettings(
     tenant: string,
     change: (settings: TenantSettings) => TenantSettings,
-  ): Promise<TenantSettingsUpdate> {
+    audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
+  ): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }> {
     this.#assertOpen();
-    return access.updateTenantSettings(this.#run, tenant, change);
+    return access.updateTenantSettings(this.#run, this.#runTransaction, tenant, change, audit);
   }
 
-  async revokeViewerTokens(revocation: ViewerRevocation): Promise<void> {
+  async revokeViewerTokens(revocation: ViewerRevocation, audit?: PendingAudit): Promise<void> {
     this.#assertOpen();
-    await access.revokeViewerTokens(this.#run, revocation);
+    await access.revokeViewerTokens(this.#runTransaction, revocation, audit);
+  }
+
+  async pendingAudits(beforeMs: number, limit: number): Promise<PendingAudit[]> {
+    this.#assertOpen();
+    return access.pendingAudits(this.#run, beforeMs, limit);
+  }
+
+  async removePendingAudit(tenant: string, id: string): Promise<void> {
+    this.#assertOpen();
+    await access.removePendingAudit(this.#run, tenant, id);
   }
 
   async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {
@@ -1012,6 +1024,27 @@ class PostgresStore implements Store {
   /** {@link #rows} for statements written with `?` placeholders. */
   readonly #run: access.RunSql = (sql, params) =>
     this.#rows(access.numberPlaceholders(sql), params);
+
+  /** Statements in one transaction on a pooled connection (`access.RunTransaction`). */
+  readonly #runTransaction: access.RunTransaction = (steps) =>
+    this.#withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        for (const step of steps) {
+          const text = access.numberPlaceholders(step.sql);
+          const { rowCount } = await client.query({ text, values: step.params });
+          if (step.required && !rowCount) {
+            await client.query('ROLLBACK');
+            return false;
+          }
+        }
+        await client.query('COMMIT');
+        return true;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
+    }, 'The event store is unavailable.');
 
   /** One statement on a pooled connection; a lost database becomes `store_unavailable`. */
   async #query<R extends object>(sql: string, params: unknown[] = []): Promise<{ rows: R[] }> {

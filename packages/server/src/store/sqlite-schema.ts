@@ -22,7 +22,7 @@
  */
 import { merkle, type StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
-import { ACCESS_TABLES } from './access-rows.js';
+import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
 import type { WriterEvent } from './append-plan.js';
 import { REDACTION_TABLES } from './sqlite-erase.js';
 import {
@@ -36,7 +36,7 @@ import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -171,6 +171,8 @@ export function migrateSqlite(db: Database.Database): void {
     }
     db.exec(PROJECTION_TABLES);
     db.exec(ACCESS_TABLES);
+    // Version 7 keeps admin changes' audit entries until they are in the log.
+    db.exec(AUDIT_OUTBOX_TABLE);
     db.exec(PRUNE_TABLES);
     db.exec(REDACTION_TABLES);
     // Version 3 kept the projections by triggers on `events`; the writer keeps them now.

@@ -52,6 +52,7 @@ import type {
   LoginUser,
   LoginUsersQuery,
   MessageReceiver,
+  PendingAudit,
   PreparedEvent,
   PruneRequest,
   PruneResult,
@@ -507,14 +508,25 @@ class SqliteStore implements Store {
   async updateTenantSettings(
     tenant: string,
     change: (settings: TenantSettings) => TenantSettings,
-  ): Promise<TenantSettingsUpdate> {
+    audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
+  ): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }> {
     this.#assertOpen();
-    return access.updateTenantSettings(this.#run, tenant, change);
+    return access.updateTenantSettings(this.#run, this.#transaction, tenant, change, audit);
   }
 
-  async revokeViewerTokens(revocation: ViewerRevocation): Promise<void> {
+  async revokeViewerTokens(revocation: ViewerRevocation, audit?: PendingAudit): Promise<void> {
     this.#assertOpen();
-    await access.revokeViewerTokens(this.#run, revocation);
+    await access.revokeViewerTokens(this.#transaction, revocation, audit);
+  }
+
+  async pendingAudits(beforeMs: number, limit: number): Promise<PendingAudit[]> {
+    this.#assertOpen();
+    return access.pendingAudits(this.#run, beforeMs, limit);
+  }
+
+  async removePendingAudit(tenant: string, id: string): Promise<void> {
+    this.#assertOpen();
+    await access.removePendingAudit(this.#run, tenant, id);
   }
 
   async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {
@@ -609,6 +621,26 @@ class SqliteStore implements Store {
     if (stmt.reader) return stmt.all(params) as R[];
     stmt.run(params);
     return [];
+  };
+
+  /** Runs statements in one transaction, synchronously: nothing else runs on the connection. */
+  readonly #transaction: access.RunTransaction = async (steps) => {
+    const rolledBack = new Error('rolled back');
+    try {
+      this.#db
+        .transaction(() => {
+          for (const step of steps) {
+            const stmt = this.#prepared(step.sql);
+            const rows = stmt.reader ? stmt.all(step.params).length : stmt.run(step.params).changes;
+            if (step.required && rows === 0) throw rolledBack;
+          }
+        })
+        .immediate();
+      return true;
+    } catch (error) {
+      if (error === rolledBack) return false;
+      throw error;
+    }
   };
 
   #prepared(sql: string): Database.Statement {

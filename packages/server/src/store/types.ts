@@ -4,6 +4,7 @@
  */
 import type {
   ErasureSubject,
+  EventInput,
   LeafHashParts,
   merkle,
   QueryClause,
@@ -231,6 +232,14 @@ export interface TenantSettingsUpdate {
   readonly before: TenantSettings;
   readonly after: StoredTenantSettings;
 }
+
+/**
+ * An admin change's `audit` entry, its id and time fixed when the change is made. The store
+ * keeps it in the change's own transaction until it is in the tenant's log
+ * ({@link Store.pendingAudits}); appending it twice stores it once, its id being its
+ * idempotency key.
+ */
+export type PendingAudit = EventInput & { readonly id: string; readonly time: string };
 
 /** A viewer token as revocations name it: its tenant, id, viewer and when it was issued. */
 export interface ViewerTokenRef {
@@ -521,17 +530,29 @@ export interface Store {
    * stored settings and returns the new ones (or its argument itself, to write nothing); when
    * another writer changed them first, it runs again on theirs. `change` must not have side
    * effects; what it throws is thrown. Resolves the settings it changed and as stored.
+   * `audit` gives the change's `audit` entry, kept in the change's transaction (see
+   * {@link PendingAudit}); it is not called for a change that writes nothing.
    */
   updateTenantSettings(
     tenant: string,
     change: (settings: TenantSettings) => TenantSettings,
-  ): Promise<TenantSettingsUpdate>;
+    audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
+  ): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }>;
 
   /**
    * Records a revocation of viewer tokens: one token by id, or every token of a viewer issued
    * up to `revokedAtMs`. Revocations are kept until every token they name has expired.
    */
-  revokeViewerTokens(revocation: ViewerRevocation): Promise<void>;
+  revokeViewerTokens(revocation: ViewerRevocation, audit?: PendingAudit): Promise<void>;
+
+  /**
+   * The `audit` entries kept with the changes they record (`updateTenantSettings`,
+   * `revokeViewerTokens`) before `beforeMs`, oldest first, at most `limit`: those not yet in
+   * their tenant's log, or appended and not yet removed ({@link removePendingAudit}).
+   */
+  pendingAudits(beforeMs: number, limit: number): Promise<PendingAudit[]>;
+  /** Forgets a pending `audit` entry, once it is in its tenant's log. */
+  removePendingAudit(tenant: string, id: string): Promise<void>;
   /** Whether a viewer token is revoked, by its id or by its viewer after it was issued. */
   viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean>;
 

@@ -4,9 +4,13 @@
  * log.
  */
 import type { StoredEvent } from '@hindsight/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { legalHoldOf } from '../../src/legal-hold.js';
-import { type TestApp, testApp } from '../helpers.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApp } from '../../src/http/app.js';
+import { prepareEvents } from '../../src/ingest.js';
+import { legalHoldOf, liftLegalHold, placeLegalHold } from '../../src/legal-hold.js';
+import { openStore } from '../../src/store/index.js';
+import type { PendingAudit } from '../../src/store/types.js';
+import { type TestApp, tempDir, testApp, testEnricher } from '../helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -171,5 +175,101 @@ describe('GET and PUT /v1/tenants/{tenant}/settings with ETag and If-Match', () 
     expect(
       doc.paths['/v1/tenants/{tenant}/settings']?.['get']?.responses['200']?.headers,
     ).toHaveProperty('ETag');
+  });
+});
+
+describe('the audit entries of admin changes', () => {
+  const ALL = Number.MAX_SAFE_INTEGER;
+
+  /** An `audit` entry as a route makes it, its id and time fixed. */
+  const entryOf = (tenant: string, action: string, id: string): PendingAudit => ({
+    tenant,
+    id,
+    time: new Date().toISOString(),
+    category: 'audit',
+    action,
+    actor: { type: 'api_key', id: 'key-1' },
+    targets: [{ type: 'audit_log', id: 'all' }],
+  });
+
+  it('appends each entry with its change and keeps none pending', async () => {
+    await t.send('PUT', '/v1/tenants/kept/legal-hold', { reason: 'Case 20' });
+    await t.send('PUT', '/v1/tenants/kept/settings', { retention: { days: 400 } });
+    const revoked = await t.send('POST', '/v1/viewer-tokens/revocations', {
+      tenant: 'kept',
+      viewerId: 'user-7',
+    });
+    expect(revoked.statusCode, revoked.body).toBe(201);
+    await t.send('DELETE', '/v1/tenants/kept/legal-hold');
+    expect(await auditActions('kept')).toEqual([
+      'legal_hold.placed',
+      'retention.changed',
+      'viewer_token.revoked',
+      'legal_hold.lifted',
+    ]);
+    expect(await t.store.pendingAudits(ALL, 10)).toEqual([]);
+  });
+
+  it('appends, when the server starts, the entries of changes made before it stopped', async () => {
+    const tmp = tempDir();
+    try {
+      // A hold placed, and the server stopped before its entry was appended; a lift whose
+      // entry was appended, and the server stopped before it was forgotten.
+      let store = await openStore({ data: tmp.dir });
+      const placed = entryOf('crashed', 'legal_hold.placed', 'audit-placed');
+      const lifted = entryOf('crashed', 'legal_hold.lifted', 'audit-lifted');
+      await placeLegalHold(store, 'crashed', 'Case 21', () => placed);
+      await liftLegalHold(store, 'crashed', () => lifted);
+      await store.append([prepareEvents(lifted, testEnricher())]);
+      expect(await store.pendingAudits(ALL, 10)).toEqual([placed, lifted]);
+      await store.close();
+
+      store = await openStore({ data: tmp.dir });
+      const app = await createApp({ store, enricher: testEnricher() });
+      try {
+        await app.ready();
+        await vi.waitFor(async () => expect(await store.pendingAudits(ALL, 10)).toEqual([]));
+        const log = await store.queryEvents('crashed', { clauses: [], limit: 10, order: 'asc' });
+        // Each once, as it was made: appending an entry again stores nothing new.
+        expect(log.events.map((e) => [e.id, e.action, e.time])).toEqual([
+          [lifted.id, 'legal_hold.lifted', lifted.time],
+          [placed.id, 'legal_hold.placed', placed.time],
+        ]);
+      } finally {
+        await app.close();
+        await store.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('appends, while it runs, the entries it could not append at once', async () => {
+    const running = await testApp(undefined, undefined, undefined, undefined, {
+      auditRetryMs: 50,
+    });
+    try {
+      await running.app.ready();
+      // What a revocation leaves when the store failed between the change and its entry.
+      const entry = entryOf('later', 'viewer_token.revoked', 'audit-revoked');
+      await running.store.revokeViewerTokens(
+        {
+          tenant: 'later',
+          viewerId: 'user-8',
+          revokedAtMs: Date.now(),
+          expiresAtMs: Date.now() + 60_000,
+        },
+        entry,
+      );
+      await vi.waitFor(async () => {
+        expect(await running.store.pendingAudits(ALL, 10)).toEqual([]);
+      });
+      expect(await running.store.getEvent('later', entry.id)).toMatchObject({
+        action: 'viewer_token.revoked',
+        time: entry.time,
+      });
+    } finally {
+      await running.close();
+    }
   });
 });

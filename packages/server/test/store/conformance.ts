@@ -6,7 +6,13 @@ import { type EventInput, leafHash, merkle, parseQuery, type StoredEvent } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HindsightError } from '../../src/errors.js';
 import { prepareEvents } from '../../src/ingest.js';
-import type { EventPage, EventQuery, PreparedEvent, Store } from '../../src/store/types.js';
+import type {
+  EventPage,
+  EventQuery,
+  PendingAudit,
+  PreparedEvent,
+  Store,
+} from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { testEnricher } from '../helpers.js';
 import { erasureConformance } from './erasure-conformance.js';
@@ -1018,6 +1024,101 @@ export function storeConformance(name: string, open: OpenStore | string): void {
           expect((await store.tenantSettings('cas-new')).settings).toEqual({
             retention: { categories: { n0: 5, n1: 5 } },
           });
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('keeps an admin change’s audit entry in the change’s own transaction, until removed', async () => {
+        const second = await harness.another();
+        try {
+          const all = Number.MAX_SAFE_INTEGER;
+          const pending = async (tenant: string, from: Store = store) =>
+            (await from.pendingAudits(all, 1000)).filter((p) => p.tenant === tenant);
+          let made = 0;
+          const entry = (action: string, metadata: Record<string, unknown>): PendingAudit => ({
+            tenant: 'outbox-t',
+            id: `audit-${String(++made).padStart(3, '0')}`,
+            time: NOW.toISOString(),
+            category: 'audit',
+            action,
+            actor: { type: 'system', id: 'conformance' },
+            metadata,
+          });
+          // Twelve changes at once through two connections, each counting one up: an entry for
+          // each change written, none for an attempt that lost its race (rolled back with it).
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, i) =>
+              (i % 2 ? second : store).updateTenantSettings(
+                'outbox-t',
+                (s) => ({ ...s, retention: { days: (s.retention?.days ?? 0) + 1 } }),
+                ({ before }) => entry('retention.changed', { before: before.retention?.days ?? 0 }),
+              ),
+            ),
+          );
+          const kept = await pending('outbox-t');
+          expect(
+            kept.map((e) => e.metadata?.['before']).sort((a, b) => Number(a) - Number(b)),
+          ).toEqual(Array.from({ length: 12 }, (_, i) => i));
+          // Each change answers the entry kept with it, as given.
+          expect(new Set(results.map((r) => r.audit?.id))).toEqual(new Set(kept.map((e) => e.id)));
+          expect(kept).toContainEqual(results[0]?.audit);
+
+          // Nothing written, or nothing to record, or a refused change: no entry.
+          let asked = 0;
+          const counted = () => {
+            asked++;
+            return entry('retention.changed', {});
+          };
+          await store.updateTenantSettings('outbox-t', (s) => s, counted);
+          expect(asked).toBe(0);
+          await expect(
+            store.updateTenantSettings(
+              'outbox-t',
+              () => {
+                throw new Error('refused');
+              },
+              counted,
+            ),
+          ).rejects.toThrow('refused');
+          const silent = await store.updateTenantSettings(
+            'outbox-t',
+            (s) => ({ ...s, embed: { title: 'Audit' } }),
+            () => null,
+          );
+          expect(silent.audit).toBeNull();
+          expect(await pending('outbox-t')).toHaveLength(12);
+
+          // A revocation keeps its entry too; entries are read oldest first, up to a time.
+          const revoked = entry('viewer_token.revoked', { viewerId: 'v1' });
+          await second.revokeViewerTokens(
+            {
+              tenant: 'outbox-t',
+              viewerId: 'v1',
+              revokedAtMs: Date.now(),
+              expiresAtMs: Date.now() + 60_000,
+            },
+            revoked,
+          );
+          expect(
+            await store.viewerTokenRevoked({
+              tenant: 'outbox-t',
+              tokenId: 't',
+              viewerId: 'v1',
+              issuedAtMs: 0,
+            }),
+          ).toBe(true);
+          expect((await pending('outbox-t')).at(-1)).toEqual(revoked);
+          expect(
+            (await store.pendingAudits(Date.now() - 60_000, 1000)).filter(
+              (p) => p.tenant === 'outbox-t',
+            ),
+          ).toEqual([]);
+          expect(await store.pendingAudits(all, 1)).toHaveLength(1);
+
+          // Removed once appended, for every connection.
+          for (const e of await pending('outbox-t')) await store.removePendingAudit(e.tenant, e.id);
+          expect(await pending('outbox-t', second)).toEqual([]);
         } finally {
           await second.close();
         }

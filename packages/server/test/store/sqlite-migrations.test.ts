@@ -9,7 +9,7 @@ import { loadDemo } from '../../src/demo-loader.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
 import { PROJECTION_TABLE_NAMES, rebuildProjections } from '../../src/store/sqlite-projections.js';
-import type { Store } from '../../src/store/types.js';
+import type { PendingAudit, Store } from '../../src/store/types.js';
 import { treeRoot } from '../../src/tree.js';
 import { tempDir, testEnricher } from '../helpers.js';
 
@@ -255,7 +255,7 @@ describe('SQLite migrations', () => {
         expect(sql('events_fts')).not.toMatch(/contentless_delete/);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('6');
+        ).toBe('7');
       } finally {
         after.close();
       }
@@ -295,7 +295,47 @@ describe('SQLite migrations', () => {
         expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(nodes + 2);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('6');
+        ).toBe('7');
+      } finally {
+        after.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('adds the audit outbox to a version 6 database, which then keeps pending audit entries', async () => {
+    const tmp = tempDir();
+    try {
+      await storeTwoTenants(tmp.dir);
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec("DROP TABLE audit_outbox; UPDATE meta SET value = '6' WHERE key = 'schema_version'");
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        const entry: PendingAudit = {
+          tenant: 'one',
+          id: 'audit-1',
+          time: '2026-11-25T00:00:00.000Z',
+          category: 'audit',
+          action: 'legal_hold.placed',
+          actor: { type: 'system', id: 'test' },
+        };
+        await upgraded.updateTenantSettings(
+          'one',
+          (s) => ({ ...s, deletion: { allowed: true } }),
+          () => entry,
+        );
+        expect(await upgraded.pendingAudits(Date.now() + 1, 10)).toEqual([entry]);
+      } finally {
+        await upgraded.close();
+      }
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        expect(
+          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
+        ).toBe('7');
       } finally {
         after.close();
       }
