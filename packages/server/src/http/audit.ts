@@ -96,28 +96,41 @@ export class AuditTrail {
   }
 
   /**
-   * The entry of an admin change by `principal`, its id and time fixed now: give it to the
-   * store with the change, then to {@link settle}. `null` on public routes (no caller).
+   * The entry of an admin change by `principal`, its id and time fixed now (or those of
+   * `pending`, for the entry that replaces it): give it to the store with the change, then to
+   * {@link settle}. `null` on public routes (no caller).
    * @example const entry = audit.change(principal, req, { tenant, action: 'legal_hold.lifted', log: 'all', description: 'lifted the legal hold' })
    */
-  change(principal: Principal | null, req: FastifyRequest, entry: AuditEntry): PendingAudit | null {
+  change(
+    principal: Principal | null,
+    req: FastifyRequest,
+    entry: AuditEntry,
+    pending?: PendingAudit | null,
+  ): PendingAudit | null {
     if (principal === null) return null;
     const now = new Date();
     return {
       ...auditEvent(principal, req, entry),
-      id: newUlid(now.getTime()),
-      time: now.toISOString(),
+      id: pending?.id ?? newUlid(now.getTime()),
+      time: pending?.time ?? now.toISOString(),
     };
   }
 
   /**
    * Appends an admin change's entry, kept pending by the store, to its tenant's log and forgets
-   * it. Should the append fail, the entry stays pending and is appended later.
+   * it; should the append fail, the entry stays pending and is appended later. With `final`
+   * (same id), what was done after the change is told too: it replaces the pending entry first,
+   * unless that is already in the log.
    */
-  async settle(pending: PendingAudit | null): Promise<void> {
+  async settle(pending: PendingAudit | null, final?: PendingAudit | null): Promise<void> {
     if (pending === null) return;
-    await this.#record(pending);
-    await this.#store.removePendingAudit(pending.tenant, pending.id);
+    let entry = pending;
+    if (final) {
+      if (!(await this.#store.replacePendingAudit(final))) return;
+      entry = final;
+    }
+    await this.#record(entry);
+    await this.#store.removePendingAudit(entry.tenant, entry.id);
   }
 
   /**

@@ -12,6 +12,7 @@ import { HindsightError } from '../errors.js';
 import { newUlid } from '../ids.js';
 import { countOf } from '../plural.js';
 import { MAX_REDACTIONS } from '../store/erase-plan.js';
+import type { AuditEntry } from './audit.js';
 import { AUTH_ERRORS, checkBody, type RouteSpec, TenantParams } from './routes.js';
 import { allowedCategories, mayRead } from './viewer-scope.js';
 
@@ -134,28 +135,44 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
             'category of the log. Use a token without categories, or an API key.',
         );
       }
-      const result = await ctx.store.erase(tenant, subject);
+      const erasureId = newUlid(Date.now());
+      const kind = subject.actorId !== undefined ? 'actorId' : 'email';
+      // Kept with the erasure, its counts added by the store; told in full once the archives
+      // and exports are done too.
+      const pending = ctx.audit.change(principal, req, {
+        tenant,
+        action: 'audit_log.erased',
+        log: 'all',
+        description: `erased a person's personal values (erasure ${erasureId})`,
+        metadata: { erasureId, subject: kind },
+      });
+      const result = await ctx.store.erase(tenant, subject, pending ?? undefined);
       // After the store: an archive written from now on no longer holds the person.
       const archives = (await ctx.archives?.erase(tenant, subject)) ?? NO_ARCHIVE_ERASURE;
-      const erasureId = newUlid(Date.now());
       const exports = ctx.exports.withdraw(
         tenant,
         `Withdrawn by erasure ${erasureId}: the file may hold an erased person's values. Export again.`,
       );
-      await ctx.audit.record(principal, req, {
-        tenant,
-        action: 'audit_log.erased',
-        log: 'all',
-        description: `erased a person's personal values from ${countOf(result.events, 'event')} (erasure ${erasureId})`,
-        metadata: {
-          erasureId,
-          subject: subject.actorId !== undefined ? 'actorId' : 'email',
-          events: result.events,
-          values: result.values,
-          archivedEvents: archives.events,
-          withdrawnExports: exports,
+      const final = ctx.audit.change(
+        principal,
+        req,
+        {
+          tenant,
+          action: 'audit_log.erased',
+          log: 'all',
+          description: `erased a person's personal values from ${countOf(result.events, 'event')} (erasure ${erasureId})`,
+          metadata: {
+            erasureId,
+            subject: kind,
+            events: result.events,
+            values: result.values,
+            archivedEvents: archives.events,
+            withdrawnExports: exports,
+          },
         },
-      });
+        pending,
+      );
+      await ctx.audit.settle(pending, final);
       return { erasureId, ...result, exports, archives };
     },
   },
@@ -197,25 +214,35 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
           }
         }
       }
-      const result = await ctx.store.redact({
+      const entry = (description: string, metadata?: Record<string, unknown>): AuditEntry => ({
         tenant,
-        ids,
-        by: remover(principal),
-        at: new Date().toISOString(),
+        action: 'audit_log.deleted',
+        log: 'all',
+        description,
+        ...(metadata ? { metadata } : {}),
       });
+      // Kept with the deletion when it deletes any event, its count and seqs added by the store.
+      const pending = ctx.audit.change(principal, req, entry('deleted events'));
+      const result = await ctx.store.redact(
+        { tenant, ids, by: remover(principal), at: new Date().toISOString() },
+        pending ?? undefined,
+      );
       let exports = 0;
       if (result.deleted.length > 0) {
         exports = ctx.exports.withdraw(
           tenant,
           'Withdrawn by a deletion of events: the file may hold their content. Export again.',
         );
-        await ctx.audit.record(principal, req, {
-          tenant,
-          action: 'audit_log.deleted',
-          log: 'all',
-          description: `deleted ${countOf(result.deleted.length, 'event')}`,
-          metadata: { events: result.deleted.length, seqs: result.deleted.map((d) => d.seq) },
-        });
+        const final = ctx.audit.change(
+          principal,
+          req,
+          entry(`deleted ${countOf(result.deleted.length, 'event')}`, {
+            events: result.deleted.length,
+            seqs: result.deleted.map((d) => d.seq),
+          }),
+          pending,
+        );
+        await ctx.audit.settle(pending, final);
       }
       return { ...result, exports };
     },

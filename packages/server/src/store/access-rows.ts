@@ -6,7 +6,9 @@
  */
 import type { TenantSettings } from '@hindsight/core';
 import type {
+  ErasureResult,
   PendingAudit,
+  RedactionResult,
   StoredTenantSettings,
   TenantSettingsUpdate,
   ViewerRevocation,
@@ -57,12 +59,36 @@ export interface TransactionStep {
 /** Runs statements in order in one transaction; resolves false when it was rolled back. */
 export type RunTransaction = (steps: readonly TransactionStep[]) => Promise<boolean>;
 
-/** The statement that keeps an admin change's audit entry until it is in the log. */
-function outboxStep(audit: PendingAudit): TransactionStep {
+/**
+ * The statement that keeps an admin change's audit entry until it is in the log; `done`, what
+ * the change did, is added to the entry's metadata.
+ */
+function outboxStep(audit: PendingAudit, done?: Record<string, unknown>): TransactionStep {
+  const entry = done ? { ...audit, metadata: { ...audit.metadata, ...done } } : audit;
   return {
     sql: 'INSERT INTO audit_outbox (tenant, id, event, created_ms) VALUES (?, ?, ?, ?)',
-    params: [audit.tenant, audit.id, JSON.stringify(audit), Date.now()],
+    params: [audit.tenant, audit.id, JSON.stringify(entry), Date.now()],
   };
+}
+
+/** The statement keeping an erasure's entry (`Store.erase`), with how many events and values. */
+export function erasureAuditStep(audit: PendingAudit, result: ErasureResult): TransactionStep {
+  return outboxStep(audit, { events: result.events, values: result.values });
+}
+
+/**
+ * The statement keeping a deletion's entry (`Store.redact`), with how many events and their
+ * seqs; `null` when it deleted none (nothing to record).
+ */
+export function deletionAuditStep(
+  audit: PendingAudit,
+  result: RedactionResult,
+): TransactionStep | null {
+  if (result.deleted.length === 0) return null;
+  return outboxStep(audit, {
+    events: result.deleted.length,
+    seqs: result.deleted.map((d) => d.seq),
+  });
 }
 
 /** `?` placeholders as PostgreSQL's `$1`, `$2`, …. */
@@ -178,6 +204,15 @@ export async function pendingAudits(
 
 export async function removePendingAudit(run: RunSql, tenant: string, id: string): Promise<void> {
   await run('DELETE FROM audit_outbox WHERE tenant = ? AND id = ?', [tenant, id]);
+}
+
+/** Replaces a pending entry (same tenant and id); false when it is not pending any more. */
+export async function replacePendingAudit(run: RunSql, entry: PendingAudit): Promise<boolean> {
+  const rows = await run(
+    'UPDATE audit_outbox SET event = ? WHERE tenant = ? AND id = ? RETURNING id',
+    [JSON.stringify(entry), entry.tenant, entry.id],
+  );
+  return rows.length === 1;
 }
 
 export async function viewerTokenRevoked(run: RunSql, token: ViewerTokenRef): Promise<boolean> {

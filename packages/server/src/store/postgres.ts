@@ -893,18 +893,33 @@ class PostgresStore implements Store {
     }, 'Expired months could not be dropped.');
   }
 
-  async erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult> {
+  async erase(
+    tenant: string,
+    subject: ErasureSubject,
+    audit?: PendingAudit,
+  ): Promise<ErasureResult> {
     this.#assertOpen();
     return this.#withClient(
-      (client) => inTransaction(client, () => erasePostgres(client, tenant, subject)),
+      (client) =>
+        inTransaction(client, async () => {
+          const result = await erasePostgres(client, tenant, subject);
+          if (audit) await runStep(client, access.erasureAuditStep(audit, result));
+          return result;
+        }),
       'The erasure could not be committed; nothing was erased.',
     );
   }
 
-  async redact(request: RedactionRequest): Promise<RedactionResult> {
+  async redact(request: RedactionRequest, audit?: PendingAudit): Promise<RedactionResult> {
     this.#assertOpen();
     return this.#withClient(
-      (client) => inTransaction(client, () => redactPostgres(client, request)),
+      (client) =>
+        inTransaction(client, async () => {
+          const result = await redactPostgres(client, request);
+          const step = audit && access.deletionAuditStep(audit, result);
+          if (step) await runStep(client, step);
+          return result;
+        }),
       'The deletion could not be committed; nothing was deleted.',
     );
   }
@@ -949,6 +964,11 @@ class PostgresStore implements Store {
   async removePendingAudit(tenant: string, id: string): Promise<void> {
     this.#assertOpen();
     await access.removePendingAudit(this.#run, tenant, id);
+  }
+
+  async replacePendingAudit(entry: PendingAudit): Promise<boolean> {
+    this.#assertOpen();
+    return access.replacePendingAudit(this.#run, entry);
   }
 
   async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {
@@ -1028,20 +1048,17 @@ class PostgresStore implements Store {
   /** Statements in one transaction on a pooled connection (`access.RunTransaction`). */
   readonly #runTransaction: access.RunTransaction = (steps) =>
     this.#withClient(async (client) => {
-      await client.query('BEGIN');
+      const rolledBack = new Error('rolled back');
       try {
-        for (const step of steps) {
-          const text = access.numberPlaceholders(step.sql);
-          const { rowCount } = await client.query({ text, values: step.params });
-          if (step.required && !rowCount) {
-            await client.query('ROLLBACK');
-            return false;
+        await inTransaction(client, async () => {
+          for (const step of steps) {
+            const rows = await runStep(client, step);
+            if (step.required && rows === 0) throw rolledBack;
           }
-        }
-        await client.query('COMMIT');
+        });
         return true;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (error === rolledBack) return false;
         throw error;
       }
     }, 'The event store is unavailable.');
@@ -1079,6 +1096,12 @@ class PostgresStore implements Store {
   #assertOpen(): void {
     if (this.#closed) throw new HindsightError('store_unavailable', 'The event store is closed.');
   }
+}
+
+/** Runs a statement written with `?` placeholders; resolves how many rows it touched. */
+async function runStep(client: PoolClient, step: access.TransactionStep): Promise<number> {
+  const text = access.numberPlaceholders(step.sql);
+  return (await client.query({ text, values: step.params })).rowCount ?? 0;
 }
 
 /**

@@ -7,6 +7,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { type ErasureSubject, merkle } from '@hindsight/core';
 import Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
+import { deletionAuditStep, erasureAuditStep, type TransactionStep } from './access-rows.js';
 import {
   FrontierCache,
   newPlanState,
@@ -39,7 +40,13 @@ import {
   SLOTS_PER_MS,
 } from './sqlite-schema.js';
 import { ftsWords, INSERT_FTS_SQL } from './sqlite-words.js';
-import type { ErasureResult, PruneResult, RedactionRequest, RedactionResult } from './types.js';
+import type {
+  ErasureResult,
+  PendingAudit,
+  PruneResult,
+  RedactionRequest,
+  RedactionResult,
+} from './types.js';
 
 /** A checkpoint to keep, as it crosses to the writer thread. */
 export interface CheckpointRow {
@@ -58,8 +65,14 @@ export type WriterRequest =
       readonly id: number;
       readonly tenant: string;
       readonly subject: ErasureSubject;
+      readonly audit?: PendingAudit;
     }
-  | { readonly type: 'redact'; readonly id: number; readonly request: RedactionRequest }
+  | {
+      readonly type: 'redact';
+      readonly id: number;
+      readonly request: RedactionRequest;
+      readonly audit?: PendingAudit;
+    }
   | { readonly type: 'purge'; readonly id: number; readonly step: PurgeStep }
   | { readonly type: 'close' };
 
@@ -186,13 +199,36 @@ export class SqliteWriter {
   }
 
   /** See `Store.erase`: one transaction of its own, between two append transactions. */
-  erase(tenant: string, subject: ErasureSubject): ErasureResult {
-    return withSecureDelete(this.#db, () => eraseSqlite(this.#db, tenant, subject));
+  erase(tenant: string, subject: ErasureSubject, audit?: PendingAudit): ErasureResult {
+    return this.#withAudit(
+      () => eraseSqlite(this.#db, tenant, subject),
+      (result) => audit && erasureAuditStep(audit, result),
+    );
   }
 
   /** See `Store.redact`: one transaction of its own, between two append transactions. */
-  redact(request: RedactionRequest): RedactionResult {
-    return withSecureDelete(this.#db, () => redactSqlite(this.#db, request));
+  redact(request: RedactionRequest, audit?: PendingAudit): RedactionResult {
+    return this.#withAudit(
+      () => redactSqlite(this.#db, request),
+      (result) => audit && deletionAuditStep(audit, result),
+    );
+  }
+
+  /**
+   * Runs an erasure or deletion (with secure delete on) and keeps the statement `audit` gives
+   * for its result (its `audit` entry) in the same transaction.
+   */
+  #withAudit<T>(change: () => T, audit: (result: T) => TransactionStep | null | undefined): T {
+    return withSecureDelete(this.#db, () =>
+      this.#db
+        .transaction(() => {
+          const result = change();
+          const step = audit(result);
+          if (step) this.#db.prepare(step.sql).run(step.params);
+          return result;
+        })
+        .immediate(),
+    );
   }
 
   /** One step of the purge after an erasure or a deletion (`sqlite-purge.ts`). */
@@ -378,11 +414,13 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
       return;
     }
     if (message.type === 'erase') {
-      answer(message.id, () => ({ erased: writer.erase(message.tenant, message.subject) }));
+      answer(message.id, () => ({
+        erased: writer.erase(message.tenant, message.subject, message.audit),
+      }));
       return;
     }
     if (message.type === 'redact') {
-      answer(message.id, () => ({ redacted: writer.redact(message.request) }));
+      answer(message.id, () => ({ redacted: writer.redact(message.request, message.audit) }));
       return;
     }
     if (message.type === 'purge') {

@@ -465,25 +465,31 @@ class SqliteStore implements Store {
     return tenantId === null ? [] : pruning.prunedRanges(this.#db, tenantId, maxSeq);
   }
 
-  async erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult> {
+  async erase(
+    tenant: string,
+    subject: ErasureSubject,
+    audit?: PendingAudit,
+  ): Promise<ErasureResult> {
     this.#assertOpen();
     const response = await this.#change('Nothing was erased.', (id) => ({
       type: 'erase',
       id,
       tenant,
       subject,
+      ...(audit ? { audit } : {}),
     }));
     const result = response.erased as ErasureResult;
     if (result.events > 0) await this.#purge();
     return result;
   }
 
-  async redact(request: RedactionRequest): Promise<RedactionResult> {
+  async redact(request: RedactionRequest, audit?: PendingAudit): Promise<RedactionResult> {
     this.#assertOpen();
     const response = await this.#change('Nothing was deleted.', (id) => ({
       type: 'redact',
       id,
       request,
+      ...(audit ? { audit } : {}),
     }));
     const result = response.redacted as RedactionResult;
     if (result.deleted.length > 0) await this.#purge();
@@ -527,6 +533,11 @@ class SqliteStore implements Store {
   async removePendingAudit(tenant: string, id: string): Promise<void> {
     this.#assertOpen();
     await access.removePendingAudit(this.#run, tenant, id);
+  }
+
+  async replacePendingAudit(entry: PendingAudit): Promise<boolean> {
+    this.#assertOpen();
+    return access.replacePendingAudit(this.#run, entry);
   }
 
   async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {

@@ -507,16 +507,21 @@ export interface Store {
    * fields are those of core's `subjectPaths`), in one transaction: the values and their salts
    * go, their commitments stay (`erased`), so every leaf hash and proof is unchanged; the
    * search words, the input digests and the summaries derived from the events follow.
-   * Throws `legal_hold` while the tenant is under legal hold. Idempotent.
+   * Throws `legal_hold` while the tenant is under legal hold. Idempotent. `audit`, the
+   * erasure's `audit` entry, is kept in the same transaction ({@link PendingAudit}), with
+   * `events` and `values` (how many) added to its metadata.
    */
-  erase(tenant: string, subject: ErasureSubject): Promise<ErasureResult>;
+  erase(tenant: string, subject: ErasureSubject, audit?: PendingAudit): Promise<ErasureResult>;
 
   /**
    * Deletes events as redacted leaves (issue #9), in one transaction: content, search words,
    * targets and their part of the summaries go; `seq`, id and leaf hash stay, with when and by
    * whom. Throws `legal_hold` while the tenant is under legal hold. Idempotent per id.
+   * `audit`, the deletion's `audit` entry, is kept in the same transaction when it deleted any
+   * event ({@link PendingAudit}), with `events` (how many) and their `seqs` added to its
+   * metadata.
    */
-  redact(request: RedactionRequest): Promise<RedactionResult>;
+  redact(request: RedactionRequest, audit?: PendingAudit): Promise<RedactionResult>;
 
   /** The redacted leaves of a tenant's log up to `maxSeq`, by `seq`. */
   redactedLeaves(tenant: string, maxSeq: number): Promise<RedactedLeaf[]>;
@@ -553,6 +558,11 @@ export interface Store {
   pendingAudits(beforeMs: number, limit: number): Promise<PendingAudit[]>;
   /** Forgets a pending `audit` entry, once it is in its tenant's log. */
   removePendingAudit(tenant: string, id: string): Promise<void>;
+  /**
+   * Replaces a pending entry by one of the same tenant and id that says more (what was done
+   * after the change); false when it is not pending any more (then it is in the log as kept).
+   */
+  replacePendingAudit(entry: PendingAudit): Promise<boolean>;
   /** Whether a viewer token is revoked, by its id or by its viewer after it was issued. */
   viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean>;
 

@@ -6,6 +6,7 @@
 import type { StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { AuditTrail } from '../../src/http/audit.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { legalHoldOf, liftLegalHold, placeLegalHold } from '../../src/legal-hold.js';
 import { openStore } from '../../src/store/index.js';
@@ -193,20 +194,64 @@ describe('the audit entries of admin changes', () => {
   });
 
   it('appends each entry with its change and keeps none pending', async () => {
+    const posted = await t.post({
+      events: ['a', 'b'].map((id) => ({
+        tenant: 'kept',
+        id,
+        action: 'user.updated',
+        actor: { id: 'user-7', name: 'Ann Lee' },
+      })),
+    });
+    expect(posted.statusCode, posted.body).toBe(202);
     await t.send('PUT', '/v1/tenants/kept/legal-hold', { reason: 'Case 20' });
-    await t.send('PUT', '/v1/tenants/kept/settings', { retention: { days: 400 } });
+    await t.send('PUT', '/v1/tenants/kept/settings', {
+      retention: { days: 400 },
+      deletion: { allowed: true },
+    });
     const revoked = await t.send('POST', '/v1/viewer-tokens/revocations', {
       tenant: 'kept',
       viewerId: 'user-7',
     });
     expect(revoked.statusCode, revoked.body).toBe(201);
     await t.send('DELETE', '/v1/tenants/kept/legal-hold');
+    const erased = await t.send('POST', '/v1/tenants/kept/erasures', {
+      subject: { actorId: 'user-7' },
+    });
+    expect(erased.statusCode, erased.body).toBe(200);
+    const deleted = await t.send('POST', '/v1/tenants/kept/deletions', { ids: ['a'] });
+    expect(deleted.statusCode, deleted.body).toBe(200);
     expect(await auditActions('kept')).toEqual([
       'legal_hold.placed',
       'retention.changed',
       'viewer_token.revoked',
       'legal_hold.lifted',
+      'audit_log.erased',
+      'audit_log.deleted',
     ]);
+    // The erasure and the deletion told in full: what the store did, and what followed.
+    const res = await t.get('/v1/tenants/kept/events?category=audit&order=desc&limit=2');
+    const [deletion, erasure] = (res.json() as { events: StoredEvent[] }).events;
+    expect(deletion?.description).toMatch(/deleted 1 event$/);
+    expect(deletion?.metadata).toEqual({ events: 1, seqs: [1] });
+    // Ann's two events, and the revocation that named her as its target.
+    expect(erasure?.description).toMatch(/erased a person's personal values from 3 events/);
+    expect(erasure?.metadata).toMatchObject({ subject: 'actorId', events: 3, withdrawnExports: 0 });
+    expect(await t.store.pendingAudits(ALL, 10)).toEqual([]);
+  });
+
+  it('leaves an entry appended before it was told in full as it was kept', async () => {
+    const trail = new AuditTrail(async (event) => {
+      const [outcome] = await t.store.append([prepareEvents(event, testEnricher())]);
+      if (!outcome?.ok) throw outcome?.error;
+    }, t.store);
+    const pending = entryOf('told', 'audit_log.erased', 'audit-told');
+    await t.store.erase('told', { actorId: 'nobody' }, pending);
+    // A server starting meanwhile appends it as kept, with what the store did.
+    expect(await trail.drain()).toBe(1);
+    await trail.settle(pending, { ...pending, description: 'erased a person from 0 events' });
+    const stored = await t.store.getEvent('told', pending.id);
+    expect(stored?.description).toBeUndefined();
+    expect(stored?.metadata).toEqual({ events: 0, values: 0 });
     expect(await t.store.pendingAudits(ALL, 10)).toEqual([]);
   });
 

@@ -16,7 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { Checkpointer } from '../../src/checkpoints.js';
 import { HindsightError } from '../../src/errors.js';
 import { exportLines } from '../../src/export.js';
-import type { EventQuery, LoginUsersQuery, Store } from '../../src/store/types.js';
+import type { EventQuery, LoginUsersQuery, PendingAudit, Store } from '../../src/store/types.js';
 import { treeRoot } from '../../src/tree.js';
 
 /** What the erasure suite needs from the main suite. */
@@ -247,6 +247,61 @@ export function erasureConformance(ctx: ErasureContext): void {
       expect((await store().getEvent(t, 'login'))?.actor).toEqual({ type: 'user', ...alice });
       await store().putTenantSettings(t, {});
       expect((await store().erase(t, { actorId: alice.id })).events).toBe(2);
+    });
+  });
+
+  describe('the audit entries of erasures and deletions', () => {
+    it('keeps each in the change’s transaction, with what it did; none for a refused one', async () => {
+      const t = ctx.freshTenant();
+      await ctx.append(people(t));
+      const entry = (id: string, action: string): PendingAudit => ({
+        tenant: t,
+        id,
+        time: at(0),
+        category: 'audit',
+        action,
+        actor: { type: 'api_key', id: 'k1' },
+        metadata: { erasureId: id },
+      });
+      const pending = async () =>
+        (await store().pendingAudits(Number.MAX_SAFE_INTEGER, 1000)).filter((p) => p.tenant === t);
+
+      // Refused (legal hold, deletion not allowed): no entry.
+      await store().putTenantSettings(t, HOLD);
+      await refused(
+        store().erase(t, { actorId: alice.id }, entry('0-erase', 'audit_log.erased')),
+        'legal_hold',
+      );
+      await store().putTenantSettings(t, {});
+      const request = { tenant: t, ids: ['theme'], by: 'api_key:k1', at: at(0) };
+      await refused(
+        store().redact(request, entry('0-delete', 'audit_log.deleted')),
+        'deletion_not_allowed',
+      );
+      expect(await pending()).toEqual([]);
+
+      // Done: the entry, with how many events and values, or events and seqs.
+      await store().erase(t, { actorId: alice.id }, entry('1-erase', 'audit_log.erased'));
+      await store().erase(t, { actorId: alice.id }, entry('2-erase', 'audit_log.erased'));
+      await store().putTenantSettings(t, { deletion: { allowed: true } });
+      await store().redact(request, entry('3-delete', 'audit_log.deleted'));
+      // A deletion of nothing (already deleted) records nothing.
+      await store().redact(request, entry('4-delete', 'audit_log.deleted'));
+      // Kept oldest first (ids in that order too, for changes within one millisecond).
+      const kept = await pending();
+      expect(kept.map((p) => [p.id, p.metadata])).toEqual([
+        ['1-erase', { erasureId: '1-erase', events: 2, values: 7 }],
+        ['2-erase', { erasureId: '2-erase', events: 0, values: 0 }],
+        ['3-delete', { erasureId: '3-delete', events: 1, seqs: [3] }],
+      ]);
+
+      // Replaced by what was done after, while pending; not once forgotten.
+      const told = { ...entry('1-erase', 'audit_log.erased'), description: 'erased 2 events' };
+      expect(await store().replacePendingAudit(told)).toBe(true);
+      expect((await pending())[0]).toEqual(told);
+      for (const p of kept) await store().removePendingAudit(t, p.id);
+      expect(await store().replacePendingAudit(told)).toBe(false);
+      expect(await pending()).toEqual([]);
     });
   });
 
