@@ -35,6 +35,8 @@ export interface MetricSources {
   };
   /** The integrity scrub's counts; `null` when it is off. */
   readonly scrub: () => ScrubStats | null;
+  /** Admin changes' `audit` entries the latest retry could not append (`AuditTrail.left`). */
+  readonly auditPending: () => number;
 }
 
 /** The process's own metrics, collected once per process however many apps it runs. */
@@ -149,6 +151,14 @@ export class Metrics {
         const now = checkpoints();
         this.set({ anchor: 'file' }, now.anchorFileBacklog);
         this.set({ anchor: 'url' }, now.anchorUrlBacklog);
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_audit_pending_entries',
+      help: 'Audit entries of admin changes that the latest retry could not append to their log (refused, or the store unavailable); retried every 10 s. Alert when above 0.',
+      registers,
+      collect() {
+        this.set(sources.auditPending());
       },
     });
     const scrub = () => sources.scrub();

@@ -295,6 +295,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     queuedEvents: () => queue.queuedEvents,
     checkpoints: () => checkpoints.stats(),
     scrub: () => scrub?.stats() ?? null,
+    auditPending: () => ctx.audit.left,
   });
   const proxies = options.trustProxy;
   // A number of hops is a function of the hop, as `proxy-addr` reads one.

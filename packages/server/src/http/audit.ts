@@ -78,6 +78,7 @@ export class AuditTrail {
   readonly #recorded = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #draining: Promise<number> | undefined;
+  #left = 0;
 
   constructor(
     record: (event: EventInput) => Promise<void>,
@@ -146,22 +147,39 @@ export class AuditTrail {
   }
 
   async #drain(beforeMs: number): Promise<number> {
+    let seen = 0;
     let appended = 0;
     let skipped = 0;
-    for (;;) {
-      const page = await this.#store.pendingAudits(beforeMs, skipped + DRAIN_PAGE);
-      for (const pending of page.slice(skipped)) {
-        try {
-          await this.settle(pending);
-          appended++;
-        } catch (error) {
-          if (!(error instanceof HindsightError) || error.status >= 500) throw error;
-          this.#onError(error);
-          skipped++;
+    try {
+      for (;;) {
+        // Those passed over come first (oldest first), then those not tried yet.
+        const limit = skipped + DRAIN_PAGE;
+        const page = await this.#store.pendingAudits(beforeMs, limit);
+        const fresh = page.slice(skipped);
+        seen += fresh.length;
+        for (const pending of fresh) {
+          try {
+            await this.settle(pending);
+            appended++;
+          } catch (error) {
+            if (!(error instanceof HindsightError) || error.status >= 500) throw error;
+            this.#onError(error);
+            skipped++;
+          }
         }
+        if (page.length < limit) return appended;
       }
-      if (page.length < skipped + DRAIN_PAGE) return appended;
+    } finally {
+      this.#left = seen - appended;
     }
+  }
+
+  /**
+   * How many of the pending entries the latest run found it could not append (refused, or the
+   * store unavailable): `hindsight_audit_pending_entries`.
+   */
+  get left(): number {
+    return this.#left;
   }
 
   /** Appends what is pending now, then every {@link AUDIT_RETRY_MS} what is older than that. */

@@ -289,6 +289,39 @@ describe('the audit entries of admin changes', () => {
     }
   });
 
+  it('keeps an entry its log refuses, appends the others, and counts it in the metrics', async () => {
+    const running = await testApp(undefined, undefined, undefined, undefined, {
+      auditRetryMs: 50,
+    });
+    try {
+      await running.app.ready();
+      const pendingMetric = async () => {
+        const text = (await running.get('/metrics')).body;
+        const line = text.split('\n').find((l) => l.startsWith('hindsight_audit_pending_entries '));
+        return Number(line?.split(' ')[1]);
+      };
+      expect(await pendingMetric()).toBe(0);
+      // An entry no log takes (an action outside the event model), kept before a good one.
+      const refused = { ...entryOf('stuck', 'legal_hold.placed', 'audit-1'), action: 'no spaces' };
+      const good = entryOf('stuck', 'legal_hold.lifted', 'audit-2');
+      await running.store.updateTenantSettings(
+        'stuck',
+        (s) => ({ ...s, embed: {} }),
+        () => refused,
+      );
+      await running.store.updateTenantSettings(
+        'stuck',
+        () => ({}),
+        () => good,
+      );
+      await vi.waitFor(async () => expect(await pendingMetric()).toBe(1));
+      expect(await running.store.getEvent('stuck', good.id)).toMatchObject({ action: good.action });
+      expect(await running.store.pendingAudits(ALL, 10)).toEqual([refused]);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('appends, while it runs, the entries it could not append at once', async () => {
     const running = await testApp(undefined, undefined, undefined, undefined, {
       auditRetryMs: 50,
