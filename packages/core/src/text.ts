@@ -7,8 +7,9 @@ import type { UnsealedEvent } from './schema.js';
 const WORD = /[\p{L}\p{N}]+/gu;
 const MARKS = /\p{M}+/gu;
 const ASCII_WORD = /[a-z0-9]+/g;
+/** A character past ASCII (used by the validator's `utf8Length` too). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
-const NON_ASCII = /[^\u0000-\u007f]/;
+export const NON_ASCII = /[^\u0000-\u007f]/;
 // C0 controls, DEL and C1 controls; the second without tab, line feed and carriage return.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;

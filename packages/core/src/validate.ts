@@ -5,7 +5,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { isIpAddress } from './ip.js';
 import { EventInput, LIMITS } from './schema.js';
-import { hasControlCharacters } from './text.js';
+import { hasControlCharacters, NON_ASCII } from './text.js';
 
 /** One reason an input was refused, e.g. `{ path: '/events/3/actor/id', message: '…' }`. */
 export interface ValidationIssue {
@@ -34,8 +34,6 @@ const POINTER_SPECIAL = /[~/]/;
 /** The control-character rules of one-line and multi-line fields, made once: checked per field. */
 const ONE_LINE = { lineBreaks: false } as const;
 const MULTI_LINE = { lineBreaks: true } as const;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: every character below U+0080.
-const NON_ASCII = /[^\u0000-\u007f]/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 const DAY_MS = 86_400_000;
 // Character codes of RFC 3339's punctuation.
