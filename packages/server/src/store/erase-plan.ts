@@ -25,7 +25,12 @@ export const MAX_REDACTIONS = 1000;
  * each removal inside its own transaction, so that a hold placed meanwhile is seen.
  */
 export function legalHoldIn(settingsText: string | null | undefined): LegalHold | undefined {
-  return settingsText ? (JSON.parse(settingsText) as TenantSettings).legalHold : undefined;
+  return settingsIn(settingsText).legalHold;
+}
+
+/** A tenant's settings from their stored JSON text; `{}` when there is none. */
+function settingsIn(settingsText: string | null | undefined): TenantSettings {
+  return settingsText ? (JSON.parse(settingsText) as TenantSettings) : {};
 }
 
 /**
@@ -37,7 +42,7 @@ export function refuseUnderLegalHold(
   settingsText: string | null | undefined,
   what: 'erased' | 'deleted',
 ): TenantSettings {
-  const settings = settingsText ? (JSON.parse(settingsText) as TenantSettings) : {};
+  const settings = settingsIn(settingsText);
   const hold = settings.legalHold;
   if (hold) {
     throw new HindsightError(
