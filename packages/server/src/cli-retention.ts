@@ -296,13 +296,14 @@ export async function retentionCommand(args: string[]): Promise<void> {
         const policy = nextPolicy(retention ?? {}, values.days, values.category ?? []);
         return Object.keys(policy).length === 0 ? rest : { ...rest, retention: policy };
       },
-      (update) =>
+      (update) => [
         cliChange(tenant, 'retention.changed', 'changed the retention policy', {
           before: update.before.retention ?? {},
           after: update.after.settings.retention ?? {},
         }),
+      ],
     );
-    await settle(store, audit);
+    for (const entry of audit) await settle(store, entry);
     const next: RetentionSettings = after.settings.retention ?? {};
     process.stdout.write(`Retention of tenant ${tenant}: ${JSON.stringify(next)}\n`);
   });

@@ -35,12 +35,12 @@ export async function placeLegalHold(
       ...settings,
       legalHold: { reason, since: settings.legalHold?.since ?? now },
     }),
-    audit && ((u) => audit(u.after.settings.legalHold as LegalHold, !u.before.legalHold)),
+    audit && ((u) => entries(audit(u.after.settings.legalHold as LegalHold, !u.before.legalHold))),
   );
   return {
     hold: update.after.settings.legalHold as LegalHold,
     placed: update.before.legalHold === undefined,
-    audit: update.audit,
+    audit: update.audit[0] ?? null,
   };
 }
 
@@ -60,7 +60,12 @@ export async function liftLegalHold(
       const { legalHold: _lifted, ...rest } = settings;
       return rest;
     },
-    audit && ((u) => audit(u.before.legalHold as LegalHold)),
+    audit && ((u) => entries(audit(u.before.legalHold as LegalHold))),
   );
-  return { lifted: update.before.legalHold ?? null, audit: update.audit };
+  return { lifted: update.before.legalHold ?? null, audit: update.audit[0] ?? null };
+}
+
+/** An entry, or none, as the store takes them. */
+function entries(entry: PendingAudit | null): PendingAudit[] {
+  return entry ? [entry] : [];
 }

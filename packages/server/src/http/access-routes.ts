@@ -8,7 +8,9 @@ import { TenantSettings } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import { authorize } from '../auth.js';
 import { HindsightError } from '../errors.js';
+import type { PendingAudit } from '../store/types.js';
 import { MAX_TOKEN_SECONDS, ViewerTokenRequest } from '../viewer-tokens.js';
+import type { AuditEntry } from './audit.js';
 import {
   AUTH_ERRORS,
   checkBody,
@@ -215,8 +217,9 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
       '`embed.frameAncestors`: the origins whose pages may embed the console (CSP ' +
       '`frame-ancestors`; none by default); `embed.accentColor`, `embed.logoUrl` (https), ' +
       '`embed.title`: how it looks there. `retention` (days per category, docs/retention.md) ' +
-      'and `displayWindowDays` (how far back the console shows by default); a change of ' +
-      '`retention` is recorded in the tenant’s `audit` log. `legalHold` is kept as it is: ' +
+      'and `displayWindowDays` (how far back the console shows by default). Each change is ' +
+      'recorded in the tenant’s `audit` log (`retention.changed`, `settings.changed`). ' +
+      '`legalHold` is kept as it is: ' +
       'place and lift it with `/v1/tenants/{tenant}/legal-hold`. With `If-Match` (the `ETag` ' +
       'of a `GET`), the settings are replaced only if nobody changed them since (`412` else).',
     scope: 'admin',
@@ -262,24 +265,54 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
           }
           return { ...rest, ...(stored.legalHold ? { legalHold: stored.legalHold } : {}) };
         },
-        ({ before, after }) => {
-          const retention = {
-            before: before.retention ?? {},
-            after: after.settings.retention ?? {},
-          };
-          if (JSON.stringify(retention.before) === JSON.stringify(retention.after)) return null;
-          return ctx.audit.change(principal, req, {
-            tenant,
-            action: 'retention.changed',
-            log: 'all',
-            description: 'changed the retention policy',
-            metadata: retention,
-          });
-        },
+        ({ before, after }) =>
+          settingsEntries(before, after.settings, (entry) =>
+            ctx.audit.change(principal, req, { tenant, log: 'all', ...entry }),
+          ),
       );
-      await ctx.audit.settle(update.audit);
+      for (const entry of update.audit) await ctx.audit.settle(entry);
       reply.header('etag', settingsEtag(update.after.settings));
       return update.after;
     },
   },
 ];
+
+/**
+ * The `audit` entries of a settings change: `retention.changed` with the policy before and
+ * after, and `settings.changed` with the other settings that changed (the embedding, the
+ * console's window, whether events may be deleted), each before and after (`null`: unset).
+ * The legal hold changes only through its own routes, which record it.
+ */
+function settingsEntries(
+  before: TenantSettings,
+  after: TenantSettings,
+  entry: (e: Pick<AuditEntry, 'action' | 'description' | 'metadata'>) => PendingAudit | null,
+): PendingAudit[] {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const entries: Array<PendingAudit | null> = [];
+  const retention = { before: before.retention ?? {}, after: after.retention ?? {} };
+  if (!same(retention.before, retention.after)) {
+    entries.push(
+      entry({
+        action: 'retention.changed',
+        description: 'changed the retention policy',
+        metadata: retention,
+      }),
+    );
+  }
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((k): k is keyof TenantSettings => k !== 'retention' && k !== 'legalHold')
+    .filter((k) => !same(before[k], after[k]))
+    .sort();
+  if (keys.length > 0) {
+    const values = (s: TenantSettings) => Object.fromEntries(keys.map((k) => [k, s[k] ?? null]));
+    entries.push(
+      entry({
+        action: 'settings.changed',
+        description: `changed the settings: ${keys.join(', ')}`,
+        metadata: { changed: keys, before: values(before), after: values(after) },
+      }),
+    );
+  }
+  return entries.filter((e): e is PendingAudit => e !== null);
+}

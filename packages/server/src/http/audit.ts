@@ -41,7 +41,8 @@ export interface AuditEntry {
     | 'legal_hold.placed'
     | 'legal_hold.updated'
     | 'legal_hold.lifted'
-    | 'retention.changed';
+    | 'retention.changed'
+    | 'settings.changed';
   /** The log read: a category, `all`, or the view's name (`stats`). */
   readonly log: string;
   readonly description: string;

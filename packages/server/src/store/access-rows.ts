@@ -136,18 +136,18 @@ export async function updateTenantSettings(
   transaction: RunTransaction,
   tenant: string,
   change: (settings: TenantSettings) => TenantSettings,
-  audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
-): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }> {
+  audit?: (update: TenantSettingsUpdate) => readonly PendingAudit[],
+): Promise<TenantSettingsUpdate & { readonly audit: readonly PendingAudit[] }> {
   for (let attempt = 1; attempt <= SETTINGS_ATTEMPTS; attempt++) {
     const [row] = await run<{ settings: string; updated_at: string }>(SETTINGS_SQL, [tenant]);
     const before = row ? (JSON.parse(row.settings) as TenantSettings) : {};
     const after = change(before);
     if (after === before) {
       const settings = { settings: before, updatedAt: row?.updated_at ?? null };
-      return { before, after: settings, audit: null };
+      return { before, after: settings, audit: [] };
     }
     const update = { before, after: { settings: after, updatedAt: new Date().toISOString() } };
-    const entry = audit?.(update) ?? null;
+    const entries = audit?.(update) ?? [];
     // A row inserted meanwhile by another writer matches no stored text: ''.
     const write: TransactionStep = {
       sql:
@@ -157,8 +157,8 @@ export async function updateTenantSettings(
       params: [tenant, JSON.stringify(after), update.after.updatedAt, row?.settings ?? ''],
       required: true,
     };
-    if (await transaction(entry ? [write, outboxStep(entry)] : [write])) {
-      return { ...update, audit: entry };
+    if (await transaction([write, ...entries.map((entry) => outboxStep(entry))])) {
+      return { ...update, audit: entries };
     }
   }
   throw new Error(

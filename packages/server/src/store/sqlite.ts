@@ -514,8 +514,8 @@ class SqliteStore implements Store {
   async updateTenantSettings(
     tenant: string,
     change: (settings: TenantSettings) => TenantSettings,
-    audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
-  ): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }> {
+    audit?: (update: TenantSettingsUpdate) => readonly PendingAudit[],
+  ): Promise<TenantSettingsUpdate & { readonly audit: readonly PendingAudit[] }> {
     this.#assertOpen();
     return access.updateTenantSettings(this.#run, this.#transaction, tenant, change, audit);
   }

@@ -535,14 +535,14 @@ export interface Store {
    * stored settings and returns the new ones (or its argument itself, to write nothing); when
    * another writer changed them first, it runs again on theirs. `change` must not have side
    * effects; what it throws is thrown. Resolves the settings it changed and as stored.
-   * `audit` gives the change's `audit` entry, kept in the change's transaction (see
+   * `audit` gives the change's `audit` entries, kept in the change's transaction (see
    * {@link PendingAudit}); it is not called for a change that writes nothing.
    */
   updateTenantSettings(
     tenant: string,
     change: (settings: TenantSettings) => TenantSettings,
-    audit?: (update: TenantSettingsUpdate) => PendingAudit | null,
-  ): Promise<TenantSettingsUpdate & { readonly audit: PendingAudit | null }>;
+    audit?: (update: TenantSettingsUpdate) => readonly PendingAudit[],
+  ): Promise<TenantSettingsUpdate & { readonly audit: readonly PendingAudit[] }>;
 
   /**
    * Records a revocation of viewer tokens: one token by id, or every token of a viewer issued

@@ -135,8 +135,8 @@ describe('GET and PUT /v1/tenants/{tenant}/settings with ETag and If-Match', () 
     const now = await settingsOf();
     expect(now.json()).toMatchObject({ settings: { embed: { title: 'Mine' } } });
     expect(now.headers.etag).toBe(newer);
-    // Nothing was written: no retention change was recorded either.
-    expect(await auditActions('etags')).toEqual([]);
+    // Nothing was written: only the first write's change was recorded, no retention change.
+    expect(await auditActions('etags')).toEqual(['settings.changed']);
     // One of several tags; `*`; a weak tag never matches (strong comparison).
     const listed = await settingsOf({ 'if-match': `"other", ${newer}` }, { embed: { title: 'A' } });
     expect(listed.statusCode).toBe(200);
@@ -223,11 +223,21 @@ describe('the audit entries of admin changes', () => {
     expect(await auditActions('kept')).toEqual([
       'legal_hold.placed',
       'retention.changed',
+      'settings.changed',
       'viewer_token.revoked',
       'legal_hold.lifted',
       'audit_log.erased',
       'audit_log.deleted',
     ]);
+    // The settings other than retention: which changed, before and after (null: unset).
+    const all = await t.get('/v1/tenants/kept/events?category=audit&order=asc');
+    const changed = (all.json() as { events: StoredEvent[] }).events[2];
+    expect(changed?.description).toMatch(/changed the settings: deletion$/);
+    expect(changed?.metadata).toEqual({
+      changed: ['deletion'],
+      before: { deletion: null },
+      after: { deletion: { allowed: true } },
+    });
     // The erasure and the deletion told in full: what the store did, and what followed.
     const res = await t.get('/v1/tenants/kept/events?category=audit&order=desc&limit=2');
     const [deletion, erasure] = (res.json() as { events: StoredEvent[] }).events;
@@ -307,12 +317,12 @@ describe('the audit entries of admin changes', () => {
       await running.store.updateTenantSettings(
         'stuck',
         (s) => ({ ...s, embed: {} }),
-        () => refused,
+        () => [refused],
       );
       await running.store.updateTenantSettings(
         'stuck',
         () => ({}),
-        () => good,
+        () => [good],
       );
       await vi.waitFor(async () => expect(await pendingMetric()).toBe(1));
       expect(await running.store.getEvent('stuck', good.id)).toMatchObject({ action: good.action });

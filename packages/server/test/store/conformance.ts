@@ -1052,7 +1052,9 @@ export function storeConformance(name: string, open: OpenStore | string): void {
               (i % 2 ? second : store).updateTenantSettings(
                 'outbox-t',
                 (s) => ({ ...s, retention: { days: (s.retention?.days ?? 0) + 1 } }),
-                ({ before }) => entry('retention.changed', { before: before.retention?.days ?? 0 }),
+                ({ before }) => [
+                  entry('retention.changed', { before: before.retention?.days ?? 0 }),
+                ],
               ),
             ),
           );
@@ -1061,14 +1063,16 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             kept.map((e) => e.metadata?.['before']).sort((a, b) => Number(a) - Number(b)),
           ).toEqual(Array.from({ length: 12 }, (_, i) => i));
           // Each change answers the entry kept with it, as given.
-          expect(new Set(results.map((r) => r.audit?.id))).toEqual(new Set(kept.map((e) => e.id)));
-          expect(kept).toContainEqual(results[0]?.audit);
+          expect(new Set(results.map((r) => r.audit[0]?.id))).toEqual(
+            new Set(kept.map((e) => e.id)),
+          );
+          expect(kept).toContainEqual(results[0]?.audit[0]);
 
           // Nothing written, or nothing to record, or a refused change: no entry.
           let asked = 0;
           const counted = () => {
             asked++;
-            return entry('retention.changed', {});
+            return [entry('retention.changed', {})];
           };
           await store.updateTenantSettings('outbox-t', (s) => s, counted);
           expect(asked).toBe(0);
@@ -1084,10 +1088,19 @@ export function storeConformance(name: string, open: OpenStore | string): void {
           const silent = await store.updateTenantSettings(
             'outbox-t',
             (s) => ({ ...s, embed: { title: 'Audit' } }),
-            () => null,
+            () => [],
           );
-          expect(silent.audit).toBeNull();
+          expect(silent.audit).toEqual([]);
           expect(await pending('outbox-t')).toHaveLength(12);
+          // Two entries of one change: both kept with it.
+          const two = [entry('retention.changed', {}), entry('settings.changed', {})];
+          const both = await second.updateTenantSettings(
+            'outbox-t',
+            (s) => ({ ...s, displayWindowDays: 7 }),
+            () => two,
+          );
+          expect(both.audit).toEqual(two);
+          expect((await pending('outbox-t')).slice(12)).toEqual(two);
 
           // A revocation keeps its entry too; entries are read oldest first, up to a time.
           const revoked = entry('viewer_token.revoked', { viewerId: 'v1' });

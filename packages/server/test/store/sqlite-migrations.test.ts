@@ -325,7 +325,7 @@ describe('SQLite migrations', () => {
         await upgraded.updateTenantSettings(
           'one',
           (s) => ({ ...s, deletion: { allowed: true } }),
-          () => entry,
+          () => [entry],
         );
         expect(await upgraded.pendingAudits(Date.now() + 1, 10)).toEqual([entry]);
       } finally {
