@@ -1,7 +1,7 @@
 /**
- * Tenant settings and viewer-token revocations (issue #8), and the audit entries of their
- * changes still to be appended, stored alike by SQLite and PostgreSQL: the same tables and
- * statements, written with `?` placeholders (PostgreSQL's store numbers them, see
+ * Tenant settings and viewer-token revocations (issue #8), and the audit entries of admin
+ * changes still to be appended (`audit_outbox`), stored alike by SQLite and PostgreSQL: the same
+ * tables and statements, written with `?` placeholders (PostgreSQL's store numbers them, see
  * {@link numberPlaceholders}).
  */
 import type { TenantSettings } from '@hindsight/core';
@@ -52,7 +52,10 @@ export type RunSql = <R extends object>(sql: string, params: unknown[]) => Promi
 export interface TransactionStep {
   readonly sql: string;
   readonly params: unknown[];
-  /** The transaction is rolled back, and answers false, when this statement returns no row. */
+  /**
+   * The transaction is rolled back, and answers false, when this statement returns (or, without
+   * `RETURNING`, changes) no row.
+   */
   readonly required?: boolean;
 }
 
