@@ -19,6 +19,7 @@ import {
 import { scrubCommand } from './cli-scrub.js';
 import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import { verifyCommand } from './cli-verify.js';
+import { fileErrorWords } from './file-errors.js';
 import type { ApiKeyRecord } from './store/types.js';
 
 const USAGE = `Usage:
@@ -505,18 +506,10 @@ async function main(argv: string[]): Promise<void> {
   throw new UsageError(`Unknown command "${named}".`);
 }
 
-/** Node.js's file errors, in words. */
-const FILE_ERRORS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of the path is not a directory',
-};
-
 /** An error's message, a file error as `Cannot read FILE: why.` rather than Node.js's code. */
 function messageOf(error: unknown): string {
-  const { code, path, syscall } = error as NodeJS.ErrnoException;
-  const why = code === undefined ? undefined : FILE_ERRORS[code];
+  const { path, syscall } = error as NodeJS.ErrnoException;
+  const why = fileErrorWords(error);
   if (why !== undefined && path !== undefined) {
     const verb = syscall === 'open' || syscall === 'read' || syscall === 'stat' ? 'read' : 'use';
     return `Cannot ${verb} ${path}: ${why}.`;

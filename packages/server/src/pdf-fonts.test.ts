@@ -65,7 +65,7 @@ describe('loadPdfFont', () => {
     expect(dejavu.chars.has('山'.codePointAt(0) ?? 0)).toBe(false);
     expect(dejavu.face).toBeUndefined();
     expect(() => loadPdfFont('/nonexistent/font.ttf')).toThrow(
-      'Cannot use the PDF font /nonexistent/font.ttf: no such file.',
+      'Cannot use the PDF font /nonexistent/font.ttf: no such file or directory.',
     );
     expect(() => loadPdfFont(new URL(import.meta.url).pathname)).toThrow(
       /Cannot use the PDF font .*pdf-fonts\.test\.ts: Unknown font format\.$/,

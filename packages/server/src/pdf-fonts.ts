@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import * as fontkit from 'fontkit';
+import { fileErrorWords } from './file-errors.js';
 
 const fontFiles = createRequire(import.meta.url);
 /** The embedded fonts' files. */
@@ -35,11 +36,7 @@ export function loadPdfFont(file: string): PdfFont {
     opened = fontkit.openSync(file);
   } catch (error) {
     const reason =
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'no such file'
-        : error instanceof Error
-          ? error.message
-          : String(error);
+      fileErrorWords(error) ?? (error instanceof Error ? error.message : String(error));
     throw new Error(`Cannot use the PDF font ${file}: ${reason.replace(/\.$/, '')}.`);
   }
   const collection = opened.type === 'TTC' || opened.type === 'DFont';

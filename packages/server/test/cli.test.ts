@@ -219,7 +219,9 @@ describe('hindsight serve', () => {
     }).catch((error: { code: number; stderr: string }) => error);
     expect(missing).toMatchObject({
       code: 2,
-      stderr: expect.stringContaining('Cannot use the PDF font /nonexistent.ttf: no such file.'),
+      stderr: expect.stringContaining(
+        'Cannot use the PDF font /nonexistent.ttf: no such file or directory.',
+      ),
     });
     tmp.remove();
   });
