@@ -17,9 +17,10 @@ import {
   type TenantSettings,
 } from '@hindsight/core';
 import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
+import { newUlid } from './ids.js';
 import { countOf } from './plural.js';
 import { gapsOf, prunedLines } from './pruned-lines.js';
-import type { PruneRule, Store } from './store/types.js';
+import type { PendingAudit, PruneRule, Store } from './store/types.js';
 
 const DAY_MS = 86_400_000;
 
@@ -183,6 +184,29 @@ export async function runRetention(
     removed.set(tenant, counts);
   };
   const archives = new Map<string, string>();
+  // Each step keeps its part of the tenant's `retention.pruned` entry in its own transaction
+  // (`<entry>.<part>`); the parts become one entry at the end. So a run stopped midway leaves
+  // what it removed recorded: the parts are appended as they are.
+  const time = new Date(nowMs).toISOString();
+  const entries = new Map<string, string>();
+  const entryOf = (tenant: string) => {
+    let id = entries.get(tenant);
+    if (id === undefined) {
+      id = newUlid(nowMs);
+      entries.set(tenant, id);
+    }
+    return id;
+  };
+  const part = (tenant: string, label: string): PendingAudit | undefined => {
+    if (run.record === undefined) return undefined;
+    const rules = plans.get(tenant)?.rules ?? [];
+    return {
+      ...prunedEntry(tenant, {}, rules, archives.get(tenant)),
+      description: 'Retention removed expired events (part of a run)',
+      id: `${entryOf(tenant)}.${label}`,
+      time,
+    };
+  };
   if (run.dryRun) {
     for (const [tenant, plan] of plans) {
       for await (const { event } of expiredEvents(store, tenant, plan.rules, plan.maxSeq)) {
@@ -203,18 +227,21 @@ export async function runRetention(
           return rule !== undefined && endMs <= rule.beforeMs;
         },
         maxSeq: (tenant) => plans.get(tenant)?.maxSeq ?? 0,
+        audit: (tenant, month) => part(tenant, `m${month}`) ?? null,
       });
       for (const drop of drops) for (const r of drop.removed) add(r.tenant, r.category, r.n);
     }
     for (const [tenant, plan] of plans) {
-      for (;;) {
+      for (let n = 1; ; n++) {
         if (run.signal?.aborted) break;
         const started = performance.now();
+        const audit = part(tenant, String(n));
         const step = await store.prune({
           tenant,
           rules: plan.rules,
           maxSeq: plan.maxSeq,
           limit: options.batchSize ?? DEFAULT_BATCH,
+          ...(audit ? { audit } : {}),
         });
         for (const [category, n] of Object.entries(step.byCategory)) add(tenant, category, n);
         // A hold placed during the run: the store removed nothing, and the run stops there.
@@ -228,11 +255,32 @@ export async function runRetention(
     const total = Object.values(byCategory).reduce((a, b) => a + b, 0);
     const archive = archives.get(tenant);
     out.push({ tenant, removed: total, byCategory, ...(archive ? { archive } : {}) });
-    if (!run.dryRun && total > 0 && run.record) {
-      await run.record(prunedEntry(tenant, byCategory, plans.get(tenant)?.rules ?? [], archive));
+    const id = entries.get(tenant);
+    if (!run.dryRun && total > 0 && run.record && id !== undefined) {
+      // Those parts a drain appended meanwhile are in the log already; the rest become one.
+      const rules = plans.get(tenant)?.rules ?? [];
+      const whole = await store.coalescePendingAudits(tenant, id, (parts) => ({
+        ...prunedEntry(tenant, partsRemoved(parts), rules, archive),
+        id,
+        time,
+      }));
+      if (whole) {
+        await run.record(whole);
+        await store.removePendingAudit(tenant, whole.id);
+      }
     }
   }
   return out.sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));
+}
+
+/** What the parts of a run's entry removed, by category. */
+function partsRemoved(parts: readonly PendingAudit[]): Record<string, number> {
+  const byCategory: Record<string, number> = {};
+  for (const p of parts) {
+    const counts = (p.metadata?.['byCategory'] ?? {}) as Record<string, number>;
+    for (const [c, n] of Object.entries(counts)) byCategory[c] = (byCategory[c] ?? 0) + n;
+  }
+  return byCategory;
 }
 
 /** The `audit` event of a run that removed events of a tenant. */

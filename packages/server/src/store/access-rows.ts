@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS audit_outbox (
   PRIMARY KEY (tenant, id)
 );`;
 
+/** Keeps an entry: tenant, id, the event (JSON), when (ms). */
+export const OUTBOX_INSERT_SQL =
+  'INSERT INTO audit_outbox (tenant, id, event, created_ms) VALUES (?, ?, ?, ?)';
+
 /** Runs one statement with `?` placeholders and resolves its rows. */
 export type RunSql = <R extends object>(sql: string, params: unknown[]) => Promise<R[]>;
 
@@ -69,7 +73,7 @@ export type RunTransaction = (steps: readonly TransactionStep[]) => Promise<bool
 function outboxStep(audit: PendingAudit, done?: Record<string, unknown>): TransactionStep {
   const entry = done ? { ...audit, metadata: { ...audit.metadata, ...done } } : audit;
   return {
-    sql: 'INSERT INTO audit_outbox (tenant, id, event, created_ms) VALUES (?, ?, ?, ?)',
+    sql: OUTBOX_INSERT_SQL,
     params: [audit.tenant, audit.id, JSON.stringify(entry), Date.now()],
   };
 }
@@ -92,6 +96,33 @@ export function deletionAuditStep(
     events: result.deleted.length,
     seqs: result.deleted.map((d) => d.seq),
   });
+}
+
+/**
+ * The statement keeping a retention step's part of its run's entry (`Store.prune`,
+ * `dropExpiredMonths`), with what it removed; `null` when it removed nothing.
+ */
+export function pruneAuditStep(
+  audit: PendingAudit,
+  byCategory: Readonly<Record<string, number>>,
+): TransactionStep | null {
+  const removed = Object.values(byCategory).reduce((a, b) => a + b, 0);
+  return removed === 0 ? null : outboxStep(audit, { removed, byCategory: { ...byCategory } });
+}
+
+/** The statement keeping an entry as it is (`Store.coalescePendingAudits`). */
+export function pendingAuditStep(audit: PendingAudit): TransactionStep {
+  return outboxStep(audit);
+}
+
+/** A tenant's pending parts of one entry: their ids are `<prefix>.<part>`. */
+export const PARTS_SQL =
+  'SELECT event FROM audit_outbox WHERE tenant = ? AND id LIKE ? ORDER BY created_ms, id';
+export const DELETE_PARTS_SQL = 'DELETE FROM audit_outbox WHERE tenant = ? AND id LIKE ?';
+
+/** The `LIKE` pattern of the parts of entry `prefix` (a ULID: no `LIKE` wildcard in it). */
+export function partsPattern(prefix: string): string {
+  return `${prefix}.%`;
 }
 
 /** `?` placeholders as PostgreSQL's `$1`, `$2`, …. */

@@ -9,11 +9,12 @@
  * (migration 4 of `postgres-schema.ts`).
  */
 import type { PoolClient } from 'pg';
+import { numberPlaceholders, pruneAuditStep, type TransactionStep } from './access-rows.js';
 import { legalHoldIn } from './erase-plan.js';
 import { actorKeySql } from './postgres-projections.js';
 import { PARTITIONED_TABLES, partitionName } from './postgres-schema.js';
 import { runsOf } from './seq-runs.js';
-import type { MonthExpiry, PruneResult, PruneRule } from './types.js';
+import type { MonthExpiry, PendingAudit, PruneResult, PruneRule } from './types.js';
 
 /** Serialises pruning steps of one tenant across servers (with the tenant id as second key). */
 const PRUNE_LOCK = 0x48_53_50_52; // "HSPR"
@@ -123,6 +124,7 @@ export async function pruneStep(
   rules: readonly PruneRule[],
   maxSeq: number,
   limit: number,
+  audit?: PendingAudit,
 ): Promise<PruneResult> {
   await client.query('BEGIN');
   try {
@@ -162,6 +164,7 @@ export async function pruneStep(
     const hi = Math.max(...ms);
     await deleteEmptyCounts(client, tenantId, [...Object.keys(byCategory), ''], lo, hi);
     await recordRanges(client, tenantId, runsOf(seqs));
+    if (audit) await keepAudit(client, pruneAuditStep(audit, byCategory));
     await client.query('COMMIT');
     return { removed: seqs.length, byCategory, more: seqs.length >= limit };
   } catch (error) {
@@ -293,6 +296,7 @@ async function heldTenants(client: PoolClient, tenants: readonly string[]): Prom
 export async function dropExpiredMonth(
   client: PoolClient,
   month: number,
+  expired?: Pick<MonthExpiry, 'audit'>,
 ): Promise<Array<{ tenant: string; category: string; n: number }> | null> {
   const events = partitionName('events', month);
   await client.query('BEGIN');
@@ -341,6 +345,11 @@ export async function dropExpiredMonth(
         tenantId,
         runs.rows.map((r) => [Number(r.from_seq), Number(r.to_seq)] as const),
       );
+      const audit = expired?.audit?.(name, month);
+      if (audit) {
+        const byCategory = Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
+        await keepAudit(client, pruneAuditStep(audit, byCategory));
+      }
     }
     for (const table of PARTITIONED_TABLES) {
       const name = partitionName(table, month);
@@ -353,4 +362,9 @@ export async function dropExpiredMonth(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** Keeps a retention step's part of its run's `audit` entry, in the step's transaction. */
+async function keepAudit(client: PoolClient, step: TransactionStep | null): Promise<void> {
+  if (step) await client.query({ text: numberPlaceholders(step.sql), values: step.params });
 }

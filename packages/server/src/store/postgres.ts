@@ -844,7 +844,15 @@ class PostgresStore implements Store {
     return this.#withClient(async (client) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await pruneStep(client, request.tenant, tenantId, rules, maxSeq, limit);
+          return await pruneStep(
+            client,
+            request.tenant,
+            tenantId,
+            rules,
+            maxSeq,
+            limit,
+            request.audit,
+          );
         } catch (error) {
           // A lock cycle with a group commit (both touch the summaries): nothing was removed.
           const code = (error as { code?: unknown }).code;
@@ -881,7 +889,7 @@ class PostgresStore implements Store {
           const endMs = Date.UTC(Math.floor(month / 100), month % 100, 1);
           if (endMs > Date.now()) break;
           if (!(await monthExpired(client, month, endMs, expired))) continue;
-          const removed = await dropExpiredMonth(client, month);
+          const removed = await dropExpiredMonth(client, month, expired);
           if (removed === null) continue;
           this.#months.delete(month);
           dropped.push({ month, removed });
@@ -969,6 +977,30 @@ class PostgresStore implements Store {
   async replacePendingAudit(entry: PendingAudit): Promise<boolean> {
     this.#assertOpen();
     return access.replacePendingAudit(this.#run, entry);
+  }
+
+  async coalescePendingAudits(
+    tenant: string,
+    prefix: string,
+    combine: (parts: readonly PendingAudit[]) => PendingAudit,
+  ): Promise<PendingAudit | null> {
+    this.#assertOpen();
+    const params = [tenant, access.partsPattern(prefix)];
+    return this.#withClient(
+      (client) =>
+        inTransaction(client, async () => {
+          const { rows } = await client.query<{ event: string }>(
+            `${access.numberPlaceholders(access.PARTS_SQL)} FOR UPDATE`,
+            params,
+          );
+          if (rows.length === 0) return null;
+          const whole = combine(rows.map((row) => JSON.parse(row.event) as PendingAudit));
+          await runStep(client, { sql: access.DELETE_PARTS_SQL, params });
+          await runStep(client, access.pendingAuditStep(whole));
+          return whole;
+        }),
+      'The event store is unavailable.',
+    );
   }
 
   async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {

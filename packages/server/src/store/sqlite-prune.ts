@@ -10,11 +10,12 @@
  * a verifiable export tells pruned events from events deleted by hand.
  */
 import type Database from 'better-sqlite3';
+import { OUTBOX_INSERT_SQL, pruneAuditStep } from './access-rows.js';
 import { legalHoldIn } from './erase-plan.js';
 import { runsOf } from './seq-runs.js';
 import { actorKeySql, DAY_POS, HOUR_POS, SLOTS_PER_MS } from './sqlite-projections.js';
 import { eventRemover } from './sqlite-remove.js';
-import type { PruneResult, PruneRule } from './types.js';
+import type { PendingAudit, PruneResult, PruneRule } from './types.js';
 
 export const PRUNE_TABLES = `
 CREATE TABLE IF NOT EXISTS pruned_ranges (
@@ -33,6 +34,8 @@ export interface PruneStep {
   readonly rules: readonly PruneRule[];
   readonly maxSeq: number;
   readonly limit: number;
+  /** This step's part of its run's `audit` entry (`PruneRequest.audit`). */
+  readonly audit?: PendingAudit;
 }
 
 type Selected = { pos: number; seq: number; category: string };
@@ -112,6 +115,7 @@ export class Pruner {
       ).pluck(),
       extendRange: p('UPDATE pruned_ranges SET to_seq = ? WHERE tenant_id = ? AND from_seq = ?'),
       insertRange: p('INSERT INTO pruned_ranges (tenant_id, from_seq, to_seq) VALUES (?, ?, ?)'),
+      keepAudit: p(OUTBOX_INSERT_SQL),
     };
     this.#step = db.transaction((step: PruneStep) => this.#prune(step));
   }
@@ -121,7 +125,7 @@ export class Pruner {
     return this.#step.immediate(step);
   }
 
-  #prune({ tenant, tenantId, rules, maxSeq, limit }: PruneStep): PruneResult {
+  #prune({ tenant, tenantId, rules, maxSeq, limit, audit }: PruneStep): PruneResult {
     // A hold placed since the run began stops it here, in the step's transaction.
     if (legalHoldIn(this.#stmt.settings.get(tenant) as string | undefined)) {
       return { removed: 0, byCategory: {}, more: false, held: true };
@@ -163,6 +167,8 @@ export class Pruner {
       selected.map((r) => r.seq),
     );
     s.clearBatch.run();
+    const keep = audit && pruneAuditStep(audit, byCategory);
+    if (keep) s.keepAudit.run(keep.params);
     return { removed: selected.length, byCategory, more: selected.length >= limit };
   }
 

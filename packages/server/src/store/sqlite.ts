@@ -454,7 +454,14 @@ class SqliteStore implements Store {
     const response = await this.#change('Expired events could not be removed.', (id) => ({
       type: 'prune',
       id,
-      step: { tenant: request.tenant, tenantId, rules: [...rules], maxSeq, limit },
+      step: {
+        tenant: request.tenant,
+        tenantId,
+        rules: [...rules],
+        maxSeq,
+        limit,
+        ...(request.audit ? { audit: request.audit } : {}),
+      },
     }));
     return response.pruned as PruneResult;
   }
@@ -538,6 +545,28 @@ class SqliteStore implements Store {
   async replacePendingAudit(entry: PendingAudit): Promise<boolean> {
     this.#assertOpen();
     return access.replacePendingAudit(this.#run, entry);
+  }
+
+  async coalescePendingAudits(
+    tenant: string,
+    prefix: string,
+    combine: (parts: readonly PendingAudit[]) => PendingAudit,
+  ): Promise<PendingAudit | null> {
+    this.#assertOpen();
+    const pattern = access.partsPattern(prefix);
+    return this.#db
+      .transaction(() => {
+        const rows = this.#prepared(access.PARTS_SQL).all(tenant, pattern) as Array<{
+          event: string;
+        }>;
+        if (rows.length === 0) return null;
+        const whole = combine(rows.map((row) => JSON.parse(row.event) as PendingAudit));
+        this.#prepared(access.DELETE_PARTS_SQL).run(tenant, pattern);
+        const keep = access.pendingAuditStep(whole);
+        this.#prepared(keep.sql).run(keep.params);
+        return whole;
+      })
+      .immediate();
   }
 
   async viewerTokenRevoked(token: ViewerTokenRef): Promise<boolean> {

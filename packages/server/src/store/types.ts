@@ -279,6 +279,13 @@ export interface PruneRequest {
   readonly maxSeq: number;
   /** Most events removed in this step (one transaction). */
   readonly limit: number;
+  /**
+   * This step's part of its run's `retention.pruned` entry (an id of its own,
+   * `<entry>.<part>`): kept in the step's transaction when it removed any event, with `removed`
+   * and `byCategory` added to its metadata ({@link PendingAudit},
+   * {@link Store.coalescePendingAudits}).
+   */
+  readonly audit?: PendingAudit;
 }
 
 /** What a pruning step removed. */
@@ -340,6 +347,11 @@ export interface MonthExpiry {
   expired(tenant: string, category: string, endMs: number): boolean;
   /** The highest seq of the tenant that may be removed: its newest signed checkpoint's size. */
   maxSeq(tenant: string): number;
+  /**
+   * A tenant's part of its run's `retention.pruned` entry for a dropped month (see
+   * `PruneRequest.audit`): kept in the drop's transaction with what it removed of the tenant.
+   */
+  audit?(tenant: string, month: number): PendingAudit | null;
 }
 
 /** A month of events dropped whole, and what it held. */
@@ -558,6 +570,16 @@ export interface Store {
   pendingAudits(beforeMs: number, limit: number): Promise<PendingAudit[]>;
   /** Forgets a pending `audit` entry, once it is in its tenant's log. */
   removePendingAudit(tenant: string, id: string): Promise<void>;
+  /**
+   * Replaces the pending parts of a tenant's entry `prefix` (ids `<prefix>.<part>`, oldest
+   * first; those a drain appended already are not among them) by the one entry `combine` makes
+   * of them, in one transaction. Resolves that entry, or `null` when no part was pending.
+   */
+  coalescePendingAudits(
+    tenant: string,
+    prefix: string,
+    combine: (parts: readonly PendingAudit[]) => PendingAudit,
+  ): Promise<PendingAudit | null>;
   /**
    * Replaces a pending entry by one of the same tenant and id that says more (what was done
    * after the change); false when it is not pending any more (then it is in the log as kept).

@@ -20,7 +20,7 @@ import { exportLines } from '../../src/export.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { liftLegalHold, placeLegalHold } from '../../src/legal-hold.js';
 import { runRetention } from '../../src/retention.js';
-import type { Store } from '../../src/store/types.js';
+import type { PendingAudit, Store } from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { tempDir, testEnricher } from '../helpers.js';
 
@@ -54,6 +54,11 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
         order: 'asc',
       });
       return page.events.map((e) => e.id);
+    }
+
+    async function pendingOf(tenant: string): Promise<PendingAudit[]> {
+      const all = await ctx.store().pendingAudits(Number.MAX_SAFE_INTEGER, 1000);
+      return all.filter((p) => p.tenant === tenant);
     }
 
     async function verifyExport(tenant: string) {
@@ -150,10 +155,51 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
           metadata: expect.objectContaining({ removed: 3, byCategory: { changes: 3 } }),
         }),
       ]);
+      // The two steps' parts of the entry became that one, appended and forgotten.
+      expect(await pendingOf(tenant)).toEqual([]);
       // A second run finds nothing more.
       expect(
         await runRetention(store, { defaultDays: 30 }, { nowMs: NOW, tenants: [tenant] }),
       ).toEqual([]);
+    });
+
+    it('keeps each step’s part of a run’s audit entry in the step, and makes one of those pending', async () => {
+      const store = ctx.store();
+      const { tenant } = await seeded();
+      const part = (id: string): PendingAudit => ({
+        tenant,
+        id,
+        time: daysAgo(0),
+        category: 'audit',
+        action: 'retention.pruned',
+        actor: { type: 'system', name: 'Hindsight retention' },
+        metadata: { before: 'rules' },
+      });
+      const rules = [{ category: 'changes', beforeMs: NOW - 90 * DAY }];
+      const step = (n: number) =>
+        store.prune({ tenant, rules, maxSeq: 100, limit: 2, audit: part(`RUN1.${n}`) });
+      expect((await step(1)).removed).toBe(2);
+      expect((await step(2)).removed).toBe(1);
+      // A step that removes nothing keeps no part.
+      expect((await step(3)).removed).toBe(0);
+      expect((await pendingOf(tenant)).map((p) => [p.id, p.metadata])).toEqual([
+        ['RUN1.1', { before: 'rules', removed: 2, byCategory: { changes: 2 } }],
+        ['RUN1.2', { before: 'rules', removed: 1, byCategory: { changes: 1 } }],
+      ]);
+      // A drain appended part 1 meanwhile: the entry is made of part 2 alone.
+      await store.removePendingAudit(tenant, 'RUN1.1');
+      const whole = await store.coalescePendingAudits(tenant, 'RUN1', (parts) => ({
+        ...part('RUN1'),
+        metadata: { parts: parts.map((p) => p.id) },
+      }));
+      expect(whole?.metadata).toEqual({ parts: ['RUN1.2'] });
+      expect(await pendingOf(tenant)).toEqual([whole]);
+      // No part pending: nothing made.
+      const none = await store.coalescePendingAudits(tenant, 'RUN2', () => {
+        throw new Error('not called');
+      });
+      expect(none).toBeNull();
+      await store.removePendingAudit(tenant, 'RUN1');
     });
 
     it('removes nothing of a tenant under legal hold, and resumes once it is lifted', async () => {
@@ -317,13 +363,23 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
       await checkpointer().latest(tenant);
       await store.putTenantSettings(tenant, { retention: { days: 30 } });
       // Every tenant: where months are kept apart, only then can one be dropped.
-      const results = await runRetention(store, { defaultDays: null }, { nowMs: NOW });
+      const recorded: EventInput[] = [];
+      const results = await runRetention(
+        store,
+        { defaultDays: null },
+        { nowMs: NOW, record: async (e) => void recorded.push(e) },
+      );
       expect(results.find((r) => r.tenant === tenant)).toEqual({
         tenant,
         removed: 3,
         byCategory: { changes: 3 },
       });
       expect(await store.prunedRanges(tenant, 100)).toEqual([[1, 3]]);
+      // One entry for the tenant, whether months were dropped or steps removed the events.
+      expect(recorded.filter((e) => e.tenant === tenant)).toEqual([
+        expect.objectContaining({ metadata: expect.objectContaining({ removed: 3 }) }),
+      ]);
+      expect(await pendingOf(tenant)).toEqual([]);
       expect(await verifyExport(tenant)).toMatchObject({ ok: true, events: 1, pruned: 3 });
       // An event sent later into a removed month is stored (its partition made anew).
       await ingest([event('2023-02-10T00:00:00.000Z')]);
