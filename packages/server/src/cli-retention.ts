@@ -14,6 +14,7 @@ import {
 } from '@hindsight/core';
 import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import { newUlid } from './ids.js';
+import { appendPendingAudit } from './pending-audit.js';
 import type { PendingAudit, Store } from './store/types.js';
 
 /** Most days a policy may name (100 years), as the settings schema allows. */
@@ -87,9 +88,7 @@ async function record(store: Store, event: EventInput): Promise<void> {
  * Should this not happen (the CLI stopped), the server appends it when it next starts.
  */
 async function settle(store: Store, pending: PendingAudit | null): Promise<void> {
-  if (pending === null) return;
-  await record(store, pending);
-  await store.removePendingAudit(pending.tenant, pending.id);
+  if (pending !== null) await appendPendingAudit(store, (e) => record(store, e), pending);
 }
 
 /** The `audit` entry of a change made by the CLI, its id and time fixed now. */

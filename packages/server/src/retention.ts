@@ -18,6 +18,7 @@ import {
 } from '@hindsight/core';
 import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
 import { newUlid } from './ids.js';
+import { appendPendingAudit } from './pending-audit.js';
 import { countOf } from './plural.js';
 import { gapsOf, prunedLines } from './pruned-lines.js';
 import type { PendingAudit, PruneRule, Store } from './store/types.js';
@@ -264,10 +265,7 @@ export async function runRetention(
         id,
         time,
       }));
-      if (whole) {
-        await run.record(whole);
-        await store.removePendingAudit(tenant, whole.id);
-      }
+      if (whole) await appendPendingAudit(store, run.record, whole);
     }
   }
   return out.sort((a, b) => (a.tenant < b.tenant ? -1 : a.tenant > b.tenant ? 1 : 0));

@@ -13,6 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { newUlid } from '../ids.js';
+import { appendPendingAudit } from '../pending-audit.js';
 import type { PendingAudit, Store } from '../store/types.js';
 
 /** How long repeated reads of one query by one caller count as one. */
@@ -131,8 +132,7 @@ export class AuditTrail {
       if (!(await this.#store.replacePendingAudit(final))) return;
       entry = final;
     }
-    await this.#record(entry);
-    await this.#store.removePendingAudit(entry.tenant, entry.id);
+    await appendPendingAudit(this.#store, this.#record, entry);
   }
 
   /**

@@ -524,12 +524,12 @@ class SqliteStore implements Store {
     audit?: (update: TenantSettingsUpdate) => readonly PendingAudit[],
   ): Promise<TenantSettingsUpdate & { readonly audit: readonly PendingAudit[] }> {
     this.#assertOpen();
-    return access.updateTenantSettings(this.#run, this.#transaction, tenant, change, audit);
+    return access.updateTenantSettings(this.#run, this.#runTransaction, tenant, change, audit);
   }
 
   async revokeViewerTokens(revocation: ViewerRevocation, audit?: PendingAudit): Promise<void> {
     this.#assertOpen();
-    await access.revokeViewerTokens(this.#transaction, revocation, audit);
+    await access.revokeViewerTokens(this.#runTransaction, revocation, audit);
   }
 
   async pendingAudits(beforeMs: number, limit: number): Promise<PendingAudit[]> {
@@ -664,7 +664,7 @@ class SqliteStore implements Store {
   };
 
   /** Runs statements in one transaction, synchronously: nothing else runs on the connection. */
-  readonly #transaction: access.RunTransaction = async (steps) => {
+  readonly #runTransaction: access.RunTransaction = async (steps) => {
     const rolledBack = new Error('rolled back');
     try {
       this.#db
