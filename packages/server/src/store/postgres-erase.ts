@@ -7,6 +7,7 @@
  */
 import type { ErasureSubject } from '@hindsight/core';
 import type { PoolClient } from 'pg';
+import { numberPlaceholders, type TransactionStep } from './access-rows.js';
 import {
   eraseRow,
   refuseUnderLegalHold,
@@ -17,6 +18,12 @@ import {
 import { actorKeySql, rebuildTenantProjectionsSql } from './postgres-projections.js';
 import { tsvectorText } from './postgres-schema.js';
 import type { ErasureResult, RedactedLeaf, RedactionRequest, RedactionResult } from './types.js';
+
+/** Runs a statement written with `?` placeholders; resolves how many rows it touched. */
+export async function runStep(client: PoolClient, step: TransactionStep): Promise<number> {
+  const text = numberPlaceholders(step.sql);
+  return (await client.query({ text, values: step.params })).rowCount ?? 0;
+}
 
 /** Runs `work` in a transaction on `client`: committed when it resolves, else rolled back. */
 export async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {

@@ -9,8 +9,9 @@
  * (migration 4 of `postgres-schema.ts`).
  */
 import type { PoolClient } from 'pg';
-import { numberPlaceholders, pruneAuditStep, type TransactionStep } from './access-rows.js';
+import { pruneAuditStep } from './access-rows.js';
 import { legalHoldIn } from './erase-plan.js';
+import { runStep } from './postgres-erase.js';
 import { actorKeySql } from './postgres-projections.js';
 import { PARTITIONED_TABLES, partitionName } from './postgres-schema.js';
 import { runsOf } from './seq-runs.js';
@@ -164,7 +165,8 @@ export async function pruneStep(
     const hi = Math.max(...ms);
     await deleteEmptyCounts(client, tenantId, [...Object.keys(byCategory), ''], lo, hi);
     await recordRanges(client, tenantId, runsOf(seqs));
-    if (audit) await keepAudit(client, pruneAuditStep(audit, byCategory));
+    const keep = audit && pruneAuditStep(audit, byCategory);
+    if (keep) await runStep(client, keep);
     await client.query('COMMIT');
     return { removed: seqs.length, byCategory, more: seqs.length >= limit };
   } catch (error) {
@@ -346,10 +348,9 @@ export async function dropExpiredMonth(
         runs.rows.map((r) => [Number(r.from_seq), Number(r.to_seq)] as const),
       );
       const audit = expired?.audit?.(name, month);
-      if (audit) {
-        const byCategory = Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
-        await keepAudit(client, pruneAuditStep(audit, byCategory));
-      }
+      const byCategory = Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
+      const keep = audit && pruneAuditStep(audit, byCategory);
+      if (keep) await runStep(client, keep);
     }
     for (const table of PARTITIONED_TABLES) {
       const name = partitionName(table, month);
@@ -362,9 +363,4 @@ export async function dropExpiredMonth(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
-}
-
-/** Keeps a retention step's part of its run's `audit` entry, in the step's transaction. */
-async function keepAudit(client: PoolClient, step: TransactionStep | null): Promise<void> {
-  if (step) await client.query({ text: numberPlaceholders(step.sql), values: step.params });
 }

@@ -48,6 +48,7 @@ import {
   inTransaction,
   redactedLeavesPostgres,
   redactPostgres,
+  runStep,
 } from './postgres-erase.js';
 import {
   dropExpiredMonth,
@@ -1128,12 +1129,6 @@ class PostgresStore implements Store {
   #assertOpen(): void {
     if (this.#closed) throw new HindsightError('store_unavailable', 'The event store is closed.');
   }
-}
-
-/** Runs a statement written with `?` placeholders; resolves how many rows it touched. */
-async function runStep(client: PoolClient, step: access.TransactionStep): Promise<number> {
-  const text = access.numberPlaceholders(step.sql);
-  return (await client.query({ text, values: step.params })).rowCount ?? 0;
 }
 
 /**
