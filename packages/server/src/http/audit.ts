@@ -186,8 +186,8 @@ export class AuditTrail {
   /** Appends what is pending now, then every {@link AUDIT_RETRY_MS} what is older than that. */
   start(): void {
     if (this.#timer) return;
-    const run = (beforeMs?: number) => void this.drain(beforeMs).catch(this.#onError);
-    run();
+    const run = (beforeMs: number) => void this.drain(beforeMs).catch(this.#onError);
+    run(Date.now());
     this.#timer = setInterval(() => run(Date.now() - this.#retryMs), this.#retryMs);
     this.#timer.unref();
   }

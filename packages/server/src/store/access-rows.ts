@@ -34,20 +34,31 @@ CREATE TABLE IF NOT EXISTS viewer_revocations (
 /**
  * The audit entries of admin changes, each written in the change's own transaction and deleted
  * once it is in the tenant's log (`Store.pendingAudits`): so a change is never left unrecorded,
- * whatever stops the server between the two writes.
+ * whatever stops the server between the two writes. `ready_ms`: from when a drain may append
+ * it (when it was kept; for the parts of a retention run in progress, a while later).
  */
 export const AUDIT_OUTBOX_TABLE = `
 CREATE TABLE IF NOT EXISTS audit_outbox (
   tenant TEXT NOT NULL,
   id TEXT NOT NULL,
   event TEXT NOT NULL,
-  created_ms BIGINT NOT NULL,
+  ready_ms BIGINT NOT NULL,
   PRIMARY KEY (tenant, id)
 );`;
 
+/**
+ * How long the parts of a retention run's entry wait for the run to make them one entry: each
+ * step holds the run's parts that long again, so drains leave a run in progress alone, and take
+ * the parts of a run that stopped (the process ended) that long after its last step.
+ */
+export const PART_HOLD_MS = 15 * 60_000;
+
 /** Keeps an entry: tenant, id, the event (JSON), when (ms). */
 export const OUTBOX_INSERT_SQL =
-  'INSERT INTO audit_outbox (tenant, id, event, created_ms) VALUES (?, ?, ?, ?)';
+  'INSERT INTO audit_outbox (tenant, id, event, ready_ms) VALUES (?, ?, ?, ?)';
+
+/** Holds the parts of a run's entry (`<prefix>.<part>`) until a time (ms). */
+export const HOLD_PARTS_SQL = 'UPDATE audit_outbox SET ready_ms = ? WHERE tenant = ? AND id LIKE ?';
 
 /** Runs one statement with `?` placeholders and resolves its rows. */
 export type RunSql = <R extends object>(sql: string, params: unknown[]) => Promise<R[]>;
@@ -70,11 +81,15 @@ export type RunTransaction = (steps: readonly TransactionStep[]) => Promise<bool
  * The statement that keeps an admin change's audit entry until it is in the log; `done`, what
  * the change did, is added to the entry's metadata.
  */
-function outboxStep(audit: PendingAudit, done?: Record<string, unknown>): TransactionStep {
+function outboxStep(
+  audit: PendingAudit,
+  done?: Record<string, unknown>,
+  readyMs = Date.now(),
+): TransactionStep {
   const entry = done ? { ...audit, metadata: { ...audit.metadata, ...done } } : audit;
   return {
     sql: OUTBOX_INSERT_SQL,
-    params: [audit.tenant, audit.id, JSON.stringify(entry), Date.now()],
+    params: [audit.tenant, audit.id, JSON.stringify(entry), readyMs],
   };
 }
 
@@ -99,15 +114,22 @@ export function deletionAuditStep(
 }
 
 /**
- * The statement keeping a retention step's part of its run's entry (`Store.prune`,
- * `dropExpiredMonths`), with what it removed; `null` when it removed nothing.
+ * The statements keeping a retention step's part of its run's entry (`Store.prune`,
+ * `dropExpiredMonths`), with what it removed, and holding the run's parts another
+ * {@link PART_HOLD_MS}; `null` when it removed nothing.
  */
-export function pruneAuditStep(
+export function pruneAuditSteps(
   audit: PendingAudit,
   byCategory: Readonly<Record<string, number>>,
-): TransactionStep | null {
+): { readonly part: TransactionStep; readonly hold: TransactionStep } | null {
   const removed = Object.values(byCategory).reduce((a, b) => a + b, 0);
-  return removed === 0 ? null : outboxStep(audit, { removed, byCategory: { ...byCategory } });
+  if (removed === 0) return null;
+  const until = Date.now() + PART_HOLD_MS;
+  const prefix = audit.id.slice(0, audit.id.lastIndexOf('.'));
+  return {
+    part: outboxStep(audit, { removed, byCategory: { ...byCategory } }, until),
+    hold: { sql: HOLD_PARTS_SQL, params: [until, audit.tenant, partsPattern(prefix)] },
+  };
 }
 
 /** The statement keeping an entry as it is (`Store.coalescePendingAudits`). */
@@ -117,7 +139,7 @@ export function pendingAuditStep(audit: PendingAudit): TransactionStep {
 
 /** A tenant's pending parts of one entry: their ids are `<prefix>.<part>`. */
 export const PARTS_SQL =
-  'SELECT event FROM audit_outbox WHERE tenant = ? AND id LIKE ? ORDER BY created_ms, id';
+  'SELECT event FROM audit_outbox WHERE tenant = ? AND id LIKE ? ORDER BY ready_ms, id';
 export const DELETE_PARTS_SQL = 'DELETE FROM audit_outbox WHERE tenant = ? AND id LIKE ?';
 
 /** The `LIKE` pattern of the parts of entry `prefix` (a ULID: no `LIKE` wildcard in it). */
@@ -230,7 +252,7 @@ export async function pendingAudits(
   limit: number,
 ): Promise<PendingAudit[]> {
   const rows = await run<{ event: string }>(
-    'SELECT event FROM audit_outbox WHERE created_ms < ? ORDER BY created_ms, tenant, id LIMIT ?',
+    'SELECT event FROM audit_outbox WHERE ready_ms < ? ORDER BY ready_ms, tenant, id LIMIT ?',
     [before, limit],
   );
   return rows.map((row) => JSON.parse(row.event) as PendingAudit);

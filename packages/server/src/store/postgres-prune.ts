@@ -9,7 +9,7 @@
  * (migration 4 of `postgres-schema.ts`).
  */
 import type { PoolClient } from 'pg';
-import { pruneAuditStep } from './access-rows.js';
+import { pruneAuditSteps } from './access-rows.js';
 import { legalHoldIn } from './erase-plan.js';
 import { runStep } from './postgres-erase.js';
 import { actorKeySql } from './postgres-projections.js';
@@ -165,8 +165,7 @@ export async function pruneStep(
     const hi = Math.max(...ms);
     await deleteEmptyCounts(client, tenantId, [...Object.keys(byCategory), ''], lo, hi);
     await recordRanges(client, tenantId, runsOf(seqs));
-    const keep = audit && pruneAuditStep(audit, byCategory);
-    if (keep) await runStep(client, keep);
+    await keepPart(client, audit, byCategory);
     await client.query('COMMIT');
     return { removed: seqs.length, byCategory, more: seqs.length >= limit };
   } catch (error) {
@@ -348,9 +347,7 @@ export async function dropExpiredMonth(
         runs.rows.map((r) => [Number(r.from_seq), Number(r.to_seq)] as const),
       );
       const audit = expired?.audit?.(name, month);
-      const byCategory = Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
-      const keep = audit && pruneAuditStep(audit, byCategory);
-      if (keep) await runStep(client, keep);
+      await keepPart(client, audit, Object.fromEntries(rows.map((r) => [r.category, Number(r.n)])));
     }
     for (const table of PARTITIONED_TABLES) {
       const name = partitionName(table, month);
@@ -363,4 +360,16 @@ export async function dropExpiredMonth(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/** Keeps a step's part of its run's `audit` entry, holding the run's parts (`pruneAuditSteps`). */
+async function keepPart(
+  client: PoolClient,
+  audit: PendingAudit | null | undefined,
+  byCategory: Readonly<Record<string, number>>,
+): Promise<void> {
+  const keep = audit && pruneAuditSteps(audit, byCategory);
+  if (!keep) return;
+  await runStep(client, keep.hold);
+  await runStep(client, keep.part);
 }

@@ -10,7 +10,7 @@
  * a verifiable export tells pruned events from events deleted by hand.
  */
 import type Database from 'better-sqlite3';
-import { OUTBOX_INSERT_SQL, pruneAuditStep } from './access-rows.js';
+import { HOLD_PARTS_SQL, OUTBOX_INSERT_SQL, pruneAuditSteps } from './access-rows.js';
 import { legalHoldIn } from './erase-plan.js';
 import { runsOf } from './seq-runs.js';
 import { actorKeySql, DAY_POS, HOUR_POS, SLOTS_PER_MS } from './sqlite-projections.js';
@@ -116,6 +116,7 @@ export class Pruner {
       extendRange: p('UPDATE pruned_ranges SET to_seq = ? WHERE tenant_id = ? AND from_seq = ?'),
       insertRange: p('INSERT INTO pruned_ranges (tenant_id, from_seq, to_seq) VALUES (?, ?, ?)'),
       keepAudit: p(OUTBOX_INSERT_SQL),
+      holdParts: p(HOLD_PARTS_SQL),
     };
     this.#step = db.transaction((step: PruneStep) => this.#prune(step));
   }
@@ -167,8 +168,11 @@ export class Pruner {
       selected.map((r) => r.seq),
     );
     s.clearBatch.run();
-    const keep = audit && pruneAuditStep(audit, byCategory);
-    if (keep) s.keepAudit.run(keep.params);
+    const keep = audit && pruneAuditSteps(audit, byCategory);
+    if (keep) {
+      s.holdParts.run(keep.hold.params);
+      s.keepAudit.run(keep.part.params);
+    }
     return { removed: selected.length, byCategory, more: selected.length >= limit };
   }
 

@@ -20,6 +20,7 @@ import { exportLines } from '../../src/export.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { liftLegalHold, placeLegalHold } from '../../src/legal-hold.js';
 import { runRetention } from '../../src/retention.js';
+import { PART_HOLD_MS } from '../../src/store/access-rows.js';
 import type { PendingAudit, Store } from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
 import { tempDir, testEnricher } from '../helpers.js';
@@ -179,7 +180,15 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
       const step = (n: number) =>
         store.prune({ tenant, rules, maxSeq: 100, limit: 2, audit: part(`RUN1.${n}`) });
       expect((await step(1)).removed).toBe(2);
+      const afterFirst = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
       expect((await step(2)).removed).toBe(1);
+      // Drains leave the parts of a run in progress alone: each step holds them all again.
+      const ready = async (atMs: number) =>
+        (await store.pendingAudits(atMs, 1000)).filter((p) => p.tenant === tenant);
+      expect(await ready(Date.now())).toEqual([]);
+      expect(await ready(afterFirst + PART_HOLD_MS + 1)).toEqual([]);
+      expect(await ready(Date.now() + PART_HOLD_MS + 1)).toHaveLength(2);
       // A step that removes nothing keeps no part.
       expect((await step(3)).removed).toBe(0);
       expect((await pendingOf(tenant)).map((p) => [p.id, p.metadata])).toEqual([
