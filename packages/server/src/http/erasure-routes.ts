@@ -137,15 +137,16 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
       }
       const erasureId = newUlid(Date.now());
       const kind = subject.actorId !== undefined ? 'actorId' : 'email';
-      // Kept with the erasure, its counts added by the store; told in full once the archives
-      // and exports are done too.
-      const pending = ctx.audit.change(principal, req, {
+      const entry = (what: string, metadata: Record<string, unknown>): AuditEntry => ({
         tenant,
         action: 'audit_log.erased',
         log: 'all',
-        description: `erased a person's personal values (erasure ${erasureId})`,
-        metadata: { erasureId, subject: kind },
+        description: `erased a person's personal values${what} (erasure ${erasureId})`,
+        metadata: { erasureId, subject: kind, ...metadata },
       });
+      // Kept with the erasure, its counts added by the store; told in full once the archives
+      // and exports are done too.
+      const pending = ctx.audit.change(principal, req, entry('', {}));
       const result = await ctx.store.erase(tenant, subject, pending ?? undefined);
       // After the store: an archive written from now on no longer holds the person.
       const archives = (await ctx.archives?.erase(tenant, subject)) ?? NO_ARCHIVE_ERASURE;
@@ -156,20 +157,12 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
       const final = ctx.audit.change(
         principal,
         req,
-        {
-          tenant,
-          action: 'audit_log.erased',
-          log: 'all',
-          description: `erased a person's personal values from ${countOf(result.events, 'event')} (erasure ${erasureId})`,
-          metadata: {
-            erasureId,
-            subject: kind,
-            events: result.events,
-            values: result.values,
-            archivedEvents: archives.events,
-            withdrawnExports: exports,
-          },
-        },
+        entry(` from ${countOf(result.events, 'event')}`, {
+          events: result.events,
+          values: result.values,
+          archivedEvents: archives.events,
+          withdrawnExports: exports,
+        }),
         pending,
       );
       await ctx.audit.settle(pending, final);

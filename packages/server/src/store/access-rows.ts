@@ -79,9 +79,9 @@ export type RunTransaction = (steps: readonly TransactionStep[]) => Promise<bool
 
 /**
  * The statement that keeps an admin change's audit entry until it is in the log; `done`, what
- * the change did, is added to the entry's metadata.
+ * the change did, is added to the entry's metadata; a drain may take it from `readyMs` on.
  */
-function outboxStep(
+export function pendingAuditStep(
   audit: PendingAudit,
   done?: Record<string, unknown>,
   readyMs = Date.now(),
@@ -95,7 +95,7 @@ function outboxStep(
 
 /** The statement keeping an erasure's entry (`Store.erase`), with how many events and values. */
 export function erasureAuditStep(audit: PendingAudit, result: ErasureResult): TransactionStep {
-  return outboxStep(audit, { events: result.events, values: result.values });
+  return pendingAuditStep(audit, { events: result.events, values: result.values });
 }
 
 /**
@@ -107,7 +107,7 @@ export function deletionAuditStep(
   result: RedactionResult,
 ): TransactionStep | null {
   if (result.deleted.length === 0) return null;
-  return outboxStep(audit, {
+  return pendingAuditStep(audit, {
     events: result.deleted.length,
     seqs: result.deleted.map((d) => d.seq),
   });
@@ -127,14 +127,9 @@ export function pruneAuditSteps(
   const until = Date.now() + PART_HOLD_MS;
   const prefix = audit.id.slice(0, audit.id.lastIndexOf('.'));
   return {
-    part: outboxStep(audit, { removed, byCategory: { ...byCategory } }, until),
+    part: pendingAuditStep(audit, { removed, byCategory: { ...byCategory } }, until),
     hold: { sql: HOLD_PARTS_SQL, params: [until, audit.tenant, partsPattern(prefix)] },
   };
-}
-
-/** The statement keeping an entry as it is (`Store.coalescePendingAudits`). */
-export function pendingAuditStep(audit: PendingAudit): TransactionStep {
-  return outboxStep(audit);
 }
 
 /** A tenant's pending parts of one entry: their ids are `<prefix>.<part>`. */
@@ -213,7 +208,7 @@ export async function updateTenantSettings(
       params: [tenant, JSON.stringify(after), update.after.updatedAt, row?.settings ?? ''],
       required: true,
     };
-    if (await transaction([write, ...entries.map((entry) => outboxStep(entry))])) {
+    if (await transaction([write, ...entries.map((entry) => pendingAuditStep(entry))])) {
       return { ...update, audit: entries };
     }
   }
@@ -241,7 +236,7 @@ export async function revokeViewerTokens(
         'THEN excluded.expires_at_ms ELSE viewer_revocations.expires_at_ms END',
       params: [r.tenant, kind, value, r.revokedAtMs, r.expiresAtMs],
     },
-    ...(audit ? [outboxStep(audit)] : []),
+    ...(audit ? [pendingAuditStep(audit)] : []),
   ]);
 }
 
