@@ -42,6 +42,9 @@ export const EmbedSettings = Type.Object(
 );
 export type EmbedSettings = Static<typeof EmbedSettings>;
 
+/** Categories a retention policy names at most. */
+export const MAX_RETENTION_CATEGORIES = 64;
+
 /** Days to keep events: 1 day to 100 years. */
 const Days = Type.Integer({ minimum: 1, maximum: 36_500 });
 
@@ -56,7 +59,12 @@ export const RetentionSettings = Type.Object(
     ),
     categories: Type.Optional(
       Type.Record(Type.String({ pattern: '^[a-z0-9_-]{1,64}$' }), Type.Union([Days, Type.Null()]), {
-        description: 'Days to keep each category (`null`: forever), e.g. `{ "changes": 90 }`.',
+        // A record's key pattern alone lets any other key through (`patternProperties`).
+        additionalProperties: false,
+        maxProperties: MAX_RETENTION_CATEGORIES,
+        description:
+          'Days to keep each category (`null`: forever), e.g. `{ "changes": 90 }`; at most ' +
+          `${MAX_RETENTION_CATEGORIES} categories, named as events name theirs.`,
       }),
     ),
   },

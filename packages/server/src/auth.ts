@@ -151,7 +151,7 @@ async function viewerPrincipal(
     tenant: claims.tenant,
     tokenId: claims.tokenId,
     viewerId: claims.viewer.id,
-    issuedAtMs: claims.issuedAt * 1000,
+    issuedAtMs: claims.issuedAtMs,
   });
   if (revoked) throw new HindsightError('unauthorized', 'The viewer token has been revoked.');
   return {

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import {
   type EventInput,
   hasControlCharacters,
+  MAX_RETENTION_CATEGORIES,
   type RetentionSettings,
   TENANT_PATTERN,
 } from '@hindsight/core';
@@ -330,5 +331,10 @@ export function nextPolicy(
     next.categories = map;
   }
   if (next.categories && Object.keys(next.categories).length === 0) delete next.categories;
+  if (Object.keys(next.categories ?? {}).length > MAX_RETENTION_CATEGORIES) {
+    throw new UsageError(
+      `A retention policy names at most ${MAX_RETENTION_CATEGORIES} categories; remove some with --category C=default.`,
+    );
+  }
   return next;
 }

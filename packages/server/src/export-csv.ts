@@ -26,8 +26,10 @@ export const CSV_COLUMNS = [
 ] as const;
 
 const OPTIONS: Options = {
-  // RFC 4180 line ends; fields holding quotes, commas or line breaks are quoted.
+  // RFC 4180 line ends; fields holding quotes, commas or line breaks are quoted — a bare CR or
+  // LF too (csv-stringify quotes only a CRLF by itself), which spreadsheets read as a new row.
   record_delimiter: 'windows',
+  quoted_match: /[\r\n]/,
   // A cell starting with =, +, -, @, tab or CR (or their full-width forms) gets a leading '.
   escape_formulas: true,
 };

@@ -89,8 +89,12 @@ export interface ViewerClaims {
   readonly permissions: readonly ViewerPermission[];
   /** `null`: every category. */
   readonly categories: readonly string[] | null;
+  /**
+   * When it was issued, in ms since 1970 (its `iat_ms` claim; for a token without one, its
+   * `iat`, in whole seconds): a revocation of its viewer revokes it when made at or after this.
+   */
+  readonly issuedAtMs: number;
   /** Seconds since 1970. */
-  readonly issuedAt: number;
   readonly expiresAt: number;
 }
 
@@ -136,6 +140,9 @@ export class ViewerTokens {
     const issuedAt = Math.floor(now / 1000);
     const expiresAt = issuedAt + (request.expiresIn ?? 900);
     const token = await new SignJWT({
+      // `iat` is in whole seconds: a token issued in the second its viewer's tokens were revoked
+      // would be revoked too, though issued after.
+      iat_ms: now,
       ten: request.tenant,
       viewer: request.viewer,
       perm: request.permissions,
@@ -200,7 +207,7 @@ function checkRole(role: ViewerRole, permissions: readonly ViewerPermission[]): 
 
 /** The claims of a verified payload, or null when it is not one this server issues. */
 function toClaims(payload: Record<string, unknown>): ViewerClaims | null {
-  const { jti, ten, viewer, perm, cat, iat, exp } = payload;
+  const { jti, ten, viewer, perm, cat, iat, iat_ms: iatMs, exp } = payload;
   const v = viewer as Partial<Viewer> | undefined;
   if (
     typeof jti !== 'string' ||
@@ -229,7 +236,8 @@ function toClaims(payload: Record<string, unknown>): ViewerClaims | null {
     },
     permissions: perm as ViewerPermission[],
     categories: (cat as string[] | undefined) ?? null,
-    issuedAt: iat,
+    // Only a time within the `iat` second signed with it: never earlier than the token says.
+    issuedAtMs: typeof iatMs === 'number' && Math.floor(iatMs / 1000) === iat ? iatMs : iat * 1000,
     expiresAt: exp,
   };
 }

@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { note } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../src/checkpoints.js';
+import { nextPolicy } from '../src/cli-retention.js';
 import { prepareEvents } from '../src/ingest.js';
 import { openStore } from '../src/store/index.js';
 import { tempDir, testEnricher } from './helpers.js';
@@ -114,5 +115,19 @@ describe('hindsight retention, legal-hold and prune', () => {
       'under legal hold',
     );
     await hindsight('legal-hold', 'lift', '--tenant', 'acme');
+  });
+});
+
+describe('hindsight retention set --category', () => {
+  it('names at most 64 categories, as the API takes them', () => {
+    const flags = (n: number) => Array.from({ length: n }, (_, i) => `c${i}=30`);
+    expect(Object.keys(nextPolicy({}, undefined, flags(64)).categories ?? {})).toHaveLength(64);
+    expect(() => nextPolicy({}, undefined, flags(65))).toThrow(/at most 64 categories/);
+    // Setting one back to the default makes room.
+    const full = nextPolicy({}, undefined, flags(64));
+    expect(
+      Object.keys(nextPolicy(full, undefined, ['c0=default', 'd=7']).categories ?? {}),
+    ).toHaveLength(64);
+    expect(() => nextPolicy({}, undefined, ['Changes=30'])).toThrow(/Invalid --category/);
   });
 });

@@ -216,15 +216,39 @@ function refuseUnreadable(context: string, value: unknown, path = ''): void {
   // C0 controls but tab and line breaks, DEL and C1 controls: no stored value holds one (an
   // event's fields refuse them), PostgreSQL's text refuses U+0000, and an `audit` entry quoting
   // one would not validate.
-  if (typeof value === 'string' && hasControlCharacters(value, LINE_BREAKS)) {
-    refuse('must not contain control characters other than tab and line breaks');
+  if (typeof value === 'string') {
+    if (hasControlCharacters(value, LINE_BREAKS)) {
+      refuse('must not contain control characters other than tab and line breaks');
+    }
+    // A lone surrogate: no store keeps it as given, and no event takes it.
+    if (!value.isWellFormed()) refuse('must be valid Unicode (lone surrogate)');
   }
   if (value === null || typeof value !== 'object') return;
   for (const [key, item] of Object.entries(value)) {
-    if (hasControlCharacters(key, LINE_BREAKS)) {
-      refuse('must not contain control characters in its names');
+    if (hasControlCharacters(key, LINE_BREAKS) || !key.isWellFormed()) {
+      refuse('must not contain control characters or lone surrogates in its names');
     }
     refuseUnreadable(context, item, `${path}/${key}`);
+  }
+}
+
+/**
+ * Refuses a query string with a malformed %-escape or one that is not UTF-8 (`%zz`, `%FF`,
+ * `%C0%AF`): the query parser would pass it on as other text than was sent.
+ */
+function refuseMalformedQuery(url: string): void {
+  const start = url.indexOf('?');
+  if (start < 0 || !url.includes('%', start)) return;
+  for (const part of url.slice(start + 1).split('&')) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      throw new HindsightError(
+        'invalid_request',
+        'Invalid querystring: it holds a malformed %-escape, or one that is not UTF-8.',
+        { details: [{ path: '/querystring', message: `cannot be read: "${part.slice(0, 100)}"` }] },
+      );
+    }
   }
 }
 
@@ -596,6 +620,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
             },
           }),
       handler: async (req, reply) => {
+        refuseMalformedQuery(req.url);
         refuseUnreadable('querystring', req.query);
         refuseUnreadable('params', req.params);
         // Events are checked field by field by the ingest path itself.

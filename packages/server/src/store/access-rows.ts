@@ -4,7 +4,8 @@
  * tables and statements, written with `?` placeholders (PostgreSQL's store numbers them, see
  * {@link numberPlaceholders}).
  */
-import type { TenantSettings } from '@hindsight/core';
+import { type TenantSettings, validateEvent } from '@hindsight/core';
+import { HindsightError } from '../errors.js';
 import type {
   ErasureResult,
   PendingAudit,
@@ -89,8 +90,27 @@ export function pendingAuditStep(
   const entry = done ? { ...audit, metadata: { ...audit.metadata, ...done } } : audit;
   return {
     sql: OUTBOX_INSERT_SQL,
-    params: [audit.tenant, audit.id, JSON.stringify(entry), readyMs],
+    params: [audit.tenant, audit.id, appendable(entry), readyMs],
   };
+}
+
+/**
+ * The JSON of an entry the log will take. An entry the log would refuse is never kept: it would
+ * stay pending for ever and its change unrecorded, so the change is refused instead (thrown
+ * before, or inside, the change's transaction), with the log's reason.
+ */
+function appendable(entry: PendingAudit): string {
+  const issues = validateEvent(entry, { now: new Date() });
+  if (issues.length > 0) {
+    const [first] = issues;
+    throw new HindsightError(
+      'invalid_request',
+      `This change cannot be recorded in the audit log (its entry's ${first?.path || '/'} ` +
+        `${first?.message}); nothing was changed.`,
+      { details: issues.map(({ path, message }) => ({ path: `/audit${path}`, message })) },
+    );
+  }
+  return JSON.stringify(entry);
 }
 
 /** The statement keeping an erasure's entry (`Store.erase`), with how many events and values. */
@@ -261,7 +281,7 @@ export async function removePendingAudit(run: RunSql, tenant: string, id: string
 export async function replacePendingAudit(run: RunSql, entry: PendingAudit): Promise<boolean> {
   const rows = await run(
     'UPDATE audit_outbox SET event = ? WHERE tenant = ? AND id = ? RETURNING id',
-    [JSON.stringify(entry), entry.tenant, entry.id],
+    [appendable(entry), entry.tenant, entry.id],
   );
   return rows.length === 1;
 }

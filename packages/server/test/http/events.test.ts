@@ -639,10 +639,22 @@ describe('GET /v1/tenants/{tenant}/events', () => {
       'ip=1.2.3',
       'since=yesterday',
       'category=Not%20A%20Category',
+      // Escapes that are malformed or not UTF-8 (an overlong form, a surrogate's bytes).
+      'actor=%zz',
+      'q=invoice%',
+      'q=%FF',
+      'q=%C0%AF',
+      'actor=%ED%A0%80',
+      'order=asc&q=%E2%82',
     ]) {
       expectError(await t.get(`/v1/tenants/${tenant}/events?${qs}`), 400, 'invalid_request');
     }
     expectError(await t.get('/v1/tenants/bad%20tenant/events'), 400, 'invalid_request');
+    // Well-formed escapes read as what they encode.
+    const escaped = await t.get(
+      `/v1/tenants/${tenant}/events?q=%22caf%C3%A9%22+x&actor=a%40b.test`,
+    );
+    expect(escaped.statusCode, escaped.body).toBe(200);
   });
 
   // Ajv coerces the text "Infinity" (and 1e309) to a number and checks `maximum` on finite

@@ -53,7 +53,10 @@ async function listed(query: string): Promise<StoredEvent[]> {
   return out;
 }
 
-/** RFC 4180 CSV (CRLF between records) as rows of cells. */
+/**
+ * RFC 4180 CSV as rows of cells, read as spreadsheets read it: CRLF, or a bare CR or LF, outside
+ * quotes ends a record.
+ */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
@@ -71,12 +74,12 @@ function parseCsv(text: string): string[][] {
     else if (c === ',') {
       row.push(cell);
       cell = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
+    } else if (c === '\r' || c === '\n') {
       row.push(cell);
       rows.push(row);
       row = [];
       cell = '';
-      i++;
+      if (c === '\r' && text[i + 1] === '\n') i++;
     } else cell += c;
   }
   if (cell !== '' || row.length > 0) rows.push([...row, cell]);
@@ -191,6 +194,28 @@ describe('GET /v1/tenants/{tenant}/export?format=csv', () => {
     expect(rows.map((r) => r['description'])).toEqual(payloads.map((p) => `'${p}`));
     expect(rows.map((r) => r['actor'])).toEqual([...names.slice(0, 5).map((n) => `'${n}`), 'Ann']);
     expect(rows.map((r) => r['seq'])).toEqual(['1', '2', '3', '4', '5', '6']);
+  });
+
+  // A bare line break left unquoted split the row in two, and the formula after it began a
+  // cell of its own.
+  it('quotes every cell with a line break, so no row splits and no formula starts a cell', async () => {
+    const description = "Profile updated\n=cmd|'/C calc'!A0";
+    const stored = await t.post(
+      event({
+        tenant: 'csv-breaks',
+        id: 'b1',
+        description,
+        changes: [{ field: 'nickname', before: 'bob', after: "x\r=cmd|'/C calc'!A0" }],
+      }),
+    );
+    expect(stored.statusCode, stored.body).toBe(202);
+    const rows = csvRecords((await t.get('/v1/tenants/csv-breaks/export?format=csv')).body);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      description,
+      changes: "nickname: bob → x\r=cmd|'/C calc'!A0",
+      id: 'b1',
+    });
   });
 
   it('exports picked rows in the order given, skipping unknown ids', async () => {

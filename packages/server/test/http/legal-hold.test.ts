@@ -88,8 +88,8 @@ describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
 
   // The reason is quoted in the tenant's audit entry, which refuses control characters: the
   // hold used to be placed, then the entry refused, and the request answered 400.
-  it('refuses a reason with a control character, and places no hold', async () => {
-    for (const reason of ['Case\u0000114', 'Case\u0007114', 'Case\u009b114']) {
+  it('refuses a reason with a control character or a lone surrogate, and places no hold', async () => {
+    for (const reason of ['Case\u0000114', 'Case\u0007114', 'Case\u009b114', 'Case \ud800']) {
       const res = await t.send('PUT', '/v1/tenants/held-not/legal-hold', { reason });
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json()).toMatchObject({
@@ -104,6 +104,45 @@ describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
     });
     expect(lines.statusCode, lines.body).toBe(200);
     expect(await auditActions('held-not')).toEqual(['legal_hold.placed']);
+  });
+});
+
+describe('PUT /v1/tenants/{tenant}/settings', () => {
+  // Settings the schema let through used to be stored, and then their audit entry refused:
+  // answered 400 "nothing was stored", with the change made and unrecorded.
+  it('refuses retention categories not named as categories are, or too many of them', async () => {
+    const bodies = [
+      { retention: { categories: { BAD: 5 } } },
+      { retention: { categories: { 'x y': 5 } } },
+      { retention: { categories: { changes: -5 } } },
+      { retention: { categories: { changes: 'forever' } } },
+      {
+        retention: {
+          categories: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`c${i}`, 30])),
+        },
+      },
+      { embed: { title: 'Audit \udc00' } },
+    ];
+    for (const body of bodies) {
+      const res = await t.send('PUT', '/v1/tenants/settings-refused/settings', body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    }
+    expect(await t.store.tenantSettings('settings-refused')).toEqual({
+      settings: {},
+      updatedAt: null,
+    });
+    expect(await auditActions('settings-refused')).toEqual([]);
+
+    // 64 categories, each as long as a name may be: stored and recorded.
+    const categories = Object.fromEntries(
+      Array.from({ length: 64 }, (_, i) => [`${String(i).padStart(2, '0')}${'c'.repeat(62)}`, 30]),
+    );
+    const most = await t.send('PUT', '/v1/tenants/settings-refused/settings', {
+      retention: { categories },
+    });
+    expect(most.statusCode, most.body).toBe(200);
+    expect(await auditActions('settings-refused')).toEqual(['retention.changed']);
   });
 });
 
@@ -311,8 +350,11 @@ describe('the audit entries of admin changes', () => {
         return Number(line?.split(' ')[1]);
       };
       expect(await pendingMetric()).toBe(0);
-      // An entry no log takes (an action outside the event model), kept before a good one.
-      const refused = { ...entryOf('stuck', 'legal_hold.placed', 'audit-1'), action: 'no spaces' };
+      // An entry the log refuses (409: another event of the tenant has its id; the store keeps
+      // no entry the log's validation refuses), kept before a good one.
+      const refused = entryOf('stuck', 'legal_hold.placed', 'audit-1');
+      const taken = await running.post({ ...refused, description: 'another event' });
+      expect(taken.statusCode, taken.body).toBe(202);
       const good = entryOf('stuck', 'legal_hold.lifted', 'audit-2');
       await running.store.updateTenantSettings(
         'stuck',

@@ -1137,6 +1137,50 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         }
       });
 
+      it('refuses a change whose audit entry the log would refuse, and keeps nothing of it', async () => {
+        // Kept, such an entry would stay pending for ever and its change go unrecorded.
+        const refused = (metadata: Record<string, unknown>): PendingAudit => ({
+          tenant: 'outbox-refused',
+          id: `refused-${Object.keys(metadata).join('-')}`,
+          time: NOW.toISOString(),
+          category: 'audit',
+          action: 'settings.changed',
+          actor: { type: 'system', id: 'conformance' },
+          metadata,
+        });
+        const isRefusal = (error: unknown) =>
+          error instanceof HindsightError &&
+          error.code === 'invalid_request' &&
+          error.message.includes('/metadata is larger than 16384 bytes');
+        await expect(
+          store.updateTenantSettings(
+            'outbox-refused',
+            (s) => ({ ...s, displayWindowDays: 3 }),
+            () => [refused({ big: 'x'.repeat(20_000) })],
+          ),
+        ).rejects.toSatisfy(isRefusal);
+        expect(await store.tenantSettings('outbox-refused')).toEqual({
+          settings: {},
+          updatedAt: null,
+        });
+        const revocation = {
+          tenant: 'outbox-refused',
+          viewerId: 'v9',
+          revokedAtMs: Date.now(),
+          expiresAtMs: Date.now() + 60_000,
+        };
+        await expect(
+          store.revokeViewerTokens(revocation, refused({ other: 'x'.repeat(20_000) })),
+        ).rejects.toSatisfy(isRefusal);
+        const token = { tenant: 'outbox-refused', tokenId: 't', viewerId: 'v9', issuedAtMs: 0 };
+        expect(await store.viewerTokenRevoked(token)).toBe(false);
+        expect(
+          (await store.pendingAudits(Number.MAX_SAFE_INTEGER, 1000)).filter(
+            (p) => p.tenant === 'outbox-refused',
+          ),
+        ).toEqual([]);
+      });
+
       it('revokes one token, or a viewer’s tokens issued until then, in its tenant only', async () => {
         const now = NOW.getTime();
         const token = (

@@ -279,6 +279,14 @@ export function erasureConformance(ctx: ErasureContext): void {
         'deletion_not_allowed',
       );
       expect(await pending()).toEqual([]);
+      // An entry the log would refuse refuses the erasure with it: nothing is erased (the
+      // erasure below still finds all of it).
+      const unloggable = {
+        ...entry('0-big', 'audit_log.erased'),
+        metadata: { big: 'x'.repeat(20_000) },
+      };
+      await refused(store().erase(t, { actorId: alice.id }, unloggable), 'invalid_request');
+      expect(await pending()).toEqual([]);
 
       // Done: the entry, with how many events and values, or events and seqs.
       await store().erase(t, { actorId: alice.id }, entry('1-erase', 'audit_log.erased'));
