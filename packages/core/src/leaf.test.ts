@@ -603,6 +603,34 @@ describe('inputDigest', () => {
     // The same instant written differently is still a different input.
     expect(inputDigest({ ...input, time: '2026-01-02T03:04:05.600Z' })).not.toBe(digest);
   });
+
+  // An unsalted digest over a sensitive value let a reader of the database find it by trying
+  // every guess (a 4-digit PIN in 10,000 hashes); the stored event never holds it.
+  it('leaves out the values of sensitive changes, which no stored event holds', () => {
+    const pin = (after: string, before?: string): EventInput => ({
+      ...input,
+      changes: [
+        { field: 'role', before: 'member', after: 'admin' },
+        { field: 'pin', after, ...(before === undefined ? {} : { before }), sensitive: true },
+      ],
+    });
+    const digest = inputDigest(pin('9157'));
+    expect(inputDigest(pin('0000'))).toBe(digest);
+    expect(inputDigest(pin('9157', '1234'))).toBe(digest);
+    expect(
+      inputDigest({
+        ...input,
+        changes: [
+          { field: 'role', before: 'member', after: 'admin' },
+          { field: 'pin', sensitive: true },
+        ],
+      }),
+    ).toBe(digest);
+    // Which field changed, and the other changes, still count.
+    expect(
+      inputDigest({ ...pin('9157'), changes: [{ field: 'pin', after: '9157', sensitive: true }] }),
+    ).not.toBe(digest);
+  });
 });
 
 describe('leafHashParts', () => {

@@ -169,8 +169,18 @@ export function sealEvent(event: UnsealedEvent, seq: number, salts: Salts): Stor
 
 /**
  * Digest of a producer's input as sent, used to tell an idempotent retry (same digest) from a
- * conflicting reuse of the same `id` (different digest).
+ * conflicting reuse of the same `id` (different digest). The values of `sensitive` changes are
+ * left out, as from the stored event: kept, an unsalted digest over them would let anyone who
+ * reads the database test guesses (a PIN, a short password) against it.
  */
 export function inputDigest(input: EventInput): string {
-  return sha256Hex(NO_PREFIX, canonicalJson(input));
+  const changes = input.changes;
+  const digested =
+    changes?.some((c) => c.sensitive) === true
+      ? {
+          ...input,
+          changes: changes.map((c) => (c.sensitive ? { field: c.field, sensitive: true } : c)),
+        }
+      : input;
+  return sha256Hex(NO_PREFIX, canonicalJson(digested));
 }
