@@ -194,19 +194,17 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
     ],
     handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
-      const { ids } = checkBody(DeletionRequest, req.body);
+      const asked = checkBody(DeletionRequest, req.body).ids;
+      // A token of some categories deletes only events of those; the others are not found, as
+      // on every route that reads them (a refusal would tell that they exist, and their log).
+      const hidden: string[] = [];
       if (allowedCategories(principal) !== null) {
-        // A token of some categories deletes only events of those.
-        for (const id of new Set(ids)) {
+        for (const id of new Set(asked)) {
           const event = await ctx.store.getEvent(tenant, id);
-          if (event && !mayRead(principal, event.category)) {
-            throw new HindsightError(
-              'forbidden',
-              `This viewer token may not delete events of the ${event.category} log ("${id}"). Nothing was deleted.`,
-            );
-          }
+          if (event && !mayRead(principal, event.category)) hidden.push(id);
         }
       }
+      const ids = asked.filter((id) => !hidden.includes(id));
       const entry = (description: string, metadata?: Record<string, unknown>): AuditEntry => ({
         tenant,
         action: 'audit_log.deleted',
@@ -216,10 +214,16 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
       });
       // Kept with the deletion when it deletes any event, its count and seqs added by the store.
       const pending = ctx.audit.change(principal, req, entry('deleted events'));
-      const result = await ctx.store.redact(
-        { tenant, ids, by: remover(principal), at: new Date().toISOString() },
-        pending ?? undefined,
-      );
+      const redacted =
+        ids.length === 0
+          ? { deleted: [], alreadyDeleted: [], notFound: [] }
+          : await ctx.store.redact(
+              { tenant, ids, by: remover(principal), at: new Date().toISOString() },
+              pending ?? undefined,
+            );
+      // In the order asked, so that where an id is listed tells nothing either.
+      const missing = new Set([...redacted.notFound, ...hidden]);
+      const result = { ...redacted, notFound: [...new Set(asked)].filter((id) => missing.has(id)) };
       let exports = 0;
       if (result.deleted.length > 0) {
         exports = ctx.exports.withdraw(

@@ -10,11 +10,13 @@ import {
   type EventInput,
   FAILED_DELIVERY,
   StoredEvent,
+  type ViewDefaults,
   ViewDefinition,
   ViewId,
   ViewInput,
 } from '@hindsight/core';
 import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { DAY_MS, HOUR_MS } from '../store/stats-plan.js';
@@ -277,6 +279,7 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
         );
       }
       const input = checkBody(ViewInput, req.body);
+      if (input.defaults) checkViewDefaults(input.defaults);
       const stored = await ctx.store.putView(tenant, id, input);
       return customView(stored.id, stored.view);
     },
@@ -607,7 +610,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       if (!known) {
         throw new HindsightError('not_found', `Tenant "${tenant}" has no integration "${system}".`);
       }
-      const upToSeq = body.upToSeq ?? (await ctx.store.logSize(tenant));
+      // Never past the log as it stands: errors recorded later are not acknowledged yet.
+      const size = await ctx.store.logSize(tenant);
+      const upToSeq = Math.min(body.upToSeq ?? size, size);
       const actor = body.actor ?? { type: 'api_key' as const, id: principal?.keyId ?? 'unknown' };
       const input: EventInput = {
         tenant,
@@ -718,3 +723,29 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
     },
   },
 ];
+
+/**
+ * Refuses default filters the event list would refuse (an action that is not one, a channel
+ * outside SPEC §2, a `q` that does not parse): stored, the view could never be shown.
+ */
+function checkViewDefaults(defaults: ViewDefaults): void {
+  const at = (path: string) => `/body/defaults${path}`;
+  if (!Value.Check(EventFilters, defaults)) {
+    const [first] = Value.Errors(EventFilters, defaults);
+    if (!first) return;
+    throw new HindsightError(
+      'invalid_request',
+      `Invalid body: ${at(first.path)} ${first.message}.`,
+      { details: [{ path: at(first.path), message: first.message }] },
+    );
+  }
+  try {
+    filterClauses(defaults);
+  } catch (error) {
+    if (!(error instanceof HindsightError)) throw error;
+    throw new HindsightError('invalid_request', `Invalid body: ${at('/q')}: ${error.message}`, {
+      details: [{ path: at('/q'), message: error.message }],
+      cause: error,
+    });
+  }
+}

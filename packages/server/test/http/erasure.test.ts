@@ -141,6 +141,62 @@ describe('POST /v1/tenants/{tenant}/deletions', () => {
     expect(many.statusCode).toBe(400);
   });
 
+  it('answers events of other categories as not found to a token limited to some', async () => {
+    const allow = { deletion: { allowed: true } };
+    expect((await send('PUT', '/v1/tenants/gdpr-cats/settings', allow, t.admin)).statusCode).toBe(
+      200,
+    );
+    const posted = await t.post({
+      events: [
+        { tenant: 'gdpr-cats', id: 'a-change', action: 'user.updated', actor: admin },
+        {
+          tenant: 'gdpr-cats',
+          id: 'a-login',
+          category: 'logins',
+          action: 'login.succeeded',
+          actor: ann,
+        },
+      ],
+    });
+    expect(posted.statusCode, posted.body).toBe(202);
+    const issued = await send(
+      'POST',
+      '/v1/viewer-tokens',
+      {
+        tenant: 'gdpr-cats',
+        viewer: { id: 'u-7', role: 'admin' },
+        permissions: ['view', 'delete'],
+        categories: ['logins'],
+      },
+      t.admin,
+    );
+    expect(issued.statusCode, issued.body).toBe(201);
+    const { token } = issued.json() as { token: string };
+    const res = await send(
+      'POST',
+      '/v1/tenants/gdpr-cats/deletions',
+      { ids: ['a-change', 'nope'] },
+      token,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    // As an id that does not exist: the token learns neither that it does nor its log.
+    expect(res.json()).toEqual({
+      deleted: [],
+      alreadyDeleted: [],
+      notFound: ['a-change', 'nope'],
+      exports: 0,
+    });
+    expect((await t.get('/v1/tenants/gdpr-cats/events/a-change')).statusCode).toBe(200);
+    const both = await send(
+      'POST',
+      '/v1/tenants/gdpr-cats/deletions',
+      { ids: ['a-change', 'a-login'] },
+      token,
+    );
+    expect(both.json()).toMatchObject({ deleted: [{ id: 'a-login' }], notFound: ['a-change'] });
+    expect((await t.get('/v1/tenants/gdpr-cats/events/a-change')).statusCode).toBe(200);
+  });
+
   it('deletes as redacted leaves that `hindsight verify` reports, never as tampering', async () => {
     const allow = { deletion: { allowed: true } };
     expect((await send('PUT', `/v1/tenants/${tenant}/settings`, allow, t.admin)).statusCode).toBe(

@@ -101,6 +101,29 @@ describe("tenants' own views", () => {
     expect(bad.json().error.details[0].path).toMatch(/^\/body\/columns\/0/);
     const badId = await t.send('PUT', '/v1/tenants/views-co/views/Not%20ok', view);
     expect(badId.statusCode).toBe(400);
+    // Default filters the event list would refuse: stored, the view could never be shown.
+    for (const [defaults, path] of [
+      [{ q: '"unterminated' }, '/body/defaults/q'],
+      [{ q: 'colour:red' }, '/body/defaults/q'],
+      [{ action: 'A..B*x' }, '/body/defaults/action'],
+      [{ channel: 'fax' }, '/body/defaults/channel'],
+    ] as const) {
+      const res = await t.send('PUT', '/v1/tenants/views-co/views/bad-defaults', {
+        ...view,
+        defaults,
+      });
+      expect(res.statusCode, JSON.stringify(defaults)).toBe(400);
+      expect(res.json().error).toMatchObject({ code: 'invalid_request', details: [{ path }] });
+    }
+    const ids = (await t.get('/v1/tenants/views-co/views'))
+      .json()
+      .views.map((v: { id: string }) => v.id);
+    expect(ids).not.toContain('bad-defaults');
+    const good = await t.send('PUT', '/v1/tenants/views-co/views/good-defaults', {
+      ...view,
+      defaults: { q: '-outcome:success "admin rights"', action: 'user.*', channel: 'ui' },
+    });
+    expect(good.statusCode, good.body).toBe(200);
     expect((await t.get('/v1/tenants/views-co/views')).statusCode).toBe(200);
   });
 });
@@ -330,6 +353,14 @@ describe('integrations', () => {
       (await t.send('POST', `/v1/tenants/${tenant}/integrations/nope/acknowledge`, {})).statusCode,
     ).toBe(404);
     expect((await t.send('POST', url, { upToSeq: 'all' })).statusCode).toBe(400);
+
+    // Past the end of the log: up to its end, never over errors recorded afterwards.
+    const ahead = await t.send('POST', url, { upToSeq: 1_000_000 });
+    expect(ahead.statusCode, ahead.body).toBe(202);
+    expect(ahead.json().integration.acknowledged.upToSeq).toBe(5);
+    await store([xero('error', 0)]);
+    const later = (await t.get(`/v1/tenants/${tenant}/integrations`)).json();
+    expect(later.integrations[0].unacknowledged).toEqual({ errors: 1, notifications: 0 });
   });
 });
 
