@@ -1,7 +1,7 @@
 /**
  * The "Users" summary of the logins log (`GET /v1/tenants/{t}/logins/users`): per account, the
  * last successful and the last failed sign-in with time and place, failures in the last 24
- * hours and the countries sign-ins came from (seed: ExpertSender user logins).
+ * hours and the countries sign-in attempts came from (seed: ExpertSender user logins).
  */
 import { type FormEvent, useId, useState } from 'react';
 import type { LoginAccount, LoginAttempt } from '../api-types.js';
@@ -99,7 +99,7 @@ function AccountFilterForm({
           </select>
         </div>
         <div className="field">
-          <label htmlFor={`${id}-country`}>Signed in from country</label>
+          <label htmlFor={`${id}-country`}>Attempts from country</label>
           <input
             id={`${id}-country`}
             value={draft.country ?? ''}
@@ -164,7 +164,7 @@ export function AccountsScreen() {
                     <th scope="col">Last successful login</th>
                     <th scope="col">Last failed login</th>
                     <th scope="col">Failed in 24 h</th>
-                    <th scope="col">Countries</th>
+                    <th scope="col">Countries of attempts</th>
                   </tr>
                 </thead>
                 <tbody>
