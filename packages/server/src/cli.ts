@@ -469,6 +469,19 @@ async function keysRotate(args: string[]): Promise<void> {
   });
 }
 
+/**
+ * The usage of one command (`hindsight keys --help`): its lines of {@link USAGE}, then the
+ * scopes and environment; all of it for no command, or one it does not know.
+ */
+function usageOf(command: string | undefined): string {
+  const [commands = '', rest = ''] = USAGE.split('\n\n');
+  // Each command's entry: a line `  hindsight <command> …` and the lines that continue it.
+  const entries = commands.split(/\n(?= {2}hindsight )/).slice(1);
+  const own = entries.filter((entry) => entry.startsWith(`  hindsight ${command} `));
+  if (command === undefined || command.startsWith('-') || own.length === 0) return USAGE;
+  return `Usage:\n${own.join('\n')}\n\n${rest}\n\nEvery command: hindsight --help`;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // `--help` (or `-h`) and `--version` anywhere before a `--`, as in `hindsight verify --help`.
@@ -479,7 +492,7 @@ async function main(argv: string[]): Promise<void> {
     flags.includes('--help') ||
     flags.includes('-h')
   ) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usageOf(command)}\n`);
     return;
   }
   if (flags.includes('--version')) {

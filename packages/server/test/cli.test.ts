@@ -615,8 +615,16 @@ describe('hindsight keys create', () => {
     ]) {
       const shown = await cli(...args, '--data', '/nonexistent/hindsight');
       expect(shown, args.join(' ')).toMatchObject({ code: 0, stderr: '' });
-      expect(shown.stdout).toBe(stdout);
+      // That command's usage, with the scopes and environment, and no other command's.
+      const lines = shown.stdout.split('\n').filter((l) => l.startsWith('  hindsight '));
+      expect(lines.length, shown.stdout).toBeGreaterThan(0);
+      for (const line of lines) expect(line).toMatch(new RegExp(`^ {2}hindsight ${args[0]} `));
+      for (const line of lines) expect(stdout).toContain(line);
+      expect(shown.stdout).toContain('\nEnvironment: HINDSIGHT_DATA');
+      expect(shown.stdout).toMatch(/Every command: hindsight --help\n$/);
     }
+    expect((await cli('help')).stdout).toBe(stdout);
+    expect((await cli('nonsense', '--help')).stdout).toBe(stdout);
     const { version } = JSON.parse(
       readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
     ) as { version: string };
