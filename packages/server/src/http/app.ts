@@ -258,15 +258,33 @@ function toHindsightError(error: FastifyError | HindsightError | Error): Hindsig
   const fe = error as FastifyError;
   if (fe.validation) {
     const context = fe.validationContext ?? 'request';
-    return new HindsightError('invalid_request', `Invalid ${context}: ${fe.message}.`, {
-      details: fe.validation.map((v) => ({
-        path: `/${context}${v.instancePath}${
-          v.keyword === 'additionalProperties'
-            ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}`
-            : ''
-        }`,
-        message: v.message ?? 'is invalid',
-      })),
+    // A choice among words (`order`, `format`) fails as one "must be equal to constant" per
+    // word and a "must match a schema in anyOf": told instead as the words it may be.
+    const choices = new Map<string, unknown[]>();
+    for (const v of fe.validation) {
+      if (v.keyword !== 'const') continue;
+      const allowed = (v.params as { allowedValue?: unknown }).allowedValue;
+      choices.set(v.instancePath, [...(choices.get(v.instancePath) ?? []), allowed]);
+    }
+    const details = fe.validation
+      .filter((v) => v.keyword !== 'const' || !choices.has(v.instancePath))
+      .map((v) => {
+        const words = v.keyword === 'anyOf' ? choices.get(v.instancePath) : undefined;
+        return {
+          path: `/${context}${v.instancePath}${
+            v.keyword === 'additionalProperties'
+              ? `/${String((v.params as { additionalProperty?: string }).additionalProperty)}`
+              : ''
+          }`,
+          message: words
+            ? `must be one of ${words.map((w) => JSON.stringify(w)).join(', ')}`
+            : (v.message ?? 'is invalid'),
+        };
+      });
+    const [first] = details;
+    const message = first ? `${first.path.slice(1)} ${first.message}` : fe.message;
+    return new HindsightError('invalid_request', `Invalid ${context}: ${message}.`, {
+      details,
       cause: error,
     });
   }

@@ -650,6 +650,18 @@ describe('GET /v1/tenants/{tenant}/events', () => {
       expectError(await t.get(`/v1/tenants/${tenant}/events?${qs}`), 400, 'invalid_request');
     }
     expectError(await t.get('/v1/tenants/bad%20tenant/events'), 400, 'invalid_request');
+    // A choice among words names the words.
+    const order = expectError(
+      await t.get(`/v1/tenants/${tenant}/events?order=up`),
+      400,
+      'invalid_request',
+    );
+    expect(order.message).toBe(
+      'Invalid querystring: querystring/order must be one of "desc", "asc".',
+    );
+    expect(order.details).toEqual([
+      { path: '/querystring/order', message: 'must be one of "desc", "asc"' },
+    ]);
     // Well-formed escapes read as what they encode.
     const escaped = await t.get(
       `/v1/tenants/${tenant}/events?q=%22caf%C3%A9%22+x&actor=a%40b.test`,
