@@ -9,6 +9,15 @@ import { type ErrorCode, type ErrorDetail, HindsightError } from '../errors.js';
 import type { EventRef, PreparedEvent } from './types.js';
 
 /**
+ * Forgets the input digests of stored events with a `sensitive` change, computed (by versions
+ * before SQLite schema 8 and PostgreSQL migration 11) over the change's values, which a reader
+ * of the database could recover by guessing. A retry of such an event is then a `409`, as after
+ * an erasure.
+ */
+export const DROP_SENSITIVE_DIGESTS =
+  'UPDATE events SET digest = NULL WHERE digest IS NOT NULL AND body LIKE \'%"sensitive":true%\'';
+
+/**
  * What a writer needs of one prepared event, flat and small so that it crosses to a writer
  * thread cheaply: every column but `seq` and `hash`, which the writer assigns.
  */

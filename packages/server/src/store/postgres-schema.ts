@@ -17,7 +17,7 @@
  */
 import type { PoolClient } from 'pg';
 import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
-import { actorKey, type WriterEvent } from './append-plan.js';
+import { actorKey, DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-plan.js';
 import { actorKeySql, PROJECTIONS_MIGRATION } from './postgres-projections.js';
 
 /** One migration: applied once, in order, in one transaction. */
@@ -202,6 +202,9 @@ $$;`,
   },
   // Admin changes' audit entries, kept in the change's transaction until they are in the log.
   { version: 10, sql: AUDIT_OUTBOX_TABLE },
+  // Input digests no longer cover the values of sensitive changes: forget those computed
+  // over them before.
+  { version: 11, sql: DROP_SENSITIVE_DIGESTS },
 ];
 
 /** The schema version this build writes. */

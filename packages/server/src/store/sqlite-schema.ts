@@ -23,7 +23,7 @@
 import { merkle, type StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
-import type { WriterEvent } from './append-plan.js';
+import { DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-plan.js';
 import { REDACTION_TABLES } from './sqlite-erase.js';
 import {
   DAY_POS,
@@ -36,7 +36,7 @@ import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -156,6 +156,9 @@ export function migrateSqlite(db: Database.Database): void {
     const retree = version >= 2 && version < 6;
     if (retree) db.exec('ALTER TABLE tree_nodes RENAME TO tree_nodes_v5');
     db.exec(SCHEMA);
+    // Version 8: an input digest no longer covers the values of sensitive changes, which no
+    // event keeps; drop those digests of events stored before (a retry of one is a conflict).
+    if (version >= 1 && version < 8) db.exec(DROP_SENSITIVE_DIGESTS);
     if (reindex) indexWords(db);
     if (retree) {
       db.exec(

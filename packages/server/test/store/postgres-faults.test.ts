@@ -355,6 +355,46 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
     }
   });
 
+  it('forgets, on upgrade, the input digests computed over sensitive values (migration 11)', async () => {
+    const database = await testDatabase(url);
+    const client = new pg.Client({ connectionString: database.url });
+    let store: Store | undefined;
+    try {
+      await client.connect();
+      const events = [
+        {
+          tenant: 'one',
+          id: 'pin',
+          action: 'card.pin_changed',
+          actor: { id: 'u7' },
+          changes: [{ field: 'pin', after: '9157', sensitive: true }],
+        },
+        { tenant: 'one', id: 'role', action: 'user.updated', actor: { id: 'u7' } },
+      ];
+      store = await openPostgresStore({ url: database.url });
+      await store.append([prepareEvents({ events }, testEnricher(), new Date())]);
+      await store.close();
+      store = undefined;
+      const digests = async () =>
+        (await client.query('SELECT id, digest IS NOT NULL AS kept FROM events ORDER BY seq')).rows;
+      expect(await digests()).toEqual([
+        { id: 'pin', kept: true },
+        { id: 'role', kept: true },
+      ]);
+      // As a database of version 10 holds them.
+      await client.query('DELETE FROM hindsight_migrations WHERE version = 11');
+      store = await openPostgresStore({ url: database.url });
+      expect(await digests()).toEqual([
+        { id: 'pin', kept: false },
+        { id: 'role', kept: true },
+      ]);
+    } finally {
+      await store?.close();
+      await client.end();
+      await database.drop();
+    }
+  });
+
   it('upgrades a database of version 1: the views computed from its events equal those kept as they arrive', async () => {
     const now = Date.parse('2026-06-15T12:00:00.000Z');
     const batches = viewEvents(now).map((b) =>

@@ -255,7 +255,7 @@ describe('SQLite migrations', () => {
         expect(sql('events_fts')).not.toMatch(/contentless_delete/);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('7');
+        ).toBe('8');
       } finally {
         after.close();
       }
@@ -295,7 +295,7 @@ describe('SQLite migrations', () => {
         expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(nodes + 2);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('7');
+        ).toBe('8');
       } finally {
         after.close();
       }
@@ -335,9 +335,65 @@ describe('SQLite migrations', () => {
       try {
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('7');
+        ).toBe('8');
       } finally {
         after.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+  it('forgets, in a version 7 database, the input digests computed over sensitive values', async () => {
+    const tmp = tempDir();
+    try {
+      const events = [
+        {
+          tenant: 'one',
+          id: 'pin',
+          action: 'card.pin_changed',
+          actor: { id: 'u7' },
+          changes: [{ field: 'pin', after: '9157', sensitive: true }],
+        },
+        {
+          tenant: 'one',
+          id: 'role',
+          action: 'user.updated',
+          actor: { id: 'u7' },
+          changes: [{ field: 'role', before: 'member', after: 'admin' }],
+        },
+      ];
+      const store = await openStore({ data: tmp.dir });
+      await store.append([prepareEvents({ events }, testEnricher(), new Date())]);
+      await store.close();
+      const digests = () => {
+        const db = new Database(sqlitePath(tmp.dir), { readonly: true });
+        try {
+          return db.prepare('SELECT id, digest IS NOT NULL AS kept FROM events ORDER BY seq').all();
+        } finally {
+          db.close();
+        }
+      };
+      expect(digests()).toEqual([
+        { id: 'pin', kept: 1 },
+        { id: 'role', kept: 1 },
+      ]);
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec("UPDATE meta SET value = '7' WHERE key = 'schema_version'");
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        expect(digests()).toEqual([
+          { id: 'pin', kept: 0 },
+          { id: 'role', kept: 1 },
+        ]);
+        // The other event's retry is still recognised.
+        const [retry] = await upgraded.append([
+          prepareEvents({ events: [events[1]] }, testEnricher(), new Date()),
+        ]);
+        expect(retry?.ok).toBe(true);
+      } finally {
+        await upgraded.close();
       }
     } finally {
       tmp.remove();
