@@ -41,6 +41,12 @@ const COLUMNS = [
   { title: 'Outcome', width: 50 },
 ] as const;
 const GAP = 0;
+/**
+ * The tallest a cell is drawn, in points (about 15 lines of 8-point text): every row then fits
+ * on a page, and a value of thousands of lines fills no pages of blank rows. A cell's text past
+ * it is cut, and says so.
+ */
+const MAX_CELL_HEIGHT = 150;
 
 /** The cells of one event's row. */
 function cells(event: StoredEvent): string[] {
@@ -179,14 +185,34 @@ export async function* pdfChunks(
   doc.moveDown(0.8);
   columnHeads();
 
+  let shortened = 0;
+  /** A cell's runs, its text cut (with "…") where it would be taller than the most a cell is. */
+  const cellRuns = (text: string, width: number): TextRun[] => {
+    // Direction overrides as marks, so that the row reads as what it holds.
+    const runsOf = (shown: string) => textRuns(showBidiControls(shown), fonts);
+    const whole = runsOf(text);
+    if (heightOf(whole, width) <= MAX_CELL_HEIGHT) return whole;
+    shortened++;
+    // The longest beginning that fits with its "…", never ending inside a surrogate pair.
+    let fits = 0;
+    let over = text.length;
+    while (over - fits > 1) {
+      const mid = (fits + over) >> 1;
+      if (heightOf(runsOf(`${text.slice(0, mid)}…`), width) <= MAX_CELL_HEIGHT) fits = mid;
+      else over = mid;
+    }
+    const code = text.charCodeAt(fits - 1);
+    if (code >= 0xd800 && code <= 0xdbff) fits--;
+    return runsOf(`${text.slice(0, fits)}…`);
+  };
+
   let rows = 0;
   for await (const events of pages) {
     for (const event of events) {
       const texts = cells(event);
       doc.font('regular').fontSize(8);
-      // Direction overrides as marks, so that the row reads as what it holds.
       const row = COLUMNS.map((c, i) => ({
-        runs: textRuns(showBidiControls(texts[i] ?? ''), fonts),
+        runs: cellRuns(texts[i] ?? '', c.width - 4),
         width: c.width - 4,
       }));
       const height = Math.max(...row.map((c) => heightOf(c.runs, c.width))) + 4;
@@ -203,10 +229,16 @@ export async function* pdfChunks(
     yield take();
   }
   if (rows === 0) doc.font('regular').fontSize(9).text('No events match.', MARGIN, doc.y);
-  if (unshown > 0) {
-    const note =
+  const notes = [
+    unshown > 0 &&
       `${countOf(unshown, 'character')} above, shown as □, are in a script this ` +
-      'server has no font for. They are stored unchanged: the CSV and NDJSON exports hold them.';
+        'server has no font for. They are stored unchanged: the CSV and NDJSON exports hold them.',
+    shortened > 0 &&
+      `${countOf(shortened, 'cell')} above ${shortened === 1 ? 'is' : 'are'} cut short (…) to ` +
+        'fit a page; the CSV and NDJSON exports hold them whole.',
+  ];
+  for (const note of notes) {
+    if (!note) continue;
     const options = { width: doc.page.width - 2 * MARGIN };
     doc.font('regular').fontSize(8);
     if (doc.y + 8 + doc.heightOfString(note, options) > bottom()) newPage();

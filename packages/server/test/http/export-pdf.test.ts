@@ -170,6 +170,43 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
     },
   );
 
+  // A description of a thousand lines used to fill pages of blank rows, and a first row taller
+  // than the room under the heading left the first page's table empty.
+  it('cuts a cell too tall for a page, says so, and keeps every row on one page', async () => {
+    const posted = await t.post({
+      events: [
+        event({
+          tenant: 'pdf-long',
+          id: 'tall',
+          action: 'note.added',
+          description: `Tall note begins${'\nline'.repeat(396)}`,
+        }),
+        event({ tenant: 'pdf-long', id: 'next', action: 'note.added', description: 'Short note' }),
+      ],
+    });
+    expect(posted.statusCode, posted.body).toBe(202);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/v1/tenants/pdf-long/export?format=pdf&order=asc',
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    expect(res.statusCode).toBe(200);
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'long.pdf');
+      writeFileSync(file, res.rawPayload);
+      const { stdout: info } = await run('pdfinfo', [file]);
+      expect(Number(/Pages:\s+(\d+)/.exec(info)?.[1])).toBe(1);
+      const text = (await run('pdftotext', ['-layout', file, '-'])).stdout;
+      expect(text).toContain('Tall note begins');
+      expect(text).toContain('Short note');
+      expect(text).toContain('1 cell above is cut short (…) to fit a page');
+      expect(text.match(/line/g)?.length ?? 0).toBeLessThan(30);
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('says so when nothing matches, and exports picked ids', async () => {
     const empty = await t.app.inject({
       method: 'GET',
