@@ -8,9 +8,10 @@ import { TenantSettings } from '@hindsight/core';
 import { Type } from '@sinclair/typebox';
 import { authorize } from '../auth.js';
 import { HindsightError } from '../errors.js';
-import type { PendingAudit } from '../store/types.js';
+import type { EventPage, PendingAudit, Store } from '../store/types.js';
 import { MAX_TOKEN_SECONDS, ViewerTokenRequest } from '../viewer-tokens.js';
 import type { AuditEntry } from './audit.js';
+import { filterClauses } from './event-query.js';
 import {
   AUTH_ERRORS,
   checkBody,
@@ -121,7 +122,8 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
     operationId: 'revokeViewerTokens',
     summary: 'Revoke a viewer token, or every token of a viewer',
     description:
-      '`{ tenant, tokenId }` revokes one token; `{ tenant, viewerId }` every token issued to ' +
+      '`{ tenant, tokenId }` revokes one token (404 `not_found` when the tenant issued no ' +
+      'token of that id that is still valid); `{ tenant, viewerId }` every token issued to ' +
       'that viewer until now (tokens issued later work). Every server refuses them from the ' +
       'next request on. Recorded in the tenant’s `audit` log.',
     scope: 'viewer-tokens:create',
@@ -131,11 +133,23 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
       description: 'Revoked.',
       schema: Type.Object({ revokedAt: Type.String() }),
     },
-    errors: ['invalid_json', 'invalid_request', ...AUTH_ERRORS],
+    errors: ['invalid_json', 'invalid_request', 'not_found', ...AUTH_ERRORS],
     handler: async (ctx, req, reply, principal) => {
       const body = checkBody(Revocation, req.body);
       if (principal) authorize(principal, 'viewer-tokens:create', body.tenant);
       const now = Date.now();
+      // A token of another tenant, or none: saying "revoked" would be untrue (a token is
+      // checked against its own tenant's revocations).
+      if (
+        'tokenId' in body &&
+        !(await liveTokenIssued(ctx.store, body.tenant, body.tokenId, now))
+      ) {
+        throw new HindsightError(
+          'not_found',
+          `Tenant "${body.tenant}" has no viewer token "${body.tokenId}" that is still valid ` +
+            '(a token lives at most an hour); nothing was revoked.',
+        );
+      }
       // Every token it names expires within the longest lifetime of a token.
       const expiresAtMs = now + MAX_TOKEN_SECONDS * 1000 + 60_000;
       const which = 'tokenId' in body ? { tokenId: body.tokenId } : { viewerId: body.viewerId };
@@ -315,4 +329,34 @@ function settingsEntries(
     );
   }
   return entries.filter((e): e is PendingAudit => e !== null);
+}
+
+/**
+ * Whether the tenant issued a viewer token of this id that may still be valid: its issue is in
+ * the tenant's `audit` log (`viewer_token.issued`, recorded before the token is handed out)
+ * within the longest lifetime of a token.
+ */
+async function liveTokenIssued(
+  store: Store,
+  tenant: string,
+  tokenId: string,
+  now: number,
+): Promise<boolean> {
+  const clauses = filterClauses({
+    category: 'audit',
+    action: 'viewer_token.issued',
+    since: new Date(now - MAX_TOKEN_SECONDS * 1000 - 60_000).toISOString(),
+  });
+  let after: string | null = null;
+  do {
+    const page: EventPage = await store.queryEvents(tenant, {
+      clauses,
+      limit: 500,
+      order: 'desc',
+      ...(after === null ? {} : { after }),
+    });
+    if (page.events.some((e) => e.metadata?.['tokenId'] === tokenId)) return true;
+    after = page.next;
+  } while (after !== null);
+  return false;
 }

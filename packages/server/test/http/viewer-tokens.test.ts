@@ -172,6 +172,22 @@ describe('a token is refused when', () => {
     const actions = (await auditLog()).map((e) => e.action);
     expect(actions.filter((a) => a === 'viewer_token.revoked')).toHaveLength(2);
     expect((await revoke({ tenant: 'acme' })).statusCode).toBe(400);
+
+    // A token id the tenant never issued, or another tenant's token, is not found: answering
+    // "revoked" would be untrue, as a token is checked against its own tenant's revocations.
+    const other = await issue(request({ viewer: { id: 'u-6', role: 'admin' } }));
+    const otherId = (other.json() as { tokenId: string }).tokenId;
+    const otherToken = (other.json() as { token: string }).token;
+    for (const body of [
+      { tenant: 'globex', tokenId: otherId },
+      { tenant: 'acme', tokenId: 'never-issued' },
+    ]) {
+      const res = await revoke(body);
+      expect(res.statusCode, res.body).toBe(404);
+      expect(res.json().error.code).toBe('not_found');
+    }
+    expect((await t.get('/v1/tenants/acme/events', otherToken)).statusCode).toBe(200);
+    expect((await auditLog('globex')).map((e) => e.action)).not.toContain('viewer_token.revoked');
   });
 });
 
