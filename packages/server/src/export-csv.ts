@@ -56,6 +56,21 @@ function changeText(change: NonNullable<StoredEvent['changes']>[number], erased:
 }
 
 /**
+ * Each change of an event as a reader reads it: `field: before → after`, `field: changed` for a
+ * sensitive one, `field: erased` for values erased for a person.
+ * @example changeTexts(event) // ['role: member → owner', 'password: changed']
+ */
+export function changeTexts(event: StoredEvent): string[] {
+  return (event.changes ?? []).map((c, i) =>
+    changeText(
+      c,
+      event.erased?.[`/changes/${i}/before`] !== undefined ||
+        event.erased?.[`/changes/${i}/after`] !== undefined,
+    ),
+  );
+}
+
+/**
  * One event's cells, in the order of {@link CSV_COLUMNS}.
  * @example csvCells(event) // [42, '2026-06-15T12:00:00.000Z', 'changes', 'user.updated', 'Ann Lee', …]
  */
@@ -77,15 +92,7 @@ export function csvCells(event: StoredEvent): Array<string | number> {
     event.channel ?? '',
     event.context?.ip ?? '',
     [location?.city, location?.region, location?.country].filter(Boolean).join(', '),
-    (event.changes ?? [])
-      .map((c, i) =>
-        changeText(
-          c,
-          event.erased?.[`/changes/${i}/before`] !== undefined ||
-            event.erased?.[`/changes/${i}/after`] !== undefined,
-        ),
-      )
-      .join('; '),
+    changeTexts(event).join('; '),
     event.id,
     event.hash,
   ];

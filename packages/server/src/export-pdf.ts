@@ -8,7 +8,7 @@
  */
 import { type StoredEvent, showBidiControls } from '@hindsight/core';
 import PDFDocument from 'pdfkit';
-import { actorText } from './export-csv.js';
+import { actorText, changeTexts } from './export-csv.js';
 import {
   DEJAVU,
   drawnLength,
@@ -51,9 +51,14 @@ const MAX_CELL_HEIGHT = 150;
 /** The cells of one event's row. */
 function cells(event: StoredEvent): string[] {
   const targets = (event.targets ?? []).map((t) => t.name ?? `${t.type} ${t.id}`).join(', ');
-  const what = [event.description, targets === '' ? undefined : `→ ${targets}`]
+  const what = [
+    event.description,
+    targets === '' ? undefined : `→ ${targets}`,
+    ...changeTexts(event),
+  ]
     .filter((s) => s !== undefined && s !== '')
     .join('\n');
+  const outcome = event.status ? `${event.outcome} (${event.status})` : event.outcome;
   return [
     event.time
       .replace('T', ' ')
@@ -62,7 +67,7 @@ function cells(event: StoredEvent): string[] {
     actorText(event.actor) || event.actor.type || '',
     event.action,
     what,
-    event.status ? `${event.outcome} (${event.status})` : event.outcome,
+    event.channel ? `${outcome}\nvia ${event.channel}` : outcome,
   ];
 }
 

@@ -207,6 +207,41 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
     }
   });
 
+  // The user-management log's readers need the previous and new value (seed: license changes).
+  it('shows each change as before → after, and the channel', async () => {
+    const posted = await t.post(
+      event({
+        tenant: 'pdf-changes',
+        id: 'lic',
+        action: 'user.license.updated',
+        channel: 'ui',
+        description: 'License of Mei Chen changed',
+        changes: [
+          { field: 'license', before: 'Field', after: 'Field Plus' },
+          { field: 'pin', after: '9157', sensitive: true },
+        ],
+      }),
+    );
+    expect(posted.statusCode, posted.body).toBe(202);
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/v1/tenants/pdf-changes/export?format=pdf',
+      headers: { authorization: `Bearer ${t.admin}` },
+    });
+    const tmp = tempDir();
+    try {
+      const file = join(tmp.dir, 'changes.pdf');
+      writeFileSync(file, res.rawPayload);
+      const text = (await run('pdftotext', ['-layout', file, '-'])).stdout;
+      expect(text).toContain('license: Field → Field Plus');
+      expect(text).toContain('pin: changed');
+      expect(text).not.toContain('9157');
+      expect(text).toContain('via ui');
+    } finally {
+      tmp.remove();
+    }
+  });
+
   it('says so when nothing matches, and exports picked ids', async () => {
     const empty = await t.app.inject({
       method: 'GET',
