@@ -314,6 +314,9 @@ function toHindsightError(error: FastifyError | HindsightError | Error): Hindsig
   }
 }
 
+/** The query string of a route that takes no parameters. */
+const NO_PARAMETERS = Type.Object({}, { additionalProperties: false });
+
 /** The longest path parameter the router matches, percent-encoded. */
 const MAX_PARAM_LENGTH = 2048;
 
@@ -609,7 +612,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       url: route.path,
       schema: {
         ...(route.params ? { params: route.params } : {}),
-        ...(route.querystring ? { querystring: route.querystring } : {}),
+        // A route that takes no query parameters refuses them, as the others refuse unknown
+        // ones: a misspelt filter never silently does nothing.
+        querystring: route.querystring ?? NO_PARAMETERS,
       },
       ...(scope === null
         ? {}

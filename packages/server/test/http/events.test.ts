@@ -650,6 +650,18 @@ describe('GET /v1/tenants/{tenant}/events', () => {
       expectError(await t.get(`/v1/tenants/${tenant}/events?${qs}`), 400, 'invalid_request');
     }
     expectError(await t.get('/v1/tenants/bad%20tenant/events'), 400, 'invalid_request');
+    // A route that takes no parameters refuses them too: a misspelt one never does nothing.
+    for (const path of ['integrations', 'checkpoint', 'settings']) {
+      const refused = expectError(
+        await t.get(`/v1/tenants/${tenant}/${path}?x=1`),
+        400,
+        'invalid_request',
+      );
+      expect(refused.details).toEqual([
+        { path: '/querystring/x', message: 'must NOT have additional properties' },
+      ]);
+      expect((await t.get(`/v1/tenants/${tenant}/${path}`)).statusCode).not.toBe(400);
+    }
     // A choice among words names the words.
     const order = expectError(
       await t.get(`/v1/tenants/${tenant}/events?order=up`),
