@@ -169,7 +169,7 @@ const QUALIFIERS = [
 type Qualifier = (typeof QUALIFIERS)[number];
 
 const EXAMPLES: Record<Qualifier, string> = {
-  actor: 'actor:alice@acme.test or actor:"Ann Lee"',
+  actor: 'actor:alice@acme.test or actor:u-1001',
   action: 'action:user.created or action:user.*',
   target: 'target:usr_123',
   category: 'category:logins',
@@ -235,7 +235,7 @@ function readBare(q: string, at: number): Token {
     if (q[end] === '"') {
       throw new QueryError(
         `Unexpected " at position ${end} inside a word; quotes must enclose a whole term ` +
-          '("admin rights") or a whole qualifier value (actor:"Ann Lee")',
+          '("admin rights") or a whole qualifier value (metadata.gateway:"Twilio UK")',
         end,
       );
     }
