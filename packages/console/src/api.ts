@@ -53,6 +53,8 @@ export interface Api {
   /** The views (tabs): the built-in ones, and with a tenant also the tenant's own. */
   views(tenant?: string, signal?: AbortSignal): Promise<ViewDefinition[]>;
   tenants(signal?: AbortSignal): Promise<TenantSummary[]>;
+  /** The size of a tenant's log, its highest `seq` (the `events` of `GET /v1/tenants`). */
+  logSize(tenant: string, signal?: AbortSignal): Promise<number>;
   /** Who the credentials are: a key or a viewer, and what they may do. */
   session(signal?: AbortSignal): Promise<Session>;
   /** The tenant's settings (the embedded console's look). */
@@ -76,7 +78,8 @@ export interface Api {
   messages(tenant: string, params: Params, signal?: AbortSignal): Promise<MessagePage>;
   message(tenant: string, id: string, signal?: AbortSignal): Promise<MessageDetail>;
   integrations(tenant: string, signal?: AbortSignal): Promise<Integration[]>;
-  acknowledge(tenant: string, system: string): Promise<void>;
+  /** Acknowledges the system's errors and notifications recorded up to `upToSeq`. */
+  acknowledge(tenant: string, system: string, upToSeq: number): Promise<void>;
   /** `GET /v1/tenants/{t}/export` as a file. */
   exportFile(tenant: string, params: Params): Promise<Download>;
 }
@@ -166,6 +169,8 @@ export function createApi(credentials: Credentials, base = ''): Api {
   const exactJson = async <T>(path: string, signal?: AbortSignal): Promise<T> =>
     (await (await send(path, { signal })).json()) as T;
   const tenantPath = (tenant: string) => `/v1/tenants/${enc(tenant)}`;
+  const tenants = async (signal?: AbortSignal) =>
+    (await json<{ tenants: TenantSummary[] }>('/v1/tenants', signal)).tenants;
 
   return {
     views: async (tenant, signal) =>
@@ -178,8 +183,9 @@ export function createApi(credentials: Credentials, base = ''): Api {
     session: (signal) => json('/v1/session', signal),
     settings: async (tenant, signal) =>
       (await json<{ settings: TenantSettings }>(`${tenantPath(tenant)}/settings`, signal)).settings,
-    tenants: async (signal) =>
-      (await json<{ tenants: TenantSummary[] }>('/v1/tenants', signal)).tenants,
+    tenants,
+    logSize: async (tenant, signal) =>
+      (await tenants(signal)).find((t) => t.name === tenant)?.events ?? 0,
     events: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/events${query(params)}`, signal),
     event: (tenant, id, signal) => json(`${tenantPath(tenant)}/events/${enc(id)}`, signal),
@@ -206,10 +212,10 @@ export function createApi(credentials: Credentials, base = ''): Api {
     integrations: async (tenant, signal) =>
       (await json<{ integrations: Integration[] }>(`${tenantPath(tenant)}/integrations`, signal))
         .integrations,
-    acknowledge: async (tenant, system) => {
+    acknowledge: async (tenant, system, upToSeq) => {
       await send(`${tenantPath(tenant)}/integrations/${enc(system)}/acknowledge`, {
         method: 'POST',
-        body: {},
+        body: { upToSeq },
       });
     },
     exportFile: async (tenant, params) => {

@@ -3,6 +3,7 @@
  * address bar (see `url-state.ts`).
  */
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { abilitiesOf } from './abilities.js';
 import { createApi } from './api.js';
 import {
   type Credentials,
@@ -35,6 +36,8 @@ function SignedIn({
   const time = useMemo(() => timeFormat(state.utc), [state.utc]);
   const localZone = useMemo(() => timeFormat(false).zone, []);
   const tenants = useAsync('tenants', (signal) => api.tenants(signal));
+  // The key's scopes: the console offers only what the key may do.
+  const session = useAsync('session', (signal) => api.session(signal));
   const listed = tenants.state === 'done' ? tenants.data : null;
   // A key that can read one tenant only opens it straight away.
   const tenant = state.tenant ?? (listed?.length === 1 ? (listed[0]?.name ?? null) : null);
@@ -58,6 +61,14 @@ function SignedIn({
       />
       {tenant === null ? (
         <TenantChooser tenants={tenants} onChoose={choose} />
+      ) : session.state !== 'done' ? (
+        <main className="view" id="view-panel">
+          {session.state === 'loading' ? (
+            <Loading what="the logs" />
+          ) : (
+            <ProblemNotice problem={explain(session.error, `open the logs of ${tenant}`)} />
+          )}
+        </main>
       ) : (
         <TenantConsole
           key={tenant}
@@ -67,6 +78,7 @@ function SignedIn({
           navigate={navigate}
           time={time}
           signOut={onSignOut}
+          {...abilitiesOf(session.data)}
         />
       )}
     </div>
@@ -144,8 +156,7 @@ function Embedded({
           navigate={navigate}
           time={time}
           signOut={ended}
-          canExport={who.permissions.includes('export')}
-          canVerify={who.permissions.includes('verify')}
+          {...abilitiesOf(who)}
           pinnedKeys={verifierKeys}
         />
       )}

@@ -1,15 +1,17 @@
 /**
  * What every part of a signed-in console shares: the API client, the tenant and view shown,
- * the state in the address bar and how to change it, and how times are written.
+ * the state in the address bar and how to change it, how times are written, and what the
+ * reader may do.
  */
 import type { ViewDefinition } from '@hindsight/core';
 import { createContext, useContext } from 'react';
+import type { Abilities } from './abilities.js';
 import type { Api } from './api.js';
 import type { TimeFormat } from './formats.js';
 import type { ConsoleState } from './url-state.js';
 import type { Navigate } from './use-url-state.js';
 
-export interface ConsoleContextValue {
+export interface ConsoleContextValue extends Abilities {
   readonly api: Api;
   readonly tenant: string;
   /** The view (tab) shown. */
@@ -21,10 +23,6 @@ export interface ConsoleContextValue {
   readonly time: TimeFormat;
   /** Signs out, e.g. when the key stops being accepted. */
   readonly signOut: () => void;
-  /** Whether the reader may export (a viewer token without `export` may not). */
-  readonly canExport: boolean;
-  /** Whether the reader may check an event's proof (a viewer token without `verify` may not). */
-  readonly canVerify: boolean;
   /**
    * The verifier keys the application embedding the console pinned, which checks of the log's
    * signatures use instead of the key the server serves; `null` when none were given.

@@ -7,6 +7,7 @@ import {
   countText,
   locationText,
   messageTypeText,
+  pointerOf,
   receiversOf,
   receiversText,
   safeHref,
@@ -42,6 +43,11 @@ describe('formats', () => {
   it('reads dotted paths, array items by index', () => {
     expect(valueAt(event, 'targets.0.name')).toBe('Bob');
     expect(valueAt(event, 'metadata.missing.deeper')).toBeUndefined();
+  });
+
+  it('names a dotted path as the JSON Pointer of an event’s erased values', () => {
+    expect(pointerOf('changes')).toBe('/changes');
+    expect(pointerOf('metadata.a/b~c')).toBe('/metadata/a~1b~0c');
   });
 
   it('names actors as readers expect: "System" for the product itself', () => {

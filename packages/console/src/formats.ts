@@ -17,6 +17,17 @@ export function valueAt(event: StoredEvent, path: string): unknown {
   return value;
 }
 
+/**
+ * The JSON Pointer (RFC 6901) of a dotted path: how an event's `erased` map names its values.
+ * @example pointerOf('changes') // '/changes'
+ */
+export function pointerOf(path: string): string {
+  return path
+    .split('.')
+    .map((key) => `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    .join('');
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 

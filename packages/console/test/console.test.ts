@@ -524,15 +524,15 @@ if (skipReason !== null) {
         'table.integrations-table',
       );
       await shot('tab-integrations-systems');
-      await page.getByRole('button', { name: `Acknowledge ${pending.name}` }).click();
-      const refused = page.getByRole('alert').filter({ hasText: 'may not acknowledge' });
-      await refused.waitFor();
-      expect(await refused.textContent()).toContain('events:write');
-      await shot('acknowledge-forbidden');
+      // The key cannot acknowledge, so it is not offered to: the screen says what it needs.
+      expect(await page.getByRole('button', { name: /^Acknowledge / }).count()).toBe(0);
+      await page.getByText('Acknowledging needs an API key with the events:write scope.').waitFor();
+      await shot('acknowledge-not-offered');
 
       await page.getByRole('button', { name: 'Sign out' }).click();
       await signIn(served.adminKey);
       await page.getByRole('button', { name: `Acknowledge ${pending.name}` }).click();
+      await page.getByRole('button', { name: 'Yes, acknowledge' }).click();
       await page
         .getByText(`Acknowledged the errors and notifications of ${pending.name}.`)
         .waitFor();
@@ -576,12 +576,21 @@ if (skipReason !== null) {
     it('fits a phone: nothing runs off the side, Sign out included', async () => {
       await page.setViewportSize({ width: 390, height: 844 });
       try {
+        // regression: the hidden "(opens in the product, in a new tab)" of the
+        // links in Codes and User management escaped the table's scrolling and widened the page
+        const tooWide: string[] = [];
+        for (const view of views) {
+          await page.goto(`${served.url}/?tenant=acme&view=${view.id}`);
+          await page.locator('table.events-table tbody tr').first().waitFor({ timeout: 15_000 });
+          const [scrollWidth, innerWidth] = (await page.evaluate(
+            '[document.documentElement.scrollWidth, window.innerWidth]',
+          )) as [number, number];
+          if (scrollWidth > innerWidth) tooWide.push(`${view.id}: ${scrollWidth}px`);
+        }
+        expect(tooWide).toEqual([]);
         await page.goto(`${served.url}/?tenant=acme&view=all`);
-        await page.locator('table.events-table tbody tr').first().waitFor({ timeout: 15_000 });
-        const [scrollWidth, innerWidth] = (await page.evaluate(
-          '[document.documentElement.scrollWidth, window.innerWidth]',
-        )) as [number, number];
-        expect(scrollWidth).toBeLessThanOrEqual(innerWidth);
+        await page.getByRole('tablist', { name: 'Logs' }).waitFor();
+        const innerWidth = (await page.evaluate('window.innerWidth')) as number;
         const signOut = await page.getByRole('button', { name: 'Sign out' }).boundingBox();
         expect(signOut && signOut.x + signOut.width).toBeLessThanOrEqual(innerWidth);
       } finally {

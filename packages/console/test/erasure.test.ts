@@ -1,8 +1,9 @@
 /**
  * GDPR erasure (issue #9) in a real browser: after a person of the demo tenant is erased, the
  * console shows them as "Deleted User" where their name was — in a log's rows and in the "Who"
- * of the event's detail panel. (A description that names them keeps the name: it is not a
- * personal field, see docs/erasure.md.)
+ * of the event's detail panel — and the values of changes about them as "erased", in the rows
+ * as in the panel. (A description that names them keeps the name: it is not a personal field,
+ * see docs/erasure.md.)
  */
 import type { StoredEvent } from '@hindsight/core';
 import { expect, it } from 'vitest';
@@ -50,5 +51,30 @@ describeInChromium('Erasure in Chromium', () => {
     expect(shown).toContain(actorId);
     // The description is hashed as sent and is not erased (docs/erasure.md): the demo's
     // "<name> signed in" keeps the name there.
+  });
+
+  // regression: the list showed an erased change as "license:" and nothing more
+  it('shows the erased values of a change as erased in the list, as the detail panel does', async () => {
+    const { served, page } = ctx;
+    const { events } = await served.get<EventPage>(
+      '/v1/tenants/acme/events?category=users&action=user.license.updated&limit=1',
+    );
+    const before = events[0] as StoredEvent;
+    const change = before.changes?.[0];
+    const subject = before.targets?.[0]?.id;
+    if (change?.before === undefined || change.after === undefined || subject === undefined) {
+      throw new Error('The newest licence update of the demo tenant changes no named user.');
+    }
+    await served.post('/v1/tenants/acme/erasures', { subject: { actorId: subject } });
+
+    await page.goto(`${served.url}/?tenant=acme&view=users`);
+    const cell = page.locator(
+      `table.events-table tbody tr[data-id="${before.id}"] td[data-format="changes"]`,
+    );
+    await cell.waitFor({ timeout: 15_000 });
+    await expect
+      .poll(() => cell.locator('.erased').allTextContents(), { timeout: 10_000 })
+      .toEqual(['erased', 'erased']);
+    expect(await cell.textContent()).toMatch(new RegExp(`^${change.field}: erased\\W+changed to`));
   });
 });

@@ -74,6 +74,22 @@ export async function serveConsole(
   };
 }
 
+/**
+ * Opens the console at `path` in `page` and signs in with `key`; resolves once the logs show.
+ * @example await signIn(page, served, served.readKey, '/?tenant=acme&view=all')
+ */
+export async function signIn(
+  page: Page,
+  served: ServedConsole,
+  key: string,
+  path = '/?tenant=acme',
+): Promise<void> {
+  await page.goto(`${served.url}${path}`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('tablist', { name: 'Logs' }).waitFor({ timeout: 15_000 });
+}
+
 /** What {@link consoleInChromium} gives a suite's tests, set before the first of them. */
 export interface ConsoleInChromium {
   readonly served: ServedConsole;

@@ -11,6 +11,7 @@ import {
   messageTypeText,
   numberText,
   plainText,
+  pointerOf,
   type TimeFormat,
   valueAt,
   verbText,
@@ -33,7 +34,7 @@ export function ActorName({ actor }: { readonly actor: unknown }) {
   return (
     <span className="actor">
       <span className="actor-name">{name}</span>
-      {detail && <span className="sub">{detail}</span>}
+      {detail && <span className="sub actor-detail">{detail}</span>}
     </span>
   );
 }
@@ -80,7 +81,7 @@ export function Cell({
     case 'channel':
       return <>{channelText(value)}</>;
     case 'changes':
-      return <ChangeList value={value} />;
+      return <ChangeList value={value} erased={event.erased} pointer={pointerOf(column.field)} />;
     case 'location':
       return <>{locationText(value)}</>;
     case 'client':
@@ -98,6 +99,6 @@ export function Cell({
     case 'json':
       return <span className="mono">{plainText(value)}</span>;
     default:
-      return <>{plainText(value)}</>;
+      return <span className="cell-text">{plainText(value)}</span>;
   }
 }

@@ -2,7 +2,7 @@
  * The systems summary of the integrations log (`GET /v1/tenants/{t}/integrations`): each
  * connected system with its newest event, its status, the errors and notifications nobody has
  * acknowledged yet, and who acknowledged last. "Acknowledge" records that someone dealt with
- * them (an event; the key needs `events:write`).
+ * those shown (an event; offered to keys with `events:write` only).
  */
 import { useState } from 'react';
 import type { Integration } from '../api-types.js';
@@ -10,6 +10,7 @@ import { useConsole } from '../console-context.js';
 import { explain, type Problem } from '../problems.js';
 import { statusInfo } from '../statuses.js';
 import { useAsync } from '../use-async.js';
+import { AcknowledgeButton } from './acknowledge-button.js';
 import { Badge } from './badge.js';
 import { ActorName, Time } from './cell.js';
 import { Empty, Loading, ProblemNotice } from './notice.js';
@@ -38,18 +39,23 @@ function Attention({ integration }: { readonly integration: Integration }) {
 }
 
 export function IntegrationsScreen() {
-  const { api, tenant, view, time } = useConsole();
-  const result = useAsync(`${tenant}:integrations`, (signal) => api.integrations(tenant, signal));
+  const { api, tenant, view, time, canAcknowledge } = useConsole();
+  const result = useAsync(`${tenant}:integrations`, async (signal) => {
+    // The log's size is read before the summary, so every event up to it is in what the screen
+    // shows: acknowledging up to it never covers an error recorded after the screen loaded.
+    const shownUpTo = canAcknowledge ? await api.logSize(tenant, signal) : 0;
+    return { systems: await api.integrations(tenant, signal), shownUpTo };
+  });
   const [busy, setBusy] = useState<string | null>(null);
   const [done, setDone] = useState('');
   const [problem, setProblem] = useState<Problem | null>(null);
 
-  const acknowledge = async (integration: Integration) => {
+  const acknowledge = async (integration: Integration, upToSeq: number) => {
     setBusy(integration.system);
     setProblem(null);
     setDone('');
     try {
-      await api.acknowledge(tenant, integration.system);
+      await api.acknowledge(tenant, integration.system, upToSeq);
       setDone(`Acknowledged the errors and notifications of ${integration.name}.`);
       result.reload();
     } catch (error) {
@@ -73,12 +79,15 @@ export function IntegrationsScreen() {
       {result.state === 'error' && (
         <ProblemNotice problem={explain(result.error, 'load the connected systems')} />
       )}
-      {result.state === 'done' && result.data.length === 0 && (
+      {result.state === 'done' && result.data.systems.length === 0 && (
         <Empty title="No connected systems yet.">
           <p>Systems appear here with their first integration event.</p>
         </Empty>
       )}
-      {result.state === 'done' && result.data.length > 0 && (
+      {result.state === 'done' && result.data.systems.length > 0 && !canAcknowledge && (
+        <p className="hint">Acknowledging needs an API key with the events:write scope.</p>
+      )}
+      {result.state === 'done' && result.data.systems.length > 0 && (
         <div className="table-wrap">
           <table className="data-table integrations-table">
             <caption className="visually-hidden">
@@ -91,60 +100,53 @@ export function IntegrationsScreen() {
                 <th scope="col">Status</th>
                 <th scope="col">Needs attention</th>
                 <th scope="col">Last acknowledged</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
+                {canAcknowledge && (
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
-              {result.data.map((integration) => {
-                const pending =
-                  integration.unacknowledged.errors + integration.unacknowledged.notifications;
-                return (
-                  <tr key={integration.system} data-id={integration.system}>
-                    <th scope="row">{integration.name}</th>
+              {result.data.systems.map((integration) => (
+                <tr key={integration.system} data-id={integration.system}>
+                  <th scope="row">{integration.name}</th>
+                  <td>
+                    <Time iso={integration.lastEvent.time} time={time} />
+                    <span className="sub">{integration.lastEvent.description}</span>
+                  </td>
+                  <td>
+                    {integration.lastStatus && (
+                      <Badge info={statusInfo(view, integration.lastStatus)} />
+                    )}
+                  </td>
+                  <td>
+                    <Attention integration={integration} />
+                  </td>
+                  <td>
+                    {integration.acknowledged ? (
+                      <>
+                        <ActorName actor={integration.acknowledged.actor} />
+                        <span className="sub">
+                          <Time iso={integration.acknowledged.time} time={time} />
+                        </span>
+                      </>
+                    ) : (
+                      <span className="none">Never</span>
+                    )}
+                  </td>
+                  {canAcknowledge && (
                     <td>
-                      <Time iso={integration.lastEvent.time} time={time} />
-                      <span className="sub">{integration.lastEvent.description}</span>
+                      <AcknowledgeButton
+                        integration={integration}
+                        busy={busy === integration.system}
+                        disabled={busy !== null}
+                        onConfirm={() => acknowledge(integration, result.data.shownUpTo)}
+                      />
                     </td>
-                    <td>
-                      {integration.lastStatus && (
-                        <Badge info={statusInfo(view, integration.lastStatus)} />
-                      )}
-                    </td>
-                    <td>
-                      <Attention integration={integration} />
-                    </td>
-                    <td>
-                      {integration.acknowledged ? (
-                        <>
-                          <ActorName actor={integration.acknowledged.actor} />
-                          <span className="sub">
-                            <Time iso={integration.acknowledged.time} time={time} />
-                          </span>
-                        </>
-                      ) : (
-                        <span className="none">Never</span>
-                      )}
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        disabled={pending === 0 || busy !== null}
-                        onClick={() => acknowledge(integration)}
-                        aria-label={`Acknowledge ${integration.name}`}
-                        title={
-                          pending === 0
-                            ? 'Nothing to acknowledge'
-                            : 'Record that the errors and notifications were dealt with'
-                        }
-                      >
-                        {busy === integration.system ? 'Acknowledging…' : 'Acknowledge'}
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
+                  )}
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>

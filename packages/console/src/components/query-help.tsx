@@ -4,6 +4,7 @@ const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['invoice', 'events whose text contains the word'],
   ['deliv*', 'a word starting with “deliv”'],
   ['"admin rights"', 'the words next to each other'],
+  ['"Alice Hughes"', 'a person by name (actor: takes an id or e-mail, not a name)'],
   ['actor:alice@acme.test', 'done by this user (id or e-mail)'],
   ['action:user.*', 'an action, or every action starting with “user.”'],
   ['target:CUS-104233', 'done to this object (its id)'],
@@ -20,9 +21,7 @@ export function QueryHelp({ id }: { readonly id: string }) {
   return (
     <details className="query-help" id={id}>
       <summary>Search syntax</summary>
-      <p>
-        All terms must match. Quote values with spaces: <code>actor:"Ann Lee"</code>.
-      </p>
+      <p>All terms must match. Put a value with spaces in quotes, as below.</p>
       <table>
         <tbody>
           {EXAMPLES.map(([example, meaning]) => (

@@ -1,9 +1,25 @@
 /**
  * The detail panel beside the list: a non-modal dialog that takes focus when it opens (its
  * title is read first) and closes with Escape or its close button. The list it was opened
- * from puts focus back on the row.
+ * from puts focus back on the row. Its header stays pinned, so a long title is cut to a few
+ * lines there and shown whole at the top of the body.
  */
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, type RefObject, useEffect, useId, useRef, useState } from 'react';
+
+/** Whether the element's line clamp cuts its text; measured again whenever its size changes. */
+function useClamped(ref: RefObject<HTMLElement | null>): boolean {
+  const [clamped, setClamped] = useState(false);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() =>
+      setClamped(element.scrollHeight > element.clientHeight),
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
+  return clamped;
+}
 
 export function SidePanel({
   title,
@@ -21,6 +37,7 @@ export function SidePanel({
 }) {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
+  const clamped = useClamped(heading);
 
   useEffect(() => {
     heading.current?.focus();
@@ -55,7 +72,15 @@ export function SidePanel({
           <span aria-hidden="true">×</span>
         </button>
       </header>
-      <div className="panel-body">{children}</div>
+      <div className="panel-body">
+        {clamped && (
+          // For the eye only: the heading, cut short on screen, still holds the whole title.
+          <p className="panel-title-full" aria-hidden="true">
+            {title}
+          </p>
+        )}
+        {children}
+      </div>
     </dialog>
   );
 }

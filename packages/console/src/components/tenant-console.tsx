@@ -4,6 +4,7 @@
  */
 import type { ViewDefinition } from '@hindsight/core';
 import { useEffect, useMemo } from 'react';
+import type { Abilities } from '../abilities.js';
 import type { Api } from '../api.js';
 import { ConsoleContext, type ConsoleContextValue } from '../console-context.js';
 import type { TimeFormat } from '../formats.js';
@@ -58,18 +59,17 @@ export function TenantConsole({
   navigate,
   time,
   signOut,
-  canExport = true,
-  canVerify = true,
+  canExport,
+  canVerify,
+  canAcknowledge,
   pinnedKeys = null,
-}: {
+}: Abilities & {
   readonly api: Api;
   readonly tenant: string;
   readonly state: ConsoleState;
   readonly navigate: Navigate;
   readonly time: TimeFormat;
   readonly signOut: () => void;
-  readonly canExport?: boolean;
-  readonly canVerify?: boolean;
   readonly pinnedKeys?: readonly string[] | null;
 }) {
   const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
@@ -86,10 +86,23 @@ export function TenantConsole({
       signOut,
       canExport,
       canVerify,
+      canAcknowledge,
       pinnedKeys,
       windowDays,
     }),
-    [api, tenant, state, navigate, time, signOut, canExport, canVerify, pinnedKeys, windowDays],
+    [
+      api,
+      tenant,
+      state,
+      navigate,
+      time,
+      signOut,
+      canExport,
+      canVerify,
+      canAcknowledge,
+      pinnedKeys,
+      windowDays,
+    ],
   );
   if (views.state === 'loading' || settings.state === 'loading') {
     return (

@@ -1,0 +1,31 @@
+/**
+ * What the signed-in reader may do, from who the server says they are (`GET /v1/session`): a
+ * key by its scopes (`admin` holds them all), a viewer token by its permissions. The console
+ * offers only these; the server still checks every request.
+ */
+import type { Session } from './api-types.js';
+
+export interface Abilities {
+  /** Export a view or picked events: a key's `events:export`, a viewer's `export`. */
+  readonly canExport: boolean;
+  /** Check an event's proof and the log's signatures: any key, a viewer with `verify`. */
+  readonly canVerify: boolean;
+  /** Acknowledge a system's errors: a key's `events:write`; never a viewer token. */
+  readonly canAcknowledge: boolean;
+}
+
+/**
+ * @example abilitiesOf({ kind: 'key', permissions: ['events:read'], … }).canExport // false
+ */
+export function abilitiesOf(session: Session): Abilities {
+  const holds = (name: string) => session.permissions.includes(name);
+  if (session.kind === 'viewer') {
+    return { canExport: holds('export'), canVerify: holds('verify'), canAcknowledge: false };
+  }
+  const scoped = (scope: string) => holds(scope) || holds('admin');
+  return {
+    canExport: scoped('events:export'),
+    canVerify: true,
+    canAcknowledge: scoped('events:write'),
+  };
+}
