@@ -45,9 +45,9 @@ describeInChromium('Verify in Chromium', () => {
   async function verify(event: StoredEvent) {
     const row = page.locator(`table.events-table tbody tr[data-id="${event.id}"]`);
     await row.waitFor({ timeout: 15_000 });
-    await row.click();
+    await row.click({ timeout: 15_000 });
     const panel = page.getByRole('dialog');
-    await panel.getByRole('button', { name: 'Verify this event' }).click();
+    await panel.getByRole('button', { name: 'Verify this event' }).click({ timeout: 15_000 });
     const outcome = panel.locator('.verify [data-verified]');
     await outcome.waitFor({ timeout: 15_000 });
     return outcome;
@@ -109,23 +109,31 @@ describeInChromium('Verify in Chromium', () => {
     await page.keyboard.press('Escape');
   });
 
+  // Once timed out in CI (30 s) and never here, in hundreds of runs: each step has a deadline
+  // of its own, so that should it happen again the failure names the step that hung.
   it('verifies with the new key after a rotation: the server cosigned the newest checkpoint', async () => {
     const oldKey = await served.get<{ verifierKey: string }>('/v1/keys/public');
     // The rotation of docs/operations.md: stop, move the signing key away, start again.
-    await served.server.close();
+    await step('stopping the first server', served.server.close());
     renameSync(join(served.data, 'signing.key'), join(served.data, 'signing.key.old'));
     const lines: string[] = [];
-    const restarted = await startServer(
-      { port: 0, host: '127.0.0.1', data: served.data, demo: false, logLevel: 'silent' },
-      (line) => lines.push(line),
+    const restarted = await step(
+      'starting the server with a new key',
+      startServer(
+        { port: 0, host: '127.0.0.1', data: served.data, demo: false, logLevel: 'silent' },
+        (line) => lines.push(line),
+      ),
     );
     try {
       const output = lines.join('\n');
       expect(output).toContain('Warning: the newest checkpoints of 1 tenant(s) (acme)');
       expect(output).toContain('the server signed them with its own key as well');
-      await page.goto(`${restarted.url}/?tenant=acme&view=logins`);
-      await page.getByLabel('API key').fill(served.adminKey);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await step(
+        'opening the console of the new server',
+        page.goto(`${restarted.url}/?tenant=acme&view=logins`, { timeout: 15_000 }),
+      );
+      await page.getByLabel('API key').fill(served.adminKey, { timeout: 15_000 });
+      await page.getByRole('button', { name: 'Sign in' }).click({ timeout: 15_000 });
       const outcome = await verify(events[2] as StoredEvent);
       expect(await outcome.getAttribute('data-verified')).toBe('true');
       const text = await outcome.textContent();
@@ -135,10 +143,23 @@ describeInChromium('Verify in Chromium', () => {
       expect(newKey.verifierKey).not.toBe(oldKey.verifierKey);
       expect(text).toContain(newKey.verifierKey.split('+').slice(0, 2).join('+'));
     } finally {
-      await restarted.close();
+      await step('stopping the new server', restarted.close());
       // The first server is closed already; what remains is its data directory.
       rmSync(served.data, { recursive: true, force: true });
       closed = true;
     }
-  });
+  }, 120_000);
 });
+
+/** Awaits `work`, or fails after `ms` naming what was being done. */
+async function step<T>(what: string, work: Promise<T>, ms = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

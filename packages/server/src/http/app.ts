@@ -509,13 +509,23 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // Stopping: Node.js closes the connections idle at that moment only, so one whose request was
   // in flight stayed open after answering until its keep-alive timeout (72 s) and held up the
-  // stop. While closing, answers say `Connection: close`, and connections that fall idle are
-  // closed every 100 ms.
+  // stop; and a connection on which no request came yet (a browser opens some ahead of need)
+  // counts as busy until its headers time out (30–60 s). While closing, answers say
+  // `Connection: close`, connections that fall idle are closed every 100 ms, and once no
+  // request is in flight every connection is.
   let closing = false;
   let sweep: NodeJS.Timeout | undefined;
+  let inFlight = 0;
+  app.server.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+  });
   app.addHook('preClose', async () => {
     closing = true;
-    sweep = setInterval(() => app.server.closeIdleConnections(), 100).unref();
+    sweep = setInterval(() => {
+      app.server.closeIdleConnections();
+      if (inFlight === 0) app.server.closeAllConnections();
+    }, 100).unref();
   });
   app.addHook('onSend', async (_req, reply) => {
     if (closing) reply.header('connection', 'close');

@@ -280,6 +280,21 @@ describe('bad input gets its documented code and stores nothing', () => {
     expect(await storedIds(tenant)).toEqual([]);
   });
 
+  it('says so in words when a whole event is larger than 64 KiB', async () => {
+    const changes = Array.from({ length: 10 }, (_, i) => ({
+      field: `f${i}`,
+      after: 'x'.repeat(7000),
+    }));
+    const error = expectError(await t.post(event({ tenant, changes })), 400, 'invalid_event');
+    expect(error.message).toBe(
+      'An event is invalid: event is larger than 65536 bytes. Nothing was stored.',
+    );
+    expect(error.details).toEqual([
+      { index: 0, path: '', message: 'event is larger than 65536 bytes' },
+    ]);
+    expect(await storedIds(tenant)).toEqual([]);
+  });
+
   it('refuses a whole batch when one event is invalid, naming its index and path', async () => {
     const res = await t.post({
       events: [event({ tenant }), event({ tenant }), event({ tenant, actor: {} as never })],
@@ -484,6 +499,23 @@ describe('bad input gets its documented code and stores nothing', () => {
     await Promise.all(socketsClosed);
     await stopping;
     agent.destroy();
+  });
+
+  // regression: a connection on which no request came yet (browsers open some ahead of need)
+  // counted as busy until its headers timed out, and held up the stop for 30–60 s.
+  it('stops promptly with a connection open on which no request came', async () => {
+    const served = await testApp();
+    await served.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = served.app.server.address() as AddressInfo;
+    const idle = connect(port, '127.0.0.1');
+    await new Promise((resolve) => idle.once('connect', resolve));
+    const closed = new Promise((resolve) => idle.once('close', resolve));
+    const stopped = served.close().then(() => 'stopped');
+    const late = new Promise((resolve) => setTimeout(resolve, 10_000, 'still running')).then(
+      String,
+    );
+    expect(await Promise.race([stopped, late])).toBe('stopped');
+    await closed;
   });
 
   it('keeps serving after all of that', async () => {
