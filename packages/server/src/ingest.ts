@@ -89,7 +89,7 @@ function validEvents(body: unknown, now: Date): EventInput[] {
     const first = details[0] ?? {};
     throw new HindsightError(
       'invalid_event',
-      `${details.length === 1 ? 'An event is' : 'Events are'} invalid: ${first['path']} ${first['message']}. Nothing was stored.`,
+      `${details.length === 1 ? 'An event is' : 'Events are'} invalid: ${first['path'] ? `${first['path']} ` : ''}${first['message']}. Nothing was stored.`,
       { details: details.slice(0, MAX_DETAILS) },
     );
   }
