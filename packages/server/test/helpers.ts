@@ -131,3 +131,24 @@ export async function testApp(
 export function event(overrides: Partial<EventInput> = {}): EventInput {
   return { tenant: 'acme', action: 'user.created', actor: { id: 'u1' }, ...overrides };
 }
+
+/**
+ * Two events of tenant `one`, with ids: `pin` changes a sensitive field, `role` does not — for
+ * the upgrades that forget the input digests older versions computed over sensitive values.
+ */
+export const SENSITIVE_CHANGE_EVENTS: readonly EventInput[] = [
+  {
+    tenant: 'one',
+    id: 'pin',
+    action: 'card.pin_changed',
+    actor: { id: 'u7' },
+    changes: [{ field: 'pin', after: '9157', sensitive: true }],
+  },
+  {
+    tenant: 'one',
+    id: 'role',
+    action: 'user.updated',
+    actor: { id: 'u7' },
+    changes: [{ field: 'role', before: 'member', after: 'admin' }],
+  },
+];

@@ -33,7 +33,7 @@ import {
   type Store,
 } from '../../src/store/types.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../embedded-postgres.js';
-import { testEnricher } from '../helpers.js';
+import { SENSITIVE_CHANGE_EVENTS, testEnricher } from '../helpers.js';
 import { providedPostgres, testDatabase } from '../postgres.js';
 
 const provided = providedPostgres();
@@ -361,16 +361,7 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
     let store: Store | undefined;
     try {
       await client.connect();
-      const events = [
-        {
-          tenant: 'one',
-          id: 'pin',
-          action: 'card.pin_changed',
-          actor: { id: 'u7' },
-          changes: [{ field: 'pin', after: '9157', sensitive: true }],
-        },
-        { tenant: 'one', id: 'role', action: 'user.updated', actor: { id: 'u7' } },
-      ];
+      const events = SENSITIVE_CHANGE_EVENTS;
       store = await openPostgresStore({ url: database.url });
       await store.append([prepareEvents({ events }, testEnricher(), new Date())]);
       await store.close();

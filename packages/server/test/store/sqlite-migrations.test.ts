@@ -11,7 +11,7 @@ import { openStore, sqlitePath } from '../../src/store/index.js';
 import { PROJECTION_TABLE_NAMES, rebuildProjections } from '../../src/store/sqlite-projections.js';
 import type { PendingAudit, Store } from '../../src/store/types.js';
 import { treeRoot } from '../../src/tree.js';
-import { tempDir, testEnricher } from '../helpers.js';
+import { SENSITIVE_CHANGE_EVENTS, tempDir, testEnricher } from '../helpers.js';
 
 describe('SQLite migrations', () => {
   it('builds the Merkle trees of a version 1 database (before trees were stored)', async () => {
@@ -343,25 +343,11 @@ describe('SQLite migrations', () => {
       tmp.remove();
     }
   });
+
   it('forgets, in a version 7 database, the input digests computed over sensitive values', async () => {
     const tmp = tempDir();
     try {
-      const events = [
-        {
-          tenant: 'one',
-          id: 'pin',
-          action: 'card.pin_changed',
-          actor: { id: 'u7' },
-          changes: [{ field: 'pin', after: '9157', sensitive: true }],
-        },
-        {
-          tenant: 'one',
-          id: 'role',
-          action: 'user.updated',
-          actor: { id: 'u7' },
-          changes: [{ field: 'role', before: 'member', after: 'admin' }],
-        },
-      ];
+      const events = SENSITIVE_CHANGE_EVENTS;
       const store = await openStore({ data: tmp.dir });
       await store.append([prepareEvents({ events }, testEnricher(), new Date())]);
       await store.close();
