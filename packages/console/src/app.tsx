@@ -20,6 +20,7 @@ import { TenantConsole } from './components/tenant-console.js';
 import { TopBar } from './components/top-bar.js';
 import { timeFormat } from './formats.js';
 import { explain } from './problems.js';
+import { SignOutContext } from './sign-out-context.js';
 import { EMPTY_STATE } from './url-state.js';
 import { useAsync } from './use-async.js';
 import { useUrlState } from './use-url-state.js';
@@ -49,39 +50,44 @@ function SignedIn({
     navigate({ ...EMPTY_STATE, tenant: name, view: state.view, utc: state.utc });
 
   return (
-    <div className="app">
-      <TopBar
-        tenants={listed}
-        tenant={tenant}
-        onTenant={choose}
-        utc={state.utc}
-        zone={localZone}
-        onUtc={(utc) => navigate({ ...state, utc })}
-        onSignOut={onSignOut}
-      />
-      {tenant === null ? (
-        <TenantChooser tenants={tenants} onChoose={choose} />
-      ) : session.state !== 'done' ? (
-        <main className="view" id="view-panel">
-          {session.state === 'loading' ? (
-            <Loading what="the logs" />
-          ) : (
-            <ProblemNotice problem={explain(session.error, `open the logs of ${tenant}`)} />
-          )}
-        </main>
-      ) : (
-        <TenantConsole
-          key={tenant}
-          api={api}
+    <SignOutContext.Provider value={onSignOut}>
+      <div className="app">
+        <TopBar
+          tenants={listed}
           tenant={tenant}
-          state={shown}
-          navigate={navigate}
-          time={time}
-          signOut={onSignOut}
-          {...abilitiesOf(session.data)}
+          onTenant={choose}
+          utc={state.utc}
+          zone={localZone}
+          onUtc={(utc) => navigate({ ...state, utc })}
+          onSignOut={onSignOut}
         />
-      )}
-    </div>
+        {tenant === null ? (
+          <TenantChooser tenants={tenants} onChoose={choose} />
+        ) : session.state !== 'done' ? (
+          <main className="view" id="view-panel">
+            {session.state === 'loading' ? (
+              <Loading what="the logs" />
+            ) : (
+              <ProblemNotice
+                problem={explain(session.error, `open the logs of ${tenant}`)}
+                onRetry={session.reload}
+              />
+            )}
+          </main>
+        ) : (
+          <TenantConsole
+            key={tenant}
+            api={api}
+            tenant={tenant}
+            state={shown}
+            navigate={navigate}
+            time={time}
+            signOut={onSignOut}
+            {...abilitiesOf(session.data)}
+          />
+        )}
+      </div>
+    </SignOutContext.Provider>
   );
 }
 
@@ -122,7 +128,10 @@ function Embedded({
         {session.state === 'loading' ? (
           <Loading what="the audit log" />
         ) : (
-          <ProblemNotice problem={explain(session.error, 'open the audit log')} />
+          <ProblemNotice
+            problem={explain(session.error, 'open the audit log')}
+            onRetry={session.reload}
+          />
         )}
       </main>
     );

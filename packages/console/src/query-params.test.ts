@@ -5,6 +5,7 @@ import {
   dayBound,
   eventListParams,
   exportParams,
+  isDay,
   messageListParams,
 } from './query-params.js';
 import { EMPTY_STATE } from './url-state.js';
@@ -24,6 +25,16 @@ describe('query parameters', () => {
     expect(dayBound('2026-01-31', true, true)).toBe('2026-02-01T00:00:00.000Z');
     expect(dayBound('2026-01-31', false, false)).toBe(new Date(2026, 0, 31).toISOString());
     expect(dayBound('2026-01-31T10:00:00Z', true, true)).toBe('2026-01-31T10:00:00Z');
+  });
+
+  // regression: QA — since=2026-02-30 became 2 March instead of being refused
+  it('passes on a day that is not in the calendar as typed, for the server to refuse', () => {
+    expect(dayBound('2026-02-30', true, false)).toBe('2026-02-30');
+    expect(dayBound('2026-13-01', false, true)).toBe('2026-13-01');
+    expect(dayBound('2028-02-29', true, false)).toBe('2028-02-29T00:00:00.000Z');
+    expect(isDay('2026-02-28')).toBe(true);
+    expect(isDay('2026-02-29')).toBe(false);
+    expect(isDay('notadate')).toBe(false);
   });
 
   it('asks for the view’s category, its filters only, and the page shown', () => {

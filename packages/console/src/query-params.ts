@@ -12,14 +12,26 @@ export const PAGE_SIZE = 50;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
+ * Whether `value` is a day of the calendar written `YYYY-MM-DD` (not 30 February).
+ * @example isDay('2026-02-28') // true; isDay('2026-02-30') // false
+ */
+export function isDay(value: string): boolean {
+  const m = DATE.exec(value);
+  if (!m) return false;
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return date.toISOString().slice(0, 10) === value;
+}
+
+/**
  * A date picked by the reader as a time bound: the start of that day (`since`) or of the next
  * one (`until`, exclusive — so "until 31 January" includes the 31st), in the reader's time zone
- * or in UTC. Anything that is not a plain date is passed on as typed.
+ * or in UTC. Anything that is not a day — `notadate`, a timestamp, or `2026-02-30`, which
+ * `Date` would roll over to 2 March — is passed on as typed, for the server to accept or refuse.
  * @example dayBound('2026-01-31', true, true) // '2026-02-01T00:00:00.000Z'
  */
 export function dayBound(value: string, utc: boolean, end: boolean): string {
   const m = DATE.exec(value);
-  if (!m) return value;
+  if (!m || !isDay(value)) return value;
   const [year, month, day] = [Number(m[1]), Number(m[2]) - 1, Number(m[3]) + (end ? 1 : 0)];
   const date = utc ? new Date(Date.UTC(year, month, day)) : new Date(year, month, day);
   return date.toISOString();

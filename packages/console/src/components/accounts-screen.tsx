@@ -140,7 +140,13 @@ export function AccountsScreen() {
       <section className="results" aria-label="Accounts" aria-busy={result.state === 'loading'}>
         {result.state === 'loading' && <Loading what="accounts" />}
         {result.state === 'error' && (
-          <ProblemNotice problem={explain(result.error, 'load the accounts')} />
+          <ProblemNotice
+            problem={explain(result.error, 'load the accounts')}
+            onRetry={result.reload}
+            onFirstPage={
+              state.pages.length > 0 ? () => navigate({ ...state, pages: [] }) : undefined
+            }
+          />
         )}
         {result.state === 'done' && result.data.users.length === 0 && (
           <Empty title="No sign-ins match.">

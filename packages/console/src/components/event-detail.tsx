@@ -222,7 +222,7 @@ export function EventDetail({ id }: { readonly id: string }) {
     >
       {result.state === 'loading' && <Loading what="the event" />}
       {result.state === 'error' && (
-        <ProblemNotice problem={explain(result.error, 'load this event')} />
+        <ProblemNotice problem={explain(result.error, 'load this event')} onRetry={result.reload} />
       )}
       {result.state === 'done' && <Body event={result.data} time={time} />}
     </SidePanel>

@@ -90,17 +90,13 @@ export function EventsScreen() {
       >
         {page.state === 'loading' && <Loading what="events" />}
         {page.state === 'error' && !queryProblem && (
-          <ProblemNotice problem={explain(page.error, 'load these events')}>
-            {state.pages.length > 0 ? (
-              <button type="button" onClick={() => navigate({ ...state, pages: [] })}>
-                Go to the first page
-              </button>
-            ) : (
-              <button type="button" onClick={page.reload}>
-                Try again
-              </button>
-            )}
-          </ProblemNotice>
+          <ProblemNotice
+            problem={explain(page.error, 'load these events')}
+            onRetry={page.reload}
+            onFirstPage={
+              state.pages.length > 0 ? () => navigate({ ...state, pages: [] }) : undefined
+            }
+          />
         )}
         {page.state === 'done' && page.data.events.length === 0 && (
           <Empty

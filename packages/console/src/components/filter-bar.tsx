@@ -6,6 +6,7 @@
 import type { ViewDefinition } from '@hindsight/core';
 import { type FormEvent, useId, useState } from 'react';
 import { CHANNEL_CHOICES } from '../formats.js';
+import { isDay } from '../query-params.js';
 import type { FilterName, Filters } from '../url-state.js';
 import { QueryError } from './query-error.js';
 import { QueryHelp } from './query-help.js';
@@ -136,6 +137,11 @@ export function FilterBar({
         {fields.map((name) => {
           const choices = choicesOf(view, name);
           const fieldId = `${id}-${name}`;
+          const applied = filters[name];
+          // A date input shows nothing for a value that is not a day (a link's `since=2026-02-30`),
+          // so such a value is shown as text, marked, until the reader corrects it.
+          const notDay =
+            (name === 'since' || name === 'until') && applied !== undefined && !isDay(applied);
           return (
             <div className="field" key={name}>
               <label htmlFor={fieldId}>{label(name)}</label>
@@ -157,13 +163,20 @@ export function FilterBar({
                 <input
                   id={fieldId}
                   name={name}
-                  type={name === 'since' || name === 'until' ? 'date' : 'text'}
+                  type={(name === 'since' || name === 'until') && !notDay ? 'date' : 'text'}
                   value={draft[name] ?? ''}
-                  placeholder={PLACEHOLDERS[name]}
+                  placeholder={notDay ? 'YYYY-MM-DD' : PLACEHOLDERS[name]}
                   spellCheck={false}
                   autoComplete="off"
+                  aria-invalid={notDay ? true : undefined}
+                  aria-describedby={notDay ? `${fieldId}-error` : undefined}
                   onChange={(e) => set(name, e.currentTarget.value)}
                 />
+              )}
+              {notDay && (
+                <p className="field-error" id={`${fieldId}-error`}>
+                  Not a day of the calendar: write it as 2026-01-31.
+                </p>
               )}
             </div>
           );

@@ -77,7 +77,10 @@ export function IntegrationsScreen() {
       {problem && <ProblemNotice problem={problem} />}
       {result.state === 'loading' && <Loading what="connected systems" />}
       {result.state === 'error' && (
-        <ProblemNotice problem={explain(result.error, 'load the connected systems')} />
+        <ProblemNotice
+          problem={explain(result.error, 'load the connected systems')}
+          onRetry={result.reload}
+        />
       )}
       {result.state === 'done' && result.data.systems.length === 0 && (
         <Empty title="No connected systems yet.">

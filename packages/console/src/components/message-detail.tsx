@@ -30,7 +30,10 @@ export function MessageDetail({ id }: { readonly id: string }) {
     >
       {result.state === 'loading' && <Loading what="the message" />}
       {result.state === 'error' && (
-        <ProblemNotice problem={explain(result.error, 'load this message')} />
+        <ProblemNotice
+          problem={explain(result.error, 'load this message')}
+          onRetry={result.reload}
+        />
       )}
       {message && overall && (
         <>

@@ -49,7 +49,13 @@ export function MessagesScreen() {
       <section className="results" aria-label="Messages" aria-busy={result.state === 'loading'}>
         {result.state === 'loading' && <Loading what="messages" />}
         {result.state === 'error' && !queryProblem && (
-          <ProblemNotice problem={explain(result.error, 'load the messages')} />
+          <ProblemNotice
+            problem={explain(result.error, 'load the messages')}
+            onRetry={result.reload}
+            onFirstPage={
+              state.pages.length > 0 ? () => navigate({ ...state, pages: [] }) : undefined
+            }
+          />
         )}
         {result.state === 'done' && result.data.messages.length === 0 && (
           <Empty title="No messages match.">

@@ -1,6 +1,7 @@
 /** Loading, empty and error states that say what is happening and what to do. */
-import type { ReactNode } from 'react';
+import { type ReactNode, useContext } from 'react';
 import type { Problem } from '../problems.js';
+import { SignOutContext } from '../sign-out-context.js';
 
 export function Loading({ what }: { readonly what: string }) {
   return (
@@ -26,17 +27,47 @@ export function Empty({
   );
 }
 
+/**
+ * A problem with the ways out its remedies name (`explain`), as far as the screen can take
+ * them: "Try again" with `onRetry`, "Go to the first page" with `onFirstPage` (a list past its
+ * first page), "Sign out" when signed in with a key. `children` add what is particular to the
+ * screen.
+ */
 export function ProblemNotice({
   problem,
+  onRetry,
+  onFirstPage,
   children,
 }: {
   readonly problem: Problem;
+  readonly onRetry?: (() => void) | undefined;
+  readonly onFirstPage?: (() => void) | undefined;
   readonly children?: ReactNode;
 }) {
+  const signOut = useContext(SignOutContext);
+  const actions = { retry: onRetry, 'first-page': onFirstPage, 'sign-out': signOut ?? undefined };
+  const labels = {
+    retry: 'Try again',
+    'first-page': 'Go to the first page',
+    'sign-out': 'Sign out',
+  };
+  const offered = (problem.remedies ?? []).flatMap((remedy) => {
+    const action = actions[remedy];
+    return action ? [{ remedy, action }] : [];
+  });
   return (
     <div className="notice notice-error" role="alert" data-code={problem.code}>
       <p className="notice-title">{problem.title}</p>
       <p>{problem.detail}</p>
+      {offered.length > 0 && (
+        <p className="notice-actions">
+          {offered.map(({ remedy, action }) => (
+            <button key={remedy} type="button" onClick={action}>
+              {labels[remedy]}
+            </button>
+          ))}
+        </p>
+      )}
       {children}
     </div>
   );

@@ -32,7 +32,7 @@ export function TenantChooser({
   tenants,
   onChoose,
 }: {
-  readonly tenants: AsyncResult<TenantSummary[]>;
+  readonly tenants: AsyncResult<TenantSummary[]> & { readonly reload: () => void };
   readonly onChoose: (tenant: string) => void;
 }) {
   return (
@@ -46,7 +46,10 @@ export function TenantChooser({
             <TypeTenant onChoose={onChoose} />
           </>
         ) : (
-          <ProblemNotice problem={explain(tenants.error, 'list the tenants')}>
+          <ProblemNotice
+            problem={explain(tenants.error, 'list the tenants')}
+            onRetry={tenants.reload}
+          >
             <TypeTenant onChoose={onChoose} />
           </ProblemNotice>
         ))}

@@ -17,7 +17,7 @@ import { LogIntegrityNote } from './log-integrity.js';
 import { MessageDetail } from './message-detail.js';
 import { Loading, ProblemNotice } from './notice.js';
 import { ViewScreen } from './view-screen.js';
-import { ViewTabs } from './view-tabs.js';
+import { PANEL_ID, ViewTabs } from './view-tabs.js';
 
 function Ready({
   views,
@@ -27,26 +27,50 @@ function Ready({
   readonly context: Omit<ConsoleContextValue, 'view' | 'views'>;
 }) {
   const { state, navigate, tenant } = context;
-  const view = views.find((v) => v.id === state.view) ?? (views[0] as ViewDefinition);
+  const first = views[0] as ViewDefinition;
+  const named = views.find((v) => v.id === state.view);
+  // A link naming a view this tenant does not have (mistyped, or a custom view since removed)
+  // says so rather than quietly showing the first view under an address that names another:
+  // the reader who followed it would take what they see for what was shared with them.
+  const missing = state.view !== null && named === undefined ? state.view : null;
+  const view = named ?? first;
   const value = useMemo(() => ({ ...context, view, views }), [context, view, views]);
   useEffect(() => {
-    document.title = `${view.label} · ${tenant} · Hindsight`;
-  }, [view.label, tenant]);
+    document.title = `${missing === null ? view.label : 'No such view'} · ${tenant} · Hindsight`;
+  }, [missing, view.label, tenant]);
   return (
     <ConsoleContext.Provider value={value}>
       <div className="workspace">
         <nav className="sidebar" aria-label={`Logs of ${tenant}`}>
           <ViewTabs
             views={views}
-            current={view.id}
+            current={missing === null ? view.id : null}
             hrefOf={(id) => stateToSearch(onView(state, id)) || '?'}
             onSelect={(id) => navigate(onView(state, id))}
           />
           {context.canVerify && <LogIntegrityNote />}
         </nav>
-        <ViewScreen key={view.id} />
-        {state.event && <EventDetail key={state.event} id={state.event} />}
-        {state.message && <MessageDetail key={state.message} id={state.message} />}
+        {missing === null ? (
+          <>
+            <ViewScreen key={view.id} />
+            {state.event && <EventDetail key={state.event} id={state.event} />}
+            {state.message && <MessageDetail key={state.message} id={state.message} />}
+          </>
+        ) : (
+          <main className="view" id={PANEL_ID}>
+            <ProblemNotice
+              problem={{
+                title: `The logs of ${tenant} have no view “${missing}”.`,
+                detail:
+                  'The link may be mistyped, or the view was removed. Choose a log on the left.',
+              }}
+            >
+              <button type="button" onClick={() => navigate(onView(state, first.id))}>
+                Go to {first.label}
+              </button>
+            </ProblemNotice>
+          </main>
+        )}
       </div>
     </ConsoleContext.Provider>
   );
@@ -114,11 +138,10 @@ export function TenantConsole({
   if (views.state === 'error') {
     return (
       <main className="view" id="view-panel">
-        <ProblemNotice problem={explain(views.error, `open the logs of ${tenant}`)}>
-          <button type="button" onClick={views.reload}>
-            Try again
-          </button>
-        </ProblemNotice>
+        <ProblemNotice
+          problem={explain(views.error, `open the logs of ${tenant}`)}
+          onRetry={views.reload}
+        />
       </main>
     );
   }

@@ -18,7 +18,8 @@ export function ViewTabs({
   onSelect,
 }: {
   readonly views: readonly ViewDefinition[];
-  readonly current: string;
+  /** The view shown; `null` when none is (a link to a view that does not exist). */
+  readonly current: string | null;
   readonly hrefOf: (view: string) => string;
   readonly onSelect: (view: string) => void;
 }) {
@@ -51,7 +52,8 @@ export function ViewTabs({
             href={hrefOf(view.id)}
             aria-selected={selected}
             aria-controls={PANEL_ID}
-            tabIndex={selected ? 0 : -1}
+            // With no tab selected, the first one takes the focus.
+            tabIndex={selected || (index === 0 && !views.some((v) => v.id === current)) ? 0 : -1}
             className={`tab${selected ? ' tab-selected' : ''}${view.builtin ? '' : ' tab-custom'}`}
             onClick={(e) => onClick(e, view.id)}
             onKeyDown={(e) => onKey(e, index)}
