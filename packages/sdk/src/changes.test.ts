@@ -51,6 +51,34 @@ describe('changes', () => {
     expect(changes(null, null)).toEqual([]);
   });
 
+  // regression: the whole value of a parent that stopped being an object (or an array) was
+  // recorded, with the sensitive value inside it.
+  it('never records a sensitive value inside a value compared whole', () => {
+    const sensitive = { sensitive: ['smtp.password', 'users.password'] };
+    const smtp = { host: 'h', password: 'hunter2' };
+    for (const [before, after] of [
+      [{ smtp }, { smtp: null }],
+      [{ smtp }, { smtp: 'off' }],
+      [{ smtp: 'off' }, { smtp }],
+      [{ smtp }, { smtp: ['h'] }],
+    ] as const) {
+      const result = changes(before, after, sensitive);
+      expect(result).toEqual([{ field: 'smtp', sensitive: true }]);
+      expect(JSON.stringify(result)).not.toContain('hunter2');
+    }
+    const users = changes(
+      { users: [{ password: 'a' }] },
+      { users: [{ password: 'b' }] },
+      sensitive,
+    );
+    expect(users).toEqual([{ field: 'users', sensitive: true }]);
+    // A whole value with no sensitive path under it keeps its values; one unchanged, nothing.
+    expect(changes({ tags: ['a'] }, { tags: ['b'] }, sensitive)).toEqual([
+      { field: 'tags', before: ['a'], after: ['b'] },
+    ]);
+    expect(changes({ smtp: null }, { smtp: null }, sensitive)).toEqual([]);
+  });
+
   it('marks sensitive fields, and everything under a sensitive path, as changed without values', () => {
     const before = {
       password: 'old',

@@ -9,7 +9,9 @@ import { HindsightError } from './errors.js';
 export interface ChangesOptions {
   /**
    * Dotted paths (`password`, `smtp.password`) whose values are never recorded, only that they
-   * changed. A path covers everything under it: `credentials` hides `credentials.apiKey` too.
+   * changed. A path covers everything under it: `credentials` hides `credentials.apiKey` too;
+   * and a value compared whole that holds one (`smtp` replaced by `null`, an array of users
+   * with `users.password`) is recorded as changed, without values.
    */
   readonly sensitive?: readonly string[];
 }
@@ -61,6 +63,12 @@ function walk(
     }
   }
   if (jsonEqual(before, after)) return;
+  // A value compared whole (an object replaced by null or a string, an array) that holds a
+  // sensitive path would carry its value: it is told as changed, without values, too.
+  if ([...sensitive].some((hidden) => hidden.startsWith(`${path}.`))) {
+    out.push({ field: path, sensitive: true });
+    return;
+  }
   out.push({
     field: path,
     ...(before === undefined ? {} : { before }),
