@@ -244,7 +244,12 @@ export class Delivery {
     }
     this.failures++;
     const s = this.settings;
-    const delay = retryAfterMs ?? backoffDelay(this.failures, s.initialDelayMs, s.maxDelayMs);
+    // `Retry-After` is the least wait: one of 0 (or a date past) never turns off the backoff,
+    // which would resend as fast as the answers come.
+    const delay = Math.max(
+      retryAfterMs ?? 0,
+      backoffDelay(this.failures, s.initialDelayMs, s.maxDelayMs),
+    );
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + delay);
     this.requeue(batch);
   }

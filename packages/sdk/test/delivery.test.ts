@@ -264,6 +264,37 @@ describe('delivery when things go wrong', () => {
     await proxy.close();
   });
 
+  // regression: `Retry-After: 0` (or a value read as a past date) turned the backoff off, and
+  // the batch was resent as fast as the answers came.
+  it('never waits less than its backoff, whatever Retry-After says', async () => {
+    const tenant = uniqueTenant();
+    const proxy = await startProxy(ctx.hindsight.url, (_request, index) =>
+      index < 3
+        ? {
+            status: 429,
+            headers: { 'retry-after': ['0', '-5', '1.5'][index] ?? '0' },
+            body: '{"error":{"code":"rate_limited","message":"Slow down."}}',
+          }
+        : { forward: true },
+    );
+    const client = createClient({
+      url: proxy.url,
+      key: ctx.hindsight.key,
+      retry: { initialDelayMs: 200, maxDelayMs: 1000 },
+    });
+    await client.record(event(tenant, 0));
+    await client.flush();
+    const at = proxy.posts().map((p) => p.at);
+    expect(at).toHaveLength(4);
+    // Backoff after the n-th failure: at least half of 200 × 2^(n−1) ms.
+    for (const [i, least] of [100, 200, 400].entries()) {
+      expect((at[i + 1] ?? 0) - (at[i] ?? 0)).toBeGreaterThanOrEqual(least - 5);
+    }
+    await expectExactlyOnce(tenant, 1);
+    await client.close();
+    await proxy.close();
+  });
+
   it('backs off exponentially, with jitter, on 5xx', async () => {
     const tenant = uniqueTenant();
     const proxy = await startProxy(ctx.hindsight.url, (_request, index) =>
