@@ -5,7 +5,7 @@
  * sends their events first.
  *
  * Layout of the directory:
- *   lock                        the process id of the client using it
+ *   lock-<pid>-<nonce>          the lock of the client using it (see takeLock)
  *   segment-000000000001.ndjson one event per line, as sent (JSON with its `id` and `time`)
  *   segment-000000000002.ndjson …
  *
@@ -14,7 +14,17 @@
  * can leave a last line without its newline: that event's `record()` never resolved, so the
  * line is cut off when the file is read again.
  */
-import { constants, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { type FileHandle, open, readFile, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HindsightError } from './errors.js';
@@ -167,7 +177,7 @@ export class Outbox {
     while (this.writing !== null) await this.writing;
     if (this.active !== null) this.seal();
     while (this.io.size > 0) await Promise.all(this.io);
-    await unlink(this.lockFile).catch(ignore);
+    await releaseLock(this.lockFile);
   }
 
   private async writeLoop(): Promise<void> {
@@ -213,8 +223,17 @@ export class Outbox {
 
   private async activeSegment(): Promise<{ segment: Segment; handle: FileHandle; size: number }> {
     if (this.active !== null) return this.active;
-    const file = join(this.dir, segmentName(this.nextNumber++));
-    const handle = await open(file, 'a');
+    let file = join(this.dir, segmentName(this.nextNumber++));
+    let handle: FileHandle | null = null;
+    while (handle === null) {
+      try {
+        // Never append to a file of another writer: the lock rules that out, this checks it.
+        handle = await open(file, 'ax');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        file = join(this.dir, segmentName(this.nextNumber++));
+      }
+    }
     // The new file's name must survive a crash as much as its lines do.
     await syncDirectory(this.dir);
     this.active = {
@@ -273,35 +292,115 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Takes the directory's lock file, or throws `outbox_locked` while a live process holds it. */
-function takeLock(dir: string): string {
-  const file = join(dir, 'lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      return file;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readText(file).trim());
-    if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-      throw new HindsightError(
-        'outbox_locked',
-        `The outbox ${dir} is in use by process ${holder}${holder === process.pid ? ' (this one: close the other client first)' : ''}.`,
-      );
-    }
-    // The holder died (a crash, a SIGKILL): its lock is stale.
-    rmSync(file, { force: true });
-  }
-  throw new HindsightError('outbox_locked', `Could not take the lock of the outbox ${dir}.`);
+/**
+ * Lock files: `lock-<pid>-<nonce>` holding the owner's identity as JSON, and `lock`, the one lock
+ * file of earlier SDK versions, holding a process id.
+ */
+const LOCK = /^lock(?:-[0-9]+-[0-9a-f]+)?$/;
+/** A lock file left empty this long was created by a process that died before writing it. */
+const EMPTY_LOCK_DEBRIS_MS = 60_000;
+/** Lock files this process holds, by path. */
+const held = new Set<string>();
+
+/** Who holds a lock: a process id, and where the platform tells, the process's start. */
+interface Holder {
+  readonly pid: number;
+  /** The kernel's boot id and the process's start time (Linux): a reused pid differs. */
+  readonly boot?: string;
+  readonly start?: string;
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
+/**
+ * Takes the directory's lock, or throws `outbox_locked` while a live process holds it.
+ *
+ * Each client creates a lock file of its own (a unique name, so that no one ever removes it but
+ * its owner, or a process that finds its owner dead), then reads the directory: if any other
+ * lock file belongs to a live process, it removes its own and backs off. Of two clients that
+ * try at once, at least one sees the other's file, so two can never both hold the directory;
+ * both may back off, so a few tries a random moment apart follow before `outbox_locked`.
+ */
+function takeLock(dir: string): string {
+  const file = join(dir, `lock-${process.pid}-${randomBytes(8).toString('hex')}`);
+  const me: Holder = { pid: process.pid, ...processStart(process.pid) };
+  let holder: number | null = null;
+  for (let attempt = 0; attempt < 8; attempt++) {
+    if (attempt > 0) sleepSync(5 + Math.random() * 20 * attempt);
+    writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: 'wx' });
+    holder = liveHolder(dir, file);
+    if (holder === null) {
+      held.add(file);
+      return file;
+    }
+    rmSync(file, { force: true });
+    if (holder === process.pid) break;
   }
+  throw new HindsightError(
+    'outbox_locked',
+    `The outbox ${dir} is in use by process ${holder}${holder === process.pid ? ' (this one: close the other client first)' : ''}.`,
+  );
+}
+
+/** Releases a lock taken by `takeLock`. */
+async function releaseLock(file: string): Promise<void> {
+  held.delete(file);
+  await unlink(file).catch(ignore);
+}
+
+/** The process id of a live holder of another lock file in `dir`; removes the stale ones. */
+function liveHolder(dir: string, own: string): number | null {
+  let live: number | null = null;
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (!LOCK.test(name) || file === own) continue;
+    const holder = readHolder(file);
+    if (holder === undefined) continue; // gone meanwhile: released
+    if (holder === null) {
+      // Empty or unreadable: a lock being written right now, or the debris of a process that
+      // died while writing it. Neither holds the directory: a writer reads the directory only
+      // after its file is complete, and will see this one.
+      if (Date.now() - mtime(file) > EMPTY_LOCK_DEBRIS_MS) rmSync(file, { force: true });
+      continue;
+    }
+    if (isLive(holder, file)) live = holder.pid;
+    // The holder died (a crash, a SIGKILL), or its pid now belongs to another process: stale.
+    else rmSync(file, { force: true });
+  }
+  return live;
+}
+
+/** A lock file's holder: `undefined` if the file is gone, `null` if it says nothing usable. */
+function readHolder(file: string): Holder | null | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch {
+    return existsSync(file) ? null : undefined;
+  }
+  if (/^[1-9][0-9]*$/.test(text)) return { pid: Number(text) };
+  try {
+    const value = JSON.parse(text) as Partial<Holder> | null;
+    if (typeof value?.pid !== 'number' || !Number.isSafeInteger(value.pid) || value.pid <= 0) {
+      return null;
+    }
+    return {
+      pid: value.pid,
+      ...(typeof value.boot === 'string' ? { boot: value.boot } : {}),
+      ...(typeof value.start === 'string' ? { start: value.start } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
+
+function isLive(holder: Holder, file: string): boolean {
+  // Our own pid: live only if this process holds that very file. Otherwise it is the lock of an
+  // earlier process that had the same pid — as pid 1 of a container restarted after a crash.
+  if (holder.pid === process.pid) return held.has(file);
+  if (!isAlive(holder.pid)) return false;
+  if (holder.start === undefined) return true;
+  const now = processStart(holder.pid);
+  // Where the start cannot be read, the pid alone decides.
+  return now.start === undefined || (now.start === holder.start && now.boot === holder.boot);
 }
 
 function isAlive(pid: number): boolean {
@@ -310,5 +409,48 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The kernel's boot id and the start time of process `pid` (in clock ticks since boot), from
+ * Linux's /proc; nothing elsewhere. Together they tell a process from a later one given its pid.
+ */
+function processStart(pid: number): { boot?: string; start?: string } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3,
+    // starttime field 22.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (start === undefined || !/^[0-9]+$/.test(start)) return {};
+    return { boot: bootId(), start };
+  } catch {
+    return {};
+  }
+}
+
+let boot: string | undefined;
+function bootId(): string {
+  boot ??= readText('/proc/sys/kernel/random/boot_id').trim();
+  return boot;
+}
+
+function mtime(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return Date.now();
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

@@ -3,7 +3,7 @@
  * shared by concurrent records, removed after the 202, drained by the next client — also
  * after the process was SIGKILLed with batches stored but unanswered, and a torn last line.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -39,6 +39,29 @@ function outboxDir(): string {
   return dir;
 }
 
+/** The id of a process that has exited. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  return child.pid ?? 0;
+}
+
+/** Runs a fixture with node; resolves with what it printed. */
+function run(fixture: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [fixture, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(output.trim()) : reject(new Error(`${fixture} exited with ${code}`)),
+    );
+  });
+}
+
 const segments = (dir: string) =>
   readdirSync(dir)
     .filter((name) => name.endsWith('.ndjson'))
@@ -60,7 +83,11 @@ describe('outbox', () => {
     const lines = readFileSync(join(dir, file ?? ''), 'utf8').split('\n');
     expect(lines).toHaveLength(2);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ id: 'ev-on-disk', tenant });
-    expect(readFileSync(join(dir, 'lock'), 'utf8').trim()).toBe(String(process.pid));
+    const [lock] = readdirSync(dir).filter((name) => name.startsWith('lock-'));
+    expect(lock).toMatch(new RegExp(`^lock-${process.pid}-[0-9a-f]+$`));
+    expect(JSON.parse(readFileSync(join(dir, lock ?? ''), 'utf8'))).toMatchObject({
+      pid: process.pid,
+    });
     await client.flush();
     await eventually(() => segments(dir).length === 0, 2000, 'the outbox file to go');
     await client.close();
@@ -109,7 +136,7 @@ describe('outbox', () => {
     for (let i = 0; i < 20; i++) await down.record(event(tenant, i));
     await down.close({ timeoutMs: 50 });
     expect(segments(dir)).toHaveLength(1);
-    expect(existsSync(join(dir, 'lock'))).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.startsWith('lock'))).toEqual([]);
 
     const up = createClient({ url: ctx.hindsight.url, key: ctx.hindsight.key, outbox: { dir } });
     await up.flush();
@@ -157,6 +184,85 @@ describe('outbox', () => {
     });
     await second.close();
   });
+
+  it('processes opening one directory at the same moment, over a stale lock: exactly one gets it', async () => {
+    // The lock of a dead process is there to be taken over; each round, three processes try at
+    // the same millisecond. Before the lock was made safe, two of them took it in about one
+    // round of three, then wrote the same outbox files.
+    const rounds = 5;
+    const startAt = Date.now() + 3000;
+    const contender = fileURLToPath(new URL('./fixtures/outbox-contender.mjs', import.meta.url));
+    const results = await Promise.all(
+      Array.from({ length: rounds }, async () => {
+        const dir = outboxDir();
+        writeFileSync(join(dir, 'lock'), `${deadPid()}\n`);
+        const answers = await Promise.all(
+          Array.from({ length: 3 }, () =>
+            run(contender, [dir, String(startAt), String(startAt + 3000)]),
+          ),
+        );
+        return { answers: answers.sort(), left: readdirSync(dir) };
+      }),
+    );
+    for (const result of results) {
+      expect(result).toEqual({ answers: ['got', 'locked', 'locked'], left: [] });
+    }
+  }, 30_000);
+
+  it("a lock holding this process's own pid, not taken by it, is stale (pid 1 of a restarted container)", async () => {
+    const dir = outboxDir();
+    writeFileSync(join(dir, 'lock'), `${process.pid}\n`);
+    writeFileSync(
+      join(dir, `lock-${process.pid}-0badc0de`),
+      `${JSON.stringify({ pid: process.pid })}\n`,
+    );
+    const client = createClient({
+      url: ctx.hindsight.url,
+      key: ctx.hindsight.key,
+      outbox: { dir },
+    });
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(/^lock-\d+-[0-9a-f]+$/)]);
+    await client.close();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'a lock whose pid now belongs to a later process is stale; one of the live process is not',
+    async () => {
+      const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+      try {
+        const dir = outboxDir();
+        const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+        const stat = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8');
+        const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+        const lock = (started: string | undefined) =>
+          writeFileSync(
+            join(dir, `lock-${sleeper.pid}-1`),
+            JSON.stringify({ pid: sleeper.pid, boot, start: started }),
+          );
+        lock('1');
+        const client = createClient({
+          url: ctx.hindsight.url,
+          key: ctx.hindsight.key,
+          outbox: { dir },
+        });
+        expect(existsSync(join(dir, `lock-${sleeper.pid}-1`))).toBe(false);
+        await client.close();
+        lock(start);
+        expect(() =>
+          createClient({ url: ctx.hindsight.url, key: ctx.hindsight.key, outbox: { dir } }),
+        ).toThrow(
+          expect.objectContaining({
+            code: 'outbox_locked',
+            message: `The outbox ${dir} is in use by process ${sleeper.pid}.`,
+          }),
+        );
+        expect(readdirSync(dir)).toEqual([`lock-${sleeper.pid}-1`]);
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    },
+  );
 
   it('a process SIGKILLed mid-delivery: after restart every recorded event is stored exactly once', async () => {
     const dir = outboxDir();
