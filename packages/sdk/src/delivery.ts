@@ -359,12 +359,16 @@ export class Delivery {
   }
 }
 
+/** Refusals that may name the events of a batch they concern; the others may be sent again. */
+const EVENT_REFUSALS: ReadonlySet<string> = new Set(['invalid_event', 'conflict', 'forbidden']);
+
 /**
- * The events of a batch that an `invalid_event` or `conflict` answer names (by `index`), with
- * their details; `null` when it names none, so the whole batch is refused.
+ * The events of a batch that an `invalid_event`, `conflict` or `forbidden` (another tenant than
+ * the key's) answer names (by `index`), with their details; `null` when it names none, so the
+ * whole batch is refused.
  */
 function namedEvents(error: HindsightError, size: number): Map<number, ErrorDetail[]> | null {
-  if (error.code !== 'invalid_event' && error.code !== 'conflict') return null;
+  if (!EVENT_REFUSALS.has(error.code)) return null;
   const named = new Map<number, ErrorDetail[]>();
   for (const detail of error.details ?? []) {
     const index = detail['index'];

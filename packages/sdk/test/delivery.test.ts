@@ -361,9 +361,44 @@ describe('delivery when things go wrong', () => {
     await proxy.close();
   });
 
-  it('a key for another tenant (403): the whole batch goes to onError, once', async () => {
+  it('a key limited to one tenant (403): the events of other tenants go to onError, the rest is stored', async () => {
     const tenant = uniqueTenant();
-    const key = await ctx.hindsight.createKey(['events:write'], 'someone-else');
+    const other = uniqueTenant();
+    const key = await ctx.hindsight.createKey(['events:write'], tenant);
+    const proxy = await startProxy(ctx.hindsight.url);
+    const errors = errorLog();
+    const client = createClient({ url: proxy.url, key, onError: errors.onError });
+    await client.record(event(tenant, 0));
+    await client.record(event(other, 1));
+    await client.record(event(tenant, 2));
+    await client.close();
+    expect(
+      errors.seen.map((s) => [
+        s.error.code,
+        s.error.status,
+        s.error.details,
+        s.events.map((e) => e.description),
+      ]),
+    ).toEqual([
+      [
+        'forbidden',
+        403,
+        [{ path: '/tenant', message: `this key may not write tenant "${other}"` }],
+        ['Report 1'],
+      ],
+    ]);
+    expect(proxy.posts().map((p) => p.events.length)).toEqual([3, 2]);
+    expect((await ctx.hindsight.events(tenant)).map((e) => e.description)).toEqual([
+      'Report 0',
+      'Report 2',
+    ]);
+    expect(await ctx.hindsight.events(other)).toEqual([]);
+    await proxy.close();
+  });
+
+  it('a key without the scope (403): the whole batch goes to onError, once', async () => {
+    const tenant = uniqueTenant();
+    const key = await ctx.hindsight.createKey(['events:read']);
     const proxy = await startProxy(ctx.hindsight.url);
     const errors = errorLog();
     const client = createClient({ url: proxy.url, key, onError: errors.onError });

@@ -584,7 +584,7 @@ export const ROUTES: readonly RouteSpec[] = [
 /**
  * Validates, prepares and durably stores events (a `POST /v1/events` body, or events the
  * server records itself), then schedules the tenants' checkpoints. A key limited to one tenant
- * may not write any other: the whole batch is refused.
+ * may not write any other: the whole batch is refused, naming each such event.
  */
 export async function recordEvents(
   ctx: RouteContext,
@@ -592,9 +592,10 @@ export async function recordEvents(
   principal: Principal | null,
 ): Promise<StoredRef[]> {
   const prepared = await prepareEventsInSlices(body, ctx.enricher);
-  if (principal) refuseServerActions(body, prepared);
-  for (const tenant of new Set(prepared.map((p) => p.event.tenant))) {
-    if (principal) authorize(principal, 'events:write', tenant);
+  if (principal) {
+    authorize(principal, 'events:write');
+    refuseServerActions(body, prepared);
+    refuseOtherTenants(body, prepared, principal);
   }
   const outcome = await ctx.queue.submit(prepared);
   if (!outcome.ok) throw outcome.error;
@@ -627,6 +628,40 @@ function refuseServerActions(body: unknown, prepared: readonly { event: { action
     throw new HindsightError(
       'invalid_event',
       `An event is invalid: ${first.path} ${first.message}. Nothing was stored.`,
+      { details },
+    );
+  }
+}
+
+/**
+ * Refuses, as `forbidden`, a batch from a key limited to one tenant with events of another,
+ * naming each such event (`index`, `path`) so that a client can send the others again.
+ */
+function refuseOtherTenants(
+  body: unknown,
+  prepared: readonly { event: { tenant: string } }[],
+  principal: Principal,
+) {
+  const own = principal.tenant;
+  if (own === null) return;
+  const batch = typeof body === 'object' && body !== null && 'events' in body;
+  const details = prepared.flatMap(({ event }, index) =>
+    event.tenant === own
+      ? []
+      : [
+          {
+            index,
+            path: batch ? `/events/${index}/tenant` : '/tenant',
+            message: `this key may not write tenant "${event.tenant}"`,
+          },
+        ],
+  );
+  const [first] = details;
+  if (first !== undefined) {
+    throw new HindsightError(
+      'forbidden',
+      `This key may write only tenant "${own}": ` +
+        `${first.path} is "${prepared[first.index]?.event.tenant}". Nothing was stored.`,
       { details },
     );
   }

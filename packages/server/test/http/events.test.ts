@@ -554,16 +554,45 @@ describe('keys and scopes', () => {
     expect((await t.get('/v1/tenants/scopes/events', reader)).statusCode).toBe(200);
   });
 
-  it('limits a tenant key to its tenant, refusing a mixed batch whole', async () => {
+  it('limits a tenant key to its tenant, refusing a mixed batch whole and naming the others', async () => {
     const key = await t.key(['events:write', 'events:read'], 'tenant-a');
     expect((await t.post(event({ tenant: 'tenant-a' }), key)).statusCode).toBe(202);
     const mixed = await t.post(
       {
-        events: [event({ tenant: 'tenant-a', id: 'm1' }), event({ tenant: 'tenant-b', id: 'm2' })],
+        events: [
+          event({ tenant: 'tenant-a', id: 'm1' }),
+          event({ tenant: 'tenant-b', id: 'm2' }),
+          event({ tenant: 'tenant-a', id: 'm3' }),
+          event({ tenant: 'tenant-c', id: 'm4' }),
+        ],
       },
       key,
     );
     expectError(mixed, 403, 'forbidden');
+    // Each event of another tenant is named, so that a client can send the others again.
+    expect(mixed.json()).toMatchObject({
+      error: {
+        message:
+          'This key may write only tenant "tenant-a": /events/1/tenant is "tenant-b". Nothing was stored.',
+        details: [
+          {
+            index: 1,
+            path: '/events/1/tenant',
+            message: 'this key may not write tenant "tenant-b"',
+          },
+          {
+            index: 3,
+            path: '/events/3/tenant',
+            message: 'this key may not write tenant "tenant-c"',
+          },
+        ],
+      },
+    });
+    const single = await t.post(event({ tenant: 'tenant-b', id: 'm5' }), key);
+    expectError(single, 403, 'forbidden');
+    expect(single.json().error.details).toEqual([
+      { index: 0, path: '/tenant', message: 'this key may not write tenant "tenant-b"' },
+    ]);
     expect(await storedIds('tenant-b')).toEqual([]);
     expect(await storedIds('tenant-a')).not.toContain('m1');
     expectError(await t.get('/v1/tenants/tenant-b/events', key), 403, 'forbidden');
