@@ -43,7 +43,8 @@ export interface ClientOptions {
   /**
    * What `record()` does when `maxQueue` events are waiting already: `throw` (default) throws
    * `queue_full` at the call site and keeps nothing; `drop-oldest` drops the oldest waiting
-   * event, reports it through `onError`, and keeps the new one.
+   * event, reports it through `onError`, and keeps the new one (not with an `outbox`, which
+   * keeps every recorded event).
    */
   readonly whenQueueFull?: 'throw' | 'drop-oldest';
   /** Retry delays (exponential, with jitter). */
@@ -149,6 +150,14 @@ export function resolveOptions(options: ClientOptions): Settings {
     throw new HindsightError(
       'invalid_options',
       'createClient: whenQueueFull is "throw" or "drop-oldest".',
+    );
+  }
+  if (whenQueueFull === 'drop-oldest' && outbox !== undefined) {
+    // A dropped event would stay in its outbox file, and a later client would send it.
+    throw new HindsightError(
+      'invalid_options',
+      'createClient: whenQueueFull "drop-oldest" cannot go with an outbox, which keeps every ' +
+        'recorded event until it is delivered; leave whenQueueFull at "throw".',
     );
   }
   return {

@@ -170,6 +170,24 @@ describe('outbox', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('refuses whenQueueFull "drop-oldest": the outbox would send the dropped events anyway', () => {
+    const dir = outboxDir();
+    expect(() =>
+      createClient({
+        url: ctx.hindsight.url,
+        key: ctx.hindsight.key,
+        outbox: { dir },
+        whenQueueFull: 'drop-oldest',
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_options',
+        message: expect.stringContaining('"drop-oldest" cannot go with an outbox'),
+      }),
+    );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('one client at a time per directory', async () => {
     const dir = outboxDir();
     const first = createClient({ url: ctx.hindsight.url, key: ctx.hindsight.key, outbox: { dir } });
