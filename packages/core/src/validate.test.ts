@@ -366,6 +366,21 @@ describe('validateEvent: metadata', () => {
     ]);
   });
 
+  it('refuses integers past 2^53, which JSON readers do not keep exactly, and takes the largest safe', () => {
+    const big = fromJson(
+      '{"tenant":"acme","action":"a.b","actor":{"id":"u"},' +
+        '"metadata":{"order":12345678901234567891,"safe":9007199254740991,"low":-9007199254740991,"f":0.1,"e":1.5e3},' +
+        '"changes":[{"field":"f","before":{"n":[-9007199254740993]},"after":1e300}]}',
+    );
+    const message =
+      'is an integer beyond ±(2^53 − 1), which is not kept exactly; send it as a string';
+    expect(validateEvent(big, { now })).toEqual([
+      { path: '/changes/0/before/n/0', message },
+      { path: '/changes/0/after', message },
+      { path: '/metadata/order', message },
+    ]);
+  });
+
   it('refuses metadata that is not an object', () => {
     expect(paths({ metadata: ['a'] })).toEqual(['/metadata']);
     expect(paths({ metadata: 'a' })).toEqual(['/metadata']);

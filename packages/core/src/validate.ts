@@ -185,6 +185,14 @@ function checkFreeJson(
     // JSON has no Infinity or NaN (a number past its range parses as Infinity).
     if (!Number.isFinite(value)) {
       issues.push({ path: pointer(parent, key), message: 'must be a finite number' });
+    } else if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
+      // I-JSON (RFC 7493, which the leaf hash's RFC 8785 builds on): past 2^53 an integer is
+      // not kept exactly — 12345678901234567891 reads as …7000 — so the log would keep another
+      // value than was sent.
+      issues.push({
+        path: pointer(parent, key),
+        message: 'is an integer beyond ±(2^53 − 1), which is not kept exactly; send it as a string',
+      });
     }
     return;
   }

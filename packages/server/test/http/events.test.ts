@@ -263,6 +263,13 @@ describe('bad input gets its documented code and stores nothing', () => {
       '/metadata/n',
     ],
     [
+      'an integer past 2^53, which the log would keep rounded',
+      `{"tenant":"${tenant}","action":"a.b","actor":{"id":"u"},"metadata":{"order":12345678901234567891}}`,
+      400,
+      'invalid_event',
+      '/metadata/order',
+    ],
+    [
       'lone surrogate',
       `{"tenant":"${tenant}","action":"a.b","actor":{"id":"\\ud800"}}`,
       400,
