@@ -429,7 +429,8 @@ if (skipReason !== null) {
         const file = await download(() =>
           page.getByRole('button', { name: format.toUpperCase(), exact: true }).click(),
         );
-        expect(file.name).toMatch(new RegExp(`\\.${format}$`));
+        // Named for what it holds, so that the exports of two logs do not take one name.
+        expect(file.name).toMatch(new RegExp(`^acme-logins-\\d{4}-\\d{2}-\\d{2}\\.${format}$`));
         // The same events as the view, in the same order (newest first).
         expect(exportedIds(file.text, format)).toEqual(expected.map((e) => e.id));
       }
@@ -443,6 +444,7 @@ if (skipReason !== null) {
         const file = await download(() =>
           page.getByRole('button', { name: `Export selected as ${format.toUpperCase()}` }).click(),
         );
+        expect(file.name).toMatch(new RegExp(`^acme-selected-\\d{4}-\\d{2}-\\d{2}\\.${format}$`));
         expect(exportedIds(file.text, format).sort()).toEqual(chosen.map((e) => e.id).sort());
       }
       await clear();

@@ -49,6 +49,22 @@ export interface ExportSource {
   readonly chunks: AsyncGenerator<string | Buffer>;
   readonly events: () => number | null;
   readonly total: number | null;
+  /** What is exported, for the file's name: `log`, `selected`, a category, or `events`. */
+  readonly subject: string;
+}
+
+/**
+ * The name of an export's file: `<tenant>-<subject>-<day>.<format>` (`acme-logins-2026-11-25.csv`),
+ * with the characters of a tenant name that file systems refuse (`:`) or treat apart (`@`)
+ * written `_`.
+ */
+export function exportFilename(
+  tenant: string,
+  subject: string,
+  day: string,
+  format: string,
+): string {
+  return `${tenant.replace(/[^A-Za-z0-9._-]/g, '_')}-${subject}-${day}.${format}`;
 }
 
 /**
@@ -85,7 +101,7 @@ export class ExportJobs {
         createdAt,
         finishedAt: null,
         error: null,
-        filename: `${tenant}-${createdAt.slice(0, 10)}.${format}`,
+        filename: exportFilename(tenant, source.subject, createdAt.slice(0, 10), format),
       },
     };
     this.#jobs.set(id, job);

@@ -24,7 +24,7 @@ import { type ErrorCode, HindsightError } from '../errors.js';
 import { exportLines } from '../export.js';
 import { csvChunks } from '../export-csv.js';
 import { eventsNdjson, selectedEvents } from '../export-events.js';
-import type { ExportJobs, ExportSource } from '../export-jobs.js';
+import { type ExportJobs, type ExportSource, exportFilename } from '../export-jobs.js';
 import { pdfChunks } from '../export-pdf.js';
 import { prepareEventsInSlices } from '../ingest.js';
 import type { PdfFont } from '../pdf-fonts.js';
@@ -362,7 +362,7 @@ export const ROUTES: readonly RouteSpec[] = [
         .type(EXPORT_TYPES[query.format])
         .header(
           'content-disposition',
-          `attachment; filename="${tenant}-${new Date().toISOString().slice(0, 10)}.${query.format}"`,
+          `attachment; filename="${exportFilename(tenant, source.subject, new Date().toISOString().slice(0, 10), query.format)}"`,
         );
       return stream;
     },
@@ -744,6 +744,14 @@ export async function exportSource(
     chunks: exportChunks(ctx, tenant, query.format, request, counted),
     events: () => (request.kind === 'log' ? null : events),
     total: request.kind === 'ids' ? request.ids.length : null,
+    subject:
+      request.kind === 'log'
+        ? 'log'
+        : request.kind === 'ids'
+          ? 'selected'
+          : log === 'all'
+            ? 'events'
+            : log,
   };
 }
 

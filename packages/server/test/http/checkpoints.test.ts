@@ -85,7 +85,9 @@ describe('checkpoints', () => {
     const res = await t.get('/v1/tenants/cp/export?format=ndjson');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
-    expect(res.headers['content-disposition']).toMatch(/attachment; filename="cp-.*\.ndjson"/);
+    expect(res.headers['content-disposition']).toMatch(
+      /^attachment; filename="cp-log-\d{4}-\d{2}-\d{2}\.ndjson"$/,
+    );
     const exported = new ExportVerifier({ verifierKey: note.verifierKeyText(verifier) });
     for (const line of res.body.split('\n')) exported.line(line);
     expect(exported.finish()).toMatchObject({ ok: true, tenant: 'cp', events: 17 });

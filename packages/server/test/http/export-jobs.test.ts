@@ -63,7 +63,7 @@ describe('background exports', () => {
     expect(file.statusCode).toBe(200);
     expect(file.headers['content-type']).toMatch(/^text\/csv/);
     expect(String(file.headers['content-disposition'])).toMatch(
-      /^attachment; filename="jobs-.*\.csv"$/,
+      /^attachment; filename="jobs-changes-\d{4}-\d{2}-\d{2}\.csv"$/,
     );
     const streamed = await t.get(
       `/v1/tenants/${tenant}/export?format=csv&category=changes&order=asc`,
@@ -144,6 +144,7 @@ describe('background exports', () => {
       })(),
       events: () => written,
       total: 100,
+      subject: 'events',
     });
     await sleep(60);
     expect(jobs.withdraw('t2', 'not this tenant')).toBe(0);

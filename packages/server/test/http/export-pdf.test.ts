@@ -51,7 +51,7 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/pdf');
     expect(String(res.headers['content-disposition'])).toMatch(
-      /^attachment; filename="pdf-.*\.pdf"$/,
+      /^attachment; filename="pdf-changes-\d{4}-\d{2}-\d{2}\.pdf"$/,
     );
     const bytes = res.rawPayload;
     expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');

@@ -151,7 +151,7 @@ describe('GET /v1/tenants/{tenant}/export?format=csv', () => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toBe(
-      `attachment; filename="csv-${new Date().toISOString().slice(0, 10)}.csv"`,
+      `attachment; filename="csv-events-${new Date().toISOString().slice(0, 10)}.csv"`,
     );
     expect(res.headers['cache-control']).toBe('no-store');
     expect(res.body.slice(1).split('\r\n')[0]).toBe(CSV_COLUMNS.join(','));
@@ -222,6 +222,9 @@ describe('GET /v1/tenants/{tenant}/export?format=csv', () => {
     const res = await t.get(`/v1/tenants/${tenant}/export?format=csv&ids=x7,x1100,nope,x2,x7`);
     expect(res.statusCode, res.body).toBe(200);
     expect(csvRecords(res.body).map((r) => r['id'])).toEqual(['x7', 'x1100', 'x2']);
+    expect(res.headers['content-disposition']).toBe(
+      `attachment; filename="exp-selected-${new Date().toISOString().slice(0, 10)}.csv"`,
+    );
     const empty = await t.get(`/v1/tenants/${tenant}/export?format=csv&ids=nope`);
     expect(csvRecords(empty.body)).toEqual([]);
   });
@@ -235,7 +238,9 @@ describe('GET /v1/tenants/{tenant}/export?format=ndjson with filters or ids', ()
     const res = await t.get(`/v1/tenants/${tenant}/export?format=ndjson&${query}`);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
-    expect(res.headers['content-disposition']).toMatch(/^attachment; filename="exp-.*\.ndjson"$/);
+    expect(res.headers['content-disposition']).toBe(
+      `attachment; filename="exp-access-${new Date().toISOString().slice(0, 10)}.ndjson"`,
+    );
     const [header, ...lines] = ndjson(res.body);
     expect(header).toEqual({
       type: 'header',
@@ -273,6 +278,18 @@ describe('GET /v1/tenants/{tenant}/export?format=ndjson with filters or ids', ()
     const res = await t.get(`/v1/tenants/${tenant}/export?format=ndjson&order=desc`);
     const [header] = ndjson(res.body);
     expect(header).toMatchObject({ format: EXPORT_FORMAT, tenant });
+    expect(res.headers['content-disposition']).toBe(
+      `attachment; filename="exp-log-${new Date().toISOString().slice(0, 10)}.ndjson"`,
+    );
+  });
+
+  it('names the file so that file systems take it, whatever the tenant name', async () => {
+    await t.post(event({ tenant: 'org:acme@eu', id: 'f1' }));
+    const res = await t.get('/v1/tenants/org:acme@eu/export?format=ndjson');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-disposition']).toBe(
+      `attachment; filename="org_acme_eu-log-${new Date().toISOString().slice(0, 10)}.ndjson"`,
+    );
   });
 });
 
