@@ -190,8 +190,14 @@ export function filterClauses(filters: EventFilters): QueryClause[] {
     if (!range) throw badParam('ip', 'must be an IPv4/IPv6 address or CIDR range');
     clauses.push({ kind: 'ip', value: filters.ip, range, ...base });
   }
-  if (filters.since !== undefined) clauses.push(timeBound('since', filters.since));
-  if (filters.until !== undefined) clauses.push(timeBound('until', filters.until));
+  const since = filters.since === undefined ? undefined : timeBound('since', filters.since);
+  const until = filters.until === undefined ? undefined : timeBound('until', filters.until);
+  if (since?.kind === 'after' && until?.kind === 'before' && since.timeMs > until.timeMs) {
+    // Surely the two were swapped: an empty answer would say there were no events.
+    throw badParam('since', `is after until (${filters.until})`);
+  }
+  if (since !== undefined) clauses.push(since);
+  if (until !== undefined) clauses.push(until);
   if (filters.q !== undefined) {
     try {
       clauses.push(...parseQuery(filters.q).clauses);

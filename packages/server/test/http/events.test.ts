@@ -668,6 +668,19 @@ describe('GET /v1/tenants/{tenant}/events', () => {
     expect(ids).toEqual(['s117', 's114', 's111', 's108', 's105', 's102']);
   });
 
+  it('refuses since after until, which an empty page would hide, and takes them equal', async () => {
+    const swapped = await t.get(`/v1/tenants/${tenant}/events?since=2026-03-02&until=2026-03-01`);
+    const error = expectError(swapped, 400, 'invalid_request');
+    expect(error.details).toEqual([
+      { path: '/querystring/since', message: 'is after until (2026-03-01)' },
+    ]);
+    const stats = await t.get(`/v1/tenants/${tenant}/stats?since=2026-03-02&until=2026-03-01`);
+    expectError(stats, 400, 'invalid_request');
+    const same = await t.get(`/v1/tenants/${tenant}/events?since=2026-03-01&until=2026-03-01`);
+    expect(same.statusCode).toBe(200);
+    expect(same.json().events).toEqual([]);
+  });
+
   it('answers a malformed q with invalid_query and the position', async () => {
     const res = await t.get(
       `/v1/tenants/${tenant}/events?q=${encodeURIComponent('actor:ann "open')}`,

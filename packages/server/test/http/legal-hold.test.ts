@@ -26,6 +26,9 @@ async function auditActions(tenant: string): Promise<string[]> {
   return (res.json() as { events: StoredEvent[] }).events.map((e) => e.action);
 }
 
+/** Retries every 50 ms: vitest's default 1 s is too short on a loaded machine. */
+const WAIT = { timeout: 15_000, interval: 50 };
+
 describe('PUT and DELETE /v1/tenants/{tenant}/legal-hold', () => {
   it('places a hold with a reason, keeps it through settings changes, and lifts it', async () => {
     const placed = await t.send('PUT', '/v1/tenants/acme/legal-hold', { reason: 'Case 2026-114' });
@@ -322,7 +325,7 @@ describe('the audit entries of admin changes', () => {
       const app = await createApp({ store, enricher: testEnricher() });
       try {
         await app.ready();
-        await vi.waitFor(async () => expect(await store.pendingAudits(ALL, 10)).toEqual([]));
+        await vi.waitFor(async () => expect(await store.pendingAudits(ALL, 10)).toEqual([]), WAIT);
         const log = await store.queryEvents('crashed', { clauses: [], limit: 10, order: 'asc' });
         // Each once, as it was made: appending an entry again stores nothing new.
         expect(log.events.map((e) => [e.id, e.action, e.time])).toEqual([
@@ -366,7 +369,7 @@ describe('the audit entries of admin changes', () => {
         () => ({}),
         () => [good],
       );
-      await vi.waitFor(async () => expect(await pendingMetric()).toBe(1));
+      await vi.waitFor(async () => expect(await pendingMetric()).toBe(1), WAIT);
       expect(await running.store.getEvent('stuck', good.id)).toMatchObject({ action: good.action });
       expect(await running.store.pendingAudits(ALL, 10)).toEqual([refused]);
     } finally {
@@ -393,7 +396,7 @@ describe('the audit entries of admin changes', () => {
       );
       await vi.waitFor(async () => {
         expect(await running.store.pendingAudits(ALL, 10)).toEqual([]);
-      });
+      }, WAIT);
       expect(await running.store.getEvent('later', entry.id)).toMatchObject({
         action: 'viewer_token.revoked',
         time: entry.time,
