@@ -297,6 +297,8 @@ async function syncDirectory(dir: string): Promise<void> {
  * file of earlier SDK versions, holding a process id.
  */
 const LOCK = /^lock(?:-[0-9]+-[0-9a-f]+)?$/;
+/** How long clients opening a directory at once keep trying before `outbox_locked`. */
+const CONTEND_MS = 1000;
 /** A lock file left empty this long was created by a process that died before writing it. */
 const EMPTY_LOCK_DEBRIS_MS = 60_000;
 /** Lock files this process holds, by path. */
@@ -316,28 +318,31 @@ interface Holder {
  * Each client creates a lock file of its own (a unique name, so that no one ever removes it but
  * its owner, or a process that finds its owner dead), then reads the directory: if any other
  * lock file belongs to a live process, it removes its own and backs off. Of two clients that
- * try at once, at least one sees the other's file, so two can never both hold the directory;
- * both may back off, so a few tries a random moment apart follow before `outbox_locked`.
+ * try at once, at least one sees the other's file, so two can never both hold the directory.
+ * Both may back off: while the other file is a few moments old (another client trying, not
+ * one holding), it tries again a random moment later, for up to {@link CONTEND_MS}.
  */
 function takeLock(dir: string): string {
   const file = join(dir, `lock-${process.pid}-${randomBytes(8).toString('hex')}`);
   const me: Holder = { pid: process.pid, ...processStart(process.pid) };
-  let holder: number | null = null;
-  for (let attempt = 0; attempt < 8; attempt++) {
-    if (attempt > 0) sleepSync(5 + Math.random() * 20 * attempt);
+  const giveUpAt = Date.now() + CONTEND_MS;
+  for (let attempt = 1; ; attempt++) {
     writeFileSync(file, `${JSON.stringify(me)}\n`, { flag: 'wx' });
-    holder = liveHolder(dir, file);
-    if (holder === null) {
+    const other = liveHolder(dir, file);
+    if (other === null) {
       held.add(file);
       return file;
     }
     rmSync(file, { force: true });
-    if (holder === process.pid) break;
+    const now = Date.now();
+    if (other.pid === process.pid || now - other.since > CONTEND_MS || now >= giveUpAt) {
+      throw new HindsightError(
+        'outbox_locked',
+        `The outbox ${dir} is in use by process ${other.pid}${other.pid === process.pid ? ' (this one: close the other client first)' : ''}.`,
+      );
+    }
+    sleepSync(Math.random() * 10 * Math.min(attempt, 8));
   }
-  throw new HindsightError(
-    'outbox_locked',
-    `The outbox ${dir} is in use by process ${holder}${holder === process.pid ? ' (this one: close the other client first)' : ''}.`,
-  );
 }
 
 /** Releases a lock taken by `takeLock`. */
@@ -346,9 +351,12 @@ async function releaseLock(file: string): Promise<void> {
   await unlink(file).catch(ignore);
 }
 
-/** The process id of a live holder of another lock file in `dir`; removes the stale ones. */
-function liveHolder(dir: string, own: string): number | null {
-  let live: number | null = null;
+/**
+ * The live process of another lock file in `dir`, and since when its file is there (the oldest,
+ * if several); removes the stale ones.
+ */
+function liveHolder(dir: string, own: string): { pid: number; since: number } | null {
+  let live: { pid: number; since: number } | null = null;
   for (const name of readdirSync(dir)) {
     const file = join(dir, name);
     if (!LOCK.test(name) || file === own) continue;
@@ -361,7 +369,10 @@ function liveHolder(dir: string, own: string): number | null {
       if (Date.now() - mtime(file) > EMPTY_LOCK_DEBRIS_MS) rmSync(file, { force: true });
       continue;
     }
-    if (isLive(holder, file)) live = holder.pid;
+    if (isLive(holder, file)) {
+      const since = mtime(file);
+      if (live === null || since < live.since) live = { pid: holder.pid, since };
+    }
     // The holder died (a crash, a SIGKILL), or its pid now belongs to another process: stale.
     else rmSync(file, { force: true });
   }

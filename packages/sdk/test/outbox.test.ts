@@ -45,21 +45,37 @@ function deadPid(): number {
   return child.pid ?? 0;
 }
 
-/** Runs a fixture with node; resolves with what it printed. */
-function run(fixture: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fixture, ...args], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+const contender = fileURLToPath(new URL('./fixtures/outbox-contender.mjs', import.meta.url));
+
+/**
+ * A process that opens a client on `dir` at `startAt` (ms since epoch): `answer` is what it got
+ * (`got` or `locked`); it holds the directory until `release()`, which waits for it to exit.
+ */
+function contend(dir: string, startAt: number) {
+  const child = spawn(process.execPath, [contender, dir, String(startAt)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`outbox-contender exited with ${code}`)),
+    );
+  });
+  const answer = new Promise<string>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
+      if (output.includes('\n')) resolve(output.trim());
     });
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve(output.trim()) : reject(new Error(`${fixture} exited with ${code}`)),
-    );
+    exited.then(() => reject(new Error('outbox-contender answered nothing')), reject);
   });
+  return {
+    answer,
+    release: () => {
+      child.stdin.end();
+      return exited;
+    },
+  };
 }
 
 const segments = (dir: string) =>
@@ -207,18 +223,16 @@ describe('outbox', () => {
     // The lock of a dead process is there to be taken over; each round, three processes try at
     // the same millisecond. Before the lock was made safe, two of them took it in about one
     // round of three, then wrote the same outbox files.
+    // Each holds what it got until all have answered, however late a busy machine starts them.
     const rounds = 5;
     const startAt = Date.now() + 3000;
-    const contender = fileURLToPath(new URL('./fixtures/outbox-contender.mjs', import.meta.url));
     const results = await Promise.all(
       Array.from({ length: rounds }, async () => {
         const dir = outboxDir();
         writeFileSync(join(dir, 'lock'), `${deadPid()}\n`);
-        const answers = await Promise.all(
-          Array.from({ length: 3 }, () =>
-            run(contender, [dir, String(startAt), String(startAt + 3000)]),
-          ),
-        );
+        const processes = Array.from({ length: 3 }, () => contend(dir, startAt));
+        const answers = await Promise.all(processes.map((p) => p.answer));
+        await Promise.all(processes.map((p) => p.release()));
         return { answers: answers.sort(), left: readdirSync(dir) };
       }),
     );
