@@ -122,6 +122,42 @@ describe('changes', () => {
     expect(issues).toEqual([]);
   });
 
+  // regression: QA pass of the event helpers, bug 2 (a key named like a field of every object
+  // read Object.prototype's: `constructor` as Object, `__proto__` as Object.prototype).
+  it('reads only own fields: keys named constructor, toString, __proto__, hasOwnProperty', () => {
+    const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
+    for (const name of names) {
+      const added = JSON.parse(`{ "${name}": "x", "nested": { "${name}": 1 } }`);
+      expect(changes({}, added), name).toStrictEqual([
+        { field: name, after: 'x' },
+        { field: `nested.${name}`, after: 1 },
+      ]);
+      expect(changes(added, {}), name).toStrictEqual([
+        { field: name, before: 'x' },
+        { field: `nested.${name}`, before: 1 },
+      ]);
+      const inner = JSON.parse(`{ "${name}": 1 }`);
+      expect(changes({ nested: {} }, { nested: inner }), name).toStrictEqual([
+        { field: `nested.${name}`, after: 1 },
+      ]);
+      expect(changes({ nested: inner }, { nested: {} }), name).toStrictEqual([
+        { field: `nested.${name}`, before: 1 },
+      ]);
+      // An object under such a key is gone down into, from nothing on the other side.
+      const deep = JSON.parse(`{ "${name}": { "a": 1, "${name}": { "b": 2 } } }`);
+      expect(changes({}, deep), name).toStrictEqual([
+        { field: `${name}.a`, after: 1 },
+        { field: `${name}.${name}.b`, after: 2 },
+      ]);
+      expect(changes(deep, deep), name).toEqual([]);
+      expect(changes(null, { [name]: null }), name).toStrictEqual([{ field: name, after: null }]);
+      expect(
+        changes({ [name]: 'old' }, { [name]: 'new' }, { sensitive: [name] }),
+        name,
+      ).toStrictEqual([{ field: name, sensitive: true }]);
+    }
+  });
+
   it('refuses what is not an object', () => {
     expect(() => changes([1] as unknown as object, {})).toThrow(
       expect.objectContaining({ code: 'invalid_options' }),

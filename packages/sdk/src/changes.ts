@@ -57,7 +57,7 @@ function walk(
     const keys = new Set([...Object.keys(b ?? {}), ...Object.keys(a ?? {})]);
     if (keys.size > 0 || path === '') {
       for (const key of keys) {
-        walk(b?.[key], a?.[key], path === '' ? key : `${path}.${key}`, sensitive, out);
+        walk(own(b, key), own(a, key), path === '' ? key : `${path}.${key}`, sensitive, out);
       }
       return;
     }
@@ -74,6 +74,14 @@ function walk(
     ...(before === undefined ? {} : { before }),
     ...(after === undefined ? {} : { after }),
   });
+}
+
+/**
+ * A field of `object` only if it is its own: `constructor` or `__proto__` of an object that has
+ * no such field is not there (and not `Object`, nor `Object.prototype`).
+ */
+function own(object: JsonObject | undefined, key: string): Json | undefined {
+  return object !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 function toJson(value: object | null | undefined): Json | undefined {
