@@ -66,7 +66,9 @@ export interface MessageStatusInput {
 const LABELS = new Map(DELIVERY_STATUSES.map((s) => [s.value, s.label.toLowerCase()]));
 
 /**
- * The `message.sent` event of a message, with every receiver in `metadata.receivers`.
+ * The `message.sent` event of a message, with every receiver in `metadata.receivers`. The
+ * targets are the message and the receivers' own targets, as many as an event holds (SPEC §2:
+ * 20 in all); a receiver whose target did not fit keeps it in its `metadata.receivers` entry.
  * @example
  * client.record(message({ tenant: 'acme', messageId: 'MSG-300139', subject: 'Your invoice',
  *   type: 'email', sender: { id: 'u-1003', name: 'Priya Raman' },
@@ -82,9 +84,17 @@ export function message(input: MessageInput): EventInput {
     ...(input.ip === undefined ? {} : { ip: input.ip }),
     ...(input.userAgent === undefined ? {} : { userAgent: input.userAgent }),
   };
-  const receiverTargets = input.receivers
-    .flatMap((r) => (r.target === undefined ? [] : [r.target]))
-    .slice(0, LIMITS.targets - 1);
+  // The message is the first target; receivers' targets fill the rest. One that does not fit is
+  // kept with its receiver in the metadata, never dropped: it is who got the message.
+  const receiverTargets: Target[] = [];
+  const receivers = input.receivers.map((r) => {
+    if (r.target === undefined) return receiverOf(r);
+    if (receiverTargets.length < LIMITS.targets - 1) {
+      receiverTargets.push(r.target);
+      return receiverOf(r);
+    }
+    return { ...receiverOf(r), target: r.target };
+  });
   return {
     tenant: input.tenant,
     ...(input.id === undefined ? {} : { id: input.id }),
@@ -112,7 +122,7 @@ export function message(input: MessageInput): EventInput {
       type: input.type,
       mode,
       subject: input.subject,
-      receivers: input.receivers.map(receiverOf),
+      receivers,
     },
   };
 }
