@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Actor } from '@hindsight/core';
+import { isFields, refuse } from './arguments.js';
 
 /** The actor of work done by the product itself (SPEC §2; views show it as "System"). */
 export const SYSTEM_ACTOR: Actor = Object.freeze({ type: 'system' });
@@ -26,6 +27,15 @@ registry[KEY] = storage;
  * });
  */
 export function withActor<T>(actor: Actor, fn: () => T): T {
+  if (!isFields(actor)) {
+    refuse(
+      'withActor()',
+      'actor',
+      "an actor object ({ id, name?, … }, or { type: 'anonymous' } when no one is signed in)",
+      actor,
+    );
+  }
+  if (typeof fn !== 'function') refuse('withActor()', 'fn', 'a function', fn);
   return storage.run(actor, fn);
 }
 

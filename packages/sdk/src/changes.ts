@@ -3,6 +3,7 @@
  * arrays and other values compared whole, sensitive fields recorded only as changed.
  */
 import type { Change } from '@hindsight/core';
+import { fields, isFields, refuse } from './arguments.js';
 import { HindsightError } from './errors.js';
 
 /** Options of {@link changes}. */
@@ -33,10 +34,25 @@ export function changes(
   after: object | null | undefined,
   options: ChangesOptions = {},
 ): Change[] {
-  const sensitive = new Set(options.sensitive ?? []);
+  const sensitive = new Set(sensitivePaths(options));
   const out: Change[] = [];
-  walk(asObject(toJson(before)), asObject(toJson(after)), '', sensitive, out);
+  walk(toJson('before', before), toJson('after', after), '', sensitive, out);
   return out;
+}
+
+const WHERE = 'changes()';
+
+function sensitivePaths(options: ChangesOptions): readonly string[] {
+  const given = fields<ChangesOptions>(WHERE, 'options', options, 'an object { sensitive? }');
+  const paths = given.sensitive;
+  if (paths === undefined) return [];
+  if (!Array.isArray(paths)) refuse(WHERE, 'sensitive', 'an array of dotted paths', paths);
+  paths.forEach((path: unknown, i) => {
+    if (typeof path !== 'string' || path === '') {
+      refuse(WHERE, `sensitive[${i}]`, 'a dotted path (a non-empty string)', path);
+    }
+  });
+  return paths;
 }
 
 function walk(
@@ -84,18 +100,25 @@ function own(object: JsonObject | undefined, key: string): Json | undefined {
   return object !== undefined && Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
-function toJson(value: object | null | undefined): Json | undefined {
-  return value === undefined || value === null
-    ? undefined
-    : (JSON.parse(JSON.stringify(value)) as Json);
-}
-
-function asObject(value: Json | undefined): JsonObject | undefined {
-  if (value === undefined || isObject(value)) return value;
-  throw new HindsightError(
-    'invalid_options',
-    'changes() compares two objects (or null for a created or deleted one).',
-  );
+/** One side, as JSON: an object, or undefined for a created or deleted object. */
+function toJson(side: 'before' | 'after', value: unknown): JsonObject | undefined {
+  if (value === undefined || value === null) return undefined;
+  const expected = 'an object (or null for a created or deleted one)';
+  if (!isFields(value)) refuse(WHERE, side, expected, value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (cause) {
+    // A circular object, a BigInt: not JSON, so not the content of an event.
+    const reason = String((cause as Error).message).split('\n')[0];
+    throw new HindsightError('invalid_options', `${WHERE}: ${side} is not JSON: ${reason}.`, {
+      cause,
+    });
+  }
+  // An object whose toJSON gives something else (a Date gives a string) is not compared by field.
+  const json = text === undefined ? undefined : (JSON.parse(text) as Json);
+  if (!isObject(json)) refuse(WHERE, side, expected, json);
+  return json;
 }
 
 function isObject(value: Json | undefined): value is JsonObject {

@@ -3,6 +3,7 @@
  * (docs/event-conventions.md, "logins"; docs/views.md, "Logins per account").
  */
 import type { Actor, Channel, EventInput } from '@hindsight/core';
+import { fields, optionalText, refuse, text } from './arguments.js';
 
 /** A sign-in attempt; see {@link login}. */
 export interface LoginInput {
@@ -40,6 +41,7 @@ export interface LoginInput {
  *   succeeded: false, reason: 'invalid_password', ip: req.ip, userAgent: req.get('user-agent') }));
  */
 export function login(input: LoginInput): EventInput {
+  check(input);
   const { user } = input;
   const actor: Actor =
     user.id === undefined
@@ -67,6 +69,33 @@ export function login(input: LoginInput): EventInput {
     ...(Object.keys(context).length === 0 ? {} : { context }),
     ...(reason === undefined ? {} : { metadata: { reason } }),
   };
+}
+
+const WHERE = 'login()';
+
+function check(input: LoginInput): void {
+  const given = fields<LoginInput>(
+    WHERE,
+    'its argument',
+    input,
+    'an object { tenant, user, succeeded, … }',
+  );
+  text(WHERE, 'tenant', given.tenant);
+  const user = fields<LoginInput['user']>(
+    WHERE,
+    'user',
+    given.user,
+    'an object { id?, name?, email?, role? }',
+  );
+  for (const key of ['id', 'name', 'email', 'role'] as const) {
+    optionalText(WHERE, `user.${key}`, user[key]);
+  }
+  if (typeof given.succeeded !== 'boolean') {
+    refuse(WHERE, 'succeeded', 'true or false', given.succeeded);
+  }
+  for (const key of ['ip', 'userAgent', 'sessionId', 'reason', 'channel', 'time', 'id'] as const) {
+    optionalText(WHERE, key, given[key]);
+  }
 }
 
 function pick<T extends object, K extends keyof T>(

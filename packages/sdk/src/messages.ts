@@ -14,6 +14,15 @@ import {
   type Target,
 } from '@hindsight/core';
 import { SYSTEM_ACTOR } from './actor.js';
+import {
+  fields,
+  oneOf,
+  optionalFields,
+  optionalText,
+  refuse,
+  text,
+  type Unchecked,
+} from './arguments.js';
 
 /** One receiver of a message. */
 export interface Receiver {
@@ -75,6 +84,7 @@ const LABELS = new Map(DELIVERY_STATUSES.map((s) => [s.value, s.label.toLowerCas
  *   receivers: [{ name: 'Harbour View Dental', address: 'reception@harbourview.example' }] }));
  */
 export function message(input: MessageInput): EventInput {
+  checkMessage(input);
   const mode = input.mode ?? (input.sender === undefined ? 'automated' : 'manual');
   const what = input.type === 'email' ? 'e-mail' : 'SMS';
   const count = input.receivers.length;
@@ -136,6 +146,7 @@ export function message(input: MessageInput): EventInput {
  *   reason: '550 5.1.1 no such user' }));
  */
 export function messageStatus(input: MessageStatusInput): EventInput {
+  checkMessageStatus(input);
   const { action, failure } = DELIVERY_ACTIONS[input.status];
   const reason = input.status === 'delivered' ? undefined : input.reason;
   const what = input.type === 'email' ? 'E-mail' : 'SMS';
@@ -176,4 +187,66 @@ function receiverOf(receiver: Receiver): { name?: string; address: string } {
   return receiver.name === undefined
     ? { address: receiver.address }
     : { name: receiver.name, address: receiver.address };
+}
+
+const TYPES = ['email', 'sms'] as const;
+const MODES = ['manual', 'automated'] as const;
+const STATUSES = Object.keys(DELIVERY_ACTIONS);
+
+function checkMessage(input: MessageInput): void {
+  const where = 'message()';
+  const given = fields<MessageInput>(
+    where,
+    'its argument',
+    input,
+    'an object { tenant, messageId, … }',
+  );
+  checkCommon(where, given);
+  text(where, 'subject', given.subject);
+  optionalFields(where, 'sender', given.sender);
+  const receivers = given.receivers;
+  if (!Array.isArray(receivers) || receivers.length === 0) {
+    refuse(where, 'receivers', 'an array of at least one { address, name?, target? }', receivers);
+  }
+  for (const [i, receiver] of (receivers as unknown[]).entries()) {
+    checkReceiver(where, `receivers[${i}]`, receiver);
+  }
+  for (const key of ['url', 'channel', 'ip', 'userAgent', 'time', 'id'] as const) {
+    optionalText(where, key, given[key]);
+  }
+}
+
+function checkMessageStatus(input: MessageStatusInput): void {
+  const where = 'messageStatus()';
+  const given = fields<MessageStatusInput>(
+    where,
+    'its argument',
+    input,
+    'an object { tenant, messageId, … }',
+  );
+  checkCommon(where, given);
+  checkReceiver(where, 'receiver', given.receiver);
+  // A listed status only: `toString` is not one, though DELIVERY_ACTIONS has it as any object.
+  oneOf(where, 'status', given.status, STATUSES);
+  for (const key of ['subject', 'reason', 'time', 'id'] as const) {
+    optionalText(where, key, given[key]);
+  }
+}
+
+/** What `message()` and `messageStatus()` both take. */
+function checkCommon(
+  where: string,
+  given: Unchecked<Pick<MessageInput, 'tenant' | 'messageId' | 'type' | 'mode'>>,
+): void {
+  text(where, 'tenant', given.tenant);
+  text(where, 'messageId', given.messageId);
+  oneOf(where, 'type', given.type, TYPES);
+  oneOf(where, 'mode', given.mode, MODES, true);
+}
+
+function checkReceiver(where: string, name: string, value: unknown): void {
+  const receiver = fields<Receiver>(where, name, value, 'an object { address, name?, target? }');
+  text(where, `${name}.address`, receiver.address);
+  optionalText(where, `${name}.name`, receiver.name);
+  optionalFields(where, `${name}.target`, receiver.target);
 }

@@ -3,6 +3,7 @@
  * does (docs/sdk.md repeats it).
  */
 import { type EventInput, LIMITS } from '@hindsight/core';
+import { isFields, refuse } from './arguments.js';
 import { MAX_TIMER_MS } from './backoff.js';
 import { HindsightError } from './errors.js';
 
@@ -117,6 +118,15 @@ function integer(
  * @example resolveOptions({ url: 'http://127.0.0.1:3100', key: 'hsk_…' }).batchSize // 1000
  */
 export function resolveOptions(options: ClientOptions): Settings {
+  if (!isFields(options)) refuse('createClient', 'options', 'an object { url, key, … }', options);
+  for (const name of ['retry', 'outbox'] as const) {
+    if (options[name] !== undefined && !isFields(options[name])) {
+      refuse('createClient', name, 'an object (or left out)', options[name]);
+    }
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    refuse('createClient', 'onError', 'a function (or left out)', options.onError);
+  }
   let base: URL;
   try {
     base = new URL(options.url);

@@ -40,8 +40,14 @@ export function trustedBy(trust: TrustProxy): Trusted {
     }
     return (_address, hop) => hop < trust;
   }
+  if (!Array.isArray(trust) || !trust.every((entry) => typeof entry === 'string')) {
+    throw new HindsightError(
+      'invalid_options',
+      'trustProxy: true, false, a number of hops, a list of addresses and CIDR ranges, or a function.',
+    );
+  }
   const ranges: IpRange[] = trust.flatMap((entry) =>
-    (NAMED[entry] ?? [entry]).map((text) => {
+    ((Object.hasOwn(NAMED, entry) ? NAMED[entry] : undefined) ?? [entry]).map((text) => {
       const range = parseIpRange(text);
       if (range === null) {
         throw new HindsightError(

@@ -2,6 +2,7 @@
  * Secrets out of request URLs: query parameters whose name looks like a credential keep their
  * name and lose their value.
  */
+import { refuse } from '../arguments.js';
 
 /**
  * The words that mark a query parameter as secret (any case; `-` and `_` are ignored, and a
@@ -33,6 +34,10 @@ export function normalizeName(name: string): string {
  * @example redactUrl('/export?format=csv&api_key=abc', ['key']) // '/export?format=csv&api_key=REDACTED'
  */
 export function redactUrl(url: string, words: readonly string[]): string {
+  if (typeof url !== 'string') refuse('redactUrl()', 'url', 'a string', url);
+  if (!Array.isArray(words) || !words.every((word) => typeof word === 'string')) {
+    refuse('redactUrl()', 'words', 'an array of words (strings)', words);
+  }
   const hash = url.indexOf('#');
   const clean = hash < 0 ? url : url.slice(0, hash);
   const question = clean.indexOf('?');

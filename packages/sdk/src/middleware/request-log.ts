@@ -6,6 +6,7 @@
  */
 import type { Actor, EventInput, HttpContext } from '@hindsight/core';
 import { currentActor } from '../actor.js';
+import { isFields, refuse } from '../arguments.js';
 import { HindsightError } from '../errors.js';
 import { clientIp, type TrustProxy, trustedBy } from './client-ip.js';
 import { DEFAULT_REDACT, normalizeName, redactUrl } from './redact.js';
@@ -95,6 +96,42 @@ export function requestLog<Req>(
   client: Recorder,
   options: RequestLogOptions<Req>,
 ): RequestLog<Req> {
+  if (!isFields(options)) {
+    refuse('Request logging', 'options', 'an object { log, tenant, … }', options);
+  }
+  if (!isFields(client) || typeof client.record !== 'function') {
+    refuse('Request logging', 'client', 'a Hindsight client (createClient())', client);
+  }
+  for (const name of [
+    'actor',
+    'describe',
+    'sessionId',
+    'requestId',
+    'remoteAddress',
+    'onError',
+  ] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      refuse('Request logging', name, 'a function (or left out)', options[name]);
+    }
+  }
+  const redact = options.redact ?? DEFAULT_REDACT;
+  if (!Array.isArray(redact) || !redact.every((word) => typeof word === 'string')) {
+    refuse('Request logging', 'redact', 'an array of words (strings)', redact);
+  }
+  const exclude = options.exclude;
+  if (
+    exclude !== undefined &&
+    typeof exclude !== 'function' &&
+    (!Array.isArray(exclude) ||
+      !exclude.every((rule) => typeof rule === 'string' || rule instanceof RegExp))
+  ) {
+    refuse(
+      'Request logging',
+      'exclude',
+      'an array of path prefixes and RegExps, or a function',
+      exclude,
+    );
+  }
   if (options.log !== 'requests' && options.log !== 'api') {
     throw new HindsightError('invalid_options', 'Request logging: log is "requests" or "api".');
   }
@@ -109,7 +146,7 @@ export function requestLog<Req>(
     throw new HindsightError('invalid_options', 'Request logging: sampleRate is from 0 to 1.');
   }
   const trusted = trustedBy(options.trustProxy ?? false);
-  const words = (options.redact ?? DEFAULT_REDACT).map(normalizeName).filter((w) => w !== '');
+  const words = redact.map(normalizeName).filter((w) => w !== '');
   const excluded = exclusion(options.exclude);
   const api = options.log === 'api';
   const report =
