@@ -11,6 +11,17 @@ import type { Salts } from './hashed-view.js';
 import { commitment } from './leaf.js';
 import type { StoredEvent, UnsealedEvent } from './schema.js';
 
+/**
+ * The form in which an e-mail address is compared: its ASCII letters in lower case, as a
+ * mailbox is matched in practice (`Alice@Acme.test` is `alice@acme.test`). Other letters are
+ * kept, as SQL's `lower()` over a "C"-collated column keeps them, so that a store can compute
+ * the same form.
+ * @example emailKey('Alice@Acme.TEST') // 'alice@acme.test'
+ */
+export function emailKey(email: string): string {
+  return /[A-Z]/.test(email) ? email.replace(/[A-Z]+/g, (s) => s.toLowerCase()) : email;
+}
+
 /** What an erased person's name shows as. */
 export const DELETED_USER = 'Deleted User';
 
@@ -27,7 +38,8 @@ export type Erased = Record<string, string | null>;
 
 /**
  * The personal values of an event that belong to `subject`, by JSON Pointer:
- * - as actor (`actor.id` equals `actorId`, or `actor.email` equals `email`): the actor's name
+ * - as actor (`actor.id` equals `actorId`, or `actor.email` is `email` in any case of its ASCII
+ *   letters, {@link emailKey}): the actor's name
  *   and e-mail, and the event's IP and user agent;
  * - as target (a target whose `id` equals `actorId`, or `email`): that target's name, and the
  *   `before` / `after` of every `changes` entry of the event (the changes are about it).
@@ -39,7 +51,7 @@ export function subjectPaths(event: UnsealedEvent, subject: ErasureSubject): str
   const isActor =
     subject.actorId !== undefined
       ? event.actor.id === subject.actorId
-      : event.actor.email === subject.email;
+      : event.actor.email !== undefined && emailKey(event.actor.email) === emailKey(subject.email);
   if (isActor) paths.push('/actor/name', '/actor/email', '/context/ip', '/context/userAgent');
   let about = false;
   event.targets?.forEach((t, i) => {

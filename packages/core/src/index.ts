@@ -8,6 +8,7 @@ export {
   type Erased,
   type ErasedEvent,
   type ErasureSubject,
+  emailKey,
   eraseEvent,
   subjectPaths,
 } from './erase.js';

@@ -4,7 +4,7 @@
  * id is reused with other content (a `409` for the whole batch), and which `seq` and leaf hash
  * each new event gets. Backends differ only in how they read what is stored and insert rows.
  */
-import { leafHashOf, parseIp, type Salts } from '@hindsight/core';
+import { emailKey, leafHashOf, parseIp, type Salts } from '@hindsight/core';
 import { type ErrorCode, type ErrorDetail, HindsightError } from '../errors.js';
 import type { EventRef, PreparedEvent } from './types.js';
 
@@ -64,7 +64,8 @@ export function writerEvent(prepared: PreparedEvent): WriterEvent {
     category: event.category,
     action: event.action,
     actorId: event.actor.id ?? null,
-    actorEmail: event.actor.email ?? null,
+    // The column is the address's key, compared in any case (the body keeps it as sent).
+    actorEmail: event.actor.email === undefined ? null : emailKey(event.actor.email),
     actorType: event.actor.type ?? null,
     outcome: event.outcome,
     channel: event.channel ?? null,

@@ -5,6 +5,7 @@
  */
 import {
   type ErasureSubject,
+  emailKey,
   eraseEvent,
   type LegalHold,
   leafHash,
@@ -108,7 +109,7 @@ export function eraseRow(row: EventRowText, subject: ErasureSubject): ErasedRow 
   return {
     body: JSON.stringify(erased),
     salts: Object.keys(out.salts).length === 0 ? null : JSON.stringify(out.salts),
-    actorEmail: erased.actor.email ?? null,
+    actorEmail: erased.actor.email === undefined ? null : emailKey(erased.actor.email),
     ip: ip ? ip.bytes : null,
     searchText: searchText(erased),
     values: out.paths.length,
@@ -121,12 +122,13 @@ export function targetIds(body: string): string[] {
   return event.targets?.map((t) => t.id) ?? [];
 }
 
-/** The subject's key as actor id or e-mail, and as target id. */
+/** The subject's key as actor id or e-mail (its {@link emailKey}), and as target id. */
 export function subjectKey(subject: ErasureSubject): {
   readonly column: 'actor_id' | 'actor_email';
   readonly value: string;
+  readonly target: string;
 } {
   return subject.actorId !== undefined
-    ? { column: 'actor_id', value: subject.actorId }
-    : { column: 'actor_email', value: subject.email };
+    ? { column: 'actor_id', value: subject.actorId, target: subject.actorId }
+    : { column: 'actor_email', value: emailKey(subject.email), target: subject.email };
 }

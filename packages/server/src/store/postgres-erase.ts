@@ -75,8 +75,8 @@ export async function erasePostgres(
       `WHERE tenant_id = $1 AND ${key.column} = $2 ` +
       'UNION SELECT e.time, e.seq, e.hash, e.body, e.salts FROM event_targets t ' +
       'JOIN events e ON e.tenant_id = t.tenant_id AND e.time = t.time AND e.seq = t.seq ' +
-      'WHERE t.tenant_id = $1 AND t.target_id = $2',
-    [tenantId, key.value],
+      'WHERE t.tenant_id = $1 AND t.target_id = $3',
+    [tenantId, key.value, key.target],
   );
   const u = {
     time: [] as string[],

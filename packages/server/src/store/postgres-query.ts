@@ -4,7 +4,7 @@
  * keyword probe. Built from constant fragments; every value is a bound parameter.
  */
 
-import { prefixEnd, type QueryClause, searchTokens } from '@hindsight/core';
+import { emailKey, prefixEnd, type QueryClause, searchTokens } from '@hindsight/core';
 import { HindsightError } from '../errors.js';
 import { lexeme } from './postgres-schema.js';
 import type { EventQuery } from './types.js';
@@ -155,8 +155,7 @@ function clauseCondition(
       return `s.words @@ ${bind(tsquery(tenantId, tokens, c.prefix))}::tsquery`;
     }
     case 'actor': {
-      const v = bind(c.value);
-      return `e.actor_id = ${v} OR e.actor_email = ${v}`;
+      return `e.actor_id = ${bind(c.value)} OR e.actor_email = ${bind(emailKey(c.value))}`;
     }
     case 'target':
       return (

@@ -18,12 +18,18 @@
 import type { PoolClient } from 'pg';
 import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
 import { actorKey, DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-plan.js';
-import { actorKeySql, PROJECTIONS_MIGRATION } from './postgres-projections.js';
+import {
+  actorKeySql,
+  PROJECTIONS_MIGRATION,
+  rebuildTenantProjectionsSql,
+} from './postgres-projections.js';
 
 /** One migration: applied once, in order, in one transaction. */
 interface Migration {
   readonly version: number;
   readonly sql: string;
+  /** What follows the SQL that needs the code of this build, in the same transaction. */
+  readonly after?: (client: PoolClient) => Promise<void>;
 }
 
 /**
@@ -205,7 +211,33 @@ $$;`,
   // Input digests no longer cover the values of sensitive changes: forget those computed
   // over them before.
   { version: 11, sql: DROP_SENSITIVE_DIGESTS },
+  // `actor_email` holds the address's key (`emailKey`: its ASCII letters in lower case), so that
+  // a filter or an erasure finds it in any case; what is keyed by it is computed again.
+  {
+    version: 12,
+    sql: `
+CREATE TEMP TABLE hindsight_lowered ON COMMIT DROP AS
+  SELECT DISTINCT tenant_id FROM events WHERE actor_email <> ${asciiLower('actor_email')};
+UPDATE events SET actor_email = ${asciiLower('actor_email')}
+  WHERE actor_email <> ${asciiLower('actor_email')};
+UPDATE event_search s SET actor = 'email:' || e.actor_email FROM events e
+  WHERE s.tenant_id IN (SELECT tenant_id FROM hindsight_lowered)
+    AND e.tenant_id = s.tenant_id AND e.time = s.time AND e.seq = s.seq
+    AND e.actor_id IS NULL AND e.actor_email IS NOT NULL
+    AND s.actor <> 'email:' || e.actor_email;`,
+    after: async (client) => {
+      const { rows } = await client.query<{ tenant_id: number }>(
+        'SELECT tenant_id FROM hindsight_lowered ORDER BY 1',
+      );
+      for (const row of rows) await client.query(rebuildTenantProjectionsSql(row.tenant_id));
+    },
+  },
 ];
+
+/** SQL giving `column` with its ASCII letters in lower case, as core's `emailKey` does. */
+function asciiLower(column: string): string {
+  return `translate(${column}, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')`;
+}
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -245,6 +277,7 @@ export async function migratePostgres(
     for (const m of MIGRATIONS) {
       if (m.version <= current || m.version > target) continue;
       await client.query(m.sql);
+      await m.after?.(client);
       await client.query('INSERT INTO hindsight_migrations (version) VALUES ($1)', [m.version]);
     }
     await client.query('COMMIT');

@@ -89,7 +89,7 @@ export function eraseSqlite(
       const lookups = (after: number) =>
         byDay('pos', tenantId, { lo: after + 1, hi: Number.MAX_SAFE_INTEGER }, [
           { from: 'events', where: `x.${key.column} = ?`, params: [key.value] },
-          { from: 'event_targets', where: 'x.target_id = ?', params: [key.value] },
+          { from: 'event_targets', where: 'x.target_id = ?', params: [key.target] },
         ]);
       const page = db.prepare(
         `SELECT pos, seq, hash, body, salts FROM events WHERE ${lookups(0).sql} ` +

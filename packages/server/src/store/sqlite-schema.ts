@@ -36,7 +36,7 @@ import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 8;
+const SCHEMA_VERSION = 9;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -180,6 +180,10 @@ export function migrateSqlite(db: Database.Database): void {
     db.exec(REDACTION_TABLES);
     // Version 3 kept the projections by triggers on `events`; the writer keeps them now.
     dropProjectionTriggers(db);
+    // Version 9: `actor_email` holds the address's key (`emailKey`), so that a filter or an
+    // erasure finds it in any case; what is keyed by it is computed again (from version 3 on:
+    // before, every projection is computed below).
+    if (version >= 1 && version < 9) lowerActorEmails(db, version >= 3);
     // Version 2 keeps each tenant's Merkle tree: build it for the events stored before.
     if (version === 1) buildTrees(db);
     // Version 3 keeps the derived views of issue #5: compute them from the events stored before.
@@ -189,6 +193,22 @@ export function migrateSqlite(db: Database.Database): void {
       String(SCHEMA_VERSION),
     );
   }).immediate();
+}
+
+/**
+ * Writes each `actor_email` with its ASCII letters in lower case (SQLite's `lower()`, as core's
+ * `emailKey`), and computes again the projections of the tenants that had another.
+ */
+function lowerActorEmails(db: Database.Database, rebuild: boolean): void {
+  const tenants = db
+    .prepare('SELECT DISTINCT tenant_id FROM events WHERE actor_email <> lower(actor_email)')
+    .pluck()
+    .all() as number[];
+  if (tenants.length === 0) return;
+  db.exec(
+    'UPDATE events SET actor_email = lower(actor_email) WHERE actor_email <> lower(actor_email)',
+  );
+  if (rebuild) for (const tenant of tenants) rebuildProjections(db, tenant);
 }
 
 /** The database's schema version; 0 for a new database. */

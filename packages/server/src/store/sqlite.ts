@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import {
   type ErasureSubject,
+  emailKey,
   type merkle,
   prefixEnd,
   type QueryClause,
@@ -828,7 +829,7 @@ function clauseCondition(
       // would read every matching row before sorting, where this reads only the page's rows.
       return byDay('e.pos', tenantId, range, [
         { from: 'events', where: 'x.actor_id = ?', params: [c.value] },
-        { from: 'events', where: 'x.actor_email = ?', params: [c.value] },
+        { from: 'events', where: 'x.actor_email = ?', params: [emailKey(c.value)] },
       ]);
     case 'target':
       return byDay('e.pos', tenantId, range, [

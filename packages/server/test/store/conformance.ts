@@ -432,7 +432,7 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             action: 'login.failed',
             category: 'logins',
             outcome: 'failure',
-            actor: { id: 'u-bob', email: 'bob@acme.test' },
+            actor: { id: 'u-bob', email: 'Bob@Acme.TEST' },
             context: { ip: '10.1.2.3' },
             description: 'Wrong password',
           }),
@@ -478,6 +478,7 @@ export function storeConformance(name: string, open: OpenStore | string): void {
       const cases: Array<[string, string, string[]]> = [
         ['actor by id', 'actor:admin-1', ['e4', 'e1']],
         ['actor by e-mail', 'actor:bob@acme.test', ['e2']],
+        ['actor by e-mail in another case', 'actor:BOB@acme.Test', ['e2']],
         // regression: an OR inside one filter once escaped the AND with the tenant condition.
         ['actor combined with another filter', 'actor:ann@acme.test channel:ui', ['e1']],
         ['exact action', 'action:login.failed', ['e2']],

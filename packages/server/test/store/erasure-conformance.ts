@@ -239,6 +239,43 @@ export function erasureConformance(ctx: ErasureContext): void {
       expect(everything).toContain('bob brown');
     });
 
+    it('finds an e-mail address in any case of its letters: filter, login rows and erasure', async () => {
+      const t = ctx.freshTenant();
+      const attempt = (id: string, email: string, minutes: number): EventInput => ({
+        tenant: t,
+        id,
+        category: 'logins',
+        action: 'login.failed',
+        outcome: 'failure',
+        actor: { type: 'anonymous', email },
+        time: at(minutes),
+        context: { ip: '81.2.69.142' },
+      });
+      await ctx.append([
+        attempt('upper', 'Alice@ACME.test', 20),
+        attempt('lower', 'alice@acme.test', 10),
+        attempt('other', 'alicia@acme.test', 5),
+      ]);
+      expect(await search(t, 'actor:ALICE@acme.TEST')).toEqual(['upper', 'lower']);
+      // As sent, in the event itself.
+      expect((await store().getEvent(t, 'upper'))?.actor.email).toBe('Alice@ACME.test');
+      const { users } = await store().loginUsers(t, loginQuery);
+      expect(users.map((u) => [u.key, u.failures])).toEqual([
+        ['email:alicia@acme.test', 1],
+        ['email:alice@acme.test', 2],
+      ]);
+      expect(await store().erase(t, { email: 'aLiCe@Acme.Test' })).toEqual({
+        events: 2,
+        values: 6,
+      });
+      expect(await search(t, 'actor:alice@acme.test')).toEqual([]);
+      expect((await store().getEvent(t, 'upper'))?.actor).toEqual({
+        type: 'anonymous',
+        name: 'Deleted User',
+      });
+      expect(await search(t, 'actor:alicia@acme.test')).toEqual(['other']);
+    });
+
     it('refuses while the tenant is under legal hold, changing nothing', async () => {
       const t = ctx.freshTenant();
       await ctx.append(people(t));

@@ -14,6 +14,7 @@ import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { writerEvent } from '../../src/store/append-plan.js';
 import { openPostgresStore } from '../../src/store/postgres.js';
+import { rebuildTenantProjectionsSql } from '../../src/store/postgres-projections.js';
 import {
   addRow,
   createPartitions,
@@ -373,11 +374,87 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
         { id: 'role', kept: true },
       ]);
       // As a database of version 10 holds them.
-      await client.query('DELETE FROM hindsight_migrations WHERE version = 11');
+      await client.query('DELETE FROM hindsight_migrations WHERE version >= 11');
       store = await openPostgresStore({ url: database.url });
       expect(await digests()).toEqual([
         { id: 'pin', kept: false },
         { id: 'role', kept: true },
+      ]);
+    } finally {
+      await store?.close();
+      await client.end();
+      await database.drop();
+    }
+  });
+
+  it('writes, on upgrade, each actor e-mail as its key and keys the views by it (migration 12)', async () => {
+    const database = await testDatabase(url);
+    const client = new pg.Client({ connectionString: database.url });
+    let store: Store | undefined;
+    try {
+      await client.connect();
+      const attempt = (id: string, email: string) => ({
+        tenant: 'one',
+        id,
+        category: 'logins',
+        action: 'login.failed',
+        outcome: 'failure',
+        actor: { type: 'anonymous', email },
+      });
+      store = await openPostgresStore({ url: database.url });
+      await store.append([
+        prepareEvents(
+          { events: [attempt('a', 'Alice@ACME.test'), attempt('b', 'alice@acme.test')] },
+          testEnricher(),
+        ),
+      ]);
+      await store.close();
+      store = undefined;
+      // What version 11 kept: the address as sent, and what is keyed by it.
+      const tenantId = (await client.query('SELECT DISTINCT tenant_id AS t FROM events')).rows[0].t;
+      await client.query("UPDATE events SET actor_email = 'Alice@ACME.test' WHERE id = 'a'");
+      await client.query(
+        "UPDATE event_search s SET actor = 'email:Alice@ACME.test' FROM events e " +
+          "WHERE e.id = 'a' AND s.tenant_id = e.tenant_id AND s.time = e.time AND s.seq = e.seq",
+      );
+      await client.query(rebuildTenantProjectionsSql(tenantId));
+      const keys = async () => ({
+        logins: (
+          await client.query(
+            'SELECT actor_key, failures::integer AS failures FROM login_users ORDER BY 1',
+          )
+        ).rows.map((r: { actor_key: string; failures: number }) => [r.actor_key, r.failures]),
+        search: (await client.query('SELECT DISTINCT actor FROM event_search ORDER BY 1')).rows.map(
+          (r: { actor: string }) => r.actor,
+        ),
+        emails: (
+          await client.query('SELECT DISTINCT actor_email AS e FROM events ORDER BY 1')
+        ).rows.map((r: { e: string }) => r.e),
+      });
+      expect(await keys()).toEqual({
+        logins: [
+          ['email:Alice@ACME.test', 1],
+          ['email:alice@acme.test', 1],
+        ],
+        search: ['email:Alice@ACME.test', 'email:alice@acme.test'],
+        emails: ['Alice@ACME.test', 'alice@acme.test'],
+      });
+      await client.query('DELETE FROM hindsight_migrations WHERE version = 12');
+
+      store = await openPostgresStore({ url: database.url });
+      expect(await keys()).toEqual({
+        logins: [['email:alice@acme.test', 2]],
+        search: ['email:alice@acme.test'],
+        emails: ['alice@acme.test'],
+      });
+      const page = await store.queryEvents('one', {
+        clauses: parseQuery('actor:ALICE@acme.test').clauses,
+        limit: 10,
+        order: 'asc',
+      });
+      expect(page.events.map((e) => [e.id, e.actor.email])).toEqual([
+        ['a', 'Alice@ACME.test'],
+        ['b', 'alice@acme.test'],
       ]);
     } finally {
       await store?.close();

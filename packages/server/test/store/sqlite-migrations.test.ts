@@ -255,7 +255,7 @@ describe('SQLite migrations', () => {
         expect(sql('events_fts')).not.toMatch(/contentless_delete/);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('8');
+        ).toBe('9');
       } finally {
         after.close();
       }
@@ -295,7 +295,7 @@ describe('SQLite migrations', () => {
         expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(nodes + 2);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('8');
+        ).toBe('9');
       } finally {
         after.close();
       }
@@ -335,7 +335,7 @@ describe('SQLite migrations', () => {
       try {
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('8');
+        ).toBe('9');
       } finally {
         after.close();
       }
@@ -380,6 +380,68 @@ describe('SQLite migrations', () => {
         expect(retry?.ok).toBe(true);
       } finally {
         await upgraded.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('SQLite migration to version 9', () => {
+  it('writes each actor e-mail as its key, in lower case, and keys the views by it', async () => {
+    const tmp = tempDir();
+    try {
+      const attempt = (id: string, email: string) => ({
+        tenant: 'one',
+        id,
+        category: 'logins',
+        action: 'login.failed',
+        outcome: 'failure',
+        actor: { type: 'anonymous', email },
+      });
+      const store = await openStore({ data: tmp.dir });
+      await store.append([
+        prepareEvents(
+          { events: [attempt('a', 'Alice@ACME.test'), attempt('b', 'alice@acme.test')] },
+          testEnricher(),
+        ),
+      ]);
+      await store.close();
+      // What version 8 kept: the address as sent, and the views keyed by it.
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec("UPDATE events SET actor_email = 'Alice@ACME.test' WHERE id = 'a'");
+      db.transaction(() => rebuildProjections(db))();
+      db.exec("UPDATE meta SET value = '8' WHERE key = 'schema_version'");
+      const loginKeys = (d: Database.Database) =>
+        d.prepare('SELECT actor_key, failures FROM login_users ORDER BY 1').all();
+      expect(loginKeys(db)).toEqual([
+        { actor_key: 'email:Alice@ACME.test', failures: 1 },
+        { actor_key: 'email:alice@acme.test', failures: 1 },
+      ]);
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        const page = await upgraded.queryEvents('one', {
+          clauses: parseQuery('actor:ALICE@acme.test').clauses,
+          limit: 10,
+          order: 'asc',
+        });
+        expect(page.events.map((e) => [e.id, e.actor.email])).toEqual([
+          ['a', 'Alice@ACME.test'],
+          ['b', 'alice@acme.test'],
+        ]);
+      } finally {
+        await upgraded.close();
+      }
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        expect(loginKeys(after)).toEqual([{ actor_key: 'email:alice@acme.test', failures: 2 }]);
+        expect(after.prepare('SELECT DISTINCT actor_email FROM events').pluck().all()).toEqual([
+          'alice@acme.test',
+        ]);
+      } finally {
+        after.close();
       }
     } finally {
       tmp.remove();
