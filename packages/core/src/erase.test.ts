@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DELETED_USER, eraseEvent, subjectPaths } from './erase.js';
+import { DELETED_USER, emailKey, eraseEvent, subjectPaths } from './erase.js';
 import { leafHash, makeSalts, normalizeEvent } from './leaf.js';
 import * as merkle from './merkle.js';
 import * as note from './note.js';
@@ -36,6 +36,14 @@ const licence: EventInput = {
   description: 'License of Ann Lee changed',
   metadata: { file: 'x.csv' },
 };
+
+describe('emailKey', () => {
+  it('lowers ASCII letters alone, as SQL lower() over a "C" column does', () => {
+    expect(emailKey('Ann.Lee@ACME.test')).toBe('ann.lee@acme.test');
+    expect(emailKey('ann@acme.test')).toBe('ann@acme.test');
+    expect(emailKey('ÅSA@Acme.Test')).toBe('Åsa@acme.test');
+  });
+});
 
 describe('subjectPaths', () => {
   it('names the actor’s values, a matching target’s name and the changes about it', () => {
