@@ -39,6 +39,14 @@ describe('clientIp', () => {
     expect(clientIp(undefined, xff, trustedBy(true))).toBeUndefined();
   });
 
+  // regression: QA of the request middleware — a zoned link-local peer gave no address.
+  it('drops the zone of an IPv6 address', () => {
+    expect(clientIp('fe80::1%eth0', undefined, trustedBy(false))).toBe('fe80::1');
+    expect(clientIp('fe80::a%2', undefined, trustedBy(false))).toBe('fe80::a');
+    expect(clientIp('fe80::1%eth0', '203.0.113.7', trustedBy(['linklocal']))).toBe('203.0.113.7');
+    expect(clientIp('::1', '[fe80::2%25eth0]:443', trustedBy(['loopback']))).toBe('fe80::2');
+  });
+
   it('refuses a range it cannot read', () => {
     expect(() => trustedBy(['10.0.0.0/99'])).toThrow(
       expect.objectContaining({ code: 'invalid_options' }),

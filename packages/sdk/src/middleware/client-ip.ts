@@ -92,12 +92,18 @@ export function clientIp(
   return parseIp(address) === null ? undefined : address;
 }
 
-/** An address without brackets, port or the IPv4-mapped prefix: `[::1]:80` → `::1`. */
+/**
+ * An address without brackets, port, IPv6 zone or the IPv4-mapped prefix: `[::1]:80` → `::1`,
+ * `fe80::1%eth0` → `fe80::1` (an event's `context.ip` has no zone: it names the interface of
+ * the machine that saw the address, not the client).
+ */
 function normalize(address: string): string {
   let text = address;
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(text);
   if (bracketed) text = bracketed[1] as string;
   else if (/^\d+\.\d+\.\d+\.\d+:\d+$/.test(text)) text = text.slice(0, text.lastIndexOf(':'));
+  const zone = text.indexOf('%');
+  if (zone >= 0 && text.includes(':')) text = text.slice(0, zone);
   return text.toLowerCase().startsWith('::ffff:') && text.includes('.') ? text.slice(7) : text;
 }
 
