@@ -2,10 +2,11 @@
  * Request logging in each framework — real Express, Fastify, Hono (on @hono/node-server) and
  * node:http servers on 127.0.0.1, recording into a real Hindsight. One suite, run for every
  * framework: method, redacted URL, status, client address behind a trusted proxy, user agent,
- * actor, never the body; exclusions and sampling.
+ * actor, never the body; exclusions and sampling; clients that go away; absolute-form targets.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, request } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Actor, StoredEvent } from '@hindsight/core';
 import { serve } from '@hono/node-server';
 import express, { type Request } from 'express';
@@ -19,8 +20,9 @@ import {
   honoRequestLogger,
   nodeRequestLogger,
   type RequestLogOptions,
+  withActor,
 } from '../src/index.js';
-import { uniqueTenant, useHindsight } from './hindsight.js';
+import { eventually, uniqueTenant, useHindsight } from './hindsight.js';
 
 /** Options of the suite's apps, whatever the framework's request type. */
 type Options = Omit<RequestLogOptions<unknown>, 'actor' | 'tenant' | 'sessionId'> & {
@@ -39,9 +41,28 @@ function actorOf(header: (name: string) => string | undefined): Actor | undefine
   return key === undefined ? undefined : { type: 'api_key', id: key, name: `Key ${key}` };
 }
 
+/** The user a later middleware sets with `withActor`: the one named by the `x-user` header. */
+function userOf(header: (name: string) => string | undefined): Actor | undefined {
+  const id = header('x-user');
+  return id === undefined ? undefined : { id, name: `User ${id}` };
+}
+
+/** Runs `next` as the `x-user` user, as an authentication middleware would. */
+function asUser<T>(header: (name: string) => string | undefined, next: () => T): T {
+  const user = userOf(header);
+  return user === undefined ? next() : withActor(user, next);
+}
+
+/** Told by /slow that a request arrived (it answers only once its client has gone away). */
+const arrivals: (() => void)[] = [];
+const arrived = () => arrivals.shift()?.();
+
 const SECRET_BODY = 'body-secret-xyz';
 
-/** Every framework, with the same routes: /reports, /denied (401), /login (POST), /boom, /healthz. */
+/**
+ * Every framework, with the same routes: /reports, /denied (401), /login (POST), /boom,
+ * /healthz, /slow; a middleware after the logger sets the `x-user` user with `withActor`.
+ */
 const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => Promise<App>> = {
   'node:http': async (client, options) => {
     const logRequest = nodeRequestLogger(client, {
@@ -51,12 +72,22 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
     });
     const server = createServer((req, res) => {
       logRequest(req, res);
-      const path = (req.url ?? '/').split('?')[0];
-      req.resume();
-      req.on('end', () => {
-        const status = path === '/denied' ? 401 : path === '/boom' ? 500 : 200;
-        res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
-      });
+      asUser(
+        (name) => req.headers[name] as string | undefined,
+        () => {
+          const path = (req.url ?? '/').split('?')[0];
+          req.resume();
+          req.on('end', () => {
+            if (path === '/slow') {
+              res.once('close', () => res.end('late'));
+              arrived();
+              return;
+            }
+            const status = path === '/denied' ? 401 : path === '/boom' ? 500 : 200;
+            res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+          });
+        },
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return {
@@ -73,6 +104,7 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
         actor: (req) => actorOf((name) => req.get(name)),
       }),
     );
+    app.use((req, _res, next) => asUser((name) => req.get(name), next));
     app.use(express.json());
     app.get('/reports', (_req, res) => {
       res.json({ ok: true });
@@ -88,6 +120,10 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
     });
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
+    });
+    app.get('/slow', (_req, res) => {
+      res.once('close', () => res.json({ late: true }));
+      arrived();
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
@@ -105,6 +141,9 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
         actor: (req) => actorOf((name) => req.headers[name] as string | undefined),
       }),
     );
+    app.addHook('preHandler', (req, _reply, done) =>
+      asUser((name) => req.headers[name] as string | undefined, done),
+    );
     app.get('/reports', async () => ({ ok: true }));
     app.get('/denied', async (_req, reply) => reply.code(401).send({ error: 'no' }));
     app.post('/login', async (req) => ({ got: Object.keys(req.body as object) }));
@@ -112,6 +151,13 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
       throw new Error('boom');
     });
     app.get('/healthz', async () => ({ ok: true }));
+    app.get('/slow', async (_req, reply) => {
+      await new Promise((resolve) => {
+        reply.raw.once('close', resolve);
+        arrived();
+      });
+      return { late: true };
+    });
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
     return { url, close: () => app.close() };
   },
@@ -124,6 +170,7 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
         actor: (c) => actorOf((name) => c.req.header(name)),
       }),
     );
+    app.use((c, next) => asUser((name) => c.req.header(name), next));
     app.get('/reports', (c) => c.json({ ok: true }));
     app.get('/denied', (c) => c.json({ error: 'no' }, 401));
     app.post('/login', async (c) => c.json({ got: Object.keys(await c.req.json()) }));
@@ -132,6 +179,13 @@ const FRAMEWORKS: Record<string, (client: HindsightClient, options: Options) => 
     });
     app.onError((_error, c) => c.json({ error: 'boom' }, 500));
     app.get('/healthz', (c) => c.json({ ok: true }));
+    app.get('/slow', async (c) => {
+      await new Promise((resolve) => {
+        c.req.raw.signal.addEventListener('abort', resolve);
+        arrived();
+      });
+      return c.json({ late: true });
+    });
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
     });
@@ -146,6 +200,38 @@ const ctx = useHindsight();
 
 const byUrl = (events: StoredEvent[]) =>
   new Map(events.map((e) => [e.context?.http?.url.split('?')[0] ?? '', e]));
+
+/**
+ * Sends `head` (a request line and headers) on a socket of its own: the answer, or, with
+ * `leave`, nothing — the socket is closed as soon as the app has the request.
+ */
+async function rawRequest(url: string, head: string, leave = false): Promise<string> {
+  const socket = connect(Number(new URL(url).port), '127.0.0.1');
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  if (leave) {
+    const there = new Promise<void>((resolve) => arrivals.push(resolve));
+    socket.write(`${head}\r\n\r\n`);
+    await there;
+    socket.destroy();
+  } else {
+    socket.write(`${head}\r\nConnection: close\r\n\r\n`);
+  }
+  await closed;
+  return Buffer.concat(chunks).toString();
+}
+
+/** Every event of a tenant once there are `n` (the last may be recorded after the answer). */
+async function eventsOnce(tenant: string, n: number): Promise<StoredEvent[]> {
+  let stored: StoredEvent[] = [];
+  await eventually(async () => {
+    await ctx.client.flush();
+    stored = await ctx.hindsight.events(tenant);
+    return stored.length >= n;
+  });
+  return stored;
+}
 
 describe.each(Object.keys(FRAMEWORKS))('%s', (framework) => {
   const start = FRAMEWORKS[framework] as (typeof FRAMEWORKS)[string];
@@ -237,6 +323,70 @@ describe.each(Object.keys(FRAMEWORKS))('%s', (framework) => {
       context: { ip: '127.0.0.1', http: { url: '/denied?secret=REDACTED', status: 401 } },
     });
   });
+
+  // regression: QA of the request middleware — Fastify recorded nothing, Hono a 200, the
+  // others no IP (the socket had forgotten its peer).
+  it('records a client that went away: failure, no status, reason client_closed, its IP', async () => {
+    const tenant = uniqueTenant();
+    const app = await start(ctx.client, { log: 'api', tenant });
+    await rawRequest(
+      app.url,
+      'GET /slow?token=t1 HTTP/1.1\r\nHost: app\r\nUser-Agent: quitter/1\r\nX-Key: key-5',
+      true,
+    );
+    const stored = await eventsOnce(tenant, 1);
+    await app.close();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({
+      outcome: 'failure',
+      actor: { type: 'api_key', id: 'key-5' },
+      description: 'Key key-5: GET /slow → no response (the client went away)',
+      context: {
+        ip: '127.0.0.1',
+        userAgent: 'quitter/1',
+        http: { method: 'GET', url: '/slow?token=REDACTED' },
+      },
+      metadata: { reason: 'client_closed' },
+    });
+    expect(stored[0]?.context?.http?.status).toBeUndefined();
+    expect(stored[0]?.context?.http?.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  // regression: QA of the request middleware — the user name and password were recorded.
+  it('records an absolute-form target as its path and query, without its credentials', async () => {
+    const tenant = uniqueTenant();
+    const app = await start(ctx.client, { log: 'api', tenant, exclude: ['/healthz'] });
+    await rawRequest(
+      app.url,
+      'GET http://user:s3cret@app.test/reports?api_key=k-1&x=1 HTTP/1.1\r\nHost: app.test',
+    );
+    await rawRequest(app.url, 'GET http://app.test/healthz HTTP/1.1\r\nHost: app.test');
+    await app.close();
+    await ctx.client.flush();
+    const stored = await ctx.hindsight.events(tenant);
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(stored)).not.toMatch(/s3cret|user:|app\.test/);
+    expect(stored[0]).toMatchObject({
+      description: expect.stringMatching(/^GET \/reports → \d{3}$/),
+      context: { http: { url: '/reports?api_key=REDACTED&x=1' } },
+    });
+  });
+
+  // regression: QA of the request middleware — Hono did not see a later middleware's actor.
+  it('sees the actor that a middleware after it set with withActor', async () => {
+    const tenant = uniqueTenant();
+    const app = await start(ctx.client, { log: 'requests', tenant });
+    await fetch(`${app.url}/reports`, { headers: { 'x-user': 'u-9' } });
+    await fetch(`${app.url}/denied`, { headers: { 'x-user': 'u-10' } });
+    await app.close();
+    await ctx.client.flush();
+    const events = byUrl(await ctx.hindsight.events(tenant));
+    expect(events.get('/reports')).toMatchObject({
+      actor: { id: 'u-9', name: 'User u-9' },
+      description: 'User u-9: GET /reports → 200',
+    });
+    expect(events.get('/denied')).toMatchObject({ actor: { id: 'u-10' }, outcome: 'failure' });
+  });
 });
 
 describe('node:http: clients that go away, patterns, descriptions', () => {
@@ -286,4 +436,95 @@ describe('node:http: clients that go away, patterns, descriptions', () => {
     expect(slow).toMatchObject({ outcome: 'failure', description: 'Opened /slow' });
     expect(slow?.context?.http?.status).toBeUndefined();
   });
+});
+
+describe('hono by its fetch alone (as on Bun, Deno or workers: no Node socket)', () => {
+  // regression: QA of the request middleware — Hono recorded a client that went away as a 200.
+  it('tells a client that went away by the request signal; the address is remoteAddress', async () => {
+    const tenant = uniqueTenant();
+    const app = new Hono();
+    app.use(
+      honoRequestLogger<Context>(ctx.client, {
+        log: 'requests',
+        tenant: () => tenant,
+        remoteAddress: (c) => c.req.header('x-peer'),
+      }),
+    );
+    app.get('/slow', async (c) => {
+      await new Promise((resolve) => {
+        c.req.raw.signal.addEventListener('abort', resolve);
+        arrived();
+      });
+      return c.json({ late: true });
+    });
+    app.get('/page', (c) => c.json({ ok: true }));
+    const controller = new AbortController();
+    const there = new Promise<void>((resolve) => arrivals.push(resolve));
+    const answer = app.request('/slow', {
+      headers: { 'x-peer': '198.51.100.4' },
+      signal: controller.signal,
+    });
+    await there;
+    controller.abort();
+    await answer;
+    await app.request('/page', { headers: { 'x-peer': '198.51.100.5' } });
+    await ctx.client.flush();
+    const events = byUrl(await ctx.hindsight.events(tenant));
+    expect(events.get('/slow')).toMatchObject({
+      outcome: 'failure',
+      description: 'GET /slow → no response (the client went away)',
+      context: { ip: '198.51.100.4', http: { url: '/slow' } },
+      metadata: { reason: 'client_closed' },
+    });
+    expect(events.get('/slow')?.context?.http?.status).toBeUndefined();
+    expect(events.get('/page')).toMatchObject({
+      outcome: 'success',
+      context: { ip: '198.51.100.5', http: { url: '/page', status: 200 } },
+    });
+    expect(events.get('/page')?.metadata).toBeUndefined();
+  });
+});
+
+/** A link-local IPv6 address of this machine and its zone (`fe80::1`, `eth0`), if it has one. */
+const LINK_LOCAL = Object.entries(networkInterfaces())
+  .flatMap(([zone, addresses]) =>
+    (addresses ?? [])
+      .filter((a) => a.family === 'IPv6' && a.address.toLowerCase().startsWith('fe80:'))
+      .map((a) => ({ address: a.address, zone })),
+  )
+  .at(0);
+
+describe('node:http: a client on a link-local IPv6 address', () => {
+  // regression: QA of the request middleware — a zoned peer (`fe80::1%eth0`) gave no IP.
+  it.skipIf(LINK_LOCAL === undefined)(
+    'records its address without the zone (skipped where no interface has a link-local IPv6 address)',
+    async () => {
+      const { address, zone } = LINK_LOCAL as { address: string; zone: string };
+      const tenant = uniqueTenant();
+      const logRequest = nodeRequestLogger(ctx.client, { log: 'api', tenant: () => tenant });
+      let peer: string | undefined;
+      const server = createServer((req, res) => {
+        peer = req.socket.remoteAddress;
+        logRequest(req, res);
+        res.end('ok');
+      });
+      const host = `${address}%${zone}`;
+      await new Promise<void>((resolve) => server.listen(0, host, resolve));
+      const port = (server.address() as AddressInfo).port;
+      await new Promise<void>((resolve, reject) => {
+        request({ host, port, path: '/zoned', agent: false }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        })
+          .on('error', reject)
+          .end();
+      });
+      await new Promise((resolve) => server.close(resolve));
+      await ctx.client.flush();
+      expect(peer).toBe(host);
+      const stored = await ctx.hindsight.events(tenant);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]?.context).toMatchObject({ ip: address, http: { url: '/zoned' } });
+    },
+  );
 });

@@ -2,6 +2,8 @@
  * Request logging for Fastify (4 and 5): `await app.register(fastifyRequestLogger(client, options))`.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { type NodeResponseLike, whenResponseEnds } from './node.js';
 import { type Recorder, type RequestLogOptions, requestLog } from './request-log.js';
 
 /** What the plugin reads of a Fastify request. */
@@ -15,12 +17,12 @@ export interface FastifyRequestLike {
 /** What the plugin reads of a Fastify reply. */
 export interface FastifyReplyLike {
   readonly statusCode: number;
-  readonly raw: { readonly writableFinished: boolean };
+  readonly raw: NodeResponseLike;
 }
 
 interface FastifyHooks {
   addHook(
-    name: 'onRequest' | 'onResponse',
+    name: 'onRequest',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<void>,
   ): unknown;
 }
@@ -43,25 +45,27 @@ export function fastifyRequestLogger<Req extends FastifyRequestLike = FastifyReq
   options: RequestLogOptions<Req>,
 ): FastifyRequestPlugin {
   const log = requestLog(client, options);
-  const started = new WeakMap<object, number>();
   const plugin: FastifyRequestPlugin = (instance, _options, done) => {
     const app = instance as FastifyHooks;
-    app.addHook('onRequest', async (request) => {
-      if (!log.excluded(request as Req, request.url)) started.set(request, performance.now());
-    });
-    app.addHook('onResponse', async (request, reply) => {
-      const start = started.get(request);
-      if (start === undefined) return;
-      log.record(request as Req, {
-        method: request.method,
-        url: request.url,
-        status: reply.raw.writableFinished ? reply.statusCode : undefined,
-        durationMs: performance.now() - start,
-        remoteAddress: request.raw.socket.remoteAddress,
-        header: (name) => {
-          const value = request.headers[name];
-          return Array.isArray(value) ? value[0] : value;
-        },
+    // The raw response's end rather than `onResponse`, which never runs for a client that went
+    // away, and `onRequestAbort`, which runs only while the request body is still unread.
+    app.addHook('onRequest', async (request, reply) => {
+      const req = request as Req;
+      if (log.excluded(req, request.url)) return;
+      const start = performance.now();
+      const remoteAddress = log.peer(req, request.raw.socket.remoteAddress);
+      whenResponseEnds(reply.raw, (sent) => {
+        log.record(req, {
+          method: request.method,
+          url: request.url,
+          status: sent ? reply.statusCode : undefined,
+          durationMs: performance.now() - start,
+          remoteAddress,
+          header: (name) => {
+            const value = request.headers[name];
+            return Array.isArray(value) ? value[0] : value;
+          },
+        });
       });
     });
     done();

@@ -1,6 +1,10 @@
 /**
  * Request logging for Hono (4): `app.use(honoRequestLogger(client, options))`.
  */
+import { performance } from 'node:perf_hooks';
+import type { Actor } from '@hindsight/core';
+import { currentActor } from '../actor.js';
+import { type NodeResponseLike, whenResponseEnds } from './node.js';
 import { type Recorder, type RequestLogOptions, requestLog } from './request-log.js';
 
 /** What the middleware reads of a Hono context. */
@@ -9,6 +13,8 @@ export interface HonoContextLike {
     readonly method: string;
     /** The full URL. */
     readonly url: string;
+    /** The standard request: its `signal` tells that the client went away. */
+    readonly raw?: { readonly signal?: AbortSignal };
     header(name: string): string | undefined;
   };
   readonly res: Response;
@@ -28,41 +34,102 @@ export function honoRequestLogger<C extends HonoContextLike = HonoContextLike>(
 ): (c: C, next: () => Promise<void>) => Promise<void> {
   const log = requestLog(client, options);
   return async (c, next) => {
-    const url = pathAndQuery(c.req.url);
+    const url = c.req.url;
     if (log.excluded(c, url)) {
       await next();
       return;
     }
     const start = performance.now();
+    const remoteAddress = log.peer(c, nodeSocketAddress(c.env));
+    const signal = c.req.raw?.signal;
+    let leftAt = signal?.aborted ? start : undefined;
+    signal?.addEventListener(
+      'abort',
+      () => {
+        leftAt ??= performance.now();
+      },
+      { once: true },
+    );
+    const made = watchResponse(c);
     try {
       await next();
     } finally {
-      log.record(c, {
-        method: c.req.method,
-        url,
-        status: c.res.status,
-        durationMs: performance.now() - start,
-        remoteAddress: nodeSocketAddress(c.env),
-        header: (name) => c.req.header(name),
-      });
+      const record = (sent: boolean) => {
+        const actor = made.actor();
+        log.record(c, {
+          method: c.req.method,
+          url,
+          status: sent ? c.res.status : undefined,
+          // Until the response was sent, or until the client went away.
+          durationMs: (leftAt ?? performance.now()) - start,
+          remoteAddress,
+          ...(actor === undefined ? {} : { actor }),
+          header: (name) => c.req.header(name),
+        });
+      };
+      // On Node the response is written after the handlers returned: wait for its end.
+      const outgoing = nodeOutgoing(c.env);
+      if (outgoing === undefined) record(signal?.aborted !== true);
+      else whenResponseEnds(outgoing, (sent) => record(sent && signal?.aborted !== true));
     }
   };
 }
 
-/** `https://host:8080/a/b?x=1` → `/a/b?x=1`. */
-function pathAndQuery(url: string): string {
-  const scheme = url.indexOf('://');
-  if (scheme < 0) return url;
-  const slash = url.indexOf('/', scheme + 3);
-  if (slash >= 0) return url.slice(slash);
-  const question = url.indexOf('?', scheme + 3);
-  return question < 0 ? '/' : `/${url.slice(question)}`;
+/**
+ * The actor of `withActor` where the response was made. Hono's handlers run inside the
+ * middleware that called `next()`, but this middleware resumes in its own async context, so a
+ * `withActor(actor, next)` of a middleware registered after it is not current any more. The
+ * context's `res` is set where the response is made (by the handler that returned it, a
+ * middleware that replaced it, or the error handler): the actor current there is the one
+ * Express and `node:http` see when the response ends.
+ */
+function watchResponse(c: object): { actor(): Actor | undefined } {
+  let owner: object | null = c;
+  let accessor: PropertyDescriptor | undefined;
+  while (owner !== null && accessor === undefined) {
+    accessor = Object.getOwnPropertyDescriptor(owner, 'res');
+    owner = Object.getPrototypeOf(owner) as object | null;
+  }
+  const { get, set } = accessor ?? {};
+  const own = Object.getOwnPropertyDescriptor(c, 'res');
+  if (
+    get === undefined ||
+    set === undefined ||
+    !Object.isExtensible(c) ||
+    own?.configurable === false
+  ) {
+    // Not Hono's context: the actor current when the request is recorded is used.
+    return { actor: () => undefined };
+  }
+  let actor: Actor | undefined;
+  Object.defineProperty(c, 'res', {
+    configurable: true,
+    get(this: object) {
+      return get.call(this);
+    },
+    set(this: object, value: unknown) {
+      actor = currentActor();
+      set.call(this, value);
+    },
+  });
+  return { actor: () => actor };
 }
 
-/** The peer address `@hono/node-server` exposes as `env.incoming.socket`. */
+/** What `@hono/node-server` exposes as `env.incoming` and `env.outgoing`. */
+interface NodeEnv {
+  readonly incoming?: { readonly socket?: { readonly remoteAddress?: unknown } };
+  readonly outgoing?: Partial<NodeResponseLike>;
+}
+
+/** The socket's peer, read when the request starts (the socket forgets it once closed). */
 function nodeSocketAddress(env: unknown): string | undefined {
-  const incoming = (env as { incoming?: { socket?: { remoteAddress?: unknown } } } | undefined)
-    ?.incoming;
-  const address = incoming?.socket?.remoteAddress;
+  const address = (env as NodeEnv | undefined)?.incoming?.socket?.remoteAddress;
   return typeof address === 'string' ? address : undefined;
+}
+
+function nodeOutgoing(env: unknown): NodeResponseLike | undefined {
+  const outgoing = (env as NodeEnv | undefined)?.outgoing;
+  return typeof outgoing?.once === 'function' && typeof outgoing.writableFinished === 'boolean'
+    ? (outgoing as NodeResponseLike)
+    : undefined;
 }

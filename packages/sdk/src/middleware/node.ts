@@ -5,6 +5,33 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { type Recorder, type RequestLogOptions, requestLog } from './request-log.js';
 
+/** What is read of a Node response to know when, and how, it ended. */
+export interface NodeResponseLike {
+  readonly writableFinished: boolean;
+  readonly destroyed: boolean;
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/**
+ * Calls `ended` once: with `true` when the response has been sent in full, with `false` when
+ * its connection closed before (the client went away). At once if that already happened.
+ * @example whenResponseEnds(res, (sent) => console.log(sent ? 'sent' : 'client went away'));
+ */
+export function whenResponseEnds(res: NodeResponseLike, ended: (sent: boolean) => void): void {
+  if (res.writableFinished || res.destroyed) {
+    ended(res.writableFinished);
+    return;
+  }
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    ended(res.writableFinished);
+  };
+  res.once('finish', end);
+  res.once('close', end);
+}
+
 /**
  * Returns a function to call first thing in your request handler: it records the request
  * when its response is finished (or the client goes away).
@@ -22,21 +49,17 @@ export function nodeRequestLogger<Req extends IncomingMessage = IncomingMessage>
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     if (log.excluded(req, url)) return;
     const start = performance.now();
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    const remoteAddress = log.peer(req, req.socket.remoteAddress);
+    whenResponseEnds(res, (sent) => {
       log.record(req, {
         method: req.method ?? 'GET',
         url,
-        status: res.writableFinished ? res.statusCode : undefined,
+        status: sent ? res.statusCode : undefined,
         durationMs: performance.now() - start,
-        remoteAddress: req.socket.remoteAddress,
+        remoteAddress,
         header: (name) => first(req.headers[name]),
       });
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+    });
   };
 }
 

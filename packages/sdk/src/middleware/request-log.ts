@@ -2,14 +2,22 @@
  * What every framework's middleware shares: from a finished request to the `requests` or `api`
  * event of SPEC §4 (docs/event-conventions.md) — method, redacted path and query, status,
  * duration, client address, user agent, actor — and the rules of what is not recorded
- * (exclusions, sampling). Request and response bodies are never read.
+ * (exclusions, sampling). Request and response bodies are never read. A request whose client
+ * went away before the response was complete is recorded as a failure without a status, with
+ * `metadata.reason` {@link CLIENT_CLOSED}.
  */
 import type { Actor, EventInput, HttpContext } from '@hindsight/core';
 import { currentActor } from '../actor.js';
 import { isFields, refuse } from '../arguments.js';
 import { HindsightError } from '../errors.js';
 import { clientIp, type TrustProxy, trustedBy } from './client-ip.js';
-import { DEFAULT_REDACT, normalizeName, redactUrl } from './redact.js';
+import { DEFAULT_REDACT, originForm, redactUrl } from './redact.js';
+
+/**
+ * `metadata.reason` of a request whose client closed the connection before the response was
+ * complete (the event has no `context.http.status`: none reached the client).
+ */
+export const CLIENT_CLOSED = 'client_closed';
 
 /** What the middleware needs of a client. */
 export interface Recorder {
@@ -48,7 +56,7 @@ export interface RequestLogOptions<Req> {
   readonly trustProxy?: TrustProxy;
   /**
    * The socket's peer when the framework does not expose the socket (Hono on another runtime
-   * than Node): a function of the request.
+   * than Node): a function of the request, asked when the request starts.
    */
   readonly remoteAddress?: (req: Req) => string | undefined;
   /**
@@ -68,20 +76,34 @@ export interface RequestLogOptions<Req> {
 /** A finished request, as a framework adapter saw it. */
 export interface RequestFacts {
   readonly method: string;
-  /** Path and query as received. */
+  /** The request-target as received: origin-form (`/r?x=1`) or absolute-form (`http://host/r?x=1`). */
   readonly url: string;
   /** `undefined` when the client went away before the response was complete. */
   readonly status: number | undefined;
   readonly durationMs: number;
-  /** The socket's peer. */
+  /** What {@link RequestLog.peer} answered when the request started. */
   readonly remoteAddress: string | undefined;
+  /**
+   * The actor of `withActor` where the response was made, when the adapter could read it there
+   * (Hono); otherwise the actor current when `record` is called is used.
+   */
+  readonly actor?: Actor;
   /** A request header by lower-case name (first value). */
   header(name: string): string | undefined;
 }
 
-/** A middleware's recorder; adapters call `excluded` when a request starts and `record` when it ends. */
+/**
+ * A middleware's recorder; adapters call `excluded` and `peer` when a request starts and
+ * `record` once when it ends.
+ */
 export interface RequestLog<Req> {
+  /** Whether not to record a request, from its request-target as received. */
   excluded(req: Req, url: string): boolean;
+  /**
+   * The peer address to record: the `remoteAddress` option's, else the socket's. Asked when the
+   * request starts: once the client has gone away, its socket no longer knows it.
+   */
+  peer(req: Req, socketAddress: string | undefined): string | undefined;
   record(req: Req, facts: RequestFacts): void;
 }
 
@@ -146,7 +168,8 @@ export function requestLog<Req>(
     throw new HindsightError('invalid_options', 'Request logging: sampleRate is from 0 to 1.');
   }
   const trusted = trustedBy(options.trustProxy ?? false);
-  const words = redact.map(normalizeName).filter((w) => w !== '');
+  // redactUrl normalises the words itself.
+  const words = redact;
   const excluded = exclusion(options.exclude);
   const api = options.log === 'api';
   const report =
@@ -157,29 +180,28 @@ export function requestLog<Req>(
       }));
 
   return {
-    excluded,
+    excluded: (req, url) => excluded(req, originForm(url)),
+    peer: (req, socketAddress) => options.remoteAddress?.(req) ?? socketAddress,
     record(req, facts) {
       try {
         const failed = facts.status === undefined || facts.status >= 400;
         if (!failed && rate < 1 && Math.random() >= rate) return;
         const tenant = options.tenant(req);
         if (tenant === undefined) return;
-        const actor = options.actor?.(req) ?? currentActor() ?? { type: 'anonymous' as const };
+        const actor = options.actor?.(req) ??
+          facts.actor ??
+          currentActor() ?? { type: 'anonymous' as const };
         const http: HttpContext = {
           method:
             facts.method
               .toUpperCase()
               .replace(/[^A-Z]/g, '')
               .slice(0, 16) || 'GET',
-          url: redactUrl(facts.url, words),
+          url: redactUrl(originForm(facts.url), words),
           ...(facts.status === undefined ? {} : { status: facts.status }),
           durationMs: Math.round(facts.durationMs * 10) / 10,
         };
-        const ip = clientIp(
-          options.remoteAddress?.(req) ?? facts.remoteAddress,
-          facts.header('x-forwarded-for'),
-          trusted,
-        );
+        const ip = clientIp(facts.remoteAddress, facts.header('x-forwarded-for'), trusted);
         const userAgent = line(facts.header('user-agent'), 1024);
         const requestId = options.requestId
           ? options.requestId(req)
@@ -202,6 +224,7 @@ export function requestLog<Req>(
               ...(sessionId === undefined ? {} : { sessionId }),
               http,
             },
+            ...(facts.status === undefined ? { metadata: { reason: CLIENT_CLOSED } } : {}),
           })
           .catch(report);
       } catch (error) {
