@@ -438,6 +438,34 @@ describe('node:http: clients that go away, patterns, descriptions', () => {
   });
 });
 
+describe('a remoteAddress that throws', () => {
+  it('goes to onError when the request starts; the request is answered and recorded', async () => {
+    const tenant = uniqueTenant();
+    const errors: unknown[] = [];
+    const logRequest = nodeRequestLogger(ctx.client, {
+      log: 'api',
+      tenant: () => tenant,
+      remoteAddress: () => {
+        throw new Error('no address here');
+      },
+      onError: (error) => errors.push(error),
+    });
+    const server = createServer((req, res) => {
+      logRequest(req, res);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const answer = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/p`);
+    expect(await answer.text()).toBe('ok');
+    await new Promise((resolve) => server.close(resolve));
+    await ctx.client.flush();
+    expect(errors).toEqual([expect.objectContaining({ message: 'no address here' })]);
+    const stored = await ctx.hindsight.events(tenant);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.context).toMatchObject({ ip: '127.0.0.1', http: { url: '/p', status: 200 } });
+  });
+});
+
 describe('hono by its fetch alone (as on Bun, Deno or workers: no Node socket)', () => {
   // regression: QA of the request middleware — Hono recorded a client that went away as a 200.
   it('tells a client that went away by the request signal; the address is remoteAddress', async () => {

@@ -101,7 +101,8 @@ export interface RequestLog<Req> {
   excluded(req: Req, url: string): boolean;
   /**
    * The peer address to record: the `remoteAddress` option's, else the socket's. Asked when the
-   * request starts: once the client has gone away, its socket no longer knows it.
+   * request starts: once the client has gone away, its socket no longer knows it. Never throws
+   * (a failing `remoteAddress` goes to `onError`).
    */
   peer(req: Req, socketAddress: string | undefined): string | undefined;
   record(req: Req, facts: RequestFacts): void;
@@ -181,7 +182,14 @@ export function requestLog<Req>(
 
   return {
     excluded: (req, url) => excluded(req, originForm(url)),
-    peer: (req, socketAddress) => options.remoteAddress?.(req) ?? socketAddress,
+    peer(req, socketAddress) {
+      try {
+        return options.remoteAddress?.(req) ?? socketAddress;
+      } catch (error) {
+        report(error);
+        return socketAddress;
+      }
+    },
     record(req, facts) {
       try {
         const failed = facts.status === undefined || facts.status >= 400;
