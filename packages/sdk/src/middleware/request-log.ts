@@ -169,8 +169,6 @@ export function requestLog<Req>(
     throw new HindsightError('invalid_options', 'Request logging: sampleRate is from 0 to 1.');
   }
   const trusted = trustedBy(options.trustProxy ?? false);
-  // redactUrl normalises the words itself.
-  const words = redact;
   const excluded = exclusion(options.exclude);
   const api = options.log === 'api';
   const report =
@@ -205,7 +203,7 @@ export function requestLog<Req>(
               .toUpperCase()
               .replace(/[^A-Z]/g, '')
               .slice(0, 16) || 'GET',
-          url: redactUrl(originForm(facts.url), words),
+          url: redactUrl(originForm(facts.url), redact),
           ...(facts.status === undefined ? {} : { status: facts.status }),
           durationMs: Math.round(facts.durationMs * 10) / 10,
         };
