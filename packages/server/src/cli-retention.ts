@@ -15,7 +15,7 @@ import {
 } from '@hindsight/core';
 import { storeLocation, storeOptions, UsageError, withStore } from './cli-usage.js';
 import { newUlid } from './ids.js';
-import { appendPendingAudit } from './pending-audit.js';
+import { appendPendingAudit, sentence } from './pending-audit.js';
 import type { PendingAudit, Store } from './store/types.js';
 
 /** Most days a policy may name (100 years), as the settings schema allows. */
@@ -120,7 +120,7 @@ function cliEntry(
     action,
     actor,
     channel: 'system',
-    description: `${actor.name} ${description}`.slice(0, 2000),
+    description: sentence(description).slice(0, 2000),
     targets: [{ type: 'audit_log', id: 'all' }],
     metadata,
   };

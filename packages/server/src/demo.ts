@@ -1588,7 +1588,7 @@ function acknowledge(d: Demo, ms: number, system: Actor, by: Person): void {
     category: 'integrations',
     actor: actorOf(by),
     channel: 'ui',
-    description: `${by.name} acknowledged the errors and notifications of ${system.name}`,
+    description: `Acknowledged the errors and notifications of ${system.name}`,
     targets: [integrationTarget(system)],
     context: contextOf(by),
     metadata: { system: system.name },
@@ -1813,7 +1813,7 @@ function auditTrail(d: Demo, burstDay: number): void {
       category: 'audit',
       actor: actorOf(p),
       channel: 'ui',
-      description: `${p.name} viewed the ${category} log`,
+      description: `Viewed the ${category} log`,
       targets: [
         {
           type: 'audit_log',
@@ -1831,7 +1831,7 @@ function auditTrail(d: Demo, burstDay: number): void {
       category: 'audit',
       actor: actorOf(p),
       channel: 'ui',
-      description: `${p.name} exported ${events} events of the ${category} log as ${format.toUpperCase()}`,
+      description: `Exported ${events} events of the ${category} log as ${format.toUpperCase()}`,
       targets: [
         {
           type: 'audit_log',

@@ -7,6 +7,15 @@ import type { EventInput } from '@hindsight/core';
 import type { PendingAudit, Store } from './store/types.js';
 
 /**
+ * The description of an `audit` entry from what was done (`viewed the logins log` → `Viewed the
+ * logins log`). It names no one: the event's actor does, which an erasure can reach, where a
+ * name written into a description would stay (erasure.md).
+ */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
  * Appends a pending entry through `record` (the ingest path) and removes it from the store.
  * @example await appendPendingAudit(store, record, entry)
  */

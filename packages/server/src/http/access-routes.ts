@@ -103,7 +103,7 @@ export const ACCESS_ROUTES: readonly RouteSpec[] = [
         tenant: body.tenant,
         action: 'viewer_token.issued',
         log: 'all',
-        description: `let ${viewer.name ?? viewer.id} (${viewer.role}) read the audit log until ${issued.expiresAt}`,
+        description: `issued a viewer token: ${viewer.id} (${viewer.role}) may read the audit log until ${issued.expiresAt}`,
         targets: [{ type: 'viewer', id: viewer.id, ...(viewer.name ? { name: viewer.name } : {}) }],
         metadata: {
           tokenId: issued.tokenId,

@@ -13,7 +13,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { newUlid } from '../ids.js';
-import { appendPendingAudit } from '../pending-audit.js';
+import { appendPendingAudit, sentence } from '../pending-audit.js';
 import type { PendingAudit, Store } from '../store/types.js';
 
 /** How long repeated reads of one query by one caller count as one. */
@@ -255,7 +255,7 @@ function auditEvent(principal: Principal, req: FastifyRequest, entry: AuditEntry
     action: entry.action,
     actor: actorOf(principal),
     channel: principal.viewer ? 'ui' : 'api',
-    description: `${actorName(principal)} ${entry.description}`.slice(0, 2000),
+    description: sentence(entry.description).slice(0, 2000),
     targets: [{ type: 'audit_log', id: entry.log }, ...(entry.targets ?? [])],
     context: {
       ip: req.ip,
@@ -280,9 +280,4 @@ function actorOf(principal: Principal): EventInput['actor'] {
     };
   }
   return { type: 'api_key', id: principal.keyId ?? principal.id };
-}
-
-function actorName(principal: Principal): string {
-  const viewer = principal.viewer?.viewer;
-  return viewer ? (viewer.name ?? viewer.id) : `API key ${principal.keyId ?? principal.id}`;
 }

@@ -620,7 +620,7 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
         action: 'integration.acknowledged',
         actor,
         channel: body.actor ? 'ui' : 'api',
-        description: `${actor.name ?? actor.email ?? actor.id ?? 'Someone'} acknowledged the errors and notifications of ${known.name}`,
+        description: `Acknowledged the errors and notifications of ${known.name}`,
         targets: [{ type: 'integration', id: system, name: known.name }],
         metadata: {
           system: known.name,

@@ -81,6 +81,8 @@ describe('issuing', () => {
         { type: 'audit_log', id: 'all' },
         { type: 'viewer', id: 'u-1', name: 'Alice Admin' },
       ],
+      // The viewer's name is in the target, which an erasure reaches, not in the description.
+      description: `Issued a viewer token: u-1 (admin) may read the audit log until ${body.expiresAt}`,
     });
   });
 
@@ -324,6 +326,14 @@ describe('the audit of the audit log', () => {
       expect(e.actor).toEqual({ type: 'user', id: 'u-7', name: 'Vera Viewer', role: 'admin' });
       expect(e.channel).toBe('ui');
     }
+    // Who read is the actor, which an erasure reaches; the description names no one.
+    expect(added.map((e) => e.description)).toEqual([
+      'Searched the logins log',
+      'Viewed event acme-user of the users log',
+      'Exported events of the users log as CSV',
+      'Viewed the sign-ins per account',
+      'Verified the integrity of the log',
+    ]);
     expect(added[0]?.metadata).toMatchObject({ category: 'logins', events: 1 });
     expect(added[1]?.targets?.[1]).toEqual({ type: 'event', id: 'acme-user' });
     expect(added[2]?.metadata).toMatchObject({ format: 'csv', filters: { category: 'users' } });
