@@ -211,11 +211,31 @@ export async function* pdfChunks(
     return runsOf(`${text.slice(0, fits)}…`);
   };
 
+  /**
+   * An action wider than its column, broken into lines after its dots (`user.admin_rights.` /
+   * `updated`) rather than in the middle of a word. Actions are ASCII: the regular font sets them.
+   */
+  const actionLines = (action: string, width: number): string => {
+    if (doc.widthOfString(action) <= width) return action;
+    const lines: string[] = [];
+    let line = '';
+    for (const part of action.split(/(?<=\.)/)) {
+      if (line !== '' && doc.widthOfString(line + part) > width) {
+        lines.push(line);
+        line = part;
+      } else line += part;
+    }
+    lines.push(line);
+    return lines.join('\n');
+  };
+  const ACTION = COLUMNS.findIndex((c) => c.title === 'Action');
+
   let rows = 0;
   for await (const events of pages) {
     for (const event of events) {
       const texts = cells(event);
       doc.font('regular').fontSize(8);
+      texts[ACTION] = actionLines(texts[ACTION] ?? '', (COLUMNS[ACTION]?.width ?? 0) - 4);
       const row = COLUMNS.map((c, i) => ({
         runs: cellRuns(texts[i] ?? '', c.width - 4),
         width: c.width - 4,
