@@ -48,6 +48,9 @@ function SignedIn({
   );
   const choose = (name: string) =>
     navigate({ ...EMPTY_STATE, tenant: name, view: state.view, utc: state.utc });
+  // A link naming a tenant this key has no events of (mistyped, or none recorded yet) says so,
+  // rather than showing an empty log the reader would take for a quiet one.
+  const unknown = tenant !== null && listed !== null && !listed.some((t) => t.name === tenant);
 
   return (
     <SignOutContext.Provider value={onSignOut}>
@@ -63,6 +66,24 @@ function SignedIn({
         />
         {tenant === null ? (
           <TenantChooser tenants={tenants} onChoose={choose} />
+        ) : unknown ? (
+          <main className="view" id="view-panel">
+            <ProblemNotice
+              problem={{
+                title: `There is no tenant “${tenant}”.`,
+                detail:
+                  'No events have been recorded for it, or the name in the link is mistyped. ' +
+                  'A tenant appears with its first event.',
+              }}
+            >
+              <button
+                type="button"
+                onClick={() => navigate({ ...EMPTY_STATE, tenant: null, utc: state.utc })}
+              >
+                Choose a tenant
+              </button>
+            </ProblemNotice>
+          </main>
         ) : session.state !== 'done' ? (
           <main className="view" id="view-panel">
             {session.state === 'loading' ? (

@@ -71,6 +71,23 @@ describeInChromium('Problem notices and bad deep links in Chromium', () => {
   });
 
   // regression: QA — view=<unknown id> silently showed "All events" under the bad address
+  it('says a linked tenant has no events, rather than show an empty log, and offers the tenants', async () => {
+    const { page } = await signedIn('/?tenant=acme');
+    try {
+      await page.goto(`${ctx.served.url}/?tenant=no-such-tenant`);
+      const notice = page.locator('main [role="alert"]');
+      await notice.waitFor({ timeout: 10_000 });
+      expect(await notice.textContent()).toContain('There is no tenant “no-such-tenant”.');
+      expect(await page.locator('table.events-table').count()).toBe(0);
+
+      await notice.getByRole('button', { name: 'Choose a tenant' }).click();
+      await notice.waitFor({ state: 'detached', timeout: 10_000 });
+      expect(new URL(page.url()).searchParams.get('tenant')).not.toBe('no-such-tenant');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('says a linked view does not exist, and goes to All events from there', async () => {
     const { page } = await signedIn('/?tenant=acme&view=no-such-view');
     try {
