@@ -484,6 +484,19 @@ describe('validateEvent: control characters and Unicode', () => {
     ).toEqual([]);
   });
 
+  it('counts the length limits in characters, as SPEC §2 does, not in UTF-16 units', () => {
+    // An emoji is one character and two UTF-16 units.
+    expect(validate({ description: '😀'.repeat(2000) })).toEqual([]);
+    expect(validate({ description: `${'a'.repeat(1999)}😀` })).toEqual([]);
+    expect(paths({ description: '😀'.repeat(2001) })).toEqual(['/description']);
+    expect(validate({ id: '𝒳'.repeat(128), actor: { id: '😀'.repeat(128) } })).toEqual([]);
+    expect(paths({ id: '𝒳'.repeat(129), status: '😀'.repeat(64) })).toEqual(['/id']);
+    expect(paths({ status: '😀'.repeat(65), description: '😀'.repeat(2001) })).toEqual([
+      '/status',
+      '/description',
+    ]);
+  });
+
   const lone = { message: 'must be valid Unicode (lone surrogate)' };
 
   it.each([

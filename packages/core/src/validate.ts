@@ -3,6 +3,7 @@
  * JSON Schema cannot express. Every issue carries a JSON Pointer path and a human message.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
 import { isIpAddress } from './ip.js';
 import { EventInput, LIMITS } from './schema.js';
 import { hasControlCharacters, NON_ASCII } from './text.js';
@@ -405,15 +406,33 @@ export function validateEvent(input: unknown, options: ValidateOptions): Validat
   const issues: ValidationIssue[] = [];
   if (!compiled.Check(input)) {
     for (const error of compiled.Errors(input)) {
+      if (withinLength(error)) continue;
       // Union branches report one error per branch; the first per path is the useful one.
       if (issues.some((i) => i.path === `${prefix}${error.path}`)) continue;
       issues.push({ path: `${prefix}${error.path}`, message: schemaMessage(error.message, error) });
       if (issues.length >= MAX_ISSUES) break;
     }
-    return issues;
+    if (issues.length > 0) return issues;
   }
-  checkSemantics(input, prefix, options, issues);
+  // Valid but for strings within their limits in characters (`withinLength`).
+  checkSemantics(input as EventInput, prefix, options, issues);
   return issues;
+}
+
+/**
+ * Whether a string the schema found too long is within its limit counted in characters (code
+ * points), as SPEC §2 and JSON Schema count: the compiled check counts UTF-16 units, in which
+ * an emoji is two. Only a string over the limit in units is counted again.
+ */
+function withinLength(error: { type: ValueErrorType; schema: unknown; value: unknown }): boolean {
+  if (error.type !== ValueErrorType.StringMaxLength || typeof error.value !== 'string') {
+    return false;
+  }
+  const max = (error.schema as { maxLength?: unknown }).maxLength;
+  if (typeof max !== 'number') return false;
+  let characters = 0;
+  for (const _ of error.value) if (++characters > max) return false;
+  return true;
 }
 
 function schemaMessage(message: string, error: { path: string; value: unknown }): string {
