@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { EventInput } from '@hindsight/core';
+import { type EventInput, parseQuery } from '@hindsight/core';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { expect } from 'vitest';
 import { createApiKey, type Scope } from '../src/auth.js';
 import type { CheckpointOptions } from '../src/checkpoints.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
@@ -130,6 +131,37 @@ export async function testApp(
 /** A minimal valid event, with overrides. */
 export function event(overrides: Partial<EventInput> = {}): EventInput {
   return { tenant: 'acme', action: 'user.created', actor: { id: 'u1' }, ...overrides };
+}
+
+/**
+ * Two failed sign-ins of tenant `one` by one address in two spellings (`a`: `Alice@ACME.test`,
+ * `b`: `alice@acme.test`) — for the upgrades that key actor e-mails in lower case.
+ */
+export const EMAIL_CASE_EVENTS: readonly EventInput[] = (
+  [
+    ['a', 'Alice@ACME.test'],
+    ['b', 'alice@acme.test'],
+  ] as const
+).map(([id, email]) => ({
+  tenant: 'one',
+  id,
+  category: 'logins',
+  action: 'login.failed',
+  outcome: 'failure',
+  actor: { type: 'anonymous', email },
+}));
+
+/** Asserts that the actor filter, given `ALICE@acme.test`, finds both, each as it was sent. */
+export async function expectEmailInAnyCase(store: Store): Promise<void> {
+  const page = await store.queryEvents('one', {
+    clauses: parseQuery('actor:ALICE@acme.test').clauses,
+    limit: 10,
+    order: 'asc',
+  });
+  expect(page.events.map((e) => [e.id, e.actor.email])).toEqual([
+    ['a', 'Alice@ACME.test'],
+    ['b', 'alice@acme.test'],
+  ]);
 }
 
 /**
