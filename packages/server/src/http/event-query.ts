@@ -143,7 +143,11 @@ export function exportRequest(query: ExportQuery): ExportRequest {
   return { kind: 'filtered', filters, clauses: filterClauses(filters), order };
 }
 
-function badParam(name: string, message: string): HindsightError {
+/**
+ * `invalid_request` for query parameter `name`, its path in `details`.
+ * @example badParam('seq', 'is not in a tree of size 5') // Query parameter "seq" is not in …
+ */
+export function badParam(name: string, message: string): HindsightError {
   return new HindsightError('invalid_request', `Query parameter "${name}" ${message}.`, {
     details: [{ path: `/querystring/${name}`, message }],
   });

@@ -34,6 +34,7 @@ import { consistencyProof, inclusionProof } from '../tree.js';
 import type { ViewerPermission, ViewerTokens } from '../viewer-tokens.js';
 import type { AuditTrail } from './audit.js';
 import {
+  badParam,
   cursorScope,
   EventListQuery,
   ExportQuery,
@@ -529,10 +530,8 @@ export const ROUTES: readonly RouteSpec[] = [
       const { tenant } = req.params as { tenant: string };
       const { seq, size: asked } = req.query as { seq: number; size?: number };
       await auditVerification(ctx, principal, req, tenant);
-      const size = await treeSize(ctx.store, tenant, asked);
-      if (seq > size) {
-        throw new HindsightError('invalid_request', `seq ${seq} is not in a tree of size ${size}.`);
-      }
+      const size = await treeSize(ctx.store, tenant, asked, 'size');
+      if (seq > size) throw badParam('seq', `is not in a tree of size ${size}`);
       const { leafHash, proof } = await inclusionProof(ctx.store, tenant, seq, size);
       return { seq, size, leafHash: hex(leafHash), proof: proof.map(hex) };
     },
@@ -571,10 +570,8 @@ export const ROUTES: readonly RouteSpec[] = [
       const { tenant } = req.params as { tenant: string };
       const { from, to: asked } = req.query as { from: number; to?: number };
       await auditVerification(ctx, principal, req, tenant);
-      const to = await treeSize(ctx.store, tenant, asked);
-      if (from > to) {
-        throw new HindsightError('invalid_request', `from (${from}) is larger than to (${to}).`);
-      }
+      const to = await treeSize(ctx.store, tenant, asked, 'to');
+      if (from > to) throw badParam('from', `is larger than to (${to})`);
       const proof = await consistencyProof(ctx.store, tenant, from, to);
       return { from, to, proof: proof.map(hex) };
     },
@@ -668,13 +665,15 @@ function refuseOtherTenants(
 }
 
 /** The tree size a proof request names: the asked size, at most the log's, or the log's. */
-async function treeSize(store: Store, tenant: string, asked: number | undefined): Promise<number> {
+async function treeSize(
+  store: Store,
+  tenant: string,
+  asked: number | undefined,
+  name: string,
+): Promise<number> {
   const size = await store.logSize(tenant);
   if (asked !== undefined && asked > size) {
-    throw new HindsightError(
-      'invalid_request',
-      `The log of tenant "${tenant}" has ${size} events; a tree size must not exceed it.`,
-    );
+    throw badParam(name, `is larger than the log of tenant "${tenant}", which has ${size} events`);
   }
   return asked ?? size;
 }

@@ -85,21 +85,22 @@ describe('GET /v1/tenants/{tenant}/proofs/…', () => {
   });
 
   it.each([
-    ['/v1/tenants/proofs/proofs/inclusion', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/inclusion?seq=0', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/inclusion?seq=abc', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/inclusion?seq=27', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/inclusion?seq=5&size=4', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/inclusion?seq=5&size=27', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/inclusion?seq=5&extra=1', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/consistency?from=5&to=4', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/consistency?from=-1', 'invalid_request'],
-    ['/v1/tenants/proofs/proofs/consistency?from=1&to=99', 'invalid_request'],
-    ['/v1/tenants/nobody/proofs/inclusion?seq=1', 'invalid_request'],
-  ])('answers %s with 400 %s', async (url, code) => {
+    ['/v1/tenants/proofs/proofs/inclusion', '/querystring'],
+    ['/v1/tenants/proofs/proofs/inclusion?seq=0', '/querystring/seq'],
+    ['/v1/tenants/proofs/proofs/inclusion?seq=abc', '/querystring/seq'],
+    ['/v1/tenants/proofs/proofs/inclusion?seq=27', '/querystring/seq'],
+    ['/v1/tenants/proofs/proofs/inclusion?seq=5&size=4', '/querystring/seq'],
+    ['/v1/tenants/proofs/proofs/inclusion?seq=5&size=27', '/querystring/size'],
+    ['/v1/tenants/proofs/proofs/inclusion?seq=5&extra=1', '/querystring/extra'],
+    ['/v1/tenants/proofs/proofs/consistency?from=5&to=4', '/querystring/from'],
+    ['/v1/tenants/proofs/proofs/consistency?from=-1', '/querystring/from'],
+    ['/v1/tenants/proofs/proofs/consistency?from=1&to=99', '/querystring/to'],
+    ['/v1/tenants/nobody/proofs/inclusion?seq=1', '/querystring/seq'],
+  ])('answers %s with 400 invalid_request naming %s', async (url, path) => {
     const res = await t.get(url);
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ error: { code } });
+    expect(res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+    expect(res.json().error.details?.[0]?.path).toBe(path);
   });
 
   it('serves one event with its salts, the newest checkpoint and its proof, which verify', async () => {
