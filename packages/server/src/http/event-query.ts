@@ -47,9 +47,12 @@ export const EventFilters = Type.Object(
       Type.String({ description: 'Exclusive upper time bound: a date or RFC 3339 timestamp.' }),
     ),
     q: Type.Optional(
+      // Its length is checked with the rest of the query (at most 1,000 characters): a longer
+      // one is `invalid_query`, with the position, as a 33rd term is.
       Type.String({
-        maxLength: 1000,
-        description: 'Search query (SPEC §5), e.g. `-outcome:success "admin rights"`.',
+        description:
+          'Search query (SPEC §5), e.g. `-outcome:success "admin rights"`; at most 1,000 ' +
+          'characters and 32 terms.',
       }),
     ),
   },

@@ -113,7 +113,7 @@ describe('POST /v1/tenants/{tenant}/erasures', () => {
     expect(entry).toMatchObject({
       action: 'audit_log.erased',
       description: expect.stringMatching(
-        / erased a person's personal values from 2 events \(erasure /,
+        /^Erased a person's personal values from 2 events \(erasure /,
       ),
       actor: { type: 'api_key' },
       metadata: { erasureId: body.erasureId, subject: 'actorId', events: 2, values: 6 },
@@ -215,7 +215,7 @@ describe('POST /v1/tenants/{tenant}/deletions', () => {
     const audit = await events('&category=audit');
     expect(audit[0]).toMatchObject({
       action: 'audit_log.deleted',
-      description: expect.stringMatching(/ deleted 1 event$/),
+      description: 'Deleted 1 event',
       metadata: { events: 1, seqs: [3] },
     });
 

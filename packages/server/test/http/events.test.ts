@@ -681,6 +681,16 @@ describe('GET /v1/tenants/{tenant}/events', () => {
     expect(same.json().events).toEqual([]);
   });
 
+  it('answers a q too long or with too many terms with invalid_query and the position', async () => {
+    for (const q of ['x'.repeat(1001), Array.from({ length: 33 }, (_, i) => `w${i}`).join(' ')]) {
+      const res = await t.get(`/v1/tenants/${tenant}/events?q=${encodeURIComponent(q)}`);
+      const error = expectError(res, 400, 'invalid_query');
+      expect(error.details?.[0]).toMatchObject({
+        position: q.length > 1000 ? 1000 : q.indexOf('w32'),
+      });
+    }
+  });
+
   it('answers a malformed q with invalid_query and the position', async () => {
     const res = await t.get(
       `/v1/tenants/${tenant}/events?q=${encodeURIComponent('actor:ann "open')}`,
