@@ -108,7 +108,12 @@ function delivery(data: Record<string, unknown>, request: HookRequest): Delivery
   };
 }
 
-function checkSignature(body: Record<string, unknown>, signingKey: string, now: Date): void {
+/** Checks the signature of a call; answers its token and timestamp (unix seconds). */
+function checkSignature(
+  body: Record<string, unknown>,
+  signingKey: string,
+  now: Date,
+): { token: string; timestamp: number } {
   const signature = record(body['signature']);
   const timestamp = text(signature['timestamp']);
   const token = text(signature['token']);
@@ -130,6 +135,7 @@ function checkSignature(body: Record<string, unknown>, signingKey: string, now: 
         'clock to fix)',
     );
   }
+  return { token, timestamp: Number(timestamp) };
 }
 
 /**
@@ -144,8 +150,13 @@ export function mailgunEvents(request: HookRequest, signingKey: string, now: Dat
     ' (the legacy form-encoded Mailgun webhooks are not supported)',
   );
   if (!isRecord(body)) throw invalid('mailgun', 'the body is not a JSON object');
-  checkSignature(body, signingKey, now);
+  const { token, timestamp } = checkSignature(body, signingKey, now);
   const data = body['event-data'];
   if (!isRecord(data)) throw invalid('mailgun', '"event-data" is missing', '/event-data');
-  return collect([delivery(data, request)]);
+  // The signature covers the timestamp and token only, not the events: a token is good for one
+  // call (Mailgun's advice), until the signature is too old anyway.
+  return {
+    ...collect([delivery(data, request)]),
+    signature: { key: `mailgun:${token}`, untilMs: timestamp * 1000 + MAILGUN_MAX_AGE_MS },
+  };
 }

@@ -99,9 +99,14 @@ const SAMPLE = [
 /** A webhook call as SendGrid signs it: ECDSA over timestamp + raw body. */
 function signed(
   body: string,
-  options: { query?: Record<string, string>; key?: typeof keys.privateKey } = {},
+  options: {
+    query?: Record<string, string>;
+    key?: typeof keys.privateKey;
+    /** Unix seconds; a minute before NOW by default. */
+    signedAt?: number;
+  } = {},
 ): HookRequest {
-  const timestamp = '1513299600';
+  const timestamp = String(options.signedAt ?? NOW.getTime() / 1000 - 60);
   const rawBody = Buffer.from(body);
   const signature = sign(
     'sha256',
@@ -260,7 +265,10 @@ describe('SendGrid Event Webhook', () => {
     };
     const otherTime = {
       ...good,
-      headers: { ...good.headers, 'x-twilio-email-event-webhook-timestamp': '1513299601' },
+      headers: {
+        ...good.headers,
+        'x-twilio-email-event-webhook-timestamp': String(NOW.getTime() / 1000 - 59),
+      },
     };
     for (const request of [unsigned, foreign, tampered, garbage, otherTime]) {
       const error = thrown(() => run(request));
@@ -275,7 +283,12 @@ describe('SendGrid Event Webhook', () => {
     const headers = Object.fromEntries(
       Object.entries(request.headers).map(([k, v]) => [k.toUpperCase(), v]),
     );
-    const { events } = hookEvents('sendgrid', { ...request, headers }, { sendgridPublicKey: pem });
+    const { events } = hookEvents(
+      'sendgrid',
+      { ...request, headers },
+      { sendgridPublicKey: pem },
+      NOW,
+    );
     expect(events).toHaveLength(1);
   });
 

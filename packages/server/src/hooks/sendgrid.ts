@@ -115,7 +115,18 @@ export function sendgridPublicKey(configured: string): KeyObject {
   }
 }
 
-function checkSignature(request: HookRequest, configuredKey: string): void {
+/**
+ * How old a SendGrid signature may be: SendGrid retries a call it could not deliver for 24
+ * hours, and does not say that it signs a retry anew.
+ */
+export const SENDGRID_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** Checks the signature of a call; answers it and its timestamp (unix seconds). */
+function checkSignature(
+  request: HookRequest,
+  configuredKey: string,
+  now: Date,
+): { signature: string; timestamp: number } {
   const signature = header(request, SENDGRID_SIGNATURE_HEADER);
   const timestamp = header(request, SENDGRID_TIMESTAMP_HEADER);
   if (signature === undefined || timestamp === undefined) {
@@ -139,15 +150,33 @@ function checkSignature(request: HookRequest, configuredKey: string): void {
       'the signature does not match the body and the configured public key',
     );
   }
+  const signedAt = Number(timestamp);
+  const age = now.getTime() - signedAt * 1000;
+  if (!/^\d{1,12}$/.test(timestamp) || age > SENDGRID_MAX_AGE_MS || age < -MAX_CLOCK_AHEAD_MS) {
+    throw badSignature(
+      'sendgrid',
+      'the signature timestamp is more than 24 hours old, or ahead of the server clock (a ' +
+        'replay, or a clock to fix)',
+    );
+  }
+  return { signature, timestamp: signedAt };
 }
+
+/** How far ahead of the server's clock a signature may be (the provider's clock drifting). */
+const MAX_CLOCK_AHEAD_MS = 15 * 60 * 1000;
 
 /**
  * Events of one SendGrid Event Webhook call; the signature is checked first.
  * @example sendgridEvents(request, 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…')
  */
-export function sendgridEvents(request: HookRequest, configuredKey: string): HookResult {
-  checkSignature(request, configuredKey);
+export function sendgridEvents(request: HookRequest, configuredKey: string, now: Date): HookResult {
+  const { signature, timestamp } = checkSignature(request, configuredKey, now);
   const body = parseJson('sendgrid', request.rawBody);
   if (!Array.isArray(body)) throw invalid('sendgrid', 'the body is not a JSON array of events');
-  return collect(body.map((item, index) => delivery(item, index, request)));
+  // `?tenant=` is not signed: the signature is good for one call, lest a captured call be
+  // sent again to another tenant.
+  return {
+    ...collect(body.map((item, index) => delivery(item, index, request))),
+    signature: { key: `sendgrid:${signature}`, untilMs: timestamp * 1000 + SENDGRID_MAX_AGE_MS },
+  };
 }

@@ -25,6 +25,7 @@ import { CommitQueue } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import { ExportJobs } from '../export-jobs.js';
+import { RecordedCalls } from '../hooks/recorded-calls.js';
 import { Metrics } from '../metrics.js';
 import type { PdfFont } from '../pdf-fonts.js';
 import { RetentionJob, type RetentionOptions } from '../retention.js';
@@ -424,6 +425,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     queue,
     checkpoints,
     hooks: options.hooks ?? {},
+    hookCalls: new RecordedCalls(),
     pdfFonts: options.pdfFonts ?? [],
     rawBody: (req) => rawBodies.get(req),
     tokens,

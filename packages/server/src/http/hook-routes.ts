@@ -76,21 +76,33 @@ export const HOOK_ROUTES: readonly RouteSpec[] = [
           (e): e is [string, string] => e[1] !== undefined,
         ),
       );
-      const { events, ignored } = hookEvents(
+      const url = base + req.url;
+      const now = new Date();
+      const { events, ignored, signature } = hookEvents(
         provider,
         {
-          url: base + req.url,
+          url,
           query,
           headers: req.headers,
           rawBody,
           contentType: req.headers['content-type'] ?? '',
         },
         ctx.hooks,
+        now,
       );
-      // Providers batch many reports; each id is the provider's, so a retry of a part stored
-      // before a failure is harmless.
-      for (let i = 0; i < events.length; i += LIMITS.batch) {
-        await recordEvents(ctx, { events: events.slice(i, i + LIMITS.batch) }, null);
+      const release =
+        signature === undefined
+          ? () => {}
+          : ctx.hookCalls.claim(provider, signature, url, rawBody, now.getTime());
+      try {
+        // Providers batch many reports; each id is the provider's, so a retry of a part stored
+        // before a failure is harmless.
+        for (let i = 0; i < events.length; i += LIMITS.batch) {
+          await recordEvents(ctx, { events: events.slice(i, i + LIMITS.batch) }, null);
+        }
+      } catch (error) {
+        release();
+        throw error;
       }
       return { recorded: events.length, ignored };
     },

@@ -26,6 +26,7 @@ import { csvChunks } from '../export-csv.js';
 import { eventsNdjson, selectedEvents } from '../export-events.js';
 import { type ExportJobs, type ExportSource, exportFilename } from '../export-jobs.js';
 import { pdfChunks } from '../export-pdf.js';
+import type { RecordedCalls } from '../hooks/recorded-calls.js';
 import { prepareEventsInSlices } from '../ingest.js';
 import type { PdfFont } from '../pdf-fonts.js';
 import { latestVerdict, VERDICT_ACTIONS } from '../scrub.js';
@@ -54,6 +55,8 @@ export interface RouteContext {
   readonly checkpoints: Checkpointer;
   /** Secrets and public URL of the provider webhooks. */
   readonly hooks: HookOptions;
+  /** The webhook calls recorded, by signature: a signature on another call is a replay. */
+  readonly hookCalls: RecordedCalls;
   /** The fallback fonts of PDF exports. */
   readonly pdfFonts: readonly PdfFont[];
   /** The request body's bytes as received, for routes that check a signature over them. */

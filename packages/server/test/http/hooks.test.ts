@@ -2,7 +2,7 @@
  * `POST /v1/hooks/{provider}` over the real app and store: signed provider webhooks become
  * delivery events that the messages view shows; a bad signature records nothing.
  */
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, testApp } from '../helpers.js';
 
@@ -51,7 +51,8 @@ afterAll(async () => {
 
 function mailgunBody(event: string, recipient: string, id: string, signingKey = MAILGUN_KEY) {
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const token = 'a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0';
+  // Mailgun gives every call a token of its own.
+  const token = randomBytes(25).toString('hex');
   return {
     signature: {
       timestamp,
@@ -122,6 +123,69 @@ describe('POST /v1/hooks/{provider}', () => {
       recorded: 0,
       ignored: 1,
     });
+  });
+
+  it('refuses a Mailgun signature on another call (its events are not signed), not a retry', async () => {
+    const headers = { 'content-type': 'application/json' };
+    const genuine = mailgunBody('delivered', 'carl@example.com', 'Replay-1');
+    genuine['event-data']['user-variables'] = {
+      hindsight_message_id: 'M',
+      hindsight_tenant: 'replays',
+    };
+    const body = JSON.stringify(genuine);
+    expect((await post(t, '/v1/hooks/mailgun', body, headers)).statusCode).toBe(200);
+    // The same call again (a retry whose answer was lost) is fine.
+    expect((await post(t, '/v1/hooks/mailgun', body, headers)).statusCode).toBe(200);
+    const forged = mailgunBody('failed', 'ceo@acme.test', 'Forged-1');
+    forged.signature = genuine.signature;
+    forged['event-data']['user-variables'] = {
+      hindsight_message_id: 'M',
+      hindsight_tenant: 'victim',
+    };
+    const res = await post(t, '/v1/hooks/mailgun', JSON.stringify(forged), headers);
+    expect(res.statusCode, res.body).toBe(401);
+    expect(res.json().error).toMatchObject({
+      code: 'invalid_signature',
+      message: expect.stringContaining('this signature was used already, on another call'),
+    });
+    expect((await t.get('/v1/tenants/victim/events')).json().events).toEqual([]);
+  });
+
+  it('refuses a SendGrid signature on another call (?tenant= is not signed), and a too old one', async () => {
+    const body = JSON.stringify([
+      {
+        email: 'dora@example.com',
+        timestamp: Math.floor(Date.now() / 1000),
+        event: 'delivered',
+        sg_event_id: 'replay-sg-1',
+        sg_message_id: 'replay.filter0001',
+        hindsight_message_id: 'MSG-8',
+      },
+    ]);
+    const signedAt = (seconds: number) => {
+      const timestamp = String(seconds);
+      return {
+        'content-type': 'application/json',
+        'x-twilio-email-event-webhook-signature': sign(
+          'sha256',
+          Buffer.from(timestamp + body),
+          sendgridKeys.privateKey,
+        ).toString('base64'),
+        'x-twilio-email-event-webhook-timestamp': timestamp,
+      };
+    };
+    const headers = signedAt(Math.floor(Date.now() / 1000));
+    expect((await post(t, '/v1/hooks/sendgrid?tenant=replays', body, headers)).statusCode).toBe(
+      200,
+    );
+    const replayed = await post(t, '/v1/hooks/sendgrid?tenant=victim', body, headers);
+    expect(replayed.statusCode, replayed.body).toBe(401);
+    expect(replayed.json().error.code).toBe('invalid_signature');
+    expect((await t.get('/v1/tenants/victim/events')).json().events).toEqual([]);
+    const old = signedAt(Math.floor(Date.now() / 1000) - 25 * 3600);
+    const stale = await post(t, '/v1/hooks/sendgrid?tenant=replays', body, old);
+    expect(stale.statusCode).toBe(401);
+    expect(stale.json().error.message).toContain('more than 24 hours old');
   });
 
   it('records a signed SendGrid batch', async () => {
