@@ -340,7 +340,7 @@ export class Checkpointer {
           return;
         }
       } catch (error) {
-        this.#anchorFailed('url', error);
+        this.#anchorFailed('url', withoutSecrets(error, url));
         return;
       }
       this.#unsent.shift();
@@ -349,6 +349,7 @@ export class Checkpointer {
   }
 
   #anchorFailed(anchor: 'file' | 'url', error: unknown): void {
+    // (The error of a URL anchor never holds its URL whole: see `withoutSecrets`.)
     if (this.#failing.has(anchor)) return;
     this.#failing.add(anchor);
     const backlog = anchor === 'file' ? this.#unwritten.length : this.#unsent.length;
@@ -364,4 +365,23 @@ export class Checkpointer {
     this.#signedCount++;
     this.#signed.set(signed.tenant, Math.max(signed.size, this.#signed.get(signed.tenant) ?? 0));
   }
+}
+
+/**
+ * The error of a POST to the anchor URL, told without the URL's user name, password or query
+ * (where a token may sit): `fetch` names the whole URL in some of its errors, and the error is
+ * logged.
+ */
+function withoutSecrets(error: unknown, url: string): Error {
+  let shown = url;
+  try {
+    const parsed = new URL(url);
+    shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    shown = '(the anchor URL)';
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  const reason = typeof cause?.code === 'string' ? ` (${cause.code})` : '';
+  return new Error(`POST to ${shown} failed: ${message.split(url).join(shown)}${reason}`);
 }

@@ -144,7 +144,14 @@ async function serve(args: string[]): Promise<void> {
   const anchorFile = values['anchor-file'] ?? process.env['HINDSIGHT_ANCHOR_FILE'];
   const anchorUrl = values['anchor-url'] ?? process.env['HINDSIGHT_ANCHOR_URL'];
   if (anchorUrl !== undefined && !/^https?:\/\//.test(anchorUrl)) {
-    throw new UsageError(`Invalid --anchor-url "${anchorUrl}": give an http(s) URL.`);
+    throw new UsageError('Invalid --anchor-url: give an http(s) URL.');
+  }
+  if (anchorUrl !== undefined && /^https?:\/\/[^/?#]*@/.test(anchorUrl)) {
+    // fetch cannot send them, and every POST would fail.
+    throw new UsageError(
+      'Invalid --anchor-url: a URL with a user name or password cannot be used; put a token ' +
+        'in its path or query string instead.',
+    );
   }
   const publicUrl = values['public-url'] ?? process.env['HINDSIGHT_PUBLIC_URL'];
   if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {

@@ -181,6 +181,11 @@ describe('hindsight serve', () => {
       expect(long.code).toBe(2);
       expect(long.stderr).toContain(`Invalid ${flag} "30d": at most 24d.`);
     }
+    // fetch cannot send a user name and password: every checkpoint would fail, logging them.
+    const anchor = await cli('serve', '--data', tmp.dir, '--anchor-url', 'https://u:pw9@a.test/h');
+    expect(anchor.code).toBe(2);
+    expect(anchor.stderr).toContain('a URL with a user name or password cannot be used');
+    expect(anchor.stderr).not.toContain('pw9');
     tmp.remove();
   });
 

@@ -114,6 +114,29 @@ describe('checkpoints', () => {
 });
 
 describe('anchors', () => {
+  it('never logs the anchor URL whole: its user name, password and query are left out', async () => {
+    const changes: AnchorChange[] = [];
+    const t = await testApp({
+      signer: note.signerFromSeed('anchor.example', Buffer.alloc(32, 7)),
+      origin: 'anchor.example',
+      intervalMs: 20,
+      // fetch refuses it, naming the URL in its error.
+      anchors: { url: 'http://user:pa55word@127.0.0.1:9/checkpoints?token=S3CRET' },
+      onAnchorChange: (change) => changes.push(change),
+    });
+    try {
+      await t.post({ events: [event({ tenant: 'secret-anchor' })] });
+      for (let i = 0; i < 250 && changes.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const message = String((changes[0]?.error as Error | undefined)?.message);
+      expect(message).toContain('POST to http://127.0.0.1:9/checkpoints failed');
+      expect(message).not.toMatch(/pa55word|S3CRET/);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('appends every new checkpoint to a file and POSTs it to a webhook', async () => {
     const received: Array<{ tenant: string; size: number; note: string }> = [];
     const hook = createServer((req, res) => {
