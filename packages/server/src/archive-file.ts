@@ -24,7 +24,11 @@ export async function writeArchiveFile(
 ): Promise<boolean> {
   const partial = `${file}.partial`;
   try {
-    await pipeline(Readable.from(chunks), createGzip(), createWriteStream(partial));
+    await pipeline(
+      Readable.from(chunks),
+      createGzip(),
+      createWriteStream(partial, { mode: 0o600 }),
+    );
     if (!keep()) {
       await rm(partial);
       return false;

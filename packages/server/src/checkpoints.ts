@@ -89,7 +89,7 @@ export function loadOrCreateSigner(
   if (existsSync(file))
     return { signer: note.parseSignerKey(readFileSync(file, 'utf8')), created: false };
   const signer = note.signerFromSeed(name, randomBytes(32));
-  mkdirSync(dirname(file), { recursive: true });
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${signer.privateKeyText}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return { signer, created: true };

@@ -320,7 +320,8 @@ async function writeArchive(
   nowMs: number,
 ): Promise<string | null> {
   const tenantDir = join(dir, tenant);
-  mkdirSync(tenantDir, { recursive: true });
+  // Archives hold the pruned events: readable by the server's user alone.
+  mkdirSync(tenantDir, { recursive: true, mode: 0o700 });
   const stamp = new Date(nowMs).toISOString().replaceAll(':', '-');
   const file = join(tenantDir, `${stamp}-${randomBytes(3).toString('hex')}${ARCHIVE_SUFFIX}`);
   const seqs: number[] = [];

@@ -3,7 +3,7 @@
  * `legal-hold place|lift` and `prune`, as an operator runs them on a data directory.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpointer } from '../src/checkpoints.js';
 import { nextPolicy } from '../src/cli-retention.js';
 import { prepareEvents } from '../src/ingest.js';
-import { openStore } from '../src/store/index.js';
+import { openStore, sqlitePath } from '../src/store/index.js';
 import { tempDir, testEnricher } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -70,6 +70,21 @@ describe('hindsight retention, legal-hold and prune', () => {
     const [file] = readdirSync(join(archive, 'acme'));
     const lines = gunzipSync(readFileSync(join(archive, 'acme', file as string))).toString();
     expect(lines.split('\n').filter((l) => l.includes('"type":"event"'))).toHaveLength(4);
+    // Archives and the store hold events: readable by the server's user alone, whatever the
+    // umask.
+    const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+    expect(
+      [archive, join(archive, 'acme'), join(archive, 'acme', file as string)].map(mode),
+    ).toEqual(['700', '700', '600']);
+    // (SQLite gives its -wal and -shm files, while they exist, the mode of the database.)
+    expect(mode(sqlitePath(tmp.dir))).toBe('600');
+    const fresh = join(tmp.dir, 'new-data', 'store');
+    await (await openStore({ data: fresh })).close();
+    expect([join(tmp.dir, 'new-data'), fresh, sqlitePath(fresh)].map(mode)).toEqual([
+      '700',
+      '700',
+      '600',
+    ]);
 
     // What was done is in the tenant's audit log.
     const store = await openStore({ data: tmp.dir });

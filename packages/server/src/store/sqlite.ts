@@ -3,7 +3,7 @@
  * the calling thread; appends go to a writer thread (`sqlite-writer.ts`). The schema and the
  * layout of rows are in `sqlite-schema.ts`.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -97,8 +97,12 @@ type EventRow = { seq: number; hash: Buffer; body: string; salts?: string | null
  */
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const { default: DatabaseCtor } = await import('better-sqlite3');
-  mkdirSync(dirname(options.path), { recursive: true });
+  // The store holds every tenant's events: readable by the server's user alone. (SQLite gives its
+  // -wal and -shm files the database file's mode.)
+  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  const created = !existsSync(options.path);
   const db = new DatabaseCtor(options.path);
+  if (created) chmodSync(options.path, 0o600);
   try {
     migrateSqlite(db);
     // Reads (pages, exports) go through a memory map of the file: a page is read where the
