@@ -32,6 +32,12 @@ export interface CheckpointOptions {
    * take) and when it takes them again: once per change, not once per round.
    */
   readonly onAnchorChange?: (change: AnchorChange) => void;
+  /**
+   * Sign, once the server runs, every log that grew past its newest checkpoint while no server
+   * signed it (the demo, loaded straight into the store; a server stopped mid-round), as
+   * `hindsight serve` does. Off for an app in a test or embedded in another server.
+   */
+  readonly catchUp?: boolean;
 }
 
 /** An anchor that started failing (`ok: false`, with its error) or recovered (`ok: true`). */
@@ -220,6 +226,18 @@ export class Checkpointer {
       anchorFileBacklog: this.#unwritten.length,
       anchorUrlBacklog: this.#unsent.length,
     };
+  }
+
+  /**
+   * Marks the tenants whose log is larger than their newest checkpoint: signed in the next
+   * round.
+   */
+  async catchUp(): Promise<void> {
+    const behind: string[] = [];
+    for (const { name, size } of await this.#store.tenants()) {
+      if (size > ((await this.#store.latestCheckpoint(name))?.size ?? 0)) behind.push(name);
+    }
+    this.touch(behind);
   }
 
   /** Marks tenants whose logs grew; their checkpoints are signed in the next round. */

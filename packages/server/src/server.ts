@@ -136,6 +136,7 @@ export async function startServer(
       checkpoints: {
         signer,
         origin,
+        catchUp: true,
         anchors: {
           ...(options.anchorFile === undefined ? {} : { file: options.anchorFile }),
           ...(options.anchorUrl === undefined ? {} : { url: options.anchorUrl }),

@@ -414,6 +414,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
       }
     },
   });
+  if (signing.catchUp) {
+    checkpoints.catchUp().catch((error: unknown) => {
+      app.log.warn({ err: error }, 'Could not find the logs that grew past their checkpoints.');
+    });
+  }
   // Every server with the same signing key accepts the viewer tokens of the others.
   const tokens = ViewerTokens.fromSecret(signing.signer.privateKeyText);
   // The bytes of each request's body, for the webhooks whose signatures cover them.

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ExportVerifier, merkle, note } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnchorChange } from '../../src/checkpoints.js';
+import { startServer } from '../../src/server.js';
 import { event, type TestApp, tempDir, testApp } from '../helpers.js';
 
 const bytes = (hex: string) => new Uint8Array(Buffer.from(hex, 'hex'));
@@ -110,6 +111,34 @@ describe('checkpoints', () => {
     expect(anonymous.statusCode).toBe(401);
     const other = await t.key(['events:read'], 'elsewhere');
     expect((await t.get('/v1/tenants/cp/checkpoint', other)).statusCode).toBe(403);
+  });
+});
+
+describe('a server starting on logs that grew while none signed them', () => {
+  it('signs them: the demo, loaded straight into the store, is checkpointed untouched', async () => {
+    const tmp = tempDir();
+    const server = await startServer(
+      {
+        port: 0,
+        host: '127.0.0.1',
+        demo: true,
+        data: tmp.dir,
+        logLevel: 'silent',
+        consoleDir: null,
+      },
+      () => {},
+    );
+    try {
+      const size = await server.store.logSize('acme');
+      expect(size).toBeGreaterThan(500);
+      for (let i = 0; i < 250 && (await server.store.latestCheckpoint('acme')) === null; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await server.store.latestCheckpoint('acme'))?.size).toBe(size);
+    } finally {
+      await server.close();
+      tmp.remove();
+    }
   });
 });
 
