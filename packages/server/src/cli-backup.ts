@@ -22,7 +22,7 @@ import {
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { storeLocation, storeOptions, UsageError } from './cli-usage.js';
-import { sqliteFile } from './store/index.js';
+import { defaultSigningKeyFile, sqliteFile } from './store/index.js';
 
 /** What a backup holds, as `hindsight backup` reports it. */
 export interface BackupSummary {
@@ -111,7 +111,7 @@ export async function backupCommand(args: string[]): Promise<void> {
   const key =
     values['signing-key'] ??
     process.env['HINDSIGHT_SIGNING_KEY'] ??
-    join(resolve(location.data ?? 'hindsight-data'), 'signing.key');
+    defaultSigningKeyFile(location);
   const summary = await backupSqlite(source, key, resolve(target));
   const megabytes = (summary.bytes / 1024 / 1024).toFixed(1);
   const lines = [

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { note } from '@hindsight/core';
 import type { FastifyInstance } from 'fastify';
 import { createFirstApiKey } from './auth.js';
@@ -18,7 +18,7 @@ import { listenForMetrics } from './metrics.js';
 import type { PdfFont } from './pdf-fonts.js';
 import type { RetentionOptions } from './retention.js';
 import type { ScrubOptions } from './scrub.js';
-import { openStore, type StoreLocation } from './store/index.js';
+import { defaultSigningKeyFile, openStore, type StoreLocation } from './store/index.js';
 import type { Store } from './store/types.js';
 
 /** Options of `hindsight serve`. */
@@ -82,19 +82,16 @@ export async function startServer(
   print: (line: string) => void,
 ): Promise<RunningServer> {
   const origin = options.origin ?? DEFAULT_ORIGIN;
-  let signer: note.NoteSigner;
-  if (options.signingKey !== undefined) {
-    if (!existsSync(options.signingKey)) {
-      throw new Error(`No signing key file at ${options.signingKey}.`);
-    }
-    signer = loadOrCreateSigner(options.signingKey, origin).signer;
-  } else {
-    const file = join(resolve(options.data ?? 'hindsight-data'), 'signing.key');
-    const loaded = loadOrCreateSigner(file, origin);
-    signer = loaded.signer;
-    if (loaded.created) {
-      print(`Created the checkpoint signing key ${file} (keep it secret, and back it up).`);
-    }
+  // The key given (which must exist: a mistyped path would start a new key), else the one
+  // beside the database, made on the first start.
+  if (options.signingKey !== undefined && !existsSync(options.signingKey)) {
+    throw new Error(`No signing key file at ${options.signingKey}.`);
+  }
+  const file = resolve(options.signingKey ?? defaultSigningKeyFile(options));
+  const loaded = loadOrCreateSigner(file, origin);
+  const signer = loaded.signer;
+  if (loaded.created) {
+    print(`Created the checkpoint signing key ${file} (keep it secret, and back it up).`);
   }
   if (options.hooks) checkHookSecrets(options.hooks);
   const store = await openStore(options);

@@ -440,6 +440,7 @@ describe('checkpoint signing key', () => {
     const missing = await fail(['--signing-key', join(tmp.dir, 'nope.key')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/No signing key file/);
+    expect(existsSync(join(tmp.dir, 'nope.key'))).toBe(false);
     const origin = await fail(['--origin', 'has space']);
     expect(origin.code).toBe(2);
     expect(origin.stderr).toMatch(/Invalid origin/);
@@ -800,16 +801,16 @@ describe('hindsight backup', () => {
     });
     expect(((await found.json()) as { events: unknown[] }).events.length).toBeGreaterThan(0);
     await stop(restored);
-    // A sqlite: URL names the same store.
+    // A sqlite: URL names the same store, and its signing key beside it (not in the working
+    // directory's ./hindsight-data).
     const again = await cli(
       'backup',
       join(copies.dir, 'again'),
       '--database-url',
       `sqlite:${join(target, 'hindsight.db')}`,
-      '--signing-key',
-      join(target, 'signing.key'),
     );
     expect(again.stdout).toContain(`${events.toLocaleString('en-US')} events of 1 tenant`);
+    expect(again.stdout).toMatch(/signing\.key {3}the checkpoint signing key/);
     const verified = await cli('verify', file, '--public-key', publicKey);
     expect(verified.stdout).toMatch(new RegExp(`^OK: tenant acme, ${events} events`));
     expect(verified.code).toBe(0);

@@ -1,7 +1,7 @@
 /**
  * The store factory: the only place that knows which backends exist.
  */
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Store } from './types.js';
 
 /** Where events are kept: an embedded data directory, or a database URL. */
@@ -36,6 +36,19 @@ export function sqliteFile(location: StoreLocation): string | null {
     );
   }
   return new URL(databaseUrl).pathname;
+}
+
+/**
+ * Where the checkpoint signing key is kept when none is given: beside the SQLite database (in
+ * the data directory, or the directory of a `sqlite:` URL's file), else — PostgreSQL — in
+ * `./hindsight-data` (give every server of one database the same `--signing-key` instead).
+ * @example defaultSigningKeyFile({ databaseUrl: 'sqlite:/var/lib/h/h.db' }) // '/var/lib/h/signing.key'
+ */
+export function defaultSigningKeyFile(location: StoreLocation): string {
+  const file = location.data === undefined ? sqliteFile(location) : null;
+  return file === null
+    ? join(resolve(location.data ?? 'hindsight-data'), 'signing.key')
+    : join(dirname(file), 'signing.key');
 }
 
 /**
