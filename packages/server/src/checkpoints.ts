@@ -196,6 +196,8 @@ export class Checkpointer {
   #round: Promise<void> = Promise.resolve();
   /** Checkpoints this server signed and stored. */
   #signedCount = 0;
+  /** The sending to the anchors under way (see `#anchor`). */
+  #anchoring: Promise<void> = Promise.resolve();
   /** The anchors whose last attempt failed. */
   readonly #failing = new Set<'file' | 'url'>();
   readonly #onAnchorChange: ((change: AnchorChange) => void) | undefined;
@@ -271,7 +273,9 @@ export class Checkpointer {
     const signed = await this.#sign(tenant, size);
     await this.#store.saveCheckpoints([signed]);
     this.#remember(signed);
-    await this.#anchor([signed]);
+    // Stored, so answered now: a slow or hung anchor must not hold the reader up (it has its
+    // own timeout, and retries come with later rounds).
+    void this.#anchor([signed]);
     return { size, note: signed.note };
   }
 
@@ -317,8 +321,17 @@ export class Checkpointer {
     return { tenant, size, note: note.signNote(text, this.#signer) };
   }
 
-  /** Sends new checkpoints to the anchors; a webhook that fails gets them in a later round. */
-  async #anchor(signed: readonly SignedCheckpoint[]): Promise<void> {
+  /**
+   * Sends new checkpoints to the anchors, one sending at a time (two at once would both send the
+   * backlog's first checkpoint); a webhook that fails gets them in a later round.
+   */
+  #anchor(signed: readonly SignedCheckpoint[]): Promise<void> {
+    const sent = this.#anchoring.then(() => this.#anchorNow(signed));
+    this.#anchoring = sent.catch(() => {});
+    return this.#anchoring;
+  }
+
+  async #anchorNow(signed: readonly SignedCheckpoint[]): Promise<void> {
     const entries: AnchoredCheckpoint[] = signed.map(({ tenant, size, note }) => ({
       tenant,
       size,

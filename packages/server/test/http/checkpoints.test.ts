@@ -143,6 +143,37 @@ describe('a server starting on logs that grew while none signed them', () => {
 });
 
 describe('anchors', () => {
+  it('answers a checkpoint while the anchor URL has not answered (a hung anchor holds no reader)', async () => {
+    // The hook takes each POST and never answers: the server's POST waits for its 5 s timeout.
+    let posts = 0;
+    const hook = createServer((req) => {
+      posts++;
+      req.resume();
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const port = (hook.address() as AddressInfo).port;
+    const t = await testApp({
+      signer: note.signerFromSeed('anchor.example', Buffer.alloc(32, 8)),
+      origin: 'anchor.example',
+      intervalMs: 60_000,
+      anchors: { url: `http://127.0.0.1:${port}/checkpoints` },
+    });
+    try {
+      await t.post({ events: [event({ tenant: 'hung-anchor' })] });
+      const asked = Date.now();
+      const res = await t.get('/v1/tenants/hung-anchor/checkpoint');
+      expect(res.statusCode, res.body).toBe(200);
+      // Long before the anchor's POST gave up (5 s): the answer did not wait for it.
+      expect(Date.now() - asked).toBeLessThan(3000);
+      for (let i = 0; i < 200 && posts === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(posts).toBe(1);
+    } finally {
+      hook.closeAllConnections();
+      hook.close();
+      await t.close();
+    }
+  });
+
   it('never logs the anchor URL whole: its user name, password and query are left out', async () => {
     const changes: AnchorChange[] = [];
     const t = await testApp({
