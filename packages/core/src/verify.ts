@@ -610,7 +610,7 @@ export class ExportVerifier {
     } catch (error) {
       this.#problem(
         'bad_signature',
-        `A ${label} checkpoint does not verify with the ${this.#verifiers.length === 1 ? 'key' : 'keys'}: ${(error as Error).message}`,
+        `${/^[aeiou]/.test(label) ? 'An' : 'A'} ${label} checkpoint does not verify with the ${this.#verifiers.length === 1 ? 'key' : 'keys'}: ${(error as Error).message}`,
       );
       return null;
     }

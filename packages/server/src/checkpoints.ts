@@ -196,6 +196,8 @@ export class Checkpointer {
   #round: Promise<void> = Promise.resolve();
   /** Checkpoints this server signed and stored. */
   #signedCount = 0;
+  /** The search for logs behind their checkpoints, when the server started (`catchUp`). */
+  #catchingUp: Promise<void> = Promise.resolve();
   /** The sending to the anchors under way (see `#anchor`). */
   #anchoring: Promise<void> = Promise.resolve();
   /** The anchors whose last attempt failed. */
@@ -234,12 +236,15 @@ export class Checkpointer {
    * Marks the tenants whose log is larger than their newest checkpoint: signed in the next
    * round.
    */
-  async catchUp(): Promise<void> {
-    const behind: string[] = [];
-    for (const { name, size } of await this.#store.tenants()) {
-      if (size > ((await this.#store.latestCheckpoint(name))?.size ?? 0)) behind.push(name);
-    }
-    this.touch(behind);
+  catchUp(): Promise<void> {
+    this.#catchingUp = (async () => {
+      const behind: string[] = [];
+      for (const { name, size } of await this.#store.tenants()) {
+        if (size > ((await this.#store.latestCheckpoint(name))?.size ?? 0)) behind.push(name);
+      }
+      this.touch(behind);
+    })();
+    return this.#catchingUp;
   }
 
   /** Marks tenants whose logs grew; their checkpoints are signed in the next round. */
@@ -281,6 +286,8 @@ export class Checkpointer {
 
   /** Signs what is pending now; used when the server stops. */
   async flush(): Promise<void> {
+    // A server stopped right after it started still signs what it found behind.
+    await this.#catchingUp.catch(() => {});
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#round = this.#round.then(() => this.#signPending()).catch(() => {});

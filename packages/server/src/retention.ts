@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   type EventInput,
@@ -302,7 +302,13 @@ function prunedEntry(
       .map(([c, n]) => `${c}: ${n}`)
       .join(', ')})`,
     targets: [{ type: 'audit_log', id: 'all' }],
-    metadata: { removed: total, byCategory, before, ...(archive ? { archive } : {}) },
+    // The archive's file name: its directory is the server's business, not the tenant's.
+    metadata: {
+      removed: total,
+      byCategory,
+      before,
+      ...(archive ? { archive: basename(archive) } : {}),
+    },
   };
 }
 
