@@ -4,7 +4,8 @@
  * (which needs nothing but `@hindsight/core`: no database, no server), `backup`, and the
  * retention commands (`prune`, `legal-hold`, `retention`).
  */
-import { delimiter } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasControlCharacters, parseIpRange, TENANT_PATTERN } from '@hindsight/core';
 import { createApiKey, isScope, SCOPES, type Scope } from './auth.js';
@@ -72,6 +73,8 @@ function portOf(text: string): number {
 
 /** Words `--trust-proxy` takes for ranges of addresses, as `proxy-addr` names them. */
 const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+/** The levels of the server's log (pino's), for `HINDSIGHT_LOG_LEVEL`. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
  * `--trust-proxy`: a number of proxy hops, or the proxies' addresses, CIDRs and
@@ -153,6 +156,23 @@ async function serve(args: string[]): Promise<void> {
         'in its path or query string instead.',
     );
   }
+  const logLevel = process.env['HINDSIGHT_LOG_LEVEL'] ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new UsageError(
+      `Invalid HINDSIGHT_LOG_LEVEL "${logLevel}": give one of ${LOG_LEVELS.join(', ')}.`,
+    );
+  }
+  if (anchorFile !== undefined) {
+    // Found now, not at the first checkpoint, minutes later, as a warning.
+    const dir = dirname(resolve(anchorFile));
+    try {
+      accessSync(dir, constants.W_OK);
+    } catch {
+      throw new UsageError(
+        `Invalid --anchor-file "${anchorFile}": its directory ${dir} does not exist or cannot be written.`,
+      );
+    }
+  }
   const publicUrl = values['public-url'] ?? process.env['HINDSIGHT_PUBLIC_URL'];
   if (publicUrl !== undefined && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
     throw new UsageError(
@@ -220,7 +240,7 @@ async function serve(args: string[]): Promise<void> {
       port: portOf(values.port ?? process.env['HINDSIGHT_PORT'] ?? '3100'),
       host: values.host ?? process.env['HINDSIGHT_HOST'] ?? '127.0.0.1',
       demo: values.demo,
-      logLevel: process.env['HINDSIGHT_LOG_LEVEL'] ?? 'info',
+      logLevel,
       ...(origin === undefined ? {} : { origin }),
       ...(signingKey === undefined ? {} : { signingKey }),
       ...(anchorFile === undefined ? {} : { anchorFile }),

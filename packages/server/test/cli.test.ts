@@ -186,6 +186,18 @@ describe('hindsight serve', () => {
     expect(anchor.code).toBe(2);
     expect(anchor.stderr).toContain('a URL with a user name or password cannot be used');
     expect(anchor.stderr).not.toContain('pw9');
+    // An anchor file nowhere to write is found at start, not at the first checkpoint.
+    const nowhere = await cli('serve', '--data', tmp.dir, '--anchor-file', '/no-such-dir/a.jsonl');
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('Invalid --anchor-file "/no-such-dir/a.jsonl"');
+    const level = await run(process.execPath, [CLI, 'serve', '--data', tmp.dir], {
+      env: { ...process.env, HINDSIGHT_LOG_LEVEL: 'verbose' },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain('Invalid HINDSIGHT_LOG_LEVEL "verbose"');
     tmp.remove();
   });
 
