@@ -170,6 +170,13 @@ export async function pruneCommand(args: string[]): Promise<void> {
       out(`${r.tenant}: under legal hold since ${r.heldSince}; nothing removed.`);
       continue;
     }
+    if (r.unsigned) {
+      out(
+        `${r.tenant}: no checkpoint signs its log yet, so nothing is removed (a running ` +
+          '`hindsight serve` signs it).',
+      );
+      continue;
+    }
     const parts = Object.entries(r.byCategory).map(([c, n]) => `${c} ${n}`);
     out(
       `${r.tenant}: ${dryRun ? 'would remove' : 'removed'} ${r.removed} expired events ` +

@@ -65,6 +65,11 @@ export interface TenantPruning {
   readonly archive?: string;
   /** Set when the tenant is under legal hold: nothing of it was removed. */
   readonly heldSince?: string;
+  /**
+   * Set when a retention policy applies but no checkpoint signs the log yet: nothing is removed
+   * before one does (a running server signs it).
+   */
+  readonly unsigned?: true;
 }
 
 /** Options of one {@link runRetention}. */
@@ -177,6 +182,7 @@ export async function runRetention(
     const latest = await store.latestCheckpoint(tenant);
     if (rules.length > 0 && latest)
       plans.set(tenant, { rules, maxSeq: latest.size, note: latest.note });
+    else if (rules.length > 0) out.push({ tenant, removed: 0, byCategory: {}, unsigned: true });
   }
   const removed = new Map<string, Record<string, number>>();
   const add = (tenant: string, category: string, n: number) => {

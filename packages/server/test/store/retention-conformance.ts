@@ -343,10 +343,10 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
       const tenant = ctx.freshTenant();
       await ingest([{ tenant, action: 'setting.updated', actor: { id: 'a' }, time: daysAgo(9) }]);
       await store.putTenantSettings(tenant, { retention: { days: 5 } });
-      // No checkpoint yet: nothing is removed.
+      // No checkpoint yet: nothing is removed, and the run says why.
       expect(
         await runRetention(store, { defaultDays: null }, { nowMs: NOW, tenants: [tenant] }),
-      ).toEqual([]);
+      ).toEqual([{ tenant, removed: 0, byCategory: {}, unsigned: true }]);
       await checkpointer().latest(tenant);
       expect(
         await runRetention(store, { defaultDays: null }, { nowMs: NOW, tenants: [tenant] }),
