@@ -195,13 +195,7 @@ const STATUSES = Object.keys(DELIVERY_ACTIONS);
 
 function checkMessage(input: MessageInput): void {
   const where = 'message()';
-  const given = fields<MessageInput>(
-    where,
-    'its argument',
-    input,
-    'an object { tenant, messageId, … }',
-  );
-  checkCommon(where, given);
+  const given = common<MessageInput>(where, input);
   text(where, 'subject', given.subject);
   optionalFields(where, 'sender', given.sender);
   const receivers = given.receivers;
@@ -218,13 +212,7 @@ function checkMessage(input: MessageInput): void {
 
 function checkMessageStatus(input: MessageStatusInput): void {
   const where = 'messageStatus()';
-  const given = fields<MessageStatusInput>(
-    where,
-    'its argument',
-    input,
-    'an object { tenant, messageId, … }',
-  );
-  checkCommon(where, given);
+  const given = common<MessageStatusInput>(where, input);
   checkReceiver(where, 'receiver', given.receiver);
   // A listed status only: `toString` is not one, though DELIVERY_ACTIONS has it as any object.
   oneOf(where, 'status', given.status, STATUSES);
@@ -233,15 +221,20 @@ function checkMessageStatus(input: MessageStatusInput): void {
   }
 }
 
-/** What `message()` and `messageStatus()` both take. */
-function checkCommon(
+/**
+ * The argument of `message()` or `messageStatus()` as an object, with what both take checked;
+ * the rest of its fields are still to be checked.
+ */
+function common<T extends Pick<MessageInput, 'tenant' | 'messageId' | 'type' | 'mode'>>(
   where: string,
-  given: Unchecked<Pick<MessageInput, 'tenant' | 'messageId' | 'type' | 'mode'>>,
-): void {
+  input: unknown,
+): Unchecked<T> {
+  const given = fields<T>(where, 'its argument', input, 'an object { tenant, messageId, … }');
   text(where, 'tenant', given.tenant);
   text(where, 'messageId', given.messageId);
   oneOf(where, 'type', given.type, TYPES);
   oneOf(where, 'mode', given.mode, MODES, true);
+  return given;
 }
 
 function checkReceiver(where: string, name: string, value: unknown): void {
