@@ -7,11 +7,12 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { note } from '@hindsight/core';
 import { HindsightError } from './errors.js';
+import { makeDirectory } from './file-errors.js';
 import type { Store } from './store/types.js';
 import { treeRoot } from './tree.js';
 
@@ -95,7 +96,7 @@ export function loadOrCreateSigner(
   if (existsSync(file))
     return { signer: note.parseSignerKey(readFileSync(file, 'utf8')), created: false };
   const signer = note.signerFromSeed(name, randomBytes(32));
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  makeDirectory(dirname(file), 0o700);
   writeFileSync(file, `${signer.privateKeyText}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
   return { signer, created: true };

@@ -10,18 +10,11 @@
  * and so none of the bytes an erasure freed. It is then checked (`PRAGMA quick_check`).
  * PostgreSQL is backed up with its own tools (docs/operations.md).
  */
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { storeLocation, storeOptions, UsageError } from './cli-usage.js';
+import { makeDirectory } from './file-errors.js';
 import { defaultSigningKeyFile, sqliteFile } from './store/index.js';
 
 /** What a backup holds, as `hindsight backup` reports it. */
@@ -48,7 +41,7 @@ export async function backupSqlite(
   if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
     throw new Error(`${target} already exists and is not an empty directory; give a new one.`);
   }
-  mkdirSync(target, { recursive: true, mode: 0o700 });
+  makeDirectory(target, 0o700);
   const database = join(target, 'hindsight.db');
   const { default: Database } = await import('better-sqlite3');
   const from = new Database(source, { readonly: true, fileMustExist: true });

@@ -1,5 +1,5 @@
 /** What the `hindsight` commands share. */
-import type { StoreLocation } from './store/index.js';
+import { type StoreLocation, sqliteFile } from './store/index.js';
 import type { Store } from './store/types.js';
 
 /** A mistake in how a `hindsight` command was called: its message, the usage, exit code 2. */
@@ -18,7 +18,23 @@ export function storeLocation(values: { data?: string; 'database-url'?: string }
   }
   const databaseUrl = values['database-url'] ?? process.env['HINDSIGHT_DATABASE_URL'];
   const data = values.data ?? process.env['HINDSIGHT_DATA'];
-  return { ...(databaseUrl ? { databaseUrl } : {}), ...(data ? { data } : {}) };
+  const location = { ...(databaseUrl ? { databaseUrl } : {}), ...(data ? { data } : {}) };
+  if (databaseUrl) {
+    // Checked before anything is made; the URL itself is not shown (it may hold a password).
+    const flag = values['database-url'] === undefined ? 'HINDSIGHT_DATABASE_URL' : '--database-url';
+    if (!URL.canParse(databaseUrl)) {
+      throw new UsageError(
+        `Invalid ${flag}: it is not a URL. Give postgres://USER:PASSWORD@HOST:5432/DATABASE ` +
+          '(with any special character of the password percent-encoded), or sqlite:/path/to/hindsight.db.',
+      );
+    }
+    try {
+      sqliteFile(location);
+    } catch (error) {
+      throw new UsageError(`Invalid ${flag}: ${(error as Error).message}`);
+    }
+  }
+  return location;
 }
 
 /**

@@ -71,6 +71,12 @@ function portOf(text: string): number {
   return port;
 }
 
+/** Whether two listen addresses overlap: the same, or one of them every address. */
+function sameHost(a: string, b: string): boolean {
+  const any = (host: string) => host === '0.0.0.0' || host === '::' || host === '';
+  return a === b || any(a) || any(b);
+}
+
 /** Words `--trust-proxy` takes for ranges of addresses, as `proxy-addr` names them. */
 const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
 /** The levels of the server's log (pino's), for `HINDSIGHT_LOG_LEVEL`. */
@@ -196,6 +202,18 @@ async function serve(args: string[]): Promise<void> {
           port: portOf(metricsPort),
           host: values['metrics-host'] ?? process.env['HINDSIGHT_METRICS_HOST'] ?? '127.0.0.1',
         };
+  const port = portOf(values.port ?? process.env['HINDSIGHT_PORT'] ?? '3100');
+  const host = values.host ?? process.env['HINDSIGHT_HOST'] ?? '127.0.0.1';
+  if (
+    metrics !== undefined &&
+    metrics.port === port &&
+    port !== 0 &&
+    sameHost(metrics.host, host)
+  ) {
+    throw new UsageError(
+      `Invalid --metrics-port ${port}: the API listens on that port; give the metrics another.`,
+    );
+  }
   const trustProxy = proxiesOf(values['trust-proxy'] ?? process.env['HINDSIGHT_TRUST_PROXY']);
   const scrubMs = parseInterval(
     '--scrub-interval',
@@ -237,8 +255,8 @@ async function serve(args: string[]): Promise<void> {
   server = await startServer(
     {
       ...storeLocation(values),
-      port: portOf(values.port ?? process.env['HINDSIGHT_PORT'] ?? '3100'),
-      host: values.host ?? process.env['HINDSIGHT_HOST'] ?? '127.0.0.1',
+      port,
+      host,
       demo: values.demo,
       logLevel,
       ...(origin === undefined ? {} : { origin }),

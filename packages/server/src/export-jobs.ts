@@ -5,10 +5,11 @@
  * {@link KEEP_MS} after they finish; a restart forgets them.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { makeDirectory } from './file-errors.js';
 
 /** How long a finished job and its file are kept. */
 export const KEEP_MS = 24 * 3_600_000;
@@ -83,7 +84,7 @@ export class ExportJobs {
   /** Starts writing an export in the background; resolves at once with the job. */
   start(tenant: string, format: string, contentType: string, source: ExportSource): ExportJobView {
     this.#forgetOld();
-    mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+    makeDirectory(this.#dir, 0o700);
     const id = randomBytes(12).toString('base64url');
     const path = join(this.#dir, `${id}.${format}`);
     const createdAt = new Date().toISOString();

@@ -6,7 +6,6 @@
  * run that removed events of a tenant records `retention.pruned` in that tenant's `audit` log.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
@@ -17,6 +16,7 @@ import {
   type TenantSettings,
 } from '@hindsight/core';
 import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
+import { makeDirectory } from './file-errors.js';
 import { newUlid } from './ids.js';
 import { appendPendingAudit } from './pending-audit.js';
 import { countOf } from './plural.js';
@@ -333,7 +333,7 @@ async function writeArchive(
 ): Promise<string | null> {
   const tenantDir = join(dir, tenant);
   // Archives hold the pruned events: readable by the server's user alone.
-  mkdirSync(tenantDir, { recursive: true, mode: 0o700 });
+  makeDirectory(tenantDir, 0o700);
   const stamp = new Date(nowMs).toISOString().replaceAll(':', '-');
   const file = join(tenantDir, `${stamp}-${randomBytes(3).toString('hex')}${ARCHIVE_SUFFIX}`);
   const seqs: number[] = [];

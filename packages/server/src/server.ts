@@ -87,15 +87,16 @@ export async function startServer(
   if (options.signingKey !== undefined && !existsSync(options.signingKey)) {
     throw new Error(`No signing key file at ${options.signingKey}.`);
   }
-  const file = resolve(options.signingKey ?? defaultSigningKeyFile(options));
-  const loaded = loadOrCreateSigner(file, origin);
-  const signer = loaded.signer;
-  if (loaded.created) {
-    print(`Created the checkpoint signing key ${file} (keep it secret, and back it up).`);
-  }
   if (options.hooks) checkHookSecrets(options.hooks);
   const store = await openStore(options);
   try {
+    // Made once the store opens: a database that cannot be reached leaves no new key behind.
+    const file = resolve(options.signingKey ?? defaultSigningKeyFile(options));
+    const loaded = loadOrCreateSigner(file, origin);
+    const signer = loaded.signer;
+    if (loaded.created) {
+      print(`Created the checkpoint signing key ${file} (keep it secret, and back it up).`);
+    }
     const rotated = await cosignNewest(store, signer, origin);
     if (rotated.cosigned.length > 0) {
       const some = rotated.cosigned.slice(0, 3).join(', ');
@@ -148,16 +149,19 @@ export async function startServer(
       ...(options.pdfFonts === undefined ? {} : { pdfFonts: options.pdfFonts }),
       logger: { level: options.logLevel ?? 'info' },
     });
-    await app.listen({ port: options.port, host: options.host });
+    await app
+      .listen({ port: options.port, host: options.host })
+      .catch((error: unknown) => Promise.reject(listenError('the API', options, error)));
     const url = urlOf(app.server, options.host);
     print(`Checkpoints are signed by ${note.verifierKeyText(signer)}`);
     print(`Hindsight is listening on ${url} (store: ${store.kind}).`);
     let metricsServer: Server | null = null;
     if (options.metrics) {
-      metricsServer = await listenForMetrics(metricsOf(app), options.metrics).catch(
+      const address = options.metrics;
+      metricsServer = await listenForMetrics(metricsOf(app), address).catch(
         async (error: unknown) => {
           await app.close();
-          throw error;
+          throw listenError('the metrics', address, error);
         },
       );
       print(`Metrics, without a key: ${urlOf(metricsServer, options.metrics.host)}/metrics`);
@@ -181,6 +185,25 @@ export async function startServer(
     throw error;
   }
 }
+
+/** Why the server could not listen on an address, in words, naming what it was to serve. */
+function listenError(
+  what: string,
+  address: { readonly host: string; readonly port: number },
+  error: unknown,
+): unknown {
+  const why = LISTEN_ERRORS[(error as NodeJS.ErrnoException).code ?? ''];
+  if (why === undefined) return error;
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return new Error(`Cannot serve ${what} on ${host}:${address.port}: ${why}.`);
+}
+
+/** The errors of listening on an address that an operator can act on. */
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the address is in use (by another program, or another Hindsight)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'no network interface of this machine has that address',
+};
 
 /** The `http://host:port` a server listens on. */
 function urlOf(server: Server, host: string): string {

@@ -107,8 +107,8 @@ describe('hindsight serve', () => {
       children.push(child);
       let output = '';
       const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-      // Its first line (the new signing key) comes before the store is opened and the demo
-      // tenant loaded: the signal arrives in the middle of the start.
+      // Its first line (the new signing key) comes once the store is opened, before the demo
+      // tenant is loaded: the signal arrives in the middle of the start.
       await new Promise<void>((resolve) =>
         child.stdout.once('data', (d: Buffer) => {
           output += d.toString();
@@ -159,7 +159,30 @@ describe('hindsight serve', () => {
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toContain('hindsight_http_requests_total');
     expect((await fetch(`${served.url}/metrics`)).status).toBe(401);
+    // Another server on the address: the message names what could not be served, and where.
+    const metricsPort = new URL(url as string).port;
+    const taken = await cli(
+      'serve',
+      '--data',
+      tmp.dir,
+      '--port',
+      '0',
+      '--metrics-port',
+      metricsPort,
+    );
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(
+      `Cannot serve the metrics on 127.0.0.1:${metricsPort}: the address is in use`,
+    );
+    const apiPort = new URL(served.url).port;
+    const apiTaken = await cli('serve', '--data', tmp.dir, '--port', apiPort);
+    expect(apiTaken.code).toBe(1);
+    expect(apiTaken.stderr).toContain(`Cannot serve the API on 127.0.0.1:${apiPort}: the address`);
     expect(await stop(served)).toBe(0);
+    // Found before anything starts, not as a clash of the server with itself.
+    const same = await cli('serve', '--data', tmp.dir, '--port', '3107', '--metrics-port', '3107');
+    expect(same.code).toBe(2);
+    expect(same.stderr).toContain('Invalid --metrics-port 3107: the API listens on that port');
     const refused = await cli('serve', '--data', tmp.dir, '--metrics-port', 'nine');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/Invalid port "nine"/);
@@ -198,6 +221,24 @@ describe('hindsight serve', () => {
     );
     expect(level.code).toBe(2);
     expect(level.stderr).toContain('Invalid HINDSIGHT_LOG_LEVEL "verbose"');
+    // A database URL that is none, or a database that cannot be reached: no signing key is
+    // made in ./hindsight-data, and the URL's password is not shown.
+    const inCwd = (...args: string[]) =>
+      run(process.execPath, [CLI, 'serve', ...args], { cwd: tmp.dir }).then(
+        () => ({ code: 0, stderr: '' }),
+        (error: { code: number; stderr: string }) => error,
+      );
+    const malformed = await inCwd('--database-url', 'postgres://u:pw9@[db');
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('Invalid --database-url: it is not a URL.');
+    const scheme = await inCwd('--database-url', 'mysql://u:pw9@db/h');
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('Invalid --database-url: Unsupported database URL scheme');
+    const unreachable = await inCwd('--database-url', 'postgres://u:pw9@127.0.0.1:1/h');
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('could not be opened');
+    for (const { stderr } of [malformed, scheme, unreachable]) expect(stderr).not.toContain('pw9');
+    expect(existsSync(join(tmp.dir, 'hindsight-data'))).toBe(false);
     tmp.remove();
   });
 

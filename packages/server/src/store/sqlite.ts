@@ -3,7 +3,7 @@
  * the calling thread; appends go to a writer thread (`sqlite-writer.ts`). The schema and the
  * layout of rows are in `sqlite-schema.ts`.
  */
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +21,7 @@ import {
 } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
+import { makeDirectory } from '../file-errors.js';
 import * as access from './access-rows.js';
 import {
   fromWireError,
@@ -99,7 +100,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Stor
   const { default: DatabaseCtor } = await import('better-sqlite3');
   // The store holds every tenant's events: readable by the server's user alone. (SQLite gives its
   // -wal and -shm files the database file's mode.)
-  mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  makeDirectory(dirname(options.path), 0o700);
   const created = !existsSync(options.path);
   const db = new DatabaseCtor(options.path);
   if (created) chmodSync(options.path, 0o600);
