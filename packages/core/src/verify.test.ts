@@ -158,6 +158,43 @@ describe('ExportVerifier', () => {
     expect(check(withForged, 'skip').problems.map((p) => p.kind)).toContain('bad_signature');
   });
 
+  it('blames what refused a checkpoint, not a truncation, for a size left uncovered', () => {
+    // After a rotation, checked with the old key alone: the newer checkpoints are the problem.
+    const later = note.signerFromSeed('test.example', Buffer.alloc(32, 3));
+    const lines = exportOf(6, 2);
+    const newest = JSON.parse(lines[lines.length - 1] as string).note as string;
+    const body = newest.slice(0, newest.indexOf('\n\n') + 1);
+    const rotated = [
+      ...lines.slice(0, -1),
+      JSON.stringify({ type: 'checkpoint', note: note.signNote(body, later) }),
+    ];
+    const report = run(rotated);
+    expect(report.verifiedSize).toBe(4);
+    expect(report.problems).toEqual([
+      expect.objectContaining({ kind: 'bad_signature' }),
+      expect.objectContaining({
+        kind: 'truncated',
+        seq: 5,
+        message: expect.stringContaining('If the signing key was rotated, give its other keys'),
+      }),
+    ]);
+    expect(report.problems[1]?.message).not.toContain('checkpoints were removed.');
+    // A changed event: its checkpoints no longer match, and that is all that is said of them.
+    const changed = exportOf(6, 2).map((l) => l.replace('"Ann"', '"Bob"'));
+    const kinds = run(changed).problems.map((p) => p.kind);
+    expect(kinds).toContain('checkpoint_mismatch');
+    expect(kinds).not.toContain('truncated');
+    // With every checkpoint gone, the uncovered size is still found.
+    const bare = lines.filter((l) => !l.includes('"checkpoint"'));
+    expect(run(bare).problems).toEqual([
+      expect.objectContaining({
+        kind: 'truncated',
+        seq: 1,
+        message: expect.stringMatching(/checkpoints were removed\.$/),
+      }),
+    ]);
+  });
+
   it('needs a checkpoint kept elsewhere to be reached and matched', () => {
     const lines = exportOf(6, 3);
     const longer = exportOf(8, 8);

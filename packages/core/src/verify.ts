@@ -310,6 +310,8 @@ export class ExportVerifier {
     let checked = 0;
     let verifiedSize = 0;
     const origin = header?.origin ?? null;
+    // Problems from here on are checkpoints that do not count (see the end).
+    const problemsBefore = this.#problems.length;
     const checkpoints = this.#notes.map((n) => this.#openCheckpoint(n, origin, 'exported'));
     const trusted = this.#trusted.filter((n) => origin === null || originOf(n) === origin);
     if (this.#trusted.length > 0 && trusted.length === 0) {
@@ -348,11 +350,19 @@ export class ExportVerifier {
       verifiedSize = Math.max(verifiedSize, cp.size);
     }
     if (header && header.size > 0 && verifiedSize < header.size) {
-      this.#problem(
-        'truncated',
-        `No valid checkpoint covers the export's ${header.size} events (the newest valid one covers ${verifiedSize}): checkpoints were removed.`,
-        verifiedSize + 1,
-      );
+      // Checkpoints refused above explain a size left uncovered: one that does not match the
+      // events says it all; one of another key may be of a rotation, or replace a removed one.
+      const refused = this.#problems.slice(problemsBefore).map((p) => p.kind);
+      const uncovered = `No checkpoint that verifies covers the export's ${header.size} events (the newest that does covers ${verifiedSize})`;
+      if (refused.includes('bad_signature')) {
+        this.#problem(
+          'truncated',
+          `${uncovered}. If the signing key was rotated, give its other keys too; if not, the log's own checkpoints were removed or replaced.`,
+          verifiedSize + 1,
+        );
+      } else if (refused.length === 0) {
+        this.#problem('truncated', `${uncovered}: checkpoints were removed.`, verifiedSize + 1);
+      }
     }
     return {
       ok: this.#problems.length === 0,
