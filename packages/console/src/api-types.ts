@@ -121,3 +121,9 @@ export interface Integration {
   readonly unacknowledged: { readonly errors: number; readonly notifications: number };
   readonly acknowledged: (EventBrief & { readonly upToSeq: number }) | null;
 }
+
+/** `GET /v1/tenants/{t}/integrations`: the systems, and the log's size when they were read. */
+export interface IntegrationList {
+  readonly integrations: readonly Integration[];
+  readonly upToSeq: number;
+}

@@ -7,7 +7,7 @@ import type { StoredEvent, TenantSettings, ViewDefinition } from '@hindsight/cor
 import type { EventProof, IntegrityVerdict } from '@hindsight/core/event-proof';
 import type {
   EventPage,
-  Integration,
+  IntegrationList,
   LoginAccountPage,
   MessageDetail,
   MessagePage,
@@ -53,8 +53,6 @@ export interface Api {
   /** The views (tabs): the built-in ones, and with a tenant also the tenant's own. */
   views(tenant?: string, signal?: AbortSignal): Promise<ViewDefinition[]>;
   tenants(signal?: AbortSignal): Promise<TenantSummary[]>;
-  /** The size of a tenant's log, its highest `seq` (the `events` of `GET /v1/tenants`). */
-  logSize(tenant: string, signal?: AbortSignal): Promise<number>;
   /** Who the credentials are: a key or a viewer, and what they may do. */
   session(signal?: AbortSignal): Promise<Session>;
   /** The tenant's settings (the embedded console's look). */
@@ -77,7 +75,8 @@ export interface Api {
   loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
   messages(tenant: string, params: Params, signal?: AbortSignal): Promise<MessagePage>;
   message(tenant: string, id: string, signal?: AbortSignal): Promise<MessageDetail>;
-  integrations(tenant: string, signal?: AbortSignal): Promise<Integration[]>;
+  /** The systems, and the log's size when they were read (what Acknowledge may cover). */
+  integrations(tenant: string, signal?: AbortSignal): Promise<IntegrationList>;
   /** Acknowledges the system's errors and notifications recorded up to `upToSeq`. */
   acknowledge(tenant: string, system: string, upToSeq: number): Promise<void>;
   /** `GET /v1/tenants/{t}/export` as a file. */
@@ -184,8 +183,6 @@ export function createApi(credentials: Credentials, base = ''): Api {
     settings: async (tenant, signal) =>
       (await json<{ settings: TenantSettings }>(`${tenantPath(tenant)}/settings`, signal)).settings,
     tenants,
-    logSize: async (tenant, signal) =>
-      (await tenants(signal)).find((t) => t.name === tenant)?.events ?? 0,
     events: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/events${query(params)}`, signal),
     event: (tenant, id, signal) => json(`${tenantPath(tenant)}/events/${enc(id)}`, signal),
@@ -209,9 +206,7 @@ export function createApi(credentials: Credentials, base = ''): Api {
     messages: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/messages${query(params)}`, signal),
     message: (tenant, id, signal) => json(`${tenantPath(tenant)}/messages/${enc(id)}`, signal),
-    integrations: async (tenant, signal) =>
-      (await json<{ integrations: Integration[] }>(`${tenantPath(tenant)}/integrations`, signal))
-        .integrations,
+    integrations: (tenant, signal) => json(`${tenantPath(tenant)}/integrations`, signal),
     acknowledge: async (tenant, system, upToSeq) => {
       await send(`${tenantPath(tenant)}/integrations/${enc(system)}/acknowledge`, {
         method: 'POST',

@@ -40,11 +40,11 @@ function Attention({ integration }: { readonly integration: Integration }) {
 
 export function IntegrationsScreen() {
   const { api, tenant, view, time, canAcknowledge } = useConsole();
+  // The server reads the log's size before the summary, so every event up to it is in what the
+  // screen shows: acknowledging up to it never covers an error recorded after the screen loaded.
   const result = useAsync(`${tenant}:integrations`, async (signal) => {
-    // The log's size is read before the summary, so every event up to it is in what the screen
-    // shows: acknowledging up to it never covers an error recorded after the screen loaded.
-    const shownUpTo = canAcknowledge ? await api.logSize(tenant, signal) : 0;
-    return { systems: await api.integrations(tenant, signal), shownUpTo };
+    const { integrations, upToSeq } = await api.integrations(tenant, signal);
+    return { systems: integrations, shownUpTo: upToSeq };
   });
   const [busy, setBusy] = useState<string | null>(null);
   const [done, setDone] = useState('');

@@ -553,12 +553,19 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
             ]),
           }),
         ),
+        upToSeq: Type.Integer({
+          description:
+            'The log’s size when the summary was read: every event up to it is counted above. ' +
+            'Acknowledge with it, so that an error recorded after this answer is never covered.',
+        }),
       }),
     },
     errors: READ_ERRORS,
     handler: async (ctx, req, _reply, principal) => {
       const { tenant } = req.params as { tenant: string };
       requireCategory(principal, 'integrations');
+      // Read first: events recorded while the summary is read are at most counted in it too.
+      const upToSeq = await ctx.store.logSize(tenant);
       const integrations = await ctx.store.integrations(tenant);
       await ctx.audit.viewed(principal, req, {
         tenant,
@@ -567,7 +574,7 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
         metadata: { category: 'integrations', events: integrations.length },
         fold: 'integrations',
       });
-      return { integrations };
+      return { integrations, upToSeq };
     },
   },
   {

@@ -326,6 +326,8 @@ describe('integrations', () => {
         acknowledged: null,
       },
     ]);
+    // What the summary covers, for the console to acknowledge: the log's three events.
+    expect(list.upToSeq).toBe(3);
     const writer = await t.key(['events:read']);
     const url = `/v1/tenants/${tenant}/integrations/xero/acknowledge`;
     expect((await t.send('POST', url, {}, writer)).statusCode).toBe(403);
@@ -349,6 +351,11 @@ describe('integrations', () => {
     await store([xero('error', 1)]);
     const after = (await t.get(`/v1/tenants/${tenant}/integrations`)).json();
     expect(after.integrations[0].unacknowledged).toEqual({ errors: 1, notifications: 0 });
+    expect(after.upToSeq).toBe(5);
+    expect((await t.get('/v1/tenants/no-such-co/integrations')).json()).toEqual({
+      integrations: [],
+      upToSeq: 0,
+    });
     expect(
       (await t.send('POST', `/v1/tenants/${tenant}/integrations/nope/acknowledge`, {})).statusCode,
     ).toBe(404);
