@@ -18,6 +18,7 @@
 import type { PoolClient } from 'pg';
 import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
 import { actorKey, DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-plan.js';
+import { HOOK_SIGNATURES_TABLE } from './hook-signatures.js';
 import {
   actorKeySql,
   PROJECTIONS_MIGRATION,
@@ -232,6 +233,9 @@ UPDATE event_search s SET actor = 'email:' || e.actor_email FROM events e
       for (const row of rows) await client.query(rebuildTenantProjectionsSql(row.tenant_id));
     },
   },
+  // The webhook signatures taken (`hook-signatures.ts`), so that every server on the database
+  // refuses a signature on another call than the one it was taken for.
+  { version: 13, sql: HOOK_SIGNATURES_TABLE },
 ];
 
 /** SQL giving `column` with its ASCII letters in lower case, as core's `emailKey` does. */

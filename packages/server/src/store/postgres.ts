@@ -41,6 +41,12 @@ import {
 import { COSIGNED_SQL } from './cosigned-sql.js';
 import { eventText, storedEvent } from './event-json.js';
 import { type Base, DraftChain, type Frontier, Link, type Outcome } from './group-drafts.js';
+import {
+  CLAIM_HOOK_SIGNATURE_PG,
+  claimParams,
+  RELEASE_HOOK_SIGNATURE_PG,
+  releaseParams,
+} from './hook-signatures.js';
 import { KEY_COLUMNS, type KeyRow, keyParams, keyRecord } from './key-rows.js';
 import { CLAIM_LEASE_PG, RELEASE_LEASE_PG } from './lease-sql.js';
 import {
@@ -86,6 +92,8 @@ import type {
   EventPage,
   EventQuery,
   EventTextPage,
+  HookSignatureClaim,
+  HookSignatureOutcome,
   IntegrationSummary,
   LoginUser,
   LoginUsersQuery,
@@ -149,6 +157,12 @@ export interface PostgresStoreOptions {
 }
 
 type EventRow = { seq: string; hash: Buffer; body: string; salts?: string | null };
+
+/**
+ * How many statements a webhook signature's claim makes at most: one, and another when a server
+ * took it meanwhile (`hook-signatures.ts`).
+ */
+const HOOK_CLAIM_ATTEMPTS = 3;
 
 /** PostgreSQL's `parallel_setup_cost` for Hindsight's connections (its default is 1,000). */
 const PARALLEL_SETUP_COST = 100_000;
@@ -697,6 +711,31 @@ class PostgresStore implements Store {
   async releaseLease(name: string, holder: string): Promise<void> {
     this.#assertOpen();
     await this.#query(RELEASE_LEASE_PG, [name, holder]);
+  }
+
+  async claimHookSignature(
+    claim: HookSignatureClaim,
+    nowMs: number,
+  ): Promise<HookSignatureOutcome> {
+    this.#assertOpen();
+    // No row: another server took the signature after the statement began; its read did not
+    // see it, the next statement's does.
+    for (let attempt = 1; attempt <= HOOK_CLAIM_ATTEMPTS; attempt++) {
+      const { rows } = await this.#query<{ outcome: HookSignatureOutcome }>(
+        CLAIM_HOOK_SIGNATURE_PG,
+        claimParams(claim, nowMs),
+      );
+      const [row] = rows;
+      if (row) return row.outcome;
+    }
+    throw new Error(
+      `The ${claim.provider} webhook signature changed hands under ${HOOK_CLAIM_ATTEMPTS} claims in a row.`,
+    );
+  }
+
+  async releaseHookSignature(claim: HookSignatureClaim): Promise<void> {
+    this.#assertOpen();
+    await this.#query(RELEASE_HOOK_SIGNATURE_PG, releaseParams(claim));
   }
 
   async tenants(): Promise<Array<{ name: string; size: number }>> {

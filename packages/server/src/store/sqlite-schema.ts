@@ -24,6 +24,7 @@ import { merkle, type StoredEvent } from '@hindsight/core';
 import type Database from 'better-sqlite3';
 import { ACCESS_TABLES, AUDIT_OUTBOX_TABLE } from './access-rows.js';
 import { DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-plan.js';
+import { HOOK_SIGNATURES_TABLE } from './hook-signatures.js';
 import { REDACTION_TABLES } from './sqlite-erase.js';
 import {
   DAY_POS,
@@ -36,7 +37,7 @@ import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 9;
+const SCHEMA_VERSION = 10;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -178,6 +179,8 @@ export function migrateSqlite(db: Database.Database): void {
     db.exec(AUDIT_OUTBOX_TABLE);
     db.exec(PRUNE_TABLES);
     db.exec(REDACTION_TABLES);
+    // Version 10 keeps the webhook signatures taken, which every server on the file then sees.
+    db.exec(HOOK_SIGNATURES_TABLE);
     // Version 3 kept the projections by triggers on `events`; the writer keeps them now.
     dropProjectionTriggers(db);
     // Version 9: `actor_email` holds the address's key (`emailKey`), so that a filter or an

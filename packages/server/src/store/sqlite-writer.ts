@@ -23,6 +23,7 @@ import {
   type WriterEvent,
 } from './append-plan.js';
 import { COSIGNED_SQL } from './cosigned-sql.js';
+import { SqliteHookSignatures } from './hook-signatures.js';
 import { BACKSTOP_CHECKPOINT_PAGES } from './sqlite-checkpointer.js';
 import { eraseSqlite, redactSqlite, withSecureDelete } from './sqlite-erase.js';
 import { INSERT_TARGET_SQL, targetParams } from './sqlite-keys.js';
@@ -42,6 +43,8 @@ import {
 import { ftsWords, INSERT_FTS_SQL } from './sqlite-words.js';
 import type {
   ErasureResult,
+  HookSignatureClaim,
+  HookSignatureOutcome,
   PendingAudit,
   PruneResult,
   RedactionRequest,
@@ -74,6 +77,17 @@ export type WriterRequest =
       readonly audit?: PendingAudit;
     }
   | { readonly type: 'purge'; readonly id: number; readonly step: PurgeStep }
+  | {
+      readonly type: 'claimHookSignature';
+      readonly id: number;
+      readonly claim: HookSignatureClaim;
+      readonly nowMs: number;
+    }
+  | {
+      readonly type: 'releaseHookSignature';
+      readonly id: number;
+      readonly claim: HookSignatureClaim;
+    }
   | { readonly type: 'close' };
 
 /**
@@ -92,6 +106,8 @@ export type WriterResponse = {
   readonly redacted?: RedactionResult;
   /** Whether a `purge` step was done (`wal`: false while readers keep the WAL in use). */
   readonly purged?: boolean;
+  /** What a `claimHookSignature` request found. */
+  readonly hookSignature?: HookSignatureOutcome;
   /** A request refused as the API refuses it (`legal_hold`, `deletion_not_allowed`). */
   readonly refused?: WireError;
 };
@@ -128,6 +144,7 @@ export class SqliteWriter {
   readonly #stmt;
   readonly #projector: Projector;
   #pruner: Pruner | undefined;
+  #hookSignatures: SqliteHookSignatures | undefined;
   readonly #appendAll: Database.Transaction<
     (batches: readonly (readonly WriterEvent[])[]) => WireOutcome[]
   >;
@@ -229,6 +246,18 @@ export class SqliteWriter {
         })
         .immediate(),
     );
+  }
+
+  /** See `Store.claimHookSignature`: a short transaction of its own, between two appends. */
+  claimHookSignature(claim: HookSignatureClaim, nowMs: number): HookSignatureOutcome {
+    this.#hookSignatures ??= new SqliteHookSignatures(this.#db);
+    return this.#hookSignatures.claim(claim, nowMs);
+  }
+
+  /** See `Store.releaseHookSignature`. */
+  releaseHookSignature(claim: HookSignatureClaim): void {
+    this.#hookSignatures ??= new SqliteHookSignatures(this.#db);
+    this.#hookSignatures.release(claim);
   }
 
   /** One step of the purge after an erasure or a deletion (`sqlite-purge.ts`). */
@@ -427,6 +456,20 @@ if (!isMainThread && (workerData as WriterData | undefined)?.hindsightSqliteWrit
       // Between two append transactions too: appends wait for the step in the queue, never
       // for a lock another connection holds.
       answer(message.id, () => ({ purged: writer.purge(message.step) }));
+      return;
+    }
+    if (message.type === 'claimHookSignature') {
+      // At once, between two append transactions: the webhook's events are appended after it.
+      answer(message.id, () => ({
+        hookSignature: writer.claimHookSignature(message.claim, message.nowMs),
+      }));
+      return;
+    }
+    if (message.type === 'releaseHookSignature') {
+      answer(message.id, () => {
+        writer.releaseHookSignature(message.claim);
+        return {};
+      });
       return;
     }
     if (message.type === 'checkpoints') {

@@ -50,6 +50,8 @@ import type {
   EventPage,
   EventQuery,
   EventTextPage,
+  HookSignatureClaim,
+  HookSignatureOutcome,
   IntegrationSummary,
   LoginUser,
   LoginUsersQuery,
@@ -320,6 +322,30 @@ class SqliteStore implements Store {
   async releaseLease(name: string, holder: string): Promise<void> {
     this.#assertOpen();
     this.#prepared(RELEASE_LEASE_SQL).run(name, holder);
+  }
+
+  async claimHookSignature(
+    claim: HookSignatureClaim,
+    nowMs: number,
+  ): Promise<HookSignatureOutcome> {
+    this.#assertOpen();
+    // On the writer thread: a write here would stall the event loop behind its transactions.
+    const response = await this.#change('Nothing was recorded.', (id) => ({
+      type: 'claimHookSignature',
+      id,
+      claim,
+      nowMs,
+    }));
+    return response.hookSignature as HookSignatureOutcome;
+  }
+
+  async releaseHookSignature(claim: HookSignatureClaim): Promise<void> {
+    this.#assertOpen();
+    await this.#change('The webhook signature was not given back.', (id) => ({
+      type: 'releaseHookSignature',
+      id,
+      claim,
+    }));
   }
 
   async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {

@@ -257,6 +257,28 @@ export type ViewerRevocation = {
   readonly expiresAtMs: number;
 } & ({ readonly tokenId: string } | { readonly viewerId: string });
 
+/**
+ * A provider webhook's signature that is good for one call (docs/webhooks.md, "Replays"), as
+ * {@link Store.claimHookSignature} takes it.
+ */
+export interface HookSignatureClaim {
+  /** The provider, e.g. `mailgun`. */
+  readonly provider: string;
+  /** What makes the signature one of a kind: Mailgun's token, SendGrid's signature. */
+  readonly key: string;
+  /** The call it is taken for: a digest of its URL and body. */
+  readonly call: string;
+  /** Until when (ms since the epoch) the signature is good at all; it may be forgotten after. */
+  readonly untilMs: number;
+}
+
+/**
+ * What a claim of a signature found: it was free (or had expired) and is now taken for this
+ * call; it is taken for this same call already (the provider retrying it); or for another call
+ * (a replay).
+ */
+export type HookSignatureOutcome = 'claimed' | 'same_call' | 'other_call';
+
 /** A tenant's own view as stored. */
 export interface StoredView {
   readonly id: string;
@@ -427,6 +449,21 @@ export interface Store {
    * once rather than when it expires (a server that stops); does nothing otherwise.
    */
   releaseLease(name: string, holder: string): Promise<void>;
+
+  /**
+   * Takes a webhook signature for one call, atomically, also with several servers on the
+   * database: `claimed` when no call had it (or its signature had expired by `nowMs`: its
+   * `untilMs` is before), `same_call` when it is taken for this very call, `other_call` when it
+   * is taken for another. Also forgets a few signatures that expired by `nowMs`, so that the
+   * store keeps little more than those still good.
+   */
+  claimHookSignature(claim: HookSignatureClaim, nowMs: number): Promise<HookSignatureOutcome>;
+
+  /**
+   * Gives a signature back (its call was not recorded) when it is taken for the call `claim`
+   * names; does nothing otherwise, so a signature taken for another call stays taken.
+   */
+  releaseHookSignature(claim: HookSignatureClaim): Promise<void>;
 
   /**
    * Hashes of complete subtrees of a tenant's Merkle tree (SPEC §6), in the order asked. The

@@ -6,6 +6,7 @@ import { type EventInput, leafHash, merkle, parseQuery, type StoredEvent } from 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HindsightError } from '../../src/errors.js';
 import { prepareEvents } from '../../src/ingest.js';
+import { FORGET_PER_CLAIM } from '../../src/store/hook-signatures.js';
 import type {
   EventPage,
   EventQuery,
@@ -26,6 +27,8 @@ export interface StoreHarness {
   another(): Promise<Store>;
   /** Makes the database itself refuse to store any event with this id (a trigger). */
   refuse(id: string): Promise<void>;
+  /** What `SELECT count(*) FROM <from>` counts, read past the store (a connection of its own). */
+  count(from: string): Promise<number>;
   cleanup(): Promise<void>;
 }
 
@@ -143,6 +146,104 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         } finally {
           await second.close();
         }
+      });
+    });
+
+    describe('webhook signatures', () => {
+      it('takes a signature for one call until it expires, also across stores on one database', async () => {
+        const second = await harness.another();
+        try {
+          const claim = { provider: 'mailgun', key: freshTenant(), call: 'call-a', untilMs: 2_000 };
+          expect(await store.claimHookSignature(claim, 1_000)).toBe('claimed');
+          // The provider retrying the call, to either server.
+          expect(await second.claimHookSignature(claim, 1_100)).toBe('same_call');
+          expect(await store.claimHookSignature(claim, 1_200)).toBe('same_call');
+          // The signature on another call: a replay, to either server, until it expires.
+          const replay = { ...claim, call: 'call-b' };
+          expect(await second.claimHookSignature(replay, 1_300)).toBe('other_call');
+          expect(await store.claimHookSignature(replay, 2_000)).toBe('other_call');
+          // Signatures are one of a kind per provider.
+          const sendgrid = { ...replay, provider: 'sendgrid' };
+          expect(await second.claimHookSignature(sendgrid, 1_400)).toBe('claimed');
+          expect(await store.claimHookSignature({ ...claim, key: `${claim.key}x` }, 1_400)).toBe(
+            'claimed',
+          );
+          // Expired: taken over by the next call, which has it then.
+          expect(await second.claimHookSignature({ ...replay, untilMs: 9_000 }, 2_001)).toBe(
+            'claimed',
+          );
+          expect(await store.claimHookSignature(claim, 2_002)).toBe('other_call');
+          expect(await store.claimHookSignature(replay, 2_003)).toBe('same_call');
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('lets exactly one of two stores racing with one signature on two calls take it', async () => {
+        const second = await harness.another();
+        try {
+          for (let i = 0; i < 10; i++) {
+            const claim = { provider: 'sendgrid', key: freshTenant(), call: 'a', untilMs: 5_000 };
+            const outcomes = await Promise.all([
+              store.claimHookSignature(claim, 1_000),
+              second.claimHookSignature({ ...claim, call: 'b' }, 1_000),
+            ]);
+            expect(outcomes.sort()).toEqual(['claimed', 'other_call']);
+            // Two racing with the same call: one takes it, the other is its retry.
+            const same = { ...claim, key: `${claim.key}-same` };
+            const both = await Promise.all([
+              store.claimHookSignature(same, 1_000),
+              second.claimHookSignature(same, 1_000),
+            ]);
+            expect(both.sort()).toEqual(['claimed', 'same_call']);
+          }
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('gives a signature back for the call it was taken for only', async () => {
+        const second = await harness.another();
+        try {
+          const claim = { provider: 'mailgun', key: freshTenant(), call: 'a', untilMs: 5_000 };
+          const other = { ...claim, call: 'b' };
+          expect(await store.claimHookSignature(claim, 1_000)).toBe('claimed');
+          // Another call's release changes nothing: the signature stays taken for its call.
+          await second.releaseHookSignature(other);
+          await store.releaseHookSignature({ ...claim, provider: 'sendgrid' });
+          expect(await second.claimHookSignature(other, 1_100)).toBe('other_call');
+          // Its own call's release, from any server, frees it for the next call.
+          await second.releaseHookSignature(claim);
+          expect(await store.claimHookSignature(other, 1_200)).toBe('claimed');
+          expect(await second.claimHookSignature(claim, 1_300)).toBe('other_call');
+          // Giving back one not taken does nothing.
+          await store.releaseHookSignature({ ...claim, key: `${claim.key}-none` });
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('forgets a few expired signatures at each claim, never one still good', async () => {
+        const provider = `forget-${freshTenant()}`;
+        const rows = (where: string) =>
+          harness.count(`hook_signatures WHERE provider = '${provider}' AND ${where}`);
+        // Older than every other test's signatures, so that they are forgotten first.
+        for (let i = 0; i < 2 * FORGET_PER_CLAIM + 5; i++) {
+          const claim = { provider, key: `old-${i}`, call: 'a', untilMs: 1 };
+          expect(await store.claimHookSignature(claim, 0)).toBe('claimed');
+        }
+        const good = { provider, key: 'good', call: 'a', untilMs: 10 };
+        expect(await store.claimHookSignature(good, 0)).toBe('claimed');
+        expect(await rows('until_ms = 1')).toBe(2 * FORGET_PER_CLAIM + 5);
+        const left: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const claim = { provider, key: `new-${i}`, call: 'a', untilMs: 10 };
+          expect(await store.claimHookSignature(claim, 2)).toBe('claimed');
+          left.push(await rows('until_ms = 1'));
+        }
+        expect(left).toEqual([FORGET_PER_CLAIM + 5, 5, 0]);
+        expect(await rows('until_ms = 10')).toBe(4);
+        expect(await store.claimHookSignature({ ...good, call: 'b' }, 10)).toBe('other_call');
       });
     });
 

@@ -431,7 +431,7 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
         search: ['email:Alice@ACME.test', 'email:alice@acme.test'],
         emails: ['Alice@ACME.test', 'alice@acme.test'],
       });
-      await client.query('DELETE FROM hindsight_migrations WHERE version = 12');
+      await client.query('DELETE FROM hindsight_migrations WHERE version >= 12');
 
       store = await openPostgresStore({ url: database.url });
       expect(await keys()).toEqual({
@@ -442,6 +442,38 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
       await expectEmailInAnyCase(store);
     } finally {
       await store?.close();
+      await client.end();
+      await database.drop();
+    }
+  });
+
+  it('adds the webhook signatures on upgrade, which every store on the database then sees (migration 13)', async () => {
+    const database = await testDatabase(url);
+    const client = new pg.Client({ connectionString: database.url });
+    const stores: Store[] = [];
+    try {
+      await client.connect();
+      // What version 12 had: no table of webhook signatures.
+      await migratePostgres(client as unknown as pg.PoolClient, 12);
+      const table = async () =>
+        (await client.query("SELECT to_regclass('hook_signatures') AS t")).rows[0].t;
+      expect(await table()).toBeNull();
+      const [upgraded, second] = [
+        await openPostgresStore({ url: database.url }),
+        await openPostgresStore({ url: database.url }),
+      ];
+      stores.push(upgraded, second);
+      expect(await table()).toBe('hook_signatures');
+      expect(
+        (await client.query('SELECT max(version) AS v FROM hindsight_migrations')).rows[0].v,
+      ).toBe(13);
+      const claim = { provider: 'mailgun', key: 'token-1', call: 'call-a', untilMs: 2_000 };
+      expect(await upgraded.claimHookSignature(claim, 1_000)).toBe('claimed');
+      expect(await second.claimHookSignature({ ...claim, call: 'call-b' }, 1_000)).toBe(
+        'other_call',
+      );
+    } finally {
+      for (const store of stores) await store.close();
       await client.end();
       await database.drop();
     }

@@ -24,6 +24,16 @@ storeConformance(
             );
             await client.end();
           },
+          count: async (from) => {
+            const client = new pg.Client({ connectionString: db.url });
+            await client.connect();
+            try {
+              const { rows } = await client.query(`SELECT count(*)::integer AS n FROM ${from}`);
+              return rows[0].n as number;
+            } finally {
+              await client.end();
+            }
+          },
           cleanup: async () => {
             await store.close();
             await db.drop();

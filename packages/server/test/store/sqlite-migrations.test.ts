@@ -261,7 +261,7 @@ describe('SQLite migrations', () => {
         expect(sql('events_fts')).not.toMatch(/contentless_delete/);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('9');
+        ).toBe('10');
       } finally {
         after.close();
       }
@@ -301,7 +301,7 @@ describe('SQLite migrations', () => {
         expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(nodes + 2);
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('9');
+        ).toBe('10');
       } finally {
         after.close();
       }
@@ -341,7 +341,7 @@ describe('SQLite migrations', () => {
       try {
         expect(
           after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('9');
+        ).toBe('10');
       } finally {
         after.close();
       }
@@ -425,6 +425,66 @@ describe('SQLite migration to version 9', () => {
         expect(after.prepare('SELECT DISTINCT actor_email FROM events').pluck().all()).toEqual([
           'alice@acme.test',
         ]);
+      } finally {
+        after.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+});
+
+describe('SQLite migration to version 10', () => {
+  it('adds the webhook signatures to a version 9 database, which every store on it then sees', async () => {
+    const tmp = tempDir();
+    try {
+      await storeTwoTenants(tmp.dir);
+      // What version 9 had: no table of webhook signatures.
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec(
+        "DROP TABLE hook_signatures; UPDATE meta SET value = '9' WHERE key = 'schema_version'",
+      );
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      const second = await openStore({ data: tmp.dir });
+      try {
+        const claim = { provider: 'mailgun', key: 'token-1', call: 'call-a', untilMs: 2_000 };
+        expect(await upgraded.claimHookSignature(claim, 1_000)).toBe('claimed');
+        expect(await second.claimHookSignature({ ...claim, call: 'call-b' }, 1_000)).toBe(
+          'other_call',
+        );
+        await expectTreesWhole(upgraded);
+      } finally {
+        await second.close();
+        await upgraded.close();
+      }
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        expect(
+          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
+        ).toBe('10');
+      } finally {
+        after.close();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  it('refuses a database of a newer version than this Hindsight, changing nothing', async () => {
+    const tmp = tempDir();
+    try {
+      await storeTwoTenants(tmp.dir);
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec("UPDATE meta SET value = '11' WHERE key = 'schema_version'");
+      db.close();
+      await expect(openStore({ data: tmp.dir })).rejects.toThrow(/newer than this Hindsight/);
+      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        expect(
+          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
+        ).toBe('11');
       } finally {
         after.close();
       }

@@ -22,6 +22,14 @@ storeConformance('sqlite', async () => {
       ).run();
       db.close();
     },
+    count: async (from) => {
+      const db = new Database(sqlitePath(tmp.dir), { readonly: true });
+      try {
+        return db.prepare(`SELECT count(*) FROM ${from}`).pluck().get() as number;
+      } finally {
+        db.close();
+      }
+    },
     cleanup: async () => {
       await store.close();
       tmp.remove();
