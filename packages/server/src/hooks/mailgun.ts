@@ -157,6 +157,6 @@ export function mailgunEvents(request: HookRequest, signingKey: string, now: Dat
   // call (Mailgun's advice), until the signature is too old anyway.
   return {
     ...collect([delivery(data, request)]),
-    signature: { key: `mailgun:${token}`, untilMs: timestamp * 1000 + MAILGUN_MAX_AGE_MS },
+    signature: { key: token, untilMs: timestamp * 1000 + MAILGUN_MAX_AGE_MS },
   };
 }

@@ -177,6 +177,6 @@ export function sendgridEvents(request: HookRequest, configuredKey: string, now:
   // sent again to another tenant.
   return {
     ...collect(body.map((item, index) => delivery(item, index, request))),
-    signature: { key: `sendgrid:${signature}`, untilMs: timestamp * 1000 + SENDGRID_MAX_AGE_MS },
+    signature: { key: signature, untilMs: timestamp * 1000 + SENDGRID_MAX_AGE_MS },
   };
 }

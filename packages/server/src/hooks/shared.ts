@@ -43,10 +43,10 @@ export interface HookResult {
   readonly events: EventInput[];
   readonly ignored: number;
   /**
-   * What makes this call's signature one of a kind (Mailgun's token, SendGrid's signature), and
-   * until when it is taken: the same signature on another call is a replay (see
-   * `RecordedCalls`). None for Twilio, whose signature covers the whole call, URL included, so
-   * that a replay records the same events again, which their ids make harmless.
+   * What makes this call's signature one of a kind among the provider's (Mailgun's token,
+   * SendGrid's signature), and until when it is taken: the same signature on another call is a
+   * replay (see `RecordedCalls`). None for Twilio, whose signature covers the whole call, URL
+   * included, so that a replay records the same events again, which their ids make harmless.
    */
   readonly signature?: { readonly key: string; readonly untilMs: number };
 }

@@ -430,7 +430,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     queue,
     checkpoints,
     hooks: options.hooks ?? {},
-    hookCalls: new RecordedCalls(),
+    hookCalls: new RecordedCalls(options.store),
     pdfFonts: options.pdfFonts ?? [],
     rawBody: (req) => rawBodies.get(req),
     tokens,

@@ -92,8 +92,8 @@ export const HOOK_ROUTES: readonly RouteSpec[] = [
       );
       const release =
         signature === undefined
-          ? () => {}
-          : ctx.hookCalls.claim(provider, signature, url, rawBody, now.getTime());
+          ? async () => {}
+          : await ctx.hookCalls.claim(provider, signature, url, rawBody, now.getTime());
       try {
         // Providers batch many reports; each id is the provider's, so a retry of a part stored
         // before a failure is harmless.
@@ -101,7 +101,7 @@ export const HOOK_ROUTES: readonly RouteSpec[] = [
           await recordEvents(ctx, { events: events.slice(i, i + LIMITS.batch) }, null);
         }
       } catch (error) {
-        release();
+        await release();
         throw error;
       }
       return { recorded: events.length, ignored };

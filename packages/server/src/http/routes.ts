@@ -55,7 +55,10 @@ export interface RouteContext {
   readonly checkpoints: Checkpointer;
   /** Secrets and public URL of the provider webhooks. */
   readonly hooks: HookOptions;
-  /** The webhook calls recorded, by signature: a signature on another call is a replay. */
+  /**
+   * The webhook calls recorded, by signature, in the store: a signature on another call is a
+   * replay.
+   */
   readonly hookCalls: RecordedCalls;
   /** The fallback fonts of PDF exports. */
   readonly pdfFonts: readonly PdfFont[];

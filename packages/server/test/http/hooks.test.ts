@@ -1,10 +1,18 @@
 /**
  * `POST /v1/hooks/{provider}` over the real app and store: signed provider webhooks become
- * delivery events that the messages view shows; a bad signature records nothing.
+ * delivery events that the messages view shows; a bad signature records nothing; a signature
+ * used on another call is refused by every server on the store, also after a restart.
  */
 import { createHmac, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, testApp } from '../helpers.js';
+import { createApp } from '../../src/http/app.js';
+import type { HookOptions } from '../../src/http/hook-routes.js';
+import { openStore, sqlitePath } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { type TestApp, tempDir, testApp, testEnricher } from '../helpers.js';
+import { providedPostgres, testDatabase } from '../postgres.js';
 
 const MAILGUN_KEY = 'key-3ax6xnjp29jd6fds4gc373sgvjxteol0';
 const TWILIO_TOKEN = '12345abcde12345abcde12345abcde12';
@@ -14,15 +22,17 @@ const SENDGRID_PUBLIC = sendgridKeys.publicKey
   .toString('base64');
 const PUBLIC_URL = 'https://audit.example.com';
 
+const HOOKS: HookOptions = {
+  mailgunSigningKey: MAILGUN_KEY,
+  twilioAuthToken: TWILIO_TOKEN,
+  sendgridPublicKey: SENDGRID_PUBLIC,
+  publicUrl: PUBLIC_URL,
+};
+
 let t: TestApp;
 let bare: TestApp;
 beforeAll(async () => {
-  t = await testApp(undefined, {
-    mailgunSigningKey: MAILGUN_KEY,
-    twilioAuthToken: TWILIO_TOKEN,
-    sendgridPublicKey: SENDGRID_PUBLIC,
-    publicUrl: PUBLIC_URL,
-  });
+  t = await testApp(undefined, HOOKS);
   bare = await testApp();
   const sent = await t.post({
     tenant: 'hooks-co',
@@ -86,7 +96,12 @@ function mailgunBody(event: string, recipient: string, id: string, signingKey = 
   };
 }
 
-function post(app: TestApp, url: string, payload: string, headers: Record<string, string>) {
+function post(
+  app: { readonly app: FastifyInstance },
+  url: string,
+  payload: string,
+  headers: Record<string, string>,
+) {
   return app.app.inject({ method: 'POST', url, payload, headers });
 }
 
@@ -292,5 +307,167 @@ describe('POST /v1/hooks/{provider}', () => {
     });
     expect(res.statusCode).toBe(415);
     expect(res.json().error.code).toBe('unsupported_media_type');
+  });
+});
+
+/** A Mailgun call of one delivery report of message M to `tenant` (its user variable). */
+function mailgunCall(
+  tenant: string,
+  id: string,
+  event = 'delivered',
+  recipient = 'carl@example.com',
+) {
+  const body = mailgunBody(event, recipient, id);
+  body['event-data']['user-variables'] = { hindsight_message_id: 'M', hindsight_tenant: tenant };
+  return body;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** The headers of a SendGrid call of `body` signed now. */
+function sendgridHeaders(body: string): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  return {
+    ...JSON_HEADERS,
+    'x-twilio-email-event-webhook-signature': sign(
+      'sha256',
+      Buffer.from(timestamp + body),
+      sendgridKeys.privateKey,
+    ).toString('base64'),
+    'x-twilio-email-event-webhook-timestamp': timestamp,
+  };
+}
+
+/** A server: the app on a store of its own, opened on a database other servers share. */
+async function server(open: () => Promise<Store>) {
+  const store = await open();
+  const app = await createApp({ store, enricher: testEnricher(), hooks: HOOKS });
+  return {
+    app,
+    store,
+    events: async (tenant: string) =>
+      (await store.queryEvents(tenant, { clauses: [], limit: 50, order: 'asc' })).events,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Two servers on one database: a signature one of them recorded is refused on another call by
+ * the other, and by both once they restarted; the provider's retries are recorded by either.
+ */
+async function refusesReplaysOnEveryServer(open: () => Promise<Store>): Promise<void> {
+  let one = await server(open);
+  let two = await server(open);
+  try {
+    const genuine = mailgunCall('replays', 'Across-1');
+    const mailgun = JSON.stringify(genuine);
+    expect((await post(one, '/v1/hooks/mailgun', mailgun, JSON_HEADERS)).statusCode).toBe(200);
+    // The provider retrying the call, to the other server behind the load balancer.
+    expect((await post(two, '/v1/hooks/mailgun', mailgun, JSON_HEADERS)).statusCode).toBe(200);
+    const forged = mailgunCall('victim', 'Forged-across-1', 'failed', 'ceo@acme.test');
+    forged.signature = genuine.signature;
+    const replay = JSON.stringify(forged);
+    const refused = await post(two, '/v1/hooks/mailgun', replay, JSON_HEADERS);
+    expect(refused.statusCode, refused.body).toBe(401);
+    expect(refused.json().error).toMatchObject({
+      code: 'invalid_signature',
+      message: expect.stringContaining('this signature was used already, on another call'),
+    });
+    const sendgrid = JSON.stringify([
+      {
+        email: 'dora@example.com',
+        timestamp: Math.floor(Date.now() / 1000),
+        event: 'delivered',
+        sg_event_id: 'across-sg-1',
+        sg_message_id: 'across.filter0001',
+        hindsight_message_id: 'MSG-9',
+      },
+    ]);
+    const headers = sendgridHeaders(sendgrid);
+    const first = await post(two, '/v1/hooks/sendgrid?tenant=replays', sendgrid, headers);
+    expect(first.statusCode, first.body).toBe(200);
+    const victim = await post(one, '/v1/hooks/sendgrid?tenant=victim', sendgrid, headers);
+    expect(victim.statusCode, victim.body).toBe(401);
+
+    // Both servers restart (a deployment): the signatures stay taken.
+    await one.close();
+    await two.close();
+    one = await server(open);
+    two = await server(open);
+    expect((await post(one, '/v1/hooks/mailgun', replay, JSON_HEADERS)).statusCode).toBe(401);
+    const after = await post(two, '/v1/hooks/sendgrid?tenant=victim', sendgrid, headers);
+    expect(after.statusCode, after.body).toBe(401);
+    expect(after.json().error.code).toBe('invalid_signature');
+    expect((await post(two, '/v1/hooks/mailgun', mailgun, JSON_HEADERS)).statusCode).toBe(200);
+    const retried = await post(one, '/v1/hooks/sendgrid?tenant=replays', sendgrid, headers);
+    expect(retried.statusCode, retried.body).toBe(200);
+
+    expect(await one.events('victim')).toEqual([]);
+    // Each of the two calls recorded once.
+    expect((await two.events('replays')).map((e) => e.id).sort()).toEqual([
+      expect.stringMatching(/^mailgun:Across-1:/),
+      'sendgrid:across-sg-1',
+    ]);
+  } finally {
+    await one.close();
+    await two.close();
+  }
+}
+
+describe('POST /v1/hooks/{provider}: replays on several servers and after a restart', () => {
+  it('refuses them with SQLite, servers sharing the data directory', async () => {
+    const tmp = tempDir();
+    try {
+      await refusesReplaysOnEveryServer(() => openStore({ data: tmp.dir }));
+    } finally {
+      tmp.remove();
+    }
+  });
+
+  const postgres = providedPostgres();
+  it.skipIf('skip' in postgres)(
+    'refuses them with PostgreSQL, servers sharing the database',
+    async () => {
+      const db = await testDatabase('url' in postgres ? postgres.url : '');
+      try {
+        await refusesReplaysOnEveryServer(() => openStore({ databaseUrl: db.url }));
+      } finally {
+        await db.drop();
+      }
+    },
+  );
+
+  it('gives the signature of a call it could not record back, to the next call', async () => {
+    const tmp = tempDir();
+    const one = await server(() => openStore({ data: tmp.dir }));
+    try {
+      // The database refuses the call's event: the call is not recorded.
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec(
+        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.id LIKE 'mailgun:Refused-1:%' " +
+          "BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END",
+      );
+      db.close();
+      const refused = mailgunCall('replays', 'Refused-1');
+      const failed = await post(one, '/v1/hooks/mailgun', JSON.stringify(refused), JSON_HEADERS);
+      expect(failed.statusCode, failed.body).toBe(503);
+      // Its signature is free again: another call with it is recorded.
+      const next = mailgunCall('replays', 'Next-1');
+      next.signature = refused.signature;
+      const res = await post(one, '/v1/hooks/mailgun', JSON.stringify(next), JSON_HEADERS);
+      expect(res.statusCode, res.body).toBe(200);
+      expect((await one.events('replays')).map((e) => e.id)).toEqual([
+        expect.stringMatching(/^mailgun:Next-1:/),
+      ]);
+      // And taken by it now.
+      const again = await post(one, '/v1/hooks/mailgun', JSON.stringify(refused), JSON_HEADERS);
+      expect(again.statusCode, again.body).toBe(401);
+    } finally {
+      await one.close();
+      tmp.remove();
+    }
   });
 });
