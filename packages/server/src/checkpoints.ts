@@ -239,11 +239,8 @@ export class Checkpointer {
    */
   catchUp(): Promise<void> {
     this.#catchingUp = (async () => {
-      const behind: string[] = [];
-      for (const { name, size } of await this.#store.tenants()) {
-        if (size > ((await this.#store.latestCheckpoint(name))?.size ?? 0)) behind.push(name);
-      }
-      this.touch(behind);
+      const tenants = await this.#store.tenants();
+      this.touch(tenants.filter((t) => t.size > t.signed).map((t) => t.name));
     })();
     return this.#catchingUp;
   }

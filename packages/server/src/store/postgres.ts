@@ -738,13 +738,15 @@ class PostgresStore implements Store {
     await this.#query(RELEASE_HOOK_SIGNATURE_PG, releaseParams(claim));
   }
 
-  async tenants(): Promise<Array<{ name: string; size: number }>> {
+  async tenants(): Promise<Array<{ name: string; size: number; signed: number }>> {
     this.#assertOpen();
     // COLLATE "C": code-point order, as SQLite sorts, whatever the database's locale.
-    const { rows } = await this.#query<{ name: string; size: string }>(
-      'SELECT name, size FROM tenants WHERE size > 0 ORDER BY name COLLATE "C"',
+    const { rows } = await this.#query<{ name: string; size: string; signed: string }>(
+      'SELECT name, size, coalesce((SELECT max(c.size) FROM checkpoints c ' +
+        'WHERE c.tenant_id = t.id), 0) AS signed FROM tenants t WHERE size > 0 ' +
+        'ORDER BY name COLLATE "C"',
     );
-    return rows.map((r) => ({ name: r.name, size: Number(r.size) }));
+    return rows.map((r) => ({ name: r.name, size: Number(r.size), signed: Number(r.signed) }));
   }
 
   async treeNodes(tenant: string, ids: readonly merkle.NodeId[]): Promise<Uint8Array[]> {

@@ -190,7 +190,10 @@ class SqliteStore implements Store {
       ),
       logSize: p('SELECT size FROM tenants WHERE name = ?').pluck(),
       // SQLite compares text by its bytes: code-point order for UTF-8.
-      tenants: p('SELECT name, size FROM tenants WHERE size > 0 ORDER BY name'),
+      tenants: p(
+        'SELECT name, size, coalesce((SELECT max(c.size) FROM checkpoints c ' +
+          'WHERE c.tenant_id = t.id), 0) AS signed FROM tenants t WHERE size > 0 ORDER BY name',
+      ),
       checkpointList: p(
         'SELECT c.size, c.note FROM checkpoints c JOIN tenants t ON t.id = c.tenant_id ' +
           'WHERE t.name = ? AND c.size <= ? ORDER BY c.size',
@@ -309,9 +312,9 @@ class SqliteStore implements Store {
     return (this.#stmt.logSize.get(tenant) as number | undefined) ?? 0;
   }
 
-  async tenants(): Promise<Array<{ name: string; size: number }>> {
+  async tenants(): Promise<Array<{ name: string; size: number; signed: number }>> {
     this.#assertOpen();
-    return this.#stmt.tenants.all() as Array<{ name: string; size: number }>;
+    return this.#stmt.tenants.all() as Array<{ name: string; size: number; signed: number }>;
   }
 
   async claimLease(name: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {

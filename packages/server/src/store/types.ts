@@ -432,10 +432,10 @@ export interface Store {
   logSize(tenant: string): Promise<number>;
 
   /**
-   * Every tenant that has events, with its log size, sorted by name in code-point order (the
-   * same on every backend).
+   * Every tenant that has events, with its log size and the size of its newest checkpoint
+   * (`signed`, 0 for none), sorted by name in code-point order (the same on every backend).
    */
-  tenants(): Promise<Array<{ name: string; size: number }>>;
+  tenants(): Promise<Array<{ name: string; size: number; signed: number }>>;
 
   /**
    * Takes the named lease for `holder` until `untilMs` (ms since the epoch) when it is free —

@@ -950,14 +950,19 @@ export function storeConformance(name: string, open: OpenStore | string): void {
     });
 
     describe('tenants', () => {
-      it('lists every tenant with events and its size, in code-point order', async () => {
+      it('lists every tenant with events, its size and its newest checkpoint, in code-point order', async () => {
         const p = freshTenant();
         await append([ev(`${p}-b`), ev(`${p}-A`), ev(`${p}-b`), ev(`${p}-a`), ev(`${p}-b`)]);
+        await store.saveCheckpoints([
+          { tenant: `${p}-b`, size: 1, note: 'one' },
+          { tenant: `${p}-b`, size: 2, note: 'two' },
+          { tenant: `${p}-a`, size: 1, note: 'one' },
+        ]);
         const list = await store.tenants();
         expect(list.filter((t) => t.name.startsWith(p))).toEqual([
-          { name: `${p}-A`, size: 1 },
-          { name: `${p}-a`, size: 1 },
-          { name: `${p}-b`, size: 3 },
+          { name: `${p}-A`, size: 1, signed: 0 },
+          { name: `${p}-a`, size: 1, signed: 1 },
+          { name: `${p}-b`, size: 3, signed: 2 },
         ]);
         const names = list.map((t) => t.name);
         expect(names).toEqual([...names].sort());
