@@ -176,6 +176,18 @@ export class AuditTrail {
   }
 
   /**
+   * Appends every pending entry now, in a run of its own (after any run under way, which may
+   * have been asked for older entries only); resolves how many.
+   */
+  async flush(): Promise<number> {
+    for (;;) {
+      const running = this.#draining;
+      if (running === undefined) return this.drain();
+      await running.catch(() => {});
+    }
+  }
+
+  /**
    * How many of the pending entries the latest run found it could not append (refused, or the
    * store unavailable): `hindsight_audit_pending_entries`.
    */

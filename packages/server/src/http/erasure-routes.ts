@@ -147,6 +147,9 @@ export const ERASURE_ROUTES: readonly RouteSpec[] = [
       // Kept with the erasure, its counts added by the store; told in full once the archives
       // and exports are done too.
       const pending = ctx.audit.change(principal, req, entry('', {}));
+      // An entry still pending (its append failed) may name the person: into the log first,
+      // where the erasure reaches it, rather than after it, where it would not.
+      await ctx.audit.flush();
       const result = await ctx.store.erase(tenant, subject, pending ?? undefined);
       // After the store: an archive written from now on no longer holds the person.
       const archives = (await ctx.archives?.erase(tenant, subject)) ?? NO_ARCHIVE_ERASURE;

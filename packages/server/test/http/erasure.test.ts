@@ -128,6 +128,39 @@ describe('POST /v1/tenants/{tenant}/erasures', () => {
     });
     expect(again.json()).toMatchObject({ events: 0, values: 0 });
   });
+
+  it('reaches an entry of the person that was still waiting to be appended', async () => {
+    // An admin change's entry whose append failed: kept by the store, appended later. The
+    // erasure appends it first, so that it does not arrive afterwards with the person's values.
+    const pendingTenant = 'gdpr-pending';
+    const now = Date.now();
+    await t.store.revokeViewerTokens(
+      { tenant: pendingTenant, viewerId: 'u-77', revokedAtMs: now, expiresAtMs: now + 3_600_000 },
+      {
+        tenant: pendingTenant,
+        id: '01JDPENDINGAUDITENTRY00000',
+        time: new Date(now).toISOString(),
+        category: 'audit',
+        action: 'viewer_token.revoked',
+        actor: { type: 'user', ...ann },
+        context: { ip: '81.2.69.142' },
+        description: 'Revoked the viewer tokens of a viewer',
+        targets: [{ type: 'audit_log', id: 'all' }],
+      },
+    );
+    const res = await send(
+      'POST',
+      `/v1/tenants/${pendingTenant}/erasures`,
+      { subject: { actorId: ann.id } },
+      t.admin,
+    );
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ events: 1 });
+    const stored = await t.get(`/v1/tenants/${pendingTenant}/events/01JDPENDINGAUDITENTRY00000`);
+    expect(stored.json()).toMatchObject({ actor: { id: ann.id, name: 'Deleted User' } });
+    expect(stored.body).not.toContain('81.2.69.142');
+    expect(await t.store.pendingAudits(Number.MAX_SAFE_INTEGER, 100)).toEqual([]);
+  });
 });
 
 describe('POST /v1/tenants/{tenant}/deletions', () => {
