@@ -51,6 +51,13 @@ const targetOf = (body: string, kind: string) =>
   `(SELECT t ->> 'id' FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${body} -> 'targets') = 'array' ` +
   `THEN ${body} -> 'targets' END) AS t WHERE t ->> 'type' = '${kind}' LIMIT 1)`;
 
+/**
+ * The message of an event, as `message_receivers` keys it: its first `message` target, else the
+ * event's own id (`body` is the event's parsed body, `e` its row of `events`).
+ */
+export const messageIdSql = (body: string, e: string) =>
+  `coalesce(${targetOf(body, 'message')}, ${e}.id)`;
+
 /** A JSON object of members, without those that are null (also nested; SQLite's json_patch). */
 const compact = (members: string) => `jsonb_strip_nulls(jsonb_build_object(${members}))`;
 

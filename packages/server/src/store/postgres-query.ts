@@ -6,8 +6,9 @@
 
 import { emailKey, prefixEnd, type QueryClause, searchTokens } from '@hindsight/core';
 import { HindsightError } from '../errors.js';
+import { messageIdSql } from './postgres-projections.js';
 import { lexeme } from './postgres-schema.js';
-import type { EventQuery } from './types.js';
+import type { DeliveryFilter, EventQuery } from './types.js';
 
 /** A page position: the last event's time (epoch ms) and seq. */
 export interface Position {
@@ -106,6 +107,15 @@ export function buildQuery(
     where.push(c.negate ? `NOT coalesce((${cond}), false)` : `(${cond})`);
     onEvents = true;
   }
+  /**
+   * Conditions on an event's message (`delivery`): each parses the event and reads its
+   * receivers, so a probe checks them last, on the events that have the words.
+   */
+  const late: string[] = [];
+  if (query.delivery !== undefined) {
+    late.push(`(${deliveryCondition(query.delivery, bind)})`);
+    onEvents = true;
+  }
   const searched = [...words, ...notWords];
   const join =
     searched.length === 0
@@ -124,7 +134,7 @@ export function buildQuery(
       `WHERE ${[searchRows, ...searched].join(' AND ')} ${searchOrder} LIMIT ${limit}`;
     return { sql, params };
   }
-  const conditions = searched.length === 0 ? where : [...where, ...times, ...searched];
+  const conditions = [...where, ...late, ...(searched.length === 0 ? [] : [...times, ...searched])];
   const sql =
     `SELECT ${select ?? `e.seq, e.hash, e.body${salts}`} FROM events e${join} ` +
     `WHERE ${conditions.join(' AND ')} ${order} LIMIT ${limit}`;
@@ -132,15 +142,29 @@ export function buildQuery(
   // With conditions on words and time only, the probe reads the narrow search rows, and the
   // events of the page alone.
   const probe = onEvents
-    ? `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.tenant_id, e.time, e.seq, e.hash, ` +
-      `e.body${salts} FROM events e WHERE ${where.join(' AND ')} ${order} LIMIT ${PROBE_ROWS}) ` +
-      `AS e${join} WHERE ${searched.join(' AND ')} ${order} LIMIT ${limit}`
+    ? `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT e.tenant_id, e.time, e.seq, e.id, ` +
+      `e.hash, e.body${salts} FROM events e WHERE ${where.join(' AND ')} ${order} ` +
+      `LIMIT ${PROBE_ROWS}) AS e${join} WHERE ${[...searched, ...late].join(' AND ')} ${order} ` +
+      `LIMIT ${limit}`
     : `SELECT e.seq, e.hash, e.body${salts} FROM (SELECT s.tenant_id, s.time, s.seq FROM ` +
       `(SELECT s.tenant_id, s.time, s.seq, s.words FROM event_search s WHERE ${searchRows} ` +
       `${searchOrder} LIMIT ${PROBE_ROWS}) AS s ` +
       `WHERE ${searched.join(' AND ')} ${searchOrder} LIMIT ${limit}) AS s ` +
       `JOIN events e ON e.tenant_id = s.tenant_id AND e.time = s.time AND e.seq = s.seq ${order}`;
   return { sql, params, probe: { sql: probe, params } };
+}
+
+/**
+ * Whether the message of the row `e` passes a delivery filter: a probe of `message_receivers`'
+ * primary key (`tenant_id, message_id`) per event the page reads, its body parsed once.
+ */
+function deliveryCondition(filter: DeliveryFilter, bind: (value: unknown) => string): string {
+  const receivers =
+    'FROM (SELECT hindsight_json(e.body) AS b) AS j JOIN message_receivers r ' +
+    `ON r.tenant_id = e.tenant_id AND r.message_id = ${messageIdSql('j.b', 'e')}`;
+  return filter.kind === 'mixed'
+    ? `SELECT min(r.status) < max(r.status) ${receivers}`
+    : `EXISTS (SELECT 1 ${receivers} WHERE r.status = ANY(${bind([...filter.statuses])}::text[]))`;
 }
 
 function clauseCondition(

@@ -125,9 +125,15 @@ CREATE TABLE IF NOT EXISTS views (
 export const actorKeySql = (e: string) =>
   `coalesce(${e}.actor_id, 'email:' || ${e}.actor_email, ${e}.body ->> '$.actor.type', 'user')`;
 
-/** The id of the first target of a type, of the event being projected. */
-const targetOf = (type: string) =>
-  `(SELECT value ->> '$.id' FROM json_each(NEW.body, '$.targets') WHERE value ->> '$.type' = '${type}' LIMIT 1)`;
+/** The id of the first target of a type, of the event being projected (or of another body). */
+const targetOf = (type: string, body = 'NEW.body') =>
+  `(SELECT value ->> '$.id' FROM json_each(${body}, '$.targets') WHERE value ->> '$.type' = '${type}' LIMIT 1)`;
+
+/**
+ * The message of an event, as `message_receivers` keys it: its first `message` target, else the
+ * event's own id (in SQL over a row `e` of `events`, or `NEW`).
+ */
+export const messageIdSql = (e: string) => `coalesce(${targetOf('message', `${e}.body`)}, ${e}.id)`;
 /** A JSON object without its null members. */
 const compact = (members: string) => `json_patch('{}', json_object(${members}))`;
 const BRIEF = compact(
@@ -202,7 +208,7 @@ ON CONFLICT DO UPDATE SET last_pos = max(last_pos, excluded.last_pos);`,
     when: "NEW.action = 'message.sent'",
     body: `
 INSERT INTO message_receivers
-SELECT NEW.tenant_id, coalesce(${targetOf('message')}, NEW.id), a, n,
+SELECT NEW.tenant_id, ${messageIdSql('NEW')}, a, n,
   coalesce(NEW.status, 'sent'), 0, 0, NULL
 FROM (SELECT json_extract(NEW.body, r.fullkey || '.address') AS a,
   json_extract(NEW.body, r.fullkey || '.name') AS n

@@ -36,6 +36,7 @@ import { CLAIM_LEASE_SQL, RELEASE_LEASE_SQL } from './lease-sql.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { redactedLeavesSqlite } from './sqlite-erase.js';
 import { byDay } from './sqlite-keys.js';
+import { messageIdSql } from './sqlite-projections.js';
 import * as pruning from './sqlite-prune.js';
 import { PURGE_STEPS, type PurgeStep } from './sqlite-purge.js';
 import { migrateSqlite, NODE_SQL, nodeKey, SLOTS_PER_MS } from './sqlite-schema.js';
@@ -46,6 +47,7 @@ import type {
   ApiKeyRecord,
   AppendOutcome,
   DeliveryCount,
+  DeliveryFilter,
   ErasureResult,
   EventPage,
   EventQuery,
@@ -840,6 +842,11 @@ function buildQuery(
     where.push(c.negate ? `NOT coalesce((${cond.sql}), 0)` : `(${cond.sql})`);
     params.push(...cond.params);
   }
+  if (query.delivery !== undefined) {
+    const cond = deliveryCondition(query.delivery);
+    where.push(`(${cond.sql})`);
+    params.push(...cond.params);
+  }
   const from = useFts ? 'events_fts f CROSS JOIN events e ON e.pos = f.rowid' : 'events e';
   const sql =
     // Salts only when asked: they follow the body in the row, often on an overflow page.
@@ -847,6 +854,23 @@ function buildQuery(
     `ORDER BY ${posCol} ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
   params.push(query.limit + 1);
   return { sql, params };
+}
+
+/**
+ * Whether the message of the row `e` passes a delivery filter: a probe of `message_receivers`'
+ * primary key (`tenant_id, message_id`) per event the page reads.
+ */
+function deliveryCondition(filter: DeliveryFilter): { sql: string; params: unknown[] } {
+  const receivers =
+    'FROM message_receivers r WHERE r.tenant_id = e.tenant_id ' +
+    `AND r.message_id = ${messageIdSql('e')}`;
+  if (filter.kind === 'mixed') {
+    return { sql: `SELECT min(r.status) < max(r.status) ${receivers}`, params: [] };
+  }
+  return {
+    sql: `EXISTS (SELECT 1 ${receivers} AND r.status IN (${filter.statuses.map(() => '?').join(', ')}))`,
+    params: [...filter.statuses],
+  };
 }
 
 function clauseCondition(

@@ -56,7 +56,20 @@ export interface EventQuery {
   readonly after?: string;
   /** Also return each event's salts (for a verifiable export). */
   readonly withSalts?: boolean;
+  /** Only events whose message's receivers pass this (the messages list's `delivery`). */
+  readonly delivery?: DeliveryFilter;
 }
+
+/**
+ * Which messages a page keeps, by the current status of their receivers: the rows that
+ * {@link Store.deliveryCounts} counts. An event's message is its first `message` target, else
+ * the event itself (as `message_receivers` keys it). A message without receivers passes neither.
+ * - `some`: at least one receiver is in one of `statuses`;
+ * - `mixed`: its receivers are in more than one status (the summary's `mixed`).
+ */
+export type DeliveryFilter =
+  | { readonly kind: 'some'; readonly statuses: readonly string[] }
+  | { readonly kind: 'mixed' };
 
 /** One page of events and the position to continue from (`null` at the end). */
 export interface EventPage {

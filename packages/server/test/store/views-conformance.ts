@@ -3,10 +3,16 @@
  * account, message receivers, integrations, stats and tenants' own views. Every view must stay
  * correct whatever order its events arrive in, and when a report arrives twice.
  */
-import type { EventInput, QueryClause } from '@hindsight/core';
+import { type EventInput, FAILED_DELIVERY, type QueryClause } from '@hindsight/core';
 import { describe, expect, it } from 'vitest';
 import { HindsightError } from '../../src/errors.js';
-import type { LoginUser, LoginUsersQuery, Store } from '../../src/store/types.js';
+import type {
+  DeliveryFilter,
+  EventQuery,
+  LoginUser,
+  LoginUsersQuery,
+  Store,
+} from '../../src/store/types.js';
 
 /** What the views suite needs from the main suite. */
 export interface ViewsContext {
@@ -350,6 +356,122 @@ export function viewsConformance(ctx: ViewsContext): void {
       const second = await ctx.store().messageReceivers(t, 'M2', 2, 'a@x.test');
       expect(second.map((r) => r.address)).toEqual(['b@x.test', 'new@x.test']);
       expect(await ctx.store().messageReceivers(ctx.freshTenant(), 'M2', 10)).toEqual([]);
+    });
+  });
+
+  describe('messages by delivery', () => {
+    const FAILED: DeliveryFilter = { kind: 'some', statuses: [...FAILED_DELIVERY] };
+    const SENT = [
+      clause({ kind: 'category', value: 'communications' }),
+      clause({ kind: 'action', value: 'message.sent', prefix: false }),
+    ];
+    /** The message ids of a page of `message.sent` events with a delivery filter. */
+    const page = async (t: string, delivery: DeliveryFilter, over: Partial<EventQuery> = {}) => {
+      const result = await ctx.store().queryEvents(t, {
+        clauses: SENT,
+        limit: 50,
+        order: 'desc',
+        delivery,
+        ...over,
+      });
+      return {
+        ids: result.events.map((e) => e.targets?.find((x) => x.type === 'message')?.id ?? e.id),
+        next: result.next,
+      };
+    };
+    /** Every page of `limit`, following `next`. */
+    const allPages = async (t: string, delivery: DeliveryFilter, over: Partial<EventQuery>) => {
+      const pages: string[][] = [];
+      let after: string | undefined;
+      do {
+        const p = await page(t, delivery, { ...over, ...(after === undefined ? {} : { after }) });
+        pages.push(p.ids);
+        after = p.next ?? undefined;
+      } while (after !== undefined && pages.length < 20);
+      return pages;
+    };
+
+    it('keeps the messages with a receiver in a status, page after page, in both orders', async () => {
+      const t = ctx.freshTenant();
+      // M0 … M8, one a minute, newest last; every third one bounced for one of two receivers.
+      const events: EventInput[] = [];
+      for (let i = 0; i < 9; i++) {
+        const id = `M${i}`;
+        events.push(sent(t, id, ['a@x.test', 'b@x.test'], 100 - i));
+        events.push(report(t, id, 'a@x.test', 'delivered', 90 - i));
+        events.push(report(t, id, 'b@x.test', i % 3 === 0 ? 'hard_bounce' : 'delivered', 90 - i));
+      }
+      // Some of another tenant that would match, which no page may show.
+      const other = ctx.freshTenant();
+      events.push(sent(other, 'M1', ['a@x.test'], 50), report(other, 'M1', 'a@x.test', 'spam', 49));
+      await ctx.append(events);
+
+      expect(await allPages(t, FAILED, { limit: 2 })).toEqual([['M6', 'M3'], ['M0']]);
+      expect(await allPages(t, FAILED, { limit: 1, order: 'asc' })).toEqual([
+        ['M0'],
+        ['M3'],
+        ['M6'],
+      ]);
+      expect((await page(t, { kind: 'some', statuses: ['hard_bounce'] })).ids).toEqual([
+        'M6',
+        'M3',
+        'M0',
+      ]);
+      // `delivered`: at least one receiver delivered, so every message.
+      expect((await page(t, { kind: 'some', statuses: ['delivered'] })).ids).toHaveLength(9);
+      expect((await page(t, { kind: 'some', statuses: ['spam'] })).ids).toEqual([]);
+      expect((await page(t, { kind: 'some', statuses: [] })).ids).toEqual([]);
+      expect((await page(t, { kind: 'mixed' })).ids).toEqual(['M6', 'M3', 'M0']);
+      // With the other filters: a time bound, and a word of the text search.
+      expect(
+        (
+          await page(t, FAILED, {
+            clauses: [...SENT, clause({ kind: 'after', value: '', timeMs: Date.parse(at(97)) })],
+          })
+        ).ids,
+      ).toEqual(['M6', 'M3']);
+      // A word: the page found among the newest messages with it (limit 1), or not (limit 50).
+      const offer = [
+        ...SENT,
+        clause({ kind: 'text', text: 'offer', phrase: false, prefix: false }),
+      ];
+      expect((await page(t, FAILED, { clauses: offer, limit: 1 })).ids).toEqual(['M6']);
+      expect((await page(t, FAILED, { clauses: offer })).ids).toEqual(['M6', 'M3', 'M0']);
+      expect((await page(other, FAILED)).ids).toEqual(['M1']);
+    });
+
+    it('moves a message into the filter when a later report says a receiver was not reached', async () => {
+      const t = ctx.freshTenant();
+      await ctx.append([sent(t, 'M1', ['a@x.test'], 60), sent(t, 'M2', ['a@x.test'], 50)]);
+      await ctx.append([report(t, 'M1', 'a@x.test', 'delivered', 40)]);
+      // Sent, not yet reported: in neither.
+      expect((await page(t, FAILED)).ids).toEqual([]);
+      expect((await page(t, { kind: 'some', statuses: ['delivered'] })).ids).toEqual(['M1']);
+      expect((await page(t, { kind: 'some', statuses: ['sent'] })).ids).toEqual(['M2']);
+
+      await ctx.append([report(t, 'M1', 'a@x.test', 'hard_bounce', 30)]);
+      expect((await page(t, FAILED)).ids).toEqual(['M1']);
+      expect((await page(t, { kind: 'some', statuses: ['delivered'] })).ids).toEqual([]);
+      // An older report arriving late changes nothing.
+      await ctx.append([report(t, 'M1', 'a@x.test', 'delivered', 35)]);
+      expect((await page(t, FAILED)).ids).toEqual(['M1']);
+    });
+
+    it('finds the message of reports that came first, and of a message.sent without a message target', async () => {
+      const t = ctx.freshTenant();
+      await ctx.append([report(t, 'M1', 'a@x.test', 'spam', 5)]);
+      const bare = { ...sent(t, 'ignored', ['b@x.test'], 8), id: 'evt-bare-1' };
+      delete (bare as { targets?: unknown }).targets;
+      await ctx.append([sent(t, 'M1', ['a@x.test', 'c@x.test'], 10), bare]);
+      await ctx.append([
+        {
+          ...report(t, 'evt-bare-1', 'b@x.test', 'invalid_email', 4),
+          targets: [{ type: 'message', id: 'evt-bare-1' }],
+        },
+      ]);
+      expect((await page(t, FAILED)).ids).toEqual(['evt-bare-1', 'M1']);
+      expect((await page(t, { kind: 'some', statuses: ['spam'] })).ids).toEqual(['M1']);
+      expect((await page(t, { kind: 'mixed' })).ids).toEqual(['M1']);
     });
   });
 
