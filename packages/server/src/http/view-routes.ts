@@ -7,6 +7,7 @@ import {
   Actor,
   BUILTIN_VIEWS,
   customView,
+  DELIVERY_STATUSES,
   type EventInput,
   FAILED_DELIVERY,
   StoredEvent,
@@ -20,7 +21,12 @@ import { Value } from '@sinclair/typebox/value';
 import type { Principal } from '../auth.js';
 import { HindsightError } from '../errors.js';
 import { DAY_MS, HOUR_MS } from '../store/stats-plan.js';
-import { LOGIN_SORTS, type LoginUsersQuery, type Store } from '../store/types.js';
+import {
+  type DeliveryFilter,
+  LOGIN_SORTS,
+  type LoginUsersQuery,
+  type Store,
+} from '../store/types.js';
 import { decodeCursor, EventFilters, encodeCursor, filterClauses } from './event-query.js';
 import { AUTH_ERRORS, checkBody, type RouteSpec, recordEvents, TenantParams } from './routes.js';
 import {
@@ -74,11 +80,30 @@ const LoginAttempt = Type.Object({
   reason: Type.Optional(Type.String()),
 });
 
+/**
+ * The words of the messages list's `delivery` filter: `failed` (a receiver the message did not
+ * reach, as the summary's `failed` counts them), then each status of a receiver, then `mixed`.
+ */
+const DELIVERY_FILTERS = ['failed', ...DELIVERY_STATUSES.map((s) => s.value)];
+const FAILED_WORDS = [...FAILED_DELIVERY].map((s) => `\`${s}\``).join(', ');
+
 /** The filters of the messages list: the event filters that make sense for `message.sent`. */
 const MessageListParams = Type.Composite(
   [
     Type.Omit(EventFilters, ['category', 'action', 'status', 'outcome']),
     Type.Object({
+      delivery: Type.Optional(
+        Type.Union(
+          DELIVERY_FILTERS.map((word) => Type.Literal(word)),
+          {
+            description:
+              'Only messages with a receiver in this status now (`hard_bounce`, `delivered` …); ' +
+              `\`failed\`: with a receiver it did not reach (${FAILED_WORDS}: those the ` +
+              'summary’s `failed` counts); `mixed`: with receivers in more than one status. A ' +
+              'message without receivers matches none.',
+          },
+        ),
+      ),
       ...Paging,
       order: Type.Optional(Type.Union([Type.Literal('desc'), Type.Literal('asc')])),
     }),
@@ -170,6 +195,12 @@ function deliverySummary(own: string | undefined, counts: Map<string, number>) {
     failed,
     deliveries: Object.fromEntries([...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))),
   };
+}
+
+/** The store's filter for a `delivery` word of the messages list. */
+function deliveryFilter(word: string): DeliveryFilter {
+  if (word === 'mixed') return { kind: 'mixed' };
+  return { kind: 'some', statuses: word === 'failed' ? [...FAILED_DELIVERY] : [word] };
 }
 
 async function deliveriesByMessage(store: Store, tenant: string, ids: string[]) {
@@ -382,7 +413,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       'One entry per `message.sent` event, newest first, with how many receivers are in each ' +
       'delivery status and the overall status: the receivers’ status when they agree, `mixed` ' +
       'when they differ. Each receiver has the status of its newest delivery report by event ' +
-      'time, whatever order reports arrive in. Filters are those of the event list.',
+      'time, whatever order reports arrive in. Filters are those of the event list, and ' +
+      '`delivery`: only the messages with a receiver in a status, or (`failed`) that did not ' +
+      'reach a receiver.',
     scope: 'events:read',
     params: TenantParams,
     querystring: MessageListParams,
@@ -404,15 +437,19 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       const { tenant } = req.params as { tenant: string };
       requireCategory(principal, 'communications');
       const { limit = 50, cursor, order = 'desc', ...filters } = req.query as MessageListParams;
+      const { delivery, ...eventFilters } = filters;
       const clauses = filterClauses({
-        ...filters,
+        ...eventFilters,
         category: 'communications',
         action: 'message.sent',
       });
+      // The cursor is bound to every filter, `delivery` too: a position is only a place in the
+      // list it came from.
       const page = await ctx.store.queryEvents(tenant, {
         clauses,
         limit,
         order,
+        ...(delivery === undefined ? {} : { delivery: deliveryFilter(delivery) }),
         ...(cursor === undefined
           ? {}
           : { after: decodeCursor(cursor, tenant, filters, `messages-${order}`) }),

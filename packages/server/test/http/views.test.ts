@@ -298,6 +298,117 @@ describe('messages', () => {
   });
 });
 
+describe('messages by delivery status', () => {
+  const tenant = 'undelivered-co';
+  const message = (id: string, receivers: string[], minutes: number): EventInput => ({
+    tenant,
+    category: 'communications',
+    action: 'message.sent',
+    status: 'sent',
+    actor: { id: 'u1', name: 'Priya Raman' },
+    channel: 'ui',
+    time: ago(minutes),
+    targets: [{ type: 'message', id }],
+    metadata: {
+      type: 'email',
+      subject: `Offer ${id}`,
+      receivers: receivers.map((address) => ({ address })),
+    },
+  });
+  const report = (id: string, address: string, status: string, minutes: number): EventInput => ({
+    tenant,
+    category: 'communications',
+    action: status === 'delivered' ? 'message.delivered' : 'message.bounced',
+    status,
+    ...(status === 'delivered' ? {} : { outcome: 'failure' as const }),
+    actor: { type: 'system' },
+    channel: 'system',
+    time: ago(minutes),
+    targets: [{ type: 'message', id }],
+    metadata: { receiver: { address } },
+  });
+  const ids = (body: { messages: Array<{ id: string }> }) => body.messages.map((m) => m.id);
+  const list = async (query: string) => {
+    const res = await t.get(`/v1/tenants/${tenant}/messages?${query}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as { messages: Array<{ id: string; failed: number }>; nextCursor: string };
+  };
+
+  beforeAll(async () => {
+    // D1 … D7, newest last: D2, D4 and D6 did not reach one of their receivers (a bounce, spam,
+    // an invalid address); D7 has not been reported on yet.
+    const events: EventInput[] = [];
+    const failures: Record<string, string> = { D2: 'hard_bounce', D4: 'spam', D6: 'invalid_email' };
+    for (let i = 1; i <= 7; i++) {
+      const id = `D${i}`;
+      events.push(message(id, ['ann@x.test', 'bob@x.test'], 100 - i));
+      if (i === 7) continue;
+      events.push(report(id, 'ann@x.test', 'delivered', 90 - i));
+      events.push(report(id, 'bob@x.test', failures[id] ?? 'delivered', 90 - i));
+    }
+    await store(events);
+  });
+
+  it('lists only the messages someone did not get, page after page', async () => {
+    const first = await list('delivery=failed&limit=2');
+    expect(ids(first)).toEqual(['D6', 'D4']);
+    expect(first.messages.every((m) => m.failed === 1)).toBe(true);
+    const second = await list(`delivery=failed&limit=2&cursor=${first.nextCursor}`);
+    expect(ids(second)).toEqual(['D2']);
+    expect(second.nextCursor).toBeNull();
+    expect(ids(await list('delivery=failed&order=asc'))).toEqual(['D2', 'D4', 'D6']);
+    expect(ids(await list('delivery=spam'))).toEqual(['D4']);
+    expect(ids(await list('delivery=sent'))).toEqual(['D7']);
+    expect(ids(await list('delivery=mixed'))).toEqual(['D6', 'D4', 'D2']);
+    expect(ids(await list('delivery=delivered&limit=50'))).toEqual([
+      'D6',
+      'D5',
+      'D4',
+      'D3',
+      'D2',
+      'D1',
+    ]);
+    expect(ids(await list('delivery=failed&q=D4'))).toEqual(['D4']);
+  });
+
+  it('moves a message into the list when a later report says it bounced', async () => {
+    expect(ids(await list('delivery=failed'))).not.toContain('D5');
+    await store([report('D5', 'ann@x.test', 'soft_bounce', 10)]);
+    expect(ids(await list('delivery=failed'))).toEqual(['D6', 'D5', 'D4', 'D2']);
+    const d5 = (await list('delivery=soft_bounce')).messages[0];
+    expect(d5).toMatchObject({ id: 'D5', status: 'mixed', failed: 1 });
+  });
+
+  it('refuses an unknown status, naming the ones it takes', async () => {
+    const res = await t.get(`/v1/tenants/${tenant}/messages?delivery=bounced`);
+    expect(res.statusCode).toBe(400);
+    const { error } = res.json();
+    expect(error.code).toBe('invalid_request');
+    expect(error.message).toMatch(/^Invalid querystring: querystring\/delivery must be one of /);
+    expect(error.message).toContain('"failed"');
+    expect(error.message).toContain('"hard_bounce"');
+    expect(error.details).toEqual([
+      { path: '/querystring/delivery', message: expect.stringMatching(/^must be one of /) },
+    ]);
+  });
+
+  it('refuses a cursor of another filter', async () => {
+    const all = await list('limit=2');
+    const failed = await list('delivery=failed&limit=1');
+    const delivered = await list('delivery=delivered&limit=1');
+    for (const [query, cursor] of [
+      ['delivery=failed&limit=1', all.nextCursor],
+      ['delivery=failed&limit=1', delivered.nextCursor],
+      ['limit=2', failed.nextCursor],
+      ['delivery=failed&limit=1&order=asc', failed.nextCursor],
+    ] as const) {
+      const res = await t.get(`/v1/tenants/${tenant}/messages?${query}&cursor=${cursor}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.json().error.code).toBe('invalid_cursor');
+    }
+  });
+});
+
 describe('integrations', () => {
   const tenant = 'integrations-co';
   const xero = (status: string, minutes: number, action = 'integration.invoices_exported') => ({
@@ -451,6 +562,27 @@ describe('OpenAPI', () => {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths['/v1/tenants/{tenant}/views/{id}'].delete.responses['204']).toBeDefined();
+    const messages = doc.paths['/v1/tenants/{tenant}/messages'].get;
+    const delivery = messages.parameters.find((p: { name: string }) => p.name === 'delivery');
+    expect(delivery).toMatchObject({ in: 'query', required: false });
+    expect(delivery.description).toMatch(/`failed`: with a receiver it did not reach/);
+    expect(delivery.schema.anyOf.map((s: { const: string }) => s.const)).toEqual([
+      'failed',
+      'sent',
+      'delivered',
+      'pending',
+      'internal_error',
+      'blocked',
+      'spam',
+      'deferred',
+      'external_error',
+      'hard_bounce',
+      'soft_bounce',
+      'unsubscribed',
+      'invalid_email',
+      'mixed',
+    ]);
+    expect(Object.keys(messages.responses)).toContain('400');
   });
 });
 
