@@ -40,7 +40,8 @@ describe('query parameters', () => {
   it('asks for the view’s category, its filters only, and the page shown', () => {
     const params = eventListParams(view, {
       ...EMPTY_STATE,
-      filters: { outcome: 'failure', channel: 'api', since: '2026-01-01' },
+      // `delivery` is the messages summary's: the event list would refuse it.
+      filters: { outcome: 'failure', channel: 'api', since: '2026-01-01', delivery: 'failed' },
       pages: ['c1', 'c2'],
       utc: true,
     });
@@ -77,10 +78,19 @@ describe('query parameters', () => {
   it('asks the summaries only for the filters they take', () => {
     const state = {
       ...EMPTY_STATE,
-      filters: { actor: 'ann@acme.test', status: 'mixed', action: 'message.sent' },
+      filters: {
+        actor: 'ann@acme.test',
+        status: 'mixed',
+        action: 'message.sent',
+        delivery: 'failed',
+      },
       accounts: { search: 'ann', country: 'gb' },
     };
-    expect(messageListParams(state)).toEqual({ actor: 'ann@acme.test', limit: '50' });
+    expect(messageListParams(state)).toEqual({
+      actor: 'ann@acme.test',
+      delivery: 'failed',
+      limit: '50',
+    });
     expect(accountListParams(state)).toEqual({ search: 'ann', country: 'GB', limit: '50' });
   });
 });

@@ -127,10 +127,14 @@ export function exportParams(
     : { format, ids: ids.join(',') };
 }
 
-/** The filters the messages summary takes (those that make sense for `message.sent`). */
+/**
+ * The filters the messages summary takes: those that make sense for `message.sent`, and
+ * `delivery` (its receivers' status), its own.
+ */
 export const MESSAGE_FILTERS: readonly FilterName[] = [
   'since',
   'until',
+  'delivery',
   'actor',
   'target',
   'channel',

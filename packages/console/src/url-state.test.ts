@@ -6,7 +6,12 @@ describe('url state', () => {
     tenant: 'acme',
     view: 'logins',
     summary: true,
-    filters: { outcome: 'failure', q: 'actor:"Ann Lee" -x', since: '2026-01-01' },
+    filters: {
+      outcome: 'failure',
+      q: 'actor:"Ann Lee" -x',
+      since: '2026-01-01',
+      delivery: 'hard_bounce',
+    },
     accounts: { search: 'ann', lastAttempt: 'failed' },
     pages: ['eyJwIjoiMSJ9', 'eyJwIjoiMiJ9'],
     event: 'demo-000001',
@@ -23,6 +28,15 @@ describe('url state', () => {
       '?tenant=acme&view=all',
     );
     expect(stateToSearch(EMPTY_STATE)).toBe('');
+    expect(
+      stateToSearch({
+        ...EMPTY_STATE,
+        tenant: 'acme',
+        view: 'communications',
+        summary: true,
+        filters: { q: 'offer', delivery: 'failed', ip: '10.0.0.1' },
+      }),
+    ).toBe('?tenant=acme&view=communications&show=summary&ip=10.0.0.1&delivery=failed&q=offer');
   });
 
   it('ignores empty and unknown parameters', () => {

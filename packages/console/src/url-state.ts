@@ -6,8 +6,11 @@
  */
 import type { VIEW_FILTERS } from '@hindsight/core';
 
-/** A filter of the event list (SPEC §3) that a view may offer. */
-export type FilterName = (typeof VIEW_FILTERS)[number];
+/**
+ * A filter of the event list (SPEC §3) that a view may offer, or `delivery`: the messages
+ * summary's filter on its receivers' status (`GET …/messages?delivery=`), which no view offers.
+ */
+export type FilterName = (typeof VIEW_FILTERS)[number] | 'delivery';
 
 /** The filters, in the order the filter bar shows them. */
 export const FILTER_NAMES = [
@@ -20,6 +23,7 @@ export const FILTER_NAMES = [
   'status',
   'channel',
   'ip',
+  'delivery',
   'q',
 ] as const satisfies readonly FilterName[];
 

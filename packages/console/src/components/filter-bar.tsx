@@ -21,6 +21,7 @@ const LABELS: Record<FilterName, string> = {
   status: 'Status',
   channel: 'Channel',
   ip: 'IP address',
+  delivery: 'Delivery status',
   q: 'Search',
 };
 
@@ -54,6 +55,10 @@ function choicesOf(view: ViewDefinition, name: FilterName): readonly Choice[] | 
       ];
     case 'channel':
       return CHANNEL_CHOICES;
+    case 'delivery':
+      // The messages summary's: `failed`, a receiver the message did not reach (a red status),
+      // then a receiver in each status of the view.
+      return [{ value: 'failed', label: 'Not delivered' }, ...(view.statuses ?? [])];
     default:
       return null;
   }

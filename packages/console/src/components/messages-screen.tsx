@@ -28,7 +28,8 @@ export function MessagesScreen() {
   const body = useRef<HTMLTableSectionElement>(null);
   const [active, setActive] = useState(0);
   useFocusReturn(state.message, body);
-  const names = MESSAGE_FILTERS.filter((n) => view.filters.includes(n));
+  // The view's filters that the summary takes, and its own `delivery`, which no view lists.
+  const names = MESSAGE_FILTERS.filter((n) => n === 'delivery' || view.filters.includes(n));
   const error = result.state === 'error' ? result.error : null;
   const queryProblem =
     error instanceof ApiError && error.code === 'invalid_query'
