@@ -94,14 +94,24 @@ export class Outbox {
    * @example const outbox = Outbox.open('/var/lib/app/hindsight-outbox', 8 << 20, handlers);
    */
   static open(dir: string, segmentBytes: number, handlers: OutboxHandlers): Outbox {
-    mkdirSync(dir, { recursive: true });
-    const lockFile = takeLock(dir);
-    const names = readdirSync(dir)
-      .filter((name) => SEGMENT.test(name))
-      .sort();
-    const last = names.at(-1);
-    const next = last === undefined ? 1 : Number(SEGMENT.exec(last)?.[1]) + 1;
-    return new Outbox(dir, segmentBytes, handlers, lockFile, names, next);
+    try {
+      mkdirSync(dir, { recursive: true });
+      const lockFile = takeLock(dir);
+      const names = readdirSync(dir)
+        .filter((name) => SEGMENT.test(name))
+        .sort();
+      const last = names.at(-1);
+      const next = last === undefined ? 1 : Number(SEGMENT.exec(last)?.[1]) + 1;
+      return new Outbox(dir, segmentBytes, handlers, lockFile, names, next);
+    } catch (error) {
+      if (error instanceof HindsightError) throw error;
+      // A directory that cannot be made, read or written: an option createClient cannot use.
+      throw new HindsightError(
+        'invalid_options',
+        `createClient(): the outbox directory ${dir} cannot be used (${(error as Error).message}).`,
+        { cause: error },
+      );
+    }
   }
 
   /**

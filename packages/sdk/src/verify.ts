@@ -9,6 +9,7 @@ import {
   type IntegrityVerdict,
   verifyEventProof,
 } from '@hindsight/core/event-proof';
+import { fields, optionalText, refuse, text } from './arguments.js';
 import type { Settings } from './options.js';
 import { getJson } from './transport.js';
 
@@ -39,6 +40,17 @@ export async function verifyEvent(
   id: string,
   options: VerifyEventOptions,
 ): Promise<EventProofReport> {
+  // Checked before anything is read: a key left out (an unset environment variable) is a
+  // mistake at the call site, not a log that fails to verify.
+  text('verify()', 'tenant', tenant);
+  text('verify()', 'id', id);
+  const given = fields<VerifyEventOptions>('verify()', 'its options', options, '{ verifierKey }');
+  const keys = given.verifierKey;
+  const keyList = Array.isArray(keys) ? (keys as unknown[]) : [keys];
+  if (keyList.length === 0 || keyList.some((k) => typeof k !== 'string' || k === '')) {
+    refuse('verify()', 'verifierKey', "the server's verifier key (a string, or several)", keys);
+  }
+  optionalText('verify()', 'origin', given.origin);
   const path = `/v1/tenants/${encodeURIComponent(tenant)}/events/${encodeURIComponent(id)}/proof`;
   const proof = await getJson<EventProof>(
     settings,

@@ -204,6 +204,22 @@ describe('outbox', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('refuses a directory it cannot make or use, naming it and why', () => {
+    const file = join(outboxDir(), 'a-file');
+    writeFileSync(file, '');
+    const dir = join(file, 'outbox');
+    expect(() =>
+      createClient({ url: ctx.hindsight.url, key: ctx.hindsight.key, outbox: { dir } }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'invalid_options',
+        message: expect.stringMatching(
+          new RegExp(`^createClient\\(\\): the outbox directory ${dir} cannot be used \\(ENOTDIR`),
+        ),
+      }),
+    );
+  });
+
   it('one client at a time per directory', async () => {
     const dir = outboxDir();
     const first = createClient({ url: ctx.hindsight.url, key: ctx.hindsight.key, outbox: { dir } });

@@ -82,5 +82,23 @@ describe('client.verify()', () => {
     await expect(client.verify(tenant, 'nope', { verifierKey })).rejects.toMatchObject({
       code: 'not_found',
     });
+    // A key left out (an environment variable not set) is a mistake at the call site.
+    const env = process.env['HINDSIGHT_NO_SUCH_VERIFIER_KEY'] as string;
+    await expect(client.verify(tenant, 'evt-1', { verifierKey: env })).rejects.toMatchObject({
+      code: 'invalid_options',
+      message:
+        "verify(): verifierKey must be the server's verifier key (a string, or several), not undefined.",
+    });
+    for (const wrong of [42, [], [verifierKey, ''], null]) {
+      await expect(
+        client.verify(tenant, 'evt-1', { verifierKey: wrong as unknown as string }),
+      ).rejects.toMatchObject({ code: 'invalid_options' });
+    }
+    await expect(
+      client.verify(tenant, 'evt-1', undefined as unknown as { verifierKey: string }),
+    ).rejects.toMatchObject({
+      code: 'invalid_options',
+      message: expect.stringContaining('its options'),
+    });
   });
 });
