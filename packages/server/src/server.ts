@@ -151,7 +151,7 @@ export async function startServer(
     });
     await app
       .listen({ port: options.port, host: options.host })
-      .catch((error: unknown) => Promise.reject(listenError('the API', options, error)));
+      .catch((error: unknown) => Promise.reject(listenError('the API', '--port', options, error)));
     const url = urlOf(app.server, options.host);
     print(`Checkpoints are signed by ${note.verifierKeyText(signer)}`);
     print(`Hindsight is listening on ${url} (store: ${store.kind}).`);
@@ -161,7 +161,7 @@ export async function startServer(
       metricsServer = await listenForMetrics(metricsOf(app), address).catch(
         async (error: unknown) => {
           await app.close();
-          throw listenError('the metrics', address, error);
+          throw listenError('the metrics', '--metrics-port', address, error);
         },
       );
       print(`Metrics, without a key: ${urlOf(metricsServer, options.metrics.host)}/metrics`);
@@ -186,16 +186,22 @@ export async function startServer(
   }
 }
 
-/** Why the server could not listen on an address, in words, naming what it was to serve. */
+/**
+ * Why the server could not listen on an address, in words, naming what it was to serve and the
+ * flag of its port.
+ */
 function listenError(
   what: string,
+  portFlag: string,
   address: { readonly host: string; readonly port: number },
   error: unknown,
 ): unknown {
-  const why = LISTEN_ERRORS[(error as NodeJS.ErrnoException).code ?? ''];
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const why = LISTEN_ERRORS[code];
   if (why === undefined) return error;
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return new Error(`Cannot serve ${what} on ${host}:${address.port}: ${why}.`);
+  const another = code === 'EADDRNOTAVAIL' ? 'another --host' : `another port with ${portFlag}`;
+  return new Error(`Cannot serve ${what} on ${host}:${address.port}: ${why}; give ${another}.`);
 }
 
 /** The errors of listening on an address that an operator can act on. */

@@ -174,10 +174,12 @@ describe('hindsight serve', () => {
     expect(taken.stderr).toContain(
       `Cannot serve the metrics on 127.0.0.1:${metricsPort}: the address is in use`,
     );
+    expect(taken.stderr).toContain('; give another port with --metrics-port.');
     const apiPort = new URL(served.url).port;
     const apiTaken = await cli('serve', '--data', tmp.dir, '--port', apiPort);
     expect(apiTaken.code).toBe(1);
     expect(apiTaken.stderr).toContain(`Cannot serve the API on 127.0.0.1:${apiPort}: the address`);
+    expect(apiTaken.stderr).toContain('; give another port with --port.');
     expect(await stop(served)).toBe(0);
     // Found before anything starts, not as a clash of the server with itself.
     const same = await cli('serve', '--data', tmp.dir, '--port', '3107', '--metrics-port', '3107');
