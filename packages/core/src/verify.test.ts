@@ -89,6 +89,7 @@ describe('ExportVerifier', () => {
     ];
     const report = run(filtered);
     expect(report.ok).toBe(false);
+    expect(report.tenant).toBe('t');
     expect(report.problems).toEqual([
       {
         kind: 'malformed',

@@ -184,6 +184,8 @@ export class ExportVerifier {
   #header: (ExportLine & { type: 'header' }) | null = null;
   /** Set by a header of another format: the rest of the file is not read. */
   #foreign = false;
+  /** The tenant a header of another format names, for the report. */
+  #foreignTenant: string | null = null;
   #events = 0;
   readonly #redacted: Array<{ seq: number; id: string; at: string; by: string }> = [];
   #lineNumber = 0;
@@ -214,8 +216,10 @@ export class ExportVerifier {
     }
     if (parsed.type === 'header') {
       if (this.#header) this.#problem('malformed', `Line ${this.#lineNumber}: a second header.`);
-      else if (parsed.format !== EXPORT_FORMAT) this.#foreignFormat(parsed.format);
-      else {
+      else if (parsed.format !== EXPORT_FORMAT) {
+        this.#foreignTenant = typeof parsed.tenant === 'string' ? parsed.tenant : null;
+        this.#foreignFormat(parsed.format);
+      } else {
         const { size, tenant, origin } = parsed;
         if (
           !Number.isSafeInteger(size) ||
@@ -243,7 +247,7 @@ export class ExportVerifier {
     if (this.#foreign) {
       return {
         ok: false,
-        tenant: null,
+        tenant: this.#foreignTenant,
         events: this.#events,
         checkpoints: 0,
         verifiedSize: 0,
