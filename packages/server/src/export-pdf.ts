@@ -35,10 +35,10 @@ const FOOTER = 24;
 /** Column titles and widths (points); A4 is 595 points wide. */
 const COLUMNS = [
   { title: 'Time (UTC)', width: 92 },
-  { title: 'Who', width: 100 },
-  { title: 'Action', width: 96 },
+  { title: 'Who', width: 94 },
+  { title: 'Action', width: 90 },
   { title: 'What', width: 177 },
-  { title: 'Outcome', width: 50 },
+  { title: 'Outcome', width: 62 },
 ] as const;
 const GAP = 0;
 /**
@@ -58,12 +58,14 @@ function cells(event: StoredEvent): string[] {
   ]
     .filter((s) => s !== undefined && s !== '')
     .join('\n');
-  const outcome = event.status ? `${event.outcome} (${event.status})` : event.outcome;
+  // A line each: a status (hard_bounce) is as wide as the column.
+  const outcome = event.status ? `${event.outcome}\n${event.status}` : event.outcome;
   return [
-    event.time
+    // Its seq names the event in the log, and in the verifiable export.
+    `${event.time
       .replace('T', ' ')
       .replace(/\.\d+Z$/, '')
-      .replace('Z', ''),
+      .replace('Z', '')}\nseq ${event.seq}`,
     actorText(event.actor) || event.actor.type || '',
     event.action,
     what,
@@ -184,8 +186,8 @@ export async function* pdfChunks(
       : 'Latest signed checkpoint: none yet',
   );
   doc.text(
-    'Each row names its event; the verifiable form of the log is the NDJSON export, checked ' +
-      'with "hindsight verify".',
+    'Each row names its event by its number in the log (seq); the verifiable form of the log ' +
+      'is the NDJSON export, checked with "hindsight verify".',
   );
   doc.moveDown(0.8);
   columnHeads();

@@ -215,6 +215,7 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
         id: 'lic',
         action: 'user.admin_rights.license_updated',
         channel: 'ui',
+        status: 'provisioned',
         description: 'License of Mei Chen changed',
         changes: [
           { field: 'license', before: 'Field', after: 'Field Plus' },
@@ -240,6 +241,9 @@ describe.skipIf(!POPPLER)('GET /v1/tenants/{tenant}/export?format=pdf', () => {
       expect(text).toContain('pin: changed');
       expect(text).not.toContain('9157');
       expect(text).toContain('via ui');
+      // Each row names its event by seq; an outcome and its status are words of their own.
+      expect(text).toMatch(/\bseq 1\b/);
+      expect(plain).toMatch(/\bsuccess\s*\n\s*provisioned\s*\n/);
     } finally {
       tmp.remove();
     }
