@@ -57,7 +57,7 @@ const actorOf = (user) => ({ id: user.id, name: user.name, email: user.email, ro
 const app = express();
 app.set('trust proxy', 'loopback');
 app.use(express.json());
-// Every request, as the ExpertSender-style panel log; health checks are left out.
+// Every request, as the panel log (`requests`); health checks are left out.
 app.use(
   expressRequestLogger(hindsight, {
     log: 'requests',
