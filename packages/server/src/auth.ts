@@ -35,6 +35,8 @@ export interface Principal {
   readonly id: string;
   /** The API key's id; `null` for a viewer token. */
   readonly keyId: string | null;
+  /** The API key's name (`keys create --name`), `null` for none or a viewer token. */
+  readonly keyName: string | null;
   /** A key's scopes; none for a viewer token, whose {@link viewer} permissions apply. */
   readonly scopes: ReadonlySet<string>;
   readonly tenant: string | null;
@@ -135,6 +137,7 @@ export async function authenticate(
   return {
     id: `key:${record.id}`,
     keyId: record.id,
+    keyName: record.name === '' ? null : record.name,
     scopes: new Set(record.scopes),
     tenant: record.tenant,
     viewer: null,
@@ -157,6 +160,7 @@ async function viewerPrincipal(
   return {
     id: `viewer:${claims.tokenId}`,
     keyId: null,
+    keyName: null,
     scopes: new Set(),
     tenant: claims.tenant,
     viewer: claims,

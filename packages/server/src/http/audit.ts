@@ -279,8 +279,8 @@ function auditEvent(principal: Principal, req: FastifyRequest, entry: AuditEntry
   };
 }
 
-/** The event actor of a caller: the viewer of a token, or the API key. */
-function actorOf(principal: Principal): EventInput['actor'] {
+/** The event actor of a caller: the viewer of a token, or the API key (by its name too). */
+export function actorOf(principal: Principal): EventInput['actor'] {
   const viewer = principal.viewer?.viewer;
   if (viewer) {
     return {
@@ -291,5 +291,9 @@ function actorOf(principal: Principal): EventInput['actor'] {
       ...(viewer.email ? { email: viewer.email } : {}),
     };
   }
-  return { type: 'api_key', id: principal.keyId ?? principal.id };
+  return {
+    type: 'api_key',
+    id: principal.keyId ?? principal.id,
+    ...(principal.keyName === null ? {} : { name: principal.keyName }),
+  };
 }

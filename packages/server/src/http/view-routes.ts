@@ -27,6 +27,7 @@ import {
   type LoginUsersQuery,
   type Store,
 } from '../store/types.js';
+import { actorOf } from './audit.js';
 import { decodeCursor, EventFilters, encodeCursor, filterClauses } from './event-query.js';
 import { AUTH_ERRORS, checkBody, type RouteSpec, recordEvents, TenantParams } from './routes.js';
 import {
@@ -657,7 +658,9 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       // Never past the log as it stands: errors recorded later are not acknowledged yet.
       const size = await ctx.store.logSize(tenant);
       const upToSeq = Math.min(body.upToSeq ?? size, size);
-      const actor = body.actor ?? { type: 'api_key' as const, id: principal?.keyId ?? 'unknown' };
+      const actor =
+        body.actor ??
+        (principal ? actorOf(principal) : { type: 'api_key' as const, id: 'unknown' });
       const input: EventInput = {
         tenant,
         category: 'integrations',

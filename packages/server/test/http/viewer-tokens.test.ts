@@ -5,6 +5,7 @@
  */
 import { note, type StoredEvent } from '@hindsight/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth.js';
 import { DEFAULT_ORIGIN } from '../../src/checkpoints.js';
 import { ACCESS_ROUTES } from '../../src/http/access-routes.js';
 import { createApp } from '../../src/http/app.js';
@@ -76,7 +77,7 @@ describe('issuing', () => {
     const issued = (await auditLog()).find((e) => e.metadata?.['tokenId'] === body.tokenId);
     expect(issued).toMatchObject({
       action: 'viewer_token.issued',
-      actor: { type: 'api_key' },
+      actor: { type: 'api_key', id: key.split('_')[1] },
       targets: [
         { type: 'audit_log', id: 'all' },
         { type: 'viewer', id: 'u-1', name: 'Alice Admin' },
@@ -84,6 +85,17 @@ describe('issuing', () => {
       // The viewer's name is in the target, which an erasure reaches, not in the description.
       description: `Issued a viewer token: u-1 (admin) may read the audit log until ${body.expiresAt}`,
     });
+    expect(issued?.actor).not.toHaveProperty('name');
+    // A key with a name is named, as the administrator reading the audit log knows it.
+    const named = await createApiKey(t.store, {
+      scopes: ['viewer-tokens:create'],
+      tenant: 'acme',
+      name: 'Product backend',
+    });
+    const again = (await issue(request(), named.token)).json() as { tokenId: string };
+    expect((await auditLog()).find((e) => e.metadata?.['tokenId'] === again.tokenId)).toMatchObject(
+      { actor: { type: 'api_key', id: named.record.id, name: 'Product backend' } },
+    );
   });
 
   it('refuses keys without the scope or for another tenant, employees, and greedy supervisors', async () => {
