@@ -121,7 +121,7 @@ app.put('/customers/:id', async (req, res) => {
     action: 'customer.updated',
     category: 'changes',
     channel: 'ui',
-    description: `${req.user.name} updated the customer ${after.name}`,
+    description: `Updated the customer ${after.name}`,
     targets: [
       { type: 'customer', id: req.params.id, name: after.name, url: `/customers/${req.params.id}` },
     ],

@@ -47,7 +47,6 @@ export function login(input: LoginInput): EventInput {
     user.id === undefined
       ? { type: 'anonymous', ...pick(user, ['name', 'email']) }
       : { id: user.id, ...pick(user, ['name', 'email', 'role']) };
-  const who = user.email ?? user.name ?? user.id ?? 'an unknown account';
   const reason = input.succeeded ? undefined : input.reason;
   const context = {
     ...(input.ip === undefined ? {} : { ip: input.ip }),
@@ -63,9 +62,10 @@ export function login(input: LoginInput): EventInput {
     actor,
     channel: input.channel ?? 'ui',
     ...(input.succeeded ? {} : { outcome: 'failure' as const }),
+    // No name or address: the actor holds them, where an erasure reaches them (docs/erasure.md).
     description: input.succeeded
-      ? `${user.name ?? who} signed in`
-      : `Failed sign-in as ${who}${reason === undefined ? '' : `: ${reason.replace(/_/g, ' ')}`}`,
+      ? 'Signed in'
+      : `Failed sign-in${reason === undefined ? '' : `: ${reason.replace(/_/g, ' ')}`}`,
     ...(Object.keys(context).length === 0 ? {} : { context }),
     ...(reason === undefined ? {} : { metadata: { reason } }),
   };

@@ -38,7 +38,7 @@ describe('message', () => {
       { address: 'someone@elsewhere.example' },
     ]);
     expect(event.description).toBe(
-      'Priya Raman sent the e-mail "This month: 20% off window cleaning" to 2 receivers',
+      'Sent the e-mail "This month: 20% off window cleaning" to 2 receivers',
     );
   });
 

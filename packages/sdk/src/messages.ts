@@ -114,10 +114,11 @@ export function message(input: MessageInput): EventInput {
     actor: input.sender ?? SYSTEM_ACTOR,
     channel: input.channel ?? (mode === 'manual' ? 'ui' : 'system'),
     status: 'sent',
+    // The sender is the actor, named there (where an erasure reaches them), not here.
     description:
       input.sender === undefined
         ? `The ${what} "${input.subject}" was sent to ${to}`
-        : `${input.sender.name ?? input.sender.email ?? input.sender.id ?? 'Someone'} sent the ${what} "${input.subject}" to ${to}`,
+        : `Sent the ${what} "${input.subject}" to ${to}`,
     targets: [
       {
         type: 'message',
