@@ -259,9 +259,7 @@ describe('SQLite migrations', () => {
         expect(sql('event_targets')).toMatch(/PRIMARY KEY \(tenant_id, day, target_id, pos\)/);
         expect(after.prepare('SELECT count(*) FROM event_targets').pluck().get()).toBe(9);
         expect(sql('events_fts')).not.toMatch(/contentless_delete/);
-        expect(
-          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('10');
+        expect(storedSchemaVersion(tmp.dir)).toBe(SCHEMA_VERSION);
       } finally {
         after.close();
       }
@@ -299,9 +297,7 @@ describe('SQLite migrations', () => {
         // Every node kept, and the one event more added its leaf and the subtree it completed
         // (13 → 14 completes the pair 12–13 and nothing above it).
         expect(after.prepare('SELECT count(*) FROM tree_nodes').pluck().get()).toBe(nodes + 2);
-        expect(
-          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('10');
+        expect(storedSchemaVersion(tmp.dir)).toBe(SCHEMA_VERSION);
       } finally {
         after.close();
       }
@@ -337,14 +333,7 @@ describe('SQLite migrations', () => {
       } finally {
         await upgraded.close();
       }
-      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
-      try {
-        expect(
-          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('10');
-      } finally {
-        after.close();
-      }
+      expect(storedSchemaVersion(tmp.dir)).toBe(SCHEMA_VERSION);
     } finally {
       tmp.remove();
     }
@@ -459,14 +448,7 @@ describe('SQLite migration to version 10', () => {
         await second.close();
         await upgraded.close();
       }
-      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
-      try {
-        expect(
-          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('10');
-      } finally {
-        after.close();
-      }
+      expect(storedSchemaVersion(tmp.dir)).toBe(SCHEMA_VERSION);
     } finally {
       tmp.remove();
     }
@@ -480,19 +462,28 @@ describe('SQLite migration to version 10', () => {
       db.exec("UPDATE meta SET value = '11' WHERE key = 'schema_version'");
       db.close();
       await expect(openStore({ data: tmp.dir })).rejects.toThrow(/newer than this Hindsight/);
-      const after = new Database(sqlitePath(tmp.dir), { readonly: true });
-      try {
-        expect(
-          after.prepare('SELECT value FROM meta WHERE key = ?').pluck().get('schema_version'),
-        ).toBe('11');
-      } finally {
-        after.close();
-      }
+      expect(storedSchemaVersion(tmp.dir)).toBe('11');
     } finally {
       tmp.remove();
     }
   });
 });
+
+/** The schema version this Hindsight writes. */
+const SCHEMA_VERSION = '10';
+
+/** The schema version a data directory's database records. */
+function storedSchemaVersion(dir: string): string {
+  const db = new Database(sqlitePath(dir), { readonly: true });
+  try {
+    return db
+      .prepare('SELECT value FROM meta WHERE key = ?')
+      .pluck()
+      .get('schema_version') as string;
+  } finally {
+    db.close();
+  }
+}
 
 const TREE_TENANTS = [
   ['one', 13],
