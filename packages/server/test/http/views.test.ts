@@ -198,6 +198,29 @@ describe('GET /v1/tenants/{tenant}/logins/users', () => {
   });
 });
 
+/** A delivery report of one receiver of message `id`, `minutes` ago. */
+function deliveryReport(
+  tenant: string,
+  id: string,
+  address: string,
+  status: string,
+  minutes: number,
+  metadata: Record<string, unknown> = {},
+): EventInput {
+  return {
+    tenant,
+    category: 'communications',
+    action: status === 'delivered' ? 'message.delivered' : 'message.bounced',
+    status,
+    ...(status === 'delivered' ? {} : { outcome: 'failure' as const }),
+    actor: { type: 'system' },
+    channel: 'system',
+    time: ago(minutes),
+    targets: [{ type: 'message', id }],
+    metadata: { receiver: { address }, ...metadata },
+  };
+}
+
 describe('messages', () => {
   const tenant = 'messages-co';
   const message = (id: string, receivers: string[], minutes: number): EventInput => ({
@@ -216,18 +239,8 @@ describe('messages', () => {
       receivers: receivers.map((address) => ({ name: address.split('@')[0], address })),
     },
   });
-  const report = (id: string, address: string, status: string, minutes: number): EventInput => ({
-    tenant,
-    category: 'communications',
-    action: status === 'delivered' ? 'message.delivered' : 'message.bounced',
-    status,
-    ...(status === 'delivered' ? {} : { outcome: 'failure' as const }),
-    actor: { type: 'system' },
-    channel: 'system',
-    time: ago(minutes),
-    targets: [{ type: 'message', id }],
-    metadata: { receiver: { address }, reason: status },
-  });
+  const report = (id: string, address: string, status: string, minutes: number) =>
+    deliveryReport(tenant, id, address, status, minutes, { reason: status });
 
   beforeAll(async () => {
     // The first report arrives before its message.
@@ -315,18 +328,8 @@ describe('messages by delivery status', () => {
       receivers: receivers.map((address) => ({ address })),
     },
   });
-  const report = (id: string, address: string, status: string, minutes: number): EventInput => ({
-    tenant,
-    category: 'communications',
-    action: status === 'delivered' ? 'message.delivered' : 'message.bounced',
-    status,
-    ...(status === 'delivered' ? {} : { outcome: 'failure' as const }),
-    actor: { type: 'system' },
-    channel: 'system',
-    time: ago(minutes),
-    targets: [{ type: 'message', id }],
-    metadata: { receiver: { address } },
-  });
+  const report = (id: string, address: string, status: string, minutes: number) =>
+    deliveryReport(tenant, id, address, status, minutes);
   const ids = (body: { messages: Array<{ id: string }> }) => body.messages.map((m) => m.id);
   const list = async (query: string) => {
     const res = await t.get(`/v1/tenants/${tenant}/messages?${query}`);
