@@ -42,13 +42,16 @@ function Ready({
     <ConsoleContext.Provider value={value}>
       <div className="workspace">
         <nav className="sidebar" aria-label={`Logs of ${tenant}`}>
-          <ViewTabs
-            views={views}
-            current={missing === null ? view.id : null}
-            hrefOf={(id) => stateToSearch(onView(state, id)) || '?'}
-            onSelect={(id) => navigate(onView(state, id))}
-          />
-          {context.canVerify && <LogIntegrityNote />}
+          {/* The tabs and the note under them stay in view together, one sticky column. */}
+          <div className="sidebar-content">
+            <ViewTabs
+              views={views}
+              current={missing === null ? view.id : null}
+              hrefOf={(id) => stateToSearch(onView(state, id)) || '?'}
+              onSelect={(id) => navigate(onView(state, id))}
+            />
+            {context.canVerify && <LogIntegrityNote />}
+          </div>
         </nav>
         {missing === null ? (
           <>
