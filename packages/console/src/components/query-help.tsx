@@ -1,4 +1,8 @@
-/** Inline help for the search box: the query language of SPEC §5 (docs/query-language.md). */
+/**
+ * Inline help for the search box: the query language of SPEC §5 (docs/query-language.md), as a
+ * list of examples, each with what it finds.
+ */
+import { Fragment } from 'react';
 
 const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['invoice', 'events whose text contains the word'],
@@ -22,18 +26,16 @@ export function QueryHelp({ id }: { readonly id: string }) {
     <details className="query-help" id={id}>
       <summary>Search syntax</summary>
       <p>All terms must match. Put a value with spaces in quotes, as below.</p>
-      <table>
-        <tbody>
-          {EXAMPLES.map(([example, meaning]) => (
-            <tr key={example}>
-              <td>
-                <code>{example}</code>
-              </td>
-              <td>{meaning}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <dl>
+        {EXAMPLES.map(([example, meaning]) => (
+          <Fragment key={example}>
+            <dt>
+              <code>{example}</code>
+            </dt>
+            <dd>{meaning}</dd>
+          </Fragment>
+        ))}
+      </dl>
     </details>
   );
 }
