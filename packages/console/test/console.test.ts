@@ -229,6 +229,32 @@ if (skipReason !== null) {
       }
     });
 
+    // regression: the first column was headed "ID" but showed the event's seq (811),
+    // which the details call "Number (seq)", beside a separate "Event ID demo-000811"
+    it('heads the seq column as the number the details show, not as an id', async () => {
+      await openTab('All events');
+      const { events: page1 } = await events({});
+      await expectRows(page1.map((e) => e.id));
+      const heading = page.locator('table.events-table thead th[data-format="seq"]');
+      expect(await heading.textContent()).toBe('No.');
+      expect(await heading.getAttribute('title')).toBe('Number in the log (seq)');
+      const name = 'No.: Number in the log (seq)';
+      expect(await page.getByRole('columnheader', { name, exact: true }).count()).toBe(1);
+      const first = page1[0] as StoredEvent;
+      const row = page.locator('table.events-table tbody tr').first();
+      expect(await row.locator('td[data-format="seq"]').textContent()).toBe(String(first.seq));
+      await row.click();
+      const record = page.getByRole('dialog').locator('.facts > div', { hasText: 'Number (seq)' });
+      await expect.poll(() => record.locator('dd').textContent()).toBe(String(first.seq));
+      await page.keyboard.press('Escape');
+      // Every built-in view with the number heads it the same way.
+      for (const view of views.filter((v) => v.builtin)) {
+        for (const column of view.columns.filter((c) => c.format === 'seq')) {
+          expect(column.label, view.id).toBe('No.');
+        }
+      }
+    });
+
     // --- filters ---------------------------------------------------------------------------
 
     it('narrows the results with each filter exactly as the API does', async () => {

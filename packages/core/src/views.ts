@@ -314,7 +314,8 @@ const col = (field: string, label: string, format: ViewColumn['format'] = 'text'
   format,
 });
 const TIME = col('time', 'Time', 'time');
-const SEQ = col('seq', 'ID', 'seq');
+// The event's number in the log, as the console's details call it ("Number (seq)"): not its id.
+const SEQ = col('seq', 'No.', 'seq');
 const EVENT = col('description', 'Event');
 const ALL_FILTERS = [...VIEW_FILTERS];
 const choices = (pairs: Array<[string, string]>) =>

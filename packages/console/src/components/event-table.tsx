@@ -8,6 +8,9 @@ import type { TimeFormat } from '../formats.js';
 import { clickedInside, onRowKey, useFocusReturn } from '../row-keys.js';
 import { Cell } from './cell.js';
 
+/** What a `seq` column shows, for its heading's tooltip and accessible name. */
+const SEQ_MEANING = 'Number in the log (seq)';
+
 export function EventTable({
   view,
   events,
@@ -57,7 +60,15 @@ export function EventTable({
               />
             </th>
             {view.columns.map((column) => (
-              <th scope="col" key={column.field + column.label} data-format={column.format}>
+              <th
+                scope="col"
+                key={column.field + column.label}
+                data-format={column.format}
+                // A short heading ("No.") says in full what it counts, as the details do.
+                {...(column.format === 'seq'
+                  ? { title: SEQ_MEANING, 'aria-label': `${column.label}: ${SEQ_MEANING}` }
+                  : {})}
+              >
                 {column.label}
               </th>
             ))}
