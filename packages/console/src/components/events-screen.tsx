@@ -135,8 +135,8 @@ export function EventsScreen() {
               time={time}
               openId={state.event}
               onOpen={(id) => navigate({ ...state, event: id, message: null })}
-              selected={selected}
-              onSelect={select}
+              // Ticking rows is only for exporting them.
+              selection={canExport ? { selected, onSelect: select } : null}
             />
             <Pager
               label="Event pages"
