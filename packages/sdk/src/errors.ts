@@ -7,7 +7,8 @@
 export const SDK_ERROR_CODES = {
   invalid_options:
     'createClient(), a middleware or a helper got an option or argument it cannot use; the ' +
-    'message names it.',
+    'message names it (also an outbox directory that cannot be made, read or written: the ' +
+    "message says why, `cause` is the file system's error).",
   invalid_event:
     'The event breaks SPEC §2: thrown by record(), or the server refused it with a 400. ' +
     '`details` lists `{ path, message }` with JSON Pointer paths into the event. Fix the event.',

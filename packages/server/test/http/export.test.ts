@@ -270,7 +270,7 @@ describe('GET /v1/tenants/{tenant}/export?format=ndjson with filters or ids', ()
     );
     tmp.remove();
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^FAILED: tenant \?, 0 events, 1 problem:/);
+    expect(result.stdout).toMatch(/^FAILED: tenant exp, 0 events, 1 problem:/);
     expect(result.stdout).toMatch(/export of selected events .* not a verifiable log/);
   });
 
