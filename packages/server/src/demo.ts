@@ -1734,7 +1734,7 @@ function userManagement(d: Demo): void {
   userEvent(d, d.at(84, 9), alice, diego, {
     action: 'user.created',
     channel: 'ui',
-    description: `Alice Hughes created the user ${diego.name} (${diego.email})`,
+    description: 'Created a user',
     changes: [{ field: 'license', after: diego.license }],
   });
   for (const [row, p] of [
@@ -1745,7 +1745,7 @@ function userManagement(d: Demo): void {
     userEvent(d, d.at(70, 15, 42, row), tomasz, p, {
       action: 'user.created',
       channel: 'import',
-      description: `User ${p.name} created from the import of seasonal-staff.csv (row ${row})`,
+      description: `Created a user from the import of seasonal-staff.csv (row ${row})`,
       changes: [{ field: 'license', after: 'Field' }],
       metadata: { file: 'seasonal-staff.csv', row },
     });
@@ -1759,19 +1759,19 @@ function userManagement(d: Demo): void {
   userEvent(d, hrCreate, HR_SYNC, aisha, {
     action: 'user.created',
     channel: 'api',
-    description: `BambooHR sync created the user ${aisha.name} (${aisha.email})`,
+    description: 'Created a user',
     changes: [{ field: 'license', after: 'Field' }],
   });
   userEvent(d, d.at(44, 10), alice, aisha, {
     action: 'user.license.updated',
     channel: 'ui',
-    description: 'Alice Hughes changed the license of Aisha Khan from Field to Office',
+    description: 'Changed the license from Field to Office',
     changes: [{ field: 'license', before: 'Field', after: 'Office' }],
   });
   userEvent(d, d.at(43, 11), alice, priya, {
     action: 'user.admin_rights.updated',
     channel: 'ui',
-    description: 'Alice Hughes granted admin rights to Priya Raman',
+    description: 'Granted admin rights',
     changes: [{ field: 'admin', before: false, after: true }],
   });
   userEvent(d, d.at(42, 16, 5), alice, alice, {
@@ -1779,32 +1779,31 @@ function userManagement(d: Demo): void {
     channel: 'ui',
     failed: true,
     description:
-      'Alice Hughes could not remove her own admin rights: the account owner must keep admin rights',
+      'Could not remove their own admin rights: the account owner must keep admin rights',
     changes: [{ field: 'admin', before: true, after: false }],
   });
   userEvent(d, d.at(36, 15, 40, 3), tomasz, mei, {
     action: 'user.license.updated',
     channel: 'import',
-    description:
-      'License of Mei Chen changed from Field to Field Plus by the import of licenses.csv',
+    description: 'License changed from Field to Field Plus by the import of licenses.csv',
     changes: [{ field: 'license', before: 'Field', after: 'Field Plus' }],
     metadata: { file: 'licenses.csv', row: 2 },
   });
   userEvent(d, d.at(25, 4, 1, 40), HR_SYNC, lars, {
     action: 'user.license.updated',
     channel: 'api',
-    description: 'BambooHR sync changed the license of Lars Eriksson from Office to Office Plus',
+    description: 'Changed the license from Office to Office Plus',
     changes: [{ field: 'license', before: 'Office', after: 'Office Plus' }],
   });
   userEvent(d, d.at(21, 17, 2), tomasz, ben, {
     action: 'user.deleted',
     channel: 'ui',
-    description: 'Tomasz Kowalski deleted the user Ben Carter',
+    description: 'Deleted the user',
   });
   userEvent(d, d.at(15, 12), priya, lars, {
     action: 'user.admin_rights.updated',
     channel: 'ui',
-    description: 'Priya Raman removed the admin rights of Lars Eriksson',
+    description: 'Removed the admin rights',
     changes: [{ field: 'admin', before: true, after: false }],
   });
   const hrDelete = d.at(9, 4, 2, 8);
@@ -1816,7 +1815,7 @@ function userManagement(d: Demo): void {
   userEvent(d, hrDelete, HR_SYNC, rafael, {
     action: 'user.deleted',
     channel: 'api',
-    description: 'BambooHR sync deleted the user Rafael Costa (contract ended)',
+    description: 'Deleted the user (contract ended)',
   });
 }
 
