@@ -198,6 +198,32 @@ describe('GET /v1/tenants/{tenant}/logins/users', () => {
   });
 });
 
+/** Message `id`, sent by hand `minutes` ago to `receivers` (addresses, named by their local part). */
+function messageSent(
+  tenant: string,
+  id: string,
+  subject: string,
+  receivers: readonly string[],
+  minutes: number,
+): EventInput {
+  return {
+    tenant,
+    category: 'communications',
+    action: 'message.sent',
+    status: 'sent',
+    actor: { id: 'u1', name: 'Priya Raman' },
+    channel: 'ui',
+    time: ago(minutes),
+    targets: [{ type: 'message', id, name: subject }],
+    metadata: {
+      type: 'email',
+      mode: 'manual',
+      subject,
+      receivers: receivers.map((address) => ({ name: address.split('@')[0], address })),
+    },
+  };
+}
+
 /** A delivery report of one receiver of message `id`, `minutes` ago. */
 function deliveryReport(
   tenant: string,
@@ -223,22 +249,8 @@ function deliveryReport(
 
 describe('messages', () => {
   const tenant = 'messages-co';
-  const message = (id: string, receivers: string[], minutes: number): EventInput => ({
-    tenant,
-    category: 'communications',
-    action: 'message.sent',
-    status: 'sent',
-    actor: { id: 'u1', name: 'Priya Raman' },
-    channel: 'ui',
-    time: ago(minutes),
-    targets: [{ type: 'message', id, name: 'Window cleaning offer' }],
-    metadata: {
-      type: 'email',
-      mode: 'manual',
-      subject: 'Window cleaning offer',
-      receivers: receivers.map((address) => ({ name: address.split('@')[0], address })),
-    },
-  });
+  const message = (id: string, receivers: string[], minutes: number) =>
+    messageSent(tenant, id, 'Window cleaning offer', receivers, minutes);
   const report = (id: string, address: string, status: string, minutes: number) =>
     deliveryReport(tenant, id, address, status, minutes, { reason: status });
 
@@ -313,21 +325,8 @@ describe('messages', () => {
 
 describe('messages by delivery status', () => {
   const tenant = 'undelivered-co';
-  const message = (id: string, receivers: string[], minutes: number): EventInput => ({
-    tenant,
-    category: 'communications',
-    action: 'message.sent',
-    status: 'sent',
-    actor: { id: 'u1', name: 'Priya Raman' },
-    channel: 'ui',
-    time: ago(minutes),
-    targets: [{ type: 'message', id }],
-    metadata: {
-      type: 'email',
-      subject: `Offer ${id}`,
-      receivers: receivers.map((address) => ({ address })),
-    },
-  });
+  const message = (id: string, receivers: string[], minutes: number) =>
+    messageSent(tenant, id, `Offer ${id}`, receivers, minutes);
   const report = (id: string, address: string, status: string, minutes: number) =>
     deliveryReport(tenant, id, address, status, minutes);
   const ids = (body: { messages: Array<{ id: string }> }) => body.messages.map((m) => m.id);
