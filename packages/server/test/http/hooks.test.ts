@@ -167,29 +167,8 @@ describe('POST /v1/hooks/{provider}', () => {
   });
 
   it('refuses a SendGrid signature on another call (?tenant= is not signed), and a too old one', async () => {
-    const body = JSON.stringify([
-      {
-        email: 'dora@example.com',
-        timestamp: Math.floor(Date.now() / 1000),
-        event: 'delivered',
-        sg_event_id: 'replay-sg-1',
-        sg_message_id: 'replay.filter0001',
-        hindsight_message_id: 'MSG-8',
-      },
-    ]);
-    const signedAt = (seconds: number) => {
-      const timestamp = String(seconds);
-      return {
-        'content-type': 'application/json',
-        'x-twilio-email-event-webhook-signature': sign(
-          'sha256',
-          Buffer.from(timestamp + body),
-          sendgridKeys.privateKey,
-        ).toString('base64'),
-        'x-twilio-email-event-webhook-timestamp': timestamp,
-      };
-    };
-    const headers = signedAt(Math.floor(Date.now() / 1000));
+    const body = sendgridDelivered('replay-sg-1', 'replay.filter0001', 'MSG-8');
+    const headers = sendgridHeaders(body);
     expect((await post(t, '/v1/hooks/sendgrid?tenant=replays', body, headers)).statusCode).toBe(
       200,
     );
@@ -197,7 +176,7 @@ describe('POST /v1/hooks/{provider}', () => {
     expect(replayed.statusCode, replayed.body).toBe(401);
     expect(replayed.json().error.code).toBe('invalid_signature');
     expect((await t.get('/v1/tenants/victim/events')).json().events).toEqual([]);
-    const old = signedAt(Math.floor(Date.now() / 1000) - 25 * 3600);
+    const old = sendgridHeaders(body, Math.floor(Date.now() / 1000) - 25 * 3600);
     const stale = await post(t, '/v1/hooks/sendgrid?tenant=replays', body, old);
     expect(stale.statusCode).toBe(401);
     expect(stale.json().error.message).toContain('more than 24 hours old');
@@ -324,9 +303,12 @@ function mailgunCall(
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-/** The headers of a SendGrid call of `body` signed now. */
-function sendgridHeaders(body: string): Record<string, string> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
+/** The headers of a SendGrid call of `body` signed now (or at `seconds` since the epoch). */
+function sendgridHeaders(
+  body: string,
+  seconds = Math.floor(Date.now() / 1000),
+): Record<string, string> {
+  const timestamp = String(seconds);
   return {
     ...JSON_HEADERS,
     'x-twilio-email-event-webhook-signature': sign(
@@ -336,6 +318,20 @@ function sendgridHeaders(body: string): Record<string, string> {
     ).toString('base64'),
     'x-twilio-email-event-webhook-timestamp': timestamp,
   };
+}
+
+/** The body of a SendGrid call reporting one delivery to dora@example.com now. */
+function sendgridDelivered(eventId: string, sgMessageId: string, messageId: string): string {
+  return JSON.stringify([
+    {
+      email: 'dora@example.com',
+      timestamp: Math.floor(Date.now() / 1000),
+      event: 'delivered',
+      sg_event_id: eventId,
+      sg_message_id: sgMessageId,
+      hindsight_message_id: messageId,
+    },
+  ]);
 }
 
 /** A server: the app on a store of its own, opened on a database other servers share. */
@@ -376,16 +372,7 @@ async function refusesReplaysOnEveryServer(open: () => Promise<Store>): Promise<
       code: 'invalid_signature',
       message: expect.stringContaining('this signature was used already, on another call'),
     });
-    const sendgrid = JSON.stringify([
-      {
-        email: 'dora@example.com',
-        timestamp: Math.floor(Date.now() / 1000),
-        event: 'delivered',
-        sg_event_id: 'across-sg-1',
-        sg_message_id: 'across.filter0001',
-        hindsight_message_id: 'MSG-9',
-      },
-    ]);
+    const sendgrid = sendgridDelivered('across-sg-1', 'across.filter0001', 'MSG-9');
     const headers = sendgridHeaders(sendgrid);
     const first = await post(two, '/v1/hooks/sendgrid?tenant=replays', sendgrid, headers);
     expect(first.statusCode, first.body).toBe(200);
