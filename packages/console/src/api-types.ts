@@ -51,6 +51,8 @@ export interface LoginAccount {
   readonly lastAttempt: 'succeeded' | 'failed';
   readonly lastSuccess: LoginAttempt | null;
   readonly lastFailure: LoginAttempt | null;
+  /** The last successful sign-in came from a country the account had not signed in from before. */
+  readonly newCountry: boolean;
   readonly successes: number;
   readonly failures: number;
   readonly failuresLast24h: number;

@@ -163,12 +163,13 @@ export function messageListParams(
 export function accountListParams(
   state: Pick<ConsoleState, 'accounts' | 'pages'>,
 ): Record<string, string> {
-  const { search, country, lastAttempt } = state.accounts;
+  const { search, country, lastAttempt, newCountry } = state.accounts;
   const cursor = state.pages.at(-1);
   return {
     ...(search === undefined ? {} : { search }),
     ...(country === undefined ? {} : { country: country.toUpperCase() }),
     ...(lastAttempt === undefined ? {} : { lastAttempt }),
+    ...(newCountry === 'true' ? { newCountry } : {}),
     limit: String(PAGE_SIZE),
     ...(cursor === undefined ? {} : { cursor }),
   };

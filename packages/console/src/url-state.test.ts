@@ -12,7 +12,7 @@ describe('url state', () => {
       since: '2026-01-01',
       delivery: 'hard_bounce',
     },
-    accounts: { search: 'ann', lastAttempt: 'failed' },
+    accounts: { search: 'ann', lastAttempt: 'failed', newCountry: 'true' },
     pages: ['eyJwIjoiMSJ9', 'eyJwIjoiMiJ9'],
     event: 'demo-000001',
     message: null,

@@ -35,6 +35,8 @@ export interface AccountFilters {
   readonly search?: string;
   readonly country?: string;
   readonly lastAttempt?: string;
+  /** `true`: only accounts whose last successful sign-in came from a new country. */
+  readonly newCountry?: string;
 }
 
 /** What the console shows. */
@@ -69,7 +71,12 @@ export const EMPTY_STATE: ConsoleState = {
   utc: false,
 };
 
-const ACCOUNT_KEYS = { search: 'search', country: 'country', lastAttempt: 'last' } as const;
+const ACCOUNT_KEYS = {
+  search: 'search',
+  country: 'country',
+  lastAttempt: 'last',
+  newCountry: 'new_country',
+} as const;
 
 function nonEmpty(value: string | null): string | undefined {
   const trimmed = value?.trim();

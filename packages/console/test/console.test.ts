@@ -499,8 +499,30 @@ if (skipReason !== null) {
             locationText(user.lastSuccess.location),
           );
         }
+        // A last successful login from a country new to the account is marked, in words.
+        expect(
+          await row.locator('[data-cell="last-success"] .badge[data-status="new_country"]').count(),
+        ).toBe(user.newCountry ? 1 : 0);
       }
       await shot('tab-logins-users');
+
+      // The demo's traveller, and only those the server marks, when asked for new countries.
+      const away = (
+        await served.get<LoginAccountPage>('/v1/tenants/acme/logins/users?newCountry=true')
+      ).users;
+      expect(away.map((u) => u.key)).toEqual(['u-1011']);
+      await page.getByLabel('Last successful login', { exact: true }).selectOption('true');
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await expectRows(
+        away.map((u) => u.key),
+        'table.accounts-table',
+      );
+      expect(new URL(page.url()).searchParams.get('new_country')).toBe('true');
+      expect(
+        await page.locator('table.accounts-table .badge[data-status="new_country"]').textContent(),
+      ).toContain('New country');
+      await shot('tab-logins-users-new-country');
+      await page.getByRole('button', { name: 'Clear filters' }).click();
     });
 
     it('shows a message with mixed status and each receiver’s status with its explanation', async () => {

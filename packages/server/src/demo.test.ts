@@ -147,6 +147,21 @@ describe('demoEvents', () => {
     expect(both).toBe(true);
   });
 
+  it('has a user whose last successful sign-in is from a new country, whatever the day it is loaded', () => {
+    for (const { loaded, events: demo } of week) {
+      const olumide = demo.filter(
+        (e) => e.action === 'login.succeeded' && e.actor.id === 'u-1011' && e.outcome !== 'failure',
+      );
+      const ips = olumide.map((e) => e.context?.ip);
+      const lagos = '105.112.0.1';
+      // Lagos (NG) twice in the last three days, after sign-ins from elsewhere only.
+      expect(ips.slice(-2), `loaded on ${loaded}`).toEqual([lagos, lagos]);
+      expect(ips.indexOf(lagos), `loaded on ${loaded}`).toBeGreaterThan(0);
+      const first = Date.parse(olumide[ips.indexOf(lagos)]?.time ?? '');
+      expect(Date.parse(loaded) - first).toBeLessThan(3 * DAY_MS);
+    }
+  });
+
   it('has changes made by the system, with before and after values', () => {
     const system = inCategory('changes').filter((e) => e.actor.type === 'system');
     expect(system.length).toBeGreaterThan(0);

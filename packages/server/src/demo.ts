@@ -626,6 +626,15 @@ function failedLoginBurst(d: Demo, day: number): void {
   }
 }
 
+/** Olumide is on leave, in Lagos, for this many days before the demo is loaded. */
+const LEAVE_DAYS = 3;
+
+/** A working day of `p`'s: {@link Demo.dayFor}, moved out of Olumide's leave. */
+function workingDay(d: Demo, p: Person): number {
+  const day = d.dayFor(p);
+  return p === olumide && day < LEAVE_DAYS ? day + LEAVE_DAYS : day;
+}
+
 function loginsAndActivity(d: Demo, burstDay: number): void {
   for (let i = 0; i < 44; i++) {
     const p = d.pick(OFFICE_STAFF);
@@ -648,9 +657,13 @@ function loginsAndActivity(d: Demo, burstDay: number): void {
   loginSucceeded(d, lon, lars, IP.office, `sess_${d.hex(20)}`);
   loginSucceeded(d, lon + 36 * MINUTE_MS, lars, IP.stockholm, `sess_${d.hex(20)}`);
 
-  for (let i = 0; i < 42; i++) fieldShift(d, d.pick(FIELD_STAFF));
-  // Olumide checks his schedule from Lagos while on leave.
-  for (const day of [52, 51]) {
+  for (let i = 0; i < 42; i++) {
+    const p = d.pick(FIELD_STAFF);
+    fieldShift(d, p, workingDay(d, p));
+  }
+  // Olumide checks his schedule from Lagos while on leave: the logins log's users mark his last
+  // successful sign-in as from a new country.
+  for (const day of [2, 1]) {
     const ms = d.at(day, 18);
     const sessionId = `sess_${d.hex(20)}`;
     loginSucceeded(d, ms, olumide, IP.lagos, sessionId);
@@ -666,7 +679,7 @@ function loginsAndActivity(d: Demo, burstDay: number): void {
   // Forgotten passwords on the phone.
   for (let i = 0; i < 6; i++) {
     const p = d.pick(FIELD_STAFF);
-    const ms = d.at(d.dayFor(p), d.int(5, 8));
+    const ms = d.at(workingDay(d, p), d.int(5, 8));
     loginFailed(d, ms, p, p.ip, 'invalid_password');
     if (d.chance(0.7)) loginSucceeded(d, ms + d.int(20, 90) * 1000, p, p.ip, `sess_${d.hex(20)}`);
   }

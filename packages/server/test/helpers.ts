@@ -16,6 +16,7 @@ import type { CheckpointOptions } from '../src/checkpoints.js';
 import { createEnricher, type Enricher } from '../src/enrich.js';
 import { type AppOptions, createApp, type RateLimit } from '../src/http/app.js';
 import type { HookOptions } from '../src/http/hook-routes.js';
+import { prepareEvents } from '../src/ingest.js';
 import { openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/types.js';
 
@@ -161,6 +162,59 @@ export async function expectEmailInAnyCase(store: Store): Promise<void> {
   expect(page.events.map((e) => [e.id, e.actor.email])).toEqual([
     ['a', 'Alice@ACME.test'],
     ['b', 'alice@acme.test'],
+  ]);
+}
+
+/** A successful sign-in to tenant `one` by `user`, `minutesAgo`, from an IP of `country`. */
+function signIn(user: string, country: 'GB' | 'SE' | 'US', minutesAgo: number): EventInput {
+  const ip = { GB: '81.2.69.142', SE: '89.160.20.112', US: '8.8.8.8' }[country];
+  return {
+    tenant: 'one',
+    category: 'logins',
+    action: 'login.succeeded',
+    actor: { id: user },
+    time: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+    context: { ip },
+  };
+}
+
+/**
+ * Sign-ins of tenant `one` for the upgrades that add `newCountry`: `u-ann` from GB twice, then
+ * from SE (new); `u-bob` from SE only (his first country, not new).
+ */
+export const NEW_COUNTRY_EVENTS: readonly EventInput[] = [
+  signIn('u-ann', 'GB', 3000),
+  signIn('u-ann', 'GB', 2000),
+  signIn('u-ann', 'SE', 100),
+  signIn('u-bob', 'SE', 100),
+];
+
+/**
+ * Asserts the logins view's `newCountry` of {@link NEW_COUNTRY_EVENTS}, then that the store
+ * keeps it as sign-ins arrive: Bob from GB is new, Ann's earlier sign-in from SE arriving late
+ * makes hers not new.
+ */
+export async function expectNewCountry(store: Store, enricher: Enricher): Promise<void> {
+  const flags = async () => {
+    const page = await store.loginUsers('one', {
+      sort: 'name',
+      order: 'asc',
+      limit: 10,
+      recentSince: new Date().toISOString(),
+      newCountrySince: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+    });
+    return page.users.map((u) => [u.key, u.newCountry]);
+  };
+  expect(await flags()).toEqual([
+    ['u-ann', true],
+    ['u-bob', false],
+  ]);
+  await store.append([
+    prepareEvents({ events: [signIn('u-bob', 'GB', 10), signIn('u-ann', 'SE', 4000)] }, enricher),
+  ]);
+  expect(await flags()).toEqual([
+    ['u-ann', false],
+    ['u-bob', true],
   ]);
 }
 

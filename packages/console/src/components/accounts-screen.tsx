@@ -1,7 +1,9 @@
 /**
  * The "Users" summary of the logins log (`GET /v1/tenants/{t}/logins/users`): per account, the
  * last successful and the last failed sign-in with time and place, failures in the last 24
- * hours and the countries sign-in attempts came from (seed: ExpertSender user logins).
+ * hours and the countries sign-in attempts came from (seed: ExpertSender user logins); a last
+ * successful sign-in from a country new to the account is marked, and can be filtered for (the
+ * seeds' advice: investigate unexpected IP addresses).
  */
 import { type FormEvent, useId, useState } from 'react';
 import type { LoginAccount, LoginAttempt } from '../api-types.js';
@@ -9,13 +11,22 @@ import { useConsole } from '../console-context.js';
 import { countText, locationText } from '../formats.js';
 import { explain } from '../problems.js';
 import { accountListParams } from '../query-params.js';
-import { outcomeInfo } from '../statuses.js';
+import { outcomeInfo, type StatusInfo } from '../statuses.js';
 import type { AccountFilters } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import { Badge } from './badge.js';
 import { Time } from './cell.js';
 import { Empty, Loading, ProblemNotice } from './notice.js';
 import { Pager } from './pager.js';
+
+const NEW_COUNTRY: StatusInfo = {
+  value: 'new_country',
+  label: 'New country',
+  tone: 'warning',
+  explanation:
+    'The first successful sign-in from this country: the account had signed in only from ' +
+    'elsewhere before. Check that it was the account’s owner.',
+};
 
 /** The account's name; an attempt for an e-mail without an account has none. */
 function accountName(actor: LoginAccount['actor']): string {
@@ -26,10 +37,12 @@ function accountName(actor: LoginAccount['actor']): string {
 function Attempt({
   attempt,
   kind,
+  newCountry = false,
   onOpen,
 }: {
   readonly attempt: LoginAttempt | null;
   readonly kind: string;
+  readonly newCountry?: boolean;
   readonly onOpen: (id: string) => void;
 }) {
   const { time } = useConsole();
@@ -50,6 +63,11 @@ function Attempt({
           {place}
           {place && attempt.ip ? ' · ' : ''}
           {attempt.ip && <span className="mono">{attempt.ip}</span>}
+        </span>
+      )}
+      {newCountry && (
+        <span className="sub">
+          <Badge info={NEW_COUNTRY} />
         </span>
       )}
       {attempt.reason && <span className="sub">{attempt.reason.replaceAll('_', ' ')}</span>}
@@ -96,6 +114,17 @@ function AccountFilterForm({
             <option value="">Any</option>
             <option value="succeeded">Successful</option>
             <option value="failed">Failed</option>
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-new`}>Last successful login</label>
+          <select
+            id={`${id}-new`}
+            value={draft.newCountry ?? ''}
+            onChange={(e) => setDraft({ ...draft, newCountry: e.currentTarget.value })}
+          >
+            <option value="">From anywhere</option>
+            <option value="true">From a new country</option>
           </select>
         </div>
         <div className="field">
@@ -185,6 +214,7 @@ export function AccountsScreen() {
                         <Attempt
                           attempt={user.lastSuccess}
                           kind="Last successful login"
+                          newCountry={user.newCountry}
                           onOpen={open}
                         />
                       </td>

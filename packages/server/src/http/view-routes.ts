@@ -45,6 +45,9 @@ const Paging = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
 };
 
+/** A country an account first signed in from this many days ago or since is new to it. */
+const NEW_COUNTRY_DAYS = 30;
+
 const LoginUsersParams = Type.Object(
   {
     search: Type.Optional(
@@ -56,6 +59,13 @@ const LoginUsersParams = Type.Object(
     lastAttempt: Type.Optional(
       Type.Union([Type.Literal('succeeded'), Type.Literal('failed')], {
         description: 'Result of the newest attempt.',
+      }),
+    ),
+    newCountry: Type.Optional(
+      Type.Boolean({
+        description:
+          '`true`: only accounts whose last successful sign-in came from a new country (see ' +
+          '`newCountry` in the answer); `false`: only the others.',
       }),
     ),
     sort: Type.Optional(
@@ -345,7 +355,8 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
       'One entry per account that tried to sign in (`login.succeeded` / `login.failed` events ' +
       'of category `logins`), derived from those events: the newest attempt, the last ' +
       'successful and the last failed sign-in with IP, location and browser, how many failed ' +
-      'in the last 24 hours, and the countries sign-ins came from (most recent first). ' +
+      'in the last 24 hours, the countries sign-ins came from (most recent first), and whether ' +
+      'the last successful sign-in came from a country new to the account. ' +
       'Attempts that named no account are keyed by e-mail.',
     scope: 'events:read',
     params: TenantParams,
@@ -361,6 +372,13 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
             lastAttempt: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
             lastSuccess: Type.Union([LoginAttempt, Type.Null()]),
             lastFailure: Type.Union([LoginAttempt, Type.Null()]),
+            newCountry: Type.Boolean({
+              description:
+                'The last successful sign-in came from a country new to the account: one it ' +
+                `first signed in from in the last ${NEW_COUNTRY_DAYS} days, having signed in ` +
+                'from another country before (its first country is never new; failed attempts ' +
+                'do not count).',
+            }),
             successes: Type.Integer(),
             failures: Type.Integer(),
             failuresLast24h: Type.Integer(),
@@ -382,10 +400,12 @@ export const VIEW_ROUTES: readonly RouteSpec[] = [
         ...(filters.search === undefined ? {} : { search: filters.search }),
         ...(filters.country === undefined ? {} : { country: filters.country }),
         ...(filters.lastAttempt === undefined ? {} : { lastAttempt: filters.lastAttempt }),
+        ...(filters.newCountry === undefined ? {} : { newCountry: filters.newCountry }),
         sort,
         order,
         limit,
         recentSince: new Date(Date.now() - DAY_MS).toISOString(),
+        newCountrySince: new Date(Date.now() - NEW_COUNTRY_DAYS * DAY_MS).toISOString(),
         ...(cursor === undefined ? {} : { after: decodeCursor(cursor, tenant, scope, 'logins') }),
       };
       const page = await ctx.store.loginUsers(tenant, query);

@@ -117,6 +117,8 @@ CREATE TABLE login_countries (
   country text COLLATE "C" NOT NULL,
   last_ms bigint NOT NULL,
   last_seq bigint NOT NULL,
+  first_ms bigint NOT NULL DEFAULT 0,
+  first_seq bigint NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, actor_key, country)
 );
 CREATE TABLE message_receivers (
@@ -249,10 +251,21 @@ ON CONFLICT (tenant_id, actor_key) DO UPDATE
   WHERE (excluded.last_time, excluded.last_seq) > (a.last_time, a.last_seq);`;
 }
 
+/** A country's newest attempt among those folded is newer than the one `login_countries` holds. */
+const LATER_LAST = '(excluded.last_ms, excluded.last_seq) > (c.last_ms, c.last_seq)';
+/**
+ * A country's first successful sign-in among those folded (`first_ms` 0 for none) is earlier
+ * than the one `login_countries` holds (0 for none yet).
+ */
+const EARLIER_FIRST =
+  '(excluded.first_ms > 0 AND (c.first_ms = 0 OR ' +
+  '(excluded.first_ms, excluded.first_seq) < (c.first_ms, c.first_seq)))';
+
 /**
  * Folds the sign-in attempts of `source` into `login_users` and `login_countries`: per account,
- * its newest attempt, newest success and newest failure (by `(time, seq)`) and its counts, then
- * merged with the stored row.
+ * its newest attempt, newest success and newest failure (by `(time, seq)`) and its counts; per
+ * account and country, the newest attempt and the first success; then merged with the stored
+ * rows.
  */
 function loginStatements(source: string): string {
   /** The newest attempt of each account among the attempts `a` that pass `where`. */
@@ -274,15 +287,22 @@ WITH a AS MATERIALIZED (
     AND coalesce(s.actor_id, s.actor_email) IS NOT NULL
 ),
 countries AS (
-  INSERT INTO login_countries AS c (tenant_id, actor_key, country, last_ms, last_seq)
-  SELECT DISTINCT ON (tenant_id, actor_key, country) tenant_id, actor_key, country, ms, seq
-  FROM (SELECT tenant_id, actor_key, b #>> '{context,location,country}' AS country, ms, seq
-    FROM a) AS x
-  WHERE country IS NOT NULL
-  ORDER BY tenant_id, actor_key, country, ms DESC, seq DESC
-  ON CONFLICT (tenant_id, actor_key, country) DO UPDATE
-    SET last_ms = excluded.last_ms, last_seq = excluded.last_seq
-    WHERE (excluded.last_ms, excluded.last_seq) > (c.last_ms, c.last_seq)
+  INSERT INTO login_countries AS c (tenant_id, actor_key, country, last_ms, last_seq, first_ms,
+    first_seq)
+  SELECT tenant_id, actor_key, country, l[1], l[2], coalesce(f[1], 0), coalesce(f[2], 0)
+  FROM (SELECT tenant_id, actor_key, country, max(ARRAY[ms, seq]) AS l,
+      min(ARRAY[ms, seq]) FILTER (WHERE NOT failed) AS f
+    FROM (SELECT tenant_id, actor_key, b #>> '{context,location,country}' AS country, ms, seq,
+        failed
+      FROM a) AS x
+    WHERE country IS NOT NULL
+    GROUP BY tenant_id, actor_key, country) AS g
+  ON CONFLICT (tenant_id, actor_key, country) DO UPDATE SET
+    last_ms = CASE WHEN ${LATER_LAST} THEN excluded.last_ms ELSE c.last_ms END,
+    last_seq = CASE WHEN ${LATER_LAST} THEN excluded.last_seq ELSE c.last_seq END,
+    first_ms = CASE WHEN ${EARLIER_FIRST} THEN excluded.first_ms ELSE c.first_ms END,
+    first_seq = CASE WHEN ${EARLIER_FIRST} THEN excluded.first_seq ELSE c.first_seq END
+    WHERE ${LATER_LAST} OR ${EARLIER_FIRST}
 )
 INSERT INTO login_users AS u (tenant_id, actor_key, actor, name, email, seen_ms, seen_seq,
   seen_failed, success_ms, success_seq, success, failure_ms, failure_seq, failure, successes,
@@ -458,8 +478,12 @@ FOR r IN SELECT * FROM ${source} WHERE category = 'integrations' ORDER BY tenant
 END LOOP;`;
 }
 
-const TRIGGER = `
-CREATE FUNCTION hindsight_project_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+/**
+ * The trigger's function and the rebuild, as this version computes the projections: a
+ * migration that changes what they compute replaces both with this text.
+ */
+const PROJECTION_FUNCTIONS = `
+CREATE OR REPLACE FUNCTION hindsight_project_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   r events;
 BEGIN
@@ -467,9 +491,7 @@ ${projectStatements('new_rows')}
 RETURN NULL;
 END
 $$;
-CREATE TRIGGER events_project AFTER INSERT ON events REFERENCING NEW TABLE AS new_rows
-  FOR EACH STATEMENT EXECUTE FUNCTION hindsight_project_rows();
-CREATE FUNCTION hindsight_rebuild_projections() RETURNS void LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION hindsight_rebuild_projections() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   r events;
 BEGIN
@@ -479,6 +501,31 @@ ${projectStatements('events')}
 END
 $$;
 `;
+
+const TRIGGER = `${PROJECTION_FUNCTIONS}
+CREATE TRIGGER events_project AFTER INSERT ON events REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION hindsight_project_rows();
+`;
+
+/**
+ * Migration 14: each account's first successful sign-in from each country (`first_ms`,
+ * `first_seq`; 0 for none) in `login_countries`, for the logins view's `newCountry`: the
+ * columns (which migration 2 now creates), the functions that keep them, and their values
+ * computed from the stored sign-ins.
+ */
+export const FIRST_SUCCESS_MIGRATION = `
+ALTER TABLE login_countries ADD COLUMN IF NOT EXISTS first_ms bigint NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS first_seq bigint NOT NULL DEFAULT 0;
+${PROJECTION_FUNCTIONS}
+UPDATE login_countries c SET first_ms = f.first[1], first_seq = f.first[2]
+FROM (SELECT tenant_id, coalesce(actor_id, 'email:' || actor_email) AS actor_key,
+    hindsight_json(body) #>> '{context,location,country}' AS country,
+    min(ARRAY[${msOf('time')}, seq]) AS first
+  FROM events
+  WHERE category = 'logins' AND action = 'login.succeeded' AND outcome <> 'failure'
+    AND coalesce(actor_id, actor_email) IS NOT NULL
+  GROUP BY 1, 2, 3) AS f
+WHERE c.tenant_id = f.tenant_id AND c.actor_key = f.actor_key AND c.country = f.country;`;
 
 /**
  * Migration 2: the projection tables, the functions and the trigger that keep them, and their

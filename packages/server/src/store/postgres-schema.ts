@@ -21,6 +21,7 @@ import { actorKey, DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-pla
 import { HOOK_SIGNATURES_TABLE } from './hook-signatures.js';
 import {
   actorKeySql,
+  FIRST_SUCCESS_MIGRATION,
   PROJECTIONS_MIGRATION,
   rebuildTenantProjectionsSql,
 } from './postgres-projections.js';
@@ -236,6 +237,9 @@ UPDATE event_search s SET actor = 'email:' || e.actor_email FROM events e
   // The webhook signatures taken (`hook-signatures.ts`), so that every server on the database
   // refuses a signature on another call than the one it was taken for.
   { version: 13, sql: HOOK_SIGNATURES_TABLE },
+  // Each account's first successful sign-in from each country, for the logins view's
+  // `newCountry`.
+  { version: 14, sql: FIRST_SUCCESS_MIGRATION },
 ];
 
 /** SQL giving `column` with its ASCII letters in lower case, as core's `emailKey` does. */

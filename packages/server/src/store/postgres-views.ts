@@ -79,9 +79,22 @@ export function parseLoginPosition(text: string, sort: LoginUsersQuery['sort']):
   throw new HindsightError('invalid_cursor', 'The cursor does not name a position in this view.');
 }
 
+/**
+ * Whether the country of an account's newest successful sign-in (`login_users` row) had its
+ * first successful sign-in at or after `since` (a bound parameter: epoch ms), after one from
+ * another country: see `LoginUser.newCountry`.
+ */
+const newCountrySql = (since: string) =>
+  '(success_ms > 0 AND EXISTS (SELECT 1 FROM login_countries c ' +
+  'JOIN login_countries o ON o.tenant_id = c.tenant_id AND o.actor_key = c.actor_key ' +
+  'AND o.first_ms > 0 AND (o.first_ms, o.first_seq) < (c.first_ms, c.first_seq) ' +
+  'WHERE c.tenant_id = login_users.tenant_id AND c.actor_key = login_users.actor_key ' +
+  `AND c.country = login_users.success #>> '{location,country}' AND c.first_ms >= ${since}))`;
+
 interface LoginRow {
   actor_key: string;
   actor: StoredEvent['actor'];
+  new_country: boolean;
   seen_failed: boolean;
   success: LoginAttempt | null;
   failure: LoginAttempt | null;
@@ -113,6 +126,10 @@ export async function loginUsers(
   if (query.lastAttempt !== undefined) {
     where.push(`seen_failed = ${bind(query.lastAttempt === 'failed', 'boolean')}`);
   }
+  const newCountry = newCountrySql(bind(Date.parse(query.newCountrySince), 'bigint'));
+  if (query.newCountry !== undefined) {
+    where.push(`${newCountry} = ${bind(query.newCountry, 'boolean')}`);
+  }
   if (query.country !== undefined) {
     where.push(
       'EXISTS (SELECT 1 FROM login_countries c WHERE c.tenant_id = login_users.tenant_id ' +
@@ -132,6 +149,7 @@ export async function loginUsers(
   const dir = desc ? 'DESC' : 'ASC';
   const page = await rows<LoginRow>(
     'SELECT actor_key, actor, seen_failed, success, failure, successes, failures, ' +
+      `${newCountry} AS new_country, ` +
       `${columns.map((c, i) => `${c} AS s${i + 1}`).join(', ')} FROM login_users ` +
       `WHERE ${where.join(' AND ')} ` +
       `ORDER BY ${[...columns, 'actor_key'].map((c) => `${c} ${dir}`).join(', ')} ` +
@@ -151,6 +169,7 @@ export async function loginUsers(
       lastAttempt: r.seen_failed ? 'failed' : 'succeeded',
       lastSuccess: r.success,
       lastFailure: r.failure,
+      newCountry: r.new_country,
       successes: Number(r.successes),
       failures: Number(r.failures),
       recentFailures: recent.get(r.actor_key) ?? 0,

@@ -50,6 +50,7 @@ CREATE TABLE IF NOT EXISTS login_countries (
   actor_key TEXT NOT NULL,
   country TEXT NOT NULL,
   last_pos INTEGER NOT NULL,
+  first_success_pos INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, actor_key, country)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS message_receivers (
@@ -156,6 +157,13 @@ const NEWER_REPORT =
   '(excluded.final > final OR (excluded.final = final AND excluded.report_pos > report_pos))';
 
 /**
+ * Whether an attempt's `first_success_pos` (0 for a failed one) is an earlier successful
+ * sign-in from its country than the one `login_countries` holds (0 for none yet).
+ */
+const EARLIER_FIRST_SUCCESS =
+  'excluded.first_success_pos > 0 AND (first_success_pos = 0 OR excluded.first_success_pos < first_success_pos)';
+
+/**
  * One projection: which events it reads, and the statements that fold one event (`NEW`) in.
  */
 interface Projection {
@@ -197,10 +205,12 @@ ON CONFLICT DO UPDATE SET
   failure_pos = max(failure_pos, excluded.failure_pos),
   successes = successes + excluded.successes,
   failures = failures + excluded.failures;
-INSERT INTO login_countries
-SELECT NEW.tenant_id, coalesce(NEW.actor_id, 'email:' || NEW.actor_email), c, NEW.pos
+INSERT INTO login_countries (tenant_id, actor_key, country, last_pos, first_success_pos)
+SELECT NEW.tenant_id, coalesce(NEW.actor_id, 'email:' || NEW.actor_email), c, NEW.pos,
+  iif(NEW.action = 'login.failed' OR NEW.outcome = 'failure', 0, NEW.pos)
 FROM (SELECT NEW.body ->> '$.context.location.country' AS c) WHERE c IS NOT NULL
-ON CONFLICT DO UPDATE SET last_pos = max(last_pos, excluded.last_pos);`,
+ON CONFLICT DO UPDATE SET last_pos = max(last_pos, excluded.last_pos),
+  first_success_pos = iif(${EARLIER_FIRST_SUCCESS}, excluded.first_success_pos, first_success_pos);`,
   },
   {
     name: 'message_sent',
@@ -398,6 +408,30 @@ function installProjections(db: Database.Database): void {
         `WHEN NEW.category = '${p.category}' AND ${p.when}\nBEGIN${p.body}\nEND;`,
     );
   }
+}
+
+/**
+ * Adds `login_countries.first_success_pos` to a database of schema version 3 to 10 and computes
+ * it from the stored sign-ins, as the `logins` projection keeps it.
+ */
+export function addFirstSuccesses(db: Database.Database): void {
+  const columns = db
+    .prepare('SELECT name FROM pragma_table_info(?)')
+    .pluck()
+    .all('login_countries');
+  if (!columns.includes('first_success_pos')) {
+    db.exec('ALTER TABLE login_countries ADD COLUMN first_success_pos INTEGER NOT NULL DEFAULT 0');
+  }
+  db.exec(`
+UPDATE login_countries SET first_success_pos = f.p
+FROM (SELECT tenant_id, coalesce(actor_id, 'email:' || actor_email) AS k,
+    body ->> '$.context.location.country' AS c, min(pos) AS p
+  FROM events
+  WHERE category = 'logins' AND action = 'login.succeeded' AND outcome <> 'failure'
+    AND coalesce(actor_id, actor_email) IS NOT NULL
+  GROUP BY 1, 2, 3) AS f
+WHERE f.tenant_id = login_countries.tenant_id AND f.k = login_countries.actor_key
+  AND f.c = login_countries.country;`);
 }
 
 /**

@@ -27,6 +27,7 @@ import { DROP_SENSITIVE_DIGESTS, type WriterEvent } from './append-plan.js';
 import { HOOK_SIGNATURES_TABLE } from './hook-signatures.js';
 import { REDACTION_TABLES } from './sqlite-erase.js';
 import {
+  addFirstSuccesses,
   DAY_POS,
   dropProjectionTriggers,
   PROJECTION_TABLES,
@@ -37,7 +38,7 @@ import { eventWords, INSERT_FTS_SQL } from './sqlite-words.js';
 
 export { SLOTS_PER_MS } from './sqlite-projections.js';
 
-const SCHEMA_VERSION = 10;
+const SCHEMA_VERSION = 11;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -174,6 +175,8 @@ export function migrateSqlite(db: Database.Database): void {
       );
     }
     db.exec(PROJECTION_TABLES);
+    // Version 11 keeps each account's first successful sign-in from each country.
+    if (version >= 3 && version < 11) addFirstSuccesses(db);
     db.exec(ACCESS_TABLES);
     // Version 7 keeps admin changes' audit entries until they are in the log.
     db.exec(AUDIT_OUTBOX_TABLE);

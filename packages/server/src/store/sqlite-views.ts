@@ -40,8 +40,21 @@ const LOGIN_SORT_COLUMNS = {
   email: 'email',
 } as const;
 
+/**
+ * Whether the country of an account's newest successful sign-in (`login_users` row) had its
+ * first successful sign-in at or after a position (the parameter), after one from another
+ * country: see `LoginUser.newCountry`.
+ */
+const NEW_COUNTRY_SQL =
+  '(success_pos > 0 AND EXISTS (SELECT 1 FROM login_countries c ' +
+  'JOIN login_countries o ON o.tenant_id = c.tenant_id AND o.actor_key = c.actor_key ' +
+  'AND o.first_success_pos BETWEEN 1 AND c.first_success_pos - 1 ' +
+  'WHERE c.tenant_id = login_users.tenant_id AND c.actor_key = login_users.actor_key ' +
+  "AND c.country = login_users.success ->> '$.location.country' AND c.first_success_pos >= ?))";
+
 interface LoginRow {
   actor_key: string;
+  new_country: number;
   actor: string;
   seen_failed: number;
   success: string | null;
@@ -69,6 +82,11 @@ export function loginUsers(
     where.push('seen_failed = ?');
     params.push(query.lastAttempt === 'failed' ? 1 : 0);
   }
+  const newSince = Date.parse(query.newCountrySince) * SLOTS_PER_MS;
+  if (query.newCountry !== undefined) {
+    where.push(`${NEW_COUNTRY_SQL} = ?`);
+    params.push(newSince, query.newCountry ? 1 : 0);
+  }
   if (query.country !== undefined) {
     where.push(
       'EXISTS (SELECT 1 FROM login_countries c WHERE c.tenant_id = login_users.tenant_id ' +
@@ -84,9 +102,9 @@ export function loginUsers(
   }
   const dir = desc ? 'DESC' : 'ASC';
   const rows = prepare(
-    `SELECT actor_key, actor, seen_failed, success, failure, successes, failures, ${column} AS sort ` +
+    `SELECT actor_key, actor, seen_failed, success, failure, successes, failures, ${NEW_COUNTRY_SQL} AS new_country, ${column} AS sort ` +
       `FROM login_users WHERE ${where.join(' AND ')} ORDER BY ${column} ${dir}, actor_key ${dir} LIMIT ?`,
-  ).all(...params, query.limit + 1) as LoginRow[];
+  ).all(newSince, ...params, query.limit + 1) as LoginRow[];
   const page = rows.slice(0, query.limit);
   const keys = page.map((r) => r.actor_key);
   const countries = new Map<string, string[]>();
@@ -124,6 +142,7 @@ export function loginUsers(
       lastAttempt: r.seen_failed ? 'failed' : 'succeeded',
       lastSuccess: r.success === null ? null : (JSON.parse(r.success) as LoginAttempt),
       lastFailure: r.failure === null ? null : (JSON.parse(r.failure) as LoginAttempt),
+      newCountry: r.new_country === 1,
       successes: r.successes,
       failures: r.failures,
       recentFailures,

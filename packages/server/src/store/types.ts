@@ -126,6 +126,14 @@ export interface LoginUser {
   readonly lastAttempt: 'succeeded' | 'failed';
   readonly lastSuccess: LoginAttempt | null;
   readonly lastFailure: LoginAttempt | null;
+  /**
+   * The newest successful sign-in came from a country new to the account: one it first signed
+   * in from successfully at or after the query's `newCountrySince`, having signed in from
+   * another country before. What an administrator looking for a taken-over account checks.
+   * An account's first country is not new; failed attempts do not count; within the log as
+   * kept (retention).
+   */
+  readonly newCountry: boolean;
   readonly successes: number;
   readonly failures: number;
   /** Failed attempts at or after the query's `recentSince`. */
@@ -143,6 +151,8 @@ export interface LoginUsersQuery {
   readonly search?: string;
   /** Only accounts that signed in from this country (ISO code) at least once. */
   readonly country?: string;
+  /** Only accounts whose `newCountry` is this. */
+  readonly newCountry?: boolean;
   /** Only accounts whose newest attempt had this result. */
   readonly lastAttempt?: 'succeeded' | 'failed';
   readonly sort: (typeof LOGIN_SORTS)[number];
@@ -152,6 +162,8 @@ export interface LoginUsersQuery {
   readonly after?: string;
   /** Failed attempts from this time on are counted as `recentFailures` (RFC 3339). */
   readonly recentSince: string;
+  /** A country first signed in from at or after this time is new (RFC 3339): `newCountry`. */
+  readonly newCountrySince: string;
 }
 
 /** The delivery report behind a receiver's status. */

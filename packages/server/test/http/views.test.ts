@@ -196,6 +196,41 @@ describe('GET /v1/tenants/{tenant}/logins/users', () => {
     expect(filtered.users.map((u: { key: string }) => u.key)).toEqual(['u0']);
     expect((await t.get(`/v1/tenants/${tenant}/logins/users?sort=colour`)).statusCode).toBe(400);
   });
+
+  it('marks and filters the accounts whose last sign-in came from a new country', async () => {
+    const travel = 'logins-travel';
+    const signIn = (id: string, ip: string, minutes: number): EventInput => ({
+      tenant: travel,
+      category: 'logins',
+      action: 'login.succeeded',
+      actor: { id },
+      time: ago(minutes),
+      context: { ip },
+    });
+    await store([
+      signIn('u-home', '81.2.69.142', 300),
+      signIn('u-home', '81.2.69.142', 200),
+      signIn('u-away', '81.2.69.142', 300),
+      signIn('u-away', '89.160.20.112', 100),
+    ]);
+    const keys = async (query: string) => {
+      const res = await t.get(`/v1/tenants/${travel}/logins/users?sort=name${query}`);
+      expect(res.statusCode, res.body).toBe(200);
+      return res
+        .json()
+        .users.map((u: { key: string; newCountry: boolean }) => [u.key, u.newCountry]);
+    };
+    expect(await keys('')).toEqual([
+      ['u-away', true],
+      ['u-home', false],
+    ]);
+    expect(await keys('&newCountry=true')).toEqual([['u-away', true]]);
+    expect(await keys('&newCountry=false')).toEqual([['u-home', false]]);
+    const bad = await t.get(`/v1/tenants/${travel}/logins/users?newCountry=maybe`);
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error).toMatchObject({ code: 'invalid_request' });
+    expect(JSON.stringify(bad.json().error.details)).toContain('newCountry');
+  });
 });
 
 /** Message `id`, sent by hand `minutes` ago to `receivers` (addresses, named by their local part). */

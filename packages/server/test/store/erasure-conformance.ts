@@ -87,6 +87,7 @@ const loginQuery: LoginUsersQuery = {
   order: 'desc',
   limit: 50,
   recentSince: at(24 * 60),
+  newCountrySince: at(30 * 24 * 60),
 };
 
 export function erasureConformance(ctx: ErasureContext): void {

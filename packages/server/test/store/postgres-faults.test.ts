@@ -37,6 +37,8 @@ import { type EmbeddedServer, startEmbeddedPostgres } from '../embedded-postgres
 import {
   EMAIL_CASE_EVENTS,
   expectEmailInAnyCase,
+  expectNewCountry,
+  NEW_COUNTRY_EVENTS,
   SENSITIVE_CHANGE_EVENTS,
   testEnricher,
 } from '../helpers.js';
@@ -219,6 +221,7 @@ async function viewsOf(store: Store, tenant: string, now: number) {
           order,
           limit: 2,
           recentSince: new Date(now - 86_400_000).toISOString(),
+          newCountrySince: new Date(now - 30 * 86_400_000).toISOString(),
           ...(after === undefined ? {} : { after }),
         });
         users.push(...page.users);
@@ -466,7 +469,7 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
       expect(await table()).toBe('hook_signatures');
       expect(
         (await client.query('SELECT max(version) AS v FROM hindsight_migrations')).rows[0].v,
-      ).toBe(13);
+      ).toBe(SCHEMA_VERSION);
       const claim = { provider: 'mailgun', key: 'token-1', call: 'call-a', untilMs: 2_000 };
       expect(await upgraded.claimHookSignature(claim, 1_000)).toBe('claimed');
       expect(await second.claimHookSignature({ ...claim, call: 'call-b' }, 1_000)).toBe(
@@ -474,6 +477,33 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
       );
     } finally {
       for (const store of stores) await store.close();
+      await client.end();
+      await database.drop();
+    }
+  });
+
+  it("computes each account's first successful sign-in per country on upgrade, and keeps it from then on (migration 14)", async () => {
+    const database = await testDatabase(url);
+    const client = new pg.Client({ connectionString: database.url });
+    let store: Store | undefined;
+    try {
+      await client.connect();
+      store = await openPostgresStore({ url: database.url });
+      await store.append([prepareEvents({ events: NEW_COUNTRY_EVENTS }, testEnricher())]);
+      await store.close();
+      store = undefined;
+      // What version 13 had: no first successful sign-in per country, and a trigger that keeps
+      // none (here one that keeps nothing: the upgrade must replace it).
+      await client.query(`
+ALTER TABLE login_countries DROP COLUMN first_ms, DROP COLUMN first_seq;
+CREATE OR REPLACE FUNCTION hindsight_project_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RETURN NULL; END $$;
+DELETE FROM hindsight_migrations WHERE version >= 14;`);
+
+      store = await openPostgresStore({ url: database.url });
+      await expectNewCountry(store, testEnricher());
+    } finally {
+      await store?.close();
       await client.end();
       await database.drop();
     }

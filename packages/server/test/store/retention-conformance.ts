@@ -415,6 +415,7 @@ export function retentionConformance(ctx: RetentionSuiteContext): void {
         order: 'asc',
         limit: 10,
         recentSince: daysAgo(1),
+        newCountrySince: daysAgo(30),
       });
       expect(users.map((u) => u.key)).toEqual(['both']);
     });

@@ -14,6 +14,8 @@ import { treeRoot } from '../../src/tree.js';
 import {
   EMAIL_CASE_EVENTS,
   expectEmailInAnyCase,
+  expectNewCountry,
+  NEW_COUNTRY_EVENTS,
   SENSITIVE_CHANGE_EVENTS,
   tempDir,
   testEnricher,
@@ -57,6 +59,7 @@ describe('SQLite migrations', () => {
           order: 'asc',
           limit: 500,
           recentSince: new Date(now - 7 * 86_400_000).toISOString(),
+          newCountrySince: new Date(now - 30 * 86_400_000).toISOString(),
         }),
         integrations: await store.integrations('acme'),
         deliveries: await store.deliveryCounts(
@@ -453,16 +456,44 @@ describe('SQLite migration to version 10', () => {
       tmp.remove();
     }
   });
+});
+
+describe('SQLite migration to version 11', () => {
+  it("computes each account's first successful sign-in per country, for the logins view's newCountry", async () => {
+    const tmp = tempDir();
+    try {
+      const store = await openStore({ data: tmp.dir });
+      await store.append([prepareEvents({ events: NEW_COUNTRY_EVENTS }, testEnricher())]);
+      await store.close();
+      // What version 10 had: no first successful sign-in per country.
+      const db = new Database(sqlitePath(tmp.dir));
+      db.exec(
+        'ALTER TABLE login_countries DROP COLUMN first_success_pos; ' +
+          "UPDATE meta SET value = '10' WHERE key = 'schema_version'",
+      );
+      db.close();
+
+      const upgraded = await openStore({ data: tmp.dir });
+      try {
+        await expectNewCountry(upgraded, testEnricher());
+      } finally {
+        await upgraded.close();
+      }
+      expect(storedSchemaVersion(tmp.dir)).toBe(SCHEMA_VERSION);
+    } finally {
+      tmp.remove();
+    }
+  });
 
   it('refuses a database of a newer version than this Hindsight, changing nothing', async () => {
     const tmp = tempDir();
     try {
       await storeTwoTenants(tmp.dir);
       const db = new Database(sqlitePath(tmp.dir));
-      db.exec("UPDATE meta SET value = '11' WHERE key = 'schema_version'");
+      db.exec("UPDATE meta SET value = '12' WHERE key = 'schema_version'");
       db.close();
       await expect(openStore({ data: tmp.dir })).rejects.toThrow(/newer than this Hindsight/);
-      expect(storedSchemaVersion(tmp.dir)).toBe('11');
+      expect(storedSchemaVersion(tmp.dir)).toBe('12');
     } finally {
       tmp.remove();
     }
@@ -470,7 +501,7 @@ describe('SQLite migration to version 10', () => {
 });
 
 /** The schema version this Hindsight writes. */
-const SCHEMA_VERSION = '10';
+const SCHEMA_VERSION = '11';
 
 /** The schema version a data directory's database records. */
 function storedSchemaVersion(dir: string): string {

@@ -28,6 +28,7 @@ const clause = (c: Record<string, unknown>) =>
 
 const GB = '81.2.69.142';
 const SE = '89.160.20.112';
+const US = '8.8.8.8';
 
 function login(
   tenant: string,
@@ -133,6 +134,7 @@ export function viewsConformance(ctx: ViewsContext): void {
     order: 'desc',
     limit: 50,
     recentSince: at(24 * 60),
+    newCountrySince: at(30 * 24 * 60),
     ...over,
   });
   async function allUsers(tenant: string, over: Partial<LoginUsersQuery>): Promise<LoginUser[]> {
@@ -193,6 +195,75 @@ export function viewsConformance(ctx: ViewsContext): void {
       expect(a?.actor.name).toBe('Ann Archer');
       expect(a?.lastSuccess?.time).toBe(at(10));
       expect(a?.lastFailure?.time).toBe(at(50));
+    });
+
+    it('marks a last successful sign-in from a country new to the account, and filters by it', async () => {
+      const t = ctx.freshTenant();
+      const cat = { id: 'u-cat', name: 'Cat Cole', email: 'cat@acme.test' };
+      const dan = { id: 'u-dan', name: 'Dan Dale', email: 'dan@acme.test' };
+      const eve = { id: 'u-eve', name: 'Eve East', email: 'eve@acme.test' };
+      const fay = { id: 'u-fay', name: 'Fay Fox', email: 'fay@acme.test' };
+      const month = 30 * 24 * 60;
+      const newCountry = async () =>
+        Object.fromEntries(
+          (await allUsers(t, {})).map((u) => [u.key, u.newCountry] as [string, boolean]),
+        );
+      await ctx.append([
+        // Ann: GB twice, then SE: new. Bob: only ever SE, his first sign-in is not new.
+        login(t, ann, true, 3000),
+        login(t, ann, true, 2000),
+        login(t, ann, true, 100, SE),
+        login(t, bob, true, 100, SE),
+        // Cat failed from SE before: a failed attempt is not a sign-in from there.
+        login(t, cat, true, 3000),
+        login(t, cat, false, 2000, SE),
+        login(t, cat, true, 100, SE),
+        // Dan signed in from SE long ago: back there is not new.
+        login(t, dan, true, 3000, SE),
+        login(t, dan, true, 2000),
+        login(t, dan, true, 100, SE),
+        // Eve's newest success is from GB, her first; a later failure from the US changes nothing.
+        login(t, eve, true, 3000, SE),
+        login(t, eve, true, 100),
+        login(t, eve, false, 50, US),
+        // Fay has signed in from SE for over a month (30 days is the query's newCountrySince).
+        login(t, fay, true, 2 * month),
+        login(t, fay, true, month + 1, SE),
+        login(t, fay, true, 10, SE),
+      ]);
+      expect(await newCountry()).toEqual({
+        'u-ann': true,
+        'u-bob': false,
+        'u-cat': true,
+        'u-dan': false,
+        'u-eve': true,
+        'u-fay': false,
+      });
+      const flagged = await allUsers(t, { newCountry: true, limit: 2 });
+      expect(flagged.map((u) => u.key).sort()).toEqual(['u-ann', 'u-cat', 'u-eve']);
+      const others = await allUsers(t, { newCountry: false, limit: 1 });
+      expect(others.map((u) => u.key).sort()).toEqual(['u-bob', 'u-dan', 'u-fay']);
+      // Asked a minute further back, Fay's SE is within the window.
+      const wider = await allUsers(t, { newCountry: true, newCountrySince: at(month + 2) });
+      expect(wider.map((u) => u.key).sort()).toEqual(['u-ann', 'u-cat', 'u-eve', 'u-fay']);
+
+      // An older success from SE arriving late: Ann had been there before after all. A newer
+      // success from the US: Dan's is new now; from GB again: Eve is still in her new country.
+      // Cat signs in from GB again: home.
+      await ctx.append([
+        login(t, ann, true, 4000, SE),
+        login(t, dan, true, 10, US),
+        login(t, eve, true, 10),
+        login(t, cat, true, 5),
+      ]);
+      expect(await newCountry()).toEqual({
+        'u-ann': false,
+        'u-bob': false,
+        'u-cat': false,
+        'u-dan': true,
+        'u-eve': true,
+        'u-fay': false,
+      });
     });
 
     it('keys attempts without an account by e-mail', async () => {
