@@ -428,6 +428,40 @@ if (skipReason !== null) {
       await page.keyboard.press('Escape');
     });
 
+    it('follows the user, a target and the address of an event to every event sharing them', async () => {
+      await openTab('Changes');
+      const { events: changes } = await events({ category: 'changes' });
+      const event = changes.find(
+        (e) => e.actor.type === 'user' && e.actor.id && e.context?.ip && e.targets?.length,
+      ) as StoredEvent;
+      await expectRows(changes.map((e) => e.id));
+      const follow = async (link: string, params: Record<string, string>) => {
+        await page.locator(`table.events-table tr[data-id="${event.id}"]`).click();
+        const panel = page.getByRole('dialog');
+        await panel.getByRole('link', { name: link }).first().click();
+        await panel.waitFor({ state: 'detached' });
+        const tab = page.getByRole('tab', { name: 'All events', exact: true });
+        await expect.poll(() => tab.getAttribute('aria-selected')).toBe('true');
+        const expected = (await events(params)).events.map((e) => e.id);
+        expect(expected).toContain(event.id);
+        await expectRows(expected);
+        // The filter is in its field and in the address, as if the reader had typed it.
+        const [name, value] = Object.entries(params)[0] as [string, string];
+        expect(new URL(page.url()).searchParams.get(name)).toBe(value);
+        await page.goBack();
+        await expect
+          .poll(() =>
+            page.getByRole('tab', { name: 'Changes', exact: true }).getAttribute('aria-selected'),
+          )
+          .toBe('true');
+      };
+      await follow('Events by this user', { actor: event.actor.id as string });
+      await shot('events-by-user');
+      const target = event.targets?.[0] as NonNullable<StoredEvent['targets']>[number];
+      await follow(`Events on this ${target.type.replaceAll('_', ' ')}`, { target: target.id });
+      await follow('Events from this address', { ip: event.context?.ip as string });
+    });
+
     it('switches times between the reader’s zone and UTC', async () => {
       await openTab('All events');
       const { events: page1 } = await events({});

@@ -2,9 +2,11 @@
  * Everything about one event (`GET /v1/tenants/{t}/events/{id}`): who, what, to what (with
  * deep links), before → after, from where, through which channel, with what result, its
  * metadata as a tree, and the record's integrity fields, with a check of them in the browser.
+ * The actor, each target and the IP address link to every event sharing them, to follow a
+ * person or an address through the logs.
  */
 import type { StoredEvent } from '@hindsight/core';
-import type { ReactNode } from 'react';
+import type { MouseEvent, ReactNode } from 'react';
 import { useConsole } from '../console-context.js';
 import {
   actorText,
@@ -16,6 +18,7 @@ import {
 } from '../formats.js';
 import { explain } from '../problems.js';
 import { humanize, outcomeInfo, statusInfo } from '../statuses.js';
+import { type ConsoleState, onView, stateToSearch } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import { Badge } from './badge.js';
 import { actionLabel, Time } from './cell.js';
@@ -26,6 +29,48 @@ import { SidePanel } from './side-panel.js';
 import { VerifyEvent } from './verify-event.js';
 
 type Row = readonly [string, ReactNode];
+
+/** How the link to an actor's events names it, by its type. */
+const ACTOR_WORDS: Readonly<Record<string, string>> = {
+  user: 'this user',
+  api_key: 'this API key',
+  integration: 'this integration',
+  anonymous: 'this e-mail address',
+};
+
+/**
+ * A link to the events that share a value with this one: "All events" filtered by it, or the
+ * view shown when the reader has no "All events" (a viewer token limited to some logs); none
+ * when neither offers the filter.
+ */
+function EventsWith({
+  filter,
+  value,
+  children,
+}: {
+  readonly filter: 'actor' | 'target' | 'ip';
+  readonly value: string;
+  readonly children: ReactNode;
+}) {
+  const { state, view, views, navigate } = useConsole();
+  const into =
+    views.find((v) => v.id === 'all' && v.filters.includes(filter)) ??
+    (view.filters.includes(filter) ? view : undefined);
+  if (into === undefined) return null;
+  const next: ConsoleState = { ...onView(state, into.id), filters: { [filter]: value } };
+  const onClick = (event: MouseEvent<HTMLAnchorElement>) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+      return; // a new tab or window: the browser opens the link
+    }
+    event.preventDefault();
+    navigate(next);
+  };
+  return (
+    <a className="events-with" href={stateToSearch(next) || '?'} onClick={onClick}>
+      {children}
+    </a>
+  );
+}
 
 /** A definition list of the rows that have a value. */
 function Facts({ rows }: { readonly rows: readonly Row[] }) {
@@ -69,6 +114,9 @@ function Targets({ targets }: { readonly targets: NonNullable<StoredEvent['targe
               </a>
             )}
             {!href && t.url && <span className="sub">{t.url}</span>}
+            <EventsWith filter="target" value={t.id}>
+              Events on this {humanize(t.type).toLowerCase()}
+            </EventsWith>
           </li>
         );
       })}
@@ -81,6 +129,8 @@ function Body({ event, time }: { readonly event: StoredEvent; readonly time: Tim
   const { view, views, canVerify } = useConsole();
   const ownView = views.find((v) => v.category === event.category) ?? view;
   const actor = actorText(event.actor);
+  // What the actor filter finds the actor by: its id, else its e-mail.
+  const actorKey = event.actor.id ?? event.actor.email;
   const http = event.context?.http;
   const client = event.context?.client;
   return (
@@ -122,6 +172,11 @@ function Body({ event, time }: { readonly event: StoredEvent; readonly time: Tim
             ],
           ]}
         />
+        {actorKey && (
+          <EventsWith filter="actor" value={actorKey}>
+            Events by {ACTOR_WORDS[event.actor.type ?? 'user'] ?? 'this user'}
+          </EventsWith>
+        )}
       </Section>
       {event.targets && event.targets.length > 0 && (
         <Section title="Done to">
@@ -140,8 +195,11 @@ function Body({ event, time }: { readonly event: StoredEvent; readonly time: Tim
               [
                 'IP address',
                 event.context.ip ? (
-                  <span key="ip" className="mono">
-                    {event.context.ip}
+                  <span key="ip">
+                    <span className="mono">{event.context.ip}</span>{' '}
+                    <EventsWith filter="ip" value={event.context.ip}>
+                      Events from this address
+                    </EventsWith>
                   </span>
                 ) : null,
               ],
