@@ -14,7 +14,8 @@
  *   it literally (`"colour:red"`).
  * - Double quotes enclose a whole term or a whole qualifier value; there are no escapes, and a
  *   quote in the middle of a word is an error.
- * - `*` means "starts with" and may only end a free word or an `action:` value; a quoted phrase
+ * - `*` means "starts with" and may only end a free word or an `action:` value; an `action:`
+ *   value may instead start with it, meaning "ends with" (`action:*.deleted`). A quoted phrase
  *   takes `*` literally.
  */
 import { type IpRange, parseIpRange } from './ip.js';
@@ -48,13 +49,17 @@ export type ValueClause = {
 };
 
 /**
- * `action:`; a trailing `*` makes it a prefix match (`value` without the `*`).
+ * `action:`; a trailing `*` makes it a prefix match, a leading `*` a suffix match (`suffix:
+ * true`): `value` is without the `*`.
  * @example parseQuery('action:user.*').clauses[0] // { kind: 'action', value: 'user.', prefix: true, negate: false, position: 0 }
+ * @example parseQuery('action:*.deleted').clauses[0] // { kind: 'action', value: '.deleted', prefix: false, suffix: true, negate: false, position: 0 }
  */
 export type ActionClause = {
   kind: 'action';
   value: string;
   prefix: boolean;
+  /** Matches the actions that end with `value`. */
+  suffix?: true;
   negate: boolean;
   position: number;
 };
@@ -170,7 +175,7 @@ type Qualifier = (typeof QUALIFIERS)[number];
 
 const EXAMPLES: Record<Qualifier, string> = {
   actor: 'actor:alice@acme.test or actor:u-1001',
-  action: 'action:user.created or action:user.*',
+  action: 'action:user.created, action:user.* or action:*.deleted',
   target: 'target:usr_123',
   category: 'category:logins',
   outcome: 'outcome:failure',
@@ -262,6 +267,54 @@ function splitStar(token: Token, what: string, example: string): { text: string;
     : { text: token.text.slice(0, -1), prefix: true };
 }
 
+/**
+ * An `action:` clause: exact, a prefix (`user.*`) or a suffix (`*.deleted`). A suffix names
+ * the end of actions, so it may hold only what actions hold (lowercase letters, digits, `_`,
+ * `-` and `.`): the stores match it as a pattern of those characters.
+ */
+function actionClause(
+  value: Token,
+  negate: boolean,
+  position: number,
+  valueAt: number,
+): ActionClause {
+  const suffix = value.text.length > 1 && value.text.startsWith('*');
+  const { text, prefix } = suffix
+    ? splitStar(
+        { ...value, text: value.text.slice(1), textAt: value.textAt + 1 },
+        'an action',
+        'action:*.deleted',
+      )
+    : splitStar(value, 'an action', 'action:user.*');
+  if (text === '') {
+    throw new QueryError(
+      `"action:${value.text}" at position ${valueAt} would match every action; remove it or ` +
+        'give a prefix or suffix, e.g. action:user.* or action:*.deleted',
+      valueAt,
+    );
+  }
+  if (suffix && prefix) {
+    throw new QueryError(
+      `"*" at both ends of action:${value.text} at position ${valueAt}; an action filter is ` +
+        'a prefix (action:user.*) or a suffix (action:*.deleted), not both',
+      valueAt,
+    );
+  }
+  if (suffix && !ACTION_CHARACTERS.test(text)) {
+    throw new QueryError(
+      `Invalid action suffix "${text}" at position ${valueAt + 1}; actions hold only lowercase ` +
+        'letters, digits, "_", "-" and ".", e.g. action:*.deleted',
+      valueAt + 1,
+    );
+  }
+  return suffix
+    ? { kind: 'action', value: text, prefix: false, suffix: true, negate, position }
+    : { kind: 'action', value: text, prefix, negate, position };
+}
+
+/** What an action is made of (see `ACTION_PATTERN`): a suffix of one holds only these. */
+const ACTION_CHARACTERS = /^[a-z0-9_.-]+$/;
+
 function assertSearchable(text: string, shown: string, at: number): void {
   if (searchTokens(text).length === 0) {
     throw new QueryError(
@@ -311,17 +364,8 @@ function qualifierClause(
         );
       }
       return { kind: name, value: v, negate, position };
-    case 'action': {
-      const { text, prefix } = splitStar(value, 'an action', 'action:user.*');
-      if (text === '') {
-        throw new QueryError(
-          `"action:*" at position ${valueAt} would match every action; remove it or give a ` +
-            'prefix, e.g. action:user.*',
-          valueAt,
-        );
-      }
-      return { kind: name, value: text, prefix, negate, position };
-    }
+    case 'action':
+      return actionClause(value, negate, position, valueAt);
     case 'outcome':
       if (!isOneOf(OUTCOMES, v)) throw invalid('outcome', v, valueAt, name);
       return { kind: name, value: v, negate, position };

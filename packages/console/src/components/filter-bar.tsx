@@ -27,7 +27,7 @@ const LABELS: Record<FilterName, string> = {
 
 const PLACEHOLDERS: Partial<Record<FilterName, string>> = {
   actor: 'e-mail or id',
-  action: 'an action, or a prefix.*',
+  action: 'user.created, user.* or *.deleted',
   target: 'its id',
   ip: '81.2.69.142 or 81.2.0.0/16',
   status: 'e.g. hard_bounce',

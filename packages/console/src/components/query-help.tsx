@@ -11,6 +11,7 @@ const EXAMPLES: ReadonlyArray<readonly [string, string]> = [
   ['"Alice Hughes"', 'a person by name (actor: takes an id or e-mail, not a name)'],
   ['actor:alice@acme.test', 'done by this user (id or e-mail)'],
   ['action:user.*', 'an action, or every action starting with “user.”'],
+  ['action:*.deleted', 'every action ending with “.deleted”: all deletions'],
   ['target:CUS-104233', 'done to this object (its id)'],
   ['outcome:failure', 'failed (or success)'],
   ['status:hard_bounce', 'with this status'],

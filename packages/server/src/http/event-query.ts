@@ -26,8 +26,10 @@ export const EventFilters = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 129,
-        pattern: '^[a-z0-9_.-]+\\*?$',
-        description: 'Exact action, or a prefix ending in `*` (`user.*`).',
+        pattern: '^(\\*[a-z0-9_.-]+|[a-z0-9_.-]+\\*?)$',
+        description:
+          'Exact action, a prefix ending in `*` (`user.*`), or a suffix starting with `*` ' +
+          '(`*.deleted`: every deletion).',
       }),
     ),
     actor: Type.Optional(
@@ -176,13 +178,24 @@ export function filterClauses(filters: EventFilters): QueryClause[] {
     clauses.push({ kind: 'category', value: filters.category, ...base });
   }
   if (filters.action !== undefined) {
-    const prefix = filters.action.endsWith('*');
-    clauses.push({
-      kind: 'action',
-      value: prefix ? filters.action.slice(0, -1) : filters.action,
-      prefix,
-      ...base,
-    });
+    const { action } = filters;
+    if (action.startsWith('*')) {
+      clauses.push({
+        kind: 'action',
+        value: action.slice(1),
+        prefix: false,
+        suffix: true,
+        ...base,
+      });
+    } else {
+      const prefix = action.endsWith('*');
+      clauses.push({
+        kind: 'action',
+        value: prefix ? action.slice(0, -1) : action,
+        prefix,
+        ...base,
+      });
+    }
   }
   for (const kind of ['actor', 'target', 'status'] as const) {
     const value = filters[kind];

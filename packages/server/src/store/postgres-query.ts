@@ -8,6 +8,7 @@ import { emailKey, prefixEnd, type QueryClause, searchTokens } from '@hindsight/
 import { HindsightError } from '../errors.js';
 import { messageIdSql } from './postgres-projections.js';
 import { lexeme } from './postgres-schema.js';
+import { LIKE_ESCAPE, suffixPattern } from './stats-plan.js';
 import type { DeliveryFilter, EventQuery } from './types.js';
 
 /** A page position: the last event's time (epoch ms) and seq. */
@@ -195,6 +196,14 @@ function clauseCondition(
     case 'channel':
       return `e.channel = ${bind(c.value)}`;
     case 'action':
+      if (c.suffix) {
+        // The tenant's actions that end so, from its daily counts: the action index then
+        // reads only their events.
+        return (
+          'e.action IN (SELECT DISTINCT d.action FROM event_days d ' +
+          `WHERE d.tenant_id = ${bind(tenantId)} AND d.action LIKE ${bind(suffixPattern(c.value))} ${LIKE_ESCAPE})`
+        );
+      }
       // A range on the text ("C" collation) uses the index, where `starts_with` would not.
       return c.prefix
         ? `e.action >= ${bind(c.value)} AND e.action < ${bind(prefixEnd(c.value))}`

@@ -42,7 +42,13 @@ import { PURGE_STEPS, type PurgeStep } from './sqlite-purge.js';
 import { migrateSqlite, NODE_SQL, nodeKey, SLOTS_PER_MS } from './sqlite-schema.js';
 import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
-import { computeStats, STATS_SCAN_LIMIT, timeClause } from './stats-plan.js';
+import {
+  computeStats,
+  LIKE_ESCAPE,
+  STATS_SCAN_LIMIT,
+  suffixPattern,
+  timeClause,
+} from './stats-plan.js';
 import type {
   ApiKeyRecord,
   AppendOutcome,
@@ -902,6 +908,16 @@ function clauseCondition(
     case 'channel':
       return { sql: 'e.channel = ?', params: [c.value] };
     case 'action':
+      if (c.suffix) {
+        // The tenant's actions that end so, from its daily counts: the action index then
+        // reads only their events.
+        return {
+          sql:
+            'e.action IN (SELECT DISTINCT action FROM event_days WHERE tenant_id = ? ' +
+            `AND action LIKE ? ${LIKE_ESCAPE})`,
+          params: [tenantId, suffixPattern(c.value)],
+        };
+      }
       return c.prefix
         ? { sql: 'e.action >= ? AND e.action < ?', params: [c.value, prefixEnd(c.value)] }
         : { sql: 'e.action = ?', params: [c.value] };

@@ -41,9 +41,10 @@ export function timeClause(kind: 'after' | 'before', timeMs: number): QueryClaus
 /** Filters the kept counts can apply: all must hold. */
 export interface CountFilters {
   readonly categories: string[];
-  /** Exact actions, and `[from, to)` ranges for prefixes. */
+  /** Exact actions, `[from, to)` ranges for prefixes, and `LIKE` patterns for suffixes. */
   readonly actions: string[];
   readonly actionRanges: Array<[string, string]>;
+  readonly actionPatterns: string[];
   readonly outcomes: string[];
 }
 
@@ -52,7 +53,13 @@ export interface CountFilters {
  * events themselves (actor, target, text, IP, status, channel, or any negation).
  */
 export function countFilters(clauses: readonly QueryClause[]): CountFilters | null {
-  const filters: CountFilters = { categories: [], actions: [], actionRanges: [], outcomes: [] };
+  const filters: CountFilters = {
+    categories: [],
+    actions: [],
+    actionRanges: [],
+    actionPatterns: [],
+    outcomes: [],
+  };
   for (const c of clauses) {
     if (c.negate) return null;
     switch (c.kind) {
@@ -63,7 +70,8 @@ export function countFilters(clauses: readonly QueryClause[]): CountFilters | nu
         filters.outcomes.push(c.value);
         break;
       case 'action':
-        if (c.prefix) filters.actionRanges.push([c.value, prefixEnd(c.value)]);
+        if (c.suffix) filters.actionPatterns.push(suffixPattern(c.value));
+        else if (c.prefix) filters.actionRanges.push([c.value, prefixEnd(c.value)]);
         else filters.actions.push(c.value);
         break;
       default:
@@ -73,7 +81,19 @@ export function countFilters(clauses: readonly QueryClause[]): CountFilters | nu
   return filters;
 }
 
-/** `AND column = ?` (or prefix range) conditions of count filters, for either table. */
+/**
+ * The `LIKE` pattern of the actions ending in `suffix` (`action:*.deleted`), with
+ * {@link LIKE_ESCAPE}. Actions are lowercase, so SQLite's `LIKE`, blind to the case of ASCII
+ * letters, matches as PostgreSQL's does.
+ */
+export function suffixPattern(suffix: string): string {
+  return `%${suffix.replace(/[\\%_]/g, '\\$&')}`;
+}
+
+/** The escape clause of {@link suffixPattern}'s patterns, in SQLite and PostgreSQL alike. */
+export const LIKE_ESCAPE = "ESCAPE '\\'";
+
+/** `AND column = ?` (or prefix range, or suffix pattern) conditions of count filters. */
 export function countConditions(
   filters: CountFilters,
   placeholder: () => string,
@@ -90,6 +110,9 @@ export function countConditions(
     for (const value of filters.actions) add(`action = ${placeholder()}`, value);
     for (const [from, to] of filters.actionRanges) {
       add(`action >= ${placeholder()} AND action < ${placeholder()}`, from, to);
+    }
+    for (const pattern of filters.actionPatterns) {
+      add(`action LIKE ${placeholder()} ${LIKE_ESCAPE}`, pattern);
     }
     for (const value of filters.outcomes) add(`outcome = ${placeholder()}`, value);
   }

@@ -659,13 +659,23 @@ describe('GET /v1/tenants/{tenant}/events', () => {
     expect(await pageAll('limit=33&order=asc')).toEqual(desc.slice().reverse());
   });
 
-  it('supports action prefixes and time bounds', async () => {
+  it('supports action prefixes, suffixes and time bounds', async () => {
     const since = new Date(base + 100_000).toISOString();
     const ids = await pageAll(`action=login.*&since=${encodeURIComponent(since)}&limit=500`);
     expect(ids.every((id) => Number(id.slice(1)) % 3 === 0 && Number(id.slice(1)) >= 100)).toBe(
       true,
     );
     expect(ids).toEqual(['s117', 's114', 's111', 's108', 's105', 's102']);
+    // A suffix: every update, whatever was updated.
+    const updates = await pageAll(`action=${encodeURIComponent('*.updated')}&limit=500`);
+    expect(updates).toHaveLength(80);
+    expect(updates.every((id) => Number(id.slice(1)) % 3 !== 0)).toBe(true);
+    for (const action of ['*', '**', '*user.*', '*.Updated']) {
+      const bad = await t.get(`/v1/tenants/${tenant}/events?action=${encodeURIComponent(action)}`);
+      expect(expectError(bad, 400, 'invalid_request').details?.[0]?.path).toBe(
+        '/querystring/action',
+      );
+    }
   });
 
   it('refuses since after until, which an empty page would hide, and takes them equal', async () => {

@@ -584,6 +584,11 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         ['actor combined with another filter', 'actor:ann@acme.test channel:ui', ['e1']],
         ['exact action', 'action:login.failed', ['e2']],
         ['action prefix', 'action:user.*', ['e4', 'e1']],
+        ['action suffix', 'action:*.updated', ['e4']],
+        ['action suffix across resources', 'action:*failed', ['e5', 'e2']],
+        // "_" is itself, not a pattern's any-character: login.failed does not end in "_failed".
+        ['action suffix with "_"', 'action:*_failed', ['e5']],
+        ['negated action suffix', '-action:*failed', ['e4', 'e3', 'e1']],
         ['target', 'target:CUS-123456', ['e4', 'e1']],
         ['category', 'category:users', ['e4', 'e1']],
         ['outcome', 'outcome:failure', ['e5', 'e2']],

@@ -698,6 +698,16 @@ export function viewsConformance(ctx: ViewsContext): void {
       });
       expect(kept.total).toBe(30);
       expect({ ...scanned, byActor: [] }).toEqual({ ...kept, byActor: [] });
+      // A suffix, from the counts and from a scan: the updates alone.
+      const updated = clause({ kind: 'action', value: '.updated', prefix: false, suffix: true });
+      const keptUpdates = await ctx.store().stats(t, { ...base, clauses: [updated] });
+      const scannedUpdates = await ctx.store().stats(t, {
+        ...base,
+        clauses: [updated, clause({ kind: 'channel', value: 'ui' })],
+      });
+      expect(keptUpdates.byAction.map((a) => a.action)).toEqual(['workflow.updated']);
+      expect(keptUpdates.total).toBeGreaterThan(0);
+      expect({ ...scannedUpdates, byActor: [] }).toEqual({ ...keptUpdates, byActor: [] });
       const actor = await ctx
         .store()
         .stats(t, { ...base, clauses: [clause({ kind: 'actor', value: 'u1' })] });
