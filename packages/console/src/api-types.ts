@@ -44,6 +44,22 @@ export interface LoginAttempt {
   readonly reason?: string;
 }
 
+/** `GET /v1/tenants/{t}/stats` (docs/views.md#stats). */
+export interface Stats {
+  readonly from: string;
+  readonly to: string;
+  /** Bucket width in milliseconds. */
+  readonly interval: number;
+  readonly total: number;
+  readonly outcomes: { readonly success: number; readonly failure: number };
+  readonly byAction: ReadonlyArray<{ readonly action: string; readonly count: number }>;
+  readonly byActor: ReadonlyArray<{ readonly actor: StoredEvent['actor']; readonly count: number }>;
+  readonly histogram: ReadonlyArray<{ readonly start: string; readonly count: number }>;
+  /** `false` when the counts come from the newest `scanned` matching events only. */
+  readonly exact: boolean;
+  readonly scanned?: number;
+}
+
 /** `GET /v1/tenants/{t}/logins/users`: one account. */
 export interface LoginAccount {
   readonly key: string;

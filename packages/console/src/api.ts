@@ -12,6 +12,7 @@ import type {
   MessageDetail,
   MessagePage,
   Session,
+  Stats,
   TenantSummary,
 } from './api-types.js';
 import type { Credentials } from './auth.js';
@@ -73,6 +74,8 @@ export interface Api {
   /** `GET /v1/tenants/{t}/proofs/consistency`: the proof (hex) that `from` is a prefix of `to`. */
   consistency(tenant: string, from: number, to: number, signal?: AbortSignal): Promise<string[]>;
   loginAccounts(tenant: string, params: Params, signal?: AbortSignal): Promise<LoginAccountPage>;
+  /** `GET /v1/tenants/{t}/stats`: counts over time, by action, actor and outcome. */
+  stats(tenant: string, params: Params, signal?: AbortSignal): Promise<Stats>;
   messages(tenant: string, params: Params, signal?: AbortSignal): Promise<MessagePage>;
   message(tenant: string, id: string, signal?: AbortSignal): Promise<MessageDetail>;
   /** The systems, and the log's size when they were read (what Acknowledge may cover). */
@@ -203,6 +206,7 @@ export function createApi(credentials: Credentials, base = ''): Api {
       ).proof,
     loginAccounts: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/logins/users${query(params)}`, signal),
+    stats: (tenant, params, signal) => json(`${tenantPath(tenant)}/stats${query(params)}`, signal),
     messages: (tenant, params, signal) =>
       json(`${tenantPath(tenant)}/messages${query(params)}`, signal),
     message: (tenant, id, signal) => json(`${tenantPath(tenant)}/messages/${enc(id)}`, signal),

@@ -5,7 +5,7 @@ describe('url state', () => {
   const state: ConsoleState = {
     tenant: 'acme',
     view: 'logins',
-    summary: true,
+    show: 'summary',
     filters: {
       outcome: 'failure',
       q: 'actor:"Ann Lee" -x',
@@ -33,15 +33,26 @@ describe('url state', () => {
         ...EMPTY_STATE,
         tenant: 'acme',
         view: 'communications',
-        summary: true,
+        show: 'summary',
         filters: { q: 'offer', delivery: 'failed', ip: '10.0.0.1' },
       }),
     ).toBe('?tenant=acme&view=communications&show=summary&ip=10.0.0.1&delivery=failed&q=offer');
   });
 
   it('ignores empty and unknown parameters', () => {
-    const parsed = parseState('?tenant=acme&actor=&colour=red&pages=&tz=local');
+    const parsed = parseState('?tenant=acme&actor=&colour=red&pages=&tz=local&show=charts');
     expect(parsed).toEqual({ ...EMPTY_STATE, tenant: 'acme' });
+  });
+
+  it('keeps the activity of a view in the address', () => {
+    const activity: ConsoleState = {
+      ...EMPTY_STATE,
+      tenant: 'acme',
+      view: 'all',
+      show: 'activity',
+    };
+    expect(stateToSearch(activity)).toBe('?tenant=acme&view=all&show=activity');
+    expect(parseState(stateToSearch(activity))).toEqual(activity);
   });
 
   it('starts another tab on its first page, unfiltered, keeping tenant and time zone', () => {

@@ -39,13 +39,19 @@ export interface AccountFilters {
   readonly newCountry?: string;
 }
 
+/** What a view shows (`show=` in the address; absent for its events). */
+export type Show = 'events' | 'summary' | 'activity';
+
 /** What the console shows. */
 export interface ConsoleState {
   readonly tenant: string | null;
   /** The id of the view (tab). */
   readonly view: string | null;
-  /** Shows the view's derived summary (accounts, messages, systems) instead of its events. */
-  readonly summary: boolean;
+  /**
+   * What the view shows: its events, its derived summary (accounts, messages, systems), or its
+   * activity (counts over time, by hour of the week, top actions and actors).
+   */
+  readonly show: Show;
   readonly filters: Filters;
   readonly accounts: AccountFilters;
   /** The cursors of the pages after the first, oldest first: the last one is the page shown. */
@@ -62,7 +68,7 @@ export interface ConsoleState {
 export const EMPTY_STATE: ConsoleState = {
   tenant: null,
   view: null,
-  summary: false,
+  show: 'events',
   filters: {},
   accounts: {},
   pages: [],
@@ -77,6 +83,10 @@ const ACCOUNT_KEYS = {
   lastAttempt: 'last',
   newCountry: 'new_country',
 } as const;
+
+function showOf(value: string | null): Show {
+  return value === 'summary' || value === 'activity' ? value : 'events';
+}
 
 function nonEmpty(value: string | null): string | undefined {
   const trimmed = value?.trim();
@@ -102,7 +112,7 @@ export function parseState(search: string): ConsoleState {
   return {
     tenant: nonEmpty(params.get('tenant')) ?? null,
     view: nonEmpty(params.get('view')) ?? null,
-    summary: params.get('show') === 'summary',
+    show: showOf(params.get('show')),
     filters,
     accounts,
     pages: (params.get('pages') ?? '').split(',').filter((c) => c !== ''),
@@ -123,7 +133,7 @@ export function stateToSearch(state: ConsoleState): string {
   };
   put('tenant', state.tenant);
   put('view', state.view);
-  if (state.summary) put('show', 'summary');
+  if (state.show !== 'events') put('show', state.show);
   for (const name of FILTER_NAMES) put(name, state.filters[name]);
   for (const [key, param] of Object.entries(ACCOUNT_KEYS) as [keyof AccountFilters, string][]) {
     put(param, state.accounts[key]);

@@ -17,6 +17,7 @@ import type {
   LoginAccountPage,
   MessageDetail,
   MessagePage,
+  Stats,
 } from '../src/api-types.js';
 import {
   actorText,
@@ -557,6 +558,54 @@ if (skipReason !== null) {
       ).toContain('New country');
       await shot('tab-logins-users-new-country');
       await page.getByRole('button', { name: 'Clear filters' }).click();
+    });
+
+    it('shows a log’s activity as the server counts it, and leads from a top action to its events', async () => {
+      await openTab('All events');
+      const answered = page.waitForResponse((r) => new URL(r.url()).pathname.endsWith('/stats'));
+      await page.getByRole('button', { name: 'Activity', exact: true }).click();
+      const response = await answered;
+      const asked = new URL(response.url()).searchParams;
+      const stats = (await response.json()) as Stats;
+      // By the hour over the reader's last 30 days: from a midnight in Tokyo.
+      expect(asked.get('interval')).toBe('hour');
+      expect(new Date(Date.parse(asked.get('since') ?? '') + 9 * 3_600_000).toISOString()).toMatch(
+        /T00:00:00\.000Z$/,
+      );
+      expect(Date.now() - Date.parse(asked.get('since') ?? '')).toBeGreaterThan(29 * DAY_MS);
+      // What the page shows is what the server counts, asked again here.
+      const again = await served.get<Stats>(`/v1/tenants/acme/stats?${asked}`);
+      expect(again.total).toBe(stats.total);
+      expect(stats.total).toBeGreaterThan(100);
+      const status = page.locator('.activity [role="status"]');
+      await expect
+        .poll(() => status.textContent())
+        .toContain(`${stats.total.toLocaleString('en')} events`);
+      expect(await status.textContent()).toContain(`${stats.outcomes.failure} failures`);
+      const sum = (cells: string[]) =>
+        cells.reduce((n, c) => n + Number(c.replace(/\D/g, '') || 0), 0);
+      expect(sum(await page.locator('.activity-days .bar-count').allTextContents())).toBe(
+        stats.total,
+      );
+      const counts = await page
+        .locator('.activity-hours tbody td')
+        .evaluateAll((cells) => cells.map((c) => c.getAttribute('data-count') ?? '0'));
+      expect(counts).toHaveLength(7 * 24);
+      expect(sum(counts)).toBe(stats.total);
+      const actions = page.locator('.activity-top').first().locator('tbody tr');
+      expect(
+        await actions.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-key'))),
+      ).toEqual(stats.byAction.map((a) => a.action));
+      await shot('activity-all');
+
+      // A top action leads to its events, in the same range of the log.
+      const top = stats.byAction[0] as Stats['byAction'][number];
+      await actions.first().getByRole('button').click();
+      await expect.poll(() => new URL(page.url()).searchParams.get('action')).toBe(top.action);
+      expect(new URL(page.url()).searchParams.get('show')).toBeNull();
+      const { events: expected } = await events({ action: top.action });
+      await expectRows(expected.map((e) => e.id));
+      await clear();
     });
 
     it('shows a message with mixed status and each receiver’s status with its explanation', async () => {

@@ -1,10 +1,13 @@
 /**
- * One tab: the view's title and description, and either its events or, for a log with a
- * derived summary (`summary`), that summary: accounts of the logins log, messages of the
- * communications log, systems of the integrations log.
+ * One tab: the view's title and description, and its events, its activity (counts over time,
+ * by weekday and hour, top actions and actors), or, for a log with a derived summary
+ * (`summary`), that summary: accounts of the logins log, messages of the communications log,
+ * systems of the integrations log.
  */
 import { useConsole } from '../console-context.js';
+import type { Show } from '../url-state.js';
 import { AccountsScreen } from './accounts-screen.js';
+import { ActivityScreen } from './activity-screen.js';
 import { EventsScreen } from './events-screen.js';
 import { IntegrationsScreen } from './integrations-screen.js';
 import { MessagesScreen } from './messages-screen.js';
@@ -15,9 +18,14 @@ const SUMMARY_LABELS = { logins: 'Users', messages: 'Messages', integrations: 'S
 export function ViewScreen() {
   const { view, state, navigate } = useConsole();
   const summary = view.summary;
-  const showSummary = summary !== undefined && state.summary;
-  const switchTo = (on: boolean) =>
-    navigate({ ...state, summary: on, pages: [], event: null, message: null });
+  const show: Show = state.show === 'summary' && summary === undefined ? 'events' : state.show;
+  const switchTo = (to: Show) =>
+    navigate({ ...state, show: to, pages: [], event: null, message: null });
+  const choices: ReadonlyArray<readonly [Show, string]> = [
+    ['events', 'Events'],
+    ...(summary ? [['summary', SUMMARY_LABELS[summary]] as const] : []),
+    ['activity', 'Activity'],
+  ];
 
   return (
     <main id={PANEL_ID} role="tabpanel" aria-labelledby={tabId(view.id)} className="view">
@@ -26,22 +34,20 @@ export function ViewScreen() {
           <h1>{view.label}</h1>
           {view.description && <p className="view-description">{view.description}</p>}
         </div>
-        {summary && (
-          <fieldset className="segmented">
-            <legend className="visually-hidden">Show</legend>
-            <button type="button" aria-pressed={!showSummary} onClick={() => switchTo(false)}>
-              Events
+        <fieldset className="segmented">
+          <legend className="visually-hidden">Show</legend>
+          {choices.map(([to, label]) => (
+            <button key={to} type="button" aria-pressed={show === to} onClick={() => switchTo(to)}>
+              {label}
             </button>
-            <button type="button" aria-pressed={showSummary} onClick={() => switchTo(true)}>
-              {SUMMARY_LABELS[summary]}
-            </button>
-          </fieldset>
-        )}
+          ))}
+        </fieldset>
       </header>
-      {!showSummary && <EventsScreen />}
-      {showSummary && summary === 'logins' && <AccountsScreen />}
-      {showSummary && summary === 'messages' && <MessagesScreen />}
-      {showSummary && summary === 'integrations' && <IntegrationsScreen />}
+      {show === 'events' && <EventsScreen />}
+      {show === 'activity' && <ActivityScreen />}
+      {show === 'summary' && summary === 'logins' && <AccountsScreen />}
+      {show === 'summary' && summary === 'messages' && <MessagesScreen />}
+      {show === 'summary' && summary === 'integrations' && <IntegrationsScreen />}
     </main>
   );
 }
