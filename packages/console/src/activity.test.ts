@@ -12,7 +12,8 @@ describe('activity', () => {
     expect(statsInterval('2026-01-01T00:00:00Z', '2026-01-31T00:00:00Z')).toBe('hour');
     expect(statsInterval('2026-01-01T00:00:00Z', '2026-03-24T00:00:00Z')).toBe('hour');
     expect(statsInterval('2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z')).toBe('day');
-    expect(statsInterval('1970-01-01T00:00:00Z', '2026-06-01T00:00:00Z')).toBe('day');
+    expect(statsInterval('2020-01-01T00:00:00Z', '2026-06-01T00:00:00Z')).toBe('week');
+    expect(statsInterval('2026-06-01T00:00:00Z', 'nonsense')).toBe('day');
   });
 
   it('starts the default range at the start of a day, 29 days before today', () => {

@@ -6,8 +6,8 @@
 
 /** Days shown when the reader chose no dates. */
 export const ACTIVITY_DAYS = 30;
-/** The most hourly buckets the stats endpoint answers (docs/views.md). */
-const MAX_HOURS = 2000;
+/** The most buckets the stats endpoint answers (docs/views.md). */
+const MAX_BUCKETS = 2000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -19,12 +19,14 @@ export interface Bucket {
 
 /**
  * The bucket to ask for: hours, which the weekday-and-hour grid needs, unless the range holds
- * more hours than the endpoint answers; then days.
+ * more hours than the endpoint answers buckets; then days, then weeks.
  * @example statsInterval('2026-01-01T00:00:00Z', '2026-01-31T00:00:00Z') // 'hour'
  */
-export function statsInterval(since: string, until: string): 'hour' | 'day' {
+export function statsInterval(since: string, until: string): 'hour' | 'day' | 'week' {
   const hours = (Date.parse(until) - Date.parse(since)) / HOUR_MS;
-  return Number.isFinite(hours) && hours <= MAX_HOURS - 2 ? 'hour' : 'day';
+  if (!Number.isFinite(hours)) return 'day';
+  if (hours <= MAX_BUCKETS - 2) return 'hour';
+  return hours / 24 <= MAX_BUCKETS - 2 ? 'day' : 'week';
 }
 
 /**

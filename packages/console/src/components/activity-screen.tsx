@@ -26,6 +26,7 @@ function share(count: number, max: number): number {
 }
 
 function DayBars({ stats, zone }: { readonly stats: Stats; readonly zone: string }) {
+  const weekly = stats.interval >= 7 * 86_400_000;
   const days = byDay(stats.histogram, zone);
   const max = Math.max(0, ...days.map((d) => d.count));
   const label = new Intl.DateTimeFormat(undefined, {
@@ -36,10 +37,10 @@ function DayBars({ stats, zone }: { readonly stats: Stats; readonly zone: string
   });
   return (
     <table className="activity-days">
-      <caption>Events per day</caption>
+      <caption>{weekly ? 'Events per week' : 'Events per day'}</caption>
       <thead>
         <tr>
-          <th scope="col">Day</th>
+          <th scope="col">{weekly ? 'Week from' : 'Day'}</th>
           <th scope="col">Events</th>
         </tr>
       </thead>
