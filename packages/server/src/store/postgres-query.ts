@@ -8,7 +8,7 @@ import { emailKey, prefixEnd, type QueryClause, searchTokens } from '@hindsight/
 import { HindsightError } from '../errors.js';
 import { messageIdSql } from './postgres-projections.js';
 import { lexeme } from './postgres-schema.js';
-import { LIKE_ESCAPE, suffixPattern } from './stats-plan.js';
+import { actionsEndingWith, type SuffixActions } from './stats-plan.js';
 import type { DeliveryFilter, EventQuery } from './types.js';
 
 /** A page position: the last event's time (epoch ms) and seq. */
@@ -61,6 +61,7 @@ export function buildQuery(
   tenantId: number,
   query: EventQuery,
   after: Position | undefined,
+  suffixes: SuffixActions,
   select?: string,
   searchSelect?: string,
 ): Sql & { readonly probe?: Sql } {
@@ -98,7 +99,7 @@ export function buildQuery(
       times.push(timeBound(c.kind, 's', at));
       continue;
     }
-    const cond = clauseCondition(c, tenantId, bind);
+    const cond = clauseCondition(c, tenantId, bind, suffixes);
     if (cond === null) continue;
     if (c.kind === 'text') {
       if (c.negate) notWords.push(`NOT coalesce((${cond}), false)`);
@@ -172,6 +173,7 @@ function clauseCondition(
   c: QueryClause,
   tenantId: number,
   bind: (value: unknown) => string,
+  suffixes: SuffixActions,
 ): string | null {
   switch (c.kind) {
     case 'text': {
@@ -197,12 +199,8 @@ function clauseCondition(
       return `e.channel = ${bind(c.value)}`;
     case 'action':
       if (c.suffix) {
-        // The tenant's actions that end so, from its daily counts: the action index then
-        // reads only their events.
-        return (
-          'e.action IN (SELECT DISTINCT d.action FROM event_days d ' +
-          `WHERE d.tenant_id = ${bind(tenantId)} AND d.action LIKE ${bind(suffixPattern(c.value))} ${LIKE_ESCAPE})`
-        );
+        const actions = actionsEndingWith(suffixes, c.value);
+        return actions.length === 0 ? 'false' : `e.action = ANY(${bind([...actions])}::text[])`;
       }
       // A range on the text ("C" collation) uses the index, where `starts_with` would not.
       return c.prefix

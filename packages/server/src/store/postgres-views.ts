@@ -8,10 +8,14 @@ import { HindsightError } from '../errors.js';
 import { actorKeySql } from './postgres-projections.js';
 import { buildQuery } from './postgres-query.js';
 import {
+  actionSuffixes,
+  actionsLikeSql,
   type CountFilters,
   countConditions,
   STATS_SCAN_LIMIT,
   type StatsSource,
+  type SuffixActions,
+  suffixPattern,
   type TimeUnit,
   timeClause,
 } from './stats-plan.js';
@@ -323,6 +327,7 @@ function scanSql(
   clauses: readonly QueryClause[],
   fromMs: number,
   toMs: number,
+  suffixes: SuffixActions,
 ): { sql: string; params: unknown[] } {
   return buildQuery(
     tenantId,
@@ -332,9 +337,27 @@ function scanSql(
       order: 'desc',
     },
     undefined,
+    suffixes,
     SCAN_SELECT,
     SEARCH_SCAN_SELECT,
   );
+}
+
+/** The tenant's actions that end with each action suffix of the clauses. */
+export async function suffixActions(
+  rows: Rows,
+  tenantId: number,
+  clauses: readonly QueryClause[],
+): Promise<SuffixActions> {
+  let n = 0;
+  const sql = actionsLikeSql(() => `$${++n}`);
+  const entries = await Promise.all(
+    actionSuffixes(clauses).map(async (suffix) => {
+      const found = await rows<{ action: string }>(sql, [tenantId, suffixPattern(suffix)]);
+      return [suffix, found.map((r) => r.action)] as const;
+    }),
+  );
+  return new Map(entries);
 }
 
 /** The kept counts and event scans of one tenant, for `computeStats`. */
@@ -349,7 +372,8 @@ export function statsSource(rows: Rows, tenantId: number): StatsSource {
   };
   return {
     async scan(clauses, fromMs, toMs) {
-      const { sql, params } = scanSql(tenantId, clauses, fromMs, toMs);
+      const suffixes = await suffixActions(rows, tenantId, clauses);
+      const { sql, params } = scanSql(tenantId, clauses, fromMs, toMs, suffixes);
       const found = await rows<{ ms: string; action: string; outcome: string; actor: string }>(
         sql,
         params,

@@ -666,7 +666,12 @@ class PostgresStore implements Store {
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = await this.#knownTenantId(tenant);
     if (tenantId === null) return { rows: [], next: null };
-    const plan = buildQuery(tenantId, query, after);
+    const plan = buildQuery(
+      tenantId,
+      query,
+      after,
+      await views.suffixActions(this.#rows, tenantId, query.clauses),
+    );
     let rows: EventRow[] | undefined;
     if (plan.probe) {
       const probed = (await this.#query<EventRow>(plan.probe.sql, plan.probe.params)).rows;

@@ -43,9 +43,12 @@ import { migrateSqlite, NODE_SQL, nodeKey, SLOTS_PER_MS } from './sqlite-schema.
 import * as views from './sqlite-views.js';
 import type { WriterData, WriterRequest, WriterResponse } from './sqlite-writer.js';
 import {
+  actionSuffixes,
+  actionsEndingWith,
+  actionsLikeSql,
   computeStats,
-  LIKE_ESCAPE,
   STATS_SCAN_LIMIT,
+  type SuffixActions,
   suffixPattern,
   timeClause,
 } from './stats-plan.js';
@@ -299,11 +302,23 @@ class SqliteStore implements Store {
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = this.#knownTenantId(tenant);
     if (tenantId === null) return { rows: [], next: null };
-    const { sql, params } = buildQuery(tenantId, query, after);
+    const suffixes = this.#suffixActions(tenantId, query.clauses);
+    const { sql, params } = buildQuery(tenantId, query, after, suffixes);
     const rows = this.#prepared(sql).all(...params) as Array<EventRow & { pos: number }>;
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return { rows: page, next: rows.length > query.limit && last ? String(last.pos) : null };
+  }
+
+  /** The tenant's actions that end with each action suffix of the clauses. */
+  #suffixActions(tenantId: number, clauses: readonly QueryClause[]): SuffixActions {
+    const actions = this.#prepared(actionsLikeSql(() => '?')).pluck();
+    return new Map(
+      actionSuffixes(clauses).map((suffix) => [
+        suffix,
+        actions.all(tenantId, suffixPattern(suffix)) as string[],
+      ]),
+    );
   }
 
   #knownTenantId(name: string): number | null {
@@ -448,6 +463,7 @@ class SqliteStore implements Store {
           order: 'desc',
         },
         undefined,
+        this.#suffixActions(tenantId, clauses),
         select,
       ),
     );
@@ -797,6 +813,7 @@ function buildQuery(
   tenantId: number,
   query: EventQuery,
   after: number | undefined,
+  suffixes: SuffixActions,
   select?: string,
 ): { sql: string; params: unknown[] } {
   const prefix = `t${tenantId}_`;
@@ -843,7 +860,7 @@ function buildQuery(
     else range.lo = Math.max(range.lo, after + 1);
   }
   for (const c of query.clauses) {
-    const cond = clauseCondition(c, tenantId, posCol, range);
+    const cond = clauseCondition(c, tenantId, posCol, range, suffixes);
     if (!cond) continue;
     where.push(c.negate ? `NOT coalesce((${cond.sql}), 0)` : `(${cond.sql})`);
     params.push(...cond.params);
@@ -884,6 +901,7 @@ function clauseCondition(
   tenantId: number,
   posCol: string,
   range: { lo: number; hi: number },
+  suffixes: SuffixActions,
 ): { sql: string; params: unknown[] } | null {
   switch (c.kind) {
     case 'text':
@@ -907,20 +925,23 @@ function clauseCondition(
       return { sql: 'e.outcome = ?', params: [c.value] };
     case 'channel':
       return { sql: 'e.channel = ?', params: [c.value] };
-    case 'action':
-      if (c.suffix) {
-        // The tenant's actions that end so, from its daily counts: the action index then
-        // reads only their events.
-        return {
-          sql:
-            'e.action IN (SELECT DISTINCT action FROM event_days WHERE tenant_id = ? ' +
-            `AND action LIKE ? ${LIKE_ESCAPE})`,
-          params: [tenantId, suffixPattern(c.value)],
-        };
-      }
-      return c.prefix
-        ? { sql: 'e.action >= ? AND e.action < ?', params: [c.value, prefixEnd(c.value)] }
-        : { sql: 'e.action = ?', params: [c.value] };
+    case 'action': {
+      if (!c.prefix && !c.suffix) return { sql: 'e.action = ?', params: [c.value] };
+      // Several actions: the positions of their events in the page's range, from the action
+      // index, which the page then reads newest first. Left to itself, SQLite would either sort
+      // every match of the index or scan the tenant's events for a few rare ones.
+      const actions = c.suffix ? actionsEndingWith(suffixes, c.value) : [];
+      if (c.suffix && actions.length === 0) return { sql: '0', params: [] };
+      const which = c.suffix
+        ? { sql: `x.action IN (${actions.map(() => '?').join(', ')})`, params: actions }
+        : { sql: 'x.action >= ? AND x.action < ?', params: [c.value, prefixEnd(c.value)] };
+      return {
+        sql:
+          `${posCol} IN (SELECT x.pos FROM events x WHERE x.tenant_id = ? AND ${which.sql} ` +
+          'AND x.pos >= ? AND x.pos < ?)',
+        params: [tenantId, ...which.params, range.lo, range.hi],
+      };
+    }
     case 'ip':
       return byDay('e.pos', tenantId, range, [
         {

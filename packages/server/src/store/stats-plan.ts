@@ -93,6 +93,36 @@ export function suffixPattern(suffix: string): string {
 /** The escape clause of {@link suffixPattern}'s patterns, in SQLite and PostgreSQL alike. */
 export const LIKE_ESCAPE = "ESCAPE '\\'";
 
+/**
+ * The tenant's actions that end with each action suffix of a query (`action:*.deleted`), which
+ * the stores find in the tenant's daily counts before they build the query: an `IN` list of
+ * actions lets the planner read the action index, where a sub-query hid how few they are.
+ */
+export type SuffixActions = ReadonlyMap<string, readonly string[]>;
+
+/** The suffixes of a query's action clauses. */
+export function actionSuffixes(clauses: readonly QueryClause[]): string[] {
+  return [...new Set(clauses.flatMap((c) => (c.kind === 'action' && c.suffix ? [c.value] : [])))];
+}
+
+/**
+ * SQL reading a tenant's actions that match a {@link suffixPattern}, with the two parameters
+ * (tenant id, pattern) written by `placeholder`.
+ */
+export function actionsLikeSql(placeholder: () => string): string {
+  return (
+    `SELECT DISTINCT action FROM event_days WHERE tenant_id = ${placeholder()} ` +
+    `AND action LIKE ${placeholder()} ${LIKE_ESCAPE}`
+  );
+}
+
+/** The actions a suffix resolved to; throws if the store did not resolve it (a bug). */
+export function actionsEndingWith(suffixes: SuffixActions, suffix: string): readonly string[] {
+  const actions = suffixes.get(suffix);
+  if (actions === undefined) throw new Error(`Action suffix "${suffix}" was not resolved.`);
+  return actions;
+}
+
 /** `AND column = ?` (or prefix range, or suffix pattern) conditions of count filters. */
 export function countConditions(
   filters: CountFilters,

@@ -742,6 +742,59 @@ export function storeConformance(name: string, open: OpenStore | string): void {
         expect(await pages('common -needle', 500, 'asc')).toEqual(common.slice(1));
       });
 
+      it('pages through action prefixes and suffixes, common and rare, in time bounds', async () => {
+        const t = freshTenant();
+        // 300 events: every other one updates something; two rare deletions of two kinds.
+        const action = (i: number) =>
+          i === 7
+            ? 'record.deleted'
+            : i === 250
+              ? 'customer.deleted'
+              : i % 2
+                ? 'user.updated'
+                : 'plan.updated';
+        await append(
+          Array.from({ length: 300 }, (_, i) =>
+            ev(t, { id: `a${i}`, time: minutesAgo(1000 - i), action: action(i) }),
+          ),
+        );
+        const ids = (pick: (i: number) => boolean) =>
+          Array.from({ length: 300 }, (_, i) => i)
+            .filter(pick)
+            .map((i) => `a${i}`);
+        const pages = async (q: string, limit: number, order: 'asc' | 'desc') => {
+          const found: string[] = [];
+          let after: string | undefined;
+          do {
+            const page = await store.queryEvents(t, {
+              clauses: parseQuery(q).clauses,
+              limit,
+              order,
+              ...(after === undefined ? {} : { after }),
+            });
+            found.push(...page.events.map((e) => e.id));
+            after = page.next ?? undefined;
+          } while (after !== undefined);
+          return found;
+        };
+        const users = ids((i) => action(i) === 'user.updated');
+        expect(await pages('action:user.*', 40, 'desc')).toEqual(users.slice().reverse());
+        expect(await pages('action:user.*', 33, 'asc')).toEqual(users);
+        const updates = ids((i) => action(i).endsWith('.updated'));
+        expect(await pages('action:*.updated', 50, 'desc')).toEqual(updates.slice().reverse());
+        expect(await pages('action:*.deleted', 1, 'desc')).toEqual(['a250', 'a7']);
+        expect(await pages('action:*.deleted', 1, 'asc')).toEqual(['a7', 'a250']);
+        expect(await pages('-action:*.updated', 1, 'asc')).toEqual(['a7', 'a250']);
+        expect(await pages(`action:*.deleted after:${minutesAgo(900)}`, 5, 'desc')).toEqual([
+          'a250',
+        ]);
+        expect(await pages(`action:user.* before:${minutesAgo(995)}`, 5, 'asc')).toEqual([
+          'a1',
+          'a3',
+        ]);
+        expect(await pages('action:*.created', 5, 'desc')).toEqual([]);
+      });
+
       it('finds an actor, a target and an IP across days, in time bounds and through pages', async () => {
         const t = freshTenant();
         const DAY = 86_400_000;
