@@ -11,10 +11,10 @@ import { useConsole } from '../console-context.js';
 import { actorText, countText } from '../formats.js';
 import { explain } from '../problems.js';
 import { eventFilterParams } from '../query-params.js';
-import type { ConsoleState, FilterName, Filters } from '../url-state.js';
+import type { ConsoleState, FilterName } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import { actionLabel } from './cell.js';
-import { FilterBar } from './filter-bar.js';
+import { queryProblemOf, ViewFilterBar } from './filter-bar.js';
 import { Empty, Loading, ProblemNotice } from './notice.js';
 
 const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
@@ -23,6 +23,16 @@ const number = new Intl.NumberFormat();
 /** Share of the largest count, as a CSS width or an opacity step. */
 function share(count: number, max: number): number {
   return max === 0 ? 0 : count / max;
+}
+
+/** A count as a bar, as long as its share of the largest, with the number beside it. */
+function BarCell({ count, max }: { readonly count: number; readonly max: number }) {
+  return (
+    <td>
+      <span className="bar" style={{ width: `${share(count, max) * 80}%` }} />
+      <span className="bar-count">{number.format(count)}</span>
+    </td>
+  );
 }
 
 function DayBars({ stats, zone }: { readonly stats: Stats; readonly zone: string }) {
@@ -48,10 +58,7 @@ function DayBars({ stats, zone }: { readonly stats: Stats; readonly zone: string
         {days.map((d) => (
           <tr key={d.day} data-day={d.day}>
             <th scope="row">{label.format(new Date(`${d.day}T00:00:00Z`))}</th>
-            <td>
-              <span className="bar" style={{ width: `${share(d.count, max) * 80}%` }} />
-              <span className="bar-count">{number.format(d.count)}</span>
-            </td>
+            <BarCell count={d.count} max={max} />
           </tr>
         ))}
       </tbody>
@@ -139,10 +146,7 @@ function TopList({
                 r.label
               )}
             </th>
-            <td>
-              <span className="bar" style={{ width: `${share(r.count, max) * 80}%` }} />
-              <span className="bar-count">{number.format(r.count)}</span>
-            </td>
+            <BarCell count={r.count} max={max} />
           </tr>
         ))}
       </tbody>
@@ -162,7 +166,6 @@ export function ActivityScreen() {
     `${tenant}:activity:${JSON.stringify({ ...params, until: filters['until'] ?? '' })}`,
     (signal) => api.stats(tenant, params, signal),
   );
-  const apply = (next: Filters) => navigate({ ...state, filters: next, pages: [] });
   /** The view's events under one more filter, if the view offers it. */
   const showEvents = (name: FilterName) =>
     (view.filters as FilterName[]).includes(name)
@@ -177,13 +180,8 @@ export function ActivityScreen() {
   const zone = time.zone;
   return (
     <>
-      <FilterBar
-        key={`${view.id}:${JSON.stringify(state.filters)}`}
-        view={view}
-        names={view.filters as FilterName[]}
-        filters={state.filters}
-        onApply={apply}
-        queryProblem={null}
+      <ViewFilterBar
+        queryProblem={queryProblemOf(result.state === 'error' ? result.error : null)}
       />
       <section
         className="results activity"

@@ -3,7 +3,6 @@
  * selection, and paging (newest first, 50 a page).
  */
 import { useMemo, useState } from 'react';
-import { ApiError } from '../api.js';
 import { useConsole } from '../console-context.js';
 import { countText } from '../formats.js';
 import { explain } from '../problems.js';
@@ -12,7 +11,7 @@ import type { FilterName, Filters } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import { EventTable } from './event-table.js';
 import { ExportBar } from './export-bar.js';
-import { FilterBar } from './filter-bar.js';
+import { queryProblemOf, ViewFilterBar } from './filter-bar.js';
 import { Empty, Loading, ProblemNotice } from './notice.js';
 import { Pager } from './pager.js';
 
@@ -41,11 +40,7 @@ export function EventsScreen() {
     setSelection({ key: filterKey, ids: next });
   };
 
-  const error = page.state === 'error' ? page.error : null;
-  const queryProblem =
-    error instanceof ApiError && error.code === 'invalid_query'
-      ? { message: error.message, position: error.details[0]?.position }
-      : null;
+  const queryProblem = queryProblemOf(page.state === 'error' ? page.error : null);
   const apply = (filters: Filters) =>
     navigate({ ...state, filters, pages: [], event: null, message: null });
   const hasFilters = (view.filters as FilterName[]).some((n) => state.filters[n] !== undefined);
@@ -53,14 +48,7 @@ export function EventsScreen() {
 
   return (
     <>
-      <FilterBar
-        key={`${view.id}:${JSON.stringify(state.filters)}`}
-        view={view}
-        names={view.filters as FilterName[]}
-        filters={state.filters}
-        onApply={apply}
-        queryProblem={queryProblem}
-      />
+      <ViewFilterBar queryProblem={queryProblem} />
       {since !== null && windowDays !== null && (
         <p className="window-note" role="note">
           Showing the last {countText(windowDays, 'day')} (since {time(since)}). Older events are

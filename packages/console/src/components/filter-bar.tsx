@@ -5,6 +5,8 @@
  */
 import type { ViewDefinition } from '@hindsight/core';
 import { type FormEvent, useId, useState } from 'react';
+import { ApiError } from '../api.js';
+import { useConsole } from '../console-context.js';
 import { CHANNEL_CHOICES } from '../formats.js';
 import { isDay } from '../query-params.js';
 import type { FilterName, Filters } from '../url-state.js';
@@ -62,6 +64,31 @@ function choicesOf(view: ViewDefinition, name: FilterName): readonly Choice[] | 
     default:
       return null;
   }
+}
+
+/** The query the server refused (`invalid_query`) in a failed request, to mark in its field. */
+export function queryProblemOf(error: unknown): QueryProblem | null {
+  return error instanceof ApiError && error.code === 'invalid_query'
+    ? { message: error.message, position: error.details[0]?.position }
+    : null;
+}
+
+/**
+ * The filters of the view shown, over its events or its activity: applying them starts again
+ * at the first page, with nothing open.
+ */
+export function ViewFilterBar({ queryProblem }: { readonly queryProblem: QueryProblem | null }) {
+  const { view, state, navigate } = useConsole();
+  return (
+    <FilterBar
+      key={`${view.id}:${JSON.stringify(state.filters)}`}
+      view={view}
+      names={view.filters as FilterName[]}
+      filters={state.filters}
+      onApply={(filters) => navigate({ ...state, filters, pages: [], event: null, message: null })}
+      queryProblem={queryProblem}
+    />
+  );
 }
 
 export function FilterBar({

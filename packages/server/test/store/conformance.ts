@@ -670,6 +670,23 @@ export function storeConformance(name: string, open: OpenStore | string): void {
     });
 
     describe('pagination', () => {
+      /** The ids of every page of a query of tenant `t`, `limit` at a time. */
+      async function pageIds(t: string, q: string, limit: number, order: 'asc' | 'desc') {
+        const ids: string[] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.queryEvents(t, {
+            clauses: parseQuery(q).clauses,
+            limit,
+            order,
+            ...(after === undefined ? {} : { after }),
+          });
+          ids.push(...page.events.map((e) => e.id));
+          after = page.next ?? undefined;
+        } while (after !== undefined);
+        return ids;
+      }
+
       it('pages without repeating or skipping while events are inserted', async () => {
         const t = freshTenant();
         await append(
@@ -720,21 +737,8 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             }),
           );
         }
-        const pages = async (q: string, limit: number, order: 'asc' | 'desc') => {
-          const ids: string[] = [];
-          let after: string | undefined;
-          do {
-            const page = await store.queryEvents(t, {
-              clauses: parseQuery(q).clauses,
-              limit,
-              order,
-              ...(after === undefined ? {} : { after }),
-            });
-            ids.push(...page.events.map((e) => e.id));
-            after = page.next ?? undefined;
-          } while (after !== undefined);
-          return ids;
-        };
+        const pages = (q: string, limit: number, order: 'asc' | 'desc') =>
+          pageIds(t, q, limit, order);
         const common = Array.from({ length: 400 }, (_, i) => `k${i * 3}`);
         expect(await pages('common', 37, 'desc')).toEqual(common.slice().reverse());
         expect(await pages('common', 50, 'asc')).toEqual(common);
@@ -762,21 +766,8 @@ export function storeConformance(name: string, open: OpenStore | string): void {
           Array.from({ length: 300 }, (_, i) => i)
             .filter(pick)
             .map((i) => `a${i}`);
-        const pages = async (q: string, limit: number, order: 'asc' | 'desc') => {
-          const found: string[] = [];
-          let after: string | undefined;
-          do {
-            const page = await store.queryEvents(t, {
-              clauses: parseQuery(q).clauses,
-              limit,
-              order,
-              ...(after === undefined ? {} : { after }),
-            });
-            found.push(...page.events.map((e) => e.id));
-            after = page.next ?? undefined;
-          } while (after !== undefined);
-          return found;
-        };
+        const pages = (q: string, limit: number, order: 'asc' | 'desc') =>
+          pageIds(t, q, limit, order);
         const users = ids((i) => action(i) === 'user.updated');
         expect(await pages('action:user.*', 40, 'desc')).toEqual(users.slice().reverse());
         expect(await pages('action:user.*', 33, 'asc')).toEqual(users);

@@ -364,90 +364,101 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
     }
   });
 
-  it('forgets, on upgrade, the input digests computed over sensitive values (migration 11)', async () => {
+  /**
+   * Stores `events` in a new database, takes it back with `downgrade` to what an older version
+   * had, and opens it again — which migrates it — for `check`.
+   */
+  async function afterUpgrade(
+    events: readonly EventInput[],
+    downgrade: (client: pg.Client) => Promise<void>,
+    check: (store: Store, client: pg.Client) => Promise<void>,
+  ): Promise<void> {
     const database = await testDatabase(url);
     const client = new pg.Client({ connectionString: database.url });
     let store: Store | undefined;
     try {
       await client.connect();
-      const events = SENSITIVE_CHANGE_EVENTS;
       store = await openPostgresStore({ url: database.url });
-      await store.append([prepareEvents({ events }, testEnricher(), new Date())]);
+      await store.append([prepareEvents({ events: [...events] }, testEnricher(), new Date())]);
       await store.close();
       store = undefined;
-      const digests = async () =>
-        (await client.query('SELECT id, digest IS NOT NULL AS kept FROM events ORDER BY seq')).rows;
-      expect(await digests()).toEqual([
-        { id: 'pin', kept: true },
-        { id: 'role', kept: true },
-      ]);
-      // As a database of version 10 holds them.
-      await client.query('DELETE FROM hindsight_migrations WHERE version >= 11');
+      await downgrade(client);
       store = await openPostgresStore({ url: database.url });
-      expect(await digests()).toEqual([
-        { id: 'pin', kept: false },
-        { id: 'role', kept: true },
-      ]);
+      await check(store, client);
     } finally {
       await store?.close();
       await client.end();
       await database.drop();
     }
+  }
+
+  it('forgets, on upgrade, the input digests computed over sensitive values (migration 11)', async () => {
+    const digests = async (client: pg.Client) =>
+      (await client.query('SELECT id, digest IS NOT NULL AS kept FROM events ORDER BY seq')).rows;
+    await afterUpgrade(
+      SENSITIVE_CHANGE_EVENTS,
+      async (client) => {
+        expect(await digests(client)).toEqual([
+          { id: 'pin', kept: true },
+          { id: 'role', kept: true },
+        ]);
+        // As a database of version 10 holds them.
+        await client.query('DELETE FROM hindsight_migrations WHERE version >= 11');
+      },
+      async (_store, client) => {
+        expect(await digests(client)).toEqual([
+          { id: 'pin', kept: false },
+          { id: 'role', kept: true },
+        ]);
+      },
+    );
   });
 
   it('writes, on upgrade, each actor e-mail as its key and keys the views by it (migration 12)', async () => {
-    const database = await testDatabase(url);
-    const client = new pg.Client({ connectionString: database.url });
-    let store: Store | undefined;
-    try {
-      await client.connect();
-      store = await openPostgresStore({ url: database.url });
-      await store.append([prepareEvents({ events: EMAIL_CASE_EVENTS }, testEnricher())]);
-      await store.close();
-      store = undefined;
-      // What version 11 kept: the address as sent, and what is keyed by it.
-      const tenantId = (await client.query('SELECT DISTINCT tenant_id AS t FROM events')).rows[0].t;
-      await client.query("UPDATE events SET actor_email = 'Alice@ACME.test' WHERE id = 'a'");
-      await client.query(
-        "UPDATE event_search s SET actor = 'email:Alice@ACME.test' FROM events e " +
-          "WHERE e.id = 'a' AND s.tenant_id = e.tenant_id AND s.time = e.time AND s.seq = e.seq",
-      );
-      await client.query(rebuildTenantProjectionsSql(tenantId));
-      const keys = async () => ({
-        logins: (
-          await client.query(
-            'SELECT actor_key, failures::integer AS failures FROM login_users ORDER BY 1',
-          )
-        ).rows.map((r: { actor_key: string; failures: number }) => [r.actor_key, r.failures]),
-        search: (await client.query('SELECT DISTINCT actor FROM event_search ORDER BY 1')).rows.map(
-          (r: { actor: string }) => r.actor,
-        ),
-        emails: (
-          await client.query('SELECT DISTINCT actor_email AS e FROM events ORDER BY 1')
-        ).rows.map((r: { e: string }) => r.e),
-      });
-      expect(await keys()).toEqual({
-        logins: [
-          ['email:Alice@ACME.test', 1],
-          ['email:alice@acme.test', 1],
-        ],
-        search: ['email:Alice@ACME.test', 'email:alice@acme.test'],
-        emails: ['Alice@ACME.test', 'alice@acme.test'],
-      });
-      await client.query('DELETE FROM hindsight_migrations WHERE version >= 12');
-
-      store = await openPostgresStore({ url: database.url });
-      expect(await keys()).toEqual({
-        logins: [['email:alice@acme.test', 2]],
-        search: ['email:alice@acme.test'],
-        emails: ['alice@acme.test'],
-      });
-      await expectEmailInAnyCase(store);
-    } finally {
-      await store?.close();
-      await client.end();
-      await database.drop();
-    }
+    const keys = async (client: pg.Client) => ({
+      logins: (
+        await client.query(
+          'SELECT actor_key, failures::integer AS failures FROM login_users ORDER BY 1',
+        )
+      ).rows.map((r: { actor_key: string; failures: number }) => [r.actor_key, r.failures]),
+      search: (await client.query('SELECT DISTINCT actor FROM event_search ORDER BY 1')).rows.map(
+        (r: { actor: string }) => r.actor,
+      ),
+      emails: (
+        await client.query('SELECT DISTINCT actor_email AS e FROM events ORDER BY 1')
+      ).rows.map((r: { e: string }) => r.e),
+    });
+    await afterUpgrade(
+      EMAIL_CASE_EVENTS,
+      async (client) => {
+        // What version 11 kept: the address as sent, and what is keyed by it.
+        const tenantId = (await client.query('SELECT DISTINCT tenant_id AS t FROM events')).rows[0]
+          .t;
+        await client.query("UPDATE events SET actor_email = 'Alice@ACME.test' WHERE id = 'a'");
+        await client.query(
+          "UPDATE event_search s SET actor = 'email:Alice@ACME.test' FROM events e " +
+            "WHERE e.id = 'a' AND s.tenant_id = e.tenant_id AND s.time = e.time AND s.seq = e.seq",
+        );
+        await client.query(rebuildTenantProjectionsSql(tenantId));
+        expect(await keys(client)).toEqual({
+          logins: [
+            ['email:Alice@ACME.test', 1],
+            ['email:alice@acme.test', 1],
+          ],
+          search: ['email:Alice@ACME.test', 'email:alice@acme.test'],
+          emails: ['Alice@ACME.test', 'alice@acme.test'],
+        });
+        await client.query('DELETE FROM hindsight_migrations WHERE version >= 12');
+      },
+      async (store, client) => {
+        expect(await keys(client)).toEqual({
+          logins: [['email:alice@acme.test', 2]],
+          search: ['email:alice@acme.test'],
+          emails: ['alice@acme.test'],
+        });
+        await expectEmailInAnyCase(store);
+      },
+    );
   });
 
   it('adds the webhook signatures on upgrade, which every store on the database then sees (migration 13)', async () => {
@@ -483,30 +494,19 @@ describe.skipIf('skip' in provided)('PostgreSQL migrations and pool', () => {
   });
 
   it("computes each account's first successful sign-in per country on upgrade, and keeps it from then on (migration 14)", async () => {
-    const database = await testDatabase(url);
-    const client = new pg.Client({ connectionString: database.url });
-    let store: Store | undefined;
-    try {
-      await client.connect();
-      store = await openPostgresStore({ url: database.url });
-      await store.append([prepareEvents({ events: NEW_COUNTRY_EVENTS }, testEnricher())]);
-      await store.close();
-      store = undefined;
-      // What version 13 had: no first successful sign-in per country, and a trigger that keeps
-      // none (here one that keeps nothing: the upgrade must replace it).
-      await client.query(`
+    await afterUpgrade(
+      NEW_COUNTRY_EVENTS,
+      async (client) => {
+        // What version 13 had: no first successful sign-in per country, and a trigger that
+        // keeps none (here one that keeps nothing: the upgrade must replace it).
+        await client.query(`
 ALTER TABLE login_countries DROP COLUMN first_ms, DROP COLUMN first_seq;
 CREATE OR REPLACE FUNCTION hindsight_project_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RETURN NULL; END $$;
 DELETE FROM hindsight_migrations WHERE version >= 14;`);
-
-      store = await openPostgresStore({ url: database.url });
-      await expectNewCountry(store, testEnricher());
-    } finally {
-      await store?.close();
-      await client.end();
-      await database.drop();
-    }
+      },
+      (store) => expectNewCountry(store, testEnricher()),
+    );
   });
 
   it('upgrades a database of version 1: the views computed from its events equal those kept as they arrive', async () => {
