@@ -256,6 +256,12 @@ export async function viewsBench(options: ViewsBenchOptions): Promise<ViewsResul
         size: rows('users'),
       },
       {
+        name: 'logins: new country filter',
+        endpoint: 'GET /v1/tenants/{t}/logins/users',
+        path: () => `/logins/users?newCountry=true&limit=${pick([25, 50])}`,
+        size: rows('users'),
+      },
+      {
         name: 'messages: first page',
         endpoint: 'GET /v1/tenants/{t}/messages',
         path: () => `/messages?limit=${pick([25, 50, 100])}`,
