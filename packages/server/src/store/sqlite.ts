@@ -312,12 +312,11 @@ class SqliteStore implements Store {
 
   /** The tenant's actions that end with each action suffix of the clauses. */
   #suffixActions(tenantId: number, clauses: readonly QueryClause[]): SuffixActions {
+    const suffixes = actionSuffixes(clauses);
+    if (suffixes.length === 0) return NO_SUFFIXES;
     const actions = this.#prepared(actionsLikeSql(() => '?')).pluck();
     return new Map(
-      actionSuffixes(clauses).map((suffix) => [
-        suffix,
-        actions.all(tenantId, suffixPattern(suffix)) as string[],
-      ]),
+      suffixes.map((suffix) => [suffix, actions.all(tenantId, suffixPattern(suffix)) as string[]]),
     );
   }
 
@@ -807,6 +806,9 @@ function parsePosition(text: string): number {
   }
   return n;
 }
+
+/** A query without action suffixes. */
+const NO_SUFFIXES: SuffixActions = new Map();
 
 /** Builds one page's SQL from constant fragments; every value is a bound parameter. */
 function buildQuery(
