@@ -15,13 +15,16 @@ describe('abilitiesOf', () => {
       canExport: false,
       canVerify: true,
       canAcknowledge: false,
+      canDelete: false,
     });
     expect(abilitiesOf(key(['events:read', 'events:export'])).canExport).toBe(true);
     expect(abilitiesOf(key(['events:read', 'events:write'])).canAcknowledge).toBe(true);
+    expect(abilitiesOf(key(['events:read', 'events:delete'])).canDelete).toBe(true);
     expect(abilitiesOf(key(['admin']))).toEqual({
       canExport: true,
       canVerify: true,
       canAcknowledge: true,
+      canDelete: true,
     });
   });
 
@@ -37,11 +40,13 @@ describe('abilitiesOf', () => {
       canExport: true,
       canVerify: true,
       canAcknowledge: false,
+      canDelete: true,
     });
     expect(abilitiesOf({ ...viewer, permissions: ['view'] })).toEqual({
       canExport: false,
       canVerify: false,
       canAcknowledge: false,
+      canDelete: false,
     });
   });
 });

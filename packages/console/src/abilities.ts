@@ -12,6 +12,11 @@ export interface Abilities {
   readonly canVerify: boolean;
   /** Acknowledge a system's errors: a key's `events:write`; never a viewer token. */
   readonly canAcknowledge: boolean;
+  /**
+   * Delete picked events: a key's `events:delete`, a viewer's `delete` — where the tenant's
+   * settings allow deletion (`deletion.allowed`), which the console checks too.
+   */
+  readonly canDelete: boolean;
 }
 
 /**
@@ -20,12 +25,18 @@ export interface Abilities {
 export function abilitiesOf(session: Session): Abilities {
   const holds = (name: string) => session.permissions.includes(name);
   if (session.kind === 'viewer') {
-    return { canExport: holds('export'), canVerify: holds('verify'), canAcknowledge: false };
+    return {
+      canExport: holds('export'),
+      canVerify: holds('verify'),
+      canAcknowledge: false,
+      canDelete: holds('delete'),
+    };
   }
   const scoped = (scope: string) => holds(scope) || holds('admin');
   return {
     canExport: scoped('events:export'),
     canVerify: true,
     canAcknowledge: scoped('events:write'),
+    canDelete: scoped('events:delete'),
   };
 }

@@ -44,6 +44,15 @@ export interface LoginAttempt {
   readonly reason?: string;
 }
 
+/** `POST /v1/tenants/{t}/deletions` (docs/erasure.md#permitted-deletion). */
+export interface Deletion {
+  readonly deleted: ReadonlyArray<{ readonly id: string; readonly seq: number }>;
+  readonly alreadyDeleted: ReadonlyArray<{ readonly id: string; readonly seq: number }>;
+  readonly notFound: readonly string[];
+  /** Background exports withdrawn because they held deleted events. */
+  readonly exports: number;
+}
+
 /** `GET /v1/tenants/{t}/stats` (docs/views.md#stats). */
 export interface Stats {
   readonly from: string;

@@ -6,6 +6,7 @@
 import type { StoredEvent, TenantSettings, ViewDefinition } from '@hindsight/core';
 import type { EventProof, IntegrityVerdict } from '@hindsight/core/event-proof';
 import type {
+  Deletion,
   EventPage,
   IntegrationList,
   LoginAccountPage,
@@ -82,6 +83,8 @@ export interface Api {
   integrations(tenant: string, signal?: AbortSignal): Promise<IntegrationList>;
   /** Acknowledges the system's errors and notifications recorded up to `upToSeq`. */
   acknowledge(tenant: string, system: string, upToSeq: number): Promise<void>;
+  /** `POST /v1/tenants/{t}/deletions`: deletes the events (docs/erasure.md#permitted-deletion). */
+  deleteEvents(tenant: string, ids: readonly string[]): Promise<Deletion>;
   /** `GET /v1/tenants/{t}/export` as a file. */
   exportFile(tenant: string, params: Params): Promise<Download>;
 }
@@ -217,6 +220,8 @@ export function createApi(credentials: Credentials, base = ''): Api {
         body: { upToSeq },
       });
     },
+    deleteEvents: async (tenant, ids) =>
+      (await send(`${tenantPath(tenant)}/deletions`, { method: 'POST', body: { ids } })).json(),
     exportFile: async (tenant, params) => {
       const response = await send(`${tenantPath(tenant)}/export${query(params)}`);
       const fallback = `${tenant}-events.${params['format'] ?? 'txt'}`;

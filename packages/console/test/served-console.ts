@@ -29,6 +29,8 @@ export interface ServedConsole {
   get<T>(path: string): Promise<T>;
   /** POSTs JSON with the admin key; throws on an error status. */
   post<T>(path: string, body: unknown): Promise<T>;
+  /** PUTs JSON with the admin key; throws on an error status. */
+  put<T>(path: string, body: unknown): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function serveConsole(
     readKey,
     get: (path) => call(path),
     post: (path, body) => call(path, { method: 'POST', body: JSON.stringify(body) }),
+    put: (path, body) => call(path, { method: 'PUT', body: JSON.stringify(body) }),
     close: async () => {
       await server.close();
       rmSync(data, { recursive: true, force: true });

@@ -4,9 +4,9 @@
  * question is part of the page (no browser dialog): it takes focus, and Escape or Cancel puts
  * focus back on the button.
  */
-import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import type { Integration } from '../api-types.js';
 import { countText } from '../formats.js';
+import { ConfirmButton } from './confirm-button.js';
 
 /** What needs attention, in words: "2 errors and 1 notification". */
 function pendingText({ errors, notifications }: Integration['unacknowledged']): string {
@@ -30,64 +30,22 @@ export function AcknowledgeButton({
   readonly disabled: boolean;
   readonly onConfirm: () => void;
 }) {
-  const [asking, setAsking] = useState(false);
-  const button = useRef<HTMLButtonElement>(null);
-  const yes = useRef<HTMLButtonElement>(null);
   const pending = pendingText(integration.unacknowledged);
-
-  useEffect(() => {
-    if (asking) yes.current?.focus();
-  }, [asking]);
-
-  const cancel = () => {
-    setAsking(false);
-    button.current?.focus();
-  };
-  const onKey = (event: KeyboardEvent) => {
-    if (event.key !== 'Escape') return;
-    event.preventDefault();
-    cancel();
-  };
-
   return (
-    <>
-      <button
-        ref={button}
-        type="button"
-        disabled={pending === '' || disabled}
-        aria-expanded={asking}
-        onClick={() => setAsking(!asking)}
-        aria-label={`Acknowledge ${integration.name}`}
-        title={
-          pending === ''
-            ? 'Nothing to acknowledge'
-            : 'Record that the errors and notifications were dealt with'
-        }
-      >
-        {busy ? 'Acknowledging…' : 'Acknowledge'}
-      </button>
-      {asking && (
-        <fieldset className="confirm" onKeyDown={onKey}>
-          <legend className="confirm-question">
-            Acknowledge the {pending} shown for {integration.name}? Any recorded since this page was
-            loaded will still need attention.
-          </legend>
-          <button
-            ref={yes}
-            type="button"
-            className="primary"
-            onClick={() => {
-              setAsking(false);
-              onConfirm();
-            }}
-          >
-            Yes, acknowledge
-          </button>
-          <button type="button" onClick={cancel}>
-            Cancel
-          </button>
-        </fieldset>
-      )}
-    </>
+    <ConfirmButton
+      label="Acknowledge"
+      busyLabel="Acknowledging…"
+      busy={busy}
+      disabled={pending === '' || disabled}
+      ariaLabel={`Acknowledge ${integration.name}`}
+      title={
+        pending === ''
+          ? 'Nothing to acknowledge'
+          : 'Record that the errors and notifications were dealt with'
+      }
+      question={`Acknowledge the ${pending} shown for ${integration.name}? Any recorded since this page was loaded will still need attention.`}
+      yes="Yes, acknowledge"
+      onConfirm={onConfirm}
+    />
   );
 }

@@ -10,13 +10,16 @@ import { eventListParams, viewFilters, windowStart } from '../query-params.js';
 import type { FilterName, Filters } from '../url-state.js';
 import { useAsync } from '../use-async.js';
 import { EventTable } from './event-table.js';
-import { ExportBar } from './export-bar.js';
 import { queryProblemOf, ViewFilterBar } from './filter-bar.js';
 import { Empty, Loading, ProblemNotice } from './notice.js';
 import { Pager } from './pager.js';
+import { ResultActions } from './result-actions.js';
 
 export function EventsScreen() {
-  const { api, tenant, view, state, navigate, time, canExport, windowDays } = useConsole();
+  const { api, tenant, view, state, navigate, time, canExport, canDelete, windowDays } =
+    useConsole();
+  // Events are ticked to export or to delete them.
+  const canSelect = canExport || canDelete;
   // The tenant's display window, unless the reader chose dates; exports are never windowed.
   const since = windowStart(view, state, windowDays, Date.now());
   const params = { ...eventListParams(view, state), ...(since === null ? {} : { since }) };
@@ -68,8 +71,15 @@ export function EventsScreen() {
           )}
         </p>
       )}
-      {canExport && (
-        <ExportBar selected={[...selected]} onClearSelection={() => select([...selected], false)} />
+      {canSelect && (
+        <ResultActions
+          selected={[...selected]}
+          onClearSelection={() => select([...selected], false)}
+          onDeleted={() => {
+            select([...selected], false);
+            page.reload();
+          }}
+        />
       )}
       <section
         className="results"
@@ -124,7 +134,7 @@ export function EventsScreen() {
               openId={state.event}
               onOpen={(id) => navigate({ ...state, event: id, message: null })}
               // Ticking rows is only for exporting them.
-              selection={canExport ? { selected, onSelect: select } : null}
+              selection={canSelect ? { selected, onSelect: select } : null}
             />
             <Pager
               label="Event pages"

@@ -89,6 +89,7 @@ export function TenantConsole({
   canExport,
   canVerify,
   canAcknowledge,
+  canDelete,
   pinnedKeys = null,
 }: Abilities & {
   readonly api: Api;
@@ -103,6 +104,9 @@ export function TenantConsole({
   const settings = useAsync(`settings:${tenant}`, (signal) => api.settings(tenant, signal));
   // Without the settings (an older server), everything is shown.
   const windowDays = settings.state === 'done' ? (settings.data.displayWindowDays ?? null) : null;
+  // Deleting needs the tenant's consent as well as the reader's permission.
+  const deletable =
+    canDelete && settings.state === 'done' && settings.data.deletion?.allowed === true;
   const context = useMemo(
     () => ({
       api,
@@ -114,6 +118,7 @@ export function TenantConsole({
       canExport,
       canVerify,
       canAcknowledge,
+      canDelete: deletable,
       pinnedKeys,
       windowDays,
     }),
@@ -127,6 +132,7 @@ export function TenantConsole({
       canExport,
       canVerify,
       canAcknowledge,
+      deletable,
       pinnedKeys,
       windowDays,
     ],
