@@ -12,6 +12,7 @@ import {
   actionsLikeSql,
   type CountFilters,
   countConditions,
+  NO_SUFFIXES,
   STATS_SCAN_LIMIT,
   type StatsSource,
   type SuffixActions,
@@ -349,10 +350,12 @@ export async function suffixActions(
   tenantId: number,
   clauses: readonly QueryClause[],
 ): Promise<SuffixActions> {
+  const suffixes = actionSuffixes(clauses);
+  if (suffixes.length === 0) return NO_SUFFIXES;
   let n = 0;
   const sql = actionsLikeSql(() => `$${++n}`);
   const entries = await Promise.all(
-    actionSuffixes(clauses).map(async (suffix) => {
+    suffixes.map(async (suffix) => {
       const found = await rows<{ action: string }>(sql, [tenantId, suffixPattern(suffix)]);
       return [suffix, found.map((r) => r.action)] as const;
     }),

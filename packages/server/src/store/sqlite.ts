@@ -47,6 +47,7 @@ import {
   actionsEndingWith,
   actionsLikeSql,
   computeStats,
+  NO_SUFFIXES,
   STATS_SCAN_LIMIT,
   type SuffixActions,
   suffixPattern,
@@ -806,9 +807,6 @@ function parsePosition(text: string): number {
   }
   return n;
 }
-
-/** A query without action suffixes. */
-const NO_SUFFIXES: SuffixActions = new Map();
 
 /** Builds one page's SQL from constant fragments; every value is a bound parameter. */
 function buildQuery(

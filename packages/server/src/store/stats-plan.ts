@@ -100,6 +100,9 @@ export const LIKE_ESCAPE = "ESCAPE '\\'";
  */
 export type SuffixActions = ReadonlyMap<string, readonly string[]>;
 
+/** The {@link SuffixActions} of a query without action suffixes. */
+export const NO_SUFFIXES: SuffixActions = new Map();
+
 /** The suffixes of a query's action clauses. */
 export function actionSuffixes(clauses: readonly QueryClause[]): string[] {
   return [...new Set(clauses.flatMap((c) => (c.kind === 'action' && c.suffix ? [c.value] : [])))];
