@@ -21,7 +21,7 @@ import { TopBar } from './components/top-bar.js';
 import { timeFormat } from './formats.js';
 import { explain } from './problems.js';
 import { SignOutContext } from './sign-out-context.js';
-import { EMPTY_STATE } from './url-state.js';
+import { EMPTY_STATE, parseState } from './url-state.js';
 import { useAsync } from './use-async.js';
 import { useUrlState } from './use-url-state.js';
 
@@ -32,7 +32,12 @@ function SignedIn({
   readonly credentials: Credentials;
   readonly onSignOut: () => void;
 }) {
-  const api = useMemo(() => createApi(credentials), [credentials]);
+  const api = useMemo(() => {
+    const opened = createApi(credentials);
+    // What the console needs to open the address's tenant, asked for all at once.
+    opened.prefetch({ session: true, tenant: parseState(window.location.search).tenant });
+    return opened;
+  }, [credentials]);
   const [state, navigate] = useUrlState();
   const time = useMemo(() => timeFormat(state.utc), [state.utc]);
   const localZone = useMemo(() => timeFormat(false).zone, []);
@@ -132,13 +137,15 @@ function Embedded({
   const localZone = useMemo(() => timeFormat(false).zone, []);
   const session = useAsync('session', async (signal) => {
     const who = await api.session(signal);
-    const settings =
-      who.tenant === null ? {} : ((await api.settings(who.tenant, signal)).embed ?? {});
+    // The tenant's views, which the log asks for next, along with its settings.
+    api.prefetch({ session: false, tenant: who.tenant });
+    const settings = who.tenant === null ? null : await api.settings(who.tenant, signal);
     return { who, settings };
   });
   const ended = useCallback(() => undefined, []);
   const accent =
-    look.accent ?? (session.state === 'done' ? session.data.settings.accentColor : undefined);
+    look.accent ??
+    (session.state === 'done' ? session.data.settings?.embed?.accentColor : undefined);
   useEffect(() => {
     // Through the CSS object model, which the console's Content-Security-Policy allows.
     if (accent) document.documentElement.style.setProperty('--accent', accent);
@@ -158,9 +165,10 @@ function Embedded({
     );
   }
   const { who, settings } = session.data;
+  const embed = settings?.embed ?? {};
   const tenant = who.tenant;
-  const logo = look.logo ?? settings.logoUrl;
-  const title = look.title ?? settings.title;
+  const logo = look.logo ?? embed.logoUrl;
+  const title = look.title ?? embed.title;
   const viewer = who.viewer?.name ?? who.viewer?.id;
   return (
     <div className="app">
@@ -188,6 +196,7 @@ function Embedded({
           signOut={ended}
           {...abilitiesOf(who)}
           pinnedKeys={verifierKeys}
+          {...(settings === null ? {} : { settings })}
         />
       )}
     </div>

@@ -2,7 +2,7 @@
  * One tenant's log: the tabs of its views beside the view shown, and the detail panel of the
  * event or message that is open.
  */
-import type { ViewDefinition } from '@hindsight/core';
+import type { TenantSettings, ViewDefinition } from '@hindsight/core';
 import { useEffect, useMemo } from 'react';
 import type { Abilities } from '../abilities.js';
 import type { Api } from '../api.js';
@@ -91,6 +91,7 @@ export function TenantConsole({
   canAcknowledge,
   canDelete,
   pinnedKeys = null,
+  settings: known,
 }: Abilities & {
   readonly api: Api;
   readonly tenant: string;
@@ -99,9 +100,13 @@ export function TenantConsole({
   readonly time: TimeFormat;
   readonly signOut: () => void;
   readonly pinnedKeys?: readonly string[] | null;
+  /** The tenant's settings, when the caller has them already (the embedded console). */
+  readonly settings?: TenantSettings;
 }) {
   const views = useAsync(`views:${tenant}`, (signal) => api.views(tenant, signal));
-  const settings = useAsync(`settings:${tenant}`, (signal) => api.settings(tenant, signal));
+  const settings = useAsync(`settings:${tenant}`, (signal) =>
+    known === undefined ? api.settings(tenant, signal) : Promise.resolve(known),
+  );
   // Without the settings (an older server), everything is shown.
   const windowDays = settings.state === 'done' ? (settings.data.displayWindowDays ?? null) : null;
   // Deleting needs the tenant's consent as well as the reader's permission.
