@@ -8,18 +8,31 @@
  * verifier, a worker thread recomputing the leaves. Figures: wall time and events/s of each,
  * their ratio, the process's CPU time during the scrub (all threads), and the growth of its
  * own memory (`RssAnon`) at the peak — what a server gives for a daily check of that tenant.
+ *
+ * Then what the server's own requests feel of it: a newest-50 page of the tenant is read every
+ * {@link PROBE_EVERY_MS} ms in the same process (the server's event loop), timed from when it
+ * was due, while nothing else runs (the baseline), during the run above, and during a run paced
+ * as the server's scheduled scrub is (a pause of `PAUSE_FACTOR` times each slice of work).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Checkpointer,
   DEFAULT_ORIGIN,
   loadOrCreateSigner,
 } from '../packages/server/src/checkpoints.js';
 import { exportLines } from '../packages/server/src/export.js';
-import { ScrubJob } from '../packages/server/src/scrub.js';
+import {
+  PAUSE_FACTOR,
+  ScrubJob,
+  type ScrubOptions,
+  SLICE_MS,
+} from '../packages/server/src/scrub.js';
 import { openStore } from '../packages/server/src/store/index.js';
+import type { Store } from '../packages/server/src/store/types.js';
+import { percentile } from './harness.js';
 
 /** What the scrub phase measured. */
 export interface ScrubResult {
@@ -36,6 +49,55 @@ export interface ScrubResult {
   readonly ownBeforeMb: number;
   readonly ownPeakMb: number;
   readonly failedTenants: number;
+  /** The paced run (as the server schedules it): its wall time and CPU time. */
+  readonly pacedSeconds: number;
+  readonly pacedCpuSeconds: number;
+  /** A newest-50 page read meanwhile, ms from when it was due: p50, p95 and the longest. */
+  readonly pages: Record<'idle' | 'flatOut' | 'paced', PageTimes>;
+}
+
+/** How long the probe's page reads took, in ms from when each was due. */
+interface PageTimes {
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+  readonly reads: number;
+}
+
+/** How often the probe reads a page during a scrub. */
+const PROBE_EVERY_MS = 25;
+/** How long the baseline probe runs, with nothing else. */
+const IDLE_PROBE_MS = 5_000;
+
+/**
+ * Reads a newest-50 page of the tenant every {@link PROBE_EVERY_MS} until `running` settles;
+ * each time is from when the read was due, so that time the event loop kept it waiting counts.
+ */
+async function probePages(
+  store: Store,
+  tenant: string,
+  running: Promise<unknown>,
+): Promise<PageTimes> {
+  let done = false;
+  const stop = () => {
+    done = true;
+  };
+  running.then(stop, stop);
+  const times: number[] = [];
+  while (!done) {
+    const due = performance.now() + PROBE_EVERY_MS;
+    await sleep(PROBE_EVERY_MS);
+    const page = await store.queryEvents(tenant, { clauses: [], limit: 50, order: 'desc' });
+    if (page.events.length === 0) throw new Error(`the probe found no events of ${tenant}`);
+    times.push(performance.now() - due);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    max: times[times.length - 1] ?? 0,
+    reads: times.length,
+  };
 }
 
 function ownMb(): number {
@@ -72,28 +134,45 @@ export async function scrubBench(options: {
       peak = Math.max(peak, ownMb());
     }, 50);
     const failed: string[] = [];
-    const job = new ScrubJob(
-      store,
-      checkpoints,
-      { intervalMs: 86_400_000, pauseMs: 0 },
-      {
-        quiet: async () => {},
-        record: async () => {},
-        failed: ({ tenant: t }) => failed.push(t),
-        onError: (error) => {
-          throw error;
+    const scrubJob = (options: Pick<ScrubOptions, 'pauseMs'>) =>
+      new ScrubJob(
+        store,
+        checkpoints,
+        { intervalMs: 86_400_000, ...options },
+        {
+          quiet: async () => {},
+          record: async () => {},
+          failed: ({ tenant: t }) => failed.push(t),
+          onError: (error) => {
+            throw error;
+          },
         },
-      },
-    );
+      );
+    const idle = await probePages(store, tenant, sleep(IDLE_PROBE_MS));
+    const job = scrubJob({ pauseMs: 0 });
     const cpu0 = process.cpuUsage();
     const s0 = performance.now();
-    await job.runOnce();
+    const run = job.runOnce();
+    const flatOut = await probePages(store, tenant, run);
+    await run;
     const scrubSeconds = (performance.now() - s0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     clearInterval(sampler);
     const { events, failedTenants } = job.stats();
     if (events === 0 || failed.length > 0) {
       throw new Error(`The scrub checked ${events} events; failed: ${failed.join(', ')}`);
+    }
+    // As the server schedules it: no pauseMs, so it pauses PAUSE_FACTOR times each slice.
+    const pacedJob = scrubJob({});
+    const pacedCpu0 = process.cpuUsage();
+    const p0 = performance.now();
+    const pacedRun = pacedJob.runOnce();
+    const paced = await probePages(store, tenant, pacedRun);
+    await pacedRun;
+    const pacedSeconds = (performance.now() - p0) / 1000;
+    const pacedCpu = process.cpuUsage(pacedCpu0);
+    if (pacedJob.stats().events !== events || failed.length > 0) {
+      throw new Error(`The paced scrub checked ${pacedJob.stats().events} events, not ${events}`);
     }
     const result: ScrubResult = {
       tenant,
@@ -106,6 +185,9 @@ export async function scrubBench(options: {
       ownBeforeMb,
       ownPeakMb: peak,
       failedTenants,
+      pacedSeconds,
+      pacedCpuSeconds: (pacedCpu.user + pacedCpu.system) / 1e6,
+      pages: { idle, flatOut, paced },
     };
     const fmt = (n: number) => Math.round(n).toLocaleString('en');
     log(
@@ -115,6 +197,16 @@ export async function scrubBench(options: {
       `  scrub: ${fmt(events)} events verified in ${scrubSeconds.toFixed(1)} s (${fmt(result.eventsPerSecond)} events/s), ` +
         `ratio to the read ${result.ratio.toFixed(2)}; CPU ${result.cpuSeconds.toFixed(1)} s (all threads); ` +
         `own memory ${fmt(ownBeforeMb)} → ${fmt(peak)} MB`,
+    );
+    log(
+      `  paced as the server runs it (a pause of ${PAUSE_FACTOR}× each ${SLICE_MS} ms of work): ` +
+        `${pacedSeconds.toFixed(1)} s, CPU ${result.pacedCpuSeconds.toFixed(1)} s`,
+    );
+    const page = (name: string, { p50, p95, max, reads }: PageTimes) =>
+      `${name} p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${fmt(max)} ms (${fmt(reads)} reads)`;
+    log(
+      `  a newest-50 page read every ${PROBE_EVERY_MS} ms meanwhile, from when it was due: ` +
+        `${page('idle', idle)}; ${page('flat out', flatOut)}; ${page('paced', paced)}`,
     );
     return result;
   } finally {

@@ -27,8 +27,9 @@
  * Of several servers on one database, the one holding the scrub's lease in the store runs it
  * (`Store.claimLease`); the others leave their scheduled runs to it.
  *
- * It yields to the server's own work: after each tenant it waits {@link PAUSE_FACTOR} times as
- * long as that tenant took, and a large log is checked in a worker thread.
+ * It yields to the server's own work: after every {@link SLICE_MS} of checking, in one tenant
+ * or across several small ones, it waits {@link PAUSE_FACTOR} times as long ({@link Pacer}),
+ * and a large log is checked in a worker thread.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -71,8 +72,50 @@ export async function latestVerdict(store: Store, tenant: string): Promise<Store
   return page.events[0] ?? null;
 }
 
-/** The pause after a tenant, in multiples of the time its check took. */
+/** The scheduled scrub's pause after each slice of its work, in multiples of the slice. */
 export const PAUSE_FACTOR = 3;
+
+/** How long the scheduled scrub works before it pauses. */
+export const SLICE_MS = 20;
+
+/**
+ * Keeps a job to a share of the server's time: after every {@link SLICE_MS} of work it pauses
+ * `pauseMs`, by default {@link PAUSE_FACTOR} times as long as the slice took — a quarter of one
+ * thread at most, and never a request kept waiting much longer than a slice. The work yields
+ * the event loop at each pause too, which a check reading its lines one after another without
+ * waiting on anything else would otherwise not do.
+ */
+export class Pacer {
+  readonly #pauseMs: number | undefined;
+  #slice = performance.now();
+  #stats = { slices: 0, workedMs: 0, pausedMs: 0 };
+
+  constructor(pauseMs?: number) {
+    this.#pauseMs = pauseMs;
+  }
+
+  /** The slices of work so far that ended in a pause, their time, and the pauses' time asked for. */
+  get stats(): { readonly slices: number; readonly workedMs: number; readonly pausedMs: number } {
+    return { ...this.#stats };
+  }
+
+  /** Pauses when the work since the last pause has reached a slice. */
+  async step(signal?: AbortSignal): Promise<void> {
+    const worked = performance.now() - this.#slice;
+    if (worked < SLICE_MS) return;
+    const pause = this.#pauseMs ?? PAUSE_FACTOR * worked;
+    this.#stats.slices++;
+    this.#stats.workedMs += worked;
+    this.#stats.pausedMs += pause;
+    if (pause > 0) await sleep(pause, undefined, signal ? { signal } : {});
+    this.#slice = performance.now();
+  }
+
+  /** Starts a new slice: the time since the last one was spent waiting, not working. */
+  rested(): void {
+    this.#slice = performance.now();
+  }
+}
 
 /** The lease in the store that the server scrubbing holds (`Store.claimLease`). */
 const LEASE = 'scrub';
@@ -111,7 +154,7 @@ export interface ScrubOptions {
   readonly intervalMs: number;
   /** Time from start to the first run (default a minute, or the interval when shorter). */
   readonly firstRunMs?: number;
-  /** The pause after each tenant (default {@link PAUSE_FACTOR} times its check's time). */
+  /** The pause after each {@link SLICE_MS} of work (default {@link PAUSE_FACTOR} times as long). */
   readonly pauseMs?: number;
   /** Logs of at least this many events are checked in a worker thread (default {@link WORKER_FROM}). */
   readonly workerFrom?: number;
@@ -165,6 +208,11 @@ export interface ScrubCheck {
   readonly workerFrom?: number;
   /** Stops the check (rejecting with an `AbortError`). */
   readonly signal?: AbortSignal;
+  /**
+   * Yields to the server's own work, pausing after every slice (the scheduled scrub). Without it
+   * the check runs flat out (`hindsight scrub`).
+   */
+  readonly pacer?: Pacer;
 }
 
 /**
@@ -176,7 +224,7 @@ export async function scrubTenant(
   tenant: string,
   check: ScrubCheck,
 ): Promise<VerifyReport> {
-  const lines = untilAborted(exportLines(store, check.checkpoints, tenant), check.signal);
+  const lines = paced(exportLines(store, check.checkpoints, tenant), check);
   const large = check.size >= (check.workerFrom ?? WORKER_FROM);
   const trusted = check.trusted ?? [];
   return verifyExport(lines, {
@@ -189,14 +237,19 @@ export async function scrubTenant(
   });
 }
 
-/** The lines, until `signal` aborts: then the check stops with an `AbortError`. */
-async function* untilAborted(
+/**
+ * The lines, until `signal` aborts (then the check stops with an `AbortError`); with a `pacer`,
+ * with its pauses. A pause holds the lines back, so the verifier that reads them waits too, in
+ * this thread or in its worker, once it has checked what it was given.
+ */
+async function* paced(
   lines: AsyncIterable<string>,
-  signal: AbortSignal | undefined,
+  { signal, pacer }: Pick<ScrubCheck, 'signal' | 'pacer'>,
 ): AsyncGenerator<string> {
   for await (const line of lines) {
     signal?.throwIfAborted();
     yield line;
+    await pacer?.step(signal);
   }
 }
 
@@ -319,6 +372,7 @@ export class ScrubJob {
     const anchored = (await this.#anchors?.newest()) ?? new Map<string, { note: string }>();
     const maxEvents = this.#options.maxEvents ?? MAX_EVENTS;
     const skipped: string[] = [];
+    const pacer = new Pacer(this.#options.pauseMs);
     for (const { name, size } of await this.#store.tenants()) {
       if (signal.aborted) return;
       if (size === 0) continue;
@@ -327,16 +381,15 @@ export class ScrubJob {
         continue;
       }
       await this.#hooks.quiet();
-      const started = performance.now();
+      pacer.rested();
       try {
-        await this.#tenant(name, size, anchored.get(name)?.note ?? null);
+        await this.#tenant(name, size, anchored.get(name)?.note ?? null, pacer);
+        await pacer.step(signal);
       } catch (error) {
         // Stopped (the server closes) while a log was being checked.
         if (signal.aborted) return;
         throw error;
       }
-      const pause = this.#options.pauseMs ?? PAUSE_FACTOR * (performance.now() - started);
-      await sleep(pause, undefined, { signal }).catch(() => undefined);
     }
     if (signal.aborted) return;
     this.#runs++;
@@ -345,7 +398,12 @@ export class ScrubJob {
     if (skipped.length > 0) this.#hooks.skipped?.(skipped, maxEvents);
   }
 
-  async #tenant(tenant: string, size: number, anchored: string | null): Promise<void> {
+  async #tenant(
+    tenant: string,
+    size: number,
+    anchored: string | null,
+    pacer: Pacer,
+  ): Promise<void> {
     const newest = await this.#checkpoints.latest(tenant);
     const trusted = [this.#verified.get(tenant), anchored].filter((n): n is string => !!n);
     const check = () =>
@@ -358,11 +416,13 @@ export class ScrubJob {
         size,
         ...(this.#options.workerFrom === undefined ? {} : { workerFrom: this.#options.workerFrom }),
         signal: this.#abort.signal,
+        pacer,
       });
     let report = await check();
     if (!report.ok) {
       // Once more, after any retention run: it may have removed events between two pages.
       await this.#hooks.quiet();
+      pacer.rested();
       report = await check();
     }
     this.#events += report.events;

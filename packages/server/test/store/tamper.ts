@@ -19,11 +19,18 @@ import {
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/auth.js';
-import { Checkpointer } from '../../src/checkpoints.js';
+import { Checkpointer, storedCheckpoints } from '../../src/checkpoints.js';
 import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
 import { runRetention } from '../../src/retention.js';
-import { ScrubJob, type TenantScrub } from '../../src/scrub.js';
+import {
+  PAUSE_FACTOR,
+  Pacer,
+  ScrubJob,
+  SLICE_MS,
+  scrubTenant,
+  type TenantScrub,
+} from '../../src/scrub.js';
 import type { Store } from '../../src/store/types.js';
 import { cliVerify, tempDir, testEnricher } from '../helpers.js';
 
@@ -292,6 +299,22 @@ export function tamperSuite(name: string, open: (() => Promise<TamperHarness>) |
         { trusted: anchored },
       );
       await h.sql('UPDATE tenants SET size = ? WHERE id = ?', [SIZE, tenantId]);
+    });
+
+    it('yields to the server while the scrub checks a log: a pause after every slice of its work, three times as long', async () => {
+      const pacer = new Pacer();
+      const report = await scrubTenant(h.store, TENANT, {
+        checkpoints: storedCheckpoints(h.store, 'audit.example'),
+        verifierKey,
+        size: SIZE,
+        workerFrom: SIZE,
+        pacer,
+      });
+      expect(report).toMatchObject({ ok: true, events: SIZE });
+      const { slices, workedMs, pausedMs } = pacer.stats;
+      expect(slices).toBeGreaterThanOrEqual(1);
+      expect(workedMs).toBeGreaterThanOrEqual(slices * SLICE_MS);
+      expect(pausedMs).toBeCloseTo(PAUSE_FACTOR * workedMs, 6);
     });
 
     it('is caught by the integrity scrub, which remembers the newest checkpoint it verified', async () => {
