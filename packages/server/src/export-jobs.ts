@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { makeDirectory } from './file-errors.js';
+import { takingTurns } from './pacing.js';
 
 /** How long a finished job and its file are kept. */
 export const KEEP_MS = 24 * 3_600_000;
@@ -117,9 +118,12 @@ export class ExportJobs {
     const timer = setInterval(() => {
       if (job.view.status === 'running') job.view = { ...job.view, progress: progress() };
     }, 250);
-    const run = pipeline(Readable.from(counted()), createWriteStream(path, { mode: 0o600 }), {
-      signal: job.abort.signal,
-    })
+    // In the server's thread beside its requests, which get their turns while it runs.
+    const run = pipeline(
+      Readable.from(takingTurns(counted())),
+      createWriteStream(path, { mode: 0o600 }),
+      { signal: job.abort.signal },
+    )
       .then(
         () => {
           job.view = {

@@ -18,6 +18,7 @@ import {
 import { ARCHIVE_SUFFIX, writeArchiveFile } from './archive-file.js';
 import { makeDirectory } from './file-errors.js';
 import { newUlid } from './ids.js';
+import { PAUSE_FACTOR } from './pacing.js';
 import { appendPendingAudit } from './pending-audit.js';
 import { countOf } from './plural.js';
 import { gapsOf, prunedLines } from './pruned-lines.js';
@@ -30,12 +31,6 @@ const DAY_MS = 86_400_000;
  * waits a few tens of milliseconds at most (`npm run bench -- --only prune`).
  */
 export const DEFAULT_BATCH = 100;
-
-/**
- * The default pause after a step, in multiples of the step's time: pruning takes at most a
- * quarter of the writer's time, and of the disk's writes.
- */
-export const PAUSE_FACTOR = 3;
 
 /** How the server keeps events. */
 export interface RetentionOptions {
@@ -253,6 +248,7 @@ export async function runRetention(
         for (const [category, n] of Object.entries(step.byCategory)) add(tenant, category, n);
         // A hold placed during the run: the store removed nothing, and the run stops there.
         if (step.held || !step.more) break;
+        // Pruning takes at most a quarter of the writer's time, and of the disk's writes.
         const pause = options.pauseMs ?? PAUSE_FACTOR * (performance.now() - started);
         await new Promise((resolve) => setTimeout(resolve, pause));
       }

@@ -32,8 +32,6 @@
  * and a large log is checked in a worker thread.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type EventInput,
   type Problem,
@@ -46,6 +44,7 @@ import { verifyExport } from '@hindsight/core/verify-file';
 import { AnchorFileReader } from './anchor-file.js';
 import type { Checkpointer, CheckpointSource } from './checkpoints.js';
 import { exportLines } from './export.js';
+import { Pacer } from './pacing.js';
 import { countOf } from './plural.js';
 import type { Store } from './store/types.js';
 
@@ -70,51 +69,6 @@ const VERDICTS = parseQuery('category:audit action:audit_log.verification_*').cl
 export async function latestVerdict(store: Store, tenant: string): Promise<StoredEvent | null> {
   const page = await store.queryEvents(tenant, { clauses: VERDICTS, limit: 1, order: 'desc' });
   return page.events[0] ?? null;
-}
-
-/** The scheduled scrub's pause after each slice of its work, in multiples of the slice. */
-export const PAUSE_FACTOR = 3;
-
-/** How long the scheduled scrub works before it pauses. */
-export const SLICE_MS = 20;
-
-/**
- * Keeps a job to a share of the server's time: after every {@link SLICE_MS} of work it pauses
- * `pauseMs`, by default {@link PAUSE_FACTOR} times as long as the slice took — a quarter of one
- * thread at most, and never a request kept waiting much longer than a slice. The work yields
- * the event loop at each pause too, which a check reading its lines one after another without
- * waiting on anything else would otherwise not do.
- */
-export class Pacer {
-  readonly #pauseMs: number | undefined;
-  #slice = performance.now();
-  #stats = { slices: 0, workedMs: 0, pausedMs: 0 };
-
-  constructor(pauseMs?: number) {
-    this.#pauseMs = pauseMs;
-  }
-
-  /** The slices of work so far that ended in a pause, their time, and the pauses' time asked for. */
-  get stats(): { readonly slices: number; readonly workedMs: number; readonly pausedMs: number } {
-    return { ...this.#stats };
-  }
-
-  /** Pauses when the work since the last pause has reached a slice. */
-  async step(signal?: AbortSignal): Promise<void> {
-    const worked = performance.now() - this.#slice;
-    if (worked < SLICE_MS) return;
-    const pause = this.#pauseMs ?? PAUSE_FACTOR * worked;
-    this.#stats.slices++;
-    this.#stats.workedMs += worked;
-    this.#stats.pausedMs += pause;
-    if (pause > 0) await sleep(pause, undefined, signal ? { signal } : {});
-    this.#slice = performance.now();
-  }
-
-  /** Starts a new slice: the time since the last one was spent waiting, not working. */
-  rested(): void {
-    this.#slice = performance.now();
-  }
 }
 
 /** The lease in the store that the server scrubbing holds (`Store.claimLease`). */

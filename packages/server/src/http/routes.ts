@@ -28,6 +28,7 @@ import { type ExportJobs, type ExportSource, exportFilename } from '../export-jo
 import { pdfChunks } from '../export-pdf.js';
 import type { RecordedCalls } from '../hooks/recorded-calls.js';
 import { prepareEventsInSlices } from '../ingest.js';
+import { takingTurns } from '../pacing.js';
 import type { PdfFont } from '../pdf-fonts.js';
 import { latestVerdict, VERDICT_ACTIONS } from '../scrub.js';
 import type { Store, EventRef as StoredRef } from '../store/types.js';
@@ -850,15 +851,18 @@ async function* readablePages(
 /**
  * A stream of a generator's text, whose first chunk is produced before the response starts: a
  * failure before it (a store that does not answer) is answered as an error, not as a download
- * cut short.
+ * cut short. Other requests get their turns while it streams, also to a client that reads as
+ * fast as the server writes.
  */
 async function startStream(chunks: AsyncGenerator<string | Buffer>): Promise<Readable> {
   const first = await chunks.next();
   return Readable.from(
-    (async function* () {
-      if (!first.done) yield first.value;
-      yield* chunks;
-    })(),
+    takingTurns(
+      (async function* () {
+        if (!first.done) yield first.value;
+        yield* chunks;
+      })(),
+    ),
   );
 }
 

@@ -22,15 +22,9 @@ import { createApiKey } from '../../src/auth.js';
 import { Checkpointer, storedCheckpoints } from '../../src/checkpoints.js';
 import { createApp } from '../../src/http/app.js';
 import { prepareEvents } from '../../src/ingest.js';
+import { PAUSE_FACTOR, Pacer, SLICE_MS } from '../../src/pacing.js';
 import { runRetention } from '../../src/retention.js';
-import {
-  PAUSE_FACTOR,
-  Pacer,
-  ScrubJob,
-  SLICE_MS,
-  scrubTenant,
-  type TenantScrub,
-} from '../../src/scrub.js';
+import { ScrubJob, scrubTenant, type TenantScrub } from '../../src/scrub.js';
 import type { Store } from '../../src/store/types.js';
 import { cliVerify, tempDir, testEnricher } from '../helpers.js';
 
