@@ -6,7 +6,9 @@
  * store's own append into a fresh store; then a real `hindsight serve` streams its CSV export and
  * its verifiable NDJSON export to a client that reads and counts them, while the server's
  * own memory (`RssAnon`; `VmRSS` is shown too) is sampled every 50 ms: events/s from request to
- * last byte, and the growth of the peak over the memory before the export.
+ * last byte, and the growth of the peak over the memory before the export. Meanwhile another
+ * client asks for a newest-50 page of the tenant every {@link PROBE_EVERY_MS} ms: how long the
+ * server keeps its other requests waiting while it streams, against the same requests before.
  */
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -14,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { createEnricher } from '../packages/server/src/enrich.js';
 import { prepareEvents } from '../packages/server/src/ingest.js';
 import { openStore } from '../packages/server/src/store/index.js';
-import { startServer } from './harness.js';
+import { startServer, type Waits, waitsOf, waitsText } from './harness.js';
 import { generateEvents } from './workload.js';
 
 export const EXPORT_TENANT = 'export-bench';
@@ -36,7 +38,33 @@ export interface ExportCase {
   /** All it had resident (VmRSS, with the mapped database pages), before and at the peak. */
   readonly rssBeforeMb: number;
   readonly rssPeakMb: number;
+  /** A newest-50 page asked for meanwhile, ms from request to answer. */
+  readonly pages: Waits;
   readonly met: boolean;
+}
+
+/** How often the other client asks for a page. */
+const PROBE_EVERY_MS = 100;
+
+/** Asks for a newest-50 page of the tenant every {@link PROBE_EVERY_MS} until `done` settles. */
+async function probePages(url: string, key: string, done: Promise<unknown>): Promise<Waits> {
+  let running = true;
+  const stop = () => {
+    running = false;
+  };
+  done.then(stop, stop);
+  const times: number[] = [];
+  while (running) {
+    const t0 = performance.now();
+    const response = await fetch(`${url}/v1/tenants/${EXPORT_TENANT}/events?limit=50`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`a page answered ${response.status}`);
+    times.push(performance.now() - t0);
+    await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
+  }
+  return waitsOf(times);
 }
 
 /** What the export phase measured. */
@@ -44,6 +72,8 @@ export interface ExportResult {
   readonly tenant: string;
   readonly events: number;
   readonly loadSeconds: number;
+  /** The same page requests with no export running (for 3 s), as a baseline. */
+  readonly idlePages: Waits;
   readonly cases: Record<string, ExportCase>;
 }
 
@@ -107,31 +137,30 @@ async function timeExport(
   const sampler = setInterval(sample, 50);
   const t0 = performance.now();
   try {
-    const { bytes, lines } = await new Promise<{ bytes: number; lines: number }>(
-      (resolve, reject) => {
-        const req = request(
-          `${url}/v1/tenants/${EXPORT_TENANT}/export?format=${format}`,
-          { headers: { authorization: `Bearer ${key}` } },
-          (res) => {
-            if (res.statusCode !== 200) {
-              reject(new Error(`export answered ${res.statusCode}`));
-              res.resume();
-              return;
-            }
-            let bytes = 0;
-            let lines = 0;
-            res.on('data', (chunk: Buffer) => {
-              bytes += chunk.length;
-              for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-            });
-            res.on('end', () => resolve({ bytes, lines }));
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      },
-    );
+    const streamed = new Promise<{ bytes: number; lines: number }>((resolve, reject) => {
+      const req = request(
+        `${url}/v1/tenants/${EXPORT_TENANT}/export?format=${format}`,
+        { headers: { authorization: `Bearer ${key}` } },
+        (res) => {
+          if (res.statusCode !== 200) {
+            reject(new Error(`export answered ${res.statusCode}`));
+            res.resume();
+            return;
+          }
+          let bytes = 0;
+          let lines = 0;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+          });
+          res.on('end', () => resolve({ bytes, lines }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const [{ bytes, lines }, pages] = await Promise.all([streamed, probePages(url, key, streamed)]);
     const seconds = (performance.now() - t0) / 1000;
     sample();
     // CSV: a header row; NDJSON: a header line and a line per checkpoint (few).
@@ -147,6 +176,7 @@ async function timeExport(
       growthMb: peak.own - before.own,
       rssBeforeMb: before.resident,
       rssPeakMb: peak.resident,
+      pages,
     };
   } finally {
     clearInterval(sampler);
@@ -169,6 +199,14 @@ export async function exportBench(options: {
   log(`  loaded in ${loadSeconds.toFixed(0)} s (untimed)`);
   const server = await startServer(options.location);
   try {
+    const idlePages = await probePages(
+      server.url,
+      server.key,
+      new Promise((resolve) => setTimeout(resolve, 3_000)),
+    );
+    log(
+      `  a newest-50 page of the tenant asked for with no export running: ${waitsText(idlePages, 'requests')}`,
+    );
     const cases: Record<string, ExportCase> = {};
     for (const format of ['csv', 'ndjson'] as const) {
       const measured = await timeExport(server.url, server.key, server.pid, format);
@@ -183,8 +221,11 @@ export async function exportBench(options: {
           `resident with the mapped file ${measured.rssBeforeMb.toFixed(0)} → ${measured.rssPeakMb.toFixed(0)} MB)` +
           `  targets ≥ ${EXPORT_TARGET_EPS.toLocaleString('en')}/s, ≤ ${EXPORT_TARGET_GROWTH_MB} MB: ${met ? 'met' : 'NOT met'}`,
       );
+      log(
+        `         meanwhile a page every ${PROBE_EVERY_MS} ms: ${waitsText(measured.pages, 'requests')}`,
+      );
     }
-    return { tenant: EXPORT_TENANT, events: options.events, loadSeconds, cases };
+    return { tenant: EXPORT_TENANT, events: options.events, loadSeconds, idlePages, cases };
   } finally {
     await server.stop();
   }

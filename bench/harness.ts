@@ -119,6 +119,30 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+/** How long requests (or reads) waited: p50, p95 and the longest, in ms, and how many. */
+export interface Waits {
+  readonly p50: number;
+  readonly p95: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+/** The {@link Waits} of `times`, in ms, in any order. */
+export function waitsOf(times: readonly number[]): Waits {
+  const sorted = [...times].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    max: sorted[sorted.length - 1] ?? 0,
+    count: sorted.length,
+  };
+}
+
+/** `p50 … ms, p95 … ms, max … ms (n <noun>)`. */
+export function waitsText({ p50, p95, max, count }: Waits, noun: string): string {
+  return `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${Math.round(max).toLocaleString('en')} ms (${count.toLocaleString('en')} ${noun})`;
+}
+
 /** A PostgreSQL server in which the phases create (and drop) databases of their own. */
 export interface PostgresCluster {
   /** A new, empty database; returns its URL. */

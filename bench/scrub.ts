@@ -24,15 +24,11 @@ import {
   loadOrCreateSigner,
 } from '../packages/server/src/checkpoints.js';
 import { exportLines } from '../packages/server/src/export.js';
-import {
-  PAUSE_FACTOR,
-  ScrubJob,
-  type ScrubOptions,
-  SLICE_MS,
-} from '../packages/server/src/scrub.js';
+import { PAUSE_FACTOR, SLICE_MS } from '../packages/server/src/pacing.js';
+import { ScrubJob, type ScrubOptions } from '../packages/server/src/scrub.js';
 import { openStore } from '../packages/server/src/store/index.js';
 import type { Store } from '../packages/server/src/store/types.js';
-import { percentile } from './harness.js';
+import { type Waits, waitsOf, waitsText } from './harness.js';
 
 /** What the scrub phase measured. */
 export interface ScrubResult {
@@ -53,15 +49,7 @@ export interface ScrubResult {
   readonly pacedSeconds: number;
   readonly pacedCpuSeconds: number;
   /** A newest-50 page read meanwhile, ms from when it was due: p50, p95 and the longest. */
-  readonly pages: Record<'idle' | 'flatOut' | 'paced', PageTimes>;
-}
-
-/** How long the probe's page reads took, in ms from when each was due. */
-interface PageTimes {
-  readonly p50: number;
-  readonly p95: number;
-  readonly max: number;
-  readonly reads: number;
+  readonly pages: Record<'idle' | 'flatOut' | 'paced', Waits>;
 }
 
 /** How often the probe reads a page during a scrub. */
@@ -73,11 +61,7 @@ const IDLE_PROBE_MS = 5_000;
  * Reads a newest-50 page of the tenant every {@link PROBE_EVERY_MS} until `running` settles;
  * each time is from when the read was due, so that time the event loop kept it waiting counts.
  */
-async function probePages(
-  store: Store,
-  tenant: string,
-  running: Promise<unknown>,
-): Promise<PageTimes> {
+async function probePages(store: Store, tenant: string, running: Promise<unknown>): Promise<Waits> {
   let done = false;
   const stop = () => {
     done = true;
@@ -91,13 +75,7 @@ async function probePages(
     if (page.events.length === 0) throw new Error(`the probe found no events of ${tenant}`);
     times.push(performance.now() - due);
   }
-  times.sort((a, b) => a - b);
-  return {
-    p50: percentile(times, 50),
-    p95: percentile(times, 95),
-    max: times[times.length - 1] ?? 0,
-    reads: times.length,
-  };
+  return waitsOf(times);
 }
 
 function ownMb(): number {
@@ -202,8 +180,7 @@ export async function scrubBench(options: {
       `  paced as the server runs it (a pause of ${PAUSE_FACTOR}× each ${SLICE_MS} ms of work): ` +
         `${pacedSeconds.toFixed(1)} s, CPU ${result.pacedCpuSeconds.toFixed(1)} s`,
     );
-    const page = (name: string, { p50, p95, max, reads }: PageTimes) =>
-      `${name} p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${fmt(max)} ms (${fmt(reads)} reads)`;
+    const page = (name: string, waits: Waits) => `${name} ${waitsText(waits, 'reads')}`;
     log(
       `  a newest-50 page read every ${PROBE_EVERY_MS} ms meanwhile, from when it was due: ` +
         `${page('idle', idle)}; ${page('flat out', flatOut)}; ${page('paced', paced)}`,
