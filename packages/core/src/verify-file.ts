@@ -24,6 +24,12 @@ export interface VerifyExportOptions extends VerifyOptions {
   readonly threads?: number;
   /** Bytes of the export in one unit of work (default 1 MiB). */
   readonly chunkBytes?: number;
+  /**
+   * Awaited between the pieces of the work this thread does once the last line is read (the
+   * tree's nodes, about 30,000 at a time): a caller that shares its thread, a server, can let
+   * its other work run meanwhile.
+   */
+  readonly pause?: () => Promise<void>;
 }
 
 /** What checking a chunk of lines found, line by line. */
@@ -153,7 +159,12 @@ export async function verifyExport(
   } finally {
     await pool?.close();
   }
-  return verifier.finish();
+  const steps = verifier.finishing();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await options.pause?.();
+  }
 }
 
 /**

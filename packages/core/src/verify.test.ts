@@ -349,6 +349,22 @@ describe('verifyExport (what `hindsight verify` runs)', () => {
     });
   }
 
+  it('awaits `pause` between the pieces of the tree it hashes after the last line, and gives the same verdict', async () => {
+    const big = exportOf(40_000, 10_000);
+    let pauses = 0;
+    const report = await verifyExport(pieces(`${big.join('\n')}\n`, 1 << 16), {
+      verifierKey,
+      threads: 0,
+      pause: async () => {
+        pauses++;
+      },
+    });
+    expect(report).toMatchObject({ ok: true, events: 40_000, checkpoints: 4 });
+    expect(report).toEqual(run(big));
+    // 39,995 inner nodes, hashed 32,768 at a time.
+    expect(pauses).toBe(1);
+  });
+
   it('gives the verdict that the recomputed events and checkpoints give', async () => {
     const ok = await verifyExport(pieces(`${lines.join('\n')}\n`, 4096), { verifierKey });
     expect(ok).toMatchObject({ ok: true, events: 12, checkpoints: 3, verifiedSize: 12 });

@@ -244,6 +244,19 @@ export class ExportVerifier {
 
   /** Checks the tree against every checkpoint and returns the verdict. */
   finish(): VerifyReport {
+    const steps = this.finishing();
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * {@link finish} in steps: it yields after each piece of the tree's hashing (some 30,000
+   * nodes), so that a caller sharing its thread can let other work run in between.
+   * @example const steps = v.finishing(); let s = steps.next(); while (!s.done) { await turn(); s = steps.next(); }
+   */
+  *finishing(): Generator<void, VerifyReport> {
     if (this.#foreign) {
       return {
         ok: false,
@@ -311,6 +324,7 @@ export class ExportVerifier {
     // A removed event counts as a zero leaf (its bytes were never set): the checkpoints over
     // it then fail too. Pruned leaves are unknown; their subtree hashes stand in.
     const roots = new RootCache(this.#leaves, covered, size, this.#prunedNodes);
+    yield* roots.build();
     let checked = 0;
     let verifiedSize = 0;
     const origin = header?.origin ?? null;
@@ -721,6 +735,9 @@ interface Level {
   readonly known: Uint8Array;
 }
 
+/** The tree's nodes hashed between two yields of {@link RootCache.build}. */
+const NODES_PER_STEP = 32_768;
+
 class RootCache {
   readonly #levels: Level[] = [];
 
@@ -748,6 +765,11 @@ class RootCache {
       row.hashes.set(hash, 32 * index);
       row.known[index] = 1;
     }
+  }
+
+  /** Hashes the inner nodes, level by level; yields after every {@link NODES_PER_STEP} of them. */
+  *build(): Generator<void> {
+    let step = 0;
     for (let level = 1; level < this.#levels.length; level++) {
       const below = this.#levels[level - 1] as Level;
       const row = this.#levels[level] as Level;
@@ -759,6 +781,10 @@ class RootCache {
         // A million leaves make a million nodes, hashed here after the last line is read.
         merkle.nodeHashInto(below.hashes, 64 * j, hashes, 32 * j);
         row.known[j] = 1;
+        if (++step === NODES_PER_STEP) {
+          step = 0;
+          yield;
+        }
       }
     }
   }

@@ -179,6 +179,7 @@ export async function scrubTenant(
   check: ScrubCheck,
 ): Promise<VerifyReport> {
   const lines = paced(exportLines(store, check.checkpoints, tenant), check);
+  const { pacer } = check;
   const large = check.size >= (check.workerFrom ?? WORKER_FROM);
   const trusted = check.trusted ?? [];
   return verifyExport(lines, {
@@ -188,6 +189,7 @@ export async function scrubTenant(
     // A small log in this thread, in small pieces; a large one in a worker.
     threads: large ? 1 : 0,
     chunkBytes: large ? 1024 * 1024 : 64 * 1024,
+    ...(pacer === undefined ? {} : { pause: () => pacer.step(check.signal) }),
   });
 }
 
