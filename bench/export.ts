@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { createEnricher } from '../packages/server/src/enrich.js';
 import { prepareEvents } from '../packages/server/src/ingest.js';
 import { openStore } from '../packages/server/src/store/index.js';
-import { startServer, type Waits, waitsOf, waitsText } from './harness.js';
+import { startServer, type Waits, waitsDuring, waitsText } from './harness.js';
 import { generateEvents } from './workload.js';
 
 export const EXPORT_TENANT = 'export-bench';
@@ -47,24 +47,16 @@ export interface ExportCase {
 const PROBE_EVERY_MS = 100;
 
 /** Asks for a newest-50 page of the tenant every {@link PROBE_EVERY_MS} until `done` settles. */
-async function probePages(url: string, key: string, done: Promise<unknown>): Promise<Waits> {
-  let running = true;
-  const stop = () => {
-    running = false;
-  };
-  done.then(stop, stop);
-  const times: number[] = [];
-  while (running) {
+function probePages(url: string, key: string, done: Promise<unknown>): Promise<Waits> {
+  return waitsDuring(done, PROBE_EVERY_MS, async () => {
     const t0 = performance.now();
     const response = await fetch(`${url}/v1/tenants/${EXPORT_TENANT}/events?limit=50`, {
       headers: { authorization: `Bearer ${key}` },
     });
     await response.arrayBuffer();
     if (response.status !== 200) throw new Error(`a page answered ${response.status}`);
-    times.push(performance.now() - t0);
-    await new Promise((resolve) => setTimeout(resolve, PROBE_EVERY_MS));
-  }
-  return waitsOf(times);
+    return performance.now() - t0;
+  });
 }
 
 /** What the export phase measured. */

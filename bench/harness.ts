@@ -138,6 +138,29 @@ export function waitsOf(times: readonly number[]): Waits {
   };
 }
 
+/**
+ * Runs `probe` every `everyMs` until `done` settles, each resolving to how long it waited, in
+ * ms: what other work felt of the work `done` stands for.
+ * @example await waitsDuring(run, 25, async () => { … return performance.now() - due; })
+ */
+export async function waitsDuring(
+  done: Promise<unknown>,
+  everyMs: number,
+  probe: () => Promise<number>,
+): Promise<Waits> {
+  let running = true;
+  const stop = () => {
+    running = false;
+  };
+  done.then(stop, stop);
+  const times: number[] = [];
+  while (running) {
+    times.push(await probe());
+    if (running) await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  return waitsOf(times);
+}
+
 /** `p50 … ms, p95 … ms, max … ms (n <noun>)`. */
 export function waitsText({ p50, p95, max, count }: Waits, noun: string): string {
   return `p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms, max ${Math.round(max).toLocaleString('en')} ms (${count.toLocaleString('en')} ${noun})`;

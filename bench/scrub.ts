@@ -28,7 +28,7 @@ import { PAUSE_FACTOR, SLICE_MS } from '../packages/server/src/pacing.js';
 import { ScrubJob, type ScrubOptions } from '../packages/server/src/scrub.js';
 import { openStore } from '../packages/server/src/store/index.js';
 import type { Store } from '../packages/server/src/store/types.js';
-import { type Waits, waitsOf, waitsText } from './harness.js';
+import { type Waits, waitsDuring, waitsText } from './harness.js';
 
 /** What the scrub phase measured. */
 export interface ScrubResult {
@@ -61,21 +61,30 @@ const IDLE_PROBE_MS = 5_000;
  * Reads a newest-50 page of the tenant every {@link PROBE_EVERY_MS} until `running` settles;
  * each time is from when the read was due, so that time the event loop kept it waiting counts.
  */
-async function probePages(store: Store, tenant: string, running: Promise<unknown>): Promise<Waits> {
-  let done = false;
-  const stop = () => {
-    done = true;
-  };
-  running.then(stop, stop);
-  const times: number[] = [];
-  while (!done) {
-    const due = performance.now() + PROBE_EVERY_MS;
-    await sleep(PROBE_EVERY_MS);
+function probePages(store: Store, tenant: string, running: Promise<unknown>): Promise<Waits> {
+  let due = performance.now();
+  return waitsDuring(running, PROBE_EVERY_MS, async () => {
     const page = await store.queryEvents(tenant, { clauses: [], limit: 50, order: 'desc' });
     if (page.events.length === 0) throw new Error(`the probe found no events of ${tenant}`);
-    times.push(performance.now() - due);
-  }
-  return waitsOf(times);
+    const waited = performance.now() - due;
+    due = performance.now() + PROBE_EVERY_MS;
+    return waited;
+  });
+}
+
+/** One run of `job` while pages are read: its time, its CPU time (all threads), the reads' waits. */
+async function timedRun(job: ScrubJob, store: Store, tenant: string) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const run = job.runOnce();
+  const pages = await probePages(store, tenant, run);
+  await run;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    seconds: (performance.now() - t0) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    pages,
+  };
 }
 
 function ownMb(): number {
@@ -128,13 +137,7 @@ export async function scrubBench(options: {
       );
     const idle = await probePages(store, tenant, sleep(IDLE_PROBE_MS));
     const job = scrubJob({ pauseMs: 0 });
-    const cpu0 = process.cpuUsage();
-    const s0 = performance.now();
-    const run = job.runOnce();
-    const flatOut = await probePages(store, tenant, run);
-    await run;
-    const scrubSeconds = (performance.now() - s0) / 1000;
-    const cpu = process.cpuUsage(cpu0);
+    const flatOut = await timedRun(job, store, tenant);
     clearInterval(sampler);
     const { events, failedTenants } = job.stats();
     if (events === 0 || failed.length > 0) {
@@ -142,13 +145,7 @@ export async function scrubBench(options: {
     }
     // As the server schedules it: no pauseMs, so it pauses PAUSE_FACTOR times each slice.
     const pacedJob = scrubJob({});
-    const pacedCpu0 = process.cpuUsage();
-    const p0 = performance.now();
-    const pacedRun = pacedJob.runOnce();
-    const paced = await probePages(store, tenant, pacedRun);
-    await pacedRun;
-    const pacedSeconds = (performance.now() - p0) / 1000;
-    const pacedCpu = process.cpuUsage(pacedCpu0);
+    const paced = await timedRun(pacedJob, store, tenant);
     if (pacedJob.stats().events !== events || failed.length > 0) {
       throw new Error(`The paced scrub checked ${pacedJob.stats().events} events, not ${events}`);
     }
@@ -156,34 +153,34 @@ export async function scrubBench(options: {
       tenant,
       events,
       readSeconds,
-      scrubSeconds,
-      eventsPerSecond: events / scrubSeconds,
-      ratio: scrubSeconds / readSeconds,
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      scrubSeconds: flatOut.seconds,
+      eventsPerSecond: events / flatOut.seconds,
+      ratio: flatOut.seconds / readSeconds,
+      cpuSeconds: flatOut.cpuSeconds,
       ownBeforeMb,
       ownPeakMb: peak,
       failedTenants,
-      pacedSeconds,
-      pacedCpuSeconds: (pacedCpu.user + pacedCpu.system) / 1e6,
-      pages: { idle, flatOut, paced },
+      pacedSeconds: paced.seconds,
+      pacedCpuSeconds: paced.cpuSeconds,
+      pages: { idle, flatOut: flatOut.pages, paced: paced.pages },
     };
     const fmt = (n: number) => Math.round(n).toLocaleString('en');
     log(
       `  raw baseline, the export read alone (${fmt(lines / 2 ** 20)} MB): ${readSeconds.toFixed(1)} s`,
     );
     log(
-      `  scrub: ${fmt(events)} events verified in ${scrubSeconds.toFixed(1)} s (${fmt(result.eventsPerSecond)} events/s), ` +
+      `  scrub: ${fmt(events)} events verified in ${result.scrubSeconds.toFixed(1)} s (${fmt(result.eventsPerSecond)} events/s), ` +
         `ratio to the read ${result.ratio.toFixed(2)}; CPU ${result.cpuSeconds.toFixed(1)} s (all threads); ` +
         `own memory ${fmt(ownBeforeMb)} → ${fmt(peak)} MB`,
     );
     log(
       `  paced as the server runs it (a pause of ${PAUSE_FACTOR}× each ${SLICE_MS} ms of work): ` +
-        `${pacedSeconds.toFixed(1)} s, CPU ${result.pacedCpuSeconds.toFixed(1)} s`,
+        `${result.pacedSeconds.toFixed(1)} s, CPU ${result.pacedCpuSeconds.toFixed(1)} s`,
     );
     const page = (name: string, waits: Waits) => `${name} ${waitsText(waits, 'reads')}`;
     log(
       `  a newest-50 page read every ${PROBE_EVERY_MS} ms meanwhile, from when it was due: ` +
-        `${page('idle', idle)}; ${page('flat out', flatOut)}; ${page('paced', paced)}`,
+        `${page('idle', idle)}; ${page('flat out', flatOut.pages)}; ${page('paced', paced.pages)}`,
     );
     return result;
   } finally {
