@@ -36,7 +36,7 @@ import { CLAIM_LEASE_SQL, RELEASE_LEASE_SQL } from './lease-sql.js';
 import type { CheckpointerData } from './sqlite-checkpointer.js';
 import { redactedLeavesSqlite } from './sqlite-erase.js';
 import { byDay } from './sqlite-keys.js';
-import { messageIdSql } from './sqlite-projections.js';
+import { DAY_POS, messageIdSql } from './sqlite-projections.js';
 import * as pruning from './sqlite-prune.js';
 import { PURGE_STEPS, type PurgeStep } from './sqlite-purge.js';
 import { migrateSqlite, NODE_SQL, nodeKey, SLOTS_PER_MS } from './sqlite-schema.js';
@@ -303,8 +303,8 @@ class SqliteStore implements Store {
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = this.#knownTenantId(tenant);
     if (tenantId === null) return { rows: [], next: null };
-    const suffixes = this.#suffixActions(tenantId, query.clauses);
-    const { sql, params } = buildQuery(tenantId, query, after, suffixes);
+    const actions = this.#actionPlan(tenantId, query.clauses);
+    const { sql, params } = buildQuery(tenantId, query, after, actions);
     const rows = this.#prepared(sql).all(...params) as Array<EventRow & { pos: number }>;
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
@@ -319,6 +319,29 @@ class SqliteStore implements Store {
     return new Map(
       suffixes.map((suffix) => [suffix, actions.all(tenantId, suffixPattern(suffix)) as string[]]),
     );
+  }
+
+  /** What a query's action patterns need of the store: their actions, and whether common. */
+  #actionPlan(tenantId: number, clauses: readonly QueryClause[]): ActionPlan {
+    if (!clauses.some((c) => c.kind === 'action' && (c.prefix || c.suffix))) return NO_PATTERNS;
+    const suffixes = this.#suffixActions(tenantId, clauses);
+    return {
+      suffixes,
+      common: (c, range) => {
+        const match = actionMatch(c, suffixes, 'action');
+        const row = this.#prepared(
+          `SELECT coalesce(sum(CASE WHEN ${match.sql} THEN n END), 0) AS hits, ` +
+            'coalesce(sum(n), 0) AS total FROM event_days ' +
+            'WHERE tenant_id = ? AND day >= ? AND day <= ?',
+        ).get(
+          ...match.params,
+          tenantId,
+          Math.floor(Math.max(range.lo, 0) / DAY_POS),
+          Math.floor(Math.min(range.hi, Number.MAX_SAFE_INTEGER) / DAY_POS),
+        ) as { hits: number; total: number };
+        return row.hits > 0 && row.hits >= COMMON_SHARE * row.total;
+      },
+    };
   }
 
   #knownTenantId(name: string): number | null {
@@ -463,7 +486,7 @@ class SqliteStore implements Store {
           order: 'desc',
         },
         undefined,
-        this.#suffixActions(tenantId, clauses),
+        this.#actionPlan(tenantId, clauses),
         select,
       ),
     );
@@ -808,12 +831,49 @@ function parsePosition(text: string): number {
   return n;
 }
 
+/**
+ * What the store looked up for a query's action patterns (`action:user.*`, `action:*.deleted`):
+ * the actions each suffix stands for, and whether a pattern's actions are common among the
+ * tenant's events in a page's range (counted from `event_days`).
+ */
+interface ActionPlan {
+  readonly suffixes: SuffixActions;
+  common(c: ActionClause, range: PosRange): boolean;
+}
+
+/** The {@link ActionPlan} of a query without action patterns. */
+const NO_PATTERNS: ActionPlan = { suffixes: NO_SUFFIXES, common: () => false };
+
+/**
+ * A pattern whose actions make at least this share of the tenant's events in the page's range is
+ * found by reading the events newest first (about 1 / share rows a match); a rarer one from the
+ * action index.
+ */
+const COMMON_SHARE = 1 / 16;
+
+type ActionClause = Extract<QueryClause, { kind: 'action' }>;
+type PosRange = { readonly lo: number; readonly hi: number };
+
+/** The condition on `column` of a pattern's actions: a prefix's range, or a suffix's actions. */
+function actionMatch(
+  c: ActionClause,
+  suffixes: SuffixActions,
+  column: string,
+): { sql: string; params: unknown[] } {
+  if (!c.suffix) {
+    return { sql: `${column} >= ? AND ${column} < ?`, params: [c.value, prefixEnd(c.value)] };
+  }
+  const actions = actionsEndingWith(suffixes, c.value);
+  if (actions.length === 0) return { sql: '0', params: [] };
+  return { sql: `${column} IN (${actions.map(() => '?').join(', ')})`, params: [...actions] };
+}
+
 /** Builds one page's SQL from constant fragments; every value is a bound parameter. */
 function buildQuery(
   tenantId: number,
   query: EventQuery,
   after: number | undefined,
-  suffixes: SuffixActions,
+  actions: ActionPlan,
   select?: string,
 ): { sql: string; params: unknown[] } {
   const prefix = `t${tenantId}_`;
@@ -860,7 +920,7 @@ function buildQuery(
     else range.lo = Math.max(range.lo, after + 1);
   }
   for (const c of query.clauses) {
-    const cond = clauseCondition(c, tenantId, posCol, range, suffixes);
+    const cond = clauseCondition(c, tenantId, posCol, range, actions);
     if (!cond) continue;
     where.push(c.negate ? `NOT coalesce((${cond.sql}), 0)` : `(${cond.sql})`);
     params.push(...cond.params);
@@ -900,8 +960,8 @@ function clauseCondition(
   c: QueryClause,
   tenantId: number,
   posCol: string,
-  range: { lo: number; hi: number },
-  suffixes: SuffixActions,
+  range: PosRange,
+  actions: ActionPlan,
 ): { sql: string; params: unknown[] } | null {
   switch (c.kind) {
     case 'text':
@@ -927,14 +987,14 @@ function clauseCondition(
       return { sql: 'e.channel = ?', params: [c.value] };
     case 'action': {
       if (!c.prefix && !c.suffix) return { sql: 'e.action = ?', params: [c.value] };
-      // Several actions: the positions of their events in the page's range, from the action
-      // index, which the page then reads newest first. Left to itself, SQLite would either sort
-      // every match of the index or scan the tenant's events for a few rare ones.
-      const actions = c.suffix ? actionsEndingWith(suffixes, c.value) : [];
-      if (c.suffix && actions.length === 0) return { sql: '0', params: [] };
-      const which = c.suffix
-        ? { sql: `x.action IN (${actions.map(() => '?').join(', ')})`, params: actions }
-        : { sql: 'x.action >= ? AND x.action < ?', params: [c.value, prefixEnd(c.value)] };
+      // Several actions. Left to itself, SQLite would either sort every match of the action
+      // index or scan the tenant's events for a few rare ones. Common ones: the page reads the
+      // events newest first and keeps those that match (`+` keeps SQLite off the action index).
+      if (actions.common(c, range)) return actionMatch(c, actions.suffixes, '+e.action');
+      // Rare ones: the positions of their events in the page's range, from the action index,
+      // which the page then reads newest first.
+      const which = actionMatch(c, actions.suffixes, 'x.action');
+      if (which.sql === '0') return which;
       return {
         sql:
           `${posCol} IN (SELECT x.pos FROM events x WHERE x.tenant_id = ? AND ${which.sql} ` +
