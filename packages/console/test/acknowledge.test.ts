@@ -6,7 +6,7 @@
 import { expect, it } from 'vitest';
 import type { Integration } from '../src/api-types.js';
 import { describeInChromium } from './chromium.js';
-import { consoleInChromium, signIn } from './served-console.js';
+import { consoleInChromium, recordDialogs, signIn } from './served-console.js';
 
 describeInChromium('Acknowledge in Chromium', () => {
   const ctx = consoleInChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
@@ -19,11 +19,7 @@ describeInChromium('Acknowledge in Chromium', () => {
   // loaded, which the administrator never saw
   it('asks first, and leaves an error recorded after the screen loaded unacknowledged', async () => {
     const { page, served } = ctx;
-    const dialogs: string[] = [];
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
+    const dialogs = recordDialogs(page);
     const pending = (await integrations()).find((i) => i.unacknowledged.errors > 0);
     if (!pending) throw new Error('The demo tenant has no system with errors to acknowledge.');
     await signIn(page, served, served.adminKey, '/?tenant=acme&view=integrations&show=summary');

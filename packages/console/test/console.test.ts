@@ -31,7 +31,7 @@ import {
 } from '../src/formats.js';
 import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js';
 import { exportedIds } from './export-file.js';
-import { type ServedConsole, serveConsole } from './served-console.js';
+import { recordDialogs, type ServedConsole, serveConsole } from './served-console.js';
 
 const SHOTS = fileURLToPath(new URL('../../../test-output/console/', import.meta.url));
 /** The browser's time zone: +09:00 all year, so the days picked in date filters are exact. */
@@ -64,10 +64,7 @@ if (skipReason !== null) {
         acceptDownloads: true,
       });
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
-      page.on('dialog', (dialog) => {
-        dialogs.push(dialog.message());
-        void dialog.dismiss();
-      });
+      recordDialogs(page, dialogs);
       page.on('pageerror', (error) => pageErrors.push(error.message));
       page.on('console', (message) => {
         if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());

@@ -7,7 +7,7 @@ import type { StoredEvent } from '@hindsight/core';
 import { expect, it } from 'vitest';
 import type { EventPage } from '../src/api-types.js';
 import { describeInChromium } from './chromium.js';
-import { consoleInChromium, signIn } from './served-console.js';
+import { consoleInChromium, recordDialogs, signIn } from './served-console.js';
 
 describeInChromium('Delete selected in Chromium', () => {
   const ctx = consoleInChromium({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
@@ -21,11 +21,7 @@ describeInChromium('Delete selected in Chromium', () => {
 
   it('is offered only where the tenant allows it, asks first, and deletes exactly the ticked events', async () => {
     const { page, served } = ctx;
-    const dialogs: string[] = [];
-    page.on('dialog', (dialog) => {
-      dialogs.push(dialog.message());
-      void dialog.dismiss();
-    });
+    const dialogs = recordDialogs(page);
     const before = await changes();
     const [first, , third] = before as [StoredEvent, StoredEvent, StoredEvent];
     await signIn(page, served, served.adminKey, '/?tenant=acme&view=changes');

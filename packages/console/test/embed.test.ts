@@ -11,7 +11,7 @@ import type { Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventPage } from '../src/api-types.js';
 import { type Browser, chromiumSkipReason, launchChromium } from './chromium.js';
-import { type ServedConsole, serveConsole } from './served-console.js';
+import { recordDialogs, type ServedConsole, serveConsole } from './served-console.js';
 
 const skipReason = chromiumSkipReason();
 
@@ -74,10 +74,7 @@ if (skipReason !== null) {
       ).token;
       browser = await launchChromium({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
       page = browser.context.pages()[0] ?? (await browser.context.newPage());
-      page.on('dialog', (dialog) => {
-        dialogs.push(dialog.message());
-        void dialog.dismiss();
-      });
+      recordDialogs(page, dialogs);
       page.on('pageerror', (error) => pageErrors.push(error.message));
     });
 

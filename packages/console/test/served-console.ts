@@ -93,6 +93,19 @@ export async function signIn(
   await page.getByRole('tablist', { name: 'Logs' }).waitFor({ timeout: 15_000 });
 }
 
+/**
+ * Records the message of every dialog `page` opens (`confirm`, `alert`) in `into`, and dismisses
+ * it, as a reader pressing Cancel would; returns `into`.
+ * @example const dialogs = recordDialogs(page); … expect(dialogs).toEqual(['Delete 2 events?'])
+ */
+export function recordDialogs(page: Page, into: string[] = []): string[] {
+  page.on('dialog', (dialog) => {
+    into.push(dialog.message());
+    void dialog.dismiss();
+  });
+  return into;
+}
+
 /** What {@link consoleInChromium} gives a suite's tests, set before the first of them. */
 export interface ConsoleInChromium {
   readonly served: ServedConsole;
