@@ -18,6 +18,12 @@ export const PAUSE_FACTOR = 3;
 /** How long the scheduled scrub works before it pauses. */
 export const SLICE_MS = 20;
 
+/**
+ * How long one statement of a request's read of the store should take: a page that checks its
+ * filters row by row reads its range in windows sized to this, with turns between them.
+ */
+export const SCAN_SLICE_MS = 10;
+
 /** How long a streamed response is produced before other requests get a turn. */
 export const TURN_MS = 2;
 

@@ -25,12 +25,13 @@ type Prepare = (sql: string) => Database.Statement;
  * The event list's query for clauses and a time range, newest first, with its select list
  * replaced; it reads up to `STATS_SCAN_LIMIT` + 1 rows.
  */
-type EventSql = (
+/** Reads the columns `select` of a tenant's newest events that pass `clauses` in a time range. */
+type EventRows = (
   clauses: readonly QueryClause[],
   fromMs: number,
   toMs: number,
   select: string,
-) => { sql: string; params: unknown[] };
+) => Promise<unknown[]>;
 
 const LOGIN_SORT_COLUMNS = {
   lastAttempt: 'seen_pos',
@@ -242,19 +243,18 @@ export function integrations(prepare: Prepare, tenantId: number): IntegrationSum
 }
 
 /** The kept counts and event scans of one tenant, for `computeStats`. */
-export function statsSource(prepare: Prepare, tenantId: number, eventSql: EventSql): StatsSource {
+export function statsSource(prepare: Prepare, tenantId: number, eventRows: EventRows): StatsSource {
   const counted = (filters: CountFilters, withAction: boolean) =>
     countConditions(filters, () => '?', withAction);
   return {
     async scan(clauses, fromMs, toMs) {
-      const { sql, params } = eventSql(
+      const rows = (await eventRows(
         clauses,
         fromMs,
         toMs,
         'e.pos AS pos, e.action AS action, e.outcome AS outcome, ' +
           "coalesce(e.actor_id, 'email:' || e.actor_email, e.body ->> '$.actor.type', 'user') AS actor",
-      );
-      const rows = prepare(sql).all(...params) as Array<{
+      )) as Array<{
         pos: number;
         action: string;
         outcome: string;

@@ -5,7 +5,8 @@
  */
 import { chmodSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import {
   type ErasureSubject,
@@ -22,6 +23,7 @@ import {
 import type Database from 'better-sqlite3';
 import { HindsightError } from '../errors.js';
 import { makeDirectory } from '../file-errors.js';
+import { SCAN_SLICE_MS } from '../pacing.js';
 import * as access from './access-rows.js';
 import {
   fromWireError,
@@ -183,6 +185,10 @@ class SqliteStore implements Store {
     const p = (sql: string) => db.prepare(sql);
     this.#stmt = {
       tenantId: p('SELECT id FROM tenants WHERE name = ?').pluck(),
+      tenantEnds: p(
+        'SELECT (SELECT min(pos) FROM events WHERE tenant_id = ?) AS first, ' +
+          '(SELECT max(pos) FROM events WHERE tenant_id = ?) AS last',
+      ),
       getEvent: p('SELECT seq, hash, body FROM events WHERE tenant_id = ? AND id = ?'),
       getEventWithSalts: p(
         'SELECT seq, hash, body, salts FROM events WHERE tenant_id = ? AND id = ?',
@@ -284,7 +290,7 @@ class SqliteStore implements Store {
   }
 
   async queryEvents(tenant: string, query: EventQuery): Promise<EventPage> {
-    const { rows, next } = this.#page(tenant, query);
+    const { rows, next } = await this.#page(tenant, query);
     return {
       events: rows.map(toEvent),
       ...(query.withSalts ? { salts: rows.map(saltsOf) } : {}),
@@ -293,22 +299,87 @@ class SqliteStore implements Store {
   }
 
   async queryEventTexts(tenant: string, query: EventQuery): Promise<EventTextPage> {
-    const { rows, next } = this.#page(tenant, query);
+    const { rows, next } = await this.#page(tenant, query);
     return { events: rows.map((row) => eventText(row, row.seq, query.withSalts)), next };
   }
 
   /** The rows of a page, and the position after it. */
-  #page(tenant: string, query: EventQuery): { rows: EventRow[]; next: string | null } {
+  async #page(
+    tenant: string,
+    query: EventQuery,
+  ): Promise<{ rows: EventRow[]; next: string | null }> {
     this.#assertOpen();
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     const tenantId = this.#knownTenantId(tenant);
     if (tenantId === null) return { rows: [], next: null };
-    const actions = this.#actionPlan(tenantId, query.clauses);
-    const { sql, params } = buildQuery(tenantId, query, after, actions);
-    const rows = this.#prepared(sql).all(...params) as Array<EventRow & { pos: number }>;
+    const rows = (await this.#rows(tenantId, query, after)) as PageRow[];
     const page = rows.slice(0, query.limit);
     const last = page[page.length - 1];
     return { rows: page, next: rows.length > query.limit && last ? String(last.pos) : null };
+  }
+
+  /**
+   * The rows of a page and one more (the columns `select`, by default an event's), in one
+   * statement, or in windows when its filters are checked row by row ({@link scansRows}).
+   */
+  async #rows(
+    tenantId: number,
+    query: EventQuery,
+    after: number | undefined,
+    select?: string,
+  ): Promise<unknown[]> {
+    const range = pageRange(query, after);
+    const actions = decidedPlan(this.#actionPlan(tenantId, query.clauses), query.clauses, range);
+    if (scansRows(query, actions)) {
+      return this.#scan(tenantId, query, after, actions, range, select);
+    }
+    const { sql, params } = buildQuery(tenantId, query, after, actions, select);
+    return this.#prepared(sql).all(...params);
+  }
+
+  /**
+   * A page whose filters the store checks row by row (see {@link scansRows}), read a window of
+   * positions at a time, newest first (or oldest first), until it holds a row more than the
+   * page: one statement could read every event of a large tenant for a filter that matches
+   * none, for seconds, and reads run on the server's own thread. Each window is sized from the
+   * last one's time to take about {@link SCAN_SLICE_MS}, and what waits (other requests, I/O,
+   * timers) gets a turn between windows. A window is read at the moment it is read: an event committed meanwhile in one
+   * already read is on no page, as if it had come just after this one.
+   */
+  async #scan(
+    tenantId: number,
+    query: EventQuery,
+    after: number | undefined,
+    actions: ActionPlan,
+    range: PosRange,
+    select: string | undefined,
+  ): Promise<unknown[]> {
+    const ends = this.#stmt.tenantEnds.get(tenantId, tenantId) as {
+      first: number | null;
+      last: number | null;
+    };
+    if (ends.first === null || ends.last === null) return [];
+    let lo = Math.max(range.lo, ends.first);
+    let hi = Math.min(range.hi, ends.last + 1);
+    const desc = query.order === 'desc';
+    const rows: unknown[] = [];
+    let width = FIRST_WINDOW;
+    while (lo < hi && rows.length <= query.limit) {
+      const window = desc
+        ? { lo: Math.max(lo, hi - width), hi, take: query.limit + 1 - rows.length }
+        : { lo, hi: Math.min(hi, lo + width), take: query.limit + 1 - rows.length };
+      const started = performance.now();
+      const { sql, params } = buildQuery(tenantId, query, after, actions, select, window);
+      for (const row of this.#prepared(sql).all(...params)) rows.push(row);
+      width = nextWidth(width, performance.now() - started);
+      if (desc) hi = window.lo;
+      else lo = window.hi;
+      if (lo < hi && rows.length <= query.limit) {
+        await turn();
+        this.#assertOpen();
+      }
+    }
+    return rows;
   }
 
   /** The tenant's actions that end with each action suffix of the clauses. */
@@ -478,7 +549,7 @@ class SqliteStore implements Store {
     this.#assertOpen();
     const tenantId = this.#knownTenantId(tenant) ?? -1;
     const source = views.statsSource(this.#prepare, tenantId, (clauses, fromMs, toMs, select) =>
-      buildQuery(
+      this.#rows(
         tenantId,
         {
           clauses: [...clauses, timeClause('after', fromMs), timeClause('before', toMs)],
@@ -486,7 +557,6 @@ class SqliteStore implements Store {
           order: 'desc',
         },
         undefined,
-        this.#actionPlan(tenantId, clauses),
         select,
       ),
     );
@@ -854,6 +924,9 @@ const COMMON_SHARE = 1 / 16;
 type ActionClause = Extract<QueryClause, { kind: 'action' }>;
 type PosRange = { readonly lo: number; readonly hi: number };
 
+/** A row of a page as its statement reads it. */
+type PageRow = EventRow & { pos: number };
+
 /** The condition on `column` of a pattern's actions: a prefix's range, or a suffix's actions. */
 function actionMatch(
   c: ActionClause,
@@ -875,6 +948,7 @@ function buildQuery(
   after: number | undefined,
   actions: ActionPlan,
   select?: string,
+  window?: ScanWindow,
 ): { sql: string; params: unknown[] } {
   const prefix = `t${tenantId}_`;
   const positive: string[] = [];
@@ -894,6 +968,13 @@ function buildQuery(
   }
   const useFts = positive.length > 0;
   const posCol = useFts ? 'f.rowid' : 'e.pos';
+  // The page's pos range (or a window of it), which also bounds the sub-queries of actor and
+  // target filters.
+  const range = pageRange(query, after);
+  if (window) {
+    range.lo = Math.max(range.lo, window.lo);
+    range.hi = Math.min(range.hi, window.hi);
+  }
   const where: string[] = ['e.tenant_id = ?'];
   const params: unknown[] = [tenantId];
   if (useFts) {
@@ -908,16 +989,9 @@ function buildQuery(
     where.push(`${posCol} ${desc ? '<' : '>'} ?`);
     params.push(after);
   }
-  // The page's pos range, which also bounds the sub-queries of actor and target filters.
-  const range = { lo: Number.MIN_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER };
-  for (const c of query.clauses) {
-    if (c.negate) continue;
-    if (c.kind === 'after') range.lo = Math.max(range.lo, c.timeMs * SLOTS_PER_MS);
-    if (c.kind === 'before') range.hi = Math.min(range.hi, c.timeMs * SLOTS_PER_MS);
-  }
-  if (after !== undefined) {
-    if (desc) range.hi = Math.min(range.hi, after);
-    else range.lo = Math.max(range.lo, after + 1);
+  if (window) {
+    where.push(`${posCol} >= ? AND ${posCol} < ?`);
+    params.push(window.lo, window.hi);
   }
   for (const c of query.clauses) {
     const cond = clauseCondition(c, tenantId, posCol, range, actions);
@@ -935,8 +1009,102 @@ function buildQuery(
     // Salts only when asked: they follow the body in the row, often on an overflow page.
     `SELECT ${select ?? `e.pos AS pos, e.seq AS seq, e.hash AS hash, e.body AS body${query.withSalts ? ', e.salts AS salts' : ''}`} FROM ${from} WHERE ${where.join(' AND ')} ` +
     `ORDER BY ${posCol} ${desc ? 'DESC' : 'ASC'} LIMIT ?`;
-  params.push(query.limit + 1);
+  params.push(window?.take ?? query.limit + 1);
   return { sql, params };
+}
+
+/** A page's range of positions, `[lo, hi)`: its time range and the cursor's side of it. */
+function pageRange(query: EventQuery, after: number | undefined): { lo: number; hi: number } {
+  const range = { lo: Number.MIN_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER };
+  for (const c of query.clauses) {
+    if (c.negate) continue;
+    if (c.kind === 'after') range.lo = Math.max(range.lo, c.timeMs * SLOTS_PER_MS);
+    if (c.kind === 'before') range.hi = Math.min(range.hi, c.timeMs * SLOTS_PER_MS);
+  }
+  if (after !== undefined) {
+    if (query.order === 'desc') range.hi = Math.min(range.hi, after);
+    else range.lo = Math.max(range.lo, after + 1);
+  }
+  return range;
+}
+
+/** Part of a page's range read by one statement of a scan, and how many rows it may give. */
+interface ScanWindow extends PosRange {
+  readonly take: number;
+}
+
+/** The first window of a scan: ten seconds of positions. */
+const FIRST_WINDOW = 10_000 * SLOTS_PER_MS;
+
+/** The most a window grows on the last one: fast windows of a sparse range soon cover it. */
+const MAX_GROWTH = 16;
+
+/** The next window's width, for it to take about {@link SCAN_SLICE_MS} at the last one's pace. */
+function nextWidth(width: number, tookMs: number): number {
+  const scaled = (width * SCAN_SLICE_MS) / Math.max(tookMs, SCAN_SLICE_MS / MAX_GROWTH);
+  return Math.max(1, Math.round(scaled));
+}
+
+/**
+ * An {@link ActionPlan} whose choice for each action pattern is made once, for the page's whole
+ * range: the windows of a scan then read the same way, and count nothing again.
+ */
+function decidedPlan(
+  plan: ActionPlan,
+  clauses: readonly QueryClause[],
+  range: PosRange,
+): ActionPlan {
+  if (plan === NO_PATTERNS) return plan;
+  const common = new Map<QueryClause, boolean>();
+  for (const c of clauses) {
+    if (c.kind === 'action' && (c.prefix || c.suffix)) common.set(c, plan.common(c, range));
+  }
+  return { suffixes: plan.suffixes, common: (c) => common.get(c) ?? false };
+}
+
+/**
+ * Whether a page is read in windows ({@link SqliteStore.#scan}) because its statement may read
+ * many events for each it keeps: a filter checked row by row — status, outcome, channel, a
+ * metadata value, a common action pattern, a delivery filter, an excluded term, or a second
+ * filter beside the one whose index finds the rows (category, action, actor, target, IP).
+ * Such a filter that matches little reads the tenant's whole range. A page with one indexed
+ * filter (or none) reads about the rows it returns. A page with words is read in one
+ * statement: the search index reads a range of a word's events from the end of its list, so
+ * windows would read the newest of them again each time, and the word's events bound the page.
+ */
+function scansRows(query: EventQuery, actions: ActionPlan): boolean {
+  if (query.clauses.some(searchesWords)) return false;
+  if (query.delivery !== undefined) return true;
+  let indexed = 0;
+  for (const c of query.clauses) {
+    if (c.negate) return true;
+    switch (c.kind) {
+      case 'after':
+      case 'before':
+        break;
+      case 'category':
+      case 'actor':
+      case 'target':
+      case 'ip':
+        indexed++;
+        break;
+      case 'action':
+        if ((c.prefix || c.suffix) && actions.common(c, FULL_RANGE)) return true;
+        indexed++;
+        break;
+      default:
+        return true;
+    }
+  }
+  return indexed > 1;
+}
+
+const FULL_RANGE: PosRange = { lo: Number.MIN_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER };
+
+/** Whether a clause is looked up in the search index (as {@link buildQuery} does). */
+function searchesWords(c: QueryClause): boolean {
+  if (c.kind === 'text') return searchTokens(c.text).length > 0;
+  return c.kind === 'metadata' && !c.negate && searchTokens(c.value).length > 0;
 }
 
 /**

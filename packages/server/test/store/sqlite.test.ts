@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { prepareEvents } from '../../src/ingest.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/types.js';
 import { tempDir, testEnricher } from '../helpers.js';
 import { storeConformance } from './conformance.js';
 
@@ -278,5 +279,115 @@ describe('SQLite erasure and deletion', () => {
     } finally {
       tmp.remove();
     }
+  });
+});
+
+describe('SQLite pages whose filters are checked row by row', () => {
+  // 20,000 events of about 2 KB over the last 4.6 days, newest first by i: a failure every
+  // 7th, and three bounces — the newest, one in the middle, the oldest.
+  const SIZE = 20_000;
+  const now = Date.now() - 60_000;
+  const bounced = new Set([0, SIZE / 2, SIZE - 1]);
+  const events = Array.from({ length: SIZE }, (_, i) => ({
+    tenant: 'wide',
+    id: `e-${i}`,
+    time: new Date(now - i * 20_000).toISOString(),
+    action: 'message.sent',
+    actor: { id: `u-${i % 50}` },
+    outcome: i % 7 === 0 ? ('failure' as const) : ('success' as const),
+    ...(bounced.has(i) ? { status: 'hard_bounce' } : {}),
+    metadata: { note: 'x'.repeat(1_500) },
+  }));
+
+  async function withWideTenant(run: (store: Store) => Promise<void>): Promise<void> {
+    const tmp = tempDir();
+    const store = await openStore({ data: tmp.dir });
+    try {
+      for (let at = 0; at < SIZE; at += 1_000) {
+        const batch = prepareEvents({ events: events.slice(at, at + 1_000) }, testEnricher());
+        const [outcome] = await store.append([batch]);
+        expect(outcome?.ok).toBe(true);
+      }
+      await run(store);
+    } finally {
+      await store.close();
+      tmp.remove();
+    }
+  }
+
+  async function ids(
+    store: Store,
+    q: string,
+    order: 'asc' | 'desc',
+    limit: number,
+  ): Promise<{ ids: string[]; pages: number }> {
+    const found: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.queryEvents('wide', {
+        clauses: parseQuery(q).clauses,
+        limit,
+        order,
+        ...(after === undefined ? {} : { after }),
+      });
+      found.push(...page.events.map((e) => e.id));
+      after = page.next ?? undefined;
+      pages++;
+    } while (after !== undefined);
+    return { ids: found, pages };
+  }
+
+  it('finds every match across the range, in both orders, page after page, and gives other work turns meanwhile', async () => {
+    await withWideTenant(async (store) => {
+      const newestFirst = (keep: (i: number) => boolean) =>
+        events.flatMap((e, i) => (keep(i) ? [e.id] : []));
+      const bounces = newestFirst((i) => bounced.has(i));
+      expect(await ids(store, 'status:hard_bounce', 'desc', 2)).toEqual({ ids: bounces, pages: 2 });
+      expect(await ids(store, 'status:hard_bounce', 'asc', 2)).toEqual({
+        ids: [...bounces].reverse(),
+        pages: 2,
+      });
+      const failures = newestFirst((i) => i % 7 === 0);
+      const pagedFailures = await ids(store, 'outcome:failure', 'desc', 500);
+      expect(pagedFailures.ids).toEqual(failures);
+      expect(pagedFailures.pages).toBe(Math.ceil(failures.length / 500));
+      expect((await ids(store, 'outcome:failure actor:u-0', 'asc', 100)).ids).toEqual(
+        newestFirst((i) => i % 7 === 0 && i % 50 === 0).reverse(),
+      );
+      expect((await ids(store, '-outcome:success -outcome:failure', 'desc', 50)).ids).toEqual([]);
+
+      // A filter that matches nothing reads all 20,000 events; what was waiting runs meanwhile.
+      let ticked = false;
+      setImmediate(() => {
+        ticked = true;
+      });
+      const none = await store.queryEvents('wide', {
+        clauses: parseQuery('status:none_such').clauses,
+        limit: 50,
+        order: 'desc',
+      });
+      expect(none).toEqual({ events: [], next: null });
+      expect(ticked).toBe(true);
+
+      // The counts of filters the kept summaries cannot answer come from the same reads.
+      const DAY = 86_400_000;
+      const statsOf = (q: string) =>
+        store.stats('wide', {
+          clauses: parseQuery(q).clauses,
+          fromMs: Math.floor((now - 5 * DAY) / DAY) * DAY,
+          toMs: Math.ceil(now / DAY) * DAY + DAY,
+          bucketMs: DAY,
+          top: 5,
+        });
+      const bounceStats = await statsOf('status:hard_bounce');
+      expect([bounceStats.total, bounceStats.exact]).toEqual([3, true]);
+      ticked = false;
+      setImmediate(() => {
+        ticked = true;
+      });
+      const noStats = await statsOf('status:none_such');
+      expect([noStats.total, noStats.exact, ticked]).toEqual([0, true, true]);
+    });
   });
 });
