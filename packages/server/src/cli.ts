@@ -30,7 +30,7 @@ const USAGE = `Usage:
                   [--anchor-file FILE] [--anchor-url URL] [--public-url URL]
                   [--sendgrid-public-key KEY] [--mailgun-signing-key KEY]
                   [--twilio-auth-token TOKEN]
-                  [--rate-limit-read N] [--rate-limit-write N]
+                  [--rate-limit-read N] [--rate-limit-write N] [--max-pending-events N]
                   [--retention-days N|forever] [--retention-interval 1h|off]
                   [--archive-dir DIR] [--metrics-port N] [--metrics-host H]
                   [--trust-proxy ADDRESSES|N] [--scrub-interval 1d|off]
@@ -59,7 +59,7 @@ Environment: HINDSIGHT_DATA, HINDSIGHT_DATABASE_URL, HINDSIGHT_PORT, HINDSIGHT_H
              HINDSIGHT_ANCHOR_FILE, HINDSIGHT_ANCHOR_URL, HINDSIGHT_PUBLIC_URL,
              HINDSIGHT_SENDGRID_PUBLIC_KEY, HINDSIGHT_MAILGUN_SIGNING_KEY,
              HINDSIGHT_TWILIO_AUTH_TOKEN (prefer these to flags for secrets),
-             HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE,
+             HINDSIGHT_RATE_LIMIT_READ, HINDSIGHT_RATE_LIMIT_WRITE, HINDSIGHT_MAX_PENDING_EVENTS,
              HINDSIGHT_RETENTION_DAYS, HINDSIGHT_RETENTION_INTERVAL, HINDSIGHT_ARCHIVE_DIR,
              HINDSIGHT_METRICS_PORT, HINDSIGHT_METRICS_HOST, HINDSIGHT_TRUST_PROXY,
              HINDSIGHT_SCRUB_INTERVAL, HINDSIGHT_SCRUB_MAX_EVENTS,
@@ -139,6 +139,7 @@ async function serve(args: string[]): Promise<void> {
       'trust-proxy': { type: 'string' },
       'scrub-interval': { type: 'string' },
       'scrub-max-events': { type: 'string' },
+      'max-pending-events': { type: 'string' },
       'pdf-font': { type: 'string', multiple: true },
     },
     strict: true,
@@ -219,6 +220,13 @@ async function serve(args: string[]): Promise<void> {
     '--scrub-interval',
     values['scrub-interval'] ?? process.env['HINDSIGHT_SCRUB_INTERVAL'] ?? '1d',
   );
+  const maxPending =
+    values['max-pending-events'] ?? process.env['HINDSIGHT_MAX_PENDING_EVENTS'] ?? '50000';
+  if (!/^\d{1,9}$/.test(maxPending)) {
+    throw new UsageError(
+      `Invalid --max-pending-events "${maxPending}": give a number of events, 0 for no limit.`,
+    );
+  }
   const scrubMax = values['scrub-max-events'] ?? process.env['HINDSIGHT_SCRUB_MAX_EVENTS'];
   if (scrubMax !== undefined && !/^[1-9]\d{0,11}$/.test(scrubMax)) {
     throw new UsageError(`Invalid --scrub-max-events "${scrubMax}": give a number of events.`);
@@ -275,6 +283,7 @@ async function serve(args: string[]): Promise<void> {
           values['rate-limit-write'] ?? process.env['HINDSIGHT_RATE_LIMIT_WRITE'] ?? '60000',
         ),
       },
+      maxPendingEvents: Number(maxPending),
       ...(geo === undefined ? {} : { geo }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(trustProxy === undefined ? {} : { trustProxy }),
@@ -571,6 +580,12 @@ function messageOf(error: unknown): string {
   if (why !== undefined && path !== undefined) {
     const verb = syscall === 'open' || syscall === 'read' || syscall === 'stat' ? 'read' : 'use';
     return `Cannot ${verb} ${path}: ${why}.`;
+  }
+  // Node.js reads `--port -1` as a flag without its value followed by an unknown flag `-1`.
+  const ambiguous = /^Option '(--[a-z-]+)' argument is ambiguous/.exec((error as Error).message);
+  if (ambiguous) {
+    const flag = ambiguous[1];
+    return `${flag} takes a value, and the next argument starts with a dash; write ${flag}=VALUE to give a value that does.`;
   }
   return (error as Error).message ?? String(error);
 }

@@ -3,6 +3,7 @@
  * each request's promise settles only after that transaction is durable.
  */
 import { performance } from 'node:perf_hooks';
+import { HindsightError } from './errors.js';
 import type { CommitObservation } from './metrics.js';
 import type { AppendOutcome, PreparedEvent, Store } from './store/types.js';
 
@@ -23,7 +24,22 @@ export interface CommitQueueOptions {
   readonly maxInFlight?: number;
   /** Told of every group commit once it ended (for the metrics). */
   readonly observe?: (observation: CommitObservation) => void;
+  /**
+   * Most producers' events {@link CommitQueue.admitting} holds at once, from before they are
+   * prepared until they are durable or refused; more are refused as `overloaded`. Default
+   * {@link DEFAULT_MAX_PENDING_EVENTS}; 0 is no limit.
+   */
+  readonly maxPendingEvents?: number;
 }
+
+/**
+ * Producers' events held at once by default: about ten seconds of the 2-core benchmark
+ * machine's durable ingest, past which a producer waits longer than its timeout anyway.
+ */
+export const DEFAULT_MAX_PENDING_EVENTS = 50_000;
+
+/** The `Retry-After` of an `overloaded` answer, in seconds. */
+export const OVERLOADED_RETRY_AFTER_S = 1;
 
 /**
  * Coalesces appends. While one transaction runs, new batches queue; when it ends, all queued
@@ -35,6 +51,8 @@ export class CommitQueue {
   readonly #maxEvents: number;
   readonly #maxInFlight: number;
   readonly #observe: ((observation: CommitObservation) => void) | undefined;
+  readonly #maxPendingEvents: number;
+  #admitted = 0;
   #pending: Pending[] = [];
   #queuedEvents = 0;
   #scheduled = false;
@@ -45,6 +63,35 @@ export class CommitQueue {
     this.#maxEvents = options.maxEvents ?? 10_000;
     this.#maxInFlight = options.maxInFlight ?? store.appendConcurrency;
     this.#observe = options.observe;
+    this.#maxPendingEvents = options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS;
+  }
+
+  /** Producers' events admitted and not yet durable or refused. */
+  get pendingEvents(): number {
+    return this.#admitted;
+  }
+
+  /**
+   * Runs `work`, which prepares and submits `count` events from a producer, when the events
+   * admitted before leave room for them; otherwise refuses them as `overloaded` before any
+   * work. A batch is admitted when nothing else is, however large.
+   */
+  async admitting<T>(count: number, work: () => Promise<T>): Promise<T> {
+    const max = this.#maxPendingEvents;
+    if (max > 0 && this.#admitted > 0 && this.#admitted + count > max) {
+      throw new HindsightError(
+        'overloaded',
+        `The server holds ${this.#admitted} events waiting to be stored, and takes at most ` +
+          `${max}; nothing of this request was stored. Retry in ${OVERLOADED_RETRY_AFTER_S} ` +
+          'second with the same event ids.',
+      );
+    }
+    this.#admitted += count;
+    try {
+      return await work();
+    } finally {
+      this.#admitted -= count;
+    }
   }
 
   /** Events waiting for a group commit to take them. */

@@ -122,6 +122,13 @@ export const ERROR_CODES = {
     status: 500,
     description: 'An unexpected server error. It is logged with the request id; please report it.',
   },
+  overloaded: {
+    status: 503,
+    description:
+      'More events are waiting to be made durable than the server takes (`--max-pending-events`): ' +
+      'it sheds new writes rather than run out of memory. Nothing of the request was stored. ' +
+      'Wait the `Retry-After` seconds, then retry with the same event ids (the SDK does).',
+  },
   store_unavailable: {
     status: 503,
     description:

@@ -49,6 +49,8 @@ export interface ServeOptions extends StoreLocation {
   readonly consoleDir?: string | null;
   /** Requests per minute per key or viewer token (see `AppOptions.rateLimit`). */
   readonly rateLimit?: RateLimit;
+  /** Producers' events held at once before 503 `overloaded` (see `AppOptions.maxPendingEvents`). */
+  readonly maxPendingEvents?: number;
   /** Retention: the server's default and the background job (see `AppOptions.retention`). */
   readonly retention?: RetentionOptions & { readonly intervalMs?: number };
   /**
@@ -143,6 +145,9 @@ export async function startServer(
       ...(options.hooks === undefined ? {} : { hooks: options.hooks }),
       ...(options.consoleDir === undefined ? {} : { consoleDir: options.consoleDir }),
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+      ...(options.maxPendingEvents === undefined
+        ? {}
+        : { maxPendingEvents: options.maxPendingEvents }),
       ...(options.retention === undefined ? {} : { retention: options.retention }),
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
       ...(options.scrub === undefined ? {} : { scrub: options.scrub }),

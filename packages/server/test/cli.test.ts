@@ -188,6 +188,19 @@ describe('hindsight serve', () => {
     const refused = await cli('serve', '--data', tmp.dir, '--metrics-port', 'nine');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/Invalid port "nine"/);
+    const dashed = await cli('serve', '--data', tmp.dir, '--port', '-1');
+    expect(dashed.code).toBe(2);
+    expect(dashed.stderr).toContain(
+      'hindsight: --port takes a value, and the next argument starts with a dash; write --port=VALUE',
+    );
+    const negative = await cli('serve', '--data', tmp.dir, '--port=-1');
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toMatch(/Invalid port "-1"/);
+    const shedding = await cli('serve', '--data', tmp.dir, '--max-pending-events', 'lots');
+    expect(shedding.code).toBe(2);
+    expect(shedding.stderr).toContain(
+      'Invalid --max-pending-events "lots": give a number of events',
+    );
     const proxy = await cli(
       'serve',
       '--data',

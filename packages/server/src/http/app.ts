@@ -21,7 +21,7 @@ import Fastify, {
 import { eraseFromArchives } from '../archive-erase.js';
 import { authenticate, authorize, type Principal } from '../auth.js';
 import { Checkpointer, type CheckpointOptions, DEFAULT_ORIGIN } from '../checkpoints.js';
-import { CommitQueue } from '../commit-queue.js';
+import { CommitQueue, OVERLOADED_RETRY_AFTER_S } from '../commit-queue.js';
 import type { Enricher } from '../enrich.js';
 import { HindsightError } from '../errors.js';
 import { ExportJobs } from '../export-jobs.js';
@@ -74,6 +74,12 @@ export interface AppOptions {
    * {@link DEFAULT_RATE_LIMIT}.
    */
   readonly rateLimit?: RateLimit;
+  /**
+   * Most events from producers (`POST /v1/events`, webhooks) held at once, from before they are
+   * prepared until they are durable; more are answered 503 `overloaded` with `Retry-After`.
+   * Default `DEFAULT_MAX_PENDING_EVENTS` (50,000); 0 is no limit.
+   */
+  readonly maxPendingEvents?: number;
   /**
    * Where background export jobs write their files; default a new directory under the system's
    * temporary directory. Their files are removed when the app closes.
@@ -395,6 +401,9 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   appMetrics.set(app, metrics);
   const queue = new CommitQueue(options.store, {
     observe: (observation) => metrics.commit(observation),
+    ...(options.maxPendingEvents === undefined
+      ? {}
+      : { maxPendingEvents: options.maxPendingEvents }),
   });
   const signing = options.checkpoints ?? {
     signer: note.signerFromSeed(DEFAULT_ORIGIN, randomBytes(32)),
@@ -496,6 +505,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     // RFC 9110 §15.5.16: a 415 names the content codings the server would have taken.
     if (mapped.code === 'unsupported_media_type')
       void reply.header('accept-encoding', BODY_ENCODINGS);
+    if (mapped.code === 'overloaded') void reply.header('retry-after', OVERLOADED_RETRY_AFTER_S);
     void reply.code(mapped.status).send(mapped.toBody());
   });
   app.setNotFoundHandler((request, reply) => {

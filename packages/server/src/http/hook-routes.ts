@@ -62,6 +62,7 @@ export const HOOK_ROUTES: readonly RouteSpec[] = [
       'hook_not_configured',
       'invalid_event',
       'payload_too_large',
+      'overloaded',
       'store_unavailable',
     ],
     handler: async (ctx, req) => {
@@ -90,20 +91,23 @@ export const HOOK_ROUTES: readonly RouteSpec[] = [
         ctx.hooks,
         now,
       );
-      const release =
-        signature === undefined
-          ? async () => {}
-          : await ctx.hookCalls.claim(provider, signature, url, rawBody, now.getTime());
-      try {
-        // Providers batch many reports; each id is the provider's, so a retry of a part stored
-        // before a failure is harmless.
-        for (let i = 0; i < events.length; i += LIMITS.batch) {
-          await recordEvents(ctx, { events: events.slice(i, i + LIMITS.batch) }, null);
+      // Shed as a whole before its signature is claimed: the provider's retry is no replay.
+      await ctx.queue.admitting(events.length, async () => {
+        const release =
+          signature === undefined
+            ? async () => {}
+            : await ctx.hookCalls.claim(provider, signature, url, rawBody, now.getTime());
+        try {
+          // Providers batch many reports; each id is the provider's, so a retry of a part stored
+          // before a failure is harmless.
+          for (let i = 0; i < events.length; i += LIMITS.batch) {
+            await recordEvents(ctx, { events: events.slice(i, i + LIMITS.batch) }, null);
+          }
+        } catch (error) {
+          await release();
+          throw error;
         }
-      } catch (error) {
-        await release();
-        throw error;
-      }
+      });
       return { recorded: events.length, ignored };
     },
   },

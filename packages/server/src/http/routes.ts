@@ -182,10 +182,14 @@ export const ROUTES: readonly RouteSpec[] = [
       'conflict',
       'payload_too_large',
       'unsupported_media_type',
+      'overloaded',
       ...AUTH_ERRORS,
     ],
     handler: async (ctx, req, reply, principal) => {
-      const events = await recordEvents(ctx, req.body, principal);
+      const { body } = req;
+      const batch = typeof body === 'object' && body !== null && 'events' in body && body.events;
+      const count = Array.isArray(batch) ? batch.length : 1;
+      const events = await ctx.queue.admitting(count, () => recordEvents(ctx, body, principal));
       return reply.code(202).send({ events });
     },
   },

@@ -2,9 +2,13 @@ import { readFileSync } from 'node:fs';
 import { Agent, type IncomingMessage, request } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/auth.js';
 import { ERROR_CODES } from '../../src/errors.js';
-import { event, type TestApp, testApp } from '../helpers.js';
+import { createApp } from '../../src/http/app.js';
+import { openStore, sqlitePath } from '../../src/store/index.js';
+import { event, type TestApp, tempDir, testApp, testEnricher } from '../helpers.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -523,6 +527,56 @@ describe('bad input gets its documented code and stores nothing', () => {
     );
     expect(await Promise.race([stopped, late])).toBe('stopped');
     await closed;
+  });
+
+  it('sheds writes with 503 overloaded while too many events wait to be stored, and takes their retry', async () => {
+    const tmp = tempDir();
+    const store = await openStore({ data: tmp.dir });
+    const app = await createApp({ store, enricher: testEnricher(), maxPendingEvents: 150 });
+    const admin = (await createApiKey(store, { scopes: ['admin'], tenant: null })).token;
+    const post = (events: unknown) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(events),
+      });
+    const batch = (name: string, n: number) => ({
+      events: Array.from({ length: n }, (_, i) => event({ tenant: 'busy', id: `${name}-${i}` })),
+    });
+    // Another process holds the database's write lock: the writer waits, and what was
+    // accepted waits with it.
+    const intruder = new Database(sqlitePath(tmp.dir));
+    try {
+      intruder.exec('BEGIN IMMEDIATE');
+      const first = post(batch('a', 100));
+      await new Promise((r) => setTimeout(r, 200));
+      const shed = await post(batch('b', 100));
+      expect(shed.statusCode, shed.body).toBe(503);
+      expect(shed.headers['retry-after']).toBe('1');
+      expect(shed.json()).toMatchObject({ error: { code: 'overloaded' } });
+      expect(shed.json().error.message).toMatch(/holds 100 events .* at most 150/);
+      // Room is left for one event; reads are served meanwhile.
+      const single = post(event({ tenant: 'busy', id: 'c-0' }));
+      const read = await app.inject({
+        url: '/v1/tenants/busy/events',
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      expect(read.statusCode).toBe(200);
+      intruder.exec('COMMIT');
+      expect((await first).statusCode).toBe(202);
+      expect((await single).statusCode).toBe(202);
+      expect((await post(batch('b', 100))).statusCode).toBe(202);
+      const page = await store.queryEvents('busy', { clauses: [], limit: 500, order: 'asc' });
+      expect(page.events.map((e) => e.seq)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+      expect(page.events.filter((e) => e.id.startsWith('b-'))).toHaveLength(100);
+    } finally {
+      if (intruder.inTransaction) intruder.exec('ROLLBACK');
+      intruder.close();
+      await app.close();
+      await store.close();
+      tmp.remove();
+    }
   });
 
   it('keeps serving after all of that', async () => {
