@@ -221,7 +221,7 @@ async function serve(args: string[]): Promise<void> {
     values['scrub-interval'] ?? process.env['HINDSIGHT_SCRUB_INTERVAL'] ?? '1d',
   );
   const maxPending =
-    values['max-pending-events'] ?? process.env['HINDSIGHT_MAX_PENDING_EVENTS'] ?? '50000';
+    values['max-pending-events'] ?? process.env['HINDSIGHT_MAX_PENDING_EVENTS'] ?? '20000';
   if (!/^\d{1,9}$/.test(maxPending)) {
     throw new UsageError(
       `Invalid --max-pending-events "${maxPending}": give a number of events, 0 for no limit.`,

@@ -77,7 +77,7 @@ export interface AppOptions {
   /**
    * Most events from producers (`POST /v1/events`, webhooks) held at once, from before they are
    * prepared until they are durable; more are answered 503 `overloaded` with `Retry-After`.
-   * Default `DEFAULT_MAX_PENDING_EVENTS` (50,000); 0 is no limit.
+   * Default `DEFAULT_MAX_PENDING_EVENTS` (20,000); 0 is no limit.
    */
   readonly maxPendingEvents?: number;
   /**
@@ -515,6 +515,13 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
     );
     metrics.error(error.code);
     void reply.code(404).send(error.toBody());
+  });
+  // Writes are shed before their bodies are read when no room is left (after authentication:
+  // an unknown caller still gets 401).
+  app.addHook('preParsing', async (request) => {
+    if (request.method === 'POST' && /^\/v1\/(events(\?|$)|hooks\/)/.test(request.url)) {
+      queue.refuseWhenFull();
+    }
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.request(

@@ -534,12 +534,12 @@ describe('bad input gets its documented code and stores nothing', () => {
     const store = await openStore({ data: tmp.dir });
     const app = await createApp({ store, enricher: testEnricher(), maxPendingEvents: 150 });
     const admin = (await createApiKey(store, { scopes: ['admin'], tenant: null })).token;
-    const post = (events: unknown) =>
+    const post = (body: unknown) =>
       app.inject({
         method: 'POST',
         url: '/v1/events',
         headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        payload: JSON.stringify(events),
+        payload: typeof body === 'string' ? body : JSON.stringify(body),
       });
     const batch = (name: string, n: number) => ({
       events: Array.from({ length: n }, (_, i) => event({ tenant: 'busy', id: `${name}-${i}` })),
@@ -556,19 +556,25 @@ describe('bad input gets its documented code and stores nothing', () => {
       expect(shed.headers['retry-after']).toBe('1');
       expect(shed.json()).toMatchObject({ error: { code: 'overloaded' } });
       expect(shed.json().error.message).toMatch(/holds 100 events .* at most 150/);
-      // Room is left for one event; reads are served meanwhile.
+      // Room is left for 50 events; reads are served meanwhile.
       const single = post(event({ tenant: 'busy', id: 'c-0' }));
+      const rest = post(batch('d', 49));
       const read = await app.inject({
         url: '/v1/tenants/busy/events',
         headers: { authorization: `Bearer ${admin}` },
       });
       expect(read.statusCode).toBe(200);
+      // Full: refused before the body is even read (a malformed one would be invalid_json).
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await post('{"events": [')).json()).toMatchObject({ error: { code: 'overloaded' } });
       intruder.exec('COMMIT');
       expect((await first).statusCode).toBe(202);
       expect((await single).statusCode).toBe(202);
+      expect((await rest).statusCode).toBe(202);
       expect((await post(batch('b', 100))).statusCode).toBe(202);
       const page = await store.queryEvents('busy', { clauses: [], limit: 500, order: 'asc' });
-      expect(page.events.map((e) => e.seq)).toEqual(Array.from({ length: 201 }, (_, i) => i + 1));
+      const seqs = page.events.map((e) => e.seq).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
       expect(page.events.filter((e) => e.id.startsWith('b-'))).toHaveLength(100);
     } finally {
       if (intruder.inTransaction) intruder.exec('ROLLBACK');
