@@ -67,9 +67,9 @@ export class CommitQueue {
     this.#maxPendingEvents = options.maxPendingEvents ?? DEFAULT_MAX_PENDING_EVENTS;
   }
 
-  /** Producers' events admitted and not yet durable or refused. */
-  get pendingEvents(): number {
-    return this.#admitted;
+  /** Producers' events admitted and not yet durable or refused, and the most admitted. */
+  get pendingEvents(): { readonly held: number; readonly max: number } {
+    return { held: this.#admitted, max: this.#maxPendingEvents };
   }
 
   /**

@@ -27,6 +27,8 @@ export interface CommitObservation {
 export interface MetricSources {
   /** Events queued for the next group commit. */
   readonly queuedEvents: () => number;
+  /** Producers' events held from arrival until durable, and the most held before shedding. */
+  readonly pendingEvents: () => { readonly held: number; readonly max: number };
   /** Checkpoints signed by this server so far, and those an anchor has not taken yet. */
   readonly checkpoints: () => {
     readonly signed: number;
@@ -133,6 +135,22 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.queuedEvents());
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_ingest_pending_events',
+      help: "Producers' events held from their arrival until durable; writes past --max-pending-events are shed (503 overloaded).",
+      registers,
+      collect() {
+        this.set(sources.pendingEvents().held);
+      },
+    });
+    new client.Gauge({
+      name: 'hindsight_ingest_max_pending_events',
+      help: 'The --max-pending-events past which writes are shed (0: no limit).',
+      registers,
+      collect() {
+        this.set(sources.pendingEvents().max);
       },
     });
     const checkpoints = () => sources.checkpoints();

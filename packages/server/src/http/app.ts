@@ -345,6 +345,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   // Its gauges read the queue and the checkpointer below when scraped.
   const metrics = new Metrics(options.store.kind, {
     queuedEvents: () => queue.queuedEvents,
+    pendingEvents: () => queue.pendingEvents,
     checkpoints: () => checkpoints.stats(),
     scrub: () => scrub?.stats() ?? null,
     auditPending: () => ctx.audit.left,

@@ -567,6 +567,12 @@ describe('bad input gets its documented code and stores nothing', () => {
       // Full: refused before the body is even read (a malformed one would be invalid_json).
       await new Promise((r) => setTimeout(r, 300));
       expect((await post('{"events": [')).json()).toMatchObject({ error: { code: 'overloaded' } });
+      const metrics = await app.inject({
+        url: '/metrics',
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      expect(metrics.body).toMatch(/^hindsight_ingest_pending_events 150$/m);
+      expect(metrics.body).toMatch(/^hindsight_http_errors_total\{code="overloaded"\} 2$/m);
       intruder.exec('COMMIT');
       expect((await first).statusCode).toBe(202);
       expect((await single).statusCode).toBe(202);

@@ -70,6 +70,8 @@ describe('metrics', () => {
       grew('hindsight_http_request_duration_seconds_count{method="POST",route="/v1/events"}'),
     ).toBe(3);
     expect(sample(text, 'hindsight_commit_queue_events')).toBe(0);
+    expect(sample(text, 'hindsight_ingest_pending_events')).toBe(0);
+    expect(sample(text, 'hindsight_ingest_max_pending_events')).toBe(20_000);
     expect(sample(text, 'hindsight_group_commit_failures_total')).toBe(0);
     expect(sample(text, 'hindsight_info{store="sqlite"}')).toBe(1);
     // The process's own metrics come with them.
