@@ -244,6 +244,12 @@ if (skipReason !== null) {
       await row.click();
       const record = page.getByRole('dialog').locator('.facts > div', { hasText: 'Number (seq)' });
       await expect.poll(() => record.locator('dd').textContent()).toBe(String(first.seq));
+      // The actor's type in words: "API key", not "Api key" from `api_key`.
+      const types = { user: 'User', api_key: 'API key', system: 'System' } as const;
+      const type = page.getByRole('dialog').locator('.facts > div', { hasText: /^Type/ });
+      expect(await type.locator('dd').textContent()).toBe(
+        types[first.actor.type as keyof typeof types],
+      );
       await page.keyboard.press('Escape');
       // Every built-in view with the number heads it the same way.
       for (const view of views.filter((v) => v.builtin)) {

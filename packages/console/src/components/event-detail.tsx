@@ -30,6 +30,15 @@ import { VerifyEvent } from './verify-event.js';
 
 type Row = readonly [string, ReactNode];
 
+/** An actor's type as the reader says it; another type is shown as written, capitalised. */
+const ACTOR_TYPES: Readonly<Record<string, string>> = {
+  user: 'User',
+  system: 'System',
+  api_key: 'API key',
+  integration: 'Integration',
+  anonymous: 'Anonymous',
+};
+
 /** How the link to an actor's events names it, by its type. */
 const ACTOR_WORDS: Readonly<Record<string, string>> = {
   user: 'this user',
@@ -161,7 +170,7 @@ function Body({ event, time }: { readonly event: StoredEvent; readonly time: Tim
             ['Name', actor.name],
             ['E-mail', event.actor.email],
             ['Role', event.actor.role],
-            ['Type', humanize(event.actor.type)],
+            ['Type', ACTOR_TYPES[event.actor.type] ?? humanize(event.actor.type)],
             [
               'ID',
               event.actor.id ? (
