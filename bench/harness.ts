@@ -5,8 +5,10 @@
 import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import type { Store } from '../packages/server/src/store/types.js';
 import {
   type EmbeddedServer,
   startEmbeddedPostgres,
@@ -159,6 +161,27 @@ export async function waitsDuring(
     if (running) await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return waitsOf(times);
+}
+
+/**
+ * Reads a newest-50 page of the tenant from `store` every `everyMs` until `running` settles;
+ * each time is from when the read was due, so that time the event loop kept it waiting counts.
+ * @example await probePages(store, 'acme', job.runOnce(), 25)
+ */
+export function probePages(
+  store: Store,
+  tenant: string,
+  running: Promise<unknown>,
+  everyMs: number,
+): Promise<Waits> {
+  let due = performance.now();
+  return waitsDuring(running, everyMs, async () => {
+    const page = await store.queryEvents(tenant, { clauses: [], limit: 50, order: 'desc' });
+    if (page.events.length === 0) throw new Error(`the probe found no events of ${tenant}`);
+    const waited = performance.now() - due;
+    due = performance.now() + everyMs;
+    return waited;
+  });
 }
 
 /** `p50 … ms, p95 … ms, max … ms (n <noun>)`. */

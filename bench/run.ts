@@ -8,9 +8,10 @@
  *                    [--sdk-events 200000]
  *
  * `--only ingest` runs phases (a) to (d), `--only verify` phase (d), `--only views` phases (e)
- * and (f), `--only sdk` phase (g), `--only prune` phase (h), `--only export` phases (i) and (j)
+ * and (f), `--only sdk` phase (g), `--only prune` phase (h), `--only export` phases (i) to (k)
  * alone; by default all run.
- * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`).
+ * Results go to `bench/results/<store>-<date>.json` (`<store>-<date>-<only>.json` for `--only`;
+ * a second run of the day adds its UTC time, `-HHMM`).
  *
  * (a) HTTP: a real `hindsight serve` process; batches of 100 posted over keep-alive connections;
  *     events/s from the first request to the last 202 (every 202 is durable).
@@ -42,8 +43,11 @@
  *     `--events` events, events/s and the server's memory growth. Results under `export`.
  * (j) The integrity scrub (`scrub.ts`) of that tenant, against reading its export alone.
  *     Results under `scrub`.
+ * (k) A page whose filter matches none of that tenant's events (`scan.ts`), as the store reads
+ *     it against one raw SQL statement, and the waits of other reads meanwhile. Results under
+ *     `scan`.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -62,6 +66,7 @@ import {
 import { pruneBench } from './prune.js';
 import { rawPostgres } from './raw-postgres.js';
 import { rawSqlite } from './raw-sqlite.js';
+import { scanBench } from './scan.js';
 import { scrubBench } from './scrub.js';
 import { sdkBench } from './sdk.js';
 import { timeParseFloor, timeVerify, writeExport } from './verify.js';
@@ -95,7 +100,7 @@ if (STORE !== 'sqlite' && STORE !== 'postgres') {
 const ONLY = values.only;
 if (ONLY !== undefined && !['ingest', 'verify', 'views', 'sdk', 'prune', 'export'].includes(ONLY)) {
   throw new Error(
-    '--only is ingest (phases a to d), verify (phase d), views (phases e and f), sdk (phase g), prune (phase h) or export (phase i).',
+    '--only is ingest (phases a to d), verify (phase d), views (phases e and f), sdk (phase g), prune (phase h) or export (phases i to k).',
   );
 }
 
@@ -361,7 +366,7 @@ async function viewsPhase(cluster: PostgresCluster | undefined) {
 }
 
 /**
- * Phases (i) and (j), exports and the integrity scrub (SQLite): a fresh store under
+ * Phases (i) to (k), exports, the integrity scrub and a page that reads the whole tenant (SQLite): a fresh store under
  * `bench/data/export`.
  */
 async function exportPhase() {
@@ -370,7 +375,8 @@ async function exportPhase() {
   try {
     const exported = await exportBench({ events: TOTAL, location, now: NOW, log });
     const scrub = await scrubBench({ location, tenant: EXPORT_TENANT, log });
-    return { export: exported, scrub };
+    const scan = await scanBench({ location, tenant: EXPORT_TENANT, log });
+    return { export: exported, scrub, scan };
   } finally {
     rmSync(location, { recursive: true, force: true });
   }
@@ -422,8 +428,15 @@ async function main() {
     };
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     // A partial run gets a name of its own, so that it never replaces a full run of the day.
+    // A second run of the day gets the time too, so that it never replaces the first.
     const name = `${STORE}-${result.date.slice(0, 10)}${ONLY === undefined ? '' : `-${ONLY}`}`;
-    const file = join(ROOT, 'bench', 'results', `${name}.json`);
+    const taken = existsSync(join(ROOT, 'bench', 'results', `${name}.json`));
+    const file = join(
+      ROOT,
+      'bench',
+      'results',
+      `${name}${taken ? `-${result.date.slice(11, 16).replace(':', '')}` : ''}.json`,
+    );
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
     log(`\nWrote ${file}`);
   } finally {

@@ -28,7 +28,7 @@ import { PAUSE_FACTOR, SLICE_MS } from '../packages/server/src/pacing.js';
 import { ScrubJob, type ScrubOptions } from '../packages/server/src/scrub.js';
 import { openStore } from '../packages/server/src/store/index.js';
 import type { Store } from '../packages/server/src/store/types.js';
-import { type Waits, waitsDuring, waitsText } from './harness.js';
+import { probePages, type Waits, waitsText } from './harness.js';
 
 /** What the scrub phase measured. */
 export interface ScrubResult {
@@ -57,27 +57,12 @@ const PROBE_EVERY_MS = 25;
 /** How long the baseline probe runs, with nothing else. */
 const IDLE_PROBE_MS = 5_000;
 
-/**
- * Reads a newest-50 page of the tenant every {@link PROBE_EVERY_MS} until `running` settles;
- * each time is from when the read was due, so that time the event loop kept it waiting counts.
- */
-function probePages(store: Store, tenant: string, running: Promise<unknown>): Promise<Waits> {
-  let due = performance.now();
-  return waitsDuring(running, PROBE_EVERY_MS, async () => {
-    const page = await store.queryEvents(tenant, { clauses: [], limit: 50, order: 'desc' });
-    if (page.events.length === 0) throw new Error(`the probe found no events of ${tenant}`);
-    const waited = performance.now() - due;
-    due = performance.now() + PROBE_EVERY_MS;
-    return waited;
-  });
-}
-
 /** One run of `job` while pages are read: its time, its CPU time (all threads), the reads' waits. */
 async function timedRun(job: ScrubJob, store: Store, tenant: string) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const run = job.runOnce();
-  const pages = await probePages(store, tenant, run);
+  const pages = await probePages(store, tenant, run, PROBE_EVERY_MS);
   await run;
   const cpu = process.cpuUsage(cpu0);
   return {
@@ -135,7 +120,7 @@ export async function scrubBench(options: {
           },
         },
       );
-    const idle = await probePages(store, tenant, sleep(IDLE_PROBE_MS));
+    const idle = await probePages(store, tenant, sleep(IDLE_PROBE_MS), PROBE_EVERY_MS);
     const job = scrubJob({ pauseMs: 0 });
     const flatOut = await timedRun(job, store, tenant);
     clearInterval(sampler);

@@ -129,6 +129,35 @@ export async function testApp(
   };
 }
 
+/**
+ * The ids of every page of a query (`q`, the search syntax) of a tenant, `limit` at a time,
+ * and how many pages that took.
+ * @example const { ids } = await pageIds(store, 'acme', 'outcome:failure', 50, 'desc')
+ */
+export async function pageIds(
+  store: Store,
+  tenant: string,
+  q: string,
+  limit: number,
+  order: 'asc' | 'desc',
+): Promise<{ ids: string[]; pages: number }> {
+  const ids: string[] = [];
+  let after: string | undefined;
+  let pages = 0;
+  do {
+    const page = await store.queryEvents(tenant, {
+      clauses: parseQuery(q).clauses,
+      limit,
+      order,
+      ...(after === undefined ? {} : { after }),
+    });
+    ids.push(...page.events.map((e) => e.id));
+    after = page.next ?? undefined;
+    pages++;
+  } while (after !== undefined);
+  return { ids, pages };
+}
+
 /** A minimal valid event, with overrides. */
 export function event(overrides: Partial<EventInput> = {}): EventInput {
   return { tenant: 'acme', action: 'user.created', actor: { id: 'u1' }, ...overrides };

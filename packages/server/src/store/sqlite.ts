@@ -104,7 +104,7 @@ const WAL_ATTEMPTS = 40;
 const WAL_RETRY_MS = 50;
 
 /** How much of the database file the reading connection maps (SQLite caps it at 2 GiB). */
-const READER_MMAP_BYTES = 2 ** 31;
+export const READER_MMAP_BYTES = 2 ** 31;
 
 type EventRow = { seq: number; hash: Buffer; body: string; salts?: string | null };
 
@@ -343,8 +343,9 @@ class SqliteStore implements Store {
    * page: one statement could read every event of a large tenant for a filter that matches
    * none, for seconds, and reads run on the server's own thread. Each window is sized from the
    * last one's time to take about {@link SCAN_SLICE_MS}, and what waits (other requests, I/O,
-   * timers) gets a turn between windows. A window is read at the moment it is read: an event committed meanwhile in one
-   * already read is on no page, as if it had come just after this one.
+   * timers) gets a turn between windows. Each window is read as the log is when it is read: an
+   * event committed meanwhile in a window already read is on no page, as if it had come just
+   * after this one.
    */
   async #scan(
     tenantId: number,

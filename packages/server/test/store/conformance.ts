@@ -15,7 +15,7 @@ import type {
   Store,
 } from '../../src/store/types.js';
 import { consistencyProof, inclusionProof, treeRoot } from '../../src/tree.js';
-import { testEnricher } from '../helpers.js';
+import { pageIds, testEnricher } from '../helpers.js';
 import { erasureConformance } from './erasure-conformance.js';
 import { retentionConformance } from './retention-conformance.js';
 import { viewsConformance } from './views-conformance.js';
@@ -671,21 +671,8 @@ export function storeConformance(name: string, open: OpenStore | string): void {
 
     describe('pagination', () => {
       /** The ids of every page of a query of tenant `t`, `limit` at a time. */
-      async function pageIds(t: string, q: string, limit: number, order: 'asc' | 'desc') {
-        const ids: string[] = [];
-        let after: string | undefined;
-        do {
-          const page = await store.queryEvents(t, {
-            clauses: parseQuery(q).clauses,
-            limit,
-            order,
-            ...(after === undefined ? {} : { after }),
-          });
-          ids.push(...page.events.map((e) => e.id));
-          after = page.next ?? undefined;
-        } while (after !== undefined);
-        return ids;
-      }
+      const pagedIds = async (t: string, q: string, limit: number, order: 'asc' | 'desc') =>
+        (await pageIds(store, t, q, limit, order)).ids;
 
       it('pages without repeating or skipping while events are inserted', async () => {
         const t = freshTenant();
@@ -738,7 +725,7 @@ export function storeConformance(name: string, open: OpenStore | string): void {
           );
         }
         const pages = (q: string, limit: number, order: 'asc' | 'desc') =>
-          pageIds(t, q, limit, order);
+          pagedIds(t, q, limit, order);
         const common = Array.from({ length: 400 }, (_, i) => `k${i * 3}`);
         expect(await pages('common', 37, 'desc')).toEqual(common.slice().reverse());
         expect(await pages('common', 50, 'asc')).toEqual(common);
@@ -767,7 +754,7 @@ export function storeConformance(name: string, open: OpenStore | string): void {
             .filter(pick)
             .map((i) => `a${i}`);
         const pages = (q: string, limit: number, order: 'asc' | 'desc') =>
-          pageIds(t, q, limit, order);
+          pagedIds(t, q, limit, order);
         const users = ids((i) => action(i) === 'user.updated');
         expect(await pages('action:user.*', 40, 'desc')).toEqual(users.slice().reverse());
         expect(await pages('action:user.*', 33, 'asc')).toEqual(users);

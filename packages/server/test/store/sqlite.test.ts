@@ -7,7 +7,7 @@ import { prepareEvents } from '../../src/ingest.js';
 import { openStore, sqlitePath } from '../../src/store/index.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/types.js';
-import { tempDir, testEnricher } from '../helpers.js';
+import { pageIds, tempDir, testEnricher } from '../helpers.js';
 import { storeConformance } from './conformance.js';
 
 storeConformance('sqlite', async () => {
@@ -315,28 +315,8 @@ describe('SQLite pages whose filters are checked row by row', () => {
     }
   }
 
-  async function ids(
-    store: Store,
-    q: string,
-    order: 'asc' | 'desc',
-    limit: number,
-  ): Promise<{ ids: string[]; pages: number }> {
-    const found: string[] = [];
-    let after: string | undefined;
-    let pages = 0;
-    do {
-      const page = await store.queryEvents('wide', {
-        clauses: parseQuery(q).clauses,
-        limit,
-        order,
-        ...(after === undefined ? {} : { after }),
-      });
-      found.push(...page.events.map((e) => e.id));
-      after = page.next ?? undefined;
-      pages++;
-    } while (after !== undefined);
-    return { ids: found, pages };
-  }
+  const ids = (store: Store, q: string, order: 'asc' | 'desc', limit: number) =>
+    pageIds(store, 'wide', q, limit, order);
 
   it('finds every match across the range, in both orders, page after page, and gives other work turns meanwhile', async () => {
     await withWideTenant(async (store) => {
