@@ -43,6 +43,16 @@ function eventsOf(body: unknown): { events: unknown[]; batch: boolean } {
 }
 
 /**
+ * How many events a body holds, as {@link eventsOf} reads it; a malformed batch counts as one
+ * (it is refused as soon as it is read).
+ */
+export function eventCount(body: unknown): number {
+  const events =
+    body !== null && typeof body === 'object' && 'events' in body ? body.events : undefined;
+  return Array.isArray(events) ? events.length : 1;
+}
+
+/**
  * Validates and prepares a request body. Throws `invalid_event` listing every problem as
  * `{ index, path, message }` when any event is invalid, so nothing of the batch is stored.
  */

@@ -520,9 +520,7 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   // Writes are shed before their bodies are read when no room is left (after authentication:
   // an unknown caller still gets 401).
   app.addHook('preParsing', async (request) => {
-    if (request.method === 'POST' && /^\/v1\/(events(\?|$)|hooks\/)/.test(request.url)) {
-      queue.refuseWhenFull();
-    }
+    if (isWrite(request)) queue.refuseWhenFull();
   });
   app.addHook('onResponse', async (request, reply) => {
     metrics.request(
@@ -729,6 +727,11 @@ export async function createApp(options: AppOptions): Promise<FastifyInstance> {
   return app;
 }
 
+/** Whether a request writes producers' events: `POST /v1/events` and the provider webhooks. */
+function isWrite(req: FastifyRequest): boolean {
+  return req.method === 'POST' && /^\/v1\/(events(\?|$)|hooks\/)/.test(req.url);
+}
+
 /**
  * Limits each caller — its API key or viewer token, after authentication; else its IP — to
  * `limit` requests a minute, writes and reads apart. Over the limit: 429 `rate_limited` with
@@ -739,8 +742,6 @@ async function registerRateLimit(
   limit: RateLimit,
   principalOf: (req: FastifyRequest) => Principal | undefined,
 ): Promise<void> {
-  const isWrite = (req: FastifyRequest) =>
-    req.method === 'POST' && /^\/v1\/(events|hooks\/)/.test(req.url);
   await app.register(rateLimitPlugin, {
     global: true,
     // After `onRequest`, where the caller is authenticated.

@@ -27,7 +27,7 @@ import { eventsNdjson, selectedEvents } from '../export-events.js';
 import { type ExportJobs, type ExportSource, exportFilename } from '../export-jobs.js';
 import { pdfChunks } from '../export-pdf.js';
 import type { RecordedCalls } from '../hooks/recorded-calls.js';
-import { prepareEventsInSlices } from '../ingest.js';
+import { eventCount, prepareEventsInSlices } from '../ingest.js';
 import { takingTurns } from '../pacing.js';
 import type { PdfFont } from '../pdf-fonts.js';
 import { latestVerdict, VERDICT_ACTIONS } from '../scrub.js';
@@ -186,10 +186,9 @@ export const ROUTES: readonly RouteSpec[] = [
       ...AUTH_ERRORS,
     ],
     handler: async (ctx, req, reply, principal) => {
-      const { body } = req;
-      const batch = typeof body === 'object' && body !== null && 'events' in body && body.events;
-      const count = Array.isArray(batch) ? batch.length : 1;
-      const events = await ctx.queue.admitting(count, () => recordEvents(ctx, body, principal));
+      const events = await ctx.queue.admitting(eventCount(req.body), () =>
+        recordEvents(ctx, req.body, principal),
+      );
       return reply.code(202).send({ events });
     },
   },

@@ -330,7 +330,7 @@ class SqliteStore implements Store {
   ): Promise<unknown[]> {
     const range = pageRange(query, after);
     const actions = decidedPlan(this.#actionPlan(tenantId, query.clauses), query.clauses, range);
-    if (scansRows(query, actions)) {
+    if (scansRows(query, actions, range)) {
       return this.#scan(tenantId, query, after, actions, range, select);
     }
     const { sql, params } = buildQuery(tenantId, query, after, actions, select);
@@ -1073,7 +1073,7 @@ function decidedPlan(
  * statement: the search index reads a range of a word's events from the end of its list, so
  * windows would read the newest of them again each time, and the word's events bound the page.
  */
-function scansRows(query: EventQuery, actions: ActionPlan): boolean {
+function scansRows(query: EventQuery, actions: ActionPlan, range: PosRange): boolean {
   if (query.clauses.some(searchesWords)) return false;
   if (query.delivery !== undefined) return true;
   let indexed = 0;
@@ -1090,7 +1090,7 @@ function scansRows(query: EventQuery, actions: ActionPlan): boolean {
         indexed++;
         break;
       case 'action':
-        if ((c.prefix || c.suffix) && actions.common(c, FULL_RANGE)) return true;
+        if ((c.prefix || c.suffix) && actions.common(c, range)) return true;
         indexed++;
         break;
       default:
@@ -1099,8 +1099,6 @@ function scansRows(query: EventQuery, actions: ActionPlan): boolean {
   }
   return indexed > 1;
 }
-
-const FULL_RANGE: PosRange = { lo: Number.MIN_SAFE_INTEGER, hi: Number.MAX_SAFE_INTEGER };
 
 /** Whether a clause is looked up in the search index (as {@link buildQuery} does). */
 function searchesWords(c: QueryClause): boolean {
