@@ -22,11 +22,16 @@ import type { PreparedEvent } from './store/types.js';
 
 const MAX_DETAILS = 100;
 
+/** Whether a body is a batch, `{ events: … }` (well formed or not); anything else is one event. */
+function isBatch(body: unknown): body is { events: unknown } {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) && 'events' in body;
+}
+
 /** Splits a body into its events: `{ events: [...] }` is a batch, anything else one event. */
 function eventsOf(body: unknown): { events: unknown[]; batch: boolean } {
-  if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'events' in body) {
+  if (isBatch(body)) {
     const keys = Object.keys(body);
-    const { events } = body as { events: unknown };
+    const { events } = body;
     const fail = (message: string) =>
       new HindsightError('invalid_event', `The batch is malformed: ${message}.`, {
         details: [{ index: -1, path: '/events', message }],
@@ -47,9 +52,7 @@ function eventsOf(body: unknown): { events: unknown[]; batch: boolean } {
  * (it is refused as soon as it is read).
  */
 export function eventCount(body: unknown): number {
-  const events =
-    body !== null && typeof body === 'object' && 'events' in body ? body.events : undefined;
-  return Array.isArray(events) ? events.length : 1;
+  return isBatch(body) && Array.isArray(body.events) ? body.events.length : 1;
 }
 
 /**
